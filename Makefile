@@ -1,0 +1,135 @@
+# agentrace build: .bpf.c -> .bpf.o -> .skel.h -> .o -> build/agentrace
+# Quiet unless V=1. Warnings are errors in both the BPF and the user world.
+
+ARCH      ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BUILD     := build
+CLANG     ?= clang
+CC        ?= gcc
+BPFTOOL   ?= bpftool
+PROTOC_C  ?= protoc-c
+LLHTTP    ?= /usr/share/llhttp
+LLHTTP_H  ?= /usr/share/include/llhttp
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	     -Wno-missing-field-initializers -fno-strict-aliasing \
+	     -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/gen -I$(LLHTTP_H) \
+	     -DAGENTRACE_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+LDLIBS    += $(PKG_LIBS) -lpthread -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
+	      -Wall -Werror -Wno-unused-function \
+	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+PROTOS    := $(wildcard user/export/proto/*.proto)
+PROTO_C   := $(patsubst user/export/proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+PROTO_OBJS := $(patsubst %.c,%.o,$(PROTO_C))
+
+USER_SRCS := $(shell find user -name '*.c' | sort)
+USER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+MAIN_OBJ  := $(BUILD)/obj/user/main.o
+LIB_OBJS  := $(filter-out $(MAIN_OBJ),$(USER_OBJS))
+
+LLHTTP_SRCS := $(wildcard $(LLHTTP)/*.c)
+LLHTTP_OBJS := $(patsubst $(LLHTTP)/%.c,$(BUILD)/obj/llhttp/%.o,$(LLHTTP_SRCS))
+
+ALL_LIB_OBJS := $(LIB_OBJS) $(LLHTTP_OBJS) $(PROTO_OBJS)
+
+TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
+TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+
+.PHONY: all deps run test test-unit test-e2e bench clean vmlinux
+
+all: $(BUILD)/agentrace
+
+deps:
+	$(Q)./scripts/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/agentrace/events.h | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: user/export/proto/%.proto | $(BUILD)/gen
+	$(call msg,PROTOC,$<)
+	$(Q)$(PROTOC_C) --proto_path=user/export/proto --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
+
+# User objects depend on the skeletons and generated protobuf headers so
+# that a fresh tree builds in one pass.
+$(BUILD)/obj/%.o: %.c $(SKELS) $(PROTO_C) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/llhttp/%.o: $(LLHTTP)/%.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fPIC -I$(LLHTTP_H) -c $< -o $@
+
+$(BUILD)/agentrace: $(MAIN_OBJ) $(ALL_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+$(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+run: deps all
+	./$(BUILD)/agentrace $(ARGS)
+
+test: deps all $(BUILD)/tests/unit
+	$(Q)./tests/run-all.sh
+
+test-unit: $(BUILD)/tests/unit
+	$(Q)$(BUILD)/tests/unit --jobs=2
+
+test-e2e: all
+	$(Q)./tests/e2e/run.sh
+
+bench: deps all
+	$(Q)./bench/run.sh
+
+vmlinux:
+	$(Q)./scripts/gen-vmlinux.sh
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# For building one test file by hand: gcc $(make -s print-cflags) ...
+print-cflags:
+	@echo $(CFLAGS)
+print-ldlibs:
+	@echo $(LDLIBS) -lcriterion

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Kernel <-> userspace ABI: the records the BPF programs put on the ring
+ * buffer, and the records userspace adds to the same stream (process info).
+ * Capture files store exactly these records, so this header is also the
+ * capture-file payload format (docs/capture-format.md).
+ *
+ * WARNING: changing any enum value, struct layout or size here breaks the
+ * ABI with older capture files. Bump AR_CAPTURE_VERSION when you do.
+ */
+#ifndef AGENTRACE_EVENTS_H
+#define AGENTRACE_EVENTS_H
+
+#ifdef __BPF__
+/* vmlinux.h already provides the __u* types. */
+#else
+#include <linux/types.h>
+#endif
+
+/* Bytes copied per data event. A power of two so the verifier can bound
+ * lengths with a mask. Larger buffers are split into several events. */
+#define AR_CHUNK_MAX 16384
+/* At most this many chunks per syscall or SSL call (4 MiB); the rest is
+ * counted as AR_STAT_DROP_TOO_BIG and shows up as a sequence gap. */
+#define AR_MAX_CHUNKS_PER_CALL 256
+/* iovec entries walked per readv/writev/sendmsg/recvmsg. */
+#define AR_MAX_IOV 16
+#define AR_COMM_LEN 16
+#define AR_PATH_MAX 256
+
+/* Record types. ABI: values are stored in capture files. */
+enum ar_event_type {
+	AR_EV_DATA = 1,       /* struct ar_data_event + payload */
+	AR_EV_CONN_OPEN = 2,  /* struct ar_conn_event: a TCP socket was seen */
+	AR_EV_CONN_CLOSE = 3, /* struct ar_conn_event: socket or SSL* ended */
+	AR_EV_PROC_EXEC = 4,  /* struct ar_proc_event */
+	AR_EV_PROC_EXIT = 5,  /* struct ar_proc_event */
+	AR_EV_PROC_INFO = 6,  /* struct ar_proc_info: written by userspace */
+};
+
+/* Direction relative to the traced process. ABI. */
+enum ar_dir {
+	AR_DIR_EGRESS = 0,  /* the process wrote these bytes */
+	AR_DIR_INGRESS = 1, /* the process read these bytes */
+};
+
+/* Which side opened the TCP connection. ABI. */
+enum ar_role {
+	AR_ROLE_UNKNOWN = 0, /* first seen on read/write, e.g. before we started */
+	AR_ROLE_CLIENT = 1,  /* connect() */
+	AR_ROLE_SERVER = 2,  /* accept()/accept4() */
+};
+
+/* Where the bytes came from. ABI. */
+enum ar_source {
+	AR_SRC_SOCKET = 0, /* plaintext socket syscall */
+	AR_SRC_TLS = 1,    /* OpenSSL SSL_read/SSL_write plaintext */
+};
+
+/* ar_event_hdr.flags bits. ABI. */
+enum ar_event_flags {
+	AR_F_TLS = 1 << 0,       /* the stream is TLS plaintext (conn_id keys an SSL*) */
+	AR_F_TRUNCATED = 1 << 1, /* the call moved more bytes than were copied */
+};
+
+/* Common header of every record. */
+struct ar_event_hdr {
+	__u16 type;    /* enum ar_event_type */
+	__u16 flags;   /* enum ar_event_flags */
+	__u32 tgid;    /* process id */
+	__u32 tid;     /* thread id */
+	__u32 _pad;
+	__u64 ts_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 conn_id; /* unique per socket connection or SSL* stream; 0 if none */
+};
+
+/* One chunk of a stream. data[len] follows the struct. */
+struct ar_data_event {
+	struct ar_event_hdr hdr;
+	__u64 seq;          /* offset of data[0] within this direction's stream */
+	__u64 sock_conn_id; /* TLS only: conn_id of the socket under the SSL*, or 0 */
+	__u64 ssl_ptr;      /* TLS only: the SSL* value */
+	__s32 fd;           /* socket fd, or -1 when not known (TLS over memory BIO) */
+	__u32 len;          /* bytes of data[] in this record (<= AR_CHUNK_MAX) */
+	__u8 dir;           /* enum ar_dir */
+	__u8 source;        /* enum ar_source */
+	__u8 _pad[6];
+	char comm[AR_COMM_LEN];
+	__u8 data[];
+};
+
+/* Socket 4-tuple. Addresses are in network byte order; IPv4 uses the first
+ * four bytes of the address arrays. Ports are host byte order. */
+struct ar_tuple {
+	__u8 saddr[16]; /* local address */
+	__u8 daddr[16]; /* remote address */
+	__u16 sport;    /* local port */
+	__u16 dport;    /* remote port */
+	__u16 family;   /* AF_INET or AF_INET6 */
+	__u16 _pad;
+};
+
+/* Connection opened (socket) or closed (socket or SSL*). */
+struct ar_conn_event {
+	struct ar_event_hdr hdr;
+	struct ar_tuple tuple; /* zero on close of an SSL* stream */
+	__s32 fd;
+	__u8 role;             /* enum ar_role */
+	__u8 _pad[3];
+	__u64 bytes[2];        /* on close: stream length per enum ar_dir */
+	char comm[AR_COMM_LEN];
+};
+
+/* Process exec or exit, from sched_process_exec/exit. */
+struct ar_proc_event {
+	struct ar_event_hdr hdr;
+	__u32 ppid;
+	__u32 _pad;
+	char comm[AR_COMM_LEN];
+	char filename[AR_PATH_MAX]; /* exec only: path passed to execve */
+};
+
+/* Written by userspace discovery into the same stream, so capture files
+ * carry the identity that spans need. Strings are NUL-terminated. */
+struct ar_proc_info {
+	struct ar_event_hdr hdr;
+	char comm[AR_COMM_LEN];
+	char exe_path[AR_PATH_MAX];
+	char service_name[128];  /* OTEL_SERVICE_NAME from /proc/PID/environ */
+	char container_id[80];
+	char pod_uid[48];
+	char cgroup_path[256];
+};
+
+/* Per-CPU counters in the stats map. ABI: indexes are stored in capture
+ * file trailers and printed by name (see capture/stats.c). */
+enum ar_stat {
+	AR_STAT_EVENTS = 0,         /* records submitted to the ring */
+	AR_STAT_BYTES,              /* payload bytes submitted */
+	AR_STAT_DROP_RINGBUF,       /* ring buffer full: record lost */
+	AR_STAT_DROP_READ,          /* bpf_probe_read_user failed */
+	AR_STAT_DROP_TOO_BIG,       /* bytes beyond AR_MAX_CHUNKS_PER_CALL or AR_MAX_IOV */
+	AR_STAT_DROP_CONN_MAP,      /* connection map update failed */
+	AR_STAT_DROP_ARGS_MAP,      /* entry-args stash failed */
+	AR_STAT_TLS_CIPHERTEXT,     /* ciphertext bytes on TLS sockets, not emitted */
+	AR_STAT_TLS_NESTED_LINK,    /* SSL* linked to its socket via a nested syscall */
+	AR_STAT_UNTARGETED,         /* calls skipped by the target filter */
+	AR_STAT_CONN_OPEN,          /* connections opened */
+	AR_STAT_CONN_CLOSE,         /* connections closed */
+	AR_STAT_PROC_EXEC,          /* exec events */
+	AR_STAT_MAX,
+};
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct ar_event_hdr) == 32, "ar_event_hdr ABI");
+_Static_assert(sizeof(struct ar_data_event) == 88, "ar_data_event ABI");
+_Static_assert(sizeof(struct ar_tuple) == 40, "ar_tuple ABI");
+_Static_assert(sizeof(struct ar_conn_event) == 120, "ar_conn_event ABI");
+_Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
+_Static_assert(sizeof(struct ar_proc_info) == 896, "ar_proc_info ABI");
+#endif
+
+#endif /* AGENTRACE_EVENTS_H */

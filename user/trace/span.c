@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/span.h"
+
+struct span *span__new(const char *name, enum span_kind kind)
+{
+	struct span *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->name = strdup(name ? name : "");
+	if (!s->name) {
+		free(s);
+		return NULL;
+	}
+	s->kind = kind;
+	return s;
+}
+
+int span__set_name(struct span *s, const char *name)
+{
+	char *n = strdup(name);
+
+	if (!n)
+		return -ENOMEM;
+	free(s->name);
+	s->name = n;
+	return 0;
+}
+
+static void attr__release(struct attr *a)
+{
+	if (a->type == ATTR_STR)
+		free(a->s);
+	else if (a->type == ATTR_STR_ARRAY) {
+		for (size_t i = 0; i < a->arr.n; i++)
+			free(a->arr.v[i]);
+		free(a->arr.v);
+	}
+}
+
+void attrs__clear(struct attr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		attr__release(&l->v[i]);
+		free(l->v[i].key);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void span__free(struct span *s)
+{
+	if (!s)
+		return;
+	attrs__clear(&s->attrs);
+	for (size_t i = 0; i < s->n_events; i++) {
+		free(s->events[i].name);
+		attrs__clear(&s->events[i].attrs);
+	}
+	free(s->events);
+	free(s->trace_state);
+	free(s->status_message);
+	free(s->name);
+	free(s);
+}
+
+const struct attr *attrs__get(const struct attr_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Installs *val under key, replacing an old value. On failure the caller
+ * still owns val's storage. */
+static int attrs__put(struct attr_list *l, const char *key, const struct attr *val)
+{
+	struct attr *slot = (struct attr *)attrs__get(l, key);
+	char *k;
+
+	if (slot) {
+		k = slot->key;
+		attr__release(slot);
+		*slot = *val;
+		slot->key = k;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct attr *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	k = strdup(key);
+	if (!k)
+		return -ENOMEM;
+	l->v[l->n] = *val;
+	l->v[l->n].key = k;
+	l->n++;
+	return 0;
+}
+
+int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n)
+{
+	struct attr a = { .type = ATTR_STR };
+	int err;
+
+	a.s = strndup(val, n);
+	if (!a.s)
+		return -ENOMEM;
+	err = attrs__put(l, key, &a);
+	if (err)
+		free(a.s);
+	return err;
+}
+
+int attrs__set_str(struct attr_list *l, const char *key, const char *val)
+{
+	return attrs__set_strn(l, key, val, strlen(val));
+}
+
+int attrs__set_int(struct attr_list *l, const char *key, int64_t val)
+{
+	struct attr a = { .type = ATTR_INT, .i = val };
+
+	return attrs__put(l, key, &a);
+}
+
+int attrs__set_double(struct attr_list *l, const char *key, double val)
+{
+	struct attr a = { .type = ATTR_DOUBLE, .d = val };
+
+	return attrs__put(l, key, &a);
+}
+
+int attrs__set_bool(struct attr_list *l, const char *key, bool val)
+{
+	struct attr a = { .type = ATTR_BOOL, .b = val };
+
+	return attrs__put(l, key, &a);
+}
+
+int attrs__set_str_array(struct attr_list *l, const char *key,
+			 const char *const *vals, size_t n)
+{
+	struct attr a = { .type = ATTR_STR_ARRAY };
+	int err = -ENOMEM;
+
+	a.arr.v = calloc(n ? n : 1, sizeof(char *));
+	if (!a.arr.v)
+		return -ENOMEM;
+	for (a.arr.n = 0; a.arr.n < n; a.arr.n++) {
+		a.arr.v[a.arr.n] = strdup(vals[a.arr.n]);
+		if (!a.arr.v[a.arr.n])
+			goto cleanup;
+	}
+	err = attrs__put(l, key, &a);
+	if (!err)
+		return 0;
+cleanup:
+	attr__release(&a);
+	return err;
+}
+
+struct span_event *span__add_event(struct span *s, const char *name, uint64_t time_ns)
+{
+	struct span_event *e;
+
+	if (s->n_events == s->cap_events) {
+		size_t cap = s->cap_events ? s->cap_events * 2 : 4;
+		struct span_event *v = realloc(s->events, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		s->events = v;
+		s->cap_events = cap;
+	}
+	e = &s->events[s->n_events];
+	memset(e, 0, sizeof(*e));
+	e->name = strdup(name);
+	if (!e->name)
+		return NULL;
+	e->time_ns = time_ns;
+	s->n_events++;
+	return e;
+}

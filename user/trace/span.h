@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The span model every stage after parsing shares: an OpenTelemetry span
+ * with typed attributes, events and the identity of the traced process.
+ * Spans own all their strings. Not thread-safe; a span is handed from the
+ * parser thread to the exporter thread whole.
+ */
+#ifndef AR_TRACE_SPAN_H
+#define AR_TRACE_SPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* OTLP SpanKind values. */
+enum span_kind {
+	SPAN_KIND_UNSPECIFIED = 0,
+	SPAN_KIND_INTERNAL = 1,
+	SPAN_KIND_SERVER = 2,
+	SPAN_KIND_CLIENT = 3,
+	SPAN_KIND_PRODUCER = 4,
+	SPAN_KIND_CONSUMER = 5,
+};
+
+/* OTLP Status.code values. */
+enum span_status {
+	SPAN_STATUS_UNSET = 0,
+	SPAN_STATUS_OK = 1,
+	SPAN_STATUS_ERROR = 2,
+};
+
+enum attr_type { ATTR_STR, ATTR_INT, ATTR_DOUBLE, ATTR_BOOL, ATTR_STR_ARRAY };
+
+struct attr {
+	char *key;
+	enum attr_type type;
+	union {
+		char *s;
+		int64_t i;
+		double d;
+		bool b;
+		struct {
+			char **v;
+			size_t n;
+		} arr;
+	};
+};
+
+struct attr_list {
+	struct attr *v;
+	size_t n, cap;
+};
+
+struct span_event {
+	char *name;
+	uint64_t time_ns; /* unix epoch ns */
+	struct attr_list attrs;
+};
+
+/* Identity of the traced process; becomes the OTLP Resource. */
+struct span_process {
+	uint32_t pid;
+	char exe_name[64];
+	char exe_path[256];
+	char service_name[128];
+	char container_id[80];
+	char pod_uid[48];
+};
+
+struct span {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_span_id[8]; /* all zero: root */
+	uint8_t trace_flags;       /* W3C flags, bit 0 = sampled */
+	char *trace_state;         /* W3C tracestate, NULL if none */
+	char *name;
+	enum span_kind kind;
+	uint64_t start_ns, end_ns; /* unix epoch ns */
+	enum span_status status;
+	char *status_message;
+	struct attr_list attrs;
+	struct span_event *events;
+	size_t n_events, cap_events;
+	struct span_process proc;
+	uint32_t tid;              /* thread that made the call */
+	uint64_t conn_id;          /* connection the call used */
+};
+
+/* Returns a zeroed span named name, or NULL on -ENOMEM. */
+struct span *span__new(const char *name, enum span_kind kind);
+void span__free(struct span *s);
+/* Replaces the name. Returns 0 or -ENOMEM (name unchanged). */
+int span__set_name(struct span *s, const char *name);
+
+/* Setters replace an existing key. They return 0, or -ENOMEM and leave
+ * the list unchanged. */
+int attrs__set_str(struct attr_list *l, const char *key, const char *val);
+int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n);
+int attrs__set_int(struct attr_list *l, const char *key, int64_t val);
+int attrs__set_double(struct attr_list *l, const char *key, double val);
+int attrs__set_bool(struct attr_list *l, const char *key, bool val);
+int attrs__set_str_array(struct attr_list *l, const char *key,
+			 const char *const *vals, size_t n);
+const struct attr *attrs__get(const struct attr_list *l, const char *key);
+void attrs__clear(struct attr_list *l);
+
+/* Appends an event and returns it, or NULL on -ENOMEM. */
+struct span_event *span__add_event(struct span *s, const char *name, uint64_t time_ns);
+
+/* Convenience wrappers over attrs__* on s->attrs. */
+#define span__set_str(s, k, v) attrs__set_str(&(s)->attrs, (k), (v))
+#define span__set_int(s, k, v) attrs__set_int(&(s)->attrs, (k), (v))
+#define span__set_double(s, k, v) attrs__set_double(&(s)->attrs, (k), (v))
+#define span__set_bool(s, k, v) attrs__set_bool(&(s)->attrs, (k), (v))
+#define span__get(s, k) attrs__get(&(s)->attrs, (k))
+
+#endif
