@@ -20,6 +20,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash
@@ -28,13 +29,14 @@ PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	     -Wno-missing-field-initializers -fno-strict-aliasing \
+	     -Wno-missing-field-initializers -Wno-format-truncation -fno-strict-aliasing \
 	     -Iinclude -Iuser -I$(BUILD) -I$(BUILD)/gen -I$(LLHTTP_H) \
 	     -DAGENTRACE_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 LDLIBS    += $(PKG_LIBS) -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
 	      -Wall -Werror -Wno-unused-function \
+	      -Wno-gnu-variable-sized-type-not-at-end \
 	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

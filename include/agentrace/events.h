@@ -155,9 +155,9 @@ enum ar_stat {
 _Static_assert(sizeof(struct ar_event_hdr) == 32, "ar_event_hdr ABI");
 _Static_assert(sizeof(struct ar_data_event) == 88, "ar_data_event ABI");
 _Static_assert(sizeof(struct ar_tuple) == 40, "ar_tuple ABI");
-_Static_assert(sizeof(struct ar_conn_event) == 120, "ar_conn_event ABI");
+_Static_assert(sizeof(struct ar_conn_event) == 112, "ar_conn_event ABI");
 _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
-_Static_assert(sizeof(struct ar_proc_info) == 896, "ar_proc_info ABI");
+_Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

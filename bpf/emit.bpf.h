@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Copies user buffers to the ring in AR_CHUNK_MAX pieces through the
+ * per-CPU scratch record, keeping stream offsets exact even when a copy
+ * fails, so userspace can tell a gap from a complete stream. */
+#ifndef AR_EMIT_BPF_H
+#define AR_EMIT_BPF_H
+
+#include "maps.bpf.h"
+
+struct emit_ctx {
+	__u64 buf;  /* user address of the bytes */
+	__u64 len;  /* bytes to emit */
+	__u64 seq;  /* stream offset of buf[0] */
+};
+
+static long emit_chunk_cb(__u32 i, void *arg)
+{
+	struct emit_ctx *c = arg;
+	__u32 zero = 0;
+	struct data_scratch *s;
+	__u64 off = (__u64)i * AR_CHUNK_MAX;
+	__u32 n;
+
+	if (off >= c->len)
+		return 1;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 1;
+	n = c->len - off > AR_CHUNK_MAX ? AR_CHUNK_MAX : c->len - off;
+	/* Re-bound n for the verifier: clang may lose the range above. */
+	if (n > AR_CHUNK_MAX)
+		return 1;
+	s->ev.seq = c->seq + off;
+	s->ev.len = n;
+	if (bpf_probe_read_user(s->buf, n, (void *)(c->buf + off))) {
+		stat_add(AR_STAT_DROP_READ, n);
+		return 0;
+	}
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+		return 0;
+	}
+	stat_add(AR_STAT_EVENTS, 1);
+	stat_add(AR_STAT_BYTES, n);
+	return 0;
+}
+
+/* Fills the scratch header that every chunk of this call shares.
+ * Returns false when the scratch map is unavailable (cannot happen). */
+static __always_inline bool emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
+					 __u16 flags, __s32 fd, __u64 ssl,
+					 __u64 sock_conn_id)
+{
+	__u32 zero = 0;
+	struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!s)
+		return false;
+	s->ev.hdr.type = AR_EV_DATA;
+	s->ev.hdr.flags = flags;
+	s->ev.hdr.tgid = id >> 32;
+	s->ev.hdr.tid = (__u32)id;
+	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
+	s->ev.hdr.conn_id = conn_id;
+	s->ev.sock_conn_id = sock_conn_id;
+	s->ev.ssl_ptr = ssl;
+	s->ev.fd = fd;
+	s->ev.dir = dir;
+	s->ev.source = source;
+	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
+	return true;
+}
+
+/* Emits len bytes at user address buf as stream offset seq. Bytes beyond
+ * AR_MAX_CHUNKS_PER_CALL chunks are counted and left as a gap. */
+static __always_inline void emit_buf(__u64 buf, __u64 len, __u64 seq)
+{
+	struct emit_ctx c = { .buf = buf, .len = len, .seq = seq };
+	__u64 max = (__u64)AR_MAX_CHUNKS_PER_CALL * AR_CHUNK_MAX;
+	__u32 nr;
+
+	if (len > max) {
+		stat_add(AR_STAT_DROP_TOO_BIG, len - max);
+		c.len = max;
+	}
+	nr = (c.len + AR_CHUNK_MAX - 1) / AR_CHUNK_MAX;
+	bpf_loop(nr, emit_chunk_cb, &c, 0);
+}
+
+/* Emits the first total bytes spread over an iovec array, in order. */
+static __always_inline void emit_iov(__u64 iov_ptr, __u64 iovcnt, __u64 total, __u64 seq)
+{
+	struct iovec iov;
+	__u64 left = total;
+
+	for (int i = 0; i < AR_MAX_IOV; i++) {
+		__u64 n;
+
+		if (i >= iovcnt || left == 0)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov),
+					(void *)(iov_ptr + i * sizeof(iov)))) {
+			stat_add(AR_STAT_DROP_READ, left);
+			return;
+		}
+		n = iov.iov_len < left ? iov.iov_len : left;
+		emit_buf((__u64)iov.iov_base, n, seq);
+		seq += n;
+		left -= n;
+	}
+	if (left)
+		stat_add(AR_STAT_DROP_TOO_BIG, left);
+}
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Every map the capture programs share, with its key, value and writers. */
+#ifndef AR_MAPS_BPF_H
+#define AR_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <agentrace/events.h>
+
+/* Set by userspace between open and load. */
+const volatile bool targ_all = true;  /* trace every process but ourselves */
+const volatile __u32 self_tgid = 0;   /* agentrace's own pid: never traced */
+const volatile bool targ_comm = false;   /* target_comms holds entries */
+const volatile bool targ_cgroup = false; /* target_cgroups holds entries */
+
+/* Next connection id; ids are unique for the life of the loaded object. */
+__u64 next_conn_id = 0;
+
+/* Records to userspace. Size set by userspace (--ringbuf-mb).
+ * Writers: every program. Reader: user/capture/ring.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20);
+} events SEC(".maps");
+
+/* Counters, index enum ar_stat -> u64 per CPU.
+ * Writers: every program. Reader: user/capture/probes.c (stats dump). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AR_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-CPU scratch in which a data record is assembled before
+ * bpf_ringbuf_output copies just header + len bytes. Key 0 only.
+ * Writer/reader: emit.bpf.h. */
+struct data_scratch {
+	struct ar_data_event ev;
+	__u8 buf[AR_CHUNK_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} scratch SEC(".maps");
+
+/* Processes to trace when !targ_all: tgid -> 1.
+ * Writers: userspace (initial scan, --pid), proc.bpf.h on exec/fork of a
+ * match. Deleted by proc.bpf.h on exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* --comm targets: comm (NUL padded) -> 1. Writer: userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[AR_COMM_LEN]);
+	__type(value, __u8);
+} target_comms SEC(".maps");
+
+/* --cgroup targets: cgroup v2 id -> 1. Writer: userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u8);
+} target_cgroups SEC(".maps");
+
+/* One TCP socket of a traced process. */
+struct sock_key {
+	__u32 tgid;
+	__s32 fd;
+};
+struct conn_state {
+	__u64 conn_id;
+	__u64 seq[2];  /* bytes seen per enum ar_dir: next record's offset */
+	__u8 role;     /* enum ar_role */
+	__u8 tls;      /* ciphertext: never emitted as data */
+	__u8 _pad[6];
+};
+/* Live TCP sockets: sock_key -> conn_state. LRU so a missed close cannot
+ * fill it. Writers: sock.bpf.h on connect/accept/first data, deleted on
+ * close; tls.bpf.h reads it to link an SSL* to its socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct sock_key);
+	__type(value, struct conn_state);
+} conns SEC(".maps");
+
+/* One SSL* of a traced process. */
+struct tls_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+struct tls_state {
+	__u64 conn_id;
+	__u64 seq[2];
+	__u64 sock_conn_id; /* socket under the SSL*, once a syscall nested */
+	__s32 fd;
+	__u32 _pad;
+};
+/* Live SSL* streams: tls_key -> tls_state. Writers: tls.bpf.h on first
+ * SSL_read/SSL_write, deleted on SSL_shutdown/SSL_free. LRU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tls_key);
+	__type(value, struct tls_state);
+} tls_conns SEC(".maps");
+
+/* Arguments of a socket syscall between entry and exit. */
+enum sock_call {
+	SC_READ, SC_WRITE, SC_READV, SC_WRITEV, SC_RECVMSG, SC_SENDMSG,
+	SC_CONNECT, SC_ACCEPT,
+};
+struct sock_args {
+	__u64 buf;    /* buffer, iovec array or user_msghdr */
+	__s32 fd;
+	__u32 call;   /* enum sock_call */
+	__u32 iovcnt; /* readv/writev only */
+	__u32 _pad;
+};
+/* pid_tgid -> sock_args. Written at sys_enter_*, taken at sys_exit_*
+ * (Pixie's active_*_args_map pattern). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sock_args);
+} active_sock_args SEC(".maps");
+
+/* Arguments of an SSL_read/SSL_write between uprobe and uretprobe. */
+struct ssl_args {
+	__u64 ssl;
+	__u64 buf;
+	__u64 len_ptr; /* _ex variants: size_t *readbytes / *written */
+	__s32 fd;      /* socket a nested syscall used, or -1 */
+	__u32 _pad;
+};
+/* pid_tgid -> ssl_args, one map per direction so that a read nested in a
+ * write (renegotiation) cannot clobber it. Written by the uprobes, taken by
+ * the uretprobes; sock.bpf.h fills .fd from a nested syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ssl_args);
+} active_ssl_read_args SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ssl_args);
+} active_ssl_write_args SEC(".maps");
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+/* One lookup at most for an untargeted process. */
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (targ_all)
+		return true;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline __u64 new_conn_id(void)
+{
+	return __sync_fetch_and_add(&next_conn_id, 1) + 1;
+}
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Process lifecycle: keeps the targets map current for --comm/--cgroup and
+ * tells userspace which processes to scan for TLS libraries. */
+#ifndef AR_PROC_BPF_H
+#define AR_PROC_BPF_H
+
+#include "maps.bpf.h"
+
+#define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
+#define TARGET_PINNED 2  /* named by --pid: survives exec */
+
+/* Re-evaluates the filters for the current task after exec. */
+static __always_inline bool exec_matches(__u32 tgid)
+{
+	__u8 *v = bpf_map_lookup_elem(&targets, &tgid);
+	__u8 one = TARGET_MATCHED;
+	bool match = v && *v == TARGET_PINNED;
+
+	if (!match && targ_comm) {
+		char comm[AR_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		match = bpf_map_lookup_elem(&target_comms, comm) != NULL;
+	}
+	if (!match && targ_cgroup) {
+		__u64 cg = bpf_get_current_cgroup_id();
+
+		match = bpf_map_lookup_elem(&target_cgroups, &cg) != NULL;
+	}
+	if (match && !(v && *v == TARGET_PINNED))
+		bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+	else if (!match && v)
+		bpf_map_delete_elem(&targets, &tgid);
+	return match;
+}
+
+static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
+				      const void *filename_src)
+{
+	struct ar_proc_event *ev;
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+		return;
+	}
+	ev->hdr.type = type;
+	ev->hdr.flags = 0;
+	ev->hdr.tgid = tgid;
+	ev->hdr.tid = tid;
+	ev->hdr._pad = 0;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.conn_id = 0;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->_pad = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->filename[0] = 0;
+	if (filename_src)
+		bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename_src);
+	bpf_ringbuf_submit(ev, 0);
+	stat_add(AR_STAT_EVENTS, 1);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	unsigned int off = ctx->__data_loc_filename & 0xFFFF;
+
+	if (tgid == self_tgid)
+		return 0;
+	if (!targ_all && !exec_matches(tgid))
+		return 0;
+	stat_add(AR_STAT_PROC_EXEC, 1);
+	emit_proc(AR_EV_PROC_EXEC, tgid, (__u32)id, (void *)ctx + off);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_fork")
+int handle_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u32 child = ctx->child_pid;
+	__u8 one = TARGET_MATCHED;
+
+	/* In targ_all mode every process is traced; nothing to inherit. A
+	 * new thread (child is a tid) gets an entry too; exit removes it. */
+	if (targ_all || !bpf_map_lookup_elem(&targets, &parent))
+		return 0;
+	bpf_map_update_elem(&targets, &child, &one, BPF_NOEXIST);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int handle_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	bool traced = is_target(tgid);
+
+	if (!targ_all)
+		bpf_map_delete_elem(&targets, &tid);
+	if (tid != tgid || !traced)
+		return 0;
+	emit_proc(AR_EV_PROC_EXIT, tgid, tid, NULL);
+	return 0;
+}
+
+#endif

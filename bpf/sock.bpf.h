@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Socket syscalls: fd -> TCP socket, connection lifecycle and plaintext
+ * data. Entry probes stash arguments; exit probes use the byte count. */
+#ifndef AR_SOCK_BPF_H
+#define AR_SOCK_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "emit.bpf.h"
+
+#define AR_AF_INET 2
+#define AR_AF_INET6 10
+#define AR_SOCK_STREAM 1
+#define AR_IPPROTO_TCP 6
+#define AR_S_IFMT 00170000
+#define AR_S_IFSOCK 0140000
+#define AR_EINPROGRESS 115
+
+/* The struct sock behind fd if it is a TCP/IPv4 or TCP/IPv6 socket. */
+static __always_inline struct sock *fd_tcp_sock(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return NULL;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & AR_S_IFMT) != AR_S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AR_AF_INET && family != AR_AF_INET6)
+		return NULL;
+	if (BPF_CORE_READ(sk, sk_type) != AR_SOCK_STREAM ||
+	    BPF_CORE_READ(sk, sk_protocol) != AR_IPPROTO_TCP)
+		return NULL;
+	return sk;
+}
+
+static __always_inline void read_tuple(struct sock *sk, struct ar_tuple *t)
+{
+	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (t->family == AR_AF_INET) {
+		__u32 src = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 dst = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(t->saddr, &src, sizeof(src));
+		__builtin_memcpy(t->daddr, &dst, sizeof(dst));
+	} else {
+		struct in6_addr src = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr dst = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+
+		__builtin_memcpy(t->saddr, &src, sizeof(src));
+		__builtin_memcpy(t->daddr, &dst, sizeof(dst));
+	}
+}
+
+static __always_inline void emit_conn_event(__u16 type, __u64 conn_id, __s32 fd,
+					    __u8 role, struct sock *sk,
+					    const __u64 *bytes)
+{
+	struct ar_conn_event ev = {};
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev.hdr.type = type;
+	ev.hdr.tgid = id >> 32;
+	ev.hdr.tid = (__u32)id;
+	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	ev.hdr.conn_id = conn_id;
+	ev.fd = fd;
+	ev.role = role;
+	if (sk)
+		read_tuple(sk, &ev.tuple);
+	if (bytes) {
+		ev.bytes[0] = bytes[0];
+		ev.bytes[1] = bytes[1];
+	}
+	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+	else
+		stat_add(AR_STAT_EVENTS, 1);
+}
+
+/* The connection state for (tgid, fd): existing, or new when fd is a TCP
+ * socket (fresh means connect/accept just made it, so any stale entry for a
+ * reused fd is replaced). NULL when fd is not a TCP socket. */
+static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 role, bool fresh)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state st = {}, *cur;
+	struct sock *sk;
+
+	if (!fresh) {
+		cur = bpf_map_lookup_elem(&conns, &k);
+		if (cur)
+			return cur;
+	}
+	sk = fd_tcp_sock(fd);
+	if (!sk)
+		return NULL;
+	st.conn_id = new_conn_id();
+	st.role = role;
+	if (bpf_map_update_elem(&conns, &k, &st, BPF_ANY)) {
+		stat_add(AR_STAT_DROP_CONN_MAP, 1);
+		return NULL;
+	}
+	stat_add(AR_STAT_CONN_OPEN, 1);
+	emit_conn_event(AR_EV_CONN_OPEN, st.conn_id, fd, role, sk, NULL);
+	return bpf_map_lookup_elem(&conns, &k);
+}
+
+static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sock_args a = { .buf = buf, .fd = fd, .call = call, .iovcnt = iovcnt };
+
+	if (!is_target(id >> 32))
+		return;
+	/* Only TCP sockets are worth the exit probe's work. */
+	if (call != SC_CONNECT && call != SC_ACCEPT &&
+	    !conn_get(id >> 32, fd, AR_ROLE_UNKNOWN, false))
+		return;
+	if (bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY))
+		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
+}
+
+/* An SSL call in progress on this thread owns this syscall: link the SSL*
+ * to fd and report whether one was found. */
+static __always_inline bool note_nested_ssl(__u64 id, __s32 fd)
+{
+	struct ssl_args *a = bpf_map_lookup_elem(&active_ssl_write_args, &id);
+
+	if (!a)
+		a = bpf_map_lookup_elem(&active_ssl_read_args, &id);
+	if (!a)
+		return false;
+	a->fd = fd;
+	return true;
+}
+
+/* First two bytes of a TLS record header: handshake (0x16), major 3. */
+static __always_inline bool looks_like_tls(__u64 buf)
+{
+	__u8 h[2];
+
+	return !bpf_probe_read_user(h, sizeof(h), (void *)buf) &&
+	       h[0] == 0x16 && h[1] == 0x03;
+}
+
+static __always_inline int sock_data_exit(long ret, __u8 dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sock_args *ap = bpf_map_lookup_elem(&active_sock_args, &id);
+	struct sock_key k;
+	struct conn_state *st;
+	struct user_msghdr msg;
+	__u64 seq, buf = 0, iovcnt = 0;
+	bool vec;
+	struct sock_args a;
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	bpf_map_delete_elem(&active_sock_args, &id);
+	if (ret <= 0)
+		return 0;
+	k.tgid = id >> 32;
+	k.fd = a.fd;
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (!st)
+		return 0;
+
+	vec = a.call == SC_READV || a.call == SC_WRITEV ||
+	      a.call == SC_RECVMSG || a.call == SC_SENDMSG;
+	if (a.call == SC_RECVMSG || a.call == SC_SENDMSG) {
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a.buf)) {
+			stat_add(AR_STAT_DROP_READ, ret);
+			__sync_fetch_and_add(&st->seq[dir], ret);
+			return 0;
+		}
+		buf = (__u64)msg.msg_iov;
+		iovcnt = msg.msg_iovlen;
+	} else if (vec) {
+		buf = a.buf;
+		iovcnt = a.iovcnt;
+	} else {
+		buf = a.buf;
+	}
+
+	if (note_nested_ssl(id, a.fd))
+		st->tls = 1;
+	seq = __sync_fetch_and_add(&st->seq[dir], ret);
+	if (seq == 0 && !st->tls) {
+		__u64 first = buf;
+		struct iovec iov;
+
+		if (vec && !bpf_probe_read_user(&iov, sizeof(iov), (void *)buf))
+			first = (__u64)iov.iov_base;
+		if (ret >= 2 && looks_like_tls(first))
+			st->tls = 1;
+	}
+	if (st->tls) {
+		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
+		return 0;
+	}
+	if (!emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0))
+		return 0;
+	if (vec)
+		emit_iov(buf, iovcnt, ret, seq);
+	else
+		emit_buf(buf, ret, seq);
+	return 0;
+}
+
+/* connect/accept exit: a fresh connection on fd. */
+static __always_inline int sock_open_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sock_args *ap = bpf_map_lookup_elem(&active_sock_args, &id);
+	__s32 fd;
+	__u8 role;
+
+	if (!ap)
+		return 0;
+	if (ap->call == SC_CONNECT) {
+		fd = ap->fd;
+		role = AR_ROLE_CLIENT;
+		if (ret != 0 && ret != -AR_EINPROGRESS)
+			fd = -1;
+	} else {
+		fd = ret;
+		role = AR_ROLE_SERVER;
+	}
+	bpf_map_delete_elem(&active_sock_args, &id);
+	if (fd >= 0)
+		conn_get(id >> 32, fd, role, true);
+	return 0;
+}
+
+static __always_inline void sock_close(__s32 fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sock_key k = { .tgid = id >> 32, .fd = fd };
+	struct conn_state *st;
+
+	if (!is_target(k.tgid))
+		return;
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (!st)
+		return;
+	stat_add(AR_STAT_CONN_CLOSE, 1);
+	emit_conn_event(AR_EV_CONN_CLOSE, st->conn_id, fd, st->role, NULL, st->seq);
+	bpf_map_delete_elem(&conns, &k);
+}
+
+#endif

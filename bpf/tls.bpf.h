@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* OpenSSL uprobes: plaintext at SSL_read/SSL_write(_ex) return, keyed by
+ * (tgid, SSL*). A socket syscall nesting inside the call on the same
+ * thread links the SSL* to its socket (sock.bpf.h fills ssl_args.fd). */
+#ifndef AR_TLS_BPF_H
+#define AR_TLS_BPF_H
+
+#include <bpf/bpf_tracing.h>
+#include "sock.bpf.h"
+
+static __always_inline int ssl_enter(void *map, __u64 ssl, __u64 buf, __u64 len_ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_args a = { .ssl = ssl, .buf = buf, .len_ptr = len_ptr, .fd = -1 };
+
+	if (!is_target(id >> 32))
+		return 0;
+	if (bpf_map_update_elem(map, &id, &a, BPF_ANY))
+		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
+	return 0;
+}
+
+static __always_inline struct tls_state *tls_get(__u32 tgid, __u64 ssl)
+{
+	struct tls_key k = { .tgid = tgid, .ssl = ssl };
+	struct tls_state st = { .fd = -1 }, *cur;
+
+	cur = bpf_map_lookup_elem(&tls_conns, &k);
+	if (cur)
+		return cur;
+	st.conn_id = new_conn_id();
+	if (bpf_map_update_elem(&tls_conns, &k, &st, BPF_ANY)) {
+		stat_add(AR_STAT_DROP_CONN_MAP, 1);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tls_conns, &k);
+}
+
+static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_args *ap = bpf_map_lookup_elem(map, &id);
+	struct tls_state *st;
+	struct ssl_args a;
+	__u64 n, seq;
+
+	if (!ap)
+		return 0;
+	a = *ap;
+	bpf_map_delete_elem(map, &id);
+	if (a.len_ptr) {
+		/* SSL_*_ex: 1 on success, byte count through the pointer. */
+		if (rc != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)a.len_ptr))
+			return 0;
+	} else {
+		if (rc <= 0)
+			return 0;
+		n = rc;
+	}
+	if (n == 0)
+		return 0;
+	st = tls_get(id >> 32, a.ssl);
+	if (!st)
+		return 0;
+	if (a.fd >= 0 && !st->sock_conn_id) {
+		struct sock_key sk = { .tgid = id >> 32, .fd = a.fd };
+		struct conn_state *cs = bpf_map_lookup_elem(&conns, &sk);
+
+		if (cs) {
+			st->sock_conn_id = cs->conn_id;
+			st->fd = a.fd;
+			stat_add(AR_STAT_TLS_NESTED_LINK, 1);
+		}
+	}
+	seq = __sync_fetch_and_add(&st->seq[dir], n);
+	if (!emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.ssl,
+			  st->sock_conn_id))
+		return 0;
+	emit_buf(a.buf, n, seq);
+	return 0;
+}
+
+/* SSL_shutdown/SSL_free: the plaintext stream ends. */
+static __always_inline int ssl_end(__u64 ssl)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_key k = { .tgid = id >> 32, .ssl = ssl };
+	struct tls_state *st;
+	struct ar_conn_event ev = {};
+
+	if (!is_target(k.tgid))
+		return 0;
+	st = bpf_map_lookup_elem(&tls_conns, &k);
+	if (!st)
+		return 0;
+	ev.hdr.type = AR_EV_CONN_CLOSE;
+	ev.hdr.flags = AR_F_TLS;
+	ev.hdr.tgid = k.tgid;
+	ev.hdr.tid = (__u32)id;
+	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	ev.hdr.conn_id = st->conn_id;
+	ev.fd = st->fd;
+	ev.bytes[0] = st->seq[0];
+	ev.bytes[1] = st->seq[1];
+	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	bpf_map_delete_elem(&tls_conns, &k);
+	stat_add(AR_STAT_CONN_CLOSE, 1);
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+	else
+		stat_add(AR_STAT_EVENTS, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_exit, int rc)
+{
+	return ssl_exit(&active_ssl_write_args, AR_DIR_EGRESS, rc);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
+{
+	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, (__u64)written);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_ex_exit, int rc)
+{
+	return ssl_exit(&active_ssl_write_args, AR_DIR_EGRESS, rc);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_exit, int rc)
+{
+	return ssl_exit(&active_ssl_read_args, AR_DIR_INGRESS, rc);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
+{
+	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, (__u64)readbytes);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_ex_exit, int rc)
+{
+	return ssl_exit(&active_ssl_read_args, AR_DIR_INGRESS, rc);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_shutdown_enter, void *ssl)
+{
+	return ssl_end((__u64)ssl);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_free_enter, void *ssl)
+{
+	return ssl_end((__u64)ssl);
+}
+
+#endif

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.skel.h"
+#include "capture/probes.h"
+#include "common/log.h"
+
+const char *const ar_stat_names[AR_STAT_MAX] = {
+	[AR_STAT_EVENTS] = "events",
+	[AR_STAT_BYTES] = "bytes",
+	[AR_STAT_DROP_RINGBUF] = "drop_ringbuf_full",
+	[AR_STAT_DROP_READ] = "drop_read_failed_bytes",
+	[AR_STAT_DROP_TOO_BIG] = "drop_too_big_bytes",
+	[AR_STAT_DROP_CONN_MAP] = "drop_conn_map",
+	[AR_STAT_DROP_ARGS_MAP] = "drop_args_map",
+	[AR_STAT_TLS_CIPHERTEXT] = "tls_ciphertext_bytes_skipped",
+	[AR_STAT_TLS_NESTED_LINK] = "tls_linked_to_socket",
+	[AR_STAT_UNTARGETED] = "untargeted",
+	[AR_STAT_CONN_OPEN] = "conn_open",
+	[AR_STAT_CONN_CLOSE] = "conn_close",
+	[AR_STAT_PROC_EXEC] = "proc_exec",
+};
+
+struct probes {
+	struct capture_bpf *skel;
+	bool all;
+};
+
+/* The programs attached per TLS file, in enum tls_fn order. */
+struct tls_attach {
+	struct bpf_link *links[TLS_FN_MAX * 2];
+};
+
+static int set_targets(struct probes *p, const struct probes_cfg *cfg)
+{
+	uint8_t pinned = 2, one = 1; /* TARGET_PINNED, TARGET_MATCHED */
+	int err;
+
+	for (size_t i = 0; i < cfg->n_pids; i++) {
+		uint32_t pid = cfg->pids[i];
+
+		err = bpf_map__update_elem(p->skel->maps.targets, &pid, sizeof(pid),
+					   &pinned, sizeof(pinned), BPF_ANY);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < cfg->n_comms; i++) {
+		char comm[AR_COMM_LEN] = {};
+
+		strncpy(comm, cfg->comms[i], sizeof(comm) - 1);
+		err = bpf_map__update_elem(p->skel->maps.target_comms, comm, sizeof(comm),
+					   &one, sizeof(one), BPF_ANY);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < cfg->n_cgroups; i++) {
+		err = bpf_map__update_elem(p->skel->maps.target_cgroups, &cfg->cgroups[i],
+					   sizeof(uint64_t), &one, sizeof(one), BPF_ANY);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Tracepoint attachment looks up event ids in tracefs. Hosts that do not
+ * mount it (this CI machine; minimal VMs) get it mounted here; in a pod the
+ * DaemonSet mounts the host's /sys/kernel/tracing instead. */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events/syscalls", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events/syscalls", &st) == 0)
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		warn("tracefs is not mounted at /sys/kernel/tracing and mounting it failed "
+		     "(%s); syscall tracepoints cannot attach", strerror(errno));
+}
+
+int probes__open(const struct probes_cfg *cfg, struct probes **out)
+{
+	struct probes *p = calloc(1, sizeof(*p));
+	struct bpf_program *prog;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->skel = capture_bpf__open();
+	if (!p->skel) {
+		err = -errno;
+		warn("failed to open BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
+	p->skel->rodata->targ_all = p->all;
+	p->skel->rodata->self_tgid = getpid();
+	p->skel->rodata->targ_comm = cfg->n_comms > 0;
+	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
+	err = bpf_map__set_max_entries(p->skel->maps.events,
+				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 32u << 20);
+	if (err)
+		goto cleanup;
+	/* Uprobes attach per TLS file later, by probes__attach_tls(). */
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (strncmp(sec, "uprobe", 6) == 0 || strncmp(sec, "uretprobe", 9) == 0)
+			bpf_program__set_autoattach(prog, false);
+	}
+	err = capture_bpf__load(p->skel);
+	if (err) {
+		warn("failed to load BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = set_targets(p, cfg);
+	if (err) {
+		warn("failed to set targets: %s", strerror(-err));
+		goto cleanup;
+	}
+	ensure_tracefs();
+	err = capture_bpf__attach(p->skel);
+	if (err) {
+		warn("failed to attach tracepoints: %s", strerror(-err));
+		goto cleanup;
+	}
+	*out = p;
+	return 0;
+cleanup:
+	probes__close(p);
+	return err;
+}
+
+void probes__close(struct probes *p)
+{
+	if (!p)
+		return;
+	capture_bpf__destroy(p->skel);
+	free(p);
+}
+
+int probes__ringbuf_fd(const struct probes *p)
+{
+	return bpf_map__fd(p->skel->maps.events);
+}
+
+bool probes__targets_all(const struct probes *p)
+{
+	return p->all;
+}
+
+int probes__add_target(struct probes *p, uint32_t tgid)
+{
+	uint8_t one = 1;
+	int err;
+
+	if (p->all)
+		return 0;
+	err = bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &one,
+				   sizeof(one), BPF_NOEXIST);
+	return err == -EEXIST ? 0 : err;
+}
+
+int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
+		       struct tls_attach **out)
+{
+	struct capture_bpf *s = p->skel;
+	struct bpf_program *enter[TLS_FN_MAX] = {
+		s->progs.ssl_write_enter, s->progs.ssl_write_ex_enter,
+		s->progs.ssl_read_enter, s->progs.ssl_read_ex_enter,
+		s->progs.ssl_shutdown_enter, s->progs.ssl_free_enter,
+	};
+	struct bpf_program *ret[TLS_FN_MAX] = {
+		s->progs.ssl_write_exit, s->progs.ssl_write_ex_exit,
+		s->progs.ssl_read_exit, s->progs.ssl_read_ex_exit, NULL, NULL,
+	};
+	struct tls_attach *a = calloc(1, sizeof(*a));
+	int err = 0, n = 0;
+
+	if (!a)
+		return -ENOMEM;
+	for (int f = 0; f < TLS_FN_MAX; f++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+
+		if (!syms->off[f])
+			continue;
+		a->links[n] = bpf_program__attach_uprobe_opts(enter[f], -1, path,
+							      syms->off[f], &opts);
+		if (!a->links[n]) {
+			err = -errno;
+			goto cleanup;
+		}
+		n++;
+		if (!ret[f])
+			continue;
+		opts.retprobe = true;
+		a->links[n] = bpf_program__attach_uprobe_opts(ret[f], -1, path,
+							      syms->off[f], &opts);
+		if (!a->links[n]) {
+			err = -errno;
+			goto cleanup;
+		}
+		n++;
+	}
+	*out = a;
+	return 0;
+cleanup:
+	warn("failed to attach uprobes to %s: %s", path, strerror(-err));
+	probes__detach_tls(a);
+	return err;
+}
+
+void probes__detach_tls(struct tls_attach *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < sizeof(a->links) / sizeof(a->links[0]); i++)
+		bpf_link__destroy(a->links[i]);
+	free(a);
+}
+
+int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < AR_STAT_MAX; i++) {
+		out[i] = 0;
+		err = bpf_map__lookup_elem(p->skel->maps.stats, &i, sizeof(i), vals,
+					   ncpu * sizeof(*vals), 0);
+		if (err)
+			break;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return err;
+}

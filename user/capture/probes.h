@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Owns the loaded BPF object: open -> configure -> load -> attach, target
+ * maps, per-file OpenSSL uprobes and the kernel statistics. */
+#ifndef AR_CAPTURE_PROBES_H
+#define AR_CAPTURE_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <agentrace/events.h>
+
+#include "discover/elf_syms.h"
+
+struct probes_cfg {
+	const pid_t *pids;        /* --pid targets */
+	size_t n_pids;
+	const char *const *comms; /* --comm targets */
+	size_t n_comms;
+	const uint64_t *cgroups;  /* --cgroup targets (cgroup v2 ids) */
+	size_t n_cgroups;
+	uint32_t ringbuf_bytes;   /* power of two; 0 = default 32 MiB */
+};
+
+struct probes;
+
+/* Loads and attaches every tracepoint. Returns 0 and *out, or -errno. */
+int probes__open(const struct probes_cfg *cfg, struct probes **out);
+void probes__close(struct probes *p);
+
+/* Ring buffer map fd, for the reader. */
+int probes__ringbuf_fd(const struct probes *p);
+
+/* True when every process is a target (no --pid/--comm/--cgroup). */
+bool probes__targets_all(const struct probes *p);
+
+/* Marks tgid as a target (used for processes that predate the daemon).
+ * Returns 0 or -errno. */
+int probes__add_target(struct probes *p, uint32_t tgid);
+
+/* Attaches the OpenSSL uprobes to the file at path for all processes.
+ * Returns an opaque handle through *out, or -errno with nothing attached. */
+struct tls_attach;
+int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
+		       struct tls_attach **out);
+void probes__detach_tls(struct tls_attach *a);
+
+/* Sums the per-CPU counters into out[AR_STAT_MAX]. Returns 0 or -errno. */
+int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX]);
+
+extern const char *const ar_stat_names[AR_STAT_MAX];
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/args.h"
+
+const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
+const char *argp_program_bug_address = "<https://github.com/agentrace/agentrace/issues>";
+
+static const char doc[] =
+	"agentrace -- zero-code tracing of AI agents' LLM and tool calls.\n"
+	"\n"
+	"Modes:\n"
+	"  agentrace [OPTIONS]                 trace this host live (default)\n"
+	"  agentrace record -o FILE [OPTIONS]  write captured events to a capture file\n"
+	"  agentrace analyze FILE [OPTIONS]    replay a capture file through the pipeline\n"
+	"\v"
+	"EXAMPLES:\n"
+	"  agentrace                            trace every process, print spans\n"
+	"  agentrace --comm python3 --comm node trace only these programs\n"
+	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
+	"  agentrace record -o calls.agtrace --duration 60\n"
+	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
+	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
+
+enum {
+	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
+	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
+	OPT_HEALTH, OPT_SUMMARIES,
+};
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Trace this process (repeatable)", 1 },
+	{ "comm", 'c', "NAME", 0, "Trace processes with this command name (repeatable)", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory (repeatable)", 1 },
+	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
+	{ "stats-interval", OPT_STATS, "SEC", 0, "Print statistics every SEC seconds (0: only at exit; default 60)", 2 },
+	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds", 2 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, a power of two from 1 to 1024 (default 32)", 2 },
+	{ "output", 'o', "PATH", 0, "record: capture file; --exporter file: OTLP JSON lines file", 2 },
+	{ "dump-streams", OPT_DUMP, "DIR", 0, "analyze: write every reassembled stream direction to DIR", 2 },
+	{ "summaries", OPT_SUMMARIES, NULL, 0, "Print a line per finished connection", 2 },
+	{ "exporter", OPT_EXPORTER, "NAME", 0, "console, otlp, file or none (default: from OTEL_* env)", 3 },
+	{ "capture-content", OPT_CONTENT, NULL, 0, "Capture prompt and response content (off by default)", 3 },
+	{ "content-max-bytes", OPT_CONTENT_MAX, "N", 0, "Truncate captured content to N bytes (default 8192)", 3 },
+	{ "max-body-bytes", OPT_MAX_BODY, "N", 0, "Cap on an HTTP body kept for parsing (default 4 MiB)", 3 },
+	{ "max-header-bytes", OPT_MAX_HEADER, "N", 0, "Cap on an HTTP header block (default 64 KiB)", 3 },
+	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
+	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
+	{},
+};
+
+static unsigned long parse_num(struct argp_state *st, const char *arg, const char *what,
+			       unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || !*arg || v < min || v > max)
+		argp_error(st, "%s must be a number from %lu to %lu, got '%s'", what, min, max, arg);
+	return v;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+	struct stat sb;
+	unsigned long mb;
+
+	switch (key) {
+	case 'p':
+		if (o->n_pids == CLI_MAX_TARGETS)
+			argp_error(st, "too many --pid");
+		o->pids[o->n_pids++] = parse_num(st, arg, "--pid", 1, 4194304);
+		break;
+	case 'c':
+		if (o->n_comms == CLI_MAX_TARGETS)
+			argp_error(st, "too many --comm");
+		if (strlen(arg) >= 16)
+			argp_error(st, "--comm '%s' is longer than 15 characters", arg);
+		o->comms[o->n_comms++] = arg;
+		break;
+	case OPT_CGROUP:
+		if (o->n_cgroups == CLI_MAX_TARGETS)
+			argp_error(st, "too many --cgroup");
+		/* On cgroup v2 a cgroup's id is its directory's inode. */
+		if (stat(arg, &sb))
+			argp_error(st, "--cgroup %s: %s", arg, strerror(errno));
+		o->cgroups[o->n_cgroups++] = sb.st_ino;
+		break;
+	case OPT_READY: o->ready_file = arg; break;
+	case OPT_STATS: o->stats_interval = parse_num(st, arg, "--stats-interval", 0, 86400); break;
+	case OPT_DURATION: o->duration = parse_num(st, arg, "--duration", 1, 31536000); break;
+	case OPT_RINGBUF:
+		mb = parse_num(st, arg, "--ringbuf-mb", 1, 1024);
+		if (mb & (mb - 1))
+			argp_error(st, "--ringbuf-mb must be a power of two");
+		o->ringbuf_bytes = mb << 20;
+		break;
+	case 'o': o->output = arg; break;
+	case OPT_DUMP: o->dump_dir = arg; break;
+	case OPT_SUMMARIES: o->summaries = true; break;
+	case OPT_EXPORTER:
+		if (strcmp(arg, "console") && strcmp(arg, "otlp") && strcmp(arg, "file") &&
+		    strcmp(arg, "none"))
+			argp_error(st, "--exporter must be console, otlp, file or none");
+		o->exporter = arg;
+		break;
+	case OPT_CONTENT: o->capture_content = true; break;
+	case OPT_CONTENT_MAX:
+		o->content_max_bytes = parse_num(st, arg, "--content-max-bytes", 16, 1 << 24);
+		break;
+	case OPT_MAX_BODY:
+		o->max_body_bytes = parse_num(st, arg, "--max-body-bytes", 1024, 1ul << 30);
+		break;
+	case OPT_MAX_HEADER:
+		o->max_header_bytes = parse_num(st, arg, "--max-header-bytes", 1024, 1 << 24);
+		break;
+	case OPT_HEALTH: o->health_addr = arg; break;
+	case 'v': o->verbose++; break;
+	case ARGP_KEY_ARG:
+		if (o->mode == CLI_ANALYZE && !o->input)
+			o->input = arg;
+		else
+			argp_error(st, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o->mode == CLI_RECORD && !o->output)
+			argp_error(st, "record needs -o FILE");
+		if (o->mode == CLI_ANALYZE && !o->input)
+			argp_error(st, "analyze needs a capture FILE");
+		if (o->exporter && !strcmp(o->exporter, "file") && !o->output)
+			argp_error(st, "--exporter file needs --output PATH");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+void cli__parse(int argc, char **argv, struct cli_opts *o)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc };
+
+	memset(o, 0, sizeof(*o));
+	o->stats_interval = 60;
+	if (argc > 1 && strcmp(argv[1], "record") == 0) {
+		o->mode = CLI_RECORD;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "analyze") == 0) {
+		o->mode = CLI_ANALYZE;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "live") == 0) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	argp_parse(&argp, argc, argv, 0, NULL, o);
+}

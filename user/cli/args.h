@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line: `agentrace [live]`, `agentrace record -o FILE`,
+ * `agentrace analyze FILE`. */
+#ifndef AR_CLI_ARGS_H
+#define AR_CLI_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CLI_MAX_TARGETS 64
+
+enum cli_mode { CLI_LIVE, CLI_RECORD, CLI_ANALYZE };
+
+struct cli_opts {
+	enum cli_mode mode;
+	pid_t pids[CLI_MAX_TARGETS];
+	size_t n_pids;
+	const char *comms[CLI_MAX_TARGETS];
+	size_t n_comms;
+	uint64_t cgroups[CLI_MAX_TARGETS];
+	size_t n_cgroups;
+	const char *ready_file;
+	const char *output;       /* record: capture file; exporter file: OTLP JSON lines */
+	const char *input;        /* analyze: capture file */
+	const char *dump_dir;     /* analyze --dump-streams */
+	const char *exporter;     /* console | otlp | file | none; NULL = from env */
+	const char *health_addr;
+	unsigned stats_interval;  /* seconds, 0 = only at exit */
+	unsigned duration;        /* seconds, 0 = until signalled */
+	uint32_t ringbuf_bytes;
+	size_t max_body_bytes;
+	size_t max_header_bytes;
+	size_t content_max_bytes;
+	bool capture_content;
+	bool summaries;           /* print one line per finished connection */
+	int verbose;
+};
+
+/* Parses argv into o. Exits the process on --help/--version and prints
+ * usage and exits 2 on a bad argument (argp's convention is 64). */
+void cli__parse(int argc, char **argv, struct cli_opts *o);
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/probes.h"
+#include "common/log.h"
+#include "discover/discover.h"
+#include "discover/proc_info.h"
+#include "discover/proc_maps.h"
+#include "discover/tls_files.h"
+
+/* Probed at start even when no process maps them yet, so a process that
+ * dlopen()s the system libssl later (python's ssl module) is covered from
+ * its first call. */
+static const char *const system_libssl[] = {
+	"/usr/lib/x86_64-linux-gnu/libssl.so.3",
+	"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+	"/usr/lib/aarch64-linux-gnu/libssl.so.3",
+	"/usr/lib/aarch64-linux-gnu/libssl.so.1.1",
+	"/usr/lib64/libssl.so.3",
+	"/usr/lib/libssl.so.3",
+};
+
+/* Rescan a process's maps on a new connection at most this often, to
+ * catch libraries loaded after exec. */
+#define RESCAN_NS 1000000000ull
+#define MAX_RECENT 1024
+
+struct discover {
+	struct probes *probes;
+	struct tls_files *files;
+	discover_emit_fn emit;
+	void *ctx;
+	struct {
+		uint32_t pid;
+		uint64_t ts;
+	} recent[MAX_RECENT]; /* last maps scan per pid, direct-mapped */
+};
+
+static uint64_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ctx)
+{
+	struct discover *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->files = tls_files__new(p);
+	if (!d->files) {
+		free(d);
+		return NULL;
+	}
+	d->probes = p;
+	d->emit = emit;
+	d->ctx = ctx;
+	return d;
+}
+
+void discover__free(struct discover *d)
+{
+	if (!d)
+		return;
+	tls_files__free(d->files);
+	free(d);
+}
+
+static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
+{
+	struct ar_proc_info rec;
+	uint64_t now = now_mono();
+
+	d->recent[pid % MAX_RECENT].pid = pid;
+	d->recent[pid % MAX_RECENT].ts = now;
+	proc_maps__scan(d->files, pid);
+	if (emit_info && proc_info__read(pid, now, &rec) == 0)
+		d->emit(d->ctx, &rec, sizeof(rec));
+}
+
+static int scan_one(uint32_t pid, void *ctx)
+{
+	struct discover *d = ctx;
+
+	if (pid == (uint32_t)getpid())
+		return 0;
+	scan_pid(d, pid, true);
+	return 0;
+}
+
+int discover__scan_all(struct discover *d)
+{
+	int err;
+
+	for (size_t i = 0; i < sizeof(system_libssl) / sizeof(system_libssl[0]); i++)
+		if (access(system_libssl[i], R_OK) == 0)
+			tls_files__add(d->files, 0, system_libssl[i]);
+	err = proc_maps__for_each_pid(scan_one, d);
+	if (err < 0)
+		return err;
+	return tls_files__attached(d->files);
+}
+
+void discover__handle(struct discover *d, const void *rec, size_t len)
+{
+	const struct ar_event_hdr *h = rec;
+
+	if (len < sizeof(*h))
+		return;
+	switch (h->type) {
+	case AR_EV_PROC_EXEC:
+		scan_pid(d, h->tgid, true);
+		break;
+	case AR_EV_PROC_EXIT:
+		tls_files__proc_exit(d->files, h->tgid);
+		break;
+	case AR_EV_CONN_OPEN: {
+		uint32_t slot = h->tgid % MAX_RECENT;
+
+		if (d->recent[slot].pid != h->tgid) {
+			/* First connection of a process we have not met (it
+			 * predates us or its exec record was lost). */
+			scan_pid(d, h->tgid, true);
+		} else if (now_mono() - d->recent[slot].ts > RESCAN_NS) {
+			scan_pid(d, h->tgid, false);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+size_t discover__attached_files(const struct discover *d)
+{
+	return tls_files__attached(d->files);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Live process discovery: scans existing processes at start, reacts to
+ * exec/exit records, attaches OpenSSL probes and emits AR_EV_PROC_INFO. */
+#ifndef AR_DISCOVER_DISCOVER_H
+#define AR_DISCOVER_DISCOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct probes;
+struct discover;
+
+/* Identity records are handed to emit (into the pipeline and capture). */
+typedef void (*discover_emit_fn)(void *ctx, const void *rec, size_t len);
+
+struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ctx);
+void discover__free(struct discover *d);
+
+/* Probes the well-known system libssl files and every running process.
+ * Returns the number of probed files, or -errno. */
+int discover__scan_all(struct discover *d);
+
+/* Handles AR_EV_PROC_EXEC / AR_EV_PROC_EXIT / AR_EV_CONN_OPEN records;
+ * ignores the rest. */
+void discover__handle(struct discover *d, const void *rec, size_t len);
+
+size_t discover__attached_files(const struct discover *d);
+
+#endif

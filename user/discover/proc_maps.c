@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discover/proc_maps.h"
+#include "discover/tls_files.h"
+
+#define MAX_CANDIDATES 16
+
+static bool is_candidate(const char *path, const char *exe)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, "libssl", 6) == 0 || (exe[0] && strcmp(path, exe) == 0);
+}
+
+int proc_maps__scan(struct tls_files *t, uint32_t pid)
+{
+	char fname[64], exe[512] = "", line[1024], seen[MAX_CANDIDATES][512];
+	size_t n_seen = 0;
+	ssize_t len;
+	FILE *f;
+	int attached = 0;
+
+	snprintf(fname, sizeof(fname), "/proc/%u/exe", pid);
+	len = readlink(fname, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = 0;
+	snprintf(fname, sizeof(fname), "/proc/%u/maps", pid);
+	f = fopen(fname, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/'), full[600];
+		bool dup = false;
+		int err;
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = 0;
+		/* " (deleted)" files cannot be opened by path any more. */
+		if (strstr(path, " (deleted)") || !is_candidate(path, exe))
+			continue;
+		for (size_t i = 0; i < n_seen && !dup; i++)
+			dup = strcmp(seen[i], path) == 0;
+		if (dup || n_seen == MAX_CANDIDATES)
+			continue;
+		snprintf(seen[n_seen++], sizeof(seen[0]), "%s", path);
+		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
+		err = tls_files__add(t, pid, full);
+		if (err > 0)
+			attached++;
+	}
+	fclose(f);
+	return attached;
+}
+
+int proc_maps__for_each_pid(int (*fn)(uint32_t pid, void *ctx), void *ctx)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid)
+			continue;
+		ret = fn(pid, ctx);
+	}
+	closedir(d);
+	return ret;
+}

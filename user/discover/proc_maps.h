@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Finds the files a process maps that may carry OpenSSL: any libssl, and
+ * the executable itself (static OpenSSL, e.g. node). */
+#ifndef AR_DISCOVER_PROC_MAPS_H
+#define AR_DISCOVER_PROC_MAPS_H
+
+#include <stdint.h>
+
+struct tls_files;
+
+/* Reads /proc/PID/maps and hands each candidate to tls_files__add as
+ * /proc/PID/root/<path>, so files in other mount namespaces resolve.
+ * Returns the number of files newly probed, or -errno (-ENOENT: gone). */
+int proc_maps__scan(struct tls_files *t, uint32_t pid);
+
+/* Calls fn for every numeric entry of /proc. Stops early when fn returns
+ * non-zero and returns that value. */
+int proc_maps__for_each_pid(int (*fn)(uint32_t pid, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capture/probes.h"
+#include "common/log.h"
+#include "discover/elf_syms.h"
+#include "discover/tls_files.h"
+
+#define MAX_FILES 512     /* probed or known non-OpenSSL files */
+#define MAX_USERS 16384   /* (pid, file) pairs */
+
+struct tls_file {
+	dev_t dev;
+	ino_t ino;
+	struct tls_attach *attach; /* NULL: not probed now */
+	bool has_ssl;              /* exports SSL_read and SSL_write */
+	bool pinned;
+	uint32_t users;
+	uint64_t last_use;         /* for replacing non-OpenSSL entries */
+};
+
+struct file_user {
+	uint32_t pid;
+	uint32_t file;
+};
+
+struct tls_files {
+	struct probes *probes;
+	struct tls_file files[MAX_FILES];
+	size_t n_files;
+	struct file_user users[MAX_USERS];
+	size_t n_users;
+	uint64_t tick;
+};
+
+struct tls_files *tls_files__new(struct probes *p)
+{
+	struct tls_files *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->probes = p;
+	return t;
+}
+
+void tls_files__free(struct tls_files *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_files; i++)
+		probes__detach_tls(t->files[i].attach);
+	free(t);
+}
+
+size_t tls_files__attached(const struct tls_files *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_files; i++)
+		n += t->files[i].attach != NULL;
+	return n;
+}
+
+/* Slot for a new file: a free one, else the least recently used file
+ * without probes (a negative-cache entry). -ENOSPC when all are probed. */
+static int file_slot(struct tls_files *t)
+{
+	int victim = -1;
+
+	if (t->n_files < MAX_FILES)
+		return t->n_files++;
+	for (size_t i = 0; i < t->n_files; i++) {
+		if (t->files[i].attach)
+			continue;
+		if (victim < 0 || t->files[i].last_use < t->files[victim].last_use)
+			victim = i;
+	}
+	return victim < 0 ? -ENOSPC : victim;
+}
+
+static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
+{
+	struct tls_file *f = &t->files[idx];
+
+	if (!pid) {
+		f->pinned = true;
+		return;
+	}
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].pid == pid && t->users[i].file == idx)
+			return;
+	if (t->n_users == MAX_USERS) {
+		/* Losing track only delays a detach; never detach early. */
+		f->pinned = true;
+		return;
+	}
+	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx };
+	f->users++;
+}
+
+/* Resolves the OpenSSL symbols of files[idx] and attaches to them. */
+static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+{
+	struct tls_file *f = &t->files[idx];
+	struct tls_syms syms;
+	int n, err;
+
+	n = elf_syms__find_tls(path, &syms);
+	if (n <= 0 || !syms.off[TLS_FN_READ] || !syms.off[TLS_FN_WRITE])
+		return 0;
+	f->has_ssl = true;
+	err = probes__attach_tls(t->probes, path, &syms, &f->attach);
+	if (err) {
+		f->attach = NULL;
+		return err;
+	}
+	info("attached OpenSSL probes to %s (%d functions)", path, n);
+	add_user(t, pid, idx);
+	return 1;
+}
+
+int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
+{
+	struct stat st;
+	struct tls_file *f;
+	int idx;
+
+	if (stat(path, &st))
+		return -errno;
+	t->tick++;
+	for (size_t i = 0; i < t->n_files; i++) {
+		f = &t->files[i];
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			f->last_use = t->tick;
+			if (!f->has_ssl)
+				return 0;
+			if (!f->attach)
+				return attach_file(t, pid, i, path);
+			add_user(t, pid, i);
+			return 0;
+		}
+	}
+	idx = file_slot(t);
+	if (idx < 0)
+		return idx;
+	f = &t->files[idx];
+	memset(f, 0, sizeof(*f));
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->last_use = t->tick;
+	return attach_file(t, pid, idx, path);
+}
+
+void tls_files__proc_exit(struct tls_files *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->n_users;) {
+		struct tls_file *f;
+
+		if (t->users[i].pid != pid) {
+			i++;
+			continue;
+		}
+		f = &t->files[t->users[i].file];
+		t->users[i] = t->users[--t->n_users];
+		if (--f->users == 0 && !f->pinned && f->attach) {
+			info("detaching OpenSSL probes from dev %lu inode %lu: last user exited",
+			     (unsigned long)f->dev, (unsigned long)f->ino);
+			probes__detach_tls(f->attach);
+			f->attach = NULL;
+		}
+	}
+}

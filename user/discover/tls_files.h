@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Attaches OpenSSL uprobes once per distinct file (device + inode), keeps
+ * track of which processes use each file, and detaches a file when its
+ * last user exits (files attached at start, e.g. the system libssl, stay). */
+#ifndef AR_DISCOVER_TLS_FILES_H
+#define AR_DISCOVER_TLS_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct probes;
+struct tls_files;
+
+struct tls_files *tls_files__new(struct probes *p);
+void tls_files__free(struct tls_files *t);
+
+/* Makes sure the file at path (as the daemon sees it, e.g.
+ * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
+ * (pid 0 pins the file). Returns 1 when probes were attached now, 0 when
+ * the file was already probed or has no OpenSSL symbols, or -errno. */
+int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
+
+/* pid has exited: release its files. */
+void tls_files__proc_exit(struct tls_files *t, uint32_t pid);
+
+/* Files currently probed. */
+size_t tls_files__attached(const struct tls_files *t);
+
+#endif

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/* agentrace entry point: live tracing, `record` and `analyze`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/file.h"
+#include "capture/probes.h"
+#include "capture/ring.h"
+#include "cli/args.h"
+#include "common/log.h"
+#include "discover/discover.h"
+#include "discover/targets.h"
+#include "pipeline.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct live {
+	struct pipeline *pipe;
+	struct discover *disc;
+};
+
+static void on_discovered(void *ctx, const void *rec, size_t len)
+{
+	struct live *l = ctx;
+
+	pipeline__handle(l->pipe, rec, len);
+}
+
+static void on_record(void *ctx, const void *rec, size_t len)
+{
+	struct live *l = ctx;
+
+	/* The record goes on first: exec/conn records are then followed by
+	 * the identity records discovery emits for them. */
+	pipeline__handle(l->pipe, rec, len);
+	discover__handle(l->disc, rec, len);
+}
+
+static int write_ready_file(const char *path)
+{
+	char tmp[4096];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	dprintf(fd, "%d\n", getpid());
+	close(fd);
+	return rename(tmp, path) ? -errno : 0;
+}
+
+static void print_kernel_stats(struct probes *p)
+{
+	uint64_t s[AR_STAT_MAX];
+
+	if (probes__stats(p, s))
+		return;
+	fprintf(stderr, "kernel:");
+	for (int i = 0; i < AR_STAT_MAX; i++)
+		fprintf(stderr, " %s=%" PRIu64, ar_stat_names[i], s[i]);
+	fputc('\n', stderr);
+}
+
+static void fill_capture_info(struct capture_info *ci, uint64_t mono_to_real)
+{
+	memset(ci, 0, sizeof(*ci));
+	ci->mono_to_real_ns = mono_to_real;
+	ci->start_unix_ns = clock_ns(CLOCK_REALTIME);
+	ci->chunk_max = AR_CHUNK_MAX;
+	gethostname(ci->hostname, sizeof(ci->hostname) - 1);
+	snprintf(ci->agentrace_version, sizeof(ci->agentrace_version), "%s", AGENTRACE_VERSION);
+}
+
+static int run_live(const struct cli_opts *o)
+{
+	struct probes_cfg pc = {
+		.pids = o->pids, .n_pids = o->n_pids,
+		.comms = o->comms, .n_comms = o->n_comms,
+		.cgroups = o->cgroups, .n_cgroups = o->n_cgroups,
+		.ringbuf_bytes = o->ringbuf_bytes,
+	};
+	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	struct capture_writer *writer = NULL;
+	struct ring_reader *ring = NULL;
+	struct probes *probes = NULL;
+	struct live l = { 0 };
+	uint64_t start, last_stats, last_tick;
+	int err, n;
+
+	if (o->mode == CLI_RECORD) {
+		struct capture_info ci;
+
+		fill_capture_info(&ci, mono_to_real);
+		err = capture_writer__open(o->output, &ci, &writer);
+		if (err) {
+			warn("failed to open %s: %s", o->output, strerror(-err));
+			return err;
+		}
+	}
+	err = probes__open(&pc, &probes);
+	if (err)
+		goto cleanup;
+	err = pipeline__new(o, mono_to_real, writer, &l.pipe);
+	if (err)
+		goto cleanup;
+	l.disc = discover__new(probes, on_discovered, &l);
+	if (!l.disc) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
+	if (err < 0)
+		warn("failed to scan processes for targets: %s", strerror(-err));
+	err = ring_reader__new(probes__ringbuf_fd(probes), on_record, &l, &ring);
+	if (err) {
+		warn("failed to create ring buffer reader: %s", strerror(-err));
+		goto cleanup;
+	}
+	n = discover__scan_all(l.disc);
+	info("tracing %s; OpenSSL probes on %d file(s)",
+	     probes__targets_all(probes) ? "all processes" : "selected processes", n < 0 ? 0 : n);
+	if (o->ready_file) {
+		err = write_ready_file(o->ready_file);
+		if (err) {
+			warn("failed to write ready file %s: %s", o->ready_file, strerror(-err));
+			goto cleanup;
+		}
+	}
+	start = last_stats = last_tick = clock_ns(CLOCK_MONOTONIC);
+	while (!exiting) {
+		uint64_t now;
+
+		err = ring_reader__poll(ring, 100);
+		if (err < 0) {
+			warn("ring buffer poll failed: %s", strerror(-err));
+			goto cleanup;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now - last_tick >= 1000000000ull) {
+			pipeline__tick(l.pipe, now);
+			last_tick = now;
+		}
+		if (o->stats_interval && now - last_stats >= o->stats_interval * 1000000000ull) {
+			print_kernel_stats(probes);
+			pipeline__print_stats(l.pipe, stderr);
+			last_stats = now;
+		}
+		if (o->duration && now - start >= o->duration * 1000000000ull)
+			break;
+	}
+	/* Drain what the kernel already produced. */
+	while (ring_reader__poll(ring, 0) > 0)
+		;
+	err = 0;
+cleanup:
+	if (probes)
+		print_kernel_stats(probes);
+	if (l.pipe) {
+		pipeline__print_stats(l.pipe, stderr);
+		pipeline__finish(l.pipe, 5000);
+	}
+	ring_reader__free(ring);
+	discover__free(l.disc);
+	probes__close(probes);
+	if (writer) {
+		int werr = capture_writer__close(writer);
+
+		if (werr && !err) {
+			warn("failed to write %s: %s", o->output, strerror(-werr));
+			err = werr;
+		}
+	}
+	return err;
+}
+
+static int run_analyze(const struct cli_opts *o)
+{
+	struct capture_reader *r = NULL;
+	struct pipeline *pipe = NULL;
+	struct capture_info ci;
+	const void *rec;
+	size_t len;
+	int err;
+
+	err = capture_reader__open(o->input, &ci, &r);
+	if (err) {
+		warn("%s: %s", o->input, r ? capture_reader__error(r) : strerror(-err));
+		goto cleanup;
+	}
+	err = pipeline__new(o, ci.mono_to_real_ns, NULL, &pipe);
+	if (err)
+		goto cleanup;
+	while (!exiting && (err = capture_reader__next(r, &rec, &len)) > 0)
+		pipeline__handle(pipe, rec, len);
+	if (err < 0)
+		warn("%s: %s", o->input, capture_reader__error(r));
+cleanup:
+	if (pipe) {
+		pipeline__print_stats(pipe, stderr);
+		pipeline__finish(pipe, 5000);
+	}
+	capture_reader__close(r);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	cli__parse(argc, argv, &o);
+	log__set_level(o.verbose >= 2 ? LOG_DEBUG : LOG_INFO);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Spans on stdout must not wait for a buffer to fill. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	err = o.mode == CLI_ANALYZE ? run_analyze(&o) : run_live(&o);
+	return err ? 1 : 0;
+}

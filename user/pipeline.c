@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/file.h"
+#include "cli/args.h"
+#include "common/log.h"
+#include "conn/dump.h"
+#include "conn/table.h"
+#include "pipeline.h"
+
+struct pipeline {
+	struct conn_table *conns;
+	struct stream_dump *dump;
+	struct capture_writer *writer;
+	uint64_t mono_to_real_ns;
+	uint64_t records, malformed, write_errors;
+	bool summaries;
+};
+
+static const char *role_name(uint8_t role)
+{
+	return role == AR_ROLE_CLIENT ? "client" : role == AR_ROLE_SERVER ? "server" : "unknown";
+}
+
+/* "addr:port" for one side of a tuple. */
+static void fmt_endpoint(const struct ar_tuple *t, bool local, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	const uint8_t *addr = local ? t->saddr : t->daddr;
+
+	inet_ntop(t->family == 10 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(out, cap, t->family == 10 ? "[%s]:%u" : "%s:%u", a,
+		 local ? t->sport : t->dport);
+}
+
+/* Summary sink: one line per finished connection (live mode before span
+ * output is asked for, and --summaries). */
+static void summary_close(void *ctx, struct conn_meta *c)
+{
+	char l[64] = "-", r[64] = "-";
+
+	if (c->has_tuple) {
+		fmt_endpoint(&c->tuple, true, l, sizeof(l));
+		fmt_endpoint(&c->tuple, false, r, sizeof(r));
+	}
+	printf("conn %" PRIu64 " pid %u (%s) %s %s -> %s%s out=%" PRIu64 "B in=%" PRIu64
+	       "B gaps=%" PRIu64 "B\n",
+	       c->conn_id, c->tgid, c->comm, role_name(c->role), l, r,
+	       c->is_tls ? " tls" : "", c->bytes[AR_DIR_EGRESS], c->bytes[AR_DIR_INGRESS],
+	       c->gaps[0] + c->gaps[1]);
+	fflush(stdout);
+}
+
+int pipeline__new(const struct cli_opts *o, uint64_t mono_to_real_ns,
+		  struct capture_writer *writer, struct pipeline **out)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	struct stream_sink sink = { 0 };
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->writer = writer;
+	p->mono_to_real_ns = mono_to_real_ns;
+	p->summaries = o->summaries;
+	if (o->dump_dir) {
+		p->dump = stream_dump__new(o->dump_dir);
+		if (!p->dump) {
+			err = -errno;
+			warn("failed to create %s: %s", o->dump_dir, strerror(-err));
+			goto cleanup;
+		}
+		sink = stream_dump__sink(p->dump);
+	} else {
+		sink.ctx = p;
+		sink.on_close = summary_close;
+	}
+	p->conns = conn_table__new(NULL, &sink);
+	if (!p->conns) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	*out = p;
+	return 0;
+cleanup:
+	if (p->dump)
+		stream_dump__finish(p->dump);
+	free(p);
+	return err;
+}
+
+void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
+{
+	const struct ar_event_hdr *h = rec;
+
+	p->records++;
+	if (len < sizeof(*h)) {
+		p->malformed++;
+		return;
+	}
+	if (p->writer && capture_writer__write(p->writer, rec, len))
+		p->write_errors++;
+	switch (h->type) {
+	case AR_EV_DATA:
+	case AR_EV_CONN_OPEN:
+	case AR_EV_CONN_CLOSE:
+		if (conn_table__handle(p->conns, rec, len))
+			p->malformed++;
+		break;
+	default:
+		break;
+	}
+}
+
+void pipeline__tick(struct pipeline *p, uint64_t now)
+{
+	conn_table__expire(p->conns, now);
+	if (p->writer)
+		capture_writer__flush(p->writer);
+}
+
+void pipeline__print_stats(const struct pipeline *p, FILE *f)
+{
+	struct conn_table_stats cs;
+
+	conn_table__stats(p->conns, &cs);
+	fprintf(f, "pipeline: records=%" PRIu64 " malformed=%" PRIu64 " capture_write_errors=%" PRIu64
+		"\n", p->records, p->malformed, p->write_errors);
+	fprintf(f, "conns: live=%" PRIu64 " opened=%" PRIu64 " closed=%" PRIu64 " evicted=%" PRIu64
+		" expired=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " reordered=%" PRIu64
+		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 "\n",
+		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
+		cs.reordered, cs.overlaps_trimmed, cs.malformed);
+}
+
+int pipeline__finish(struct pipeline *p, int deadline_ms)
+{
+	int err = 0;
+
+	if (!p)
+		return 0;
+	conn_table__free(p->conns);
+	if (p->dump)
+		err = stream_dump__finish(p->dump);
+	free(p);
+	return err;
+}
