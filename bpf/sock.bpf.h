@@ -66,14 +66,15 @@ static __always_inline void read_tuple(struct sock *sk, struct ar_tuple *t)
 	}
 }
 
-static __always_inline void emit_conn_event(__u16 type, __u64 conn_id, __s32 fd,
-					    __u8 role, struct sock *sk,
+static __always_inline void emit_conn_event(__u16 type, __u16 flags, __u64 conn_id,
+					    __s32 fd, __u8 role, struct sock *sk,
 					    const __u64 *bytes)
 {
 	struct ar_conn_event ev = {};
 	__u64 id = bpf_get_current_pid_tgid();
 
 	ev.hdr.type = type;
+	ev.hdr.flags = flags;
 	ev.hdr.tgid = id >> 32;
 	ev.hdr.tid = (__u32)id;
 	ev.hdr.ts_ns = bpf_ktime_get_ns();
@@ -117,7 +118,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 		return NULL;
 	}
 	stat_add(AR_STAT_CONN_OPEN, 1);
-	emit_conn_event(AR_EV_CONN_OPEN, st.conn_id, fd, role, sk, NULL);
+	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, fd, role, sk, NULL);
 	return bpf_map_lookup_elem(&conns, &k);
 }
 
@@ -261,7 +262,14 @@ static __always_inline void sock_close(__s32 fd)
 	if (!st)
 		return;
 	stat_add(AR_STAT_CONN_CLOSE, 1);
-	emit_conn_event(AR_EV_CONN_CLOSE, st->conn_id, fd, st->role, NULL, st->seq);
+	/* A TLS socket's bytes never left the kernel as data: report no
+	 * stream length, so userspace sees no gap. */
+	if (st->tls)
+		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_CIPHERTEXT, st->conn_id, fd,
+				st->role, NULL, NULL);
+	else
+		emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, fd, st->role, NULL,
+				st->seq);
 	bpf_map_delete_elem(&conns, &k);
 }
 

@@ -61,6 +61,8 @@ enum ar_source {
 enum ar_event_flags {
 	AR_F_TLS = 1 << 0,       /* the stream is TLS plaintext (conn_id keys an SSL*) */
 	AR_F_TRUNCATED = 1 << 1, /* the call moved more bytes than were copied */
+	AR_F_CIPHERTEXT = 1 << 2, /* close of a TLS socket: its bytes were never
+				   * emitted (the SSL* stream carries them) */
 };
 
 /* Common header of every record. */
