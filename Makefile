@@ -110,8 +110,14 @@ $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 run: deps all
 	./$(BUILD)/agentrace $(ARGS)
 
-test: deps all $(BUILD)/tests/unit
+test: deps all $(BUILD)/tests/unit tests/e2e/node_modules/.stamp
 	$(Q)./tests/run-all.sh
+
+# Official provider SDKs for the end-to-end clients, pinned by the lockfile.
+tests/e2e/node_modules/.stamp: tests/e2e/package-lock.json
+	$(call msg,NPM,tests/e2e)
+	$(Q)cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
 
 test-unit: $(BUILD)/tests/unit
 	$(Q)$(BUILD)/tests/unit --jobs=2

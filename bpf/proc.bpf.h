@@ -83,13 +83,19 @@ int handle_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
 	__u32 child = ctx->child_pid;
-	__u8 one = TARGET_MATCHED;
+	__u8 *v, val;
 
 	/* In targ_all mode every process is traced; nothing to inherit. A
-	 * new thread (child is a tid) gets an entry too; exit removes it. */
-	if (targ_all || !bpf_map_lookup_elem(&targets, &parent))
+	 * new thread (child is a tid) gets an entry too; exit removes it.
+	 * The child inherits PINNED, so --pid covers the process's
+	 * descendants across their exec; MATCHED is re-checked at exec. */
+	if (targ_all)
 		return 0;
-	bpf_map_update_elem(&targets, &child, &one, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&targets, &parent);
+	if (!v)
+		return 0;
+	val = *v;
+	bpf_map_update_elem(&targets, &child, &val, BPF_NOEXIST);
 	return 0;
 }
 

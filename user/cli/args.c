@@ -34,7 +34,7 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "Trace this process (repeatable)", 1 },
+	{ "pid", 'p', "PID", 0, "Trace this process and its descendants (repeatable)", 1 },
 	{ "comm", 'c', "NAME", 0, "Trace processes with this command name (repeatable)", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory (repeatable)", 1 },
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: MIT
+"""Shared pieces of the end-to-end tests: a tiny test registry, the
+agentrace daemon under test, the byte-exact echo server and stream dumps."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+AGENTRACE = os.path.join(ROOT, "build", "agentrace")
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def wait_for(pred, timeout=15.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise Failure("timed out waiting for " + what)
+
+
+class Workdir:
+    """A fresh temporary directory with a test certificate."""
+
+    _cert = None
+
+    def __init__(self, name):
+        self.path = tempfile.mkdtemp(prefix="agentrace-%s-" % name)
+
+    def file(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def cert_dir(self):
+        if Workdir._cert is None:
+            Workdir._cert = tempfile.mkdtemp(prefix="agentrace-cert-")
+            subprocess.run(["sh", os.path.join(HERE, "gen_cert.sh"), Workdir._cert],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return Workdir._cert
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Proc:
+    """A background process whose output goes to files in the workdir."""
+
+    def __init__(self, wd, name, argv, env=None):
+        self.out_path = wd.file(name + ".out")
+        self.err_path = wd.file(name + ".err")
+        self.p = subprocess.Popen(argv, stdout=open(self.out_path, "wb"),
+                                  stderr=open(self.err_path, "wb"),
+                                  env=env, start_new_session=True)
+
+    def stop(self, sig=signal.SIGINT, timeout=20):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            raise Failure("process did not stop after signal %d" % sig)
+
+    def out(self):
+        return open(self.out_path, "rb").read().decode(errors="replace")
+
+    def err(self):
+        return open(self.err_path, "rb").read().decode(errors="replace")
+
+
+class EchoServer(Proc):
+    def __init__(self, wd, plain=False, name="echo"):
+        self.log_dir = wd.file(name + "-logs")
+        port_file = wd.file(name + ".port")
+        cert = wd.cert_dir()
+        argv = [sys.executable, os.path.join(HERE, "echo_server.py"), "--port", "0",
+                "--port-file", port_file, "--log-dir", self.log_dir]
+        if plain:
+            argv.append("--plain")
+        else:
+            argv += ["--cert", os.path.join(cert, "server.pem"),
+                     "--key", os.path.join(cert, "server.key")]
+        super().__init__(wd, name, argv)
+        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
+                 what="echo server port")
+        self.port = int(open(port_file).read())
+
+    def conns(self):
+        path = os.path.join(self.log_dir, "conns.jsonl")
+        if not os.path.exists(path):
+            return []
+        return [json.loads(l) for l in open(path) if l.strip()]
+
+    def conn_bytes(self, n):
+        return (open(os.path.join(self.log_dir, "%d.in" % n), "rb").read(),
+                open(os.path.join(self.log_dir, "%d.out" % n), "rb").read())
+
+
+class Agentrace(Proc):
+    """agentrace in live or record mode, waited on until its ready file."""
+
+    def __init__(self, wd, args, mode=None, env=None, name="agentrace"):
+        self.ready = wd.file(name + ".ready")
+        argv = [AGENTRACE] + ([mode] if mode else []) + list(args) + \
+            ["--ready-file", self.ready, "--stats-interval", "0"]
+        super().__init__(wd, name, argv, env=env)
+        try:
+            wait_for(lambda: os.path.exists(self.ready) or self.p.poll() is not None,
+                     timeout=30, what="agentrace ready file")
+        except Failure:
+            self.stop(signal.SIGKILL)
+            raise
+        check(self.p.poll() is None, "agentrace exited early:\n" + self.err())
+
+    def finish(self):
+        rc = self.stop()
+        check(rc == 0, "agentrace exit status %d:\n%s" % (rc, self.err()[-3000:]))
+        return rc
+
+    def kernel_stats(self):
+        for line in self.err().splitlines():
+            if line.startswith("kernel:"):
+                return {k: int(v) for k, v in
+                        (kv.split("=") for kv in line.split()[1:])}
+        return {}
+
+
+def clean_env(**extra):
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def analyze_dump(wd, capture):
+    """Replays a capture file with --dump-streams; returns index rows."""
+    out = wd.file("dump")
+    r = subprocess.run([AGENTRACE, "analyze", capture, "--dump-streams", out],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "analyze failed: " + r.stderr[-2000:])
+    rows = []
+    with open(os.path.join(out, "index.tsv")) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            if line.strip():
+                row = dict(zip(head, line.rstrip("\n").split("\t")))
+                row["path"] = os.path.join(out, row["file"])
+                rows.append(row)
+    return rows
+
+
+def stream_bytes(row):
+    return open(row["path"], "rb").read()
+
+
+def run_all(only=None):
+    passed = failed = 0
+    for t in TESTS:
+        if only and not any(o in t.__name__ for o in only):
+            continue
+        start = time.time()
+        try:
+            t()
+            passed += 1
+            print("PASS %s (%.1fs)" % (t.__name__, time.time() - start), flush=True)
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL %s (%.1fs)\n%s" % (t.__name__, time.time() - start,
+                                            traceback.format_exc()), flush=True)
+    return passed, failed
