@@ -134,8 +134,8 @@ struct ar_proc_info {
 	char cgroup_path[256];
 };
 
-/* Per-CPU counters in the stats map. ABI: indexes are stored in capture
- * file trailers and printed by name (see capture/stats.c). */
+/* Per-CPU counters in the stats map, printed by name (ar_stat_names in
+ * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
 	AR_STAT_EVENTS = 0,         /* records submitted to the ring */
 	AR_STAT_BYTES,              /* payload bytes submitted */
