@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
+#include "genai/provider.h"
+#include "proto/sse.h"
+
+/* Tie-break order: on equal scores the earlier entry wins. The next
+ * providers (Gemini, Ollama, Azure OpenAI, Bedrock, MCP) go here. */
+static const struct genai_provider *const registry[] = {
+	&genai_provider_openai,
+	&genai_provider_anthropic,
+};
+
+const struct genai_provider *const *genai_registry__list(size_t *n)
+{
+	*n = sizeof(registry) / sizeof(registry[0]);
+	return registry;
+}
+
+const struct genai_provider *genai_registry__match(const struct http_exchange *x,
+						   const struct genai_hint *h,
+						   size_t *idx)
+{
+	const struct genai_provider *best = NULL;
+	int best_score = GENAI_SCORE_MIN - 1;
+	size_t i;
+
+	for (i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
+		int sc = registry[i]->match(x, h);
+
+		if (sc > best_score) {
+			best_score = sc;
+			best = registry[i];
+			*idx = i;
+		}
+	}
+	return best;
+}
+
+bool genai__path_ends(const struct genai_hint *h, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	if (h->path_len < n)
+		return false;
+	if (memcmp(h->path + h->path_len - n, suffix, n) != 0)
+		return false;
+	/* "/v1/foo/chat/completions" yes, "/v1/xchat/completions" no */
+	return h->path_len == n || suffix[0] == '/' ||
+	       h->path[h->path_len - n - 1] == '/';
+}
+
+bool genai__host_is(const struct genai_hint *h, const char *name)
+{
+	size_t hl = strlen(h->host), n = strlen(name);
+
+	if (hl < n || strcmp(h->host + hl - n, name) != 0)
+		return false;
+	return hl == n || h->host[hl - n - 1] == '.';
+}
+
+struct sse_adapter {
+	genai_sse_fn fn;
+	void *ctx;
+};
+
+static int sse_adapter_cb(void *ctx, const struct sse_event *ev)
+{
+	struct sse_adapter *a = ctx;
+
+	return a->fn(a->ctx, ev->event, ev->event_len, ev->data, ev->data_len);
+}
+
+int genai__sse_each(const struct http_message *m, genai_sse_fn fn, void *ctx,
+		    struct genai_counters *cnt)
+{
+	struct sse_adapter a = { .fn = fn, .ctx = ctx };
+	struct sse_stats st;
+	struct sse *p;
+	int err;
+
+	/* one line may hold a whole response object; the body cap bounds it */
+	p = sse__new(m->body_len + 1, m->body_len + 1, sse_adapter_cb, &a);
+	if (!p)
+		return -ENOMEM;
+	err = sse__feed(p, (const char *)m->body, m->body_len);
+	if (!err)
+		sse__finish(p);
+	sse__stats(p, &st);
+	cnt->sse_errors += st.dropped_lines + st.dropped_events + st.unterminated;
+	sse__free(p);
+	return err;
+}
