@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Content-Encoding decoding for HTTP bodies: gzip (x-gzip), deflate (zlib
+ * wrapped or raw), br, zstd and identity, stacked as the header lists them
+ * ("gzip, br" is undone br first). Streaming: bodies are fed as they arrive
+ * and decoded bytes go straight into a capped body_buf, so a body is copied
+ * once. Decompression bombs stop at the cap.
+ */
+#ifndef AR_PROTO_DECODE_H
+#define AR_PROTO_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Growable byte buffer with a hard cap. p[len] is always 0 once anything
+ * was allocated, so bodies can go to JSON parsers directly. */
+struct body_buf {
+	uint8_t *p;
+	size_t len;
+	size_t size;    /* allocated bytes, >= len + 1 */
+	size_t cap;     /* never hold more than cap bytes */
+	bool truncated; /* bytes were refused because of cap (or -ENOMEM) */
+};
+
+/* Appends up to cap - len bytes of data, growing geometrically. Refused
+ * bytes set truncated. Returns 0, or -ENOMEM (truncated set, content kept). */
+int body_buf__append(struct body_buf *b, const void *data, size_t n);
+/* Makes room for extra more bytes (plus the NUL) without changing len,
+ * ignoring cap. Returns 0 or -ENOMEM (buffer unchanged). */
+int body_buf__reserve(struct body_buf *b, size_t extra);
+/* Empties the buffer and clears truncated; memory is kept unless it is
+ * larger than keep bytes, in which case it is freed. */
+void body_buf__reset(struct body_buf *b, size_t keep);
+void body_buf__free(struct body_buf *b);
+
+/* Most codings one header may stack. */
+#define DECODE_MAX_LAYERS 4
+
+struct decode;
+
+/* Builds a decoder for a Content-Encoding value (comma-separated codings,
+ * case-insensitive). *out is NULL when nothing needs decoding (absent,
+ * empty or identity only). Returns 0, -ENOTSUP for an unknown coding,
+ * -E2BIG for more than DECODE_MAX_LAYERS codings, or -ENOMEM; *out is
+ * NULL on every failure. */
+int decode__new(struct decode **out, const char *ce, size_t ce_len);
+void decode__free(struct decode *d);
+
+/* Decodes n more bytes into out. Returns 0; -EINVAL once the data is
+ * corrupt (sticky: later calls return -EINVAL and write nothing); -ENOMEM.
+ * When out reaches its cap, decoding stops and input is ignored. */
+int decode__feed(struct decode *d, const uint8_t *in, size_t n, struct body_buf *out);
+
+/* End of body. Returns 0 if every layer reached its end of stream (or
+ * decoding stopped at the output cap), -EPIPE if the stream was cut short,
+ * -EINVAL if it had failed. */
+int decode__finish(struct decode *d, const struct body_buf *out);
+
+#endif

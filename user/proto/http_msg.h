@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One HTTP message while it is being parsed: owned copies of the start line
+ * and headers (llhttp hands them over in pieces that may straddle feeds),
+ * the decoded body, and the derived fields of struct http_message. Internal
+ * to the HTTP stage; buffers are reused across messages of a connection.
+ */
+#ifndef AR_PROTO_HTTP_MSG_H
+#define AR_PROTO_HTTP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/decode.h"
+#include "proto/http_types.h"
+
+#define HTTP_MSG_NONE UINT32_MAX
+
+struct hdr_ref {
+	uint32_t name_off, name_len;
+	uint32_t val_off, val_len;
+};
+
+struct http_msg {
+	struct body_buf raw;  /* target, header names/values, derived strings */
+	struct hdr_ref *hdrs;
+	uint32_t n_hdrs, cap_hdrs;
+	size_t hdr_bytes;     /* wire bytes counted against the header cap */
+	size_t hdr_cap;
+	struct body_buf body;
+	struct decode *dec;
+	uint32_t target_off, host_off, ctype_off;
+	int status;           /* response: status code */
+	uint8_t method;       /* request: llhttp_method_t */
+	bool field_open;      /* a header name is being received */
+	bool headers_done;
+	bool raw_body;        /* coding unknown: body kept as received */
+	bool decode_failed;
+	bool cut;             /* ended before its framing boundary */
+	uint64_t ts_first, ts_first_body, ts_last;
+	uint32_t tid;
+};
+
+/* Sets the caps; the message starts empty. */
+void http_msg__init(struct http_msg *m, size_t hdr_cap, size_t body_cap);
+/* Empties m for the next message, keeping buffers no bigger than keep. */
+void http_msg__reset(struct http_msg *m, size_t keep);
+void http_msg__free(struct http_msg *m);
+
+/* Start-line and header pieces. Each returns 0, -E2BIG when the header
+ * block passes its cap, or -ENOMEM; m is then unusable until reset. */
+int http_msg__url(struct http_msg *m, const char *at, size_t len);
+int http_msg__url_done(struct http_msg *m);
+int http_msg__field(struct http_msg *m, const char *at, size_t len);
+int http_msg__field_done(struct http_msg *m);
+int http_msg__value(struct http_msg *m, const char *at, size_t len);
+int http_msg__value_done(struct http_msg *m);
+
+/* Derives host, content type and the body decoder. Returns 0 or -ENOMEM.
+ * An unknown or corrupt coding bumps *decode_errors and keeps going. */
+int http_msg__headers_done(struct http_msg *m, uint64_t *decode_errors);
+/* Body bytes after de-chunking. Failures are recorded in m, not returned. */
+void http_msg__body(struct http_msg *m, const char *at, size_t len, uint64_t *decode_errors);
+/* End of the body: checks that the coding ended cleanly. */
+void http_msg__finish(struct http_msg *m, uint64_t *decode_errors);
+
+/* Index of the first header called name (case-insensitive), or -1. */
+int http_msg__find(const struct http_msg *m, const char *name);
+/* NUL-terminated string stored at off, or "" for HTTP_MSG_NONE. */
+const char *http_msg__str(const struct http_msg *m, uint32_t off);
+/* Fills out from m; views must hold m->n_hdrs entries (NULL: no headers). */
+void http_msg__view(const struct http_msg *m, struct header_view *views,
+		    struct http_message *out);
+
+#endif
