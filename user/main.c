@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "capture/file.h"
 #include "capture/probes.h"
 #include "capture/ring.h"
@@ -159,6 +161,7 @@ static int run_live(const struct cli_opts *o)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			pipeline__tick(l.pipe, now);
+			discover__tick(l.disc, now);
 			last_tick = now;
 		}
 		if (o->stats_interval && now - last_stats >= o->stats_interval * 1000000000ull) {
@@ -231,6 +234,8 @@ int main(int argc, char **argv)
 	int err;
 
 	cli__parse(argc, argv, &o);
+	/* Before any thread starts: libcurl's global state is not thread-safe. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	log__set_level(o.verbose >= 2 ? LOG_DEBUG : LOG_INFO);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -238,5 +243,6 @@ int main(int argc, char **argv)
 	/* Spans on stdout must not wait for a buffer to fill. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = o.mode == CLI_ANALYZE ? run_analyze(&o) : run_live(&o);
+	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -11,10 +11,13 @@
 #include "conn/dump.h"
 #include "conn/table.h"
 #include "pipeline.h"
+#include "span_path.h"
 
 struct pipeline {
 	struct conn_table *conns;
 	struct stream_dump *dump;
+	struct span_path *spans;
+	struct stream_sink span_sink; /* wrapped to add --summaries */
 	struct capture_writer *writer;
 	uint64_t mono_to_real_ns;
 	uint64_t records, malformed, write_errors;
@@ -37,9 +40,8 @@ static void fmt_endpoint(const struct ar_tuple *t, bool local, char *out, size_t
 		 local ? t->sport : t->dport);
 }
 
-/* Summary sink: one line per finished connection (live mode before span
- * output is asked for, and --summaries). */
-static void summary_close(void *ctx, struct conn_meta *c)
+/* --summaries: one line per finished connection. */
+static void print_summary(struct conn_meta *c)
 {
 	char l[64] = "-", r[64] = "-";
 
@@ -53,6 +55,41 @@ static void summary_close(void *ctx, struct conn_meta *c)
 	       c->is_tls ? " tls" : "", c->bytes[AR_DIR_EGRESS], c->bytes[AR_DIR_INGRESS],
 	       c->gaps[0] + c->gaps[1]);
 	fflush(stdout);
+}
+
+/* The span sink, with a summary line added at close when asked for. */
+static void tee_open(void *ctx, struct conn_meta *c)
+{
+	struct pipeline *p = ctx;
+
+	if (p->span_sink.on_open)
+		p->span_sink.on_open(p->span_sink.ctx, c);
+}
+
+static void tee_data(void *ctx, struct conn_meta *c, int dir, const uint8_t *data,
+		     size_t len, uint64_t ts, uint32_t tid)
+{
+	struct pipeline *p = ctx;
+
+	p->span_sink.on_data(p->span_sink.ctx, c, dir, data, len, ts, tid);
+}
+
+static void tee_gap(void *ctx, struct conn_meta *c, int dir, uint64_t missing)
+{
+	struct pipeline *p = ctx;
+
+	if (p->span_sink.on_gap)
+		p->span_sink.on_gap(p->span_sink.ctx, c, dir, missing);
+}
+
+static void tee_close(void *ctx, struct conn_meta *c)
+{
+	struct pipeline *p = ctx;
+
+	if (p->span_sink.on_close)
+		p->span_sink.on_close(p->span_sink.ctx, c);
+	if (p->summaries)
+		print_summary(c);
 }
 
 int pipeline__new(const struct cli_opts *o, uint64_t mono_to_real_ns,
@@ -76,8 +113,12 @@ int pipeline__new(const struct cli_opts *o, uint64_t mono_to_real_ns,
 		}
 		sink = stream_dump__sink(p->dump);
 	} else {
-		sink.ctx = p;
-		sink.on_close = summary_close;
+		err = span_path__new(o, mono_to_real_ns, &p->spans);
+		if (err)
+			goto cleanup;
+		p->span_sink = span_path__sink(p->spans);
+		sink = (struct stream_sink){ .ctx = p, .on_open = tee_open, .on_data = tee_data,
+					     .on_gap = tee_gap, .on_close = tee_close };
 	}
 	p->conns = conn_table__new(NULL, &sink);
 	if (!p->conns) {
@@ -89,6 +130,7 @@ int pipeline__new(const struct cli_opts *o, uint64_t mono_to_real_ns,
 cleanup:
 	if (p->dump)
 		stream_dump__finish(p->dump);
+	span_path__finish(p->spans, 0);
 	free(p);
 	return err;
 }
@@ -105,6 +147,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 	if (p->writer && capture_writer__write(p->writer, rec, len))
 		p->write_errors++;
 	switch (h->type) {
+	case AR_EV_PROC_INFO:
+		if (p->spans && len >= sizeof(struct ar_proc_info))
+			span_path__proc_info(p->spans, rec);
+		break;
 	case AR_EV_DATA:
 	case AR_EV_CONN_OPEN:
 	case AR_EV_CONN_CLOSE:
@@ -135,6 +181,8 @@ void pipeline__print_stats(const struct pipeline *p, FILE *f)
 		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 "\n",
 		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
 		cs.reordered, cs.overlaps_trimmed, cs.malformed);
+	if (p->spans)
+		span_path__print_stats(p->spans, f);
 }
 
 int pipeline__finish(struct pipeline *p, int deadline_ms)
@@ -143,9 +191,15 @@ int pipeline__finish(struct pipeline *p, int deadline_ms)
 
 	if (!p)
 		return 0;
+	/* Closing connections flushes their last exchanges into spans. */
 	conn_table__free(p->conns);
 	if (p->dump)
 		err = stream_dump__finish(p->dump);
+	if (p->spans) {
+		int serr = span_path__finish(p->spans, deadline_ms);
+
+		err = err ? err : serr;
+	}
 	free(p);
 	return err;
 }

@@ -190,3 +190,71 @@ def run_all(only=None):
             print("FAIL %s (%.1fs)\n%s" % (t.__name__, time.time() - start,
                                             traceback.format_exc()), flush=True)
     return passed, failed
+
+
+class MockLLM(Proc):
+    """tests/e2e/mock_llm_server.py over TLS, logging ground truth."""
+
+    def __init__(self, wd, extra=(), name="mock"):
+        self.truth_path = wd.file(name + "-truth.jsonl")
+        ready = wd.file(name + ".ready")
+        cert = wd.cert_dir()
+        argv = [sys.executable, os.path.join(HERE, "mock_llm_server.py"), "--port", "0",
+                "--ready-file", ready, "--truth", self.truth_path,
+                "--cert", os.path.join(cert, "server.pem"),
+                "--key", os.path.join(cert, "server.key")] + list(extra)
+        super().__init__(wd, name, argv)
+        wait_for(lambda: os.path.exists(ready) and open(ready).read().strip(),
+                 what="mock server ready")
+        self.port = int(open(ready).read().split()[0])
+        self.base = "https://127.0.0.1:%d" % self.port
+
+    def truth(self):
+        if not os.path.exists(self.truth_path):
+            return []
+        return [json.loads(l) for l in open(self.truth_path) if l.strip()]
+
+
+class Receiver(Proc):
+    """tests/e2e/otlp_receiver.py: a real OTLP/HTTP endpoint."""
+
+    def __init__(self, wd, extra=(), port=0, name="receiver"):
+        self.spans_path = wd.file(name + "-spans.jsonl")
+        self.raw_dir = wd.file(name + "-raw")
+        self.requests_path = wd.file(name + "-requests.jsonl")
+        ready = wd.file(name + ".ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        argv = [sys.executable, os.path.join(HERE, "otlp_receiver.py"), "--port", str(port),
+                "--out", self.spans_path, "--raw-dir", self.raw_dir,
+                "--requests", self.requests_path, "--ready-file", ready] + list(extra)
+        super().__init__(wd, name, argv)
+        wait_for(lambda: os.path.exists(ready) and open(ready).read().strip(),
+                 what="receiver ready")
+        self.port = int(open(ready).read().split()[0])
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+
+    def spans(self):
+        if not os.path.exists(self.spans_path):
+            return []
+        return [json.loads(l) for l in open(self.spans_path) if l.strip()]
+
+    def raw_bytes(self):
+        out = b""
+        if os.path.isdir(self.raw_dir):
+            for f in sorted(os.listdir(self.raw_dir)):
+                out += open(os.path.join(self.raw_dir, f), "rb").read()
+        return out
+
+
+def node_env(wd, **extra):
+    return clean_env(NODE_EXTRA_CA_CERTS=os.path.join(wd.cert_dir(), "ca.pem"),
+                     SSL_CERT_FILE=os.path.join(wd.cert_dir(), "ca.pem"),
+                     CURL_CA_BUNDLE=os.path.join(wd.cert_dir(), "ca.pem"), **extra)
+
+
+def run_client(argv, env, timeout=60, ok_codes=(0,)):
+    r = subprocess.run(argv, env=env, capture_output=True, timeout=timeout)
+    check(r.returncode in ok_codes, "client %s exited %d: %s %s" %
+          (argv[:3], r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
+    return r

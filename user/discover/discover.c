@@ -27,6 +27,8 @@ static const char *const system_libssl[] = {
  * catch libraries loaded after exec. */
 #define RESCAN_NS 1000000000ull
 #define MAX_RECENT 1024
+/* Probes stay on a file this long after its last user exits. */
+#define DETACH_GRACE_NS (5 * 1000000000ull)
 
 struct discover {
 	struct probes *probes;
@@ -115,10 +117,12 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		return;
 	switch (h->type) {
 	case AR_EV_PROC_EXEC:
+		debug("exec pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
 		break;
 	case AR_EV_PROC_EXIT:
-		tls_files__proc_exit(d->files, h->tgid);
+		debug("exit pid %u", h->tgid);
+		tls_files__proc_exit(d->files, h->tgid, now_mono());
 		break;
 	case AR_EV_CONN_OPEN: {
 		uint32_t slot = h->tgid % MAX_RECENT;
@@ -135,6 +139,11 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	default:
 		break;
 	}
+}
+
+void discover__tick(struct discover *d, uint64_t now)
+{
+	tls_files__expire(d->files, now, DETACH_GRACE_NS);
 }
 
 size_t discover__attached_files(const struct discover *d)

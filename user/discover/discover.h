@@ -24,6 +24,9 @@ int discover__scan_all(struct discover *d);
  * ignores the rest. */
 void discover__handle(struct discover *d, const void *rec, size_t len);
 
+/* Periodic work (monotonic now): detaches files unused for a while. */
+void discover__tick(struct discover *d, uint64_t now);
+
 size_t discover__attached_files(const struct discover *d);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "discover/proc_maps.h"
+#include "common/log.h"
 #include "discover/tls_files.h"
 
 #define MAX_CANDIDATES 16
@@ -52,6 +53,7 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid)
 		snprintf(seen[n_seen++], sizeof(seen[0]), "%s", path);
 		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
 		err = tls_files__add(t, pid, full);
+		debug("pid %u maps %s: %d", pid, full, err);
 		if (err > 0)
 			attached++;
 	}

@@ -20,6 +20,7 @@ struct tls_file {
 	bool pinned;
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
+	uint64_t idle_since;       /* monotonic ns the last user left; 0 = in use */
 };
 
 struct file_user {
@@ -98,6 +99,7 @@ static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
 	}
 	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx };
 	f->users++;
+	f->idle_since = 0;
 }
 
 /* Resolves the OpenSSL symbols of files[idx] and attaches to them. */
@@ -153,7 +155,7 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 	return attach_file(t, pid, idx, path);
 }
 
-void tls_files__proc_exit(struct tls_files *t, uint32_t pid)
+void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 {
 	for (size_t i = 0; i < t->n_users;) {
 		struct tls_file *f;
@@ -164,11 +166,24 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid)
 		}
 		f = &t->files[t->users[i].file];
 		t->users[i] = t->users[--t->n_users];
-		if (--f->users == 0 && !f->pinned && f->attach) {
-			info("detaching OpenSSL probes from dev %lu inode %lu: last user exited",
-			     (unsigned long)f->dev, (unsigned long)f->ino);
-			probes__detach_tls(f->attach);
-			f->attach = NULL;
-		}
+		if (--f->users == 0)
+			f->idle_since = now;
+	}
+}
+
+void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
+{
+	for (size_t i = 0; i < t->n_files; i++) {
+		struct tls_file *f = &t->files[i];
+
+		if (!f->attach || f->pinned || f->users || !f->idle_since ||
+		    now - f->idle_since < grace_ns)
+			continue;
+		info("detaching OpenSSL probes from dev %lu inode %lu: unused for %llu s",
+		     (unsigned long)f->dev, (unsigned long)f->ino,
+		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
+		probes__detach_tls(f->attach);
+		f->attach = NULL;
+		f->idle_since = 0;
 	}
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Attaches OpenSSL uprobes once per distinct file (device + inode), keeps
  * track of which processes use each file, and detaches a file when its
- * last user exits (files attached at start, e.g. the system libssl, stay). */
+ * last user has been gone a while (files attached at start, e.g. the system
+ * libssl, stay). */
 #ifndef AR_DISCOVER_TLS_FILES_H
 #define AR_DISCOVER_TLS_FILES_H
 
@@ -21,8 +22,13 @@ void tls_files__free(struct tls_files *t);
  * the file was already probed or has no OpenSSL symbols, or -errno. */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
-/* pid has exited: release its files. */
-void tls_files__proc_exit(struct tls_files *t, uint32_t pid);
+/* pid has exited at monotonic time now: release its files. */
+void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
+
+/* Detaches files nobody has used for grace_ns. Detaching is slow (each
+ * uprobe unregister waits for the kernel), and short-lived processes often
+ * reuse the same file soon, so it happens here, off the event path. */
+void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
 
 /* Files currently probed. */
 size_t tls_files__attached(const struct tls_files *t);

@@ -206,7 +206,11 @@ static int set_net_attrs(struct span *s, const struct http_exchange *x)
 static int set_error(struct genai *g, struct span *s, const struct http_exchange *x,
 		     const struct genai_call *c)
 {
-	bool cut = x->resp.body_truncated || x->gap || x->resp.decode_failed;
+	/* Our doing: a capture gap, an undecodable body, or the body cap (the
+	 * message still completed). A connection that closed mid-body is the
+	 * call's failure and falls through to the incomplete checks. */
+	bool cut = x->gap || x->resp.decode_failed ||
+		   (x->resp.body_truncated && x->resp_complete);
 	char num[16];
 	const char *type = NULL;
 

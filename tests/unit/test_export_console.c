@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/console.h"
+
+static struct span *cspan(const char *name, uint8_t id, uint8_t parent, uint64_t start_ms)
+{
+	struct span *s = span__new(name, SPAN_KIND_CLIENT);
+
+	s->trace_id[0] = 9;
+	s->span_id[0] = id;
+	s->parent_span_id[0] = parent;
+	s->start_ns = 1700000000000000000ull + start_ms * 1000000ull;
+	s->end_ns = s->start_ns + 812000000ull;
+	s->proc.pid = 4321;
+	snprintf(s->proc.service_name, sizeof(s->proc.service_name), "my-agent");
+	return s;
+}
+
+Test(export_console, line_shows_the_call)
+{
+	struct span *s = cspan("chat gpt-4o", 1, 0, 0);
+	const char *fr[] = { "stop", "tool_calls" };
+	char line[512];
+
+	span__set_str(s, "gen_ai.request.model", "gpt-4o");
+	span__set_str(s, "gen_ai.response.model", "gpt-4o-2024-08-06");
+	span__set_int(s, "gen_ai.usage.input_tokens", 1234);
+	span__set_int(s, "gen_ai.usage.output_tokens", 56);
+	attrs__set_str_array(&s->attrs, "gen_ai.response.finish_reasons", fr, 2);
+	console__format(s, 0, false, line, sizeof(line));
+	cr_assert(strstr(line, "my-agent/4321"), "%s", line);
+	cr_assert(strstr(line, "chat gpt-4o"), "%s", line);
+	cr_assert(strstr(line, "gpt-4o-2024-08-06"), "response model preferred: %s", line);
+	cr_assert(strstr(line, "in=1234"), "%s", line);
+	cr_assert(strstr(line, "out=56"), "%s", line);
+	cr_assert(strstr(line, "stop,tool_calls"), "%s", line);
+	cr_assert(strstr(line, "812ms"), "%s", line);
+	cr_assert(strstr(line, "OK"), "%s", line);
+	cr_assert_null(strchr(line, '\033'), "no colour when asked for none");
+	span__free(s);
+}
+
+Test(export_console, error_status_and_colour)
+{
+	struct span *s = cspan("chat x", 1, 0, 0);
+	char line[512];
+
+	s->status = SPAN_STATUS_ERROR;
+	span__set_str(s, "error.type", "429");
+	console__format(s, 0, false, line, sizeof(line));
+	cr_assert(strstr(line, "ERROR 429"), "%s", line);
+	cr_assert(strstr(line, "in=-"), "%s", line);
+	console__format(s, 0, true, line, sizeof(line));
+	cr_assert(strstr(line, "\033[31m"), "%s", line);
+	span__free(s);
+}
+
+Test(export_console, tree_children_under_parent)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct console *c = console__new(f, false);
+	/* Children finish (and arrive) before their parent. */
+	struct span *b1[3] = { cspan("child-b", 3, 1, 20), cspan("child-a", 2, 1, 10),
+			       cspan("agent", 1, 0, 0) };
+	struct span *b2[1] = { cspan("late-grandchild", 4, 2, 30) };
+	char *l_agent, *l_a, *l_b, *l_g;
+
+	cr_assert_eq(console__write(c, b1, 3), 0);
+	cr_assert_eq(console__write(c, b2, 1), 0);
+	fclose(f);
+	l_agent = strstr(buf, " agent ");
+	l_a = strstr(buf, "└ child-a");
+	l_b = strstr(buf, "└ child-b");
+	l_g = strstr(buf, "  └ late-grandchild");
+	cr_assert(l_agent && l_a && l_b && l_g, "%s", buf);
+	cr_assert(l_agent < l_a && l_a < l_b && l_b < l_g, "%s", buf);
+	cr_assert(strstr(buf, "SERVICE/PID"), "header printed once: %s", buf);
+	cr_assert_null(strstr(strstr(buf, "SERVICE/PID") + 1, "SERVICE/PID"));
+	for (int i = 0; i < 3; i++)
+		span__free(b1[i]);
+	span__free(b2[0]);
+	console__free(c);
+	free(buf);
+}
+
+Test(export_console, control_chars_do_not_break_lines)
+{
+	struct span *s = cspan("evil\nname\033[2J", 1, 0, 0);
+	char line[512];
+
+	console__format(s, 0, false, line, sizeof(line));
+	cr_assert_null(strchr(line, '\n'));
+	cr_assert_null(strchr(line, '\033'));
+	span__free(s);
+}

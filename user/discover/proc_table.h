@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Latest AR_EV_PROC_INFO per pid, for stamping spans with their process.
+ * Fixed size and direct-mapped: a pid that collides replaces the older
+ * entry, and entries outlive the process so late spans still resolve. */
+#ifndef AR_DISCOVER_PROC_TABLE_H
+#define AR_DISCOVER_PROC_TABLE_H
+
+#include <stdint.h>
+
+#include <agentrace/events.h>
+
+struct proc_table;
+
+struct proc_table *proc_table__new(void);
+void proc_table__free(struct proc_table *t);
+void proc_table__put(struct proc_table *t, const struct ar_proc_info *rec);
+/* NULL when pid was never seen or its slot was reused. */
+const struct ar_proc_info *proc_table__get(const struct proc_table *t, uint32_t pid);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The span half of the pipeline: HTTP exchanges -> gen_ai span -> process
+ * identity -> trace context -> exporter. Owned by the pipeline; runs on the
+ * parsing thread except for the exporter's own thread.
+ */
+#ifndef AR_SPAN_PATH_H
+#define AR_SPAN_PATH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <agentrace/events.h>
+
+#include "conn/stream.h"
+
+struct cli_opts;
+struct span_path;
+
+/* Returns 0 and *out, or -errno (bad exporter configuration included). */
+int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct span_path **out);
+
+/* The stream sink that feeds HTTP parsing. */
+struct stream_sink span_path__sink(struct span_path *sp);
+
+/* Remembers a process's identity for its later spans. */
+void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
+
+void span_path__print_stats(const struct span_path *sp, FILE *f);
+
+/* Flushes the exporter within deadline_ms and frees. Call after the
+ * connection table is gone (its on_close calls may still emit spans). */
+int span_path__finish(struct span_path *sp, int deadline_ms);
+
+#endif
