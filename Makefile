@@ -61,7 +61,7 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
-.PHONY: all deps run test test-unit test-e2e bench clean vmlinux
+.PHONY: all deps run test test-unit test-e2e test-deploy bench clean vmlinux
 
 all: $(BUILD)/agentrace
 
@@ -127,6 +127,10 @@ test-e2e: all
 
 bench: deps all
 	$(Q)./bench/run.sh
+
+# Proves the container image's runtime stage is complete, without Docker.
+test-deploy: deps all
+	$(Q)./deploy/test-deploy.sh
 
 vmlinux:
 	$(Q)./scripts/gen-vmlinux.sh
