@@ -36,7 +36,7 @@ static long emit_chunk_cb(__u32 i, void *arg)
 		stat_add(AR_STAT_DROP_READ, n);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, 0)) {
+	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, rb_flags())) {
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 		return 0;
 	}

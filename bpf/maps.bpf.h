@@ -179,6 +179,17 @@ static __always_inline bool is_target(__u32 tgid)
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
+/* Wake the reader only once a batch has built up: a wakeup per record
+ * costs more than the copy for small records. Userspace also drains on a
+ * short poll timeout, so nothing waits longer than that. */
+#define WAKEUP_BYTES (256 * 1024)
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline __u64 new_conn_id(void)
 {
 	return __sync_fetch_and_add(&next_conn_id, 1) + 1;

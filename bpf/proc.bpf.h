@@ -58,7 +58,9 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
 	ev->filename[0] = 0;
 	if (filename_src)
 		bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename_src);
-	bpf_ringbuf_submit(ev, 0);
+	/* exec must reach discovery at once (the new process is about to load
+	 * its TLS library); exit can wait for the next batch. */
+	bpf_ringbuf_submit(ev, type == AR_EV_PROC_EXEC ? 0 : rb_flags());
 	stat_add(AR_STAT_EVENTS, 1);
 }
 

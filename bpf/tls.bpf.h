@@ -105,7 +105,7 @@ static __always_inline int ssl_end(__u64 ssl)
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
 	bpf_map_delete_elem(&tls_conns, &k);
 	stat_add(AR_STAT_CONN_CLOSE, 1);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 	else
 		stat_add(AR_STAT_EVENTS, 1);

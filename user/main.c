@@ -21,6 +21,9 @@
 #include "discover/targets.h"
 #include "pipeline.h"
 
+/* Longest a record waits in the ring: data is submitted without wakeups. */
+#define POLL_MS 50
+
 static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
@@ -153,7 +156,7 @@ static int run_live(const struct cli_opts *o)
 	while (!exiting) {
 		uint64_t now;
 
-		err = ring_reader__poll(ring, 100);
+		err = ring_reader__poll(ring, POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;

@@ -50,6 +50,14 @@ void ring_reader__free(struct ring_reader *r)
 int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 {
 	int n = ring_buffer__poll(r->rb, timeout_ms);
+	int m;
 
-	return n == -EINTR ? 0 : n;
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	/* Data records are submitted without a wakeup until a batch builds
+	 * up (bpf/maps.bpf.h rb_flags), so drain whatever is there. */
+	m = ring_buffer__consume(r->rb);
+	return m < 0 ? m : n + m;
 }
