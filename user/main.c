@@ -184,7 +184,7 @@ cleanup:
 		print_kernel_stats(probes);
 	if (l.pipe) {
 		pipeline__print_stats(l.pipe, stderr);
-		pipeline__finish(l.pipe, 5000);
+		pipeline__finish(l.pipe, o->shutdown_ms);
 	}
 	ring_reader__free(ring);
 	discover__free(l.disc);
@@ -224,7 +224,7 @@ static int run_analyze(const struct cli_opts *o)
 cleanup:
 	if (pipe) {
 		pipeline__print_stats(pipe, stderr);
-		pipeline__finish(pipe, 5000);
+		pipeline__finish(pipe, o->shutdown_ms);
 	}
 	capture_reader__close(r);
 	return err;

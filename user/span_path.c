@@ -11,7 +11,9 @@
 #include "genai/genai.h"
 #include "proto/http_tracker.h"
 #include "span_path.h"
+#include "trace/baggage.h"
 #include "trace/context.h"
+#include "trace/traceparent.h"
 
 struct span_path {
 	struct http_tracker *http;
@@ -165,6 +167,21 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
 		" traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
 		sp->spans, sp->dropped, gs.exchanges, ts.joined, ts.new_traces);
+	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
+		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
+		ts.tenant_rejected);
+	for (int i = 0; i < TRACEPARENT__COUNT; i++)
+		if (ts.traceparent_invalid[i])
+			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
+				ts.traceparent_invalid[i]);
+	for (int i = 0; i < TRACESTATE__COUNT; i++)
+		if (ts.tracestate_dropped[i])
+			fprintf(f, " tracestate_%s=%" PRIu64, tracestate__res_str(i),
+				ts.tracestate_dropped[i]);
+	for (int i = 0; i < BAGGAGE__COUNT; i++)
+		if (ts.baggage_dropped[i])
+			fprintf(f, " baggage_%s=%" PRIu64, baggage__res_str(i), ts.baggage_dropped[i]);
+	fputc('\n', f);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
 		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 "\n",

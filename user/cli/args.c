@@ -30,7 +30,7 @@ static const char doc[] =
 enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
-	OPT_HEALTH, OPT_SUMMARIES,
+	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN,
 };
 
 static const struct argp_option options[] = {
@@ -40,6 +40,7 @@ static const struct argp_option options[] = {
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
 	{ "stats-interval", OPT_STATS, "SEC", 0, "Print statistics every SEC seconds (0: only at exit; default 60)", 2 },
 	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds", 2 },
+	{ "shutdown-timeout", OPT_SHUTDOWN, "MS", 0, "On SIGINT/SIGTERM, flush spans for at most MS ms (default 5000)", 2 },
 	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, a power of two from 1 to 1024 (default 32)", 2 },
 	{ "output", 'o', "PATH", 0, "record: capture file; --exporter file: OTLP JSON lines file", 2 },
 	{ "dump-streams", OPT_DUMP, "DIR", 0, "analyze: write every reassembled stream direction to DIR", 2 },
@@ -96,6 +97,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_READY: o->ready_file = arg; break;
 	case OPT_STATS: o->stats_interval = parse_num(st, arg, "--stats-interval", 0, 86400); break;
+	case OPT_SHUTDOWN:
+		o->shutdown_ms = parse_num(st, arg, "--shutdown-timeout", 0, 600000);
+		break;
 	case OPT_DURATION: o->duration = parse_num(st, arg, "--duration", 1, 31536000); break;
 	case OPT_RINGBUF:
 		mb = parse_num(st, arg, "--ringbuf-mb", 1, 1024);
@@ -150,6 +154,7 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->stats_interval = 60;
+	o->shutdown_ms = 5000;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];

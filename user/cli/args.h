@@ -29,6 +29,7 @@ struct cli_opts {
 	const char *health_addr;
 	unsigned stats_interval;  /* seconds, 0 = only at exit */
 	unsigned duration;        /* seconds, 0 = until signalled */
+	unsigned shutdown_ms;     /* export flush deadline on exit */
 	uint32_t ringbuf_bytes;
 	size_t max_body_bytes;
 	size_t max_header_bytes;

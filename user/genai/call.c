@@ -111,6 +111,21 @@ int genai_text__append(struct genai_text *t, const char *s, size_t n, size_t cap
 	return 0;
 }
 
+int genai_text__append_json(struct genai_text *t, const json_t *v, size_t cap)
+{
+	char *s;
+	int err;
+
+	if (!v)
+		return 0;
+	s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (!s)
+		return -ENOMEM;
+	err = genai_text__append(t, s, strlen(s), cap);
+	free(s);
+	return err;
+}
+
 struct genai_choice *genai_call__choice(struct genai_call *c, int64_t idx)
 {
 	if (idx < 0 || idx >= GENAI_MAX_CHOICES) {

@@ -100,6 +100,9 @@ int genai__set_json_str(char **dst, const json_t *v);
  * t->truncated on a cut. Returns 0 or -ENOMEM (t keeps what it had). */
 int genai_text__append(struct genai_text *t, const char *s, size_t n, size_t cap);
 void genai_text__release(struct genai_text *t);
+/* Appends v (any JSON value) serialised compactly, in key order as
+ * parsed. Returns 0 or -ENOMEM. */
+int genai_text__append_json(struct genai_text *t, const json_t *v, size_t cap);
 
 /* Largest len <= max such that s[0..len) does not end inside a UTF-8
  * sequence. */

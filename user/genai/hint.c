@@ -68,6 +68,15 @@ void genai_hint__init(struct genai_hint *h, const struct http_exchange *x)
 	for (i = 0; i < n; i++)
 		h->host[i] = (char)tolower((unsigned char)name[i]);
 	h->host[n] = '\0';
+	if (port && *port) {
+		char *end;
+		long v = strtol(port, &end, 10);
+
+		if (*end == '\0' && v > 0 && v < 65536)
+			h->port = (int)v;
+	}
+	if (!h->port && x->conn && x->conn->has_tuple)
+		h->port = x->conn->tuple.dport;
 
 	h->post = x->method && strcasecmp(x->method, "POST") == 0;
 	for (i = 0; i < x->req.n_headers; i++) {
@@ -85,6 +94,7 @@ void genai_hint__init(struct genai_hint *h, const struct http_exchange *x)
 	h->resp_sse = strcmp(ct, "text/event-stream") == 0;
 	h->resp_ndjson = strcmp(ct, "application/x-ndjson") == 0 ||
 			 strcmp(ct, "application/jsonl") == 0;
+	h->resp_eventstream = strcmp(ct, "application/vnd.amazon.eventstream") == 0;
 	if (!h->resp_sse && !h->resp_ndjson && x->resp.body_len >= 6 &&
 	    (memcmp(x->resp.body, "data:", 5) == 0 || memcmp(x->resp.body, "event:", 6) == 0))
 		h->resp_sse = true; /* servers that omit the media type */

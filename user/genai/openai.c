@@ -369,9 +369,11 @@ static void chat_object(struct genai_call *c, const json_t *o, bool chunk)
 	const json_t *choices = json_object_get(o, "choices"), *ch, *tc;
 	size_t i, k;
 
-	if (!c->response_id)
+	/* Azure's first chunk carries only prompt_filter_results, with
+	 * "id": "" and "model": "": take the first non-empty values */
+	if (!c->response_id && json_string_length(json_object_get(o, "id")))
 		genai__set_json_str(&c->response_id, json_object_get(o, "id"));
-	if (!c->response_model)
+	if (!c->response_model && json_string_length(json_object_get(o, "model")))
 		genai__set_json_str(&c->response_model, json_object_get(o, "model"));
 	json_array_foreach(choices, i, ch) {
 		const json_t *msg = json_object_get(ch, chunk ? "delta" : "message");

@@ -32,6 +32,7 @@ struct genai_hint {
 	const char *path;          /* request-target without query */
 	size_t path_len;           /* trailing '/' removed */
 	char host[256];            /* Host without port, lowercased; "" if none */
+	int port;                  /* Host port, else the connection's; 0 unknown */
 	bool post;
 	bool hdr_anthropic_version;
 	bool hdr_x_api_key;
@@ -40,12 +41,13 @@ struct genai_hint {
 	const json_t *req;         /* parsed request body, NULL if none/bad */
 	bool resp_sse;             /* response is text/event-stream */
 	bool resp_ndjson;          /* response is application/x-ndjson */
+	bool resp_eventstream;     /* response is application/vnd.amazon.eventstream */
 };
 
 /* Drop counters a provider bumps while parsing. */
 struct genai_counters {
 	uint64_t json_errors;
-	uint64_t sse_errors;
+	uint64_t sse_errors;       /* also NDJSON and eventstream framing drops */
 };
 
 struct genai_provider {
@@ -87,7 +89,21 @@ typedef int (*genai_sse_fn)(void *ctx, const char *event, size_t event_len,
 int genai__sse_each(const struct http_message *m, genai_sse_fn fn, void *ctx,
 		    struct genai_counters *cnt);
 
+/* Same for NDJSON bodies: one call per line, drops and an unterminated
+ * last line counted in cnt. Returns 0 or a negative callback error. */
+typedef int (*genai_line_fn)(void *ctx, const char *line, size_t len);
+int genai__ndjson_each(const struct http_message *m, genai_line_fn fn, void *ctx,
+		       struct genai_counters *cnt);
+
+/* Percent-decodes s[0..n) into *dst (cut to GENAI_STR_MAX); a malformed
+ * escape is kept as is. Returns 0 or -ENOMEM (*dst unchanged). */
+int genai__set_url_decoded(char **dst, const char *s, size_t n);
+
 extern const struct genai_provider genai_provider_openai;
 extern const struct genai_provider genai_provider_anthropic;
+extern const struct genai_provider genai_provider_gemini;
+extern const struct genai_provider genai_provider_ollama;
+extern const struct genai_provider genai_provider_azure_openai;
+extern const struct genai_provider genai_provider_bedrock;
 
 #endif

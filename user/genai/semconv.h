@@ -56,6 +56,13 @@
 /* gen_ai.provider.name values */
 #define SC_PROVIDER_OPENAI                "openai"
 #define SC_PROVIDER_ANTHROPIC             "anthropic"
+#define SC_PROVIDER_GCP_GEMINI            "gcp.gemini"
+#define SC_PROVIDER_GCP_VERTEX_AI         "gcp.vertex_ai"
+#define SC_PROVIDER_AZURE_OPENAI          "azure.ai.openai"
+#define SC_PROVIDER_AWS_BEDROCK           "aws.bedrock"
+/* Not a well-known value in the registry (which allows custom ones):
+ * Ollama's native API and its OpenAI-compatible /v1 paths. */
+#define SC_PROVIDER_OLLAMA                "ollama"
 
 /* gen_ai.tool.type value for client-side function tools */
 #define SC_TOOL_TYPE_FUNCTION             "function"
@@ -71,5 +78,7 @@
 #define SC_ERR_RESPONSE_INCOMPLETE        "response_incomplete"
 #define SC_ERR_NO_RESPONSE                "no_response"
 #define SC_ERR_OTHER                      "_OTHER"
+/* an error reported inside a 200 stream with no type of its own */
+#define SC_ERR_STREAM_ERROR               "error"
 
 #endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * url.full and server.address/port for an HTTP/1.x request as captured:
+ * scheme from the connection (https for TLS plaintext), authority from the
+ * Host header (or the absolute-form target, or the connection's peer),
+ * then path and query. Secrets never survive: userinfo becomes
+ * REDACTED:REDACTED, and the values of secret-looking query keys (key,
+ * api_key, token, sig, X-Amz-Signature, ... see url.c) become REDACTED
+ * while the keys stay, as the HTTP semantic conventions ask.
+ */
+#ifndef AR_TOOLS_URL_H
+#define AR_TOOLS_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/http_types.h"
+
+struct url_server {
+	char addr[256]; /* "" when unknown */
+	int port;       /* 0 when unknown */
+};
+
+/* Returns a new string (caller frees), or NULL on -ENOMEM. */
+char *url__full(const struct http_exchange *x);
+
+/* Query string redaction alone: returns a new copy of q[0..n) (no '?')
+ * with secret values replaced, or NULL on -ENOMEM. */
+char *url__redact_query(const char *q, size_t n);
+
+/* true when a query key (compared case-insensitively, percent-decoded)
+ * names a secret. */
+bool url__secret_key(const char *k, size_t n);
+
+/* server.address/port: absolute-form target, then Host, then the peer
+ * address; the port falls back to the peer port, then to the scheme's. */
+void url__server(const struct http_exchange *x, struct url_server *out);
+
+#endif
