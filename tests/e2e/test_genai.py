@@ -6,8 +6,11 @@ receiver against the server's ground truth."""
 
 import json
 import os
+import subprocess
 import sys
 import time
+
+import harness
 
 from harness import (Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
                      test, HERE)
@@ -211,4 +214,54 @@ def test_genai_errors_become_error_spans():
     finally:
         mock.stop()
         rcv.stop()
+        wd.cleanup()
+
+
+def otlp_json_spans(path):
+    """Spans from an OTLP JSON lines file (the file exporter's output)."""
+    out = []
+    for line in open(path):
+        if not line.strip():
+            continue
+        for rs in json.loads(line).get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    a = {}
+                    for kv in s.get("attributes", []):
+                        v = kv["value"]
+                        a[kv["key"]] = next(iter(v.values())) if v else None
+                    out.append({"name": s["name"], "attributes": a})
+    return out
+
+
+@test
+def test_genai_analyze_replays_capture_file():
+    """`record` then `analyze`: the same spans as the calls' ground truth."""
+    wd = Workdir("genai-replay")
+    mock = MockLLM(wd)
+    try:
+        cap = wd.file("calls.agt")
+        ar = Agentrace(wd, ["-o", cap, "--comm", "node"], mode="record")
+        run_client(["node", os.path.join(NODE, "openai_chat.mjs"), "--base", mock.base + "/v1",
+                    "--mode", "nonstream,stream,tool_stream"], node_env(wd))
+        run_client(["node", os.path.join(NODE, "anthropic_messages.mjs"), "--base", mock.base,
+                    "--mode", "stream"], node_env(wd))
+        time.sleep(0.5)
+        ar.finish()
+        out = wd.file("spans.jsonl")
+        r = subprocess.run([harness.AGENTRACE, "analyze", cap, "--exporter", "file",
+                            "--output", out], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, "analyze failed: " + r.stderr[-2000:])
+        got = {s["attributes"].get("gen_ai.response.id"): s for s in otlp_json_spans(out)}
+        truth = mock.truth()
+        check(len(truth) == 4, "mock saw %d calls" % len(truth))
+        for t in truth:
+            s = got.get(t["response_id"])
+            check(s is not None, "no replayed span for %s" % t["response_id"])
+            check(int(s["attributes"]["gen_ai.usage.input_tokens"]) == t["input_tokens"],
+                  "replayed input tokens")
+            check(int(s["attributes"]["gen_ai.usage.output_tokens"]) == t["output_tokens"],
+                  "replayed output tokens")
+    finally:
+        mock.stop()
         wd.cleanup()
