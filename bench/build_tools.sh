@@ -1,0 +1,11 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Builds the benchmark helpers into build/bench/ with the project's flags.
+set -eu
+cd "$(dirname "$0")/.."
+mkdir -p build/bench
+cflags=$(make -s print-cflags)
+libs=$(make -s print-ldlibs | sed 's/-lcriterion//')
+# shellcheck disable=SC2086
+gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c \
+	user/common/log.c $libs

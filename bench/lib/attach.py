@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+"""Case attach: how soon agentrace traces, and whether it misses the first
+call of a process that has just started.
+
+1. Time from starting agentrace (tracing everything) to its --ready-file,
+   5 runs.
+2. With agentrace ready, 100 fresh curl processes (libssl.so.3) and then
+   100 fresh node processes (OpenSSL inside the node binary) are started
+   one after another; each makes exactly ONE HTTPS chat completion call
+   whose request model is a unique marker. The share of markers found in
+   the exported spans is the share of first calls captured."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+READY_RUNS = int(os.environ.get("BENCH_ATTACH_RUNS", "5"))
+CLIENTS = int(os.environ.get("BENCH_ATTACH_CLIENTS", "100"))
+
+NODE_CALL = r"""
+const https = require('https');
+const body = JSON.stringify({model: process.argv[2], messages: [{role: 'user', content: 'hi'}]});
+const req = https.request(process.argv[1], {method: 'POST', agent: false, headers: {
+  'content-type': 'application/json', 'content-length': Buffer.byteLength(body),
+  'authorization': 'Bearer sk-bench-0000'}}, res => {
+  res.resume(); res.on('end', () => process.exit(res.statusCode === 200 ? 0 : 1));
+});
+req.on('error', e => { console.error(e.message); process.exit(1); });
+req.end(body);
+"""
+
+
+def body(marker):
+    return '{"model":"%s","messages":[{"role":"user","content":"hi"}]}' % marker
+
+
+def ready_times(case):
+    out = []
+    for _ in range(READY_RUNS):
+        ar = b.Agentrace(case, ["--exporter", "none"])
+        out.append(ar.ready_s)
+        ar.stop()
+    case.row("time from start to ready file", b.spread(out)[1], None, None, "<= 1 s",
+             out, "s")
+
+
+def first_calls(case, ng):
+    spans_path = case.file("attach-spans.jsonl")
+    url = ng.tls_url + "/v1/chat/completions"
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
+    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path])
+    sent = {"curl": [], "node": []}
+    failed = {"curl": 0, "node": 0}
+    try:
+        for i in range(CLIENTS):
+            m = "bench-attach-curl-%d-%d" % (os.getpid(), i)
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "--cacert", ng.ca,
+                                "-H", "Content-Type: application/json", "-d", body(m), url],
+                               timeout=30)
+            (sent["curl"].append(m) if r.returncode == 0 else None)
+            failed["curl"] += r.returncode != 0
+        if shutil.which("node"):
+            for i in range(CLIENTS):
+                m = "bench-attach-node-%d-%d" % (os.getpid(), i)
+                r = subprocess.run(["node", "-e", NODE_CALL, url, m], env=env, timeout=30)
+                (sent["node"].append(m) if r.returncode == 0 else None)
+                failed["node"] += r.returncode != 0
+        time.sleep(2.0)  # let the last spans reach the file exporter
+    finally:
+        stats = ar.stop()
+    _, seen = b.count_spans(spans_path, "gen_ai.request.model")
+    for kind, marks in sent.items():
+        if not marks:
+            continue
+        got = sum(1 for m in marks if m in seen)
+        missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
+        case.row("first HTTPS call captured, fresh %s processes" % kind, got, len(marks),
+                 got / len(marks), ">= 0.99", [1.0 if m in seen else 0.0 for m in marks],
+                 "calls")
+        case.note("%s: %d calls made, %d client failures, missed call numbers %s"
+                  % (kind, len(marks), failed[kind], missed[:20] or "none"))
+    case.note("agentrace: kernel %s; spans %s" % (stats.get("kernel"), stats.get("spans")))
+
+
+def main():
+    b.need("nginx", "curl", b.AGENTRACE)
+    case = b.Case("attach",
+                  "time from exec of agentrace (no filter, --exporter none) to its "
+                  "ready file, %d runs; then agentrace (no filter, --exporter file) "
+                  "and %d curl then %d node processes started one after another, each "
+                  "making one HTTPS POST /v1/chat/completions to nginx with a unique "
+                  "model name" % (READY_RUNS, CLIENTS, CLIENTS))
+    ready_times(case)
+    ng = b.Nginx(case)
+    try:
+        first_calls(case, ng)
+    finally:
+        ng.stop()
+    case.finish()
+
+
+if __name__ == "__main__":
+    main()

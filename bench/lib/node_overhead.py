@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""Case node_overhead: what agentrace costs traffic it does not trace.
+
+wrk (CPU 0) against nginx (CPU 1) over plaintext HTTP on 127.0.0.1, a
+small static file, keep-alive. Each round runs three configurations back
+to back, A B C, so slow drift of the shared box cancels out:
+  A  no agentrace
+  B  agentrace --comm <nobody>: every probe fires, nothing is a target
+  C  agentrace with no filter: nginx and wrk are traced, every exchange parsed
+A ratio is B/A (or C/A) within one round; the spread is over rounds.
+Throughput on a shared 2-CPU box swings with the neighbours' load, so each
+run also reports CPU per request (wrk + nginx + agentrace CPU seconds /
+requests), which hardly does; its ratio is A's over B's (or C's), so that
+0.99 means the same thing in both rows.
+One extra B and C run with kernel.bpf_stats_enabled measures the kernel
+time of agentrace's programs per request."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNS = 16
+
+CONFIGS = {"A": None,
+           "B": ["--comm", "bench-nobody", "--exporter", "none"],
+           "C": ["--exporter", "none"]}
+
+
+def one_run(case, ng, args, with_stats=False):
+    ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
+    before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
+    try:
+        r = b.wrk_cpu(ng.url + "/", SECONDS, CONNS, 0, ng.pids(),
+                      ar.p.pid if ar else None)
+    finally:
+        if ar:
+            after = b.prog_stats(ar.p.pid) if with_stats else None
+            r["stats"] = ar.stop()
+            if with_stats:
+                r["progs"] = b.prog_delta(after, before)
+    return r
+
+
+def main():
+    b.need("wrk", "nginx", "taskset", b.AGENTRACE)
+    case = b.Case("node_overhead",
+                  "wrk -t1 -c%d GET / (small static file) against nginx, plaintext "
+                  "HTTP on 127.0.0.1, wrk on CPU 0 and nginx on CPU 1, agentrace "
+                  "unpinned; %d interleaved rounds of A (untraced), B (--comm "
+                  "bench-nobody), C (no filter), %d s each" % (CONNS, ROUNDS, SECONDS))
+    ng = b.Nginx(case, cpu=1)
+    res = {k: [] for k in CONFIGS}
+    try:
+        b.wrk(ng.url + "/", 1, CONNS, cpu=0)  # warm up nginx and the page cache
+        for i in range(ROUNDS):
+            for k, args in CONFIGS.items():
+                r = one_run(case, ng, args)
+                res[k].append(r)
+                b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
+        with b.BpfStats():
+            extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True) for k in ("B", "C")}
+    finally:
+        ng.stop()
+
+    a = [r["rps"] for r in res["A"]]
+    for k, metric, goal in (("B", "throughput, untargeted (--comm other)", ">= 0.99"),
+                            ("C", "throughput, everything traced (default)", "-")):
+        v = [r["rps"] for r in res[k]]
+        ratios = [x / y for x, y in zip(v, a)]
+        case.row(metric, b.spread(v)[1], b.spread(a)[1], b.spread(ratios)[1], goal,
+                 ratios, "req/s")
+        cv = [r["cpu_us_per_req"] for r in res[k]]
+        ca = [r["cpu_us_per_req"] for r in res["A"]]
+        cr = [y / x for x, y in zip(cv, ca)]
+        case.row(metric.replace("throughput", "CPU per request"), b.spread(cv)[1],
+                 b.spread(ca)[1], b.spread(cr)[1], goal, cr, "us, ratio untraced/traced")
+    for k, label in (("B", "untargeted"), ("C", "everything traced")):
+        r = extra[k]
+        total_ns = sum(v[1] for v in r["progs"].values())
+        per_req = total_ns / max(1, r["requests"])
+        top = sorted(r["progs"].items(), key=lambda kv: -kv[1][1])[:6]
+        case.row("BPF time per request, %s" % label, per_req, None, None, "-",
+                 [per_req], "ns")
+        case.note("%s: bpf programs %s" % (label, ", ".join(
+            "%s %d runs %.0f ns/run" % (n, c, t / max(1, c)) for n, (c, t) in top)))
+        case.note("%s: agentrace kernel stats %s" % (label, r["stats"].get("kernel", {})))
+    case.note("runs per config, req/s: %s" % {k: [round(r["rps"]) for r in v]
+                                              for k, v in res.items()})
+    case.note("runs per config, CPU us/request (client+server+tracer): %s" % {
+        k: [[round(r[x] * 1e6 / r["requests"], 1) for x in
+             ("client_cpu_s", "server_cpu_s", "tracer_cpu_s")] for r in v]
+        for k, v in res.items()})
+    case.finish()
+
+
+if __name__ == "__main__":
+    main()

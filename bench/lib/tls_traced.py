@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+"""Case tls_traced: what tracing a TLS client costs it.
+
+wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
+127.0.0.1, GET / (small static file), keep-alive. Interleaved rounds of
+  A  untraced
+  B  agentrace --comm wrk (uprobes on SSL_read/SSL_write, the full pipeline)
+  C  bpftrace ssl_copy.bt: uprobe+uretprobe on SSL_read/SSL_write for comm
+     wrk, copying the buffer to userspace (BPFTRACE_STRLEN=200 bytes at most)
+A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
+also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
+which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
+
+import os
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNS = 16
+
+
+class Bpftrace:
+    """bpftrace running ssl_copy.bt; its output is read and thrown away."""
+
+    def __init__(self, case):
+        text = open(os.path.join(b.LIB, "ssl_copy.bt")).read()
+        text = text.replace("@LIBSSL@", b.LIBSSL).replace("@COMM@", "wrk")
+        path = case.file("ssl_copy.bt")
+        with open(path, "w") as f:
+            f.write(text)
+        env = dict(os.environ, BPFTRACE_STRLEN="200")
+        self.p = subprocess.Popen(["bpftrace", path], stdout=subprocess.PIPE,
+                                  stderr=open(case.file("bpftrace.err"), "wb"),
+                                  env=env, start_new_session=True)
+        self.ready = threading.Event()
+        self.bytes = 0
+        self.t = threading.Thread(target=self._drain, daemon=True)
+        self.t.start()
+        if not self.ready.wait(60):
+            self.stop()
+            raise RuntimeError("bpftrace did not start: " +
+                               open(case.file("bpftrace.err")).read()[-1000:])
+
+    def _drain(self):
+        fd = self.p.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return
+            self.bytes += len(chunk)
+            if not self.ready.is_set() and b"READY" in chunk:
+                self.ready.set()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(2)
+        try:
+            self.p.wait(20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.t.join(5)
+
+
+def one_run(case, ng, mode):
+    tracer = None
+    if mode == "B":
+        tracer = b.Agentrace(case, ["--comm", "wrk", "--exporter", "none"])
+    elif mode == "C":
+        tracer = Bpftrace(case)
+    try:
+        r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(),
+                      tracer.p.pid if tracer else None)
+    finally:
+        if tracer:
+            r["stats"] = tracer.stop()
+    return r
+
+
+def main():
+    b.need("wrk", "nginx", "bpftrace", "taskset", b.AGENTRACE)
+    case = b.Case("tls_traced",
+                  "wrk -t1 -c%d GET / (small static file) against nginx over HTTPS "
+                  "(TLS 1.3, keep-alive) on 127.0.0.1, wrk on CPU 0, nginx on CPU 1, "
+                  "tracers unpinned; %d interleaved rounds of A (untraced), B "
+                  "(agentrace --comm wrk), C (bpftrace SSL_read/SSL_write uprobes "
+                  "copying <= 200 bytes), %d s each" % (CONNS, ROUNDS, SECONDS))
+    ng = b.Nginx(case, cpu=1)
+    res = {"A": [], "B": [], "C": []}
+    try:
+        b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
+        for i in range(ROUNDS):
+            for k in res:
+                r = one_run(case, ng, k)
+                res[k].append(r)
+                b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
+    finally:
+        ng.stop()
+
+    a = [r["rps"] for r in res["A"]]
+    bb = [r["rps"] for r in res["B"]]
+    c = [r["rps"] for r in res["C"]]
+    rb = [x / y for x, y in zip(bb, a)]
+    rc = [x / y for x, y in zip(c, a)]
+    case.row("throughput, agentrace --comm wrk", b.spread(bb)[1], b.spread(a)[1],
+             b.spread(rb)[1], ">= 0.90", rb, "req/s")
+    case.row("throughput, bpftrace SSL uprobes", b.spread(c)[1], b.spread(a)[1],
+             b.spread(rc)[1], "-", rc, "req/s")
+    vs = [x / y for x, y in zip(bb, c)]
+    case.row("agentrace vs bpftrace", b.spread(bb)[1], b.spread(c)[1], b.spread(vs)[1],
+             ">= 1.0", vs, "req/s")
+    cpu = {k: [r["cpu_us_per_req"] for r in v] for k, v in res.items()}
+    for k, metric, goal in (("B", "CPU per request, agentrace --comm wrk", ">= 0.90"),
+                            ("C", "CPU per request, bpftrace SSL uprobes", "-")):
+        cr = [y / x for x, y in zip(cpu[k], cpu["A"])]
+        case.row(metric, b.spread(cpu[k])[1], b.spread(cpu["A"])[1], b.spread(cr)[1],
+                 goal, cr, "us, ratio untraced/traced")
+    vs = [y / x for x, y in zip(cpu["B"], cpu["C"])]
+    case.row("CPU per request, agentrace vs bpftrace", b.spread(cpu["B"])[1],
+             b.spread(cpu["C"])[1], b.spread(vs)[1], ">= 1.0", vs,
+             "us, ratio bpftrace/agentrace")
+    case.note("runs per config, CPU us/request (client+server+tracer): %s" % {
+        k: [[round(r[x] * 1e6 / r["requests"], 1) for x in
+             ("client_cpu_s", "server_cpu_s", "tracer_cpu_s")] for r in v]
+        for k, v in res.items()})
+    last = res["B"][-1]["stats"]
+    case.note("agentrace last run: kernel %s; http %s" % (last.get("kernel"), last.get("http")))
+    case.note("agentrace drops over all runs: %s" % [b.drop_counters(r["stats"]) for r in res["B"]])
+    case.note("runs per config: %s" % {k: [round(r["rps"]) for r in v] for k, v in res.items()})
+    case.finish()
+
+
+if __name__ == "__main__":
+    main()
