@@ -61,7 +61,7 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
-.PHONY: all deps run test test-unit test-e2e test-deploy bench clean vmlinux
+.PHONY: all deps run test test-unit test-e2e test-deploy bench fuzz fuzz-corpus clean vmlinux
 
 all: $(BUILD)/agentrace
 
@@ -110,7 +110,7 @@ $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 run: deps all
 	./$(BUILD)/agentrace $(ARGS)
 
-test: deps all $(BUILD)/tests/unit tests/e2e/node_modules/.stamp
+test: deps all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp
 	$(Q)./tests/run-all.sh
 
 # Official provider SDKs for the end-to-end clients, pinned by the lockfile.
@@ -131,6 +131,27 @@ bench: deps all
 # Proves the container image's runtime stage is complete, without Docker.
 test-deploy: deps all
 	$(Q)./deploy/test-deploy.sh
+
+# libFuzzer harnesses (clang, ASan+UBSan). `make fuzz` builds them;
+# `make fuzz-corpus` replays the committed seed corpus (part of make test).
+FUZZERS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	      $(filter-out -Werror -O2 -g,$(CFLAGS)) -Wno-unused-command-line-argument -Wno-unknown-warning-option
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(filter-out user/main.c,$(USER_SRCS)) $(PROTO_C) $(SKELS) | $(BUILD)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_FLAGS) $< $(filter-out user/main.c,$(USER_SRCS)) $(PROTO_C) \
+		$(LLHTTP_SRCS) $(LDLIBS) -o $@
+
+fuzz: $(FUZZERS)
+
+fuzz-corpus: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do \
+		n=$$(basename $$f | sed 's/^fuzz_//'); \
+		$$f -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 || { echo "fuzz: $$f crashed on its corpus"; $$f -runs=0 tests/fuzz/corpus/$$n 2>&1 | tail -30; exit 1; }; \
+		echo "fuzz: $$n corpus ok ($$(ls tests/fuzz/corpus/$$n | wc -l) inputs)"; \
+	done
 
 vmlinux:
 	$(Q)./scripts/gen-vmlinux.sh
