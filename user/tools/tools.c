@@ -116,6 +116,23 @@ int tools__set_content(struct tools *t, struct span *s, const char *key, const c
 	return attrs__set_strn(&s->attrs, key, v, n);
 }
 
+/* POST .../v1/traces|metrics|logs: an OTLP/HTTP export. */
+static bool is_otlp_export(const struct http_exchange *x)
+{
+	static const char *const tails[] = { "/v1/traces", "/v1/metrics", "/v1/logs" };
+	const char *t = x->target ? x->target : "";
+	size_t n = strcspn(t, "?#"), k;
+
+	if (strcmp(x->method, "POST") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		k = strlen(tails[i]);
+		if (n >= k && memcmp(t + n - k, tails[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
 static struct span *mcp_span(struct tools *t, const struct http_exchange *x,
 			     struct mcp_req *r, uint64_t mono_to_real_ns)
 {
@@ -138,6 +155,10 @@ struct span *tools__span_from_exchange(struct tools *t, const struct http_exchan
 	t->st.exchanges++;
 	if (!x || !x->method || !x->method[0]) {
 		t->st.no_request++;
+		return NULL;
+	}
+	if (is_otlp_export(x)) {
+		t->st.telemetry++;
 		return NULL;
 	}
 	mcp = mcp_req__parse(&r, x, &t->st.json_errors);

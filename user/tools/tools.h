@@ -30,6 +30,7 @@ struct tools_cfg {
 struct tools_stats {
 	uint64_t exchanges;        /* seen by tools__span_from_exchange */
 	uint64_t no_request;       /* NULL exchange or no request line */
+	uint64_t telemetry;        /* OTLP/HTTP exports: no span (see below) */
 	uint64_t mcp_spans;
 	uint64_t blackbox_spans;
 	uint64_t server_spans;     /* of those, exchanges we answered (kind SERVER) */
@@ -54,8 +55,11 @@ struct tools *tools__new(const struct tools_cfg *cfg);
 void tools__free(struct tools *t);
 
 /* Returns a new span (caller owns it) for an exchange genai did not claim:
- * an MCP JSON-RPC call or a black-box tool call. NULL only on -ENOMEM or
- * for an exchange with no request (both counted). mono_to_real_ns is added
+ * an MCP JSON-RPC call or a black-box tool call. NULL only on -ENOMEM,
+ * for an exchange with no request, or for an OTLP/HTTP export (a POST to
+ * .../v1/traces, /v1/metrics or /v1/logs: telemetry plumbing, and a span
+ * for it would make every export of ours produce the next one when the
+ * collector runs on a traced host); all counted. mono_to_real_ns is added
  * to the exchange's monotonic timestamps. Fills s->tid, s->conn_id and
  * s->proc.pid; the caller adds the rest of the identity and the trace. */
 struct span *tools__span_from_exchange(struct tools *t, const struct http_exchange *x,
