@@ -11,6 +11,7 @@
 
 #include "capture.skel.h"
 #include "capture/probes.h"
+#include "capture/uprobe_tracefs.h"
 #include "common/log.h"
 
 const char *const ar_stat_names[AR_STAT_MAX] = {
@@ -32,12 +33,36 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 struct probes {
 	struct capture_bpf *skel;
 	bool all;
+	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
 
 /* The programs attached per TLS file, in enum tls_fn order. */
 struct tls_attach {
 	struct bpf_link *links[TLS_FN_MAX * 2];
+	char events[TLS_FN_MAX * 2][UPROBE_EVENT_MAX]; /* tracefs-defined, or "" */
 };
+
+/* One uprobe: through the perf uprobe PMU, or through tracefs when the
+ * kernel reserves that PMU for CAP_SYS_ADMIN. Returns 0 or -errno. */
+static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, const char *path,
+		      size_t off, struct bpf_link **link, char event[UPROBE_EVENT_MAX])
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+
+	event[0] = 0;
+	if (!p->tracefs_uprobes) {
+		*link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+		if (*link)
+			return 0;
+		if (errno != EACCES && errno != EPERM)
+			return -errno;
+		info("the perf uprobe PMU needs CAP_SYS_ADMIN here; defining uprobes through "
+		     "tracefs instead");
+		p->tracefs_uprobes = true;
+	}
+	*link = uprobe_tracefs__attach(prog, ret, path, off, event);
+	return *link ? 0 : -errno;
+}
 
 static int set_targets(struct probes *p, const struct probes_cfg *cfg)
 {
@@ -126,6 +151,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		goto cleanup;
 	}
 	ensure_tracefs();
+	uprobe_tracefs__remove_stale();
 	err = capture_bpf__attach(p->skel);
 	if (err) {
 		warn("failed to attach tracepoints: %s", strerror(-err));
@@ -187,26 +213,19 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms
 	if (!a)
 		return -ENOMEM;
 	for (int f = 0; f < TLS_FN_MAX; f++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-
 		if (!syms->off[f])
 			continue;
-		a->links[n] = bpf_program__attach_uprobe_opts(enter[f], -1, path,
-							      syms->off[f], &opts);
-		if (!a->links[n]) {
-			err = -errno;
+		err = attach_one(p, enter[f], false, path, syms->off[f], &a->links[n],
+				 a->events[n]);
+		if (err)
 			goto cleanup;
-		}
 		n++;
 		if (!ret[f])
 			continue;
-		opts.retprobe = true;
-		a->links[n] = bpf_program__attach_uprobe_opts(ret[f], -1, path,
-							      syms->off[f], &opts);
-		if (!a->links[n]) {
-			err = -errno;
+		err = attach_one(p, ret[f], true, path, syms->off[f], &a->links[n],
+				 a->events[n]);
+		if (err)
 			goto cleanup;
-		}
 		n++;
 	}
 	*out = a;
@@ -221,8 +240,10 @@ void probes__detach_tls(struct tls_attach *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < sizeof(a->links) / sizeof(a->links[0]); i++)
+	for (size_t i = 0; i < sizeof(a->links) / sizeof(a->links[0]); i++) {
 		bpf_link__destroy(a->links[i]);
+		uprobe_tracefs__remove(a->events[i]);
+	}
 	free(a);
 }
 
