@@ -219,7 +219,6 @@ unshare --mount --propagation private bash -euc '
 	mount -t proc proc "$r/proc"
 	mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$r/sys"
 	mount --bind /sys/kernel/tracing "$r/sys/kernel/tracing"
-	mount -o remount,bind,ro "$r/sys/kernel/tracing"
 	mount --bind /sys/kernel/btf "$r/sys/kernel/btf"
 	mount -o remount,bind,ro "$r/sys/kernel/btf"
 	mount --bind /sys/fs/cgroup "$r/sys/fs/cgroup"

@@ -77,12 +77,12 @@ def test_deploy_manifests_validate():
     check(sc.get("readOnlyRootFilesystem") is True, "readOnlyRootFilesystem must be true")
     check(sc["capabilities"].get("drop") == ["ALL"], "capabilities must drop ALL")
     adds = set(sc["capabilities"].get("add", []))
-    check({"BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH"} <= adds,
-          "missing capabilities: %r" % adds)
+    check(adds == {"BPF", "PERFMON", "SYS_PTRACE", "DAC_READ_SEARCH"},
+          "capabilities must be exactly the four least-privilege ones: %r" % adds)
 
     vols = {v["name"]: v for v in pod["volumes"]}
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
-    for path, ro in (("/sys/kernel/tracing", True), ("/sys/kernel/btf", True),
+    for path, ro in (("/sys/kernel/tracing", False), ("/sys/kernel/btf", True),
                      ("/sys/fs/cgroup", True)):
         m = mounts.get(path)
         check(m is not None, "no mount at " + path)
