@@ -110,8 +110,15 @@ $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 run: deps all
 	./$(BUILD)/agentrace $(ARGS)
 
-test: deps all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp
+test: deps all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp \
+      tests/deploy/node_modules/.stamp
 	$(Q)./tests/run-all.sh
+
+# The offline Kubernetes schema validator used by the manifest tests.
+tests/deploy/node_modules/.stamp: tests/deploy/package-lock.json
+	$(call msg,NPM,tests/deploy)
+	$(Q)cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
 
 # Official provider SDKs for the end-to-end clients, pinned by the lockfile.
 tests/e2e/node_modules/.stamp: tests/e2e/package-lock.json
