@@ -132,7 +132,8 @@ test-unit: $(BUILD)/tests/unit
 test-e2e: all
 	$(Q)./tests/e2e/run.sh
 
-bench: deps all
+bench: all
+	$(Q)./scripts/deps.sh bench
 	$(Q)./bench/run.sh
 
 # Proves the container image's runtime stage is complete, without Docker.

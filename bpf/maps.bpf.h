@@ -20,7 +20,7 @@ __u64 next_conn_id = 0;
  * Writers: every program. Reader: user/capture/ring.c. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 32 << 20);
+	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
 /* Counters, index enum ar_stat -> u64 per CPU.

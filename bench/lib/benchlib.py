@@ -318,8 +318,13 @@ class Agentrace:
                                   stderr=open(self.err_path, "wb"),
                                   start_new_session=True,
                                   preexec_fn=lambda: raise_nofile(65536))
-        wait_for(lambda: os.path.exists(self.ready) or self.p.poll() is not None,
-                 timeout, "agentrace ready file")
+        try:
+            wait_for(lambda: os.path.exists(self.ready) or self.p.poll() is not None,
+                     timeout, "agentrace ready file")
+        except RuntimeError:
+            self.p.kill()
+            self.p.wait()
+            raise
         self.ready_s = time.monotonic() - self.t_start
         if self.p.poll() is not None:
             raise RuntimeError("agentrace exited early: " + self.err()[-2000:])

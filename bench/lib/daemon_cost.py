@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Case daemon-cost: what the userspace daemon spends per traced LLM call.
+"""Case daemon_cost: what the userspace daemon spends per traced LLM call.
 
 bench/gen_capture writes capture files of N OpenAI chat completion calls,
 each on its own plaintext connection with realistic headers and bodies:
@@ -114,7 +114,7 @@ def profile(cg_file, inclusive, k):
 def main():
     b.need(b.AGENTRACE, "valgrind", "callgrind_annotate")
     build_gen()
-    case = b.Case("daemon-cost",
+    case = b.Case("daemon_cost",
                   "agentrace analyze FILE --exporter none on capture files from "
                   "bench/gen_capture: %d non-streaming and %d streaming (%d SSE chunks) "
                   "OpenAI chat calls, one plaintext connection each; minus a 0-call "

@@ -130,7 +130,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
 	err = bpf_map__set_max_entries(p->skel->maps.events,
-				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 32u << 20);
+				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 8u << 20);
 	if (err)
 		goto cleanup;
 	/* Uprobes attach per TLS file later, by probes__attach_tls(). */

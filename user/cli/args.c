@@ -41,7 +41,7 @@ static const struct argp_option options[] = {
 	{ "stats-interval", OPT_STATS, "SEC", 0, "Print statistics every SEC seconds (0: only at exit; default 60)", 2 },
 	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds", 2 },
 	{ "shutdown-timeout", OPT_SHUTDOWN, "MS", 0, "On SIGINT/SIGTERM, flush spans for at most MS ms (default 5000)", 2 },
-	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, a power of two from 1 to 1024 (default 32)", 2 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, a power of two from 1 to 1024 (default 8)", 2 },
 	{ "output", 'o', "PATH", 0, "record: capture file; --exporter file: OTLP JSON lines file", 2 },
 	{ "dump-streams", OPT_DUMP, "DIR", 0, "analyze: write every reassembled stream direction to DIR", 2 },
 	{ "summaries", OPT_SUMMARIES, NULL, 0, "Print a line per finished connection", 2 },
