@@ -16,9 +16,11 @@
 #include "capture/probes.h"
 #include "capture/ring.h"
 #include "cli/args.h"
+#include "common/caps.h"
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/targets.h"
+#include "health/health.h"
 #include "pipeline.h"
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
@@ -108,11 +110,31 @@ static int run_live(const struct cli_opts *o)
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;
 	struct ring_reader *ring = NULL;
+	struct health *health = NULL;
+	struct caps_report caps;
 	struct probes *probes = NULL;
 	struct live l = { 0 };
 	uint64_t start, last_stats, last_tick;
 	int err, n;
 
+	err = caps__check(&caps);
+	if (err < 0) {
+		warn("failed to read capabilities: %s", strerror(-err));
+	} else {
+		caps__log(&caps);
+		if (caps__fatal(&caps)) {
+			warn("cannot load BPF programs without these capabilities; see docs/security.md");
+			return -EPERM;
+		}
+	}
+	if (o->health_addr) {
+		err = health__start(o->health_addr, &health);
+		if (err) {
+			warn("failed to serve health endpoint on %s: %s", o->health_addr,
+			     strerror(-err));
+			return err;
+		}
+	}
 	if (o->mode == CLI_RECORD) {
 		struct capture_info ci;
 
@@ -120,7 +142,7 @@ static int run_live(const struct cli_opts *o)
 		err = capture_writer__open(o->output, &ci, &writer);
 		if (err) {
 			warn("failed to open %s: %s", o->output, strerror(-err));
-			return err;
+			goto cleanup;
 		}
 	}
 	err = probes__open(&pc, &probes);
@@ -152,10 +174,12 @@ static int run_live(const struct cli_opts *o)
 			goto cleanup;
 		}
 	}
+	health__set_ready(health);
 	start = last_stats = last_tick = clock_ns(CLOCK_MONOTONIC);
 	while (!exiting) {
 		uint64_t now;
 
+		health__beat(health);
 		err = ring_reader__poll(ring, POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
@@ -189,6 +213,7 @@ cleanup:
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	probes__close(probes);
+	health__stop(health);
 	if (writer) {
 		int werr = capture_writer__close(writer);
 

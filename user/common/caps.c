@@ -218,10 +218,17 @@ void caps__log(const struct caps_report *r)
 		     "libraries and executables in other containers' root filesystems, "
 		     "/proc/PID files of other users) cannot be opened, so OpenSSL probes are "
 		     "not attached to them");
-	if (r->uprobes == CAPS_UPROBES_NEED_ADMIN)
-		warn("missing CAP_SYS_ADMIN: this kernel allows uprobes only with CAP_SYS_ADMIN "
-		     "(Linux 6.16+ and stable kernels with commit ba677dbe77af), so OpenSSL "
-		     "probes cannot attach and HTTPS plaintext is not captured; plain HTTP still is");
+	/* capture/uprobe_tracefs.c falls back to tracefs-defined uprobes. */
+	if (r->uprobes == CAPS_UPROBES_NEED_ADMIN &&
+	    access("/sys/kernel/tracing/uprobe_events", W_OK) == 0)
+		info("this kernel reserves the perf uprobe PMU for CAP_SYS_ADMIN (Linux 6.16+ and "
+		     "stable kernels with commit ba677dbe77af); OpenSSL uprobes will be defined "
+		     "through tracefs instead");
+	else if (r->uprobes == CAPS_UPROBES_NEED_ADMIN)
+		warn("this kernel allows perf uprobes only with CAP_SYS_ADMIN and "
+		     "/sys/kernel/tracing/uprobe_events is not writable, so OpenSSL probes "
+		     "cannot attach and HTTPS plaintext is not captured; plain HTTP still is "
+		     "(mount tracefs read-write)");
 	if (!r->tracefs && !r->sys_admin)
 		warn("tracefs is not mounted at /sys/kernel/tracing and mounting it needs "
 		     "CAP_SYS_ADMIN: syscall tracepoints cannot attach (mount it beforehand, "

@@ -37,6 +37,7 @@ struct discover {
 	void *ctx;
 	struct {
 		uint32_t pid;
+		bool conn_scanned; /* rescanned at a connection since exec */
 		uint64_t ts;
 	} recent[MAX_RECENT]; /* last maps scan per pid, direct-mapped */
 };
@@ -79,6 +80,8 @@ static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 	struct ar_proc_info rec;
 	uint64_t now = now_mono();
 
+	if (d->recent[pid % MAX_RECENT].pid != pid || emit_info)
+		d->recent[pid % MAX_RECENT].conn_scanned = false;
 	d->recent[pid % MAX_RECENT].pid = pid;
 	d->recent[pid % MAX_RECENT].ts = now;
 	proc_maps__scan(d->files, pid);
@@ -131,8 +134,14 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 			/* First connection of a process we have not met (it
 			 * predates us or its exec record was lost). */
 			scan_pid(d, h->tgid, true);
-		} else if (now_mono() - d->recent[slot].ts > RESCAN_NS) {
+			d->recent[slot].conn_scanned = true;
+		} else if (!d->recent[slot].conn_scanned ||
+			   now_mono() - d->recent[slot].ts > RESCAN_NS) {
+			/* The first connection after exec always rescans: python
+			 * dlopen()s libssl at `import ssl`, right after exec and
+			 * well within RESCAN_NS. */
 			scan_pid(d, h->tgid, false);
+			d->recent[slot].conn_scanned = true;
 		}
 		break;
 	}

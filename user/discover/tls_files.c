@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@ struct tls_file {
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
 	uint64_t idle_since;       /* monotonic ns the last user left; 0 = in use */
+	char path[128];            /* as first attached, for the detach log */
 };
 
 struct file_user {
@@ -118,6 +120,7 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 		f->attach = NULL;
 		return err;
 	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
 	info("attached OpenSSL probes to %s (%d functions)", path, n);
 	add_user(t, pid, idx);
 	return 1;
@@ -179,8 +182,8 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 		if (!f->attach || f->pinned || f->users || !f->idle_since ||
 		    now - f->idle_since < grace_ns)
 			continue;
-		info("detaching OpenSSL probes from dev %lu inode %lu: unused for %llu s",
-		     (unsigned long)f->dev, (unsigned long)f->ino,
+		info("detaching OpenSSL probes from %s (dev %lu inode %lu): unused for %llu s",
+		     f->path, (unsigned long)f->dev, (unsigned long)f->ino,
 		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
 		probes__detach_tls(f->attach);
 		f->attach = NULL;

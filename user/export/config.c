@@ -362,5 +362,11 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 		if (err > 0)
 			warn("OTEL_RESOURCE_ATTRIBUTES: skipped %d malformed entries", err);
 	}
+	/* The DaemonSet passes spec.nodeName down as NODE_NAME; an explicit
+	 * k8s.node.name in OTEL_RESOURCE_ATTRIBUTES wins. */
+	v = get2(get, ctx, "NODE_NAME", NULL);
+	if (v && *v && !attrs__get(&cfg->resource, "k8s.node.name") &&
+	    attrs__set_str(&cfg->resource, "k8s.node.name", v))
+		return -ENOMEM;
 	return 0;
 }
