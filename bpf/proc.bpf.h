@@ -4,6 +4,7 @@
 #ifndef AR_PROC_BPF_H
 #define AR_PROC_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
@@ -62,6 +63,53 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
 	 * its TLS library); exit can wait for the next batch. */
 	bpf_ringbuf_submit(ev, type == AR_EV_PROC_EXEC ? 0 : rb_flags());
 	stat_add(AR_STAT_EVENTS, 1);
+}
+
+/* A targeted process mmaps a file whose name starts with "libssl": it is
+ * loading OpenSSL now (python's `import ssl` does it long after exec), and
+ * discovery must attach before the first SSL_write. Cost for other mmaps:
+ * the target check and a short dentry-name read. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	int fd = (int)ctx->args[4];
+	struct task_struct *task;
+	struct fdtable *fdt;
+	struct file **fds, *f;
+	const unsigned char *name;
+	char base[8] = {};
+	struct ar_proc_event *ev;
+
+	if (fd < 0 || !is_target(id >> 32))
+		return 0;
+	task = bpf_get_current_task_btf();
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	/* clang 14 turns __builtin_memcmp into a call BPF cannot make. */
+	if (bpf_probe_read_kernel(base, 6, name) || base[0] != 'l' || base[1] != 'i' ||
+	    base[2] != 'b' || base[3] != 's' || base[4] != 's' || base[5] != 'l')
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = AR_EV_LIB_MAP;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), name);
+	bpf_ringbuf_submit(ev, 0); /* wake discovery now */
+	stat_add(AR_STAT_EVENTS, 1);
+	return 0;
 }
 
 SEC("tracepoint/sched/sched_process_exec")

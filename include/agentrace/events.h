@@ -36,6 +36,8 @@ enum ar_event_type {
 	AR_EV_PROC_EXEC = 4,  /* struct ar_proc_event */
 	AR_EV_PROC_EXIT = 5,  /* struct ar_proc_event */
 	AR_EV_PROC_INFO = 6,  /* struct ar_proc_info: written by userspace */
+	AR_EV_LIB_MAP = 7,    /* struct ar_proc_event: a process maps a libssl*
+			       * file (dlopen); filename holds its base name */
 };
 
 /* Direction relative to the traced process. ABI. */

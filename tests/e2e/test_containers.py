@@ -36,14 +36,16 @@ def res(span):
     return span.get("resource", {})
 
 
-def spans_with_tokens(rcv, tokens):
+def spans_with_tokens(rcv, tokens, port=None):
     return [s for s in rcv.spans()
-            if str(s.get("attributes", {}).get("gen_ai.usage.input_tokens")) == str(tokens)]
+            if str(s.get("attributes", {}).get("gen_ai.usage.input_tokens")) == str(tokens)
+            and (port is None or int(s["attributes"].get("server.port", 0)) == port)]
 
 
-def one_span_for(rcv, t):
-    """The single span for truth record t, by its unique input token count."""
-    found = spans_with_tokens(rcv, t["input_tokens"])
+def one_span_for(rcv, t, port=None):
+    """The single span for truth record t, by its input token count (unique
+    per mock server; port tells two mocks apart)."""
+    found = spans_with_tokens(rcv, t["input_tokens"], port)
     check(len(found) == 1, "truth seq %d: %d spans with input_tokens %d (all: %r)" %
           (t["seq"], len(found), t["input_tokens"],
            [s.get("attributes", {}).get("gen_ai.usage.input_tokens") for s in rcv.spans()]))
@@ -351,13 +353,13 @@ def test_containers_least_privilege():
         run_client(curl_chat(wd, tls.base), node_env(wd))
         t_plain = llm_truth(plain, 1)[0]
         t_tls = llm_truth(tls, 1)[0]
-        wait_for(lambda: spans_with_tokens(rcv, t_plain["input_tokens"]), timeout=15,
-                 what="the plain HTTP call's span")
-        s = one_span_for(rcv, t_plain)
+        wait_for(lambda: spans_with_tokens(rcv, t_plain["input_tokens"], plain.port),
+                 timeout=15, what="the plain HTTP call's span")
+        s = one_span_for(rcv, t_plain, plain.port)
         check(s["attributes"].get("process.executable.name") == "curl", "exe name")
-        wait_for(lambda: spans_with_tokens(rcv, t_tls["input_tokens"]), timeout=15,
+        wait_for(lambda: spans_with_tokens(rcv, t_tls["input_tokens"], tls.port), timeout=15,
                  what="the HTTPS call's span")
-        one_span_for(rcv, t_tls)
+        one_span_for(rcv, t_tls, tls.port)
         ar.finish()
         no_secret(rcv, ar)
         ar = None

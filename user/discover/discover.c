@@ -123,6 +123,14 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		debug("exec pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
 		break;
+	case AR_EV_LIB_MAP:
+		/* The mapping itself lands a moment after mmap's entry; the
+		 * scan below usually runs after it. A miss is retried on the
+		 * next map of the same library (ld.so maps each several times)
+		 * and on the first connection. */
+		debug("pid %u maps a libssl: scanning maps", h->tgid);
+		proc_maps__scan(d->files, h->tgid);
+		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
 		tls_files__proc_exit(d->files, h->tgid, now_mono());
