@@ -11,6 +11,7 @@
 #include "genai/genai.h"
 #include "proto/http_tracker.h"
 #include "span_path.h"
+#include "tools/tools.h"
 #include "trace/baggage.h"
 #include "trace/context.h"
 #include "trace/traceparent.h"
@@ -18,6 +19,7 @@
 struct span_path {
 	struct http_tracker *http;
 	struct genai *genai;
+	struct tools *tools;
 	struct tracectx *tctx;
 	struct exporter *exporter;
 	struct proc_table *procs;
@@ -56,6 +58,8 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	struct span_path *sp = ctx;
 	struct span *s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns);
 
+	if (!s)
+		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
@@ -108,6 +112,7 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 			       .max_body_bytes = o->max_body_bytes };
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
+	struct tools_cfg tc = { .capture_content = o->capture_content };
 	struct export_config ec;
 	int err;
 
@@ -127,9 +132,10 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	sp->procs = proc_table__new();
 	sp->genai = genai__new(&gc);
+	sp->tools = tools__new(&tc);
 	sp->tctx = tracectx__new(NULL);
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->genai || !sp->tctx || !sp->http)
+	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -152,11 +158,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 {
 	struct http_stats hs;
 	struct genai_stats gs;
+	struct tools_stats tls;
 	struct tracectx_stats ts;
 	struct export_stats es;
 
 	http_tracker__stats(sp->http, &hs);
 	genai__stats(sp->genai, &gs);
+	tools__stats(sp->tools, &tls);
 	tracectx__stats(sp->tctx, &ts);
 	exporter__stats(sp->exporter, &es);
 	fprintf(f, "http: exchanges=%" PRIu64 " resyncs=%" PRIu64 " parse_errors=%" PRIu64
@@ -182,6 +190,14 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		if (ts.baggage_dropped[i])
 			fprintf(f, " baggage_%s=%" PRIu64, baggage__res_str(i), ts.baggage_dropped[i]);
 	fputc('\n', f);
+	fprintf(f, "tools: mcp=%" PRIu64 " blackbox=%" PRIu64 " server=%" PRIu64
+		" telemetry=%" PRIu64 " json_errors=%" PRIu64 " sse_errors=%" PRIu64
+		" no_rpc_response=%" PRIu64 " hash_truncated=%" PRIu64 " hash_too_big=%" PRIu64
+		" schema_hashes=%" PRIu64 " schema_not_json=%" PRIu64 " schema_too_big=%" PRIu64
+		" nomem=%" PRIu64 "\n",
+		tls.mcp_spans, tls.blackbox_spans, tls.server_spans, tls.telemetry, tls.json_errors,
+		tls.sse_errors, tls.no_rpc_response, tls.hash_truncated, tls.hash_too_big,
+		tls.schema_hashes, tls.schema_not_json, tls.schema_too_big, tls.nomem);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
 		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 "\n",
@@ -201,6 +217,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);
+	tools__free(sp->tools);
 	proc_table__free(sp->procs);
 	free(sp);
 	return err;
