@@ -11,26 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
 #include "common/caps.h"
 #include "common/log.h"
 
 #define BIT(nr) (1ull << (nr))
 #define CAPS_NR_DAC_OVERRIDE 1
-
-/* Reads up to cap-1 bytes of a small file. Returns bytes or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, total = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (total < (ssize_t)cap - 1 && (n = read(fd, buf + total, cap - 1 - total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = 0;
-	return total;
-}
 
 int caps__parse_status(const char *status, uint64_t *eff)
 {
@@ -80,7 +66,7 @@ static bool kernel_has_bpf_caps(void)
 {
 	char buf[32];
 
-	if (read_small("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
+	if (readfile__small("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
 		return true; /* unknown: assume a current kernel */
 	return atoi(buf) >= CAPS_NR_BPF;
 }
@@ -92,7 +78,7 @@ static bool in_user_ns(void)
 	unsigned long inner, outer, count;
 	char buf[256], *nl;
 
-	if (read_small("/proc/self/uid_map", buf, sizeof(buf)) <= 0)
+	if (readfile__small("/proc/self/uid_map", buf, sizeof(buf)) <= 0)
 		return false;
 	if (sscanf(buf, "%lu %lu %lu", &inner, &outer, &count) != 3)
 		return false;
@@ -126,7 +112,7 @@ static enum caps_uprobes probe_uprobes(void)
 	char buf[32], path[64];
 	int type, mfd, pfd;
 
-	if (read_small("/sys/bus/event_source/devices/uprobe/type", buf, sizeof(buf)) <= 0)
+	if (readfile__small("/sys/bus/event_source/devices/uprobe/type", buf, sizeof(buf)) <= 0)
 		return CAPS_UPROBES_UNKNOWN;
 	type = atoi(buf);
 	mfd = memfd_create("agentrace-caps", MFD_CLOEXEC);
@@ -159,7 +145,7 @@ int caps__check(struct caps_report *out)
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	n = read_small("/proc/self/status", status, sizeof(status));
+	n = readfile__small("/proc/self/status", status, sizeof(status));
 	if (n < 0)
 		return n;
 	err = caps__parse_status(status, &out->eff);

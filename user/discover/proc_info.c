@@ -5,23 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/readfile.h"
 #include "discover/cgroup_id.h"
 #include "discover/proc_info.h"
-
-/* Reads up to cap-1 bytes of a small /proc file. Returns bytes or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, total = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (total < (ssize_t)cap - 1 && (n = read(fd, buf + total, cap - 1 - total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = 0;
-	return total;
-}
 
 /* OTEL_SERVICE_NAME from the NUL-separated environ block. */
 static void read_service_name(uint32_t pid, char *out, size_t cap)
@@ -31,7 +17,7 @@ static void read_service_name(uint32_t pid, char *out, size_t cap)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%u/environ", pid);
-	n = read_small(path, env, sizeof(env));
+	n = readfile__small(path, env, sizeof(env));
 	for (ssize_t off = 0; n > 0 && off < n; off += strlen(env + off) + 1) {
 		if (strncmp(env + off, key, sizeof(key) - 1) == 0) {
 			snprintf(out, cap, "%s", env + off + sizeof(key) - 1);
@@ -51,7 +37,7 @@ int proc_info__read(uint32_t pid, uint64_t now_mono, struct ar_proc_info *rec)
 	rec->hdr.tid = pid;
 	rec->hdr.ts_ns = now_mono;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	n = read_small(path, buf, sizeof(buf));
+	n = readfile__small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	buf[strcspn(buf, "\n")] = 0;
@@ -61,7 +47,7 @@ int proc_info__read(uint32_t pid, uint64_t now_mono, struct ar_proc_info *rec)
 	rec->exe_path[n > 0 ? n : 0] = 0;
 	read_service_name(pid, rec->service_name, sizeof(rec->service_name));
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (read_small(path, buf, sizeof(buf)) > 0)
+	if (readfile__small(path, buf, sizeof(buf)) > 0)
 		cgroup_id__parse(buf, rec->cgroup_path, sizeof(rec->cgroup_path),
 				 rec->container_id, sizeof(rec->container_id),
 				 rec->pod_uid, sizeof(rec->pod_uid));
