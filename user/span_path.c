@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "common/log.h"
+#include "discover/cgroup_id.h"
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
@@ -34,6 +35,7 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
+	const char *qos;
 
 	p->pid = x->conn->tgid;
 	if (pi) {
@@ -44,6 +46,8 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		snprintf(p->exe_path, sizeof(p->exe_path), "%s", pi->exe_path);
 		snprintf(p->container_id, sizeof(p->container_id), "%s", pi->container_id);
 		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
+		qos = cgroup_id__qos(pi->cgroup_path);
+		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
 	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
@@ -113,6 +117,15 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
+	/* A NULL list keeps that list's default. */
+	struct tracectx_cfg tcc = {
+		.tenant_baggage_keys = o->n_tenant_baggage_keys ? o->tenant_baggage_keys : NULL,
+		.n_tenant_baggage_keys = o->n_tenant_baggage_keys,
+		.tenant_headers = o->n_tenant_headers ? o->tenant_headers : NULL,
+		.n_tenant_headers = o->n_tenant_headers,
+		.baggage_allow = o->n_baggage_attrs ? o->baggage_attrs : NULL,
+		.n_baggage_allow = o->n_baggage_attrs,
+	};
 	struct export_config ec;
 	int err;
 
@@ -133,7 +146,9 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	sp->procs = proc_table__new();
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
-	sp->tctx = tracectx__new(NULL);
+	sp->tctx = tracectx__new(&tcc);
+	if (!sp->tctx)
+		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
 	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
 		goto cleanup;

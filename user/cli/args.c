@@ -30,7 +30,7 @@ static const char doc[] =
 enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
-	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN,
+	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
 };
 
 static const struct argp_option options[] = {
@@ -50,6 +50,9 @@ static const struct argp_option options[] = {
 	{ "content-max-bytes", OPT_CONTENT_MAX, "N", 0, "Truncate captured content to N bytes (default 8192)", 3 },
 	{ "max-body-bytes", OPT_MAX_BODY, "N", 0, "Cap on an HTTP body kept for parsing (default 4 MiB)", 3 },
 	{ "max-header-bytes", OPT_MAX_HEADER, "N", 0, "Cap on an HTTP header block (default 64 KiB)", 3 },
+	{ "tenant-baggage-key", OPT_TENANT_KEY, "KEY", 0, "Baggage key naming the tenant (repeatable; default tenant.id)", 3 },
+	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
+	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
 	{},
@@ -127,6 +130,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		o->max_header_bytes = parse_num(st, arg, "--max-header-bytes", 1024, 1 << 24);
 		break;
 	case OPT_HEALTH: o->health_addr = arg; break;
+	case OPT_TENANT_KEY:
+		if (o->n_tenant_baggage_keys == CLI_MAX_TARGETS)
+			argp_error(st, "too many --tenant-baggage-key");
+		o->tenant_baggage_keys[o->n_tenant_baggage_keys++] = arg;
+		break;
+	case OPT_TENANT_HDR:
+		if (o->n_tenant_headers == CLI_MAX_TARGETS)
+			argp_error(st, "too many --tenant-header");
+		o->tenant_headers[o->n_tenant_headers++] = arg;
+		break;
+	case OPT_BAGGAGE_ATTR:
+		if (o->n_baggage_attrs == CLI_MAX_TARGETS)
+			argp_error(st, "too many --baggage-attr");
+		o->baggage_attrs[o->n_baggage_attrs++] = arg;
+		break;
 	case 'v': o->verbose++; break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)

@@ -21,6 +21,12 @@ struct cli_opts {
 	size_t n_comms;
 	uint64_t cgroups[CLI_MAX_TARGETS];
 	size_t n_cgroups;
+	const char *tenant_baggage_keys[CLI_MAX_TARGETS]; /* default tenant.id */
+	size_t n_tenant_baggage_keys;
+	const char *tenant_headers[CLI_MAX_TARGETS];      /* default x-tenant-id */
+	size_t n_tenant_headers;
+	const char *baggage_attrs[CLI_MAX_TARGETS];       /* copied to spans */
+	size_t n_baggage_attrs;
 	const char *ready_file;
 	const char *output;       /* record: capture file; exporter file: OTLP JSON lines */
 	const char *input;        /* analyze: capture file */

@@ -62,6 +62,9 @@ static int resource_attrs(struct attr_list *l, const struct span_process *p,
 		err = attrs__set_str(l, "container.id", p->container_id);
 	if (!err && p->pod_uid[0])
 		err = attrs__set_str(l, "k8s.pod.uid", p->pod_uid);
+	/* No semconv name exists for the QoS class; this one is ours. */
+	if (!err && p->qos_class[0])
+		err = attrs__set_str(l, "k8s.pod.qos_class", p->qos_class);
 	for (size_t i = 0; !err && extra && i < extra->n; i++)
 		err = attrs__add_missing(l, &extra->v[i]);
 	if (!err && host[0] && !attrs__get(l, "host.name"))

@@ -65,6 +65,7 @@ struct span_process {
 	char service_name[128];
 	char container_id[80];
 	char pod_uid[48];
+	char qos_class[16];  /* Kubernetes QoS class from the cgroup path, or "" */
 };
 
 struct span {
