@@ -303,7 +303,7 @@ static int anthropic_sse_cb(void *ctx, const char *ev, size_t evl, const char *d
 			return 0;
 		}
 	}
-	o = json_loadb(d, n, 0, NULL);
+	o = genai__json_load(d, n, 0);
 	if (!o) {
 		s->cnt->json_errors++;
 		return 0;
@@ -330,7 +330,7 @@ static int anthropic_parse_response(struct genai_call *c, const struct http_exch
 		anthropic_usage_done(&s);
 		return err;
 	}
-	o = json_loadb((const char *)x->resp.body, x->resp.body_len, 0, NULL);
+	o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
 	if (!o) {
 		cnt->json_errors++;
 		return 0;

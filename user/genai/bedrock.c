@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "genai/jskim.h"
 #include "genai/content.h"
 #include "genai/eventstream.h"
 #include "genai/provider.h"
@@ -343,7 +344,7 @@ static int eventstream_cb(void *ctx, const struct eventstream_msg *m)
 	if (!c->capture && m->event_type_len == 17 &&
 	    memcmp(m->event_type, "contentBlockDelta", 17) == 0)
 		return 0;
-	o = json_loadb((const char *)m->payload, m->payload_len, 0, NULL);
+	o = genai__json_load((const char *)m->payload, m->payload_len, 0);
 	if (!o) {
 		s->cnt->json_errors++;
 		return 0;
@@ -379,7 +380,7 @@ static int bedrock_parse_response(struct genai_call *c, const struct http_exchan
 	json_t *o;
 
 	if (x->status >= 400) {
-		o = json_loadb((const char *)x->resp.body, x->resp.body_len, 0, NULL);
+		o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
 		bedrock_error(c, x, o);
 		json_decref(o);
 		return 0;
@@ -390,7 +391,7 @@ static int bedrock_parse_response(struct genai_call *c, const struct http_exchan
 		c->resp_stream = true;
 		err = eventstream_each(&s, &x->resp);
 	} else {
-		o = json_loadb((const char *)x->resp.body, x->resp.body_len, 0, NULL);
+		o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
 		if (!o) {
 			cnt->json_errors++;
 			return 0;

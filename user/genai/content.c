@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "genai/jskim.h"
 #include "genai/call.h"
 #include "genai/content.h"
 
@@ -49,7 +50,7 @@ json_t *genai_part__tool_call(const char *id, const char *name, const char *args
 	if (args_obj) {
 		args = json_deep_copy(args_obj);
 	} else if (args_json && args_len) {
-		args = json_loadb(args_json, args_len, 0, NULL);
+		args = genai__json_load(args_json, args_len, 0);
 		if (!args) /* partial or cut arguments stay text */
 			args = str_cut(args_json, args_len, max);
 	}

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "genai/jskim.h"
 #include "genai/content.h"
 #include "genai/provider.h"
 #include "genai/semconv.h"
@@ -360,7 +361,7 @@ static void response_object(struct gemini_state *s, const json_t *o)
 static int gemini_sse_cb(void *ctx, const char *ev, size_t evl, const char *d, size_t n)
 {
 	struct gemini_state *s = ctx;
-	json_t *o = json_loadb(d, n, 0, NULL);
+	json_t *o = genai__json_load(d, n, 0);
 
 	if (!o) {
 		s->cnt->json_errors++;
@@ -421,7 +422,7 @@ static int gemini_parse_response(struct genai_call *c, const struct http_exchang
 		c->resp_stream = true;
 		json_array_stream(&s, b, n);
 	} else {
-		o = json_loadb(b, n, 0, NULL);
+		o = genai__json_load(b, n, 0);
 		if (!o) {
 			cnt->json_errors++;
 			return 0;

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE /* memmem */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "genai/jskim.h"
+
+static const char *skip_ws(const char *p, const char *end);
+static const char *skip_string(const char *p, const char *end);
 
 /* The common scalars without a jansson parser round trip. */
 static json_t *load_small(const char *v, size_t n)
@@ -35,11 +39,13 @@ static json_t *load_small(const char *v, size_t n)
 				return json_real(d);
 		}
 	}
-	return json_loadb(v, n, JSON_DECODE_ANY, NULL);
+	return genai__json_load(v, n, JSON_DECODE_ANY);
 }
 
 static const char *skip_ws(const char *p, const char *end)
 {
+	if (p < end && *p > ' ')
+		return p;
 	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
 	return p;
@@ -102,6 +108,21 @@ static const char *skip_value(const char *p, const char *end)
 	return NULL;
 }
 
+/* Keys whose arrays/objects hold conversation content, which nothing reads
+ * without content capture: an empty container keeps their shape. */
+static bool bulk_key(const char *k, size_t n)
+{
+	static const char *const keys[] = { "messages", "tools", "contents", "content",
+					    "requests", "input", "system", "prompt",
+					    "instructions" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+			return true;
+	return false;
+}
+
 json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete)
 {
 	const char *p = b, *end = b + n;
@@ -132,7 +153,8 @@ json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *comple
 		ve = skip_value(v, end);
 		if (!ve || ve == v)
 			break;
-		if ((size_t)(ve - v) <= small_max)
+		if ((size_t)(ve - v) <= small_max &&
+		    !((*v == '[' || *v == '{') && bulk_key(k + 1, ke - k - 2)))
 			val = load_small(v, ve - v);
 		else if (*v == '[')
 			val = json_array();
@@ -177,4 +199,222 @@ int genai__json_one_str(const char *d, size_t n, const char *key, json_t **out)
 		return 0;
 	*out = load_small(p, ve - p);
 	return *out ? 1 : 0;
+}
+
+/* ---- fast loader ---- */
+
+/* Deeper documents go to jansson, whose limit is higher. */
+#define FAST_MAX_DEPTH 64
+
+struct fast {
+	const char *p, *end;
+	int depth;
+};
+
+static json_t *fast_value(struct fast *f);
+
+/* f->p at the opening quote. Sets *esc when the string has escapes (the
+ * caller then lets jansson decode it). Returns just past the closing
+ * quote, or NULL on a raw control byte or a cut string. */
+static const char *fast_string_end(const char *p, const char *end, bool *esc)
+{
+	*esc = false;
+	for (p++; p < end; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"')
+			return p + 1;
+		if (ch == '\\') {
+			*esc = true;
+			p++;
+		} else if (ch < 0x20) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static json_t *fast_string(struct fast *f)
+{
+	const char *s = f->p, *e;
+	bool esc;
+
+	e = fast_string_end(s, f->end, &esc);
+	if (!e)
+		return NULL;
+	f->p = e;
+	if (esc)
+		return json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
+	return json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
+}
+
+/* The JSON number grammar, strictly, so what jansson rejects fails here. */
+static json_t *fast_number(struct fast *f)
+{
+	const char *p = f->p, *end = f->end, *s = p;
+	bool real = false;
+	char num[64], *e;
+	size_t n;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (p < end && *p == '.') {
+		real = true;
+		if (++p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		real = true;
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	n = p - s;
+	if (n >= sizeof(num))
+		return NULL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	f->p = p;
+	errno = 0;
+	if (!real) {
+		long long i = strtoll(num, &e, 10);
+
+		return errno ? NULL : json_integer(i);
+	} else {
+		double d = strtod(num, &e);
+
+		return errno ? NULL : json_real(d);
+	}
+}
+
+static json_t *fast_object(struct fast *f)
+{
+	json_t *o = json_object(), *v;
+	const char *k, *ke;
+	bool esc;
+
+	if (!o)
+		return NULL;
+	f->p = skip_ws(f->p + 1, f->end);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return o;
+	}
+	while (f->p < f->end && *f->p == '"') {
+		k = f->p;
+		ke = fast_string_end(k, f->end, &esc);
+		if (!ke || esc) /* escaped keys (NUL, ...) are jansson's call */
+			goto fail;
+		f->p = skip_ws(ke, f->end);
+		if (f->p == f->end || *f->p != ':')
+			goto fail;
+		f->p = skip_ws(f->p + 1, f->end);
+		v = fast_value(f);
+		if (!v || json_object_setn_new(o, k + 1, ke - k - 2, v))
+			goto fail; /* setn_new drops v on failure */
+		f->p = skip_ws(f->p, f->end);
+		if (f->p < f->end && *f->p == '}') {
+			f->p++;
+			return o;
+		}
+		if (f->p == f->end || *f->p != ',')
+			goto fail;
+		f->p = skip_ws(f->p + 1, f->end);
+	}
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *fast_array(struct fast *f)
+{
+	json_t *a = json_array(), *v;
+
+	if (!a)
+		return NULL;
+	f->p = skip_ws(f->p + 1, f->end);
+	if (f->p < f->end && *f->p == ']') {
+		f->p++;
+		return a;
+	}
+	while (f->p < f->end) {
+		v = fast_value(f);
+		if (!v || json_array_append_new(a, v))
+			break;
+		f->p = skip_ws(f->p, f->end);
+		if (f->p < f->end && *f->p == ']') {
+			f->p++;
+			return a;
+		}
+		if (f->p == f->end || *f->p != ',')
+			break;
+		f->p = skip_ws(f->p + 1, f->end);
+	}
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *fast_value(struct fast *f)
+{
+	const char *p = f->p;
+	size_t left = f->end - p;
+	json_t *v;
+
+	if (!left)
+		return NULL;
+	switch (*p) {
+	case '"':
+		return fast_string(f);
+	case '{':
+	case '[':
+		if (++f->depth > FAST_MAX_DEPTH)
+			return NULL;
+		v = *p == '{' ? fast_object(f) : fast_array(f);
+		f->depth--;
+		return v;
+	case 't':
+		if (left < 4 || memcmp(p, "true", 4))
+			return NULL;
+		f->p += 4;
+		return json_true();
+	case 'f':
+		if (left < 5 || memcmp(p, "false", 5))
+			return NULL;
+		f->p += 5;
+		return json_false();
+	case 'n':
+		if (left < 4 || memcmp(p, "null", 4))
+			return NULL;
+		f->p += 4;
+		return json_null();
+	default:
+		return fast_number(f);
+	}
+}
+
+json_t *genai__json_load(const char *b, size_t n, size_t flags)
+{
+	struct fast f = { .p = b, .end = b + n };
+	json_t *v;
+
+	f.p = skip_ws(f.p, f.end);
+	if (f.p < f.end && (*f.p == '{' || *f.p == '[' || (flags & JSON_DECODE_ANY))) {
+		v = fast_value(&f);
+		if (v && skip_ws(f.p, f.end) == f.end)
+			return v;
+		json_decref(v);
+	}
+	return json_loadb(b, n, flags, NULL);
 }

@@ -4,7 +4,9 @@
  * hundreds of KB, and without content capture only the top-level scalars
  * (model, temperature, stream, ...) matter. Skims the top-level object,
  * parsing values up to small_max bytes with jansson and replacing bigger
- * ones by an empty value of the same type, so shape checks still work.
+ * ones by an empty value of the same type, so shape checks still work;
+ * arrays and objects of content keys (messages, tools, input, ...) are
+ * always emptied.
  */
 #ifndef AR_GENAI_JSKIM_H
 #define AR_GENAI_JSKIM_H
@@ -25,5 +27,11 @@ json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *comple
  * Returns 0 when the key is absent, repeated, or not a string/null; the
  * caller then parses the whole payload. */
 int genai__json_one_str(const char *d, size_t n, const char *key, json_t **out);
+
+/* json_loadb(b, n, flags, NULL) (flags 0 or JSON_DECODE_ANY), faster: a
+ * hand-written pass over well-formed documents, jansson itself for
+ * anything unusual (escaped keys, deep nesting, errors), so the result is
+ * the same. Returns NULL when b is not valid JSON. */
+json_t *genai__json_load(const char *b, size_t n, size_t flags);
 
 #endif

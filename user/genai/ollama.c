@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <string.h>
 
+#include "genai/jskim.h"
 #include "genai/content.h"
 #include "genai/provider.h"
 #include "genai/semconv.h"
@@ -260,7 +261,7 @@ static void ollama_object(struct ollama_state *s, const json_t *o)
 static int ollama_line_cb(void *ctx, const char *line, size_t len)
 {
 	struct ollama_state *s = ctx;
-	json_t *o = json_loadb(line, len, 0, NULL);
+	json_t *o = genai__json_load(line, len, 0);
 
 	if (!o) {
 		s->cnt->json_errors++;
@@ -285,7 +286,7 @@ static int ollama_parse_response(struct genai_call *c, const struct http_exchang
 		c->resp_stream = true;
 		return genai__ndjson_each(&x->resp, ollama_line_cb, &s, cnt);
 	}
-	o = json_loadb((const char *)x->resp.body, x->resp.body_len, 0, NULL);
+	o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
 	if (o && x->status >= 400) {
 		json_decref(o); /* {"error": "..."}: the status code is the type */
 		return 0;

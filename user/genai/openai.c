@@ -452,25 +452,39 @@ static void responses_object(struct genai_call *c, const json_t *r)
 	openai_usage(c, json_object_get(r, "usage"));
 }
 
-/* True if "key" occurs with a value other than null: a cheap filter that
- * skips parsing chunks which only carry text. False positives only cost a
- * parse. */
-static bool has_nonnull(const char *d, size_t n, const char *key)
+/* True if the value after a key (p just past its closing quote) is not
+ * null. */
+static bool nonnull_after(const char *p, const char *end)
 {
-	size_t kl = strlen(key);
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p != ':')
+		return false;
+	p++;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p < end && *p != 'n';
+}
+
+/* True if a chunk may carry more than text: "tool_calls" or "error"
+ * anywhere, or a non-null "finish_reason" or "usage". One pass over the
+ * quotes; false positives only cost a parse. */
+static bool chunk_has_more(const char *d, size_t n)
+{
 	const char *p = d, *end = d + n;
 
-	while ((p = memmem(p, end - p, key, kl)) != NULL) {
-		p += kl;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p < end && *p == ':') {
-			p++;
-			while (p < end && (*p == ' ' || *p == '\t'))
-				p++;
-			if (p < end && *p != 'n')
-				return true;
-		}
+	while ((p = memchr(p, '"', end - p)) != NULL) {
+		size_t left = end - ++p;
+
+		if (left >= 11 && memcmp(p, "tool_calls\"", 11) == 0)
+			return true;
+		if (left >= 6 && memcmp(p, "error\"", 6) == 0)
+			return true;
+		if (left >= 14 && memcmp(p, "finish_reason\"", 14) == 0 &&
+		    nonnull_after(p + 14, end))
+			return true;
+		if (left >= 6 && memcmp(p, "usage\"", 6) == 0 && nonnull_after(p + 6, end))
+			return true;
 	}
 	return false;
 }
@@ -482,7 +496,7 @@ struct openai_stream {
 
 static json_t *parse_chunk(struct openai_stream *s, const char *d, size_t n)
 {
-	json_t *o = json_loadb(d, n, 0, NULL);
+	json_t *o = genai__json_load(d, n, 0);
 
 	if (!o)
 		s->cnt->json_errors++;
@@ -513,9 +527,7 @@ static int chat_sse_cb(void *ctx, const char *ev, size_t evl, const char *d, siz
 	}
 	/* most chunks only carry text: skip them, or with capture take the
 	 * text without parsing the whole chunk */
-	if (c->response_id && !memmem(d, n, "\"tool_calls\"", 12) &&
-	    !has_nonnull(d, n, "\"finish_reason\"") && !has_nonnull(d, n, "\"usage\"") &&
-	    !memmem(d, n, "\"error\"", 7)) {
+	if (c->response_id && !chunk_has_more(d, n)) {
 		json_t *t;
 
 		if (!c->capture)
@@ -623,7 +635,7 @@ static int openai_parse_response(struct genai_call *c, const struct http_exchang
 				       c->endpoint == EP_RESPONSES ? responses_sse_cb : chat_sse_cb,
 				       &s, cnt);
 	}
-	o = json_loadb((const char *)x->resp.body, x->resp.body_len, 0, NULL);
+	o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
 	if (!o) {
 		cnt->json_errors++;
 		return 0;

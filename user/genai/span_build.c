@@ -330,7 +330,7 @@ static json_t *load_request(struct genai *g, const struct http_exchange *x)
 	if (!b || !x->req.body_len)
 		return NULL;
 	if (g->cfg.capture_content)
-		r = json_loadb(b, x->req.body_len, 0, NULL);
+		r = genai__json_load(b, x->req.body_len, 0);
 	else
 		r = genai__json_skim(b, x->req.body_len, GENAI_SKIM_SMALL, &complete);
 	if (!r || !complete) {
