@@ -201,13 +201,8 @@ static void bedrock_usage(struct bedrock_state *s, const json_t *u)
 
 static void bedrock_usage_done(struct bedrock_state *s)
 {
-	struct genai_usage *g = &s->c->usage;
-
-	if (!s->has_input)
-		return;
-	g->has_input = true;
-	g->input = s->input + (g->has_cache_read ? g->cache_read : 0) +
-		   (g->has_cache_creation ? g->cache_creation : 0);
+	if (s->has_input)
+		genai_usage__set_input_plus_cache(&s->c->usage, s->input);
 }
 
 static void set_finish(struct genai_call *c, const json_t *fr)

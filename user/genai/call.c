@@ -187,3 +187,10 @@ bool genai__jnum(const json_t *o, const char *key, double *out)
 	*out = json_number_value(v);
 	return true;
 }
+
+void genai_usage__set_input_plus_cache(struct genai_usage *g, int64_t uncached)
+{
+	g->has_input = true;
+	g->input = uncached + (g->has_cache_read ? g->cache_read : 0) +
+		   (g->has_cache_creation ? g->cache_creation : 0);
+}

@@ -47,6 +47,10 @@ struct genai_usage {
 	int64_t cache_read, cache_creation, reasoning;
 };
 
+/* For providers whose input count leaves out cache reads and writes
+ * (Anthropic, Bedrock): the semconv input count is the sum. */
+void genai_usage__set_input_plus_cache(struct genai_usage *g, int64_t uncached);
+
 struct genai_call {
 	/* set by the recognising provider */
 	const char *operation;  /* SC_OP_* (static) */

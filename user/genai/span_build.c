@@ -16,6 +16,7 @@
 #include "genai/jskim.h"
 #include "genai/provider.h"
 #include "genai/semconv.h"
+#include "trace/span_exchange.h"
 
 /* request values bigger than this are skimmed over without capture */
 #define GENAI_SKIM_SMALL 1024
@@ -280,18 +281,9 @@ static struct span *build_span(struct genai *g, const struct http_exchange *x,
 		snprintf(name, sizeof(name), "%s %s", c->operation, c->request_model);
 	else
 		snprintf(name, sizeof(name), "%s", c->operation);
-	s = span__new(name, SPAN_KIND_CLIENT);
+	s = span__from_exchange(x, name, SPAN_KIND_CLIENT, mono_to_real_ns);
 	if (!s)
 		return NULL;
-	s->start_ns = rq->ts_first + mono_to_real_ns;
-	s->end_ns = (rs->ts_last ? rs->ts_last : rq->ts_last) + mono_to_real_ns;
-	if (s->end_ns < s->start_ns)
-		s->end_ns = s->start_ns;
-	s->tid = rq->tid;
-	if (x->conn) {
-		s->conn_id = x->conn->conn_id;
-		s->proc.pid = x->conn->tgid;
-	}
 	err |= set_request_attrs(s, c);
 	err |= set_response_attrs(s, c);
 	if (c->resp_stream && rq->ts_first) {

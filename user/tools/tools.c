@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "conn/stream.h"
 #include "genai/semconv.h"
+#include "trace/span_exchange.h"
 #include "tools/digest.h"
 #include "tools/internal.h"
 #include "tools/mcp.h"
@@ -35,23 +36,11 @@ void tools__stats(const struct tools *t, struct tools_stats *out)
 struct span *tools_span__new(const struct http_exchange *x, const char *name,
 			     uint64_t mono_to_real_ns)
 {
-	const struct http_message *rq = &x->req, *rs = &x->resp;
 	/* we answered it: a socket we accepted (TLS streams do not say) */
 	bool served = x->conn && x->conn->role == AR_ROLE_SERVER;
-	struct span *s = span__new(name, served ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
 
-	if (!s)
-		return NULL;
-	s->start_ns = rq->ts_first + mono_to_real_ns;
-	s->end_ns = (rs->ts_last ? rs->ts_last : rq->ts_last) + mono_to_real_ns;
-	if (s->end_ns < s->start_ns)
-		s->end_ns = s->start_ns;
-	s->tid = rq->tid;
-	if (x->conn) {
-		s->conn_id = x->conn->conn_id;
-		s->proc.pid = x->conn->tgid;
-	}
-	return s;
+	return span__from_exchange(x, name, served ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
+				   mono_to_real_ns);
 }
 
 int tools_span__net(struct span *s, const struct http_exchange *x)
