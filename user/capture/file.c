@@ -153,7 +153,8 @@ int capture_writer__open(const char *path, const struct capture_info *info,
 	if (strcmp(path, "-") == 0) {
 		w->fd = STDOUT_FILENO;
 	} else {
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* Raw plaintext, credentials included: owner-only. */
+		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (w->fd < 0) {
 			err = -errno;
 			goto cleanup;
