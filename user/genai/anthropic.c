@@ -350,12 +350,8 @@ static const char *anthropic_output_finish(const char *raw)
 		{ "tool_use", "tool_calls" },
 		{ "refusal", "content_filter" },
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(raw, map[i][0]) == 0)
-			return map[i][1];
-	return NULL;
+	return GENAI_FINISH_MAP(map, raw);
 }
 
 const struct genai_provider genai_provider_anthropic = {

@@ -409,12 +409,8 @@ static const char *bedrock_output_finish(const char *raw)
 		{ "guardrail_intervened", "content_filter" },
 		{ "content_filtered", "content_filter" },
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(raw, map[i][0]) == 0)
-			return map[i][1];
-	return NULL;
+	return GENAI_FINISH_MAP(map, raw);
 }
 
 const struct genai_provider genai_provider_bedrock = {

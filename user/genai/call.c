@@ -194,3 +194,11 @@ void genai_usage__set_input_plus_cache(struct genai_usage *g, int64_t uncached)
 	g->input = uncached + (g->has_cache_read ? g->cache_read : 0) +
 		   (g->has_cache_creation ? g->cache_creation : 0);
 }
+
+const char *genai__finish_map(const char *const (*map)[2], size_t n, const char *raw)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(raw, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}

@@ -51,6 +51,11 @@ struct genai_usage {
  * (Anthropic, Bedrock): the semconv input count is the sum. */
 void genai_usage__set_input_plus_cache(struct genai_usage *g, int64_t uncached);
 
+/* Maps a provider's raw finish reason through a {raw, semconv} table.
+ * Returns the semconv value, or NULL when raw is not in the table. */
+const char *genai__finish_map(const char *const (*map)[2], size_t n, const char *raw);
+#define GENAI_FINISH_MAP(map, raw) genai__finish_map(map, sizeof(map) / sizeof((map)[0]), raw)
+
 struct genai_call {
 	/* set by the recognising provider */
 	const char *operation;  /* SC_OP_* (static) */
