@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "slurp.h"
 #include "conn/stream.h"
 #include "genai/genai.h"
 #include "proto/http_types.h"
@@ -35,24 +36,6 @@ struct fx {
 	struct http_exchange x;
 	bool capture;
 };
-
-static inline char *fx_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 /* Fixture root from this header's path: tests/unit/.. + fixtures/genai */
 static inline void fx_path(char *out, size_t n, const char *cas, const char *file)
@@ -72,9 +55,9 @@ static inline void fx_load(struct fx *f, const char *cas)
 
 	memset(f, 0, sizeof(*f));
 	fx_path(p, sizeof(p), cas, "request.json");
-	f->req = fx_slurp(p, &f->req_len);
+	f->req = test_slurp(p, &f->req_len);
 	fx_path(p, sizeof(p), cas, "response.body");
-	f->resp = fx_slurp(p, &f->resp_len);
+	f->resp = test_slurp(p, &f->resp_len);
 	fx_path(p, sizeof(p), cas, "meta.json");
 	f->meta = m = json_load_file(p, 0, NULL);
 	cr_assert_not_null(m, "bad %s", p);

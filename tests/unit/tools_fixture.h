@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slurp.h"
 #include "conn/stream.h"
 #include "proto/http_types.h"
 #include "tools/tools.h"
@@ -40,24 +41,6 @@ struct tfx {
 	json_t *expected;
 	bool capture;
 };
-
-static inline char *tfx_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 static inline void tfx_path(char *out, size_t n, const char *cas, const char *file)
 {
@@ -121,9 +104,9 @@ static inline void tfx_load(struct tfx *f, const char *cas)
 
 	memset(f, 0, sizeof(*f));
 	tfx_path(p, sizeof(p), cas, "request.http");
-	f->rq.raw = tfx_slurp(p, &f->rq.raw_len);
+	f->rq.raw = test_slurp(p, &f->rq.raw_len);
 	tfx_path(p, sizeof(p), cas, "response.http");
-	f->rs.raw = tfx_slurp(p, &f->rs.raw_len);
+	f->rs.raw = test_slurp(p, &f->rs.raw_len);
 	tfx_path(p, sizeof(p), cas, "expected.json");
 	f->expected = json_load_file(p, 0, NULL);
 	cr_assert_not_null(f->expected, "bad %s", p);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "slurp.h"
 #include "conn/stream.h"
 #include "genai/genai.h"
 #include "proto/http_tracker.h"
@@ -90,25 +91,6 @@ struct wf_run {
 	bool keep_spans;
 };
 
-static inline char *wf_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n + 1);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
 /* tests/unit/.. + fixtures/wire, from this header's path. */
 static inline void wf_path(char *out, size_t n, const char *cas, const char *file)
 {
@@ -133,9 +115,9 @@ static inline void wf_load(struct wf_case *c, const char *name)
 	c->w = w = json_load_file(p, 0, NULL);
 	cr_assert_not_null(w, "bad %s", p);
 	wf_path(p, sizeof(p), name, "c2s.bin");
-	c->bin[0] = (uint8_t *)wf_slurp(p, &c->bin_len[0]);
+	c->bin[0] = (uint8_t *)test_slurp(p, &c->bin_len[0]);
 	wf_path(p, sizeof(p), name, "s2c.bin");
-	c->bin[1] = (uint8_t *)wf_slurp(p, &c->bin_len[1]);
+	c->bin[1] = (uint8_t *)test_slurp(p, &c->bin_len[1]);
 
 	json_array_foreach(json_object_get(w, "segments"), i, s) {
 		struct wf_seg *g = &c->segs[i];
