@@ -2,11 +2,13 @@
 # Quiet unless V=1. Warnings are errors in both the BPF and the user world.
 
 ARCH      ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
-BUILD     := build
+BUILD     ?= build
 CLANG     ?= clang
 CC        ?= gcc
 BPFTOOL   ?= bpftool
 PROTOC_C  ?= protoc-c
+PKG_CONFIG ?= pkg-config
+DEPS_CMD  ?= ./scripts/deps.sh
 LLHTTP    ?= /usr/share/llhttp
 LLHTTP_H  ?= /usr/share/include/llhttp
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -24,8 +26,8 @@ endif
 .DEFAULT_GOAL := all
 
 PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -61,12 +63,19 @@ TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
-.PHONY: all deps run test test-unit test-e2e test-deploy bench fuzz fuzz-corpus clean vmlinux
+# A build with the packages missing must fail loudly, not link nothing.
+ifeq ($(PKG_LIBS),)
+ifeq ($(filter deps run test bench test-deploy clean,$(MAKECMDGOALS)),)
+$(warning pkg-config found none of: $(PKGS); run `make deps` (or `make test`) first)
+endif
+endif
+
+.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus clean vmlinux
 
 all: $(BUILD)/agentrace
 
 deps:
-	$(Q)./scripts/deps.sh
+	$(Q)$(DEPS_CMD)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/agentrace/events.h | $(BUILD)/bpf
 	$(call msg,BPF,$@)
@@ -107,10 +116,17 @@ $(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests
 $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-run: deps all
-	./$(BUILD)/agentrace $(ARGS)
+# `run` and `test` install the packages first and then build in a second
+# make, because this make read `pkg-config --libs` when it parsed the
+# Makefile, which on a fresh machine was before the packages existed.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(abspath $(BUILD))/agentrace $(ARGS)
 
-test: deps all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp \
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-built
+
+test-built: all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp \
       tests/deploy/node_modules/.stamp
 	$(Q)./tests/run-all.sh
 
@@ -132,12 +148,14 @@ test-unit: $(BUILD)/tests/unit
 test-e2e: all
 	$(Q)./tests/e2e/run.sh
 
-bench: all
+bench: deps
 	$(Q)./scripts/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./bench/run.sh
 
 # Proves the container image's runtime stage is complete, without Docker.
-test-deploy: deps all
+test-deploy: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./deploy/test-deploy.sh
 
 # libFuzzer harnesses (clang, ASan+UBSan). `make fuzz` builds them;
