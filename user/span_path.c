@@ -11,6 +11,7 @@
 #include "export/exporter.h"
 #include "genai/genai.h"
 #include "proto/http_tracker.h"
+#include "server/http_server.h"
 #include "span_path.h"
 #include "tools/tools.h"
 #include "trace/baggage.h"
@@ -26,6 +27,7 @@ struct span_path {
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
+	uint64_t server_spans; /* exchanges the traced process served */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -57,12 +59,30 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
+/* An exchange the process served is one SERVER span (with the gen_ai
+ * attributes when it served an LLM call), never a second CLIENT span. */
+static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
+{
+	struct span *s = http_server__span(x, sp->mono_to_real_ns);
+	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
+
+	if (call && http_server__add_genai(s, call)) {
+		span__free(s);
+		s = NULL;
+	}
+	span__free(call);
+	sp->server_spans += s != NULL;
+	return s;
+}
+
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct span_path *sp = ctx;
-	struct span *s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns);
+	struct span *s;
 
-	if (!s)
+	if (x->inbound)
+		s = server_span(sp, x);
+	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
 		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
 	if (!s)
 		return;
@@ -188,8 +208,8 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
 		ts.tenant_rejected);
