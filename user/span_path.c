@@ -87,7 +87,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
-	if (tracectx__apply(sp->tctx, s, &x->req)) {
+	if (tracectx__apply_exchange(sp->tctx, s, x)) {
 		span__free(s);
 		sp->dropped++;
 		return;
@@ -95,6 +95,17 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	sp->spans++;
 	if (exporter__submit(sp->exporter, s))
 		sp->dropped++;
+}
+
+/* Trace context is decided while requests are still being served. */
+static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
+{
+	struct span_path *sp = ctx;
+
+	if (what == HTTP_REQ_HEADERS)
+		tracectx__request(sp->tctx, x);
+	else
+		tracectx__response(sp->tctx, x);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -133,7 +144,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 {
 	struct span_path *sp = calloc(1, sizeof(*sp));
 	struct http_cfg hc = { .max_header_bytes = o->max_header_bytes,
-			       .max_body_bytes = o->max_body_bytes };
+			       .max_body_bytes = o->max_body_bytes,
+			       .on_milestone = on_milestone };
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
