@@ -194,6 +194,11 @@ static bool tuple_reversed(const struct ar_tuple *a, const struct ar_tuple *b)
 	       !memcmp(a->saddr, b->daddr, 16) && !memcmp(a->daddr, b->saddr, 16);
 }
 
+static uint64_t dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
 struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e)
 {
 	struct reqctx *best = NULL;
@@ -206,11 +211,10 @@ struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e
 
 		if (c == e || c->req_index != e->req_index || !tuple_reversed(&c->tuple, &e->tuple))
 			continue;
-		/* a 4-tuple reused by a later connection: the newest that
-		 * began no later than this request was read */
-		if (c->ts_start > e->ts_served)
-			continue;
-		if (!best || c->ts_start > best->ts_start)
+		/* A 4-tuple reused by a later connection: the request closest
+		 * in time. Not "sent before read": a TLS client's SSL_write
+		 * returns, and is stamped, after the server may have read. */
+		if (!best || dist(c->ts_start, e->ts_start) < dist(best->ts_start, e->ts_start))
 			best = c;
 	}
 	return best;

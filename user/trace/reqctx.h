@@ -89,7 +89,7 @@ void reqctx_table__index(struct reqctx_table *r, struct reqctx *e);
 struct reqctx *reqctx_table__find(struct reqctx_table *r, uint64_t conn_id, uint32_t req_index);
 
 /* The client end of inbound entry e on this host: same request index,
- * reversed 4-tuple, most recent first. NULL if none. */
+ * reversed 4-tuple, the one closest in time. NULL if none. */
 struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e);
 
 /* Inbound requests being served on e's thread when e began (read, and
