@@ -176,3 +176,72 @@ def test_workflow_incoming_traceparent_and_tenant():
     for s in every:
         check(attrs(s).get("tenant.id") == "acme-e2e",
               "%s (%s) has tenant %r" % (s["name"], s["kind"], attrs(s).get("tenant.id")))
+
+
+@test
+def test_workflow_asyncio_four_concurrent_attach_rate():
+    """4 concurrent workflows on one asyncio thread: every call is either
+    attached to its own workflow's SERVER span or left as its own trace
+    (and counted as ambiguous); none is attached to another workflow.
+    The attach rate is measured and printed."""
+    wd = Workdir("workflow-asyncio")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    agent = ar = None
+    try:
+        port_file = wd.file("asyncio.port")
+        agent = Proc(wd, "asyncio", [PY, os.path.join(HERE, "agents", "asyncio_agent.py"),
+                                     "--port-file", port_file, "--mock", mock.base],
+                     env=node_env(wd))
+        wait_for(lambda: os.path.exists(port_file), what="asyncio agent port")
+        port = int(open(port_file).read())
+        ar = Agentrace(wd, ["--pid", str(agent.p.pid)],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        curls = [subprocess.Popen(["curl", "-sS", "--max-time", "60", "-X", "POST",
+                                   "-d", '{"wf": %d}' % i, "-w", "\n%{local_port}",
+                                   "http://127.0.0.1:%d/run" % port], stdout=subprocess.PIPE)
+                 for i in range(4)]
+        wf_of_id, wf_of_port = {}, {}
+        for i, c in enumerate(curls):
+            out, _ = c.communicate(timeout=90)
+            body, lport = out.decode().rsplit("\n", 1)
+            ans = json.loads(body)
+            check(ans["wf"] == i, "workflow %d answered %r" % (i, ans))
+            wf_of_port[int(lport)] = i
+            for rid in ans["llm"]:
+                wf_of_id[rid] = i
+        time.sleep(1.0)
+        ar.finish()
+        err = ar.err()
+        spans = [s for s in rcv.spans() if attrs(s).get("process.pid") == agent.p.pid]
+        servers = {s["span_id"]: s for s in spans if s["kind"] == SERVER}
+        check(len(servers) == 4, "asyncio: %d SERVER spans, want 4" % len(servers))
+        wf_of_server = {sid: wf_of_port.get(int(attrs(s).get("client.port", 0)))
+                        for sid, s in servers.items()}
+        check(sorted(wf_of_server.values()) == [0, 1, 2, 3], "SERVER spans %r" % wf_of_server)
+        calls = [s for s in spans if s["kind"] == CLIENT]
+        check(len(calls) == 8, "asyncio: %d CLIENT spans, want 8" % len(calls))
+        attached = own = wrong = 0
+        for c in calls:
+            wf = wf_of_id.get(attrs(c).get("gen_ai.response.id"))
+            check(wf is not None, "call %r not in any answer" % attrs(c).get("gen_ai.response.id"))
+            src = attrs(c).get("agentrace.parent.source")
+            if src == "server" and wf_of_server.get(c.get("parent_span_id")) == wf:
+                attached += 1
+            elif src == "none" and not c.get("parent_span_id"):
+                own += 1
+            else:
+                wrong += 1
+        amb = [l for l in err.splitlines() if "parent_ambiguous=" in l]
+        n_amb = int(amb[-1].split("parent_ambiguous=")[1].split()[0]) if amb else -1
+        print("    asyncio 4 concurrent workflows: %d/8 calls attached, %d own trace "
+              "(ambiguous counted: %d), %d wrong" % (attached, own, n_amb, wrong), flush=True)
+        check(wrong == 0, "%d calls attached to the wrong workflow" % wrong)
+        check(n_amb >= own, "own-trace calls not counted as ambiguous: %d < %d" % (n_amb, own))
+    finally:
+        for p in (agent, ar):
+            if p:
+                p.stop()
+        mock.stop()
+        rcv.stop()
+        wd.cleanup()

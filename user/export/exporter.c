@@ -49,10 +49,18 @@ static void deliver_file(struct exporter *e, struct span **batch, size_t n)
 		warn("file exporter: cannot write %zu spans: %s", n, strerror(err));
 }
 
-/* A failed write to the console drops the batch (counted). */
+/* The console tree takes the spans (the batch slots are cleared) and
+ * prints whole traces; a failed write drops the batch (counted). */
 static void deliver_console(struct exporter *e, struct span **batch, size_t n)
 {
-	int err = console__write(e->console, batch, n);
+	uint64_t now = exporter__mono_ns();
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		err |= console_tree__add(e->tree, batch[i], now);
+		batch[i] = NULL;
+	}
+	err |= console_tree__flush(e->tree, now);
 
 	pthread_mutex_lock(&e->mu);
 	if (err)
@@ -92,9 +100,18 @@ static void *run(void *arg)
 		size_t n;
 
 		while (!e->stopping && e->count < max) {
-			if (!e->count)
+			uint64_t next = e->tree ? console_tree__next(e->tree) : UINT64_MAX;
+
+			if (!e->count && next == UINT64_MAX) {
 				pthread_cond_wait(&e->cv, &e->mu);
-			else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
+			} else if (!e->count && exporter__mono_ns() >= next) {
+				/* a held trace is ready; only this thread touches the tree */
+				pthread_mutex_unlock(&e->mu);
+				console_tree__flush(e->tree, exporter__mono_ns());
+				pthread_mutex_lock(&e->mu);
+			} else if (!e->count) {
+				exporter__wait_until(e, next);
+			} else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
 				break;
 			else
 				exporter__wait_until(e, e->first_ns + timeout_ns);
@@ -116,6 +133,8 @@ static void *run(void *arg)
 		e->inflight = 0;
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (e->tree)
+		console_tree__flush(e->tree, UINT64_MAX);
 	return NULL;
 }
 
@@ -129,6 +148,7 @@ static void exporter__destroy(struct exporter *e)
 	free(e->ring);
 	free(e->batch);
 	otlp_http__free(e->http);
+	console_tree__free(e->tree);
 	console__free(e->console);
 	if (e->own_file && e->file)
 		fclose(e->file);
@@ -205,7 +225,8 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		break;
 	case EXPORT_CONSOLE:
 		e->console = console__new(stdout, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-		if (!e->console)
+		e->tree = e->console ? console_tree__new(e->console) : NULL;
+		if (!e->tree)
 			goto cleanup;
 		break;
 	case EXPORT_NONE:
