@@ -152,6 +152,8 @@ enum ar_stat {
 	AR_STAT_CONN_OPEN,          /* connections opened */
 	AR_STAT_CONN_CLOSE,         /* connections closed */
 	AR_STAT_PROC_EXEC,          /* exec events */
+	AR_STAT_TLS_BIO_LINK,       /* SSL* over a memory BIO linked to the socket
+				     * written right after its SSL_write */
 	AR_STAT_MAX,
 };
 

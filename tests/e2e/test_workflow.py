@@ -245,3 +245,46 @@ def test_workflow_asyncio_four_concurrent_attach_rate():
         mock.stop()
         rcv.stop()
         wd.cleanup()
+
+
+@test
+def test_workflow_node_memory_bio_client_stitches_to_traced_server():
+    """node's TLS goes through memory BIOs: its SSL* is linked to the
+    socket written right after SSL_write, so the traced mock's SERVER span
+    of every call is the child of node's CLIENT span."""
+    wd = Workdir("workflow-node")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["--pid", str(mock.p.pid), "--comm", "node"],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        r = subprocess.run(["node", os.path.join(HERE, "clients", "openai_chat.mjs"),
+                            "--base", mock.base + "/v1", "--mode", "nonstream,stream,tool"],
+                           env=node_env(wd), capture_output=True, timeout=90)
+        check(r.returncode == 0, "node client: %r" % r.stderr[-1500:])
+        time.sleep(1.0)
+        ar.finish()
+        kst = ar.kernel_stats()
+        conns = [l for l in ar.err().splitlines() if l.startswith("conns:")]
+        spans = rcv.spans()
+        node = [s for s in spans if s["kind"] == CLIENT and
+                attrs(s).get("process.executable.name") == "node" and
+                int(attrs(s).get("server.port", 0)) == mock.port]
+        served = [s for s in spans if s["kind"] == SERVER and
+                  attrs(s).get("process.pid") == mock.p.pid]
+        check(len(node) == 3 and len(served) == 3, "node CLIENT %d, mock SERVER %d" %
+              (len(node), len(served)))
+        linked = sum(1 for c in node if any(is_child(s, c) for s in served))
+        print("    node memory-BIO streams: %d/3 calls stitched; kernel tls_bio_link=%s; %s" %
+              (linked, kst.get("tls_bio_link"), conns[-1] if conns else "-"), flush=True)
+        check(linked == 3, "%d of 3 node calls stitched to the mock's SERVER span" % linked)
+        for s in served:
+            check(attrs(s).get("agentrace.parent.source") == "peer", "mock source %r" %
+                  attrs(s).get("agentrace.parent.source"))
+    finally:
+        if ar:
+            ar.stop()
+        mock.stop()
+        rcv.stop()
+        wd.cleanup()

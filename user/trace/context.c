@@ -414,8 +414,11 @@ static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x
 	if (!c)
 		return NULL;
 	e = reqctx_table__add(t->env.table, c->conn_id, x->req_index, &fresh);
-	if (!fresh)
+	if (!fresh) {
+		if (c->has_tuple)
+			reqctx_table__set_tuple(t->env.table, e, &c->tuple);
 		return e;
+	}
 	e->tgid = c->tgid;
 	e->tid = x->req.tid;
 	e->inbound = x->inbound;
@@ -441,6 +444,8 @@ void tracectx__response(struct tracectx *t, const struct http_exchange *x)
 	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
 							x->req_index) : NULL;
 
+	if (e && x->conn->has_tuple) /* a memory-BIO SSL* linked since */
+		reqctx_table__set_tuple(t->env.table, e, &x->conn->tuple);
 	if (e && !e->ts_end)
 		e->ts_end = x->resp.ts_first ? x->resp.ts_first : 1;
 }

@@ -188,6 +188,21 @@ void reqctx_table__index(struct reqctx_table *r, struct reqctx *e)
 	}
 }
 
+void reqctx_table__set_tuple(struct reqctx_table *r, struct reqctx *e, const struct ar_tuple *t)
+{
+	size_t b;
+
+	if (e->has_tuple)
+		return;
+	e->has_tuple = true;
+	e->tuple = *t;
+	if (!indexed_by_peer(e))
+		return;
+	b = peer_bucket(r, &e->tuple, false, e->req_index);
+	e->next_peer = r->by_peer[b];
+	r->by_peer[b] = (int32_t)(e - r->pool);
+}
+
 static bool tuple_reversed(const struct ar_tuple *a, const struct ar_tuple *b)
 {
 	return a->family == b->family && a->sport == b->dport && a->dport == b->sport &&
