@@ -256,6 +256,7 @@ struct span *mcp__span(struct tools *t, const struct http_exchange *x, const str
 	int err = 0;
 
 	t->st.json_errors += a->json_errors;
+	t->st.ids_dropped += r->ids_dropped;
 	t->st.sse_errors += a->sse_errors;
 	/* resource URIs stay out of the name: high cardinality (spans.yaml) */
 	if (targeted && r->name)
