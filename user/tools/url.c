@@ -224,11 +224,12 @@ static void put_path(struct buf *b, const char *host, size_t host_len, const cha
 	}
 }
 
-/* Appends "?query" and "#fragment" of rest, with secret values redacted
- * (a fragment can carry an OAuth access_token too). Returns -ENOMEM. */
-static int put_query(struct buf *b, const char *rest)
+/* Appends "?query" and, with fragment, "#fragment" of rest, with secret
+ * values redacted (a fragment can carry an OAuth access_token too).
+ * Returns -ENOMEM. */
+static int put_query(struct buf *b, const char *rest, bool fragment)
 {
-	while (*rest == '?' || *rest == '#') {
+	while (*rest == '?' || (fragment && *rest == '#')) {
 		char sep = *rest;
 		const char *qs = rest + 1;
 		size_t qn = sep == '?' ? strcspn(qs, "#") : strlen(qs);
@@ -267,7 +268,7 @@ char *url__redact_uri(const char *uri)
 		rest = uri;
 	}
 	put_path(&b, auth, alen, rest, strcspn(rest, "?#"));
-	if (put_query(&b, rest + strcspn(rest, "?#"))) {
+	if (put_query(&b, rest + strcspn(rest, "?#"), true)) {
 		free(b.s);
 		return NULL;
 	}
@@ -449,7 +450,8 @@ char *url__full(const struct http_exchange *x)
 		rest = "";
 	qpos = strcspn(rest, "?#");
 	put_path(&b, auth ? a.host : "", auth ? a.host_len : 0, rest, qpos);
-	if (put_query(&b, rest + qpos)) {
+	/* url.full carries no fragment (clients never send one anyway) */
+	if (put_query(&b, rest + qpos, false)) {
 		free(b.s);
 		return NULL;
 	}
