@@ -199,8 +199,9 @@ static int run_live(const struct cli_opts *o)
 		if (o->duration && now - start >= o->duration * 1000000000ull)
 			break;
 	}
-	/* Drain what the kernel already produced. */
-	while (ring_reader__poll(ring, 0) > 0)
+	/* Drain what the kernel already produced; bounded, as producers may
+	 * never stop (a ring's worth of full batches at most). */
+	for (int i = 0; i < 64 && ring_reader__poll(ring, 0) > 0; i++)
 		;
 	err = 0;
 cleanup:

@@ -152,6 +152,7 @@ enum ar_stat {
 	AR_STAT_CONN_OPEN,          /* connections opened */
 	AR_STAT_CONN_CLOSE,         /* connections closed */
 	AR_STAT_PROC_EXEC,          /* exec events */
+	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
 	AR_STAT_MAX,
 };
 

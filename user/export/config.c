@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "export/config.h"
+#include "export/otlp_http.h"
 
 const char *export_config__process_env(void *ctx, const char *name)
 {
@@ -297,8 +298,12 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 
 		if (!url)
 			return -ENOMEM;
-		if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-			warn("otlp endpoint %s has no http:// or https:// scheme", url);
+		if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+			char shown[256];
+
+			otlp_http__redact_url(url, shown, sizeof(shown));
+			warn("otlp endpoint %s has no http:// or https:// scheme", shown);
+		}
 		free(cfg->endpoint);
 		cfg->endpoint = url;
 		cfg->kind = EXPORT_OTLP;
