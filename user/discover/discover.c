@@ -151,7 +151,8 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		return;
 	switch (h->type) {
 	case AR_EV_PROC_EXEC:
-		debug("exec pid %u: scanning maps", h->tgid);
+	case AR_EV_PROC_FORK:
+		debug("exec/fork pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
 		break;
 	case AR_EV_LIB_MAP:
