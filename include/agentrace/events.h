@@ -38,6 +38,8 @@ enum ar_event_type {
 	AR_EV_PROC_INFO = 6,  /* struct ar_proc_info: written by userspace */
 	AR_EV_LIB_MAP = 7,    /* struct ar_proc_event: a process maps a libssl*
 			       * file (dlopen); filename holds its base name */
+	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
+			       * process (hdr.tgid); no filename */
 };
 
 /* Direction relative to the traced process. ABI. */

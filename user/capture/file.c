@@ -372,6 +372,7 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 		break;
 	case AR_EV_PROC_EXEC:
 	case AR_EV_PROC_EXIT:
+	case AR_EV_PROC_FORK:
 		want = sizeof(struct ar_proc_event);
 		break;
 	case AR_EV_PROC_INFO:
