@@ -19,6 +19,7 @@
 #include "common/caps.h"
 #include "common/log.h"
 #include "discover/discover.h"
+#include "discover/pid_watch.h"
 #include "discover/targets.h"
 #include "health/health.h"
 #include "pipeline.h"
@@ -44,6 +45,7 @@ static uint64_t clock_ns(clockid_t id)
 struct live {
 	struct pipeline *pipe;
 	struct discover *disc;
+	struct pid_watch *pids; /* --pid processes, NULL without --pid */
 };
 
 static void on_discovered(void *ctx, const void *rec, size_t len)
@@ -61,6 +63,7 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	 * the identity records discovery emits for them. */
 	pipeline__handle(l->pipe, rec, len);
 	discover__handle(l->disc, rec, len);
+	pid_watch__handle(l->pids, rec, len);
 }
 
 static int write_ready_file(const char *path)
@@ -127,12 +130,20 @@ static int run_live(const struct cli_opts *o)
 			return -EPERM;
 		}
 	}
+	if (o->n_pids) {
+		err = pid_watch__check(o->pids, o->n_pids);
+		if (err)
+			return err;
+		l.pids = pid_watch__new(o->pids, o->n_pids);
+		if (!l.pids)
+			return -ENOMEM;
+	}
 	if (o->health_addr) {
 		err = health__start(o->health_addr, &health);
 		if (err) {
 			warn("failed to serve health endpoint on %s: %s", o->health_addr,
 			     strerror(-err));
-			return err;
+			goto cleanup;
 		}
 	}
 	if (o->mode == CLI_RECORD) {
@@ -145,10 +156,11 @@ static int run_live(const struct cli_opts *o)
 			goto cleanup;
 		}
 	}
-	err = probes__open(&pc, &probes);
+	/* The pipeline first: a bad exporter setting stops before BPF loads. */
+	err = pipeline__new(o, mono_to_real, writer, &l.pipe);
 	if (err)
 		goto cleanup;
-	err = pipeline__new(o, mono_to_real, writer, &l.pipe);
+	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
 	l.disc = discover__new(probes, on_discovered, &l);
@@ -212,6 +224,7 @@ cleanup:
 	}
 	ring_reader__free(ring);
 	discover__free(l.disc);
+	pid_watch__free(l.pids);
 	probes__close(probes);
 	health__stop(health);
 	if (writer) {

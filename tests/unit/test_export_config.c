@@ -207,3 +207,28 @@ Test(export_config, traces_url_helper)
 	cr_assert_str_eq(u, "http://a:1/p/v1/traces");
 	free(u);
 }
+
+/* An endpoint that can never work is an error at start (issue #16), not a
+ * warning followed by minutes of retries per batch. */
+Test(export_config, unusable_endpoint_is_an_error)
+{
+	static const char *const bad[] = { "notaurl", "collector:4318", "ftp://c:21/x",
+					   "http://", "http://[::1/x", "https:///v1/traces" };
+	struct export_config cfg;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *base[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", bad[i], NULL };
+		const char *traces[] = { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", bad[i], NULL };
+
+		cr_assert_eq(load(&cfg, base), -EINVAL, "%s accepted", bad[i]);
+		export_config__release(&cfg);
+		cr_assert_eq(load(&cfg, traces), -EINVAL, "%s accepted", bad[i]);
+		export_config__release(&cfg);
+	}
+	{
+		const char *ok[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "HTTPS://[::1]:4318", NULL };
+
+		cr_assert_eq(load(&cfg, ok), 0);
+		export_config__release(&cfg);
+	}
+}

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/proc_info.h"
+#include "discover/proc_runtime.h"
 #include "discover/proc_maps.h"
 #include "discover/tls_files.h"
 
@@ -78,6 +79,7 @@ void discover__free(struct discover *d)
 static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 {
 	struct ar_proc_info rec;
+	struct ar_proc_runtime rt;
 	uint64_t now = now_mono();
 
 	if (d->recent[pid % MAX_RECENT].pid != pid || emit_info)
@@ -85,8 +87,11 @@ static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 	d->recent[pid % MAX_RECENT].pid = pid;
 	d->recent[pid % MAX_RECENT].ts = now;
 	proc_maps__scan(d->files, pid);
-	if (emit_info && proc_info__read(pid, now, &rec) == 0)
-		d->emit(d->ctx, &rec, sizeof(rec));
+	if (!emit_info || proc_info__read(pid, now, &rec))
+		return;
+	d->emit(d->ctx, &rec, sizeof(rec));
+	if (proc_runtime__read(pid, now, rec.exe_path, &rt) == 0)
+		d->emit(d->ctx, &rt, sizeof(rt));
 }
 
 static int scan_one(uint32_t pid, void *ctx)
