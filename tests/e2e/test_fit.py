@@ -5,6 +5,7 @@ papercuts a new user hits (a --pid that does not exist or exits, an
 exporter endpoint that can never work, the resource attributes the OTel
 SDKs set)."""
 
+import json
 import os
 import platform
 import pwd
@@ -100,5 +101,51 @@ def test_fit_resource_runtime_owner_arch():
               "the client interpreter %s names no version" % PY)
         for k in r:
             check("command" not in k and "args" not in k, "command line in resource: %s" % k)
+    finally:
+        c.stop()
+
+
+@test
+def test_fit_config_file_only():
+    """agentrace started with --config alone: the targets (comm) and the
+    exporter (otel: endpoint, protocol, compression) come from the file."""
+    c = Case("fit-config", receiver=True)
+    try:
+        cfg = c.wd.file("agentrace.yaml")
+        with open(cfg, "w") as f:
+            f.write("# only this file configures the run\n"
+                    "comm:\n  - %s\n"
+                    "ready-file: %s\n"
+                    "stats-interval: 0\n"
+                    "otel:\n"
+                    "  OTEL_TRACES_EXPORTER: otlp\n"
+                    "  OTEL_EXPORTER_OTLP_ENDPOINT: %s\n"
+                    "  exporter_otlp_compression: gzip\n"
+                    % ("e2e-client", c.wd.file("cfg.ready"), c.rcv.endpoint))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        ar = subprocess.Popen([AGENTRACE, "--config", cfg], env=env,
+                              stdout=open(c.wd.file("ar.out"), "wb"),
+                              stderr=open(c.wd.file("ar.err"), "wb"), start_new_session=True)
+        try:
+            wait_for(lambda: os.path.exists(c.wd.file("cfg.ready")) or ar.poll() is not None,
+                     timeout=30, what="agentrace ready")
+            check(ar.poll() is None, "agentrace exited: " + open(c.wd.file("ar.err")).read())
+            c.run_py([{"model": "cfg-py"}])
+            # curl is not in the file's comm list: it must not be traced
+            subprocess.run(c.curl_argv("cfg-curl"), env=c.client_env(), check=True,
+                           capture_output=True, timeout=60)
+            c.wait_spans(1)
+            time.sleep(1)
+        finally:
+            ar.send_signal(signal.SIGINT)
+            ar.wait(timeout=30)
+        err = open(c.wd.file("ar.err")).read()
+        check(ar.returncode == 0, "agentrace exit %d: %s" % (ar.returncode, err[-2000:]))
+        spans = c.rcv.spans()
+        check([s["attributes"].get("gen_ai.request.model") for s in spans] == ["cfg-py"],
+              "spans %r" % [s["attributes"].get("gen_ai.request.model") for s in spans])
+        reqs = [json.loads(l) for l in open(c.rcv.requests_path)]
+        check(reqs and all(r["content_encoding"] == "gzip" for r in reqs),
+              "compression from the file not used: %r" % reqs)
     finally:
         c.stop()
