@@ -23,6 +23,7 @@
 #include "discover/targets.h"
 #include "health/health.h"
 #include "pipeline.h"
+#include "self_stats.h"
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
@@ -78,18 +79,6 @@ static int write_ready_file(const char *path)
 	dprintf(fd, "%d\n", getpid());
 	close(fd);
 	return rename(tmp, path) ? -errno : 0;
-}
-
-static void print_kernel_stats(struct probes *p)
-{
-	uint64_t s[AR_STAT_MAX];
-
-	if (probes__stats(p, s))
-		return;
-	fprintf(stderr, "kernel:");
-	for (int i = 0; i < AR_STAT_MAX; i++)
-		fprintf(stderr, " %s=%" PRIu64, ar_stat_names[i], s[i]);
-	fputc('\n', stderr);
 }
 
 static void fill_capture_info(struct capture_info *ci, uint64_t mono_to_real)
@@ -199,14 +188,16 @@ static int run_live(const struct cli_opts *o)
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
+			bool print = o->stats_interval &&
+				     now - last_stats >= o->stats_interval * 1000000000ull;
+
 			pipeline__tick(l.pipe, now);
 			discover__tick(l.disc, now);
+			/* /metrics and the stats line come from one rendering */
+			self_stats__emit(probes, l.pipe, l.disc, health, print ? stderr : NULL);
+			if (print)
+				last_stats = now;
 			last_tick = now;
-		}
-		if (o->stats_interval && now - last_stats >= o->stats_interval * 1000000000ull) {
-			print_kernel_stats(probes);
-			pipeline__print_stats(l.pipe, stderr);
-			last_stats = now;
 		}
 		if (o->duration && now - start >= o->duration * 1000000000ull)
 			break;
@@ -216,12 +207,9 @@ static int run_live(const struct cli_opts *o)
 		;
 	err = 0;
 cleanup:
-	if (probes)
-		print_kernel_stats(probes);
-	if (l.pipe) {
-		pipeline__print_stats(l.pipe, stderr);
+	self_stats__emit(probes, l.pipe, NULL, NULL, stderr);
+	if (l.pipe)
 		pipeline__finish(l.pipe, o->shutdown_ms);
-	}
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	pid_watch__free(l.pids);

@@ -149,3 +149,125 @@ def test_fit_config_file_only():
               "compression from the file not used: %r" % reqs)
     finally:
         c.stop()
+
+
+# Parses a Prometheus text exposition with the reference parser (Debian's
+# python3-prometheus-client, under the system python) into JSON samples.
+PROM_PARSE = r'''
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = []
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        out.append({"family": fam.name, "type": fam.type, "name": s.name,
+                    "labels": s.labels, "value": s.value})
+print(json.dumps(out))
+'''
+
+
+def stats_blocks(err):
+    """Each round of stats lines on stderr, as {prefix: {key: value}}."""
+    blocks, cur = [], None
+    for line in err.splitlines():
+        m = line.split(": ", 1)
+        if len(m) != 2 or " " in m[0] or "=" not in m[1]:
+            continue
+        if m[0] == "kernel":
+            cur = {}
+            blocks.append(cur)
+        if cur is not None:
+            cur[m[0]] = {k: int(v) for k, v in (kv.split("=", 1) for kv in m[1].split())
+                         if v.isdigit()}
+    return blocks
+
+
+def expected_samples(block):
+    """The /metrics samples the naming rules give for one stats round."""
+    gauges = {("conns", "live"), ("conns", "held_bytes")}
+    out = {}
+    for prefix, kv in block.items():
+        for k, v in kv.items():
+            for drop in ("dropped_", "drop_"):
+                if k.startswith(drop):
+                    r = k[len(drop):]
+                    if r.endswith("_bytes"):
+                        out[("agentrace_%s_dropped_bytes_total" % prefix, r[:-6])] = v
+                    else:
+                        out[("agentrace_%s_drops_total" % prefix, r)] = v
+                    break
+            else:
+                name = "agentrace_%s_%s" % (prefix, k.replace("-", "_"))
+                out[(name if (prefix, k) in gauges else name + "_total", "")] = v
+    return out
+
+
+@test
+def test_fit_metrics_scrape_matches_stats():
+    import socket
+    import urllib.request
+    c = Case("fit-metrics")
+    ar = None
+    try:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        ready = c.wd.file("m.ready")
+        env = node_env_no_otel(c)
+        ar = subprocess.Popen([AGENTRACE, "--comm", "e2e-client", "--health-addr",
+                               "127.0.0.1:%d" % port, "--stats-interval", "1",
+                               "--ready-file", ready], env=env,
+                              stdout=open(c.wd.file("ar.out"), "wb"),
+                              stderr=open(c.wd.file("ar.err"), "wb"), start_new_session=True)
+        wait_for(lambda: os.path.exists(ready) or ar.poll() is not None, timeout=30,
+                 what="agentrace ready")
+        check(ar.poll() is None, "agentrace exited: " + open(c.wd.file("ar.err")).read())
+        c.run_py([{"model": "met-0"}, {"model": "met-1"}])
+        c.wait_spans(2)
+        time.sleep(2.5)  # a stats round after the traffic
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+            ctype = r.headers.get("Content-Type")
+            text = r.read().decode()
+        check(ctype.startswith("text/plain; version=0.0.4"), "content type %r" % ctype)
+        p = subprocess.run(["/usr/bin/python3", "-c", PROM_PARSE], input=text,
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, "not the text format: %s\n%s" % (p.stderr[-1500:], text[:3000]))
+        samples = json.loads(p.stdout)
+        ar.send_signal(signal.SIGINT)
+        ar.wait(timeout=30)
+        err = open(c.wd.file("ar.err")).read()
+        check(ar.returncode == 0, "agentrace exit %d: %s" % (ar.returncode, err[-2000:]))
+
+        got = {(s["name"], s["labels"].get("reason", "")): s["value"] for s in samples}
+        for name in ("agentrace_kernel_events_total", "agentrace_spans_built_total",
+                     "agentrace_export_exported_total", "agentrace_conns_held_bytes",
+                     "agentrace_build_info", "agentrace_targeted_tasks"):
+            check(any(k[0] == name for k in got), "no %s in:\n%s" % (name, text[:3000]))
+        check(("agentrace_kernel_drops_total", "ringbuf_full") in got and
+              ("agentrace_kernel_dropped_bytes_total", "read_failed") in got, "drop reasons")
+        check(any(s["name"] == "agentrace_tls_files_attached" and s["labels"].get("library")
+                  and s["value"] >= 1 for s in samples), "no attached TLS library:\n" + text)
+        check(got[("agentrace_spans_built_total", "")] == 2, "spans built %r" %
+              got[("agentrace_spans_built_total", "")])
+        # The scrape is one stats round, exactly as printed on stderr.
+        blocks = stats_blocks(err)
+        want = None
+        for b in blocks:
+            e = expected_samples(b)
+            if all(got.get(k) == v for k, v in e.items()):
+                want = e
+        check(want is not None, "no stats line round equals the scrape;\nscrape: %r\nlast: %r" %
+              ({k: v for k, v in got.items() if k[0].endswith("_total")},
+               expected_samples(blocks[-1]) if blocks else None))
+        check(all(k in got for k in want), "metrics missing from the scrape")
+    finally:
+        if ar and ar.poll() is None:
+            ar.kill()
+            ar.wait()
+        c.stop()
+
+
+def node_env_no_otel(c):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = c.rcv.endpoint
+    return env

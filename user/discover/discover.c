@@ -172,3 +172,9 @@ size_t discover__attached_files(const struct discover *d)
 {
 	return tls_files__attached(d->files);
 }
+
+void discover__each_tls_file(const struct discover *d,
+			     void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	tls_files__each_attached(d->files, fn, ctx);
+}
