@@ -147,6 +147,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 		if (p->spans && len >= sizeof(struct ar_proc_info))
 			span_path__proc_info(p->spans, rec);
 		break;
+	case AR_EV_PROC_RUNTIME:
+		if (p->spans && len >= sizeof(struct ar_proc_runtime))
+			span_path__proc_runtime(p->spans, rec);
+		break;
 	case AR_EV_DATA:
 	case AR_EV_CONN_OPEN:
 	case AR_EV_CONN_CLOSE:
@@ -174,9 +178,9 @@ void pipeline__print_stats(const struct pipeline *p, FILE *f)
 		"\n", p->records, p->malformed, p->write_errors);
 	fprintf(f, "conns: live=%" PRIu64 " opened=%" PRIu64 " closed=%" PRIu64 " evicted=%" PRIu64
 		" expired=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " reordered=%" PRIu64
-		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 "\n",
+		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64 "\n",
 		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
-		cs.reordered, cs.overlaps_trimmed, cs.malformed);
+		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes);
 	if (p->spans)
 		span_path__print_stats(p->spans, f);
 }

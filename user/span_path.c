@@ -35,6 +35,7 @@ struct span_path {
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
 {
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
 	const char *qos;
@@ -50,6 +51,12 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
 		qos = cgroup_id__qos(pi->cgroup_path);
 		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
+	}
+	if (rt) {
+		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
+		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
+		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
+			 rt->runtime_version);
 	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
@@ -199,6 +206,11 @@ struct stream_sink span_path__sink(struct span_path *sp)
 void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 {
 	proc_table__put(sp->procs, rec);
+}
+
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
+{
+	proc_table__put_runtime(sp->procs, rec);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)

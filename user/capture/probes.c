@@ -281,3 +281,20 @@ int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX])
 	free(vals);
 	return err;
 }
+
+long probes__count_targets(const struct probes *p, long cap)
+{
+	uint32_t key, next;
+	long n = 0;
+	void *prev = NULL;
+
+	if (p->all)
+		return -1;
+	while (n < cap && !bpf_map__get_next_key(p->skel->maps.targets, prev, &next,
+						  sizeof(next))) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
