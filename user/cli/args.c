@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
+#include "cli/args_keep.h"
 
 const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
 const char *argp_program_bug_address = "<https://github.com/agentrace/agentrace/issues>";
@@ -146,6 +147,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
 		break;
 	case 'v': o->verbose++; break;
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = o;
+		break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)
 			o->input = arg;
@@ -168,11 +172,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 void cli__parse(int argc, char **argv, struct cli_opts *o)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc };
+	static const struct argp_child children[] = { { &cli_keep_argp, 0, NULL, 5 }, {} };
+	static const struct argp argp = { options, parse_opt, NULL, doc, children };
 
 	memset(o, 0, sizeof(*o));
 	o->stats_interval = 60;
 	o->shutdown_ms = 5000;
+	o->sample_rate = -1;
+	o->sample_settle_ms = -1;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];
