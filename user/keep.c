@@ -7,12 +7,18 @@
 
 #include "cli/args.h"
 #include "common/log.h"
+#include "contracts/drift.h"
 #include "keep.h"
 #include "metrics/metrics.h"
 #include "sample/sampler.h"
 
+#define DRIFT_WARMUP 5      /* responses per tool learned before drift counts */
+#define DRIFT_MAX_TOOLS 4096
+
 struct keep {
 	struct exporter *exporter;
+	struct drift *drift;
+	bool dump_contracts;      /* `agentrace contracts`: print what was seen */
 	struct metrics *metrics;
 	struct sampler *sampler;  /* NULL: sampling off, spans go straight on */
 	uint64_t export_drops;    /* kept spans the exporter refused */
@@ -68,6 +74,32 @@ out:
 	return ret;
 }
 
+/* A contracts file, or learning. `agentrace contracts` learns forever. */
+static int drift_from_opts(struct keep *k, const struct cli_opts *o)
+{
+	struct contract_set cs;
+	char err[256];
+	int ret;
+
+	k->dump_contracts = o->mode == CLI_CONTRACTS;
+	if (o->tool_contracts && !k->dump_contracts) {
+		ret = contract_set__load(&cs, o->tool_contracts, err, sizeof(err));
+		if (ret) {
+			warn("bad --tool-contracts %s: %s", o->tool_contracts,
+			     ret == -ENOMEM ? "out of memory" : err);
+			return ret;
+		}
+		k->drift = drift__new(&cs, 0, DRIFT_MAX_TOOLS);
+		contract_set__release(&cs);
+		if (k->drift)
+			info("tool contracts: %s", o->tool_contracts);
+	} else {
+		k->drift = drift__new(NULL, k->dump_contracts ? UINT32_MAX : DRIFT_WARMUP,
+				      DRIFT_MAX_TOOLS);
+	}
+	return k->drift ? 0 : -ENOMEM;
+}
+
 int keep__new(const struct cli_opts *o, const struct export_config *ec, struct exporter *e,
 	      struct keep **out)
 {
@@ -78,6 +110,11 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
 	if (!k)
 		return -ENOMEM;
 	k->exporter = e;
+	err = drift_from_opts(k, o);
+	if (err) {
+		keep__finish(k, 0);
+		return err;
+	}
 	err = metrics_config__from(&mc, ec, export_config__process_env, NULL);
 	if (!err) {
 		k->metrics = metrics__new(&mc);
@@ -97,6 +134,7 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
 
 int keep__span(struct keep *k, struct span *s)
 {
+	drift__check(k->drift, s);
 	metrics__span(k->metrics, s);
 	if (!k->sampler)
 		return exporter__submit(k->exporter, s);
@@ -116,6 +154,7 @@ void keep__print_stats(const struct keep *k, FILE *f)
 {
 	struct metrics_stats ms;
 	struct sampler_stats ss;
+	struct drift_stats ds;
 
 	metrics__stats(k->metrics, &ms);
 	fprintf(f, "metrics: exports_ok=%" PRIu64 " exports_failed=%" PRIu64
@@ -123,6 +162,10 @@ void keep__print_stats(const struct keep *k, FILE *f)
 		" series_overflowed=%" PRIu64 "\n",
 		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped, ms.series,
 		ms.series_overflowed);
+	drift__stats(k->drift, &ds);
+	fprintf(f, "contracts: checked=%" PRIu64 " matched=%" PRIu64 " drifted=%" PRIu64
+		" undeclared=%" PRIu64 " tools=%" PRIu64 " tools_untracked=%" PRIu64 "\n",
+		ds.checked, ds.matched, ds.drifted, ds.undeclared, ds.tools, ds.tools_untracked);
 	if (!k->sampler)
 		return;
 	sampler__stats(k->sampler, &ss);
@@ -144,5 +187,8 @@ void keep__finish(struct keep *k, int deadline_ms)
 		return;
 	sampler__free(k->sampler); /* decides what is held, into the exporter */
 	metrics__shutdown(k->metrics, deadline_ms, stderr);
+	if (k->dump_contracts && k->drift && drift__dump(k->drift, stdout))
+		warn("failed to write the contracts: %s", strerror(EIO));
+	drift__free(k->drift);
 	free(k);
 }

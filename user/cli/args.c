@@ -19,6 +19,7 @@ static const char doc[] =
 	"  agentrace [OPTIONS]                 trace this host live (default)\n"
 	"  agentrace record -o FILE [OPTIONS]  write captured events to a capture file\n"
 	"  agentrace analyze FILE [OPTIONS]    replay a capture file through the pipeline\n"
+	"  agentrace contracts --from FILE     print a tool contracts file of what a capture saw\n"
 	"\v"
 	"EXAMPLES:\n"
 	"  agentrace                            trace every process, print spans\n"
@@ -187,6 +188,12 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 		argv++;
 	} else if (argc > 1 && strcmp(argv[1], "analyze") == 0) {
 		o->mode = CLI_ANALYZE;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "contracts") == 0) {
+		o->mode = CLI_CONTRACTS;
+		o->exporter = "none";
 		argv[1] = argv[0];
 		argc--;
 		argv++;

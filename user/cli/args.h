@@ -11,7 +11,7 @@
 
 #define CLI_MAX_TARGETS 64
 
-enum cli_mode { CLI_LIVE, CLI_RECORD, CLI_ANALYZE };
+enum cli_mode { CLI_LIVE, CLI_RECORD, CLI_ANALYZE, CLI_CONTRACTS };
 
 struct cli_opts {
 	enum cli_mode mode;

@@ -7,7 +7,8 @@
 #include "cli/args_keep.h"
 #include "sample/rules.h"
 
-enum { OPT_SAMPLE_RATE = 2000, OPT_SAMPLE_CONFIG, OPT_SAMPLE_SETTLE, OPT_RULE_OFF, OPT_CONTRACTS };
+enum { OPT_SAMPLE_RATE = 2000, OPT_SAMPLE_CONFIG, OPT_SAMPLE_SETTLE, OPT_RULE_OFF, OPT_CONTRACTS,
+       OPT_FROM };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Sampling and tool contracts:", 5 },
@@ -16,6 +17,7 @@ static const struct argp_option options[] = {
 	{ "sample-settle-ms", OPT_SAMPLE_SETTLE, "MS", 0, "Wait MS after a trace's root ends before deciding (default 2000)", 5 },
 	{ "sample-rule-off", OPT_RULE_OFF, "RULE", 0, "Switch a keep rule off: finish_reason, error, slow_tool, token_budget, schema_drift, fallback (repeatable)", 5 },
 	{ "tool-contracts", OPT_CONTRACTS, "FILE", 0, "Tool contracts (JSON or YAML): declared versions and schema hashes", 5 },
+	{ "from", OPT_FROM, "FILE", 0, "contracts: the capture file to learn tool contracts from", 5 },
 	{},
 };
 
@@ -50,6 +52,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		o->sample_rules_off[o->n_sample_rules_off++] = arg;
 		break;
 	case OPT_CONTRACTS: o->tool_contracts = arg; break;
+	case OPT_FROM:
+		if (o->mode != CLI_CONTRACTS)
+			argp_error(st, "--from belongs to `agentrace contracts`");
+		o->input = arg;
+		break;
+	case ARGP_KEY_END:
+		if (o->mode == CLI_CONTRACTS && !o->input)
+			argp_error(st, "contracts needs --from CAPTURE_FILE");
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
