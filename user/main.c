@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Spans on stdout must not wait for a buffer to fill. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	err = o.mode == CLI_ANALYZE ? run_analyze(&o) : run_live(&o);
+	err = o.mode == CLI_ANALYZE || o.mode == CLI_CONTRACTS ? run_analyze(&o) : run_live(&o);
 	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -164,7 +164,21 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
+	char *stats = NULL;
+	size_t len = 0;
+	FILE *mem;
+
 	conn_table__expire(p->conns, now);
+	if (p->spans) {
+		/* the stats lines double as self-metrics */
+		mem = open_memstream(&stats, &len);
+		if (mem) {
+			pipeline__print_stats(p, mem);
+			fclose(mem);
+		}
+		span_path__tick(p->spans, now, stats);
+		free(stats);
+	}
 	if (p->writer)
 		capture_writer__flush(p->writer);
 }

@@ -10,6 +10,7 @@
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
+#include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
 #include "span_path.h"
@@ -24,6 +25,7 @@ struct span_path {
 	struct tools *tools;
 	struct tracectx *tctx;
 	struct exporter *exporter;
+	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
@@ -100,7 +102,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 		return;
 	}
 	sp->spans++;
-	if (exporter__submit(sp->exporter, s))
+	if (keep__span(sp->keep, s))
 		sp->dropped++;
 }
 
@@ -178,10 +180,11 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	}
 	sp->exporter = exporter__new(&ec);
+	err = sp->exporter ? keep__new(o, &ec, sp->exporter, &sp->keep) : -ENOMEM;
 	export_config__release(&ec);
-	err = -ENOMEM;
-	if (!sp->exporter)
+	if (err)
 		goto cleanup;
+	err = -ENOMEM;
 	sp->procs = proc_table__new();
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
@@ -211,6 +214,11 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
 {
 	proc_table__put_runtime(sp->procs, rec);
+}
+
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+{
+	keep__tick(sp->keep, now, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -267,6 +275,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		es.exported_spans, es.export_requests_ok, es.export_requests_failed, es.retries,
 		es.dropped_queue_full, es.dropped_failed, es.dropped_shutdown,
 		es.partial_success_rejected);
+	keep__print_stats(sp->keep, f);
 }
 
 int span_path__finish(struct span_path *sp, int deadline_ms)
@@ -276,6 +285,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
+	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);

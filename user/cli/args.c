@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "tools/url.h"
 #include "cli/config_file.h"
+#include "cli/args_keep.h"
 
 const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
 const char *argp_program_bug_address = "<https://github.com/agentrace/agentrace/issues>";
@@ -20,6 +21,7 @@ static const char doc[] =
 	"  agentrace [OPTIONS]                 trace this host live (default)\n"
 	"  agentrace record -o FILE [OPTIONS]  write captured events to a capture file\n"
 	"  agentrace analyze FILE [OPTIONS]    replay a capture file through the pipeline\n"
+	"  agentrace contracts --from FILE     print a tool contracts file of what a capture saw\n"
 	"\v"
 	"EXAMPLES:\n"
 	"  agentrace                            trace every process, print spans\n"
@@ -159,6 +161,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case 'v': o->verbose++; break;
 	case OPT_CONFIG: break; /* applied before argv, in cli__parse */
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = o;
+		break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)
 			o->input = arg;
@@ -181,12 +186,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 void cli__parse(int argc, char **argv, struct cli_opts *o)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc };
 	const char *config;
+	static const struct argp_child children[] = { { &cli_keep_argp, 0, NULL, 5 }, {} };
+	static const struct argp argp = { options, parse_opt, NULL, doc, children };
 
 	memset(o, 0, sizeof(*o));
 	o->stats_interval = 60;
 	o->shutdown_ms = 5000;
+	o->sample_rate = -1;
+	o->sample_settle_ms = -1;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];
@@ -194,6 +202,12 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 		argv++;
 	} else if (argc > 1 && strcmp(argv[1], "analyze") == 0) {
 		o->mode = CLI_ANALYZE;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "contracts") == 0) {
+		o->mode = CLI_CONTRACTS;
+		o->exporter = "none";
 		argv[1] = argv[0];
 		argc--;
 		argv++;
