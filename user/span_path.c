@@ -10,6 +10,7 @@
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
+#include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
 #include "span_path.h"
@@ -26,6 +27,7 @@ struct span_path {
 	struct tracectx *tctx;
 	struct span_hold *hold; /* SERVER spans waiting for their caller */
 	struct exporter *exporter;
+	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
@@ -37,6 +39,7 @@ struct span_path {
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
 {
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
 	const char *qos;
@@ -52,6 +55,12 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
 		qos = cgroup_id__qos(pi->cgroup_path);
 		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
+	}
+	if (rt) {
+		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
+		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
+		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
+			 rt->runtime_version);
 	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
@@ -85,7 +94,7 @@ static void submit(struct span_path *sp, struct span *s, int err)
 		return;
 	}
 	sp->spans++;
-	if (exporter__submit(sp->exporter, s))
+	if (keep__span(sp->keep, s))
 		sp->dropped++;
 }
 
@@ -207,10 +216,11 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	}
 	sp->exporter = exporter__new(&ec);
+	err = sp->exporter ? keep__new(o, &ec, sp->exporter, &sp->keep) : -ENOMEM;
 	export_config__release(&ec);
-	err = -ENOMEM;
-	if (!sp->exporter)
+	if (err)
 		goto cleanup;
+	err = -ENOMEM;
 	sp->procs = proc_table__new();
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
@@ -238,9 +248,15 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 	proc_table__put(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now)
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
+{
+	proc_table__put_runtime(sp->procs, rec);
+}
+
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
 {
 	release_held(sp, now);
+	keep__tick(sp->keep, now, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -261,6 +277,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
+	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	for (int i = 1; i < DECODE_STOP__COUNT; i++)
+		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
+	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
 		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
@@ -296,6 +316,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		es.exported_spans, es.export_requests_ok, es.export_requests_failed, es.retries,
 		es.dropped_queue_full, es.dropped_failed, es.dropped_shutdown,
 		es.partial_success_rejected);
+	keep__print_stats(sp->keep, f);
 }
 
 int span_path__finish(struct span_path *sp, int deadline_ms)
@@ -305,9 +326,10 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
-	if (sp->hold && sp->exporter)
+	if (sp->hold && sp->keep)
 		release_held(sp, UINT64_MAX);
 	span_hold__free(sp->hold);
+	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/safe_file.h"
 #include "conn/dump.h"
 #include "conn/role.h"
 
@@ -116,7 +117,7 @@ static FILE *entry_file(struct stream_dump *d, size_t idx)
 	slot_close(d, victim);
 	entry_path(d, e, path, sizeof(path));
 	/* First open truncates what an earlier run left behind. */
-	d->open[victim].f = fopen(path, e->created ? "ab" : "wb");
+	d->open[victim].f = safe_file__fopen(path, e->created);
 	if (!d->open[victim].f) {
 		set_err(d, -errno, path);
 		return NULL;
@@ -235,35 +236,10 @@ static void dump_on_close(void *ctx, struct conn_meta *c)
 	c->user = NULL;
 }
 
-/* mkdir -p. Returns 0 or a negative errno. */
-static int mkdirs(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, n + 1);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	if (stat(path, &st))
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 struct stream_dump *stream_dump__new(const char *dir)
 {
 	struct stream_dump *d;
-	int err = mkdirs(dir);
+	int err = safe_file__mkdirs(dir);
 
 	if (err) {
 		errno = -err;
@@ -335,7 +311,7 @@ static int write_index(struct stream_dump *d)
 	int err = 0;
 
 	snprintf(path, sizeof(path), "%s/index.tsv", d->dir);
-	f = fopen(path, "w");
+	f = safe_file__fopen(path, false);
 	if (!f)
 		return -errno;
 	fprintf(f, "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes"
@@ -376,7 +352,7 @@ int stream_dump__finish(struct stream_dump *d)
 		if (d->entries[i].created)
 			continue;
 		entry_path(d, &d->entries[i], path, sizeof(path));
-		f = fopen(path, "wb");
+		f = safe_file__fopen(path, false);
 		if (!f || fclose(f))
 			set_err(d, -errno, path);
 	}

@@ -185,6 +185,7 @@ static void drain(struct conn_table *t, struct conn *c, int dir)
 		ds->pending = k->next;
 		ds->npending--;
 		ds->pending_bytes -= k->len;
+		t->st.held_bytes -= k->len;
 		deliver_tail(t, c, dir, k->seq, k->data, k->len, k->ts, k->tid);
 		free(k);
 	}
@@ -230,6 +231,7 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 	*pp = k;
 	ds->npending++;
 	ds->pending_bytes += len;
+	t->st.held_bytes += len;
 	t->st.reordered++;
 	while (ds->npending > t->cfg.max_pending || ds->pending_bytes > t->cfg.max_pending_bytes)
 		skip_to_pending(t, c, dir);

@@ -175,6 +175,8 @@ static void emit(struct http1 *h, struct slot *sl)
 	fill(h, sl, &x, true);
 	h->st->exchanges++;
 	h->st->body_truncated += x.req.body_truncated + x.resp.body_truncated;
+	h->st->decode_stops[sl->req.decode_stop]++;
+	h->st->decode_stops[sl->resp.decode_stop]++;
 	h->fn(h->ctx, &x);
 }
 

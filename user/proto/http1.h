@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "conn/stream.h"
+#include "proto/decode.h"
 #include "proto/http_types.h"
 
 #define HTTP_DEFAULT_MAX_HEADER_BYTES (64u * 1024)
@@ -49,6 +50,7 @@ struct http_stats {
 	uint64_t header_overflows;   /* header block over max_header_bytes: dropped */
 	uint64_t body_truncated;     /* emitted messages whose body is incomplete */
 	uint64_t decode_errors;      /* Content-Encoding unknown or corrupt */
+	uint64_t decode_stops[DECODE_STOP__COUNT]; /* decode limits hit, by reason */
 	uint64_t unpaired_responses; /* responses with no request to pair with */
 	uint64_t pipeline_overflows; /* a request arrived with the queue full */
 	uint64_t non_http_bytes;     /* bytes skipped while not parsing HTTP */

@@ -41,6 +41,7 @@ void http_msg__reset(struct http_msg *m, size_t keep)
 	m->ver_major = m->ver_minor = 0;
 	m->field_open = m->headers_done = m->raw_body = false;
 	m->decode_failed = m->cut = false;
+	m->decode_stop = 0;
 	m->ts_first = m->ts_first_body = m->ts_last = 0;
 	m->tid = 0;
 }
@@ -267,6 +268,8 @@ void http_msg__body(struct http_msg *m, const char *at, size_t len, uint64_t *de
 			m->body.truncated = true;
 			(*decode_errors)++;
 		}
+		if (err == -EFBIG)
+			m->decode_stop = decode__stop(m->dec);
 		return;
 	}
 	if (m->decode_failed && !m->raw_body)

@@ -38,6 +38,7 @@ struct http_msg {
 	bool headers_done;
 	bool raw_body;        /* coding unknown: body kept as received */
 	bool decode_failed;
+	uint8_t decode_stop;  /* enum decode_stop: a decode limit hit (counted) */
 	bool cut;             /* ended before its framing boundary */
 	uint64_t ts_first, ts_first_body, ts_last;
 	uint32_t tid;
