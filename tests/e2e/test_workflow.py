@@ -278,7 +278,10 @@ def test_workflow_node_memory_bio_client_stitches_to_traced_server():
         linked = sum(1 for c in node if any(is_child(s, c) for s in served))
         print("    node memory-BIO streams: %d/3 calls stitched; kernel tls_bio_link=%s; %s" %
               (linked, kst.get("tls_bio_link"), conns[-1] if conns else "-"), flush=True)
-        check(linked == 3, "%d of 3 node calls stitched to the mock's SERVER span" % linked)
+        check(linked == 3, "%d of 3 node calls stitched to the mock's SERVER span: node %r "
+              "mock %r" % (linked, [(s["span_id"], attrs(s).get("client.port")) for s in node],
+                           [(s.get("parent_span_id"), attrs(s).get("agentrace.parent.source"),
+                             attrs(s).get("client.port")) for s in served]))
         for s in served:
             check(attrs(s).get("agentrace.parent.source") == "peer", "mock source %r" %
                   attrs(s).get("agentrace.parent.source"))
