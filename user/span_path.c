@@ -70,14 +70,16 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
-/* An exchange the process served is one SERVER span (with the gen_ai
- * attributes when it served an LLM call), never a second CLIENT span. */
+/* An exchange the process served is one SERVER span (with the gen_ai or
+ * MCP attributes of what it served), never a second CLIENT span. */
 static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
 {
 	struct span *s = http_server__span(x, sp->mono_to_real_ns);
 	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
 
-	if (call && http_server__add_genai(s, call)) {
+	if (s && !call)
+		call = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
+	if (call && http_server__add_call(s, call)) {
 		span__free(s);
 		s = NULL;
 	}
