@@ -372,10 +372,14 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 		break;
 	case AR_EV_PROC_EXEC:
 	case AR_EV_PROC_EXIT:
+	case AR_EV_PROC_FORK:
 		want = sizeof(struct ar_proc_event);
 		break;
 	case AR_EV_PROC_INFO:
 		want = sizeof(struct ar_proc_info);
+		break;
+	case AR_EV_PROC_RUNTIME:
+		want = sizeof(struct ar_proc_runtime);
 		break;
 	case 0:
 		return fail(r, off, "record at offset %llu has type 0", (unsigned long long)off);

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/safe_file.h"
 #include "conn/dump.h"
+#include "conn/role.h"
 
 #define NO_ENTRY SIZE_MAX
 
@@ -25,6 +26,7 @@ struct dump_entry {
 	uint32_t pid;
 	int dir;
 	uint8_t role;
+	uint8_t role_src; /* enum conn_role_src */
 	bool tls;
 	bool has_tuple;
 	bool created; /* file exists: reopen in append mode */
@@ -132,6 +134,7 @@ static void entry_update(struct dump_entry *e, const struct conn_meta *c)
 {
 	e->pid = c->tgid;
 	e->role = c->role;
+	e->role_src = c->role_src;
 	e->tls = c->is_tls;
 	e->has_tuple = c->has_tuple;
 	e->tuple = c->tuple;
@@ -300,18 +303,6 @@ static void fmt_comm(char *buf, const char *comm)
 	buf[i] = '\0';
 }
 
-static const char *role_name(uint8_t role)
-{
-	switch (role) {
-	case AR_ROLE_CLIENT:
-		return "client";
-	case AR_ROLE_SERVER:
-		return "server";
-	default:
-		return "unknown";
-	}
-}
-
 /* Writes index.tsv. Returns 0 or a negative errno. */
 static int write_index(struct stream_dump *d)
 {
@@ -323,7 +314,8 @@ static int write_index(struct stream_dump *d)
 	f = safe_file__fopen(path, false);
 	if (!f)
 		return -errno;
-	fprintf(f, "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\n");
+	fprintf(f, "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes"
+		"\trole_by\n");
 	for (size_t i = 0; i < d->nentries; i++) {
 		const struct dump_entry *e = &d->entries[i];
 
@@ -331,9 +323,11 @@ static int write_index(struct stream_dump *d)
 		fmt_comm(comm, e->comm);
 		fmt_endpoint(loc, sizeof(loc), e, true);
 		fmt_endpoint(rem, sizeof(rem), e, false);
-		fprintf(f, "%s\t%" PRIu32 "\t%s\t%" PRIu64 "\t%s\t%s\t%d\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\n",
+		fprintf(f, "%s\t%" PRIu32 "\t%s\t%" PRIu64 "\t%s\t%s\t%d\t%s\t%s\t%" PRIu64 "\t%" PRIu64
+			"\t%s\n",
 			name, e->pid, comm, e->conn_id, e->dir == AR_DIR_EGRESS ? "egress" : "ingress",
-			role_name(e->role), e->tls ? 1 : 0, loc, rem, e->bytes, e->gap_bytes);
+			conn_role__name(e->role), e->tls ? 1 : 0, loc, rem, e->bytes, e->gap_bytes,
+			conn_role__src_name(e->role_src));
 	}
 	if (ferror(f))
 		err = -EIO;

@@ -22,9 +22,22 @@
 /* Requests awaiting their response, per connection. */
 #define HTTP1_MAX_PENDING 32
 
+/* Points in an exchange's life reported before the exchange ends. */
+enum http_milestone {
+	HTTP_REQ_HEADERS = 1, /* the request's header block is in (no body, no response) */
+	HTTP_RESP_HEADERS = 2, /* a final response's header block is in (no body) */
+};
+
+/* x holds what is known so far and is valid only during the call. */
+typedef void (*http_milestone_fn)(void *ctx, const struct http_exchange *x,
+				  enum http_milestone what);
+
 struct http_cfg {
 	size_t max_header_bytes; /* request line + header block; 0 = default */
 	size_t max_body_bytes;   /* decoded body kept per message; 0 = default */
+	/* Optional; called with the exchange callback's ctx. Lets trace
+	 * context be decided while a request is still being served. */
+	http_milestone_fn on_milestone;
 };
 
 /* Counters shared by every connection of one tracker. */
