@@ -169,9 +169,12 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	};
 	struct export_config ec;
 	int err;
+	size_t attr_max = o->max_attr_bytes ? o->max_attr_bytes : ATTR_VALUE_MAX_DEFAULT;
 
 	if (!sp)
 		return -ENOMEM;
+	/* captured content has its own cap, which the value cap never undercuts */
+	attrs__set_value_max(attr_max > o->content_max_bytes ? attr_max : o->content_max_bytes);
 	sp->mono_to_real_ns = mono_to_real_ns;
 	err = exporter_config(o, &ec);
 	if (err) {
@@ -239,7 +242,9 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
-	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
+		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, tls.ids_dropped,
+		es.attrs_truncated, es.dropped_queue_bytes, es.queued_bytes);
 	for (int i = 1; i < DECODE_STOP__COUNT; i++)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
 	fputc('\n', f);
