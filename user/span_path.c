@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "common/budget.h"
 #include "common/log.h"
 #include "discover/cgroup_id.h"
 #include "discover/proc_table.h"
@@ -205,9 +206,14 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	};
 	struct export_config ec;
 	int err;
+	size_t attr_max = o->max_attr_bytes ? o->max_attr_bytes : ATTR_VALUE_MAX_DEFAULT;
 
 	if (!sp)
 		return -ENOMEM;
+	/* captured content has its own cap, which the value cap never undercuts */
+	attrs__set_value_max(attr_max > o->content_max_bytes ? attr_max : o->content_max_bytes);
+	if (o->buffer_budget_set)
+		budget__set(o->buffer_budget_mb << 20);
 	sp->mono_to_real_ns = mono_to_real_ns;
 	err = exporter_config(o, &ec);
 	if (err) {
@@ -266,6 +272,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	struct tools_stats tls;
 	struct tracectx_stats ts;
 	struct export_stats es;
+	struct budget_stats bs;
 
 	http_tracker__stats(sp->http, &hs);
 	genai__stats(sp->genai, &gs);
@@ -277,7 +284,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
-	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	budget__stats(&bs);
+	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
+		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64
+		" mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
+		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, bs.used, bs.peak,
+		bs.refused, bs.refused_bytes, tls.ids_dropped, es.attrs_truncated,
+		es.dropped_queue_bytes, es.queued_bytes);
 	for (int i = 1; i < DECODE_STOP__COUNT; i++)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
 	fputc('\n', f);

@@ -122,6 +122,7 @@ static void *run(void *arg)
 		n = e->count < max ? e->count : max;
 		for (size_t i = 0; i < n; i++) {
 			e->batch[i] = e->ring[e->head];
+			e->queued_bytes -= span__bytes(e->batch[i]);
 			e->ring[e->head] = NULL;
 			e->head = (e->head + 1) % cap;
 		}
@@ -264,13 +265,26 @@ struct exporter *exporter__new(const struct export_config *cfg)
 	return exporter__new_with_transport(cfg, NULL);
 }
 
+/* A span with a value cut at the attribute cap says so, in a count. */
+static void mark_truncated(struct exporter *e, struct span *s)
+{
+	if (!s->attrs.truncated)
+		return;
+	e->st.attrs_truncated++;
+	span__set_int(s, "agentrace.attributes_truncated", (int64_t)s->attrs.truncated);
+}
+
 int exporter__submit(struct exporter *e, struct span *s)
 {
+	size_t bytes, max_bytes = e->cfg.max_queue_bytes ? e->cfg.max_queue_bytes
+							   : EXPORT_QUEUE_BYTES_DEFAULT;
 	int err = 0;
 
 	if (!s)
 		return 0;
 	pthread_mutex_lock(&e->mu);
+	mark_truncated(e, s);
+	bytes = span__bytes(s);
 	if (e->stopping) {
 		e->st.dropped_shutdown++;
 		err = -ESHUTDOWN;
@@ -279,7 +293,11 @@ int exporter__submit(struct exporter *e, struct span *s)
 	} else if (e->count >= (size_t)e->cfg.max_queue) {
 		e->st.dropped_queue_full++;
 		err = -ENOSPC;
+	} else if (e->queued_bytes + bytes > max_bytes) {
+		e->st.dropped_queue_bytes++;
+		err = -ENOSPC;
 	} else {
+		e->queued_bytes += bytes;
 		e->ring[(e->head + e->count) % (size_t)e->cfg.max_queue] = s;
 		s = NULL;
 		if (e->count++ == 0) {
@@ -301,6 +319,7 @@ void exporter__stats(const struct exporter *e, struct export_stats *out)
 	pthread_mutex_lock(&m->mu);
 	*out = e->st;
 	out->queued = e->count + e->inflight;
+	out->queued_bytes = e->queued_bytes;
 	pthread_mutex_unlock(&m->mu);
 }
 

@@ -39,6 +39,7 @@ struct exporter {
 	struct span **ring;      /* bounded queue, cfg.max_queue slots */
 	struct span **batch;     /* the batch in flight, cfg.max_batch slots */
 	size_t head, count;
+	size_t queued_bytes;     /* span__bytes of the ring's spans */
 	uint64_t first_ns;       /* when the oldest queued span arrived */
 	size_t inflight;
 	bool stopping;
