@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -133,6 +134,20 @@ static int warm_task_events(void)
 	return fd;
 }
 
+/* Scoped uprobes hold two descriptors per probe per target process (the
+ * perf event and its link), about 20 per (target, TLS file): lift the soft
+ * descriptor limit to the hard one, which needs no privilege. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			warn("failed to raise the open file limit: %s", strerror(errno));
+	}
+}
+
 int probes__open(const struct probes_cfg *cfg, struct probes **out)
 {
 	struct probes *p = calloc(1, sizeof(*p));
@@ -150,8 +165,10 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
-	if (!p->all)
+	if (!p->all) {
 		p->warm_fd = warm_task_events();
+		raise_nofile();
+	}
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
