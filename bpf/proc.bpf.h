@@ -167,6 +167,10 @@ int handle_exit(void *ctx)
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);
+	/* a thread that dies inside a call never reaches its exit probe */
+	bpf_map_delete_elem(&active_sock_args, &id);
+	bpf_map_delete_elem(&active_ssl_read_args, &id);
+	bpf_map_delete_elem(&active_ssl_write_args, &id);
 	if (tid != tgid || !traced)
 		return 0;
 	emit_proc(AR_EV_PROC_EXIT, tgid, tid, NULL);

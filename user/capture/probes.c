@@ -32,6 +32,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_CONN_OPEN] = "conn_open",
 	[AR_STAT_CONN_CLOSE] = "conn_close",
 	[AR_STAT_PROC_EXEC] = "proc_exec",
+	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
 };
 
 struct probes {
@@ -324,4 +325,21 @@ int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX])
 	}
 	free(vals);
 	return err;
+}
+
+long probes__count_targets(const struct probes *p, long cap)
+{
+	uint32_t key, next;
+	long n = 0;
+	void *prev = NULL;
+
+	if (p->all)
+		return -1;
+	while (n < cap && !bpf_map__get_next_key(p->skel->maps.targets, prev, &next,
+						  sizeof(next))) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
 }

@@ -54,6 +54,10 @@ void probes__detach_tls(struct tls_attach *a);
 /* Sums the per-CPU counters into out[AR_STAT_MAX]. Returns 0 or -errno. */
 int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX]);
 
+/* Entries of the targets map (traced processes and their threads), at
+ * most cap; -1 when every process is a target. */
+long probes__count_targets(const struct probes *p, long cap);
+
 extern const char *const ar_stat_names[AR_STAT_MAX];
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/proc_info.h"
+#include "discover/proc_runtime.h"
 #include "discover/proc_maps.h"
 #include "discover/tls_files.h"
 
@@ -109,6 +110,7 @@ static void probe_pid(struct discover *d, uint32_t pid)
 static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 {
 	struct ar_proc_info rec;
+	struct ar_proc_runtime rt;
 	uint64_t now = now_mono();
 
 	if (d->recent[pid % MAX_RECENT].pid != pid || emit_info)
@@ -116,8 +118,11 @@ static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 	d->recent[pid % MAX_RECENT].pid = pid;
 	d->recent[pid % MAX_RECENT].ts = now;
 	probe_pid(d, pid);
-	if (emit_info && proc_info__read(pid, now, &rec) == 0)
-		d->emit(d->ctx, &rec, sizeof(rec));
+	if (!emit_info || proc_info__read(pid, now, &rec))
+		return;
+	d->emit(d->ctx, &rec, sizeof(rec));
+	if (proc_runtime__read(pid, now, rec.exe_path, &rt) == 0)
+		d->emit(d->ctx, &rt, sizeof(rt));
 }
 
 static int scan_one(uint32_t pid, void *ctx)
@@ -198,4 +203,10 @@ void discover__tick(struct discover *d, uint64_t now)
 size_t discover__attached_files(const struct discover *d)
 {
 	return tls_files__attached(d->files);
+}
+
+void discover__each_tls_file(const struct discover *d,
+			     void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	tls_files__each_attached(d->files, fn, ctx);
 }

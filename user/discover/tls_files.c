@@ -77,6 +77,14 @@ size_t tls_files__attached(const struct tls_files *t)
 	return n;
 }
 
+void tls_files__each_attached(const struct tls_files *t,
+			      void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	for (size_t i = 0; i < t->n_files; i++)
+		if (t->files[i].attach)
+			fn(ctx, t->files[i].path);
+}
+
 /* Slot for a new file: a free one, else the least recently used file
  * without probes (a negative-cache entry). -ENOSPC when all are probed. */
 static int file_slot(struct tls_files *t)
