@@ -80,8 +80,9 @@ size_t tls_files__attached(const struct tls_files *t)
 void tls_files__each_attached(const struct tls_files *t,
 			      void (*fn)(void *ctx, const char *path), void *ctx)
 {
+	/* Scoped mode: a file is probed while some target holds probes on it. */
 	for (size_t i = 0; i < t->n_files; i++)
-		if (t->files[i].attach)
+		if (t->files[i].attach || t->files[i].users)
 			fn(ctx, t->files[i].path);
 }
 
