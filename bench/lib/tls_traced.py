@@ -7,6 +7,10 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
   B  agentrace --comm wrk (uprobes on SSL_read/SSL_write, the full pipeline)
   C  bpftrace ssl_copy.bt: uprobe+uretprobe on SSL_read/SSL_write for comm
      wrk, copying the buffer to userspace (BPFTRACE_STRLEN=200 bytes at most)
+  F  the floor (issue #13): bpftrace -p <wrk> with EMPTY uprobe+uretprobe
+     programs on SSL_read/SSL_write, scoped to wrk's process as agentrace's
+     are (wrk waits at a gate until bpftrace is ready); B/F is what
+     agentrace's work costs on top of the traps themselves
 A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
 also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
 which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
@@ -24,17 +28,27 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
 
-class Bpftrace:
-    """bpftrace running ssl_copy.bt; its output is read and thrown away."""
+FLOOR_BT = """BEGIN { printf("READY\\n"); }
+uprobe:@LIBSSL@:SSL_write {} uretprobe:@LIBSSL@:SSL_write {}
+uprobe:@LIBSSL@:SSL_read {} uretprobe:@LIBSSL@:SSL_read {}
+"""
 
-    def __init__(self, case):
-        text = open(os.path.join(b.LIB, "ssl_copy.bt")).read()
+
+class Bpftrace:
+    """bpftrace running ssl_copy.bt (or, with pid, the empty floor probes
+    inside that process only); its output is read and thrown away."""
+
+    def __init__(self, case, pid=None):
+        if pid:
+            text, name, extra = FLOOR_BT, "floor.bt", ["-p", str(pid)]
+        else:
+            text, name, extra = open(os.path.join(b.LIB, "ssl_copy.bt")).read(), "ssl_copy.bt", []
         text = text.replace("@LIBSSL@", b.LIBSSL).replace("@COMM@", "wrk")
-        path = case.file("ssl_copy.bt")
+        path = case.file(name)
         with open(path, "w") as f:
             f.write(text)
         env = dict(os.environ, BPFTRACE_STRLEN="200")
-        self.p = subprocess.Popen(["bpftrace", path], stdout=subprocess.PIPE,
+        self.p = subprocess.Popen(["bpftrace"] + extra + [path], stdout=subprocess.PIPE,
                                   stderr=open(case.file("bpftrace.err"), "wb"),
                                   env=env, start_new_session=True)
         self.ready = threading.Event()
@@ -69,13 +83,23 @@ class Bpftrace:
 
 def one_run(case, ng, mode):
     tracer = None
+    gated = {}
+
+    def floor(pid):
+        gated["t"] = Bpftrace(case, pid=pid)
     if mode == "B":
         tracer = b.Agentrace(case, ["--comm", "wrk", "--exporter", "none"])
     elif mode == "C":
         tracer = Bpftrace(case)
     try:
-        r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(),
-                      tracer.p.pid if tracer else None)
+        if mode == "F":
+            # The floor tracer exists only once wrk's pid does: no tracer
+            # CPU is counted for it (empty programs do their work in wrk).
+            r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(), before=floor)
+        else:
+            r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(),
+                          tracer.p.pid if tracer else None)
+        tracer = tracer or gated.get("t")
     finally:
         if tracer:
             r["stats"] = tracer.stop()
@@ -89,9 +113,10 @@ def main():
                   "(TLS 1.3, keep-alive) on 127.0.0.1, wrk on CPU 0, nginx on CPU 1, "
                   "tracers unpinned; %d interleaved rounds of A (untraced), B "
                   "(agentrace --comm wrk), C (bpftrace SSL_read/SSL_write uprobes "
-                  "copying <= 200 bytes), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "copying <= 200 bytes), F (bpftrace -p wrk, empty SSL_read/SSL_write "
+                  "uprobes and uretprobes: the floor), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
-    res = {"A": [], "B": [], "C": []}
+    res = {"A": [], "B": [], "C": [], "F": []}
     try:
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
@@ -114,6 +139,13 @@ def main():
     vs = [x / y for x, y in zip(bb, c)]
     case.row("agentrace vs bpftrace", b.spread(bb)[1], b.spread(c)[1], b.spread(vs)[1],
              ">= 1.0", vs, "req/s")
+    fl = [r["rps"] for r in res["F"]]
+    rf = [x / y for x, y in zip(fl, a)]
+    case.row("throughput, floor (empty probes inside wrk only)", b.spread(fl)[1],
+             b.spread(a)[1], b.spread(rf)[1], "-", rf, "req/s")
+    vf = [x / y for x, y in zip(bb, fl)]
+    case.row("agentrace vs the floor", b.spread(bb)[1], b.spread(fl)[1], b.spread(vf)[1],
+             ">= 0.90", vf, "req/s")
     cpu = {k: [r["cpu_us_per_req"] for r in v] for k, v in res.items()}
     for k, metric, goal in (("B", "CPU per request, agentrace --comm wrk", ">= 0.90"),
                             ("C", "CPU per request, bpftrace SSL uprobes", "-")):
