@@ -7,9 +7,9 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
   B  agentrace --comm wrk (uprobes on SSL_read/SSL_write, the full pipeline)
   C  bpftrace ssl_copy.bt: uprobe+uretprobe on SSL_read/SSL_write for comm
      wrk, copying the buffer to userspace (BPFTRACE_STRLEN=200 bytes at most)
-  F  the floor (issue #13): bpftrace -p <wrk> with EMPTY uprobe+uretprobe
-     programs on SSL_read/SSL_write, scoped to wrk's process as agentrace's
-     are (wrk waits at a gate until bpftrace is ready); B/F is what
+  F  the floor (issue #13): build/bench/floor_probes, EMPTY uprobe+uretprobe
+     programs on SSL_read/SSL_write attached inside wrk's process only, as
+     agentrace's are (wrk waits at a gate until they are); B/F is what
      agentrace's work costs on top of the traps themselves
 A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
 also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
@@ -23,32 +23,28 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
+FLOOR = os.path.join(b.ROOT, "build", "bench", "floor_probes")
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
 
-FLOOR_BT = """BEGIN { printf("READY\\n"); }
-uprobe:@LIBSSL@:SSL_write {} uretprobe:@LIBSSL@:SSL_write {}
-uprobe:@LIBSSL@:SSL_read {} uretprobe:@LIBSSL@:SSL_read {}
-"""
-
-
 class Bpftrace:
-    """bpftrace running ssl_copy.bt (or, with pid, the empty floor probes
-    inside that process only); its output is read and thrown away."""
+    """bpftrace running ssl_copy.bt, or (with pid) build/bench/floor_probes
+    inside that process; output is read and thrown away."""
 
     def __init__(self, case, pid=None):
-        if pid:
-            text, name, extra = FLOOR_BT, "floor.bt", ["-p", str(pid)]
-        else:
-            text, name, extra = open(os.path.join(b.LIB, "ssl_copy.bt")).read(), "ssl_copy.bt", []
+        text = open(os.path.join(b.LIB, "ssl_copy.bt")).read()
         text = text.replace("@LIBSSL@", b.LIBSSL).replace("@COMM@", "wrk")
-        path = case.file(name)
+        path = case.file("ssl_copy.bt")
         with open(path, "w") as f:
             f.write(text)
         env = dict(os.environ, BPFTRACE_STRLEN="200")
-        self.p = subprocess.Popen(["bpftrace"] + extra + [path], stdout=subprocess.PIPE,
+        argv = ["bpftrace", path]
+        if pid:
+            argv = [FLOOR, str(pid), b.LIBSSL]
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=open(case.file("bpftrace.err"), "wb"),
                                   env=env, start_new_session=True)
         self.ready = threading.Event()
@@ -113,8 +109,8 @@ def main():
                   "(TLS 1.3, keep-alive) on 127.0.0.1, wrk on CPU 0, nginx on CPU 1, "
                   "tracers unpinned; %d interleaved rounds of A (untraced), B "
                   "(agentrace --comm wrk), C (bpftrace SSL_read/SSL_write uprobes "
-                  "copying <= 200 bytes), F (bpftrace -p wrk, empty SSL_read/SSL_write "
-                  "uprobes and uretprobes: the floor), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "copying <= 200 bytes), F (floor_probes: empty SSL_read/SSL_write "
+                  "uprobes and uretprobes inside wrk only), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
     res = {"A": [], "B": [], "C": [], "F": []}
     try:
