@@ -72,3 +72,36 @@ def test_uprobes_only_inside_targets():
             ar.stop()
         srv.stop()
         wd.cleanup()
+
+
+@test
+def test_uprobes_follow_fork_without_exec():
+    """A --comm target forks a worker that never execs and speaks TLS only
+    over an AF_UNIX socketpair (no TCP connection, no exec: nothing but the
+    fork record tells agentrace about it). The worker's plaintext must be
+    captured, under its own pid: scoped probes follow forks."""
+    wd = Workdir("scopedfork")
+    ar = None
+    named = wd.file("arforktarget")
+    os.symlink(PY, named)
+    cert = wd.cert_dir()
+    marker = "fork-marker-%d" % os.getpid()
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "arforktarget"], mode="record")
+        r = subprocess.run([named, os.path.join(HERE, "clients", "fork_tls_child.py"),
+                            os.path.join(cert, "server.pem"), os.path.join(cert, "server.key"),
+                            os.path.join(cert, "ca.pem"), marker],
+                           capture_output=True, timeout=60)
+        check(r.returncode == 0, "fork client failed: %r" % r.stderr[-2000:])
+        child = r.stdout.decode().split()[0]
+        time.sleep(0.5)
+        ar.finish()
+        rows = [row for row in analyze_dump(wd, wd.file("cap.agt"))
+                if row["tls"] == "1" and row["pid"] == child]
+        data = b"".join(open(row["path"], "rb").read() for row in rows)
+        check(marker.encode() in data, "the forked worker %s was not traced: rows %r" %
+              (child, [(row["file"], row["bytes"]) for row in rows]))
+    finally:
+        if ar:
+            ar.stop()
+        wd.cleanup()
