@@ -77,14 +77,16 @@ class Bpftrace:
         self.t.join(5)
 
 
-def one_run(case, ng, mode):
+def one_run(case, ng, mode, with_stats=False):
     tracer = None
     gated = {}
+    before = None
 
     def floor(pid):
         gated["t"] = Bpftrace(case, pid=pid)
     if mode == "B":
         tracer = b.Agentrace(case, ["--comm", "wrk", "--exporter", "none"])
+        before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)
     try:
@@ -98,6 +100,8 @@ def one_run(case, ng, mode):
         tracer = tracer or gated.get("t")
     finally:
         if tracer:
+            if before is not None:
+                r["progs"] = b.prog_delta(b.prog_stats(tracer.p.pid), before)
             r["stats"] = tracer.stop()
     return r
 
@@ -120,6 +124,8 @@ def main():
                 r = one_run(case, ng, k)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
+        with b.BpfStats():
+            extra = one_run(case, ng, "B", with_stats=True)
     finally:
         ng.stop()
 
@@ -156,6 +162,14 @@ def main():
         k: [[round(r[x] * 1e6 / r["requests"], 1) for x in
              ("client_cpu_s", "server_cpu_s", "tracer_cpu_s")] for r in v]
         for k, v in res.items()})
+    total_ns = sum(v[1] for v in extra["progs"].values())
+    per_req = total_ns / max(1, extra["requests"])
+    case.row("BPF time per request, agentrace --comm wrk", per_req, None, None, "-",
+             [per_req], "ns")
+    top = sorted(extra["progs"].items(), key=lambda kv: -kv[1][1])[:10]
+    case.note("agentrace --comm wrk, bpf_stats: %s" % ", ".join(
+        "%s %.2f runs/req %.0f ns/run" % (n, c / max(1, extra["requests"]), t / max(1, c))
+        for n, (c, t) in top if c))
     last = res["B"][-1]["stats"]
     case.note("agentrace last run: kernel %s; http %s" % (last.get("kernel"), last.get("http")))
     case.note("agentrace drops over all runs: %s" % [b.drop_counters(r["stats"]) for r in res["B"]])
