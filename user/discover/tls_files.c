@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,13 +237,15 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 	}
 }
 
-/* Scoped mode: detaches the probes of processes that exited. */
+/* Scoped mode: detaches the probes of processes that exited. The exit
+ * record only comes for a process that is still a target when it exits; one
+ * that exec'd into a non-target is found gone here. */
 static void reap_gone(struct tls_files *t)
 {
 	struct tls_file *f;
 
 	for (size_t i = 0; i < t->n_users;) {
-		if (!t->users[i].gone) {
+		if (!t->users[i].gone && (kill(t->users[i].pid, 0) == 0 || errno != ESRCH)) {
 			i++;
 			continue;
 		}
