@@ -239,7 +239,8 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 
 /* Scoped mode: detaches the probes of processes that exited. The exit
  * record only comes for a process that is still a target when it exits; one
- * that exec'd into a non-target is found gone here. */
+ * that exec'd into a non-target sends none, and is found gone here once it
+ * has exited (until then its probes stay, and its programs skip it). */
 static void reap_gone(struct tls_files *t)
 {
 	struct tls_file *f;
