@@ -21,6 +21,7 @@ struct http_response {
 	char *body;           /* NUL-terminated, at most HTTP_RESPONSE_BODY_MAX */
 	size_t body_len;
 	char error[256];      /* transport error text when status is 0 */
+	int grpc_status;      /* gRPC transport: the failed call's status; else 0 */
 };
 
 void http_response__release(struct http_response *r);
