@@ -27,14 +27,6 @@ struct otlp_grpc {
 	char message[256];      /* grpc-message, decoded */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct otlp_grpc *g = ud;
@@ -92,14 +84,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	struct otlp_grpc *g = ud;
-	uint64_t at = g->abort_at_ns ? atomic_load(g->abort_at_ns) : 0;
-
-	return at && mono_ns() >= at;
-}
-
 void otlp_grpc__free(struct otlp_grpc *g)
 {
 	if (!g)
@@ -114,21 +98,15 @@ void otlp_grpc__free(struct otlp_grpc *g)
 /* Appends "name: value", the name lowercased as HTTP/2 requires. */
 static int add_header(struct otlp_grpc *g, const char *name, const char *value)
 {
-	size_t n = strlen(name) + strlen(value) + 3;
-	char *line = malloc(n);
-	struct curl_slist *l;
+	char lower[128];
+	size_t i;
 
-	if (!line)
-		return -ENOMEM;
-	snprintf(line, n, "%s: %s", name, value);
-	for (char *c = line; *c != ':'; c++)
-		*c = (char)tolower((unsigned char)*c);
-	l = curl_slist_append(g->headers, line);
-	free(line);
-	if (!l)
-		return -ENOMEM;
-	g->headers = l;
-	return 0;
+	for (i = 0; name[i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	lower[i] = 0;
+	if (name[i])
+		return -EINVAL; /* no metadata key is this long */
+	return otlp_http__append_header(&g->headers, lower, value);
 }
 
 /* scheme://host:port of the endpoint with method as the path. */
@@ -192,8 +170,8 @@ struct otlp_grpc *otlp_grpc__new(const struct export_config *cfg, const char *me
 	curl_easy_setopt(g->curl, CURLOPT_WRITEDATA, g);
 	curl_easy_setopt(g->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(g->curl, CURLOPT_HEADERDATA, g);
-	curl_easy_setopt(g->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(g->curl, CURLOPT_XFERINFODATA, g);
+	curl_easy_setopt(g->curl, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
+	curl_easy_setopt(g->curl, CURLOPT_XFERINFODATA, (void *)g->abort_at_ns);
 	curl_easy_setopt(g->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(g->curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(g->curl, CURLOPT_PROTOCOLS_STR, "http,https");
