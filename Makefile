@@ -89,7 +89,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: user/export/proto/%.proto | $(BUILD
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --proto_path=user/export/proto --c_out=$(BUILD)/gen $<
 
-$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_C)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
 

@@ -202,8 +202,9 @@ static int run_live(const struct cli_opts *o)
 		if (o->duration && now - start >= o->duration * 1000000000ull)
 			break;
 	}
-	/* Drain what the kernel already produced. */
-	while (ring_reader__poll(ring, 0) > 0)
+	/* Drain what the kernel already produced; bounded, as producers may
+	 * never stop (a ring's worth of full batches at most). */
+	for (int i = 0; i < 64 && ring_reader__poll(ring, 0) > 0; i++)
 		;
 	err = 0;
 cleanup:
@@ -271,7 +272,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Spans on stdout must not wait for a buffer to fill. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	err = o.mode == CLI_ANALYZE ? run_analyze(&o) : run_live(&o);
+	err = o.mode == CLI_ANALYZE || o.mode == CLI_CONTRACTS ? run_analyze(&o) : run_live(&o);
 	curl_global_cleanup();
 	return err ? 1 : 0;
 }

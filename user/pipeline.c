@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "common/log.h"
 #include "conn/dump.h"
+#include "conn/role.h"
 #include "conn/table.h"
 #include "pipeline.h"
 #include "span_path.h"
@@ -23,11 +24,6 @@ struct pipeline {
 	uint64_t records, malformed, write_errors;
 	bool summaries;
 };
-
-static const char *role_name(uint8_t role)
-{
-	return role == AR_ROLE_CLIENT ? "client" : role == AR_ROLE_SERVER ? "server" : "unknown";
-}
 
 /* "addr:port" for one side of a tuple. */
 static void fmt_endpoint(const struct ar_tuple *t, bool local, char *out, size_t cap)
@@ -51,7 +47,7 @@ static void print_summary(struct conn_meta *c)
 	}
 	printf("conn %" PRIu64 " pid %u (%s) %s %s -> %s%s out=%" PRIu64 "B in=%" PRIu64
 	       "B gaps=%" PRIu64 "B\n",
-	       c->conn_id, c->tgid, c->comm, role_name(c->role), l, r,
+	       c->conn_id, c->tgid, c->comm, conn_role__name(c->role), l, r,
 	       c->is_tls ? " tls" : "", c->bytes[AR_DIR_EGRESS], c->bytes[AR_DIR_INGRESS],
 	       c->gaps[0] + c->gaps[1]);
 	fflush(stdout);
@@ -168,7 +164,21 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
+	char *stats = NULL;
+	size_t len = 0;
+	FILE *mem;
+
 	conn_table__expire(p->conns, now);
+	if (p->spans) {
+		/* the stats lines double as self-metrics */
+		mem = open_memstream(&stats, &len);
+		if (mem) {
+			pipeline__print_stats(p, mem);
+			fclose(mem);
+		}
+		span_path__tick(p->spans, now, stats);
+		free(stats);
+	}
 	if (p->writer)
 		capture_writer__flush(p->writer);
 }

@@ -28,6 +28,10 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
 /* The AR_EV_PROC_RUNTIME record that follows it: owner and runtime. */
 void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec);
 
+/* Periodic work: sampling decisions that came due; stats is the text of
+ * the stats lines for self-metrics (may be NULL). now is monotonic ns. */
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats);
+
 void span_path__print_stats(const struct span_path *sp, FILE *f);
 
 /* Flushes the exporter within deadline_ms and frees. Call after the

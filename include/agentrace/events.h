@@ -38,7 +38,9 @@ enum ar_event_type {
 	AR_EV_PROC_INFO = 6,  /* struct ar_proc_info: written by userspace */
 	AR_EV_LIB_MAP = 7,    /* struct ar_proc_event: a process maps a libssl*
 			       * file (dlopen); filename holds its base name */
-	AR_EV_PROC_RUNTIME = 8, /* struct ar_proc_runtime: written by userspace */
+	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
+			       * process (hdr.tgid); no filename */
+	AR_EV_PROC_RUNTIME = 9, /* struct ar_proc_runtime: written by userspace */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -164,6 +166,7 @@ enum ar_stat {
 	AR_STAT_CONN_OPEN,          /* connections opened */
 	AR_STAT_CONN_CLOSE,         /* connections closed */
 	AR_STAT_PROC_EXEC,          /* exec events */
+	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
 	AR_STAT_MAX,
 };
 

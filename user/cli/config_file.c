@@ -88,13 +88,16 @@ static bool is_null(const yaml_node_t *n)
 	       (!*s || !strcmp(s, "~") || !strcasecmp(s, "null"));
 }
 
-/* The table entry for long name (aliases resolve to their option). */
-static const struct argp_option *find_long(const struct argp *argp, const char *name,
-					   size_t len, bool exact, int *key)
+/* The table entry for long name (aliases resolve to their option), in argp
+ * or one of its children (their options share the root's input, struct
+ * cli_opts); *owner is the argp whose parser takes it. */
+static const struct argp_option *find_long_in(const struct argp *argp, const char *name,
+					      size_t len, bool exact, int *key,
+					      const struct argp **owner)
 {
 	const struct argp_option *found = NULL, *base = NULL;
 
-	for (const struct argp_option *o = argp->options; o->name || o->key || o->doc; o++) {
+	for (const struct argp_option *o = argp->options; o && (o->name || o->key || o->doc); o++) {
 		if (!(o->flags & OPTION_ALIAS))
 			base = o;
 		if (!o->name || strncmp(o->name, name, len) || (o->flags & OPTION_DOC))
@@ -106,18 +109,50 @@ static const struct argp_option *find_long(const struct argp *argp, const char *
 		if (!exact)
 			found = found ? (const struct argp_option *)-1 : base;
 	}
-	if (!found || found == (const struct argp_option *)-1)
-		return NULL;
-	*key = found->key;
-	return found;
+	if (found && found != (const struct argp_option *)-1) {
+		*key = found->key;
+		*owner = argp;
+		return found;
+	}
+	for (const struct argp_child *c = argp->children; c && c->argp; c++) {
+		const struct argp_option *o = find_long_in(c->argp, name, len, exact, key, owner);
+
+		if (o)
+			return o;
+	}
+	return NULL;
+}
+
+static const struct argp_option *find_long(const struct argp *argp, const char *name,
+					   size_t len, bool exact, int *key)
+{
+	const struct argp *owner;
+
+	return find_long_in(argp, name, len, exact, key, &owner);
+}
+
+static const struct argp_option *find_short_in(const struct argp *argp, int c,
+					       const struct argp **owner)
+{
+	for (const struct argp_option *o = argp->options; o && (o->name || o->key || o->doc); o++)
+		if (o->key == c && !(o->flags & OPTION_DOC)) {
+			*owner = argp;
+			return o;
+		}
+	for (const struct argp_child *ch = argp->children; ch && ch->argp; ch++) {
+		const struct argp_option *o = find_short_in(ch->argp, c, owner);
+
+		if (o)
+			return o;
+	}
+	return NULL;
 }
 
 static const struct argp_option *find_short(const struct argp *argp, int c)
 {
-	for (const struct argp_option *o = argp->options; o->name || o->key || o->doc; o++)
-		if (o->key == c && !(o->flags & OPTION_DOC))
-			return o;
-	return NULL;
+	const struct argp *owner;
+
+	return find_short_in(argp, c, &owner);
 }
 
 static void mark(struct loader *l, int key)
@@ -169,6 +204,15 @@ static void scan_argv(struct loader *l, int argc, char **argv)
 	}
 }
 
+/* The parser of the argp (root or child) that owns option key. */
+static argp_parser_t parser_for(const struct argp *argp, int key)
+{
+	const struct argp *owner = argp;
+
+	find_short_in(argp, key, &owner);
+	return owner->parser;
+}
+
 /* Calls the argp parser for one value; its argp_error() text becomes our
  * error, with the file, line and key in front. */
 static int call_parser(struct loader *l, const yaml_node_t *n, const char *name, int key,
@@ -192,7 +236,7 @@ static int call_parser(struct loader *l, const yaml_node_t *n, const char *name,
 		free(arg);
 		return -ENOMEM;
 	}
-	r = l->argp->parser(key, arg, &st);
+	r = parser_for(l->argp, key)(key, arg, &st);
 	fclose(st.err_stream);
 	if (len) {
 		msg = buf + (strncmp(buf, "agentrace: ", 11) ? 0 : 11);

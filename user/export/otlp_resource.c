@@ -166,3 +166,13 @@ cleanup:
 		otlp_groups__release(g);
 	return err;
 }
+
+int otlp_resource__attrs(struct attr_list *l, const struct span_process *p,
+			 const struct attr_list *extra)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = '\0';
+	return resource_attrs(l, p, extra, host);
+}

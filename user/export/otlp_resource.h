@@ -35,6 +35,11 @@ int otlp_groups__build(struct otlp_groups *g, struct span *const *spans, size_t 
 		       const struct attr_list *extra);
 void otlp_groups__release(struct otlp_groups *g);
 
+/* Fills l with the Resource attributes of one process, as a group gets
+ * them. Returns 0 or -ENOMEM (l may hold some). */
+int otlp_resource__attrs(struct attr_list *l, const struct span_process *p,
+			 const struct attr_list *extra);
+
 /* Writes the service.name a process gets ("unknown_service:<exe>" if it
  * has none) into buf. */
 void otlp_resource__service_name(const struct span_process *p, char *buf, size_t sz);

@@ -76,6 +76,8 @@ struct genai_call {
 	/* response */
 	bool resp_stream;       /* the response body was an event stream */
 	bool terminated;        /* the stream's terminal event was seen */
+	bool trailer_pending;   /* ...but the protocol still owes an event
+				 * (Bedrock's metadata after messageStop) */
 	char *response_id;
 	char *response_model;
 	struct genai_choice choices[GENAI_MAX_CHOICES];

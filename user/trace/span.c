@@ -192,3 +192,24 @@ struct span_event *span__add_event(struct span *s, const char *name, uint64_t ti
 	s->n_events++;
 	return e;
 }
+
+int attrs__copy(struct attr_list *dst, const struct attr_list *src)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < src->n; i++) {
+		const struct attr *a = &src->v[i];
+
+		switch (a->type) {
+		case ATTR_STR: err = attrs__set_str(dst, a->key, a->s); break;
+		case ATTR_INT: err = attrs__set_int(dst, a->key, a->i); break;
+		case ATTR_DOUBLE: err = attrs__set_double(dst, a->key, a->d); break;
+		case ATTR_BOOL: err = attrs__set_bool(dst, a->key, a->b); break;
+		case ATTR_STR_ARRAY:
+			err = attrs__set_str_array(dst, a->key, (const char *const *)a->arr.v,
+						   a->arr.n);
+			break;
+		}
+	}
+	return err;
+}
