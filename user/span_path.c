@@ -179,7 +179,7 @@ static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
 			return -ENOMEM;
 	}
 	if (cfg->kind == EXPORT_OTLP && !cfg->endpoint) {
-		cfg->endpoint = strdup(OTLP_DEFAULT_ENDPOINT);
+		cfg->endpoint = strdup(export_config__default_endpoint(cfg->protocol));
 		if (!cfg->endpoint)
 			return -ENOMEM;
 	}
