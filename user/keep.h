@@ -34,8 +34,12 @@ void keep__tick(struct keep *k, uint64_t now, const char *stats);
 
 void keep__print_stats(const struct keep *k, FILE *f);
 
-/* Decides every held trace into the exporter, exports the last metrics
- * within deadline_ms and frees. k may be NULL. */
+/* Decides every held trace into the exporter and starts the last metrics
+ * export (due within deadline_ms), without waiting. Call before the
+ * exporter's shutdown. k may be NULL. */
 void keep__finish(struct keep *k, int deadline_ms);
+
+/* Waits for the last metrics export and frees. k may be NULL. */
+void keep__free(struct keep *k);
 
 #endif

@@ -240,6 +240,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
+	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);
 	tools__free(sp->tools);
