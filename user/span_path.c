@@ -12,6 +12,7 @@
 #include "genai/genai.h"
 #include "keep.h"
 #include "proto/http_tracker.h"
+#include "server/http_server.h"
 #include "span_path.h"
 #include "tools/tools.h"
 #include "trace/baggage.h"
@@ -28,6 +29,7 @@ struct span_path {
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
+	uint64_t server_spans; /* exchanges the traced process served */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -35,6 +37,7 @@ struct span_path {
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
 {
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
 	const char *qos;
@@ -51,6 +54,12 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		qos = cgroup_id__qos(pi->cgroup_path);
 		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
 	}
+	if (rt) {
+		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
+		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
+		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
+			 rt->runtime_version);
+	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
 		 pi && pi->service_name[0] ? pi->service_name : exe);
@@ -59,17 +68,35 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
+/* An exchange the process served is one SERVER span (with the gen_ai
+ * attributes when it served an LLM call), never a second CLIENT span. */
+static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
+{
+	struct span *s = http_server__span(x, sp->mono_to_real_ns);
+	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
+
+	if (call && http_server__add_genai(s, call)) {
+		span__free(s);
+		s = NULL;
+	}
+	span__free(call);
+	sp->server_spans += s != NULL;
+	return s;
+}
+
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct span_path *sp = ctx;
-	struct span *s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns);
+	struct span *s;
 
-	if (!s)
+	if (x->inbound)
+		s = server_span(sp, x);
+	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
 		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
-	if (tracectx__apply(sp->tctx, s, &x->req)) {
+	if (tracectx__apply_exchange(sp->tctx, s, x)) {
 		span__free(s);
 		sp->dropped++;
 		return;
@@ -77,6 +104,17 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	sp->spans++;
 	if (keep__span(sp->keep, s))
 		sp->dropped++;
+}
+
+/* Trace context is decided while requests are still being served. */
+static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
+{
+	struct span_path *sp = ctx;
+
+	if (what == HTTP_REQ_HEADERS)
+		tracectx__request(sp->tctx, x);
+	else
+		tracectx__response(sp->tctx, x);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -115,7 +153,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 {
 	struct span_path *sp = calloc(1, sizeof(*sp));
 	struct http_cfg hc = { .max_header_bytes = o->max_header_bytes,
-			       .max_body_bytes = o->max_body_bytes };
+			       .max_body_bytes = o->max_body_bytes,
+			       .on_milestone = on_milestone };
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
@@ -172,6 +211,11 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 	proc_table__put(sp->procs, rec);
 }
 
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
+{
+	proc_table__put_runtime(sp->procs, rec);
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
 {
 	keep__tick(sp->keep, now, stats);
@@ -195,9 +239,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
+	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	for (int i = 1; i < DECODE_STOP__COUNT; i++)
+		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
+	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
 		ts.tenant_rejected);

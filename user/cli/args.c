@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
+#include "tools/url.h"
+#include "cli/config_file.h"
 #include "cli/args_keep.h"
 
 const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
@@ -27,12 +29,15 @@ static const char doc[] =
 	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
 	"  agentrace record -o calls.agtrace --duration 60\n"
 	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
+	"  agentrace --config /etc/agentrace/config.yaml\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
 
 enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
+	OPT_REDACT_KEY,
+	OPT_CONFIG,
 };
 
 static const struct argp_option options[] = {
@@ -55,8 +60,11 @@ static const struct argp_option options[] = {
 	{ "tenant-baggage-key", OPT_TENANT_KEY, "KEY", 0, "Baggage key naming the tenant (repeatable; default tenant.id)", 3 },
 	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
+	{ "redact-query-key", OPT_REDACT_KEY, "KEY", 0, "Also redact this URL query key's values (repeatable; see docs/security.md)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
+	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{},
 };
 
@@ -147,7 +155,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "too many --baggage-attr");
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
 		break;
+	case OPT_REDACT_KEY:
+		if (url__add_secret_key(arg))
+			argp_error(st, "--redact-query-key %s: empty, over 63 bytes or too many", arg);
+		break;
 	case 'v': o->verbose++; break;
+	case OPT_CONFIG: break; /* applied before argv, in cli__parse */
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = o;
 		break;
@@ -173,6 +186,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 void cli__parse(int argc, char **argv, struct cli_opts *o)
 {
+	const char *config;
 	static const struct argp_child children[] = { { &cli_keep_argp, 0, NULL, 5 }, {} };
 	static const struct argp argp = { options, parse_opt, NULL, doc, children };
 
@@ -202,5 +216,8 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 		argc--;
 		argv++;
 	}
+	config = config_file__find(argc, argv);
+	if (config && config_file__apply(config, &argp, argc, argv, o, stderr))
+		exit(64); /* argp's usage-error status */
 	argp_parse(&argp, argc, argv, 0, NULL, o);
 }

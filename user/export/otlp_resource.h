@@ -28,7 +28,7 @@ struct otlp_groups {
  * Splits spans[0..n) into one group per (pid, service name), keeping the
  * batch order inside each group. Resource attributes come from the process
  * identity first, then from extra (the daemon's OTEL_RESOURCE_ATTRIBUTES,
- * may be NULL) for keys not yet set, then host.name. Returns 0, or -ENOMEM
+ * may be NULL) for keys not yet set, then host.name, host.arch and os.type. Returns 0, or -ENOMEM
  * with *g left empty.
  */
 int otlp_groups__build(struct otlp_groups *g, struct span *const *spans, size_t n,

@@ -66,6 +66,9 @@ struct span_process {
 	char container_id[80];
 	char pod_uid[48];
 	char qos_class[16];  /* Kubernetes QoS class from the cgroup path, or "" */
+	char owner[32];           /* process.owner, or "" */
+	char runtime_name[16];    /* process.runtime.name, or "" */
+	char runtime_version[48]; /* process.runtime.version, or "" */
 };
 
 struct span {
