@@ -143,12 +143,15 @@ int keep__span(struct keep *k, struct span *s)
 	return 0;
 }
 
-void keep__tick(struct keep *k, uint64_t now, const char *stats)
+void keep__tick(struct keep *k, uint64_t now)
 {
 	if (k->sampler)
 		sampler__tick(k->sampler, now);
-	if (stats)
-		metrics__observe_stats(k->metrics, stats);
+}
+
+void keep__observe_stats(struct keep *k, const char *stats)
+{
+	metrics__observe_stats(k->metrics, stats);
 }
 
 static void print_sample_stats(const struct keep *k, FILE *f);

@@ -216,9 +216,14 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+void span_path__tick(struct span_path *sp, uint64_t now)
 {
-	keep__tick(sp->keep, now, stats);
+	keep__tick(sp->keep, now);
+}
+
+void span_path__observe_stats(struct span_path *sp, const char *stats)
+{
+	keep__observe_stats(sp->keep, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
