@@ -3,49 +3,65 @@
 """End-to-end tests of what agentrace keeps (issue #12): node-local tail
 sampling at --sample-rate 0 keeping only the anomalous traces, gen_ai
 metrics counting every call at a real OTLP receiver, and tool contracts
-flagging a changed response shape. Real BPF, curl over real TLS to the mock
-server, checked against the server's ground truth."""
+flagging a changed response shape. Real BPF, a python client over real TLS
+to the mock server, checked against the server's ground truth. A failing
+test leaves its workdir in /tmp."""
 
 import json
 import os
 import subprocess
+import sys
 import time
 
-from harness import (AGENTRACE, Agentrace, MockLLM, Receiver, Workdir, check, node_env,
-                     run_client, test)
+from harness import (AGENTRACE, HERE, Agentrace, MockLLM, Receiver, Workdir, check,
+                     node_env, run_client, test)
 
 V1 = "/tools/v1/weather"
 V2 = "/tools/v2/weather"
+COMM = "keepclient"  # the one traced process: python under its own name
+
+
+def client(wd):
+    """A python3 whose comm is COMM: agentrace --comm COMM traces it alone
+    (the mock server and the receiver are python3 too)."""
+    path = wd.file(COMM)
+    if not os.path.exists(path):
+        os.symlink(os.path.realpath(sys.executable), path)
+    return path
+
+
+def make_calls(wd, calls, name="calls"):
+    """Runs calls [(url, headers, body)] in order from one traced process."""
+    path = wd.file(name + ".json")
+    with open(path, "w") as f:
+        json.dump([{"url": u, "headers": h, "body": b} for u, h, b in calls], f)
+    r = run_client([client(wd), os.path.join(HERE, "clients", "calls.py"), path],
+                   node_env(wd), timeout=300)
+    return [json.loads(l)["status"] for l in r.stdout.decode().splitlines() if l.strip()]
 
 
 def attrs(span):
     return span.get("attributes", {})
 
 
-def curl(url, headers=(), body=None):
-    argv = ["curl", "-sS", "-o", "/dev/null", url]
-    for h in headers:
-        argv += ["-H", h]
-    if body is not None:
-        argv += ["-H", "content-type: application/json", "--data", json.dumps(body)]
-    return argv, (0,)
+def get(url):
+    return (url, {}, None)
 
 
 def chat(mock, model, tenant, max_tokens=100000):
-    return curl(mock.base + "/v1/chat/completions", ["x-tenant-id: " + tenant],
-                {"model": model, "max_tokens": max_tokens,
-                 "messages": [{"role": "user", "content": "weather in Paris?"}]})
+    return (mock.base + "/v1/chat/completions", {"x-tenant-id": tenant},
+            {"model": model, "max_tokens": max_tokens,
+             "messages": [{"role": "user", "content": "weather in Paris?"}]})
 
 
 def learn_weather_contract(wd, mock):
     """Records two v1 weather calls, then asks `agentrace contracts --from`
     for the contracts file they imply. Returns its path and text."""
     cap = wd.file("weather.agtrace")
-    ar = Agentrace(wd, ["-o", cap, "--comm", "curl"], mode="record", name="record")
+    ar = Agentrace(wd, ["-o", cap, "--comm", COMM], mode="record", name="record")
     try:
-        env = node_env(wd)
-        for city in ("Paris", "Oslo"):
-            run_client(curl(mock.base + V1 + "?city=" + city)[0], env)
+        make_calls(wd, [get(mock.base + V1 + "?city=" + c) for c in ("Paris", "Oslo")],
+                   "learn")
         time.sleep(0.5)
         ar.finish()
     finally:
@@ -83,25 +99,24 @@ def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
                     "tools:\n  \"127.0.0.1%s\": { k: 5 }\n" % V2)
         env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint,
                        OTEL_METRIC_EXPORT_INTERVAL="3600000")
-        ar = Agentrace(wd, ["--comm", "curl", "--sample-rate", "0", "--sample-settle-ms", "200",
+        ar = Agentrace(wd, ["--comm", COMM, "--sample-rate", "0", "--sample-settle-ms", "200",
                             "--sample-config", cfg, "--tool-contracts", contracts], env=env)
-        cenv = node_env(wd)
         truth_before = len(mock.truth())
         calls = []
         # dropped: normal chats, learning calls, v1-shaped answers
         calls += [chat(mock, "gpt-4o", "roomy"), chat(mock, "gpt-4o-mini", "roomy"),
                   chat(mock, "gpt-4o", "other")]
-        calls += [curl(mock.base + V2 + "?city=Lima&mock_delay_ms=100") for _ in range(22)]
-        calls += [curl(mock.base + V1 + "?city=Rome"), curl(mock.base + V1 + "?city=Kyiv")]
+        calls += [get(mock.base + V2 + "?city=Lima&mock_delay_ms=100") for _ in range(22)]
+        calls += [get(mock.base + V1 + "?city=Rome"), get(mock.base + V1 + "?city=Kyiv")]
         # kept: a length finish, a 500 from a tool, a 10x slower tool, a
         # tenant over its budget, a weather_v2-shaped answer under contract v1
         calls += [chat(mock, "gpt-4o-mini", "roomy", max_tokens=5),
-                  curl(mock.base + V1 + "?city=Bern&mock_error=500"),
-                  curl(mock.base + V2 + "?city=Lima&mock_delay_ms=1000"),
+                  get(mock.base + V1 + "?city=Bern&mock_error=500"),
+                  get(mock.base + V2 + "?city=Lima&mock_delay_ms=1000"),
                   chat(mock, "gpt-4o", "tight"),
-                  curl(mock.base + V1 + "?city=Oslo&mock_shape=v2")]
-        for argv, ok in calls:
-            run_client(argv, cenv, ok_codes=ok)
+                  get(mock.base + V1 + "?city=Oslo&mock_shape=v2")]
+        statuses = make_calls(wd, calls)
+        check(statuses.count(500) == 1 and statuses.count(200) == 31, "statuses %r" % statuses)
         time.sleep(1.5)
         ar.finish()
         err = ar.err()
@@ -174,7 +189,7 @@ def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
             got[key] = got.get(key, 0) + p["sum"]
             tk = (a.get("tenant.id"), a["gen_ai.token.type"])
             got_tenant[tk] = got_tenant.get(tk, 0) + p["sum"]
-            check(p["resource"].get("process.executable.name") == "curl", "resource %r" % p)
+            check(p["resource"].get("process.pid"), "per-process resource %r" % p)
         elif p["metric"] == "gen_ai.client.operation.duration":
             n_dur += p["count"]
         elif p["metric"] == "agentrace.tool.duration":
@@ -184,8 +199,11 @@ def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
           "token sums per tenant %r want %r" % (got_tenant, want_tenant))
     check(n_dur == len(llm) == 5, "operation.duration counts %d of %d calls" % (n_dur, len(llm)))
     check(n_tool == 27, "tool duration counts %d of 27 calls" % n_tool)
+    check(len({p["resource"]["process.pid"] for p in points
+               if p["metric"] == "gen_ai.client.token.usage"}) == 1, "one traced process")
     self_spans = [p for p in points if p["metric"] == "agentrace.spans.built"]
     check(self_spans and self_spans[-1]["value"] >= 32, "self-metric spans.built %r" % self_spans)
+    wd.cleanup()
 
 
 @test
@@ -198,11 +216,10 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
         contracts, text = learn_weather_contract(wd, mock)
         v1_hash = text.split("schema_hashes: [\"")[1][:16]
         env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint)
-        ar = Agentrace(wd, ["--comm", "curl", "--tool-contracts", contracts], env=env)
-        cenv = node_env(wd)
-        for q in ("city=Rome", "city=Oslo&mock_shape=v2", "city=Kyiv",
-                  "city=Bern&mock_shape=v2"):
-            run_client(curl(mock.base + V1 + "?" + q)[0], cenv)
+        ar = Agentrace(wd, ["--comm", COMM, "--tool-contracts", contracts], env=env)
+        make_calls(wd, [get(mock.base + V1 + "?" + q) for q in
+                        ("city=Rome", "city=Oslo&mock_shape=v2", "city=Kyiv",
+                         "city=Bern&mock_shape=v2")])
         time.sleep(1.0)
         ar.finish()
         err = ar.err()
@@ -241,3 +258,4 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
     check(sum(p["value"] for p in drift) == 2, "drift metric %r" % drift)
     st = stats_line(err, "contracts")
     check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
+    wd.cleanup()
