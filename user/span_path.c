@@ -259,10 +259,15 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
-	keep__tick(sp->keep, now, stats);
+	keep__tick(sp->keep, now);
+}
+
+void span_path__observe_stats(struct span_path *sp, const char *stats)
+{
+	keep__observe_stats(sp->keep, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -345,6 +350,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
+	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);
 	tools__free(sp->tools);
