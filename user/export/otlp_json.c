@@ -166,7 +166,7 @@ static bool all_zero(const uint8_t *b, size_t n)
 
 static json_t *json_span(const struct span *s)
 {
-	json_t *o = json_object(), *events, *status;
+	json_t *o = json_object(), *events, *links, *status;
 	bool oom = !o;
 
 	if (oom)
@@ -196,6 +196,21 @@ static json_t *json_span(const struct span *s)
 		append(events, e, &oom);
 	}
 	put(o, "events", events, &oom);
+	links = json_array();
+	for (size_t i = 0; links && i < s->n_links; i++) {
+		json_t *l = json_object();
+
+		if (l) {
+			put(l, "traceId", jhex(s->links[i].trace_id, 16), &oom);
+			put(l, "spanId", jhex(s->links[i].span_id, 8), &oom);
+			put(l, "attributes", key_values(&s->links[i].attrs), &oom);
+		}
+		append(links, l, &oom);
+	}
+	if (s->n_links)
+		put(o, "links", links, &oom);
+	else
+		json_decref(links);
 	status = json_object();
 	if (status) {
 		if (s->status_message && s->status_message[0])
