@@ -165,6 +165,8 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
 	conn_table__expire(p->conns, now);
+	if (p->spans)
+		span_path__tick(p->spans, now);
 	if (p->writer)
 		capture_writer__flush(p->writer);
 }

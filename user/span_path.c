@@ -10,6 +10,7 @@
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
+#include "graph/graph.h"
 #include "proto/http_tracker.h"
 #include "span_path.h"
 #include "tools/tools.h"
@@ -21,6 +22,7 @@ struct span_path {
 	struct http_tracker *http;
 	struct genai *genai;
 	struct tools *tools;
+	struct graph *graph;
 	struct tracectx *tctx;
 	struct exporter *exporter;
 	struct proc_table *procs;
@@ -67,11 +69,22 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
+	graph__on_span(sp->graph, s, x);
 	if (tracectx__apply(sp->tctx, s, &x->req)) {
 		span__free(s);
 		sp->dropped++;
 		return;
 	}
+	sp->spans++;
+	if (exporter__submit(sp->exporter, s))
+		sp->dropped++;
+}
+
+/* The graph's own spans (invoke_agent, execute_tool) are complete. */
+static void emit_graph_span(void *ctx, struct span *s)
+{
+	struct span_path *sp = ctx;
+
 	sp->spans++;
 	if (exporter__submit(sp->exporter, s))
 		sp->dropped++;
@@ -117,6 +130,10 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
+	struct graph_cfg grc = { .capture_content = o->capture_content,
+				 .idle_ms = o->turn_idle_ms,
+				 .mono_to_real_ns = mono_to_real_ns,
+				 .emit = emit_graph_span, .emit_ctx = sp };
 	/* A NULL list keeps that list's default. */
 	struct tracectx_cfg tcc = {
 		.tenant_baggage_keys = o->n_tenant_baggage_keys ? o->tenant_baggage_keys : NULL,
@@ -144,13 +161,18 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	if (!sp->exporter)
 		goto cleanup;
 	sp->procs = proc_table__new();
+	sp->graph = graph__new(&grc);
+	gc.observe = graph__observe_llm;
+	gc.observe_ctx = sp->graph;
+	tcc.workflow_parent = graph__parent;
+	tcc.workflow_ctx = sp->graph;
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
 	sp->tctx = tracectx__new(&tcc);
 	if (!sp->tctx)
 		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
+	if (!sp->procs || !sp->graph || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -169,8 +191,14 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 	proc_table__put(sp->procs, rec);
 }
 
+void span_path__tick(struct span_path *sp, uint64_t now_mono_ns)
+{
+	graph__tick(sp->graph, now_mono_ns);
+}
+
 void span_path__print_stats(const struct span_path *sp, FILE *f)
 {
+	struct graph_stats grs;
 	struct http_stats hs;
 	struct genai_stats gs;
 	struct tools_stats tls;
@@ -182,6 +210,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	tools__stats(sp->tools, &tls);
 	tracectx__stats(sp->tctx, &ts);
 	exporter__stats(sp->exporter, &es);
+	graph__stats(sp->graph, &grs);
 	fprintf(f, "http: exchanges=%" PRIu64 " resyncs=%" PRIu64 " parse_errors=%" PRIu64
 		" header_overflows=%" PRIu64 " body_truncated=%" PRIu64 " decode_errors=%" PRIu64
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
@@ -213,6 +242,16 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		tls.mcp_spans, tls.blackbox_spans, tls.server_spans, tls.telemetry, tls.json_errors,
 		tls.sse_errors, tls.no_rpc_response, tls.hash_truncated, tls.hash_too_big,
 		tls.schema_hashes, tls.schema_not_json, tls.schema_too_big, tls.nomem);
+	fprintf(f, "graph: llm_calls=%" PRIu64 " conversations=%" PRIu64 " chained=%" PRIu64
+		" turns=%" PRIu64 " turns_final=%" PRIu64 " turns_timeout=%" PRIu64
+		" tool_calls=%" PRIu64 " consumed=%" PRIu64 " not_executed=%" PRIu64
+		" children_mcp=%" PRIu64 " children_args=%" PRIu64 " children_order=%" PRIu64
+		" links=%" PRIu64 " windows_dropped=%" PRIu64 " output_over_budget=%" PRIu64
+		" nomem=%" PRIu64 "\n",
+		grs.llm_calls, grs.conversations, grs.chained, grs.turns, grs.turns_final,
+		grs.turns_timeout, grs.tool_calls, grs.tools_consumed, grs.tools_not_executed,
+		grs.child_mcp, grs.child_args, grs.child_order, grs.links, grs.windows_dropped,
+		grs.output_over_budget, grs.nomem);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
 		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 "\n",
@@ -228,6 +267,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
+	graph__free(sp->graph); /* ends open turns: emits before the flush */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);

@@ -26,6 +26,9 @@ struct stream_sink span_path__sink(struct span_path *sp);
 /* Remembers a process's identity for its later spans. */
 void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
 
+/* Ends agent turns that went quiet (now: monotonic ns). */
+void span_path__tick(struct span_path *sp, uint64_t now_mono_ns);
+
 void span_path__print_stats(const struct span_path *sp, FILE *f);
 
 /* Flushes the exporter within deadline_ms and frees. Call after the

@@ -31,6 +31,7 @@ enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
+	OPT_TURN_IDLE,
 };
 
 static const struct argp_option options[] = {
@@ -53,6 +54,7 @@ static const struct argp_option options[] = {
 	{ "tenant-baggage-key", OPT_TENANT_KEY, "KEY", 0, "Baggage key naming the tenant (repeatable; default tenant.id)", 3 },
 	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
+	{ "turn-idle-ms", OPT_TURN_IDLE, "MS", 0, "End an agent turn quiet for MS ms (default 30000)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
 	{},
@@ -122,6 +124,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_CONTENT: o->capture_content = true; break;
 	case OPT_CONTENT_MAX:
 		o->content_max_bytes = parse_num(st, arg, "--content-max-bytes", 16, 1 << 24);
+		break;
+	case OPT_TURN_IDLE:
+		o->turn_idle_ms = parse_num(st, arg, "--turn-idle-ms", 10, 86400000);
 		break;
 	case OPT_MAX_BODY:
 		o->max_body_bytes = parse_num(st, arg, "--max-body-bytes", 1024, 1ul << 30);

@@ -40,6 +40,7 @@ struct cli_opts {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
 	size_t content_max_bytes;
+	uint32_t turn_idle_ms;    /* agent turn idle timeout, 0 = default */
 	bool capture_content;
 	bool summaries;           /* print one line per finished connection */
 	int verbose;

@@ -23,6 +23,9 @@ struct tracectx {
 	struct name_list tenant_headers;
 	struct name_list allow;          /* baggage keys */
 	struct name_list allow_attrs;    /* "baggage.<key>", same order */
+	bool (*workflow_parent)(void *ctx, const struct span *s, uint8_t trace_id[16],
+				uint8_t span_id[8]);
+	void *workflow_ctx;
 	struct tracectx_stats st;
 	char ts_buf[TRACESTATE_MAX_LEN]; /* combined tracestate */
 	struct baggage bag;              /* parse workspace */
@@ -117,6 +120,8 @@ struct tracectx *tracectx__new(const struct tracectx_cfg *cfg)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto cleanup;
+	t->workflow_parent = cfg->workflow_parent;
+	t->workflow_ctx = cfg->workflow_ctx;
 	t->ids = ids__new();
 	if (!t->ids)
 		goto cleanup;
@@ -243,12 +248,15 @@ static bool from_enclosing_server(struct tracectx *t, const struct span *s,
 	return false;
 }
 
-/* Source 3 (slot): the process's current workflow span (an agent run
- * that groups its calls). Needs workflow tracking, not built yet. */
+/* Source 3: the process's workflow, as the configured stage (the causal
+ * graph: agent turn, tool window) placed s. */
 static bool from_workflow(struct tracectx *t, const struct span *s,
 			  struct parent_ctx *p)
 {
-	return false;
+	if (!t->workflow_parent || !t->workflow_parent(t->workflow_ctx, s, p->trace_id, p->span_id))
+		return false;
+	p->flags = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
+	return true;
 }
 
 /* Tenant ids go to a span verbatim, so they must be sane text: no

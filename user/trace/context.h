@@ -8,6 +8,7 @@
 #ifndef AR_TRACE_CONTEXT_H
 #define AR_TRACE_CONTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,11 @@ struct tracectx_cfg {
 	size_t n_tenant_headers;
 	const char *const *baggage_allow;
 	size_t n_baggage_allow;
+	/* Optional source 3: the parent another stage chose for s (the causal
+	 * graph's agent turn or tool window); true when it chose one. */
+	bool (*workflow_parent)(void *ctx, const struct span *s, uint8_t trace_id[16],
+				uint8_t span_id[8]);
+	void *workflow_ctx;
 };
 
 struct tracectx_stats {

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "graph/norm.h"
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char *norm__ws(const char *s, size_t n, size_t *len)
+{
+	char *o = malloc(n + 1);
+	size_t k = 0;
+	bool gap = false;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (is_ws(s[i])) {
+			gap = k > 0;
+			continue;
+		}
+		if (gap)
+			o[k++] = ' ';
+		gap = false;
+		o[k++] = s[i];
+	}
+	o[k] = '\0';
+	*len = k;
+	return o;
+}
+
+static char *dump_sorted(const json_t *v, size_t *len)
+{
+	char *o = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (o)
+		*len = strlen(o);
+	return o;
+}
+
+char *norm__text(const char *s, size_t n, size_t *len)
+{
+	size_t i = 0;
+
+	while (i < n && is_ws(s[i]))
+		i++;
+	/* only containers: "12" and "true" stay text */
+	if (i < n && (s[i] == '{' || s[i] == '[')) {
+		json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+
+		if (v) {
+			char *o = dump_sorted(v, len);
+
+			json_decref(v);
+			return o;
+		}
+	}
+	return norm__ws(s, n, len);
+}
+
+char *norm__value_text(const json_t *v, size_t *len)
+{
+	if (!v) {
+		*len = 0;
+		return strdup("");
+	}
+	if (json_is_string(v)) {
+		char *o = malloc(json_string_length(v) + 1);
+
+		if (o) {
+			memcpy(o, json_string_value(v), json_string_length(v) + 1);
+			*len = json_string_length(v);
+		}
+		return o;
+	}
+	return dump_sorted(v, len);
+}
+
+/* Feeds s with its length, so "ab"+"c" and "a"+"bc" differ. */
+static void feed(XXH3_state_t *st, const char *s, size_t n)
+{
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)((uint64_t)n >> (8 * i));
+	XXH3_64bits_update(st, le, sizeof(le));
+	XXH3_64bits_update(st, s ? s : "", n);
+}
+
+static void feed_str(XXH3_state_t *st, const char *s)
+{
+	feed(st, s, s ? strlen(s) : 0);
+}
+
+/* Feeds the normal form of a value's text. Returns false on -ENOMEM. */
+static bool feed_norm(XXH3_state_t *st, const json_t *v)
+{
+	size_t n, m;
+	char *raw = norm__value_text(v, &n), *t;
+
+	if (!raw)
+		return false;
+	t = norm__text(raw, n, &m);
+	free(raw);
+	if (!t)
+		return false;
+	feed(st, t, m);
+	free(t);
+	return true;
+}
+
+uint64_t norm__msg_hash(const json_t *msg)
+{
+	XXH3_state_t *st = XXH3_createState();
+	const json_t *p;
+	uint64_t h = 0;
+	size_t i;
+
+	if (!st || XXH3_64bits_reset(st) != XXH_OK)
+		goto cleanup;
+	feed_str(st, json_string_value(json_object_get(msg, "role")));
+	json_array_foreach(json_object_get(msg, "parts"), i, p) {
+		const char *type = json_string_value(json_object_get(p, "type"));
+
+		if (!type || !strcmp(type, "reasoning"))
+			continue;
+		feed_str(st, type);
+		if (!strcmp(type, "text")) {
+			if (!feed_norm(st, json_object_get(p, "content")))
+				goto cleanup;
+		} else if (!strcmp(type, "tool_call")) {
+			feed_str(st, json_string_value(json_object_get(p, "id")));
+		} else if (!strcmp(type, "tool_call_response")) {
+			feed_str(st, json_string_value(json_object_get(p, "id")));
+			if (!feed_norm(st, json_object_get(p, "response")))
+				goto cleanup;
+		}
+	}
+	h = XXH3_64bits_digest(st);
+cleanup:
+	XXH3_freeState(st);
+	return h;
+}
+
+uint64_t norm__out_hash(const char *text, size_t len, const char *const *ids, size_t n_ids)
+{
+	json_t *msg = json_object(), *parts = json_array(), *p;
+	uint64_t h = 0;
+
+	if (!msg || !parts)
+		goto cleanup;
+	json_object_set_new(msg, "role", json_string("assistant"));
+	if (len && (p = json_object())) {
+		json_object_set_new(p, "type", json_string("text"));
+		json_object_set_new(p, "content", json_stringn(text, len));
+		json_array_append_new(parts, p);
+	}
+	for (size_t i = 0; i < n_ids; i++) {
+		p = json_object();
+		if (!p)
+			goto cleanup;
+		json_object_set_new(p, "type", json_string("tool_call"));
+		json_object_set_new(p, "id", ids[i] ? json_string(ids[i]) : json_null());
+		json_array_append_new(parts, p);
+	}
+	json_object_set(msg, "parts", parts);
+	h = norm__msg_hash(msg);
+cleanup:
+	json_decref(parts);
+	json_decref(msg);
+	return h;
+}
+
+uint64_t norm__roll(uint64_t prev, uint64_t msg)
+{
+	uint8_t b[16];
+
+	/* little-endian bytes, so every host agrees */
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(prev >> (8 * i));
+		b[8 + i] = (uint8_t)(msg >> (8 * i));
+	}
+	return XXH3_64bits(b, sizeof(b));
+}
