@@ -216,3 +216,73 @@ def test_graph_two_agent_processes():
         check(len(pids) == 1, "one process per turn: %r" % pids)
         mine = [t for t in truth_llm if ids & {k["id"] for k in t["tool_calls"]}]
         check_turn(spans, root[0], mine, c, "agent %d calls" % len(ids))
+
+
+NODE_AGENT = os.path.join(CLIENTS, "node_agent.mjs")
+
+
+def node_turn(spans, summary, where):
+    """The one turn of node_agent.mjs: root -> 2 Responses calls + 1
+    execute_tool; the follow-up (previous_response_id) links to it."""
+    roots = [x for x in spans if attrs(x).get("gen_ai.operation.name") == "invoke_agent"]
+    check(len(roots) == 1, "%s: one root: %r" % (where, [x["name"] for x in spans]))
+    root = roots[0]
+    check(not root["parent_span_id"] and attrs(root).get("gen_ai.agent.name") == SERVICE,
+          "%s: root %r" % (where, root))
+    mine = turn_of(spans, root)
+    llm = sorted([s for s in mine if attrs(s).get("gen_ai.operation.name") == "chat"],
+                 key=lambda s: s["start_time_unix_nano"])
+    # (an MCP tools/call CLIENT span is an execute_tool operation too)
+    tools = [s for s in mine if attrs(s).get("gen_ai.operation.name") == "execute_tool"
+             and s["kind"] == 1]
+    check(len(llm) == 2 and len(tools) == 1, "%s: spans %r" % (where, [s["name"] for s in mine]))
+    check([attrs(s).get("gen_ai.response.id") for s in llm] ==
+          [summary["first_id"], summary["final_id"]], "%s: response ids" % where)
+    ex = tools[0]
+    call = summary["calls"][0]
+    check(attrs(ex).get("gen_ai.tool.call.id") == call["id"], "%s: call id %r" % (where, attrs(ex)))
+    check(ex["parent_span_id"] == root["span_id"], "%s: execute_tool under the root" % where)
+    check(all(s["parent_span_id"] == root["span_id"] for s in llm), "%s: LLM under root" % where)
+    check(ex["start_time_unix_nano"] >= llm[0]["end_time_unix_nano"] and
+          ex["end_time_unix_nano"] == llm[1]["start_time_unix_nano"], "%s: window" % where)
+    links = [(l["span_id"], l["attributes"].get("gen_ai.tool.call.id"))
+             for l in llm[1].get("link_list", [])]
+    check(links == [(ex["span_id"], call["id"])], "%s: follow-up links %r" % (where, links))
+    check(attrs(root).get("agentrace.graph.turn.end") == "final_answer", "%s: end" % where)
+    check(attrs(ex).get("agentrace.graph.drift") == "unchanged",
+          "%s: drift %r" % (where, attrs(ex)))
+    return root, ex, mine
+
+
+@test
+def test_graph_node_openai_responses_previous_response_id():
+    spans, truth, summ, _ = run_traced(
+        ["node"], lambda m: [["node", NODE_AGENT, "--base", m.base, "--tool", "http"]])
+    s = summ[0]
+    check(s["ok"], "client %r" % s)
+    root, ex, mine = node_turn(spans, s, "node responses")
+    http = [x for x in mine if "url.full" in attrs(x)]
+    check(len(http) == 1 and http[0]["parent_span_id"] == ex["span_id"],
+          "tool call under execute_tool: %r" % [(x["name"], x["parent_span_id"]) for x in http])
+    check(attrs(http[0]).get("agentrace.graph.tool.match") == "argument_values", "rule")
+    check(len(spans) == 5, "nothing else: %r" % [x["name"] for x in spans])
+
+
+@test
+def test_graph_mcp_tools_call_is_child_of_execute_tool():
+    spans, truth, summ, _ = run_traced(
+        ["node"], lambda m: [["node", NODE_AGENT, "--base", m.base, "--tool", "mcp"]])
+    s = summ[0]
+    check(s["ok"], "client %r" % s)
+    root, ex, mine = node_turn(spans, s, "node mcp")
+    calls = [x for x in spans if attrs(x).get("mcp.method.name") == "tools/call"]
+    check(len(calls) == 1, "one tools/call span: %r" % [x["name"] for x in spans])
+    c = calls[0]
+    check(c["trace_id"] == root["trace_id"] and c["parent_span_id"] == ex["span_id"],
+          "tools/call is the child of execute_tool: %r" % c)
+    check(attrs(c).get("agentrace.graph.tool.match") == "mcp_tool_name",
+          "rule %r" % attrs(c).get("agentrace.graph.tool.match"))
+    # the session set-up before the first model call belongs to no turn
+    early = [x for x in spans if attrs(x).get("mcp.method.name") in ("initialize", "tools/list")]
+    check(len(early) == 2 and all(x["trace_id"] != root["trace_id"] for x in early),
+          "set-up outside the turn: %r" % [(x["name"], x["trace_id"]) for x in early])

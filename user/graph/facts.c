@@ -32,36 +32,6 @@ static int dup_str(char **dst, const char *s)
 	return *dst ? 0 : -ENOMEM;
 }
 
-/* A result as a list of text blocks ([{"type":"text","text":...}], as
- * Anthropic and Bedrock carry them) stands for its joined text. */
-static char *result_text(const json_t *v, size_t *len)
-{
-	const json_t *b, *t;
-	size_t i, n = 0;
-	char *o;
-
-	if (!json_is_array(v) || !json_array_size(v))
-		return norm__value_text(v, len);
-	json_array_foreach(v, i, b) {
-		t = json_object_get(b, "text");
-		if (!json_is_string(t) || json_object_size(b) > 2)
-			return norm__value_text(v, len);
-		n += json_string_length(t);
-	}
-	o = malloc(n + 1);
-	if (!o)
-		return NULL;
-	n = 0;
-	json_array_foreach(v, i, b) {
-		t = json_object_get(b, "text");
-		memcpy(o + n, json_string_value(t), json_string_length(t));
-		n += json_string_length(t);
-	}
-	o[n] = '\0';
-	*len = n;
-	return o;
-}
-
 /* The tool results of the trailing messages (after the last assistant
  * message): those are what this request hands back. */
 static int take_results(struct facts *f, const json_t *msgs)
@@ -89,7 +59,7 @@ static int take_results(struct facts *f, const json_t *msgs)
 			if (f->n_results == FACTS_MAX_RESULTS)
 				return 0;
 			r = &f->results[f->n_results++];
-			r->text = result_text(json_object_get(p, "response"), &r->len);
+			r->text = norm__result_text(json_object_get(p, "response"), &r->len);
 			if (!r->text || dup_str(&r->id, json_string_value(json_object_get(p, "id"))))
 				return -ENOMEM;
 		}

@@ -334,21 +334,25 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 	}
 }
 
-static void keep_output(struct graph *g, struct window *w, const struct http_exchange *x)
+static void keep_output(struct graph *g, struct window *w, const struct span *s,
+			const struct http_exchange *x)
 {
-	size_t n = x->resp.body_len;
+	size_t n = 0;
+	char *o;
 
-	if (!x->resp.body || !n)
-		return;
-	if (n > GRAPH_OUTPUT_MAX || g->output_bytes - w->output_len + n > GRAPH_OUTPUT_BUDGET) {
+	if (x->resp.body_len > GRAPH_OUTPUT_MAX ||
+	    g->output_bytes - w->output_len + x->resp.body_len > GRAPH_OUTPUT_BUDGET) {
 		g->st.output_over_budget++;
 		return;
 	}
+	o = output__of(s, x, &n);
+	if (!o)
+		return;
 	g->output_bytes -= w->output_len;
 	free(w->output);
-	w->output = strndup((const char *)x->resp.body, n);
-	w->output_len = w->output ? n : 0;
-	g->output_bytes += w->output_len;
+	w->output = o;
+	w->output_len = n;
+	g->output_bytes += n;
 }
 
 static void on_tool(struct graph *g, struct span *s, const struct http_exchange *x)
@@ -362,7 +366,7 @@ static void on_tool(struct graph *g, struct span *s, const struct http_exchange 
 	if (span__set_str(s, GN_TOOL_MATCH, rule))
 		g->st.nomem++;
 	w->n_children++;
-	keep_output(g, w, x);
+	keep_output(g, w, s, x);
 	if (s->end_ns > c->turn.last_ns)
 		c->turn.last_ns = s->end_ns;
 	decide(g, s, c->turn.trace_id, w->span_id);

@@ -70,6 +70,10 @@ struct window *match__child(struct graph *g, const struct span *s,
 			    const struct http_exchange *x, const char **rule,
 			    struct conv **owner);
 
+/* output.c */
+/* What the tool call s/x answered (malloc'd, *len set), or NULL. */
+char *output__of(const struct span *s, const struct http_exchange *x, size_t *len);
+
 /* spans.c */
 /* Emits the execute_tool span of w, consumed by the LLM call s (NULL:
  * never executed, the turn ends at end_ns), and links s to it. */

@@ -82,6 +82,34 @@ char *norm__value_text(const json_t *v, size_t *len)
 	return dump_sorted(v, len);
 }
 
+char *norm__result_text(const json_t *v, size_t *len)
+{
+	const json_t *b, *t;
+	size_t i, n = 0;
+	char *o;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return norm__value_text(v, len);
+	json_array_foreach(v, i, b) {
+		t = json_object_get(b, "text");
+		if (!json_is_string(t) || json_object_size(b) > 2)
+			return norm__value_text(v, len);
+		n += json_string_length(t);
+	}
+	o = malloc(n + 1);
+	if (!o)
+		return NULL;
+	n = 0;
+	json_array_foreach(v, i, b) {
+		t = json_object_get(b, "text");
+		memcpy(o + n, json_string_value(t), json_string_length(t));
+		n += json_string_length(t);
+	}
+	o[n] = '\0';
+	*len = n;
+	return o;
+}
+
 /* Feeds s with its length, so "ab"+"c" and "a"+"bc" differ. */
 static void feed(XXH3_state_t *st, const char *s, size_t n)
 {

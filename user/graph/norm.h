@@ -22,6 +22,10 @@ char *norm__ws(const char *s, size_t n, size_t *len);
 /* The text a JSON value stands for: a string's value, else the compact
  * sorted serialisation. Same contract; NULL v gives "". */
 char *norm__value_text(const json_t *v, size_t *len);
+/* A tool result's text: a list of text blocks ([{"type":"text","text":..}],
+ * as Anthropic, Bedrock and MCP carry them) stands for its joined text,
+ * anything else as norm__value_text. Same contract. */
+char *norm__result_text(const json_t *v, size_t *len);
 
 /*
  * Hash of one semconv message ({"role", "parts"}): the role, then per
