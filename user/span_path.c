@@ -69,7 +69,8 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
-	graph__on_span(sp->graph, s, x);
+	if (sp->graph)
+		graph__on_span(sp->graph, s, x);
 	if (tracectx__apply(sp->tctx, s, &x->req)) {
 		span__free(s);
 		sp->dropped++;
@@ -161,18 +162,22 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	if (!sp->exporter)
 		goto cleanup;
 	sp->procs = proc_table__new();
-	sp->graph = graph__new(&grc);
-	gc.observe = graph__observe_llm;
-	gc.observe_ctx = sp->graph;
-	tcc.workflow_parent = graph__parent;
-	tcc.workflow_ctx = sp->graph;
+	if (!o->no_graph) {
+		sp->graph = graph__new(&grc);
+		if (!sp->graph)
+			goto cleanup;
+		gc.observe = graph__observe_llm;
+		gc.observe_ctx = sp->graph;
+		tcc.workflow_parent = graph__parent;
+		tcc.workflow_ctx = sp->graph;
+	}
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
 	sp->tctx = tracectx__new(&tcc);
 	if (!sp->tctx)
 		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->graph || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
+	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -193,7 +198,8 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 
 void span_path__tick(struct span_path *sp, uint64_t now_mono_ns)
 {
-	graph__tick(sp->graph, now_mono_ns);
+	if (sp->graph)
+		graph__tick(sp->graph, now_mono_ns);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -210,7 +216,9 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	tools__stats(sp->tools, &tls);
 	tracectx__stats(sp->tctx, &ts);
 	exporter__stats(sp->exporter, &es);
-	graph__stats(sp->graph, &grs);
+	memset(&grs, 0, sizeof(grs));
+	if (sp->graph)
+		graph__stats(sp->graph, &grs);
 	fprintf(f, "http: exchanges=%" PRIu64 " resyncs=%" PRIu64 " parse_errors=%" PRIu64
 		" header_overflows=%" PRIu64 " body_truncated=%" PRIu64 " decode_errors=%" PRIu64
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",

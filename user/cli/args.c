@@ -31,7 +31,7 @@ enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
-	OPT_TURN_IDLE,
+	OPT_TURN_IDLE, OPT_NO_GRAPH,
 };
 
 static const struct argp_option options[] = {
@@ -55,6 +55,7 @@ static const struct argp_option options[] = {
 	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
 	{ "turn-idle-ms", OPT_TURN_IDLE, "MS", 0, "End an agent turn quiet for MS ms (default 30000)", 3 },
+	{ "no-agent-graph", OPT_NO_GRAPH, NULL, 0, "No agent turns, execute_tool spans, links or drift", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
 	{},
@@ -125,6 +126,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_CONTENT_MAX:
 		o->content_max_bytes = parse_num(st, arg, "--content-max-bytes", 16, 1 << 24);
 		break;
+	case OPT_NO_GRAPH: o->no_graph = true; break;
 	case OPT_TURN_IDLE:
 		o->turn_idle_ms = parse_num(st, arg, "--turn-idle-ms", 10, 86400000);
 		break;

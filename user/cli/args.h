@@ -41,6 +41,7 @@ struct cli_opts {
 	size_t max_header_bytes;
 	size_t content_max_bytes;
 	uint32_t turn_idle_ms;    /* agent turn idle timeout, 0 = default */
+	bool no_graph;            /* no causal graph (turns, execute_tool, links) */
 	bool capture_content;
 	bool summaries;           /* print one line per finished connection */
 	int verbose;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,9 @@ void facts__release(struct facts *f)
 	free(f->response_id);
 	free(f->prev_response_id);
 	free(f->conversation);
-	memset(f, 0, sizeof(*f));
+	/* roll[] is only read up to n_msgs: leave it */
+	memset(f, 0, offsetof(struct facts, roll));
+	memset(&f->n_msgs, 0, sizeof(*f) - offsetof(struct facts, n_msgs));
 }
 
 static int dup_str(char **dst, const char *s)

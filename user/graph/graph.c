@@ -7,6 +7,7 @@
  * answer with no tool calls ends it; so do idleness, eviction, shutdown.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,10 +52,18 @@ static void end_turn(struct graph *g, struct conv *c, const char *reason, uint64
 	t->open = false;
 }
 
+/* Forgets c; its turn must be ended (no windows left). The windows'
+ * memory is not cleared: a turn starts with n_w == 0. */
 static void conv__release(struct graph *g, struct conv *c)
 {
 	free(c->last_response_id);
-	memset(c, 0, sizeof(*c));
+	c->last_response_id = NULL;
+	c->used = false;
+	c->tail_in = c->tail_full = 0;
+	c->id[0] = '\0';
+	c->lru = 0;
+	c->turn.open = false;
+	c->turn.n_w = 0;
 }
 
 void graph__free(struct graph *g)
@@ -208,7 +217,9 @@ static int start_turn(struct graph *g, struct conv *c, const struct span *s)
 	struct turn *t = &c->turn;
 	int err;
 
-	memset(t, 0, sizeof(*t));
+	/* the windows are empty (n_w == 0): no need to clear them */
+	memset(t, 0, offsetof(struct turn, w));
+	t->n_w = 0;
 	err = ids__trace_id(g->ids, t->trace_id);
 	if (!err)
 		err = ids__span_id(g->ids, t->span_id);
@@ -295,6 +306,15 @@ static int set_llm_attrs(struct conv *c, struct span *s, const struct facts *f)
 	return err;
 }
 
+static void remember(struct conv *c, struct facts *f)
+{
+	c->tail_in = f->in_hash;
+	c->tail_full = norm__roll(f->in_hash, f->out_hash);
+	free(c->last_response_id);
+	c->last_response_id = f->response_id; /* moved */
+	f->response_id = NULL;
+}
+
 static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 {
 	struct facts *f = &g->facts;
@@ -307,23 +327,27 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 		snprintf(c->id, sizeof(c->id), "%s", f->conversation);
 	else if (!c->id[0])
 		digest__hex(f->in_hash, c->id);
+	if (set_llm_attrs(c, s, f))
+		g->st.nomem++;
 	if (t->open && f->new_user) {
 		g->st.turns_new_user++;
 		end_turn(g, c, GN_END_NEW_USER_MESSAGE, 0);
+	}
+	/* A turn is agentic: it starts with a call that asks for tools (or
+	 * hands results back). A lone answer stays a root span of its own. */
+	if (!t->open && !f->n_tools && !f->n_results) {
+		remember(c, f);
+		return;
 	}
 	if (!t->open && start_turn(g, c, s)) {
 		g->st.nomem++;
 		return;
 	}
 	consume_results(g, c, f, s);
-	if (set_llm_attrs(c, s, f) || open_windows(g, c, f, s))
+	if (open_windows(g, c, f, s))
 		g->st.nomem++;
 	decide(g, s, t->trace_id, t->span_id);
-	c->tail_in = f->in_hash;
-	c->tail_full = norm__roll(f->in_hash, f->out_hash);
-	free(c->last_response_id);
-	c->last_response_id = f->response_id; /* moved */
-	f->response_id = NULL;
+	remember(c, f);
 	t->llm_calls++;
 	if (s->end_ns > t->end_ns)
 		t->end_ns = s->end_ns;

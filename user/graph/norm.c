@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "graph/norm.h"
@@ -110,15 +111,21 @@ char *norm__result_text(const json_t *v, size_t *len)
 	return o;
 }
 
-/* Feeds s with its length, so "ab"+"c" and "a"+"bc" differ. */
-static void feed(XXH3_state_t *st, const char *s, size_t n)
+/* Feeds a length as 8 little-endian bytes after its bytes, so "ab"+"c"
+ * and "a"+"bc" differ. */
+static void feed_len(XXH3_state_t *st, size_t n)
 {
 	uint8_t le[8];
 
 	for (int i = 0; i < 8; i++)
 		le[i] = (uint8_t)((uint64_t)n >> (8 * i));
 	XXH3_64bits_update(st, le, sizeof(le));
+}
+
+static void feed(XXH3_state_t *st, const char *s, size_t n)
+{
 	XXH3_64bits_update(st, s ? s : "", n);
+	feed_len(st, n);
 }
 
 static void feed_str(XXH3_state_t *st, const char *s)
@@ -126,16 +133,45 @@ static void feed_str(XXH3_state_t *st, const char *s)
 	feed(st, s, s ? strlen(s) : 0);
 }
 
-/* Feeds the normal form of a value's text. Returns false on -ENOMEM. */
-static bool feed_norm(XXH3_state_t *st, const json_t *v)
+/* Feeds norm__ws(s) without allocating: collapsed through a small buffer. */
+static void feed_ws(XXH3_state_t *st, const char *s, size_t n)
 {
-	size_t n, m;
-	char *raw = norm__value_text(v, &n), *t;
+	char buf[1024];
+	size_t k = 0, len = 0;
+	bool gap = false;
 
-	if (!raw)
-		return false;
-	t = norm__text(raw, n, &m);
-	free(raw);
+	for (size_t i = 0; i < n; i++) {
+		if (is_ws(s[i])) {
+			gap = len + k > 0;
+			continue;
+		}
+		if (k + 2 > sizeof(buf)) {
+			XXH3_64bits_update(st, buf, k);
+			len += k;
+			k = 0;
+		}
+		if (gap)
+			buf[k++] = ' ';
+		gap = false;
+		buf[k++] = s[i];
+	}
+	XXH3_64bits_update(st, buf, k);
+	feed_len(st, len + k);
+}
+
+/* Feeds the normal form of text s[0..n). Returns false on -ENOMEM. */
+static bool feed_text(XXH3_state_t *st, const char *s, size_t n)
+{
+	size_t i = 0, m;
+	char *t;
+
+	while (i < n && is_ws(s[i]))
+		i++;
+	if (i == n || (s[i] != '{' && s[i] != '[')) {
+		feed_ws(st, s, n);
+		return true;
+	}
+	t = norm__text(s, n, &m);
 	if (!t)
 		return false;
 	feed(st, t, m);
@@ -143,66 +179,71 @@ static bool feed_norm(XXH3_state_t *st, const json_t *v)
 	return true;
 }
 
+/* Feeds the normal form of a value's text. Returns false on -ENOMEM. */
+static bool feed_norm(XXH3_state_t *st, const json_t *v)
+{
+	size_t n;
+	char *raw;
+	bool ok;
+
+	if (json_is_string(v))
+		return feed_text(st, json_string_value(v), json_string_length(v));
+	raw = norm__value_text(v, &n);
+	if (!raw)
+		return false;
+	ok = feed_text(st, raw, n);
+	free(raw);
+	return ok;
+}
+
 uint64_t norm__msg_hash(const json_t *msg)
 {
-	XXH3_state_t *st = XXH3_createState();
+	XXH3_state_t st;
 	const json_t *p;
-	uint64_t h = 0;
 	size_t i;
 
-	if (!st || XXH3_64bits_reset(st) != XXH_OK)
-		goto cleanup;
-	feed_str(st, json_string_value(json_object_get(msg, "role")));
+	if (XXH3_64bits_reset(&st) != XXH_OK)
+		return 0;
+	feed_str(&st, json_string_value(json_object_get(msg, "role")));
 	json_array_foreach(json_object_get(msg, "parts"), i, p) {
 		const char *type = json_string_value(json_object_get(p, "type"));
 
 		if (!type || !strcmp(type, "reasoning"))
 			continue;
-		feed_str(st, type);
+		feed_str(&st, type);
 		if (!strcmp(type, "text")) {
-			if (!feed_norm(st, json_object_get(p, "content")))
-				goto cleanup;
+			if (!feed_norm(&st, json_object_get(p, "content")))
+				return 0;
 		} else if (!strcmp(type, "tool_call")) {
-			feed_str(st, json_string_value(json_object_get(p, "id")));
+			feed_str(&st, json_string_value(json_object_get(p, "id")));
 		} else if (!strcmp(type, "tool_call_response")) {
-			feed_str(st, json_string_value(json_object_get(p, "id")));
-			if (!feed_norm(st, json_object_get(p, "response")))
-				goto cleanup;
+			feed_str(&st, json_string_value(json_object_get(p, "id")));
+			if (!feed_norm(&st, json_object_get(p, "response")))
+				return 0;
 		}
 	}
-	h = XXH3_64bits_digest(st);
-cleanup:
-	XXH3_freeState(st);
-	return h;
+	return XXH3_64bits_digest(&st);
 }
 
+/* What norm__msg_hash gives for {"role":"assistant","parts":[text?,
+ * tool_call{id}...]}, without building it. */
 uint64_t norm__out_hash(const char *text, size_t len, const char *const *ids, size_t n_ids)
 {
-	json_t *msg = json_object(), *parts = json_array(), *p;
-	uint64_t h = 0;
+	XXH3_state_t st;
 
-	if (!msg || !parts)
-		goto cleanup;
-	json_object_set_new(msg, "role", json_string("assistant"));
-	if (len && (p = json_object())) {
-		json_object_set_new(p, "type", json_string("text"));
-		json_object_set_new(p, "content", json_stringn(text, len));
-		json_array_append_new(parts, p);
+	if (XXH3_64bits_reset(&st) != XXH_OK)
+		return 0;
+	feed_str(&st, "assistant");
+	if (len) {
+		feed_str(&st, "text");
+		if (!feed_text(&st, text, len))
+			return 0;
 	}
 	for (size_t i = 0; i < n_ids; i++) {
-		p = json_object();
-		if (!p)
-			goto cleanup;
-		json_object_set_new(p, "type", json_string("tool_call"));
-		json_object_set_new(p, "id", ids[i] ? json_string(ids[i]) : json_null());
-		json_array_append_new(parts, p);
+		feed_str(&st, "tool_call");
+		feed_str(&st, ids[i]);
 	}
-	json_object_set(msg, "parts", parts);
-	h = norm__msg_hash(msg);
-cleanup:
-	json_decref(parts);
-	json_decref(msg);
-	return h;
+	return XXH3_64bits_digest(&st);
 }
 
 uint64_t norm__roll(uint64_t prev, uint64_t msg)
