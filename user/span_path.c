@@ -76,6 +76,8 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 		sp->dropped++;
 		return;
 	}
+	if (sp->graph)
+		graph__after_context(sp->graph, s);
 	sp->spans++;
 	if (exporter__submit(sp->exporter, s))
 		sp->dropped++;

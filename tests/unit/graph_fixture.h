@@ -3,8 +3,8 @@
  * Test helper for the causal-graph suite: replays a round-trip fixture
  * (tests/fixtures/graph/<case>.json, see gen_graph.py there) through the
  * real stages, HTTP parsing -> gen_ai (observed by the graph) or tools ->
- * graph placement -> a stand-in for the trace context (the graph's parent,
- * else a new trace), each exchange on its own connection, fed whole or in
+ * graph placement -> the trace context (traceparent, then the graph's
+ * parent, else a new trace) -> graph__after_context, each exchange on its own connection, fed whole or in
  * seeded random splits. Collects every span the exchanges and the graph
  * produce, and renders them as id-free text so two feeds can be compared.
  */
@@ -23,6 +23,7 @@
 #include "graph/graph.h"
 #include "proto/http_tracker.h"
 #include "tools/tools.h"
+#include "trace/context.h"
 #include "trace/span.h"
 
 #define GX_MAX_SPANS 64
@@ -32,10 +33,10 @@ struct gx_run {
 	struct tools *tl;
 	struct graph *gr;
 	struct http_tracker *t;
+	struct tracectx *tc;
 	struct stream_sink sink;
 	struct span *spans[GX_MAX_SPANS];
 	size_t n;
-	uint8_t next_id;
 	uint64_t rnd;
 	bool capture;
 };
@@ -56,7 +57,6 @@ static void gx_on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct gx_run *r = ctx;
 	struct span *s = genai__span_from_exchange(r->g, x, 0);
-	uint8_t tid[16], sid[8];
 
 	if (!s)
 		s = tools__span_from_exchange(r->tl, x, 0);
@@ -65,16 +65,8 @@ static void gx_on_exchange(void *ctx, const struct http_exchange *x)
 	s->proc.pid = x->conn->tgid;
 	snprintf(s->proc.service_name, sizeof(s->proc.service_name), "weather-agent");
 	graph__on_span(r->gr, s, x);
-	memset(s->span_id, 0, 8);
-	s->span_id[0] = 0xee;
-	s->span_id[7] = ++r->next_id;
-	if (graph__parent(r->gr, s, tid, sid)) {
-		memcpy(s->trace_id, tid, 16);
-		memcpy(s->parent_span_id, sid, 8);
-	} else {
-		memset(s->trace_id, 0, 16);
-		s->trace_id[15] = r->next_id;
-	}
+	cr_assert_eq(tracectx__apply(r->tc, s, &x->req), 0);
+	graph__after_context(r->gr, s);
 	gx_keep(r, s);
 }
 
@@ -135,6 +127,7 @@ static inline void gx_start(struct gx_run *r, json_t *fx, uint64_t seed, bool ca
 	struct graph_cfg grc = { .capture_content = capture, .idle_ms = idle_ms,
 				 .emit = gx_emit, .emit_ctx = r };
 	struct http_cfg hc = { 0 };
+	struct tracectx_cfg tcc = { .workflow_parent = graph__parent };
 	json_t *steps = json_object_get(fx, "steps"), *st;
 	size_t i;
 
@@ -143,10 +136,12 @@ static inline void gx_start(struct gx_run *r, json_t *fx, uint64_t seed, bool ca
 	r->gr = graph__new(&grc);
 	gc.observe = graph__observe_llm;
 	gc.observe_ctx = r->gr;
+	tcc.workflow_ctx = r->gr;
+	r->tc = tracectx__new(&tcc);
 	r->g = genai__new(&gc);
 	r->tl = tools__new(&tc);
 	r->t = http_tracker__new(&hc, gx_on_exchange, r);
-	cr_assert(r->gr && r->g && r->tl && r->t);
+	cr_assert(r->gr && r->g && r->tl && r->t && r->tc);
 	r->sink = http_tracker__sink(r->t);
 	json_array_foreach(steps, i, st) {
 		struct conn_meta c = { 0 };
@@ -176,6 +171,7 @@ static inline void gx_finish(struct gx_run *r)
 	graph__free(r->gr); /* ends open turns */
 	genai__free(r->g);
 	tools__free(r->tl);
+	tracectx__free(r->tc);
 	r->t = NULL;
 	r->gr = NULL;
 }

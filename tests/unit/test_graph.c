@@ -390,3 +390,38 @@ Test(graph, drift_classes_and_share)
 	cr_assert_eq(drift__compare(out, strlen(out), inside, strlen(inside), &s), DRIFT_TRANSFORMED);
 	cr_assert_float_eq(s, 1.0, 1e-12);
 }
+
+/* Inside an enclosing context (the requests carry its traceparent, as a
+ * served request's calls do): the turn joins that trace, invoke_agent
+ * under the enclosing span, the calls and tools still under the turn. */
+Test(graph, turn_joins_an_enclosing_context)
+{
+	static const uint8_t trace[16] = { 0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd,
+					   0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c };
+	static const uint8_t parent[8] = { 0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31 };
+	json_t *fx = gx_load("openai_chat_in_context");
+	struct gx_run r;
+	struct rt t;
+
+	gx_start(&r, fx, 0, false, 0, 0);
+	gx_finish(&r);
+	collect(&r, &t);
+	cr_assert_eq(r.n, 7);
+	for (size_t i = 0; i < r.n; i++)
+		cr_assert_arr_eq(r.spans[i]->trace_id, trace, 16, "%s in the enclosing trace",
+				 r.spans[i]->name);
+	cr_assert_arr_eq(t.root->parent_span_id, parent, 8, "invoke_agent under the enclosing span");
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_arr_eq(t.llm[i]->parent_span_id, t.root->span_id, 8);
+		cr_assert_arr_eq(t.tool[i]->parent_span_id, t.root->span_id, 8);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const struct span *p = gx_find(&r, t.http[i]->parent_span_id);
+
+		cr_assert(p && !strcmp(p->name, "execute_tool get_weather"), "tool call under its window");
+	}
+	cr_assert_eq(t.llm[1]->n_links, 2);
+	cr_assert_arr_eq(t.llm[1]->links[0].trace_id, trace, 16, "links point into the trace");
+	gx_release(&r);
+	json_decref(fx);
+}

@@ -107,10 +107,32 @@ bool graph__parent(void *ctx, const struct span *s, uint8_t trace_id[16], uint8_
 	return true;
 }
 
-static void decide(struct graph *g, const struct span *s, const uint8_t trace_id[16],
-		   const uint8_t span_id[8])
+void graph__after_context(struct graph *g, struct span *s)
+{
+	struct turn *t = g->decided.turn;
+
+	if (g->decided.s != s || !t)
+		return;
+	g->decided.s = NULL;
+	/* An earlier source (an enclosing server request, a traceparent) won.
+	 * The turn's first call brings the turn into that context; later
+	 * spans of the turn in the same trace keep the turn's parentage. */
+	if (t->llm_calls == 1 && memcmp(t->trace_id, s->trace_id, 16) &&
+	    !memcmp(g->decided.span_id, t->span_id, 8)) {
+		memcpy(t->trace_id, s->trace_id, 16);
+		memcpy(t->parent_span_id, s->parent_span_id, 8);
+		memcpy(g->decided.trace_id, s->trace_id, 16);
+		g->st.turns_in_context++;
+	}
+	if (!memcmp(s->trace_id, g->decided.trace_id, 16))
+		memcpy(s->parent_span_id, g->decided.span_id, 8);
+}
+
+static void decide(struct graph *g, const struct span *s, struct turn *t,
+		   const uint8_t trace_id[16], const uint8_t span_id[8])
 {
 	g->decided.s = s;
+	g->decided.turn = t;
 	memcpy(g->decided.trace_id, trace_id, 16);
 	memcpy(g->decided.span_id, span_id, 8);
 }
@@ -346,7 +368,7 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 	consume_results(g, c, f, s);
 	if (open_windows(g, c, f, s))
 		g->st.nomem++;
-	decide(g, s, t->trace_id, t->span_id);
+	decide(g, s, t, t->trace_id, t->span_id);
 	remember(c, f);
 	t->llm_calls++;
 	if (s->end_ns > t->end_ns)
@@ -393,7 +415,7 @@ static void on_tool(struct graph *g, struct span *s, const struct http_exchange 
 	keep_output(g, w, s, x);
 	if (s->end_ns > c->turn.last_ns)
 		c->turn.last_ns = s->end_ns;
-	decide(g, s, c->turn.trace_id, w->span_id);
+	decide(g, s, &c->turn, c->turn.trace_id, w->span_id);
 }
 
 static void expire(struct graph *g, uint64_t now_ns)

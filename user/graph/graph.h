@@ -45,6 +45,7 @@ struct graph_stats {
 	uint64_t chained;         /* calls that continued a known conversation */
 	uint64_t turns;           /* started */
 	uint64_t turns_final, turns_new_user, turns_timeout, turns_evicted, turns_shutdown;
+	uint64_t turns_in_context; /* rooted under an enclosing request's span */
 	uint64_t tool_calls;      /* execute_tool windows opened */
 	uint64_t tools_consumed;  /* closed by a request carrying the result */
 	uint64_t tools_not_executed;
@@ -84,6 +85,12 @@ void graph__on_span(struct graph *g, struct span *s, const struct http_exchange 
 /* The parent graph__on_span chose for s (the trace context's workflow
  * source; ctx = the graph). false: s is not in a turn. */
 bool graph__parent(void *g, const struct span *s, uint8_t trace_id[16], uint8_t span_id[8]);
+
+/* After the trace context is decided: when an earlier source than the
+ * graph (an enclosing inbound request, an observed traceparent) placed a
+ * turn's first call, the turn joins that context (its invoke_agent span
+ * becomes the child of that parent) and s stays the turn's child. */
+void graph__after_context(struct graph *g, struct span *s);
 
 /* Ends turns quiet for longer than the idle time (now: monotonic ns). */
 void graph__tick(struct graph *g, uint64_t now_mono_ns);

@@ -30,6 +30,7 @@ struct window {
 struct turn {
 	bool open;
 	uint8_t trace_id[16], span_id[8];
+	uint8_t parent_span_id[8];  /* the enclosing context's span, or zero */
 	uint64_t start_ns, end_ns, last_ns; /* unix ns; last_ns: last activity */
 	uint32_t llm_calls, tool_calls;
 	struct window w[GRAPH_MAX_WINDOWS];
@@ -56,6 +57,7 @@ struct graph {
 	struct facts facts;          /* of the last observed call */
 	struct {
 		const struct span *s;
+		struct turn *turn;       /* the turn s belongs to */
 		uint8_t trace_id[16], span_id[8];
 	} decided;
 	struct graph_stats st;

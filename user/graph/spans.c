@@ -125,6 +125,7 @@ void spans__turn(struct graph *g, struct conv *c, const char *end_reason)
 	}
 	memcpy(s->trace_id, t->trace_id, 16);
 	memcpy(s->span_id, t->span_id, 8);
+	memcpy(s->parent_span_id, t->parent_span_id, 8);
 	s->trace_flags = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
 	s->proc = t->proc;
 	s->start_ns = t->start_ns;
