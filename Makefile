@@ -25,7 +25,7 @@ endif
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash
+PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash yaml-0.1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -89,7 +89,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: user/export/proto/%.proto | $(BUILD
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --proto_path=user/export/proto --c_out=$(BUILD)/gen $<
 
-$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_C)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
 

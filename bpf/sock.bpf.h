@@ -151,13 +151,17 @@ static __always_inline bool note_nested_ssl(__u64 id, __s32 fd)
 	return true;
 }
 
-/* First two bytes of a TLS record header: handshake (0x16), major 3. */
+/* First three bytes of a TLS record header: any record type
+ * (change_cipher_spec 0x14, alert 0x15, handshake 0x16, application data
+ * 0x17), version 3.0-3.4. A socket first seen mid-stream (opened before
+ * we started, or evicted from conns) starts with application data, and
+ * no HTTP/1 message starts with a byte below 0x20. */
 static __always_inline bool looks_like_tls(__u64 buf)
 {
-	__u8 h[2];
+	__u8 h[3];
 
 	return !bpf_probe_read_user(h, sizeof(h), (void *)buf) &&
-	       h[0] == 0x16 && h[1] == 0x03;
+	       h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 0x03 && h[2] <= 0x04;
 }
 
 static __always_inline int sock_data_exit(long ret, __u8 dir)
@@ -170,6 +174,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	__u64 seq, buf = 0, iovcnt = 0;
 	bool vec;
 	struct sock_args a;
+	int slot;
 
 	if (!ap)
 		return 0;
@@ -209,19 +214,23 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 
 		if (vec && !bpf_probe_read_user(&iov, sizeof(iov), (void *)buf))
 			first = (__u64)iov.iov_base;
-		if (ret >= 2 && looks_like_tls(first))
+		if (ret >= 3 && looks_like_tls(first))
 			st->tls = 1;
 	}
 	if (st->tls) {
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}
-	if (!emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0))
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0);
+	if (slot < 0) {
+		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
+	}
 	if (vec)
-		emit_iov(buf, iovcnt, ret, seq);
+		emit_iov(slot, buf, iovcnt, ret, seq);
 	else
-		emit_buf(buf, ret, seq);
+		emit_buf(slot, buf, ret, seq);
+	emit_release(slot);
 	return 0;
 }
 

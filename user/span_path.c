@@ -11,7 +11,9 @@
 #include "export/exporter.h"
 #include "genai/genai.h"
 #include "graph/graph.h"
+#include "keep.h"
 #include "proto/http_tracker.h"
+#include "server/http_server.h"
 #include "span_path.h"
 #include "tools/tools.h"
 #include "trace/baggage.h"
@@ -25,9 +27,11 @@ struct span_path {
 	struct graph *graph;
 	struct tracectx *tctx;
 	struct exporter *exporter;
+	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
+	uint64_t server_spans; /* exchanges the traced process served */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -35,6 +39,7 @@ struct span_path {
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
 {
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
 	const char *qos;
@@ -51,6 +56,12 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		qos = cgroup_id__qos(pi->cgroup_path);
 		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
 	}
+	if (rt) {
+		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
+		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
+		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
+			 rt->runtime_version);
+	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
 		 pi && pi->service_name[0] ? pi->service_name : exe);
@@ -59,19 +70,37 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
+/* An exchange the process served is one SERVER span (with the gen_ai
+ * attributes when it served an LLM call), never a second CLIENT span. */
+static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
+{
+	struct span *s = http_server__span(x, sp->mono_to_real_ns);
+	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
+
+	if (call && http_server__add_genai(s, call)) {
+		span__free(s);
+		s = NULL;
+	}
+	span__free(call);
+	sp->server_spans += s != NULL;
+	return s;
+}
+
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct span_path *sp = ctx;
-	struct span *s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns);
+	struct span *s;
 
-	if (!s)
+	if (x->inbound)
+		s = server_span(sp, x);
+	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
 		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
 	if (sp->graph)
 		graph__on_span(sp->graph, s, x);
-	if (tracectx__apply(sp->tctx, s, &x->req)) {
+	if (tracectx__apply_exchange(sp->tctx, s, x)) {
 		span__free(s);
 		sp->dropped++;
 		return;
@@ -79,7 +108,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (sp->graph)
 		graph__after_context(sp->graph, s);
 	sp->spans++;
-	if (exporter__submit(sp->exporter, s))
+	if (keep__span(sp->keep, s))
 		sp->dropped++;
 }
 
@@ -89,8 +118,19 @@ static void emit_graph_span(void *ctx, struct span *s)
 	struct span_path *sp = ctx;
 
 	sp->spans++;
-	if (exporter__submit(sp->exporter, s))
+	if (keep__span(sp->keep, s))
 		sp->dropped++;
+}
+
+/* Trace context is decided while requests are still being served. */
+static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
+{
+	struct span_path *sp = ctx;
+
+	if (what == HTTP_REQ_HEADERS)
+		tracectx__request(sp->tctx, x);
+	else
+		tracectx__response(sp->tctx, x);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -129,7 +169,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 {
 	struct span_path *sp = calloc(1, sizeof(*sp));
 	struct http_cfg hc = { .max_header_bytes = o->max_header_bytes,
-			       .max_body_bytes = o->max_body_bytes };
+			       .max_body_bytes = o->max_body_bytes,
+			       .on_milestone = on_milestone };
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
@@ -159,10 +200,11 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	}
 	sp->exporter = exporter__new(&ec);
+	err = sp->exporter ? keep__new(o, &ec, sp->exporter, &sp->keep) : -ENOMEM;
 	export_config__release(&ec);
-	err = -ENOMEM;
-	if (!sp->exporter)
+	if (err)
 		goto cleanup;
+	err = -ENOMEM;
 	sp->procs = proc_table__new();
 	if (!o->no_graph) {
 		sp->graph = graph__new(&grc);
@@ -170,8 +212,6 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 			goto cleanup;
 		gc.observe = graph__observe_llm;
 		gc.observe_ctx = sp->graph;
-		tcc.workflow_parent = graph__parent;
-		tcc.workflow_ctx = sp->graph;
 	}
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
@@ -198,10 +238,16 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 	proc_table__put(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now_mono_ns)
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
 {
+	proc_table__put_runtime(sp->procs, rec);
+}
+
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+{
+	keep__tick(sp->keep, now, stats);
 	if (sp->graph)
-		graph__tick(sp->graph, now_mono_ns);
+		graph__tick(sp->graph, now);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -226,9 +272,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
+	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	for (int i = 1; i < DECODE_STOP__COUNT; i++)
+		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
+	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
 		ts.tenant_rejected);
@@ -268,6 +318,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		es.exported_spans, es.export_requests_ok, es.export_requests_failed, es.retries,
 		es.dropped_queue_full, es.dropped_failed, es.dropped_shutdown,
 		es.partial_success_rejected);
+	keep__print_stats(sp->keep, f);
 }
 
 int span_path__finish(struct span_path *sp, int deadline_ms)
@@ -278,6 +329,7 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 		return 0;
 	http_tracker__free(sp->http);
 	graph__free(sp->graph); /* ends open turns: emits before the flush */
+	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);

@@ -25,9 +25,13 @@ struct stream_sink span_path__sink(struct span_path *sp);
 
 /* Remembers a process's identity for its later spans. */
 void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
+/* The AR_EV_PROC_RUNTIME record that follows it: owner and runtime. */
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec);
 
-/* Ends agent turns that went quiet (now: monotonic ns). */
-void span_path__tick(struct span_path *sp, uint64_t now_mono_ns);
+/* Periodic work: sampling decisions that came due, agent turns that went
+ * quiet; stats is the text of
+ * the stats lines for self-metrics (may be NULL). now is monotonic ns. */
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats);
 
 void span_path__print_stats(const struct span_path *sp, FILE *f);
 

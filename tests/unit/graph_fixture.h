@@ -127,7 +127,7 @@ static inline void gx_start(struct gx_run *r, json_t *fx, uint64_t seed, bool ca
 	struct graph_cfg grc = { .capture_content = capture, .idle_ms = idle_ms,
 				 .emit = gx_emit, .emit_ctx = r };
 	struct http_cfg hc = { 0 };
-	struct tracectx_cfg tcc = { .workflow_parent = graph__parent };
+
 	json_t *steps = json_object_get(fx, "steps"), *st;
 	size_t i;
 
@@ -136,8 +136,7 @@ static inline void gx_start(struct gx_run *r, json_t *fx, uint64_t seed, bool ca
 	r->gr = graph__new(&grc);
 	gc.observe = graph__observe_llm;
 	gc.observe_ctx = r->gr;
-	tcc.workflow_ctx = r->gr;
-	r->tc = tracectx__new(&tcc);
+	r->tc = tracectx__new(NULL);
 	r->g = genai__new(&gc);
 	r->tl = tools__new(&tc);
 	r->t = http_tracker__new(&hc, gx_on_exchange, r);

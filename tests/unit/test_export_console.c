@@ -117,3 +117,24 @@ Test(export_console, links_printed_under_their_span)
 	span__free(s);
 	free(buf);
 }
+
+/* A provider's error text is callee-controlled: its ESC (and 8-bit CSI)
+ * must not reach the terminal; only our own colour codes do. */
+Test(export_console, provider_error_escapes_are_neutralised)
+{
+	struct span *s = cspan("chat x", 1, 0, 0);
+	char line[512];
+	int esc = 0;
+
+	s->status = SPAN_STATUS_ERROR;
+	span__set_str(s, "error.type", "bad\033]0;pwned\007\033[2J\xc2\x9b" "31m");
+	console__format(s, 0, false, line, sizeof(line));
+	cr_assert_null(strchr(line, '\033'), "%s", line);
+	cr_assert_null(strstr(line, "\xc2\x9b"), "%s", line);
+	cr_assert(strstr(line, "ERROR bad"), "%s", line);
+	console__format(s, 0, true, line, sizeof(line));
+	for (const char *p = line; *p; p++)
+		esc += *p == '\033';
+	cr_assert_eq(esc, 4, "only the dim/reset and red/reset codes: %s", line);
+	span__free(s);
+}

@@ -591,3 +591,17 @@ Test(export_http, redact_url)
 	otlp_http__redact_url("http://c/v1/traces", b, sizeof(b));
 	cr_assert_str_eq(b, "http://c/v1/traces");
 }
+
+/* zlib lengths are 32-bit: a body of 4 GiB + 10 bytes used to be
+ * compressed as its first 10 bytes, silently. It is refused before a byte
+ * is read (so a short buffer suffices here). */
+Test(otlp_http, gzip_refuses_lengths_zlib_cannot_count)
+{
+	static const char msg[16] = "0123456789";
+	uint8_t *gz = NULL;
+	size_t gz_len = 1;
+
+	cr_assert_eq(otlp_http__gzip(msg, (4ull << 30) + 10, &gz, &gz_len), -EFBIG);
+	cr_assert_null(gz);
+	cr_assert_eq(gz_len, 0);
+}

@@ -28,6 +28,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_CONN_OPEN] = "conn_open",
 	[AR_STAT_CONN_CLOSE] = "conn_close",
 	[AR_STAT_PROC_EXEC] = "proc_exec",
+	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
 };
 
 struct probes {
@@ -45,13 +46,13 @@ struct tls_attach {
 /* One uprobe: through the perf uprobe PMU, or through tracefs when the
  * kernel reserves that PMU for CAP_SYS_ADMIN. Returns 0 or -errno. */
 static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, const char *path,
-		      size_t off, struct bpf_link **link, char event[UPROBE_EVENT_MAX])
+		      size_t off, int pid, struct bpf_link **link, char event[UPROBE_EVENT_MAX])
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
 
 	event[0] = 0;
 	if (!p->tracefs_uprobes) {
-		*link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+		*link = bpf_program__attach_uprobe_opts(prog, pid > 0 ? pid : -1, path, off, &opts);
 		if (*link)
 			return 0;
 		if (errno != EACCES && errno != EPERM)
@@ -60,7 +61,7 @@ static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, cons
 		     "tracefs instead");
 		p->tracefs_uprobes = true;
 	}
-	*link = uprobe_tracefs__attach(prog, ret, path, off, event);
+	*link = uprobe_tracefs__attach(prog, ret, path, off, pid, event);
 	return *link ? 0 : -errno;
 }
 
@@ -194,8 +195,18 @@ int probes__add_target(struct probes *p, uint32_t tgid)
 	return err == -EEXIST ? 0 : err;
 }
 
+bool probes__is_target(const struct probes *p, uint32_t tgid)
+{
+	uint8_t v;
+
+	if (p->all)
+		return tgid != (uint32_t)getpid();
+	return bpf_map__lookup_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &v, sizeof(v),
+				    0) == 0;
+}
+
 int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
-		       struct tls_attach **out)
+		       int pid, struct tls_attach **out)
 {
 	struct capture_bpf *s = p->skel;
 	struct bpf_program *enter[TLS_FN_MAX] = {
@@ -215,14 +226,14 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms
 	for (int f = 0; f < TLS_FN_MAX; f++) {
 		if (!syms->off[f])
 			continue;
-		err = attach_one(p, enter[f], false, path, syms->off[f], &a->links[n],
+		err = attach_one(p, enter[f], false, path, syms->off[f], pid, &a->links[n],
 				 a->events[n]);
 		if (err)
 			goto cleanup;
 		n++;
 		if (!ret[f])
 			continue;
-		err = attach_one(p, ret[f], true, path, syms->off[f], &a->links[n],
+		err = attach_one(p, ret[f], true, path, syms->off[f], pid, &a->links[n],
 				 a->events[n]);
 		if (err)
 			goto cleanup;
@@ -231,7 +242,7 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms
 	*out = a;
 	return 0;
 cleanup:
-	warn("failed to attach uprobes to %s: %s", path, strerror(-err));
+	warn("failed to attach uprobes to %s (pid %d): %s", path, pid, strerror(-err));
 	probes__detach_tls(a);
 	return err;
 }
@@ -269,4 +280,21 @@ int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX])
 	}
 	free(vals);
 	return err;
+}
+
+long probes__count_targets(const struct probes *p, long cap)
+{
+	uint32_t key, next;
+	long n = 0;
+	void *prev = NULL;
+
+	if (p->all)
+		return -1;
+	while (n < cap && !bpf_map__get_next_key(p->skel->maps.targets, prev, &next,
+						  sizeof(next))) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
 }

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
+#include "tools/url.h"
+#include "cli/config_file.h"
+#include "cli/args_keep.h"
 
 const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
 const char *argp_program_bug_address = "<https://github.com/agentrace/agentrace/issues>";
@@ -18,6 +21,7 @@ static const char doc[] =
 	"  agentrace [OPTIONS]                 trace this host live (default)\n"
 	"  agentrace record -o FILE [OPTIONS]  write captured events to a capture file\n"
 	"  agentrace analyze FILE [OPTIONS]    replay a capture file through the pipeline\n"
+	"  agentrace contracts --from FILE     print a tool contracts file of what a capture saw\n"
 	"\v"
 	"EXAMPLES:\n"
 	"  agentrace                            trace every process, print spans\n"
@@ -25,6 +29,7 @@ static const char doc[] =
 	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
 	"  agentrace record -o calls.agtrace --duration 60\n"
 	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
+	"  agentrace --config /etc/agentrace/config.yaml\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
 
 enum {
@@ -32,6 +37,8 @@ enum {
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
 	OPT_TURN_IDLE, OPT_NO_GRAPH,
+	OPT_REDACT_KEY,
+	OPT_CONFIG,
 };
 
 static const struct argp_option options[] = {
@@ -56,8 +63,11 @@ static const struct argp_option options[] = {
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
 	{ "turn-idle-ms", OPT_TURN_IDLE, "MS", 0, "End an agent turn quiet for MS ms (default 30000)", 3 },
 	{ "no-agent-graph", OPT_NO_GRAPH, NULL, 0, "No agent turns, execute_tool spans, links or drift", 3 },
+	{ "redact-query-key", OPT_REDACT_KEY, "KEY", 0, "Also redact this URL query key's values (repeatable; see docs/security.md)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
+	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{},
 };
 
@@ -152,7 +162,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "too many --baggage-attr");
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
 		break;
+	case OPT_REDACT_KEY:
+		if (url__add_secret_key(arg))
+			argp_error(st, "--redact-query-key %s: empty, over 63 bytes or too many", arg);
+		break;
 	case 'v': o->verbose++; break;
+	case OPT_CONFIG: break; /* applied before argv, in cli__parse */
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = o;
+		break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)
 			o->input = arg;
@@ -175,11 +193,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 void cli__parse(int argc, char **argv, struct cli_opts *o)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc };
+	const char *config;
+	static const struct argp_child children[] = { { &cli_keep_argp, 0, NULL, 5 }, {} };
+	static const struct argp argp = { options, parse_opt, NULL, doc, children };
 
 	memset(o, 0, sizeof(*o));
 	o->stats_interval = 60;
 	o->shutdown_ms = 5000;
+	o->sample_rate = -1;
+	o->sample_settle_ms = -1;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];
@@ -190,10 +212,19 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 		argv[1] = argv[0];
 		argc--;
 		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "contracts") == 0) {
+		o->mode = CLI_CONTRACTS;
+		o->exporter = "none";
+		argv[1] = argv[0];
+		argc--;
+		argv++;
 	} else if (argc > 1 && strcmp(argv[1], "live") == 0) {
 		argv[1] = argv[0];
 		argc--;
 		argv++;
 	}
+	config = config_file__find(argc, argv);
+	if (config && config_file__apply(config, &argp, argc, argv, o, stderr))
+		exit(64); /* argp's usage-error status */
 	argp_parse(&argp, argc, argv, 0, NULL, o);
 }

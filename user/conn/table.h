@@ -40,6 +40,7 @@ struct conn_table_stats {
 	uint64_t reordered;        /* chunks that arrived ahead and were held */
 	uint64_t overlaps_trimmed; /* chunks partly or wholly delivered already */
 	uint64_t malformed;        /* records rejected with -EINVAL */
+	uint64_t held_bytes;       /* bytes of early chunks held now (a gauge) */
 };
 
 struct conn_table;

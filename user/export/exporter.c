@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "common/safe_file.h"
 #include "export/exporter_int.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
@@ -193,7 +194,8 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		if (!e->cfg.output_path || strcmp(e->cfg.output_path, "-") == 0) {
 			e->file = stdout;
 		} else {
-			e->file = fopen(e->cfg.output_path, "ae");
+			/* spans may carry content: owner-only, no symlinks */
+			e->file = safe_file__fopen(e->cfg.output_path, true);
 			if (!e->file) {
 				err = -errno;
 				warn("exporter: cannot open %s: %s", e->cfg.output_path,

@@ -17,6 +17,7 @@
 #include "graph/names.h"
 #include "graph/norm.h"
 #include "tools/digest.h"
+#include "trace/semconv.h"
 
 struct graph *graph__new(const struct graph_cfg *cfg)
 {
@@ -95,30 +96,38 @@ void graph__observe_llm(void *ctx, const struct genai_call *c, const struct json
 		g->st.nomem++;
 }
 
-bool graph__parent(void *ctx, const struct span *s, uint8_t trace_id[16], uint8_t span_id[8])
+static bool all_zero(const uint8_t *b, size_t n)
 {
-	struct graph *g = ctx;
-
-	if (!g || !s || g->decided.s != s)
-		return false;
-	memcpy(trace_id, g->decided.trace_id, 16);
-	memcpy(span_id, g->decided.span_id, 8);
-	g->decided.s = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
 	return true;
 }
 
 void graph__after_context(struct graph *g, struct span *s)
 {
 	struct turn *t = g->decided.turn;
+	bool window = t && memcmp(g->decided.span_id, t->span_id, 8);
 
 	if (g->decided.s != s || !t)
 		return;
 	g->decided.s = NULL;
-	/* An earlier source (an enclosing server request, a traceparent) won.
-	 * The turn's first call brings the turn into that context; later
-	 * spans of the turn in the same trace keep the turn's parentage. */
-	if (t->llm_calls == 1 && memcmp(t->trace_id, s->trace_id, 16) &&
-	    !memcmp(g->decided.span_id, t->span_id, 8)) {
+	if (all_zero(s->parent_span_id, 8)) {
+		/* no other rule placed it: the turn (or tool window) does */
+		memcpy(s->trace_id, g->decided.trace_id, 16);
+		memcpy(s->parent_span_id, g->decided.span_id, 8);
+		s->trace_flags = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
+		free(s->trace_state);
+		s->trace_state = NULL;
+		if (span__set_str(s, TS_PARENT_SOURCE, window ? GN_PARENT_TOOL_WINDOW
+							       : GN_PARENT_AGENT_TURN))
+			g->st.nomem++;
+		return;
+	}
+	/* An enclosing context (a served request, a traceparent) placed the
+	 * turn's first call: the turn joins it, invoke_agent under that span.
+	 * Spans of the turn in that trace keep the turn's parentage. */
+	if (t->llm_calls == 1 && !window && memcmp(t->trace_id, s->trace_id, 16)) {
 		memcpy(t->trace_id, s->trace_id, 16);
 		memcpy(t->parent_span_id, s->parent_span_id, 8);
 		memcpy(g->decided.trace_id, s->trace_id, 16);

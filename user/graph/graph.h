@@ -74,7 +74,7 @@ void graph__observe_llm(void *g, const struct genai_call *c, const struct json_t
 
 /*
  * Places s, whose process identity is already stamped, before its trace
- * context is decided: an observed LLM call joins (or starts) a turn, gets
+ * context is decided (graph__after_context applies it): an observed LLM call joins (or starts) a turn, gets
  * gen_ai.conversation.id, the input/output hashes and links to the tool
  * spans whose results it carries; other client calls become children of
  * the execute_tool window they fall in. May emit finished spans. Out of
@@ -82,14 +82,14 @@ void graph__observe_llm(void *g, const struct genai_call *c, const struct json_t
  */
 void graph__on_span(struct graph *g, struct span *s, const struct http_exchange *x);
 
-/* The parent graph__on_span chose for s (the trace context's workflow
- * source; ctx = the graph). false: s is not in a turn. */
-bool graph__parent(void *g, const struct span *s, uint8_t trace_id[16], uint8_t span_id[8]);
-
-/* After the trace context is decided: when an earlier source than the
- * graph (an enclosing inbound request, an observed traceparent) placed a
- * turn's first call, the turn joins that context (its invoke_agent span
- * becomes the child of that parent) and s stays the turn's child. */
+/*
+ * After the trace context (trace/parent.h) decided s: a span the graph
+ * placed and no rule did (a new trace) becomes the child of its turn or
+ * tool window (agentrace.parent.source agent_turn / execute_tool). When a
+ * rule placed a turn's first call (an enclosing served request, a
+ * traceparent), the turn joins that context: invoke_agent under that
+ * span, the turn's spans in that trace under the turn.
+ */
 void graph__after_context(struct graph *g, struct span *s);
 
 /* Ends turns quiet for longer than the idle time (now: monotonic ns). */

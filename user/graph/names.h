@@ -43,6 +43,11 @@
 #define GN_DRIFT_TRANSFORMED           "transformed"
 #define GN_DRIFT_TRUNCATED             "truncated"
 
+/* Ours: agentrace.parent.source values (trace/semconv.h) for spans the
+ * graph placed */
+#define GN_PARENT_AGENT_TURN           "agent_turn"
+#define GN_PARENT_TOOL_WINDOW          "execute_tool"
+
 /* error.type of a tool call whose result never came back */
 #define GN_ERR_NOT_EXECUTED            "tool_not_executed"
 

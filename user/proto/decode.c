@@ -23,10 +23,12 @@
 
 enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
 enum { ST_MORE, ST_END, ST_ERR };
-enum { STOP = 1 }; /* output reached its cap */
+enum { STOP = 1, LIMIT = 2 }; /* output reached its cap; a decode limit */
 
 struct layer {
 	enum coding kind;
+	size_t in_total;  /* bytes this layer was given */
+	size_t out_total; /* bytes this layer produced */
 	bool ready;   /* deflate: wrapper sniffed and inflate initialised */
 	bool ended;   /* end of stream; later input is ignored */
 	bool at_end;  /* stream is at a frame boundary (for finish) */
@@ -42,6 +44,7 @@ struct decode {
 	int n;
 	bool failed;
 	bool stopped;
+	enum decode_stop why; /* first limit that stopped decoding */
 	uint8_t *scratch; /* (n - 1) chunks, one per non-final layer */
 };
 
@@ -326,6 +329,21 @@ static int step(struct layer *l, const uint8_t **in, size_t *in_n,
 	return ST_ERR;
 }
 
+/* Every layer's input and output is capped, not only the body: a
+ * non-final layer's output is the next layer's compressed input, which a
+ * body of out->cap bytes never needs much more of. */
+static size_t layer_limit(const struct body_buf *out)
+{
+	return out->cap + out->cap / 4 + 2 * DECODE_CHUNK;
+}
+
+static int stop(struct decode *d, enum decode_stop why)
+{
+	if (!d->why)
+		d->why = why;
+	return LIMIT;
+}
+
 /* Where layer i writes: the next layer's scratch, or free space in out. */
 static int out_space(struct decode *d, int i, struct body_buf *out,
 		     uint8_t **p, size_t *avail)
@@ -363,8 +381,17 @@ static int put_out(struct decode *d, int i, struct body_buf *out,
 {
 	if (len == 0)
 		return 0;
-	if (i + 1 < d->n)
+	d->l[i].out_total += len;
+	if (i + 1 < d->n) {
+		/* an inner stream that ended ignores what follows: inflating
+		 * more of it would be CPU spent on nothing (the gzip-then-zeros
+		 * bomb under zstd) */
+		if (d->l[i + 1].ended)
+			return stop(d, DECODE_STOP_TRAILING);
+		if (d->l[i].out_total > layer_limit(out))
+			return stop(d, DECODE_STOP_LAYER_OUTPUT);
 		return layer_feed(d, i + 1, p, len, out);
+	}
 	out->len += len;
 	out->p[out->len] = 0;
 	return 0;
@@ -401,6 +428,9 @@ static int layer_feed(struct decode *d, int i, const uint8_t *in, size_t n,
 	bool pending = false;
 	int err;
 
+	l->in_total += n;
+	if (l->in_total > layer_limit(out))
+		return stop(d, i == 0 ? DECODE_STOP_INPUT : DECODE_STOP_LAYER_OUTPUT);
 	if (!l->ready) {
 		err = deflate_start(d, i, &in, &n, out);
 		if (err || !l->ready)
@@ -457,9 +487,33 @@ int decode__feed(struct decode *d, const uint8_t *in, size_t n, struct body_buf 
 		d->stopped = true;
 		return 0;
 	}
+	if (err == LIMIT) {
+		d->stopped = true;
+		/* trailing bytes after the inner end cost no content */
+		if (d->why != DECODE_STOP_TRAILING)
+			out->truncated = true;
+		return -EFBIG;
+	}
 	if (err == -EINVAL)
 		d->failed = true;
 	return err;
+}
+
+enum decode_stop decode__stop(const struct decode *d)
+{
+	return d->why;
+}
+
+const char *decode__stop_str(enum decode_stop why)
+{
+	static const char *const names[] = {
+		[DECODE_STOP_NONE] = "none",
+		[DECODE_STOP_INPUT] = "input",
+		[DECODE_STOP_LAYER_OUTPUT] = "layer_output",
+		[DECODE_STOP_TRAILING] = "trailing",
+	};
+
+	return (unsigned)why < DECODE_STOP__COUNT ? names[why] : "?";
 }
 
 int decode__finish(struct decode *d, const struct body_buf *out)

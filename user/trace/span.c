@@ -216,3 +216,24 @@ struct span_link *span__add_link(struct span *s, const uint8_t trace_id[16],
 	memcpy(l->span_id, span_id, sizeof(l->span_id));
 	return l;
 }
+
+int attrs__copy(struct attr_list *dst, const struct attr_list *src)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < src->n; i++) {
+		const struct attr *a = &src->v[i];
+
+		switch (a->type) {
+		case ATTR_STR: err = attrs__set_str(dst, a->key, a->s); break;
+		case ATTR_INT: err = attrs__set_int(dst, a->key, a->i); break;
+		case ATTR_DOUBLE: err = attrs__set_double(dst, a->key, a->d); break;
+		case ATTR_BOOL: err = attrs__set_bool(dst, a->key, a->b); break;
+		case ATTR_STR_ARRAY:
+			err = attrs__set_str_array(dst, a->key, (const char *const *)a->arr.v,
+						   a->arr.n);
+			break;
+		}
+	}
+	return err;
+}

@@ -74,6 +74,9 @@ struct span_process {
 	char container_id[80];
 	char pod_uid[48];
 	char qos_class[16];  /* Kubernetes QoS class from the cgroup path, or "" */
+	char owner[32];           /* process.owner, or "" */
+	char runtime_name[16];    /* process.runtime.name, or "" */
+	char runtime_version[48]; /* process.runtime.version, or "" */
 };
 
 struct span {
@@ -112,6 +115,9 @@ int attrs__set_double(struct attr_list *l, const char *key, double val);
 int attrs__set_bool(struct attr_list *l, const char *key, bool val);
 int attrs__set_str_array(struct attr_list *l, const char *key,
 			 const char *const *vals, size_t n);
+/* Adds (or replaces) every attribute of src in dst. Returns 0 or -ENOMEM
+ * (dst may hold some). */
+int attrs__copy(struct attr_list *dst, const struct attr_list *src);
 const struct attr *attrs__get(const struct attr_list *l, const char *key);
 void attrs__clear(struct attr_list *l);
 
