@@ -177,10 +177,25 @@ def pb_event(buf):
     return ev
 
 
+def pb_link(buf):
+    """Span.Link: trace_id 1, span_id 2, trace_state 3, attributes 4."""
+    ln = {"trace_id": "", "span_id": "", "attributes": {}}
+    attrs = []
+    for num, wt, v in fields(buf):
+        if num in (1, 2):
+            _expect("Link", num, wt, LEN)
+            ln["trace_id" if num == 1 else "span_id"] = bytes(v).hex()
+        elif num == 4:
+            _expect("Link", num, wt, LEN)
+            attrs.append(v)
+    ln["attributes"] = key_values(attrs)
+    return ln
+
+
 def pb_span(buf):
     sp = {"trace_id": "", "span_id": "", "parent_span_id": "", "trace_state": "",
           "flags": 0, "name": "", "kind": 0, "start_time_unix_nano": 0,
-          "end_time_unix_nano": 0, "events": [], "links": 0,
+          "end_time_unix_nano": 0, "events": [], "links": 0, "link_list": [],
           "status": {"code": 0, "message": ""}}
     attrs = []
     for num, wt, v in fields(buf):
@@ -212,6 +227,7 @@ def pb_span(buf):
         elif num == 13:
             _expect("Span", num, wt, LEN)
             sp["links"] += 1
+            sp["link_list"].append(pb_link(v))
         elif num == 15:
             _expect("Span", num, wt, LEN)
             for n2, w2, x in fields(v):
@@ -317,6 +333,10 @@ def decode_json(body):
                                 "attributes": json_kvs(e.get("attributes"))}
                                for e in s.get("events", [])],
                     "links": len(s.get("links", [])),
+                    "link_list": [{"trace_id": l.get("traceId", ""),
+                                   "span_id": l.get("spanId", ""),
+                                   "attributes": json_kvs(l.get("attributes"))}
+                                  for l in s.get("links", [])],
                     "status": {"code": int(st.get("code", 0)),
                                "message": st.get("message", "")},
                     "resource": resource,
