@@ -1154,6 +1154,7 @@ class Server:
                  ctx.req.path.endswith(":streamGenerateContent"))
         etype, body = error_body(provider, status, ctx.seq)
         t["error"] = etype
+        t["error_body"] = body
         hdrs = []
         if status == 429:
             hdrs.append(("retry-after", "1"))
@@ -1188,6 +1189,8 @@ class Server:
                     ctx.json = None
             elif req.method == "POST":
                 ctx.json = None
+            # the request as received: the truth for gen_ai.request.* attributes
+            ctx.truth["request_json"] = ctx.json if isinstance(ctx.json, dict) else None
             try:
                 self.route(ctx)
             except Cut:

@@ -14,9 +14,12 @@ per data point):
   --requests FILE one JSON line per request: headers, status answered,
                   span count, body encoding
 
-Protobuf bodies are checked with the real `protoc --decode` against
-user/export/proto/otlp_trace.proto (a body protoc rejects gets HTTP 400),
-and converted to JSON with a small strict wire-format decoder below.
+Protobuf bodies are checked with the real `protoc --decode` against the
+OFFICIAL opentelemetry-proto files kept in tests/e2e/opentelemetry-proto
+(independent of agentrace's own .proto subset): a body protoc rejects, or
+one with a field the official schema does not know, gets HTTP 400. They
+are converted to JSON with a small strict wire-format decoder below.
+protoc is required: without it the receiver does not start.
 
 Fault injection: --fail-first N answers the first N POSTs with
 --fail-status (default 503) and, if given, a Retry-After of --retry-after
@@ -36,6 +39,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -45,9 +49,17 @@ import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PROTO_PKG = "otlp"
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DEFAULT_PROTO_DIR = os.path.join(REPO, "user", "export", "proto")
+DEFAULT_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "opentelemetry-proto")
+PROTO_FILE = "opentelemetry/proto/collector/trace/v1/trace_service.proto"
+PROTO_MSG = "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"
+# Metrics: the official messages transcribed into one file (unit tests too).
+METRICS_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "..", "fixtures", "otlp")
+METRICS_PROTO_MSG = "opentelemetry.proto.metrics.v1.ExportMetricsServiceRequest"
+# protoc --decode prints a field the schema lacks by number ("42: 7",
+# "42 {"): a field number the official schema does not have.
+UNKNOWN_FIELD = re.compile(r"^\s*[0-9]+(: | \{)", re.M)
 MAX_BODY = 64 * 1024 * 1024
 
 # ---------------------------------------------------------------------------
@@ -463,19 +475,20 @@ def decode_metrics_json(body):
 # ---------------------------------------------------------------------------
 # protoc validation
 
-def protoc_decode(body, proto_dir, message="ExportTraceServiceRequest",
-                  proto="otlp_trace.proto"):
-    """Runs protoc --decode; returns (ok, text or error)."""
-    protoc = shutil.which("protoc")
-    if not protoc:
-        return True, "(protoc not installed; wire decoder only)"
+def protoc_decode(body, proto_dir, message=PROTO_MSG, proto=PROTO_FILE):
+    """Runs protoc --decode against an official schema; returns (ok, text
+    or error). Unknown field numbers are an error."""
     p = subprocess.run(
-        [protoc, "--decode=%s.%s" % (PROTO_PKG, message),
-         "--proto_path=" + proto_dir, proto],
+        ["protoc", "--decode=" + message, "--proto_path=" + proto_dir, proto],
         input=body, capture_output=True, timeout=30)
     if p.returncode != 0:
         return False, p.stderr.decode("utf-8", "replace")
-    return True, p.stdout.decode("utf-8", "replace")
+    text = p.stdout.decode("utf-8", "replace")
+    unknown = UNKNOWN_FIELD.search(text)
+    if unknown:
+        return False, "field unknown to opentelemetry-proto: %r\n%s" % (
+            unknown.group(0).strip(), text)
+    return True, text
 
 
 def pb_partial_success(rejected, message):
@@ -646,8 +659,8 @@ class Handler(BaseHTTPRequestHandler):
             if is_json:
                 points = decode_metrics_json(body)
             else:
-                ok, text = protoc_decode(body, args.proto_dir, "ExportMetricsServiceRequest",
-                                         "otlp_metrics.proto")
+                ok, text = protoc_decode(body, METRICS_PROTO_DIR, METRICS_PROTO_MSG,
+                                         "metrics_official.proto")
                 if not ok:
                     raise ValueError("protoc rejected the body: " + text.strip())
                 points = decode_metrics_protobuf(body)
@@ -709,6 +722,9 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
+    if not shutil.which("protoc"):
+        sys.exit("otlp_receiver: protoc not found (Debian: protobuf-compiler); "
+                 "it checks every protobuf body")
     if args.raw_dir:
         os.makedirs(args.raw_dir, exist_ok=True)
     srv = Server(("127.0.0.1", args.port), Handler)
