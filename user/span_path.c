@@ -146,8 +146,10 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	}
 	/* the graph's decision slot holds this span only until now; a held
 	 * SERVER span is never one the graph placed */
-	if (!err && sp->graph)
+	if (!err && sp->graph) {
 		graph__after_context(sp->graph, s);
+		tracectx__settle(sp->tctx, s, x);
+	}
 	submit(sp, s, err);
 release:
 	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);

@@ -63,6 +63,7 @@ struct reqctx {
 	uint8_t trace_id[16], parent_id[8], flags;
 	char *state_str;        /* tracestate to carry, or NULL */
 	uint8_t source;         /* enum parent_source that decided it */
+	bool emitted;           /* its span was built and handed on */
 	/* links, private to reqctx.c */
 	int32_t next_conn, next_peer, next_thr;
 	bool used;
