@@ -218,3 +218,76 @@ Test(tool_key, path_templates)
 	tool_key__path_template("http://h/a/0123456789abcdef01/b", buf, sizeof(buf));
 	cr_assert_str_eq(buf, "/a/{id}/b");
 }
+
+#include "genai/tool_defs.h"
+
+static const char *def_hash_of(const struct span *s, const char *name)
+{
+	const struct attr *a = span__get(s, "tool.definition.hashes");
+
+	for (size_t i = 0; a && i < a->arr.n; i++)
+		if (!strncmp(a->arr.v[i], name, strlen(name)) && a->arr.v[i][strlen(name)] == '=')
+			return a->arr.v[i] + strlen(name) + 1;
+	return NULL;
+}
+
+Test(tool_defs, openai_anthropic_gemini_shapes_hash_alike)
+{
+	const char *openai = "{\"model\":\"m\",\"tools\":[{\"type\":\"function\",\"function\":"
+			     "{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}},"
+			     "{\"type\":\"function\",\"function\":{\"name\":\"a_search\"}}]}";
+	const char *gemini = "{\"tools\":[{\"functionDeclarations\":[{\"parameters\":"
+			     "{\"type\":\"object\"},\"name\":\"get_weather\"}]}]}";
+	json_t *full = json_loads(openai, 0, NULL), *skim = json_loads("{\"tools\":[]}", 0, NULL);
+	json_t *g = json_loads(gemini, 0, NULL);
+	struct span *a = span__new("chat", SPAN_KIND_CLIENT), *b = span__new("chat", SPAN_KIND_CLIENT);
+	struct span *c = span__new("chat", SPAN_KIND_CLIENT);
+	const struct attr *arr;
+
+	cr_assert_eq(genai_tool_defs__annotate(a, full, openai, strlen(openai), true), 2);
+	/* a skimmed request (tools emptied) is parsed from the body */
+	cr_assert_eq(genai_tool_defs__annotate(b, skim, openai, strlen(openai), false), 2);
+	cr_assert_eq(genai_tool_defs__annotate(c, g, gemini, strlen(gemini), false), 1);
+	arr = span__get(a, "tool.definition.hashes");
+	cr_assert_eq(arr->arr.n, 2);
+	cr_assert_eq(strncmp(arr->arr.v[0], "a_search=", 9), 0, "sorted by name");
+	cr_assert_str_eq(span__get(a, "tool.definitions.hash")->s,
+			 span__get(b, "tool.definitions.hash")->s);
+	cr_assert_not_null(span__get(a, "gen_ai.tool.definitions"), "content with capture");
+	cr_assert_null(span__get(b, "gen_ai.tool.definitions"), "no content without capture");
+	/* same definition (keys in another order) under Gemini's wrapping */
+	cr_assert_str_eq(def_hash_of(c, "get_weather"), def_hash_of(a, "get_weather"));
+	json_decref(full);
+	json_decref(skim);
+	json_decref(g);
+	span__free(a);
+	span__free(b);
+	span__free(c);
+}
+
+Test(contracts_drift, changed_tool_definition_is_drift)
+{
+	struct drift *d = drift__new(NULL, 5, 16);
+	const char *v1 = "{\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"a\":1}}]}";
+	const char *v2 = "{\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"b\":1}}]}";
+	struct span *s[3];
+	json_t *j;
+
+	for (int i = 0; i < 3; i++) {
+		const char *body = i == 2 ? v2 : v1;
+
+		s[i] = span__new("chat", SPAN_KIND_CLIENT);
+		j = json_loads(body, 0, NULL);
+		cr_assert_eq(genai_tool_defs__annotate(s[i], j, body, strlen(body), false), 1);
+		json_decref(j);
+		drift__check(d, s[i]);
+	}
+	cr_assert_null(span__get(s[0], "tool.schema.drift"));
+	cr_assert_null(span__get(s[1], "tool.schema.drift"));
+	cr_assert_eq(span__get(s[2], "tool.schema.drift")->b, true);
+	cr_assert_str_eq(attrs__get(&drift_event(s[2])->attrs, "tool.schema.drift.kind")->s,
+			 "definition");
+	for (int i = 0; i < 3; i++)
+		span__free(s[i]);
+	drift__free(d);
+}

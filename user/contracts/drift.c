@@ -101,8 +101,8 @@ static void hex(uint64_t h, char out[17])
 }
 
 /* Flags s as drifted from expected[0..n). */
-static void flag(struct drift *d, struct span *s, const char *key, const char *version,
-		 const uint64_t *expected, size_t n, uint64_t observed)
+static void flag(struct drift *d, struct span *s, const char *kind, const char *key,
+		 const char *version, const uint64_t *expected, size_t n, uint64_t observed)
 {
 	char obs[17], exp[CONTRACT_MAX_HASHES * 2][17], joined[CONTRACT_MAX_HASHES * 2 * 18 + 1];
 	const char *ev[CONTRACT_MAX_HASHES * 2];
@@ -122,17 +122,20 @@ static void flag(struct drift *d, struct span *s, const char *key, const char *v
 	if (e) {
 		attrs__set_str_array(&e->attrs, CN_DRIFT_EXPECTED, ev, n);
 		attrs__set_str(&e->attrs, CN_DRIFT_OBSERVED, obs);
-		attrs__set_str(&e->attrs, CN_DRIFT_KIND, "output");
+		attrs__set_str(&e->attrs, CN_DRIFT_KIND, kind);
 		if (version)
 			attrs__set_str(&e->attrs, CN_TOOL_CONTRACT_VERSION, version);
 	}
 	if (d->logged[pair % LOGGED_MAX] != pair) {
 		d->logged[pair % LOGGED_MAX] = pair;
-		warn("tool schema drift: %s%s%s returned schema %s, expected %s", key,
-		     version ? " contract version " : " (learned)", version ? version : "", obs,
-		     joined);
+		warn("tool %s drift: %s%s%s %s %s, expected %s",
+		     strcmp(kind, "output") ? "definition" : "schema", key,
+		     version ? " contract version " : " (learned)", version ? version : "",
+		     strcmp(kind, "output") ? "now defined as" : "returned schema", obs, joined);
 	}
 }
+
+static void drift__check_output(struct drift *d, struct span *s);
 
 static void check_contract(struct drift *d, struct span *s, const char *key, uint64_t h)
 {
@@ -161,7 +164,7 @@ static void check_contract(struct drift *d, struct span *s, const char *key, uin
 		return;
 	}
 	span__set_str(s, CN_TOOL_CONTRACT_VERSION, first->version);
-	flag(d, s, key, first->version, expected, n, h);
+	flag(d, s, "output", key, first->version, expected, n, h);
 }
 
 static void check_learned(struct drift *d, struct span *s, struct seen *t, uint64_t h)
@@ -177,10 +180,51 @@ static void check_learned(struct drift *d, struct span *s, struct seen *t, uint6
 		span__set_bool(s, CN_TOOL_SCHEMA_DRIFT, false);
 		return;
 	}
-	flag(d, s, t->key, NULL, t->hashes, t->n_learned, h);
+	flag(d, s, "output", t->key, NULL, t->hashes, t->n_learned, h);
+}
+
+/* The tool definitions an LLM request offered: the first definition seen
+ * for a tool name is its own; a different one later is drift on the
+ * agent's side (kind "definition"), in either mode. */
+static void check_definitions(struct drift *d, struct span *s, const struct attr *a)
+{
+	char key[TOOL_KEY_MAX];
+
+	for (size_t i = 0; i < a->arr.n; i++) {
+		const char *eq = strrchr(a->arr.v[i], '=');
+		struct seen *t;
+		uint64_t h;
+
+		if (!eq || contract__parse_hash(eq + 1, &h))
+			continue;
+		snprintf(key, sizeof(key), "definition:%.*s", (int)(eq - a->arr.v[i]), a->arr.v[i]);
+		t = seen_for(d, key, false);
+		if (!t)
+			continue;
+		d->st.checked++;
+		if (!t->n) {
+			t->hashes[t->n++] = h;
+			t->n_learned = 1;
+		}
+		if (has(t->hashes, t->n_learned, h)) {
+			d->st.matched++;
+			continue;
+		}
+		flag(d, s, "definition", key + strlen("definition:"), NULL, t->hashes,
+		     t->n_learned, h);
+	}
 }
 
 void drift__check(struct drift *d, struct span *s)
+{
+	const struct attr *defs = span__get(s, CN_TOOL_DEFINITION_HASHES);
+
+	if (defs && defs->type == ATTR_STR_ARRAY)
+		check_definitions(d, s, defs);
+	drift__check_output(d, s);
+}
+
+static void drift__check_output(struct drift *d, struct span *s)
 {
 	const struct attr *a = span__get(s, TN_TOOL_SCHEMA_HASH);
 	char key[TOOL_KEY_MAX];
@@ -230,7 +274,7 @@ int drift__dump(const struct drift *d, FILE *f)
 	for (size_t i = 0; i < d->slots; i++) {
 		const struct seen *e = &d->seen[i];
 
-		if (!e->used)
+		if (!e->used || !strncmp(e->key, "definition:", 11))
 			continue;
 		if (e->http) {
 			const char *slash = strchr(e->key, '/');

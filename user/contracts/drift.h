@@ -12,6 +12,11 @@
  * and logs one stderr line per tool and hash. Checked spans without drift
  * get tool.schema.drift=false.
  *
+ * LLM spans carry the hashes of the tool definitions their request offered
+ * (tool.definition.hashes, see genai/tool_defs.h): the first definition
+ * seen for a tool name is its own, and a different one later is drift of
+ * kind "definition" on the agent's side, flagged the same way.
+ *
  * Bounds: at most max_tools tools and CONTRACT_MAX_HASHES hashes each;
  * more are counted, not tracked. Not thread-safe (the parsing thread).
  */
