@@ -291,3 +291,29 @@ Test(contracts_drift, changed_tool_definition_is_drift)
 		span__free(s[i]);
 	drift__free(d);
 }
+
+Test(contracts_drift, changed_tools_list_schema_is_drift)
+{
+	struct drift *d = drift__new(NULL, 5, 16);
+	const char *a[] = { "get_weather=" V1, "search=" V1 };
+	const char *b[] = { "get_weather=" V2, "search=" V1 };
+	struct span *s1 = span__new("tools/list", SPAN_KIND_CLIENT);
+	struct span *s2 = span__new("tools/list", SPAN_KIND_CLIENT);
+	const struct span_event *e;
+
+	attrs__set_str_array(&s1->attrs, "mcp.tool.schema_hashes", a, 2);
+	attrs__set_str_array(&s2->attrs, "mcp.tool.schema_hashes", b, 2);
+	/* an LLM definition of the same name is another namespace */
+	attrs__set_str_array(&s1->attrs, "tool.definition.hashes", b, 1);
+	drift__check(d, s1);
+	drift__check(d, s2);
+	cr_assert_null(span__get(s1, "tool.schema.drift"));
+	cr_assert_eq(span__get(s2, "tool.schema.drift")->b, true);
+	e = drift_event(s2);
+	cr_assert_str_eq(attrs__get(&e->attrs, "tool.schema.drift.kind")->s, "listed");
+	cr_assert_str_eq(attrs__get(&e->attrs, "tool.schema.observed_hash")->s, V2);
+	cr_assert_eq(s2->n_events, 1, "only get_weather changed");
+	span__free(s1);
+	span__free(s2);
+	drift__free(d);
+}

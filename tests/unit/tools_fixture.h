@@ -161,6 +161,12 @@ static inline void tfx_check_attrs(const struct attr_list *l, json_t *want, cons
 			cr_assert_eq(a->type, ATTR_INT, "%s: %s not an int", where, key);
 			cr_assert_eq(a->i, json_integer_value(v), "%s: %s = %lld", where, key,
 				     (long long)a->i);
+		} else if (json_is_array(v)) {
+			cr_assert_eq(a->type, ATTR_STR_ARRAY, "%s: %s not a string array", where, key);
+			cr_assert_eq(a->arr.n, json_array_size(v), "%s: %s length", where, key);
+			for (i = 0; i < a->arr.n; i++)
+				cr_assert_str_eq(a->arr.v[i], json_string_value(json_array_get(v, i)),
+						 "%s: %s[%zu]", where, key, i);
 		} else {
 			cr_assert_fail("%s: unsupported expected type for %s", where, key);
 		}

@@ -129,9 +129,9 @@ static void flag(struct drift *d, struct span *s, const char *kind, const char *
 	if (d->logged[pair % LOGGED_MAX] != pair) {
 		d->logged[pair % LOGGED_MAX] = pair;
 		warn("tool %s drift: %s%s%s %s %s, expected %s",
-		     strcmp(kind, "output") ? "definition" : "schema", key,
+		     !strcmp(kind, "output") ? "schema" : kind, key,
 		     version ? " contract version " : " (learned)", version ? version : "",
-		     strcmp(kind, "output") ? "now defined as" : "returned schema", obs, joined);
+		     !strcmp(kind, "output") ? "returned schema" : "now has", obs, joined);
 	}
 }
 
@@ -183,12 +183,15 @@ static void check_learned(struct drift *d, struct span *s, struct seen *t, uint6
 	flag(d, s, "output", t->key, NULL, t->hashes, t->n_learned, h);
 }
 
-/* The tool definitions an LLM request offered: the first definition seen
- * for a tool name is its own; a different one later is drift on the
- * agent's side (kind "definition"), in either mode. */
-static void check_definitions(struct drift *d, struct span *s, const struct attr *a)
+/* Per-tool definition hashes ("name=hash"): the tool definitions an LLM
+ * request offered (kind "definition", the agent's side) or the schemas an
+ * MCP server listed (kind "listed"). The first hash seen for a tool name is
+ * its own; a different one later is drift, in either mode. */
+static void check_definitions(struct drift *d, struct span *s, const struct attr *a,
+			      const char *kind)
 {
 	char key[TOOL_KEY_MAX];
+	size_t pre = strlen(kind) + 1;
 
 	for (size_t i = 0; i < a->arr.n; i++) {
 		const char *eq = strrchr(a->arr.v[i], '=');
@@ -197,7 +200,7 @@ static void check_definitions(struct drift *d, struct span *s, const struct attr
 
 		if (!eq || contract__parse_hash(eq + 1, &h))
 			continue;
-		snprintf(key, sizeof(key), "definition:%.*s", (int)(eq - a->arr.v[i]), a->arr.v[i]);
+		snprintf(key, sizeof(key), "%s:%.*s", kind, (int)(eq - a->arr.v[i]), a->arr.v[i]);
 		t = seen_for(d, key, false);
 		if (!t)
 			continue;
@@ -210,17 +213,19 @@ static void check_definitions(struct drift *d, struct span *s, const struct attr
 			d->st.matched++;
 			continue;
 		}
-		flag(d, s, "definition", key + strlen("definition:"), NULL, t->hashes,
-		     t->n_learned, h);
+		flag(d, s, kind, key + pre, NULL, t->hashes, t->n_learned, h);
 	}
 }
 
 void drift__check(struct drift *d, struct span *s)
 {
 	const struct attr *defs = span__get(s, CN_TOOL_DEFINITION_HASHES);
+	const struct attr *listed = span__get(s, CN_TOOL_LISTED_HASHES);
 
 	if (defs && defs->type == ATTR_STR_ARRAY)
-		check_definitions(d, s, defs);
+		check_definitions(d, s, defs, "definition");
+	if (listed && listed->type == ATTR_STR_ARRAY)
+		check_definitions(d, s, listed, "listed");
 	drift__check_output(d, s);
 }
 
@@ -274,7 +279,7 @@ int drift__dump(const struct drift *d, FILE *f)
 	for (size_t i = 0; i < d->slots; i++) {
 		const struct seen *e = &d->seen[i];
 
-		if (!e->used || !strncmp(e->key, "definition:", 11))
+		if (!e->used || !strncmp(e->key, "definition:", 11) || !strncmp(e->key, "listed:", 7))
 			continue;
 		if (e->http) {
 			const char *slash = strchr(e->key, '/');

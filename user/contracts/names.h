@@ -11,8 +11,9 @@
 #define CN_TOOL_DEFINITIONS_HASH   "tool.definitions.hash"
 #define CN_TOOL_DEFINITION_HASHES  "tool.definition.hashes"
 #define CN_TOOL_DEFINITIONS        "gen_ai.tool.definitions"
-/* longest tool name kept in tool.definition.hashes */
-#define TOOL_KEY_NAME_MAX          128
+/* an MCP server's tools/list schemas (inputSchema, outputSchema), per tool
+ * "name=hash" (ours) */
+#define CN_TOOL_LISTED_HASHES      "mcp.tool.schema_hashes"
 /* the span event drift adds, and its attributes */
 #define CN_EVENT_DRIFT             "tool.schema.drift"
 #define CN_DRIFT_EXPECTED          "tool.schema.expected_hashes"

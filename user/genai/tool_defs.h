@@ -5,7 +5,7 @@
  * each tool's definition hashed (XXH3-64 of its JSON with sorted keys), so
  * a changed definition for a known tool name can be flagged as drift on
  * the agent's side (contracts/drift.h), and the whole set hashed for the
- * span. At most TOOL_DEFS_MAX tools per request; more are counted.
+ * span. At most DEF_HASHES_MAX tools per request; more are left out.
  */
 #ifndef AR_GENAI_TOOL_DEFS_H
 #define AR_GENAI_TOOL_DEFS_H
@@ -14,8 +14,6 @@
 #include <stddef.h>
 
 #include "trace/span.h"
-
-#define TOOL_DEFS_MAX 64
 
 /*
  * Reads the "tools" of req (a full parse; when req was only skimmed, pass
