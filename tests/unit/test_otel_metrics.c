@@ -405,6 +405,7 @@ Test(metrics_config, endpoint_interval_and_temporality)
 			       "OTEL_METRICS_EXPORTER", "otlp", NULL };
 	const char *env3[] = { "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:1/x", NULL };
 	const char *env4[] = { "OTEL_METRICS_EXPORTER", "prometheus", NULL };
+	const char *env5[] = { "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc", NULL };
 
 	export_config__init(&tr);
 	tr.kind = EXPORT_OTLP;
@@ -424,6 +425,9 @@ Test(metrics_config, endpoint_interval_and_temporality)
 	cr_assert_str_eq(mc.http.endpoint, "http://m:1/x");
 	metrics_config__release(&mc);
 	cr_assert_eq(metrics_config__from(&mc, &tr, env_get, env4), -EINVAL);
+	metrics_config__release(&mc);
+	cr_assert_eq(metrics_config__from(&mc, &tr, env_get, env5), 0);
+	cr_assert_eq(mc.http.protocol, OTLP_GRPC);
 	metrics_config__release(&mc);
 	export_config__release(&tr);
 }
