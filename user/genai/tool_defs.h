@@ -4,7 +4,7 @@
  * Responses "tools", Anthropic "tools", Gemini "functionDeclarations"):
  * each tool's definition hashed (XXH3-64 of its JSON with sorted keys), so
  * a changed definition for a known tool name can be flagged as drift on
- * the agent's side (contracts/drift.h), and the whole set hashed for the
+ * the agent's side (contracts/tool_drift.h), and the whole set hashed for the
  * span. At most DEF_HASHES_MAX tools per request; more are left out.
  */
 #ifndef AR_GENAI_TOOL_DEFS_H

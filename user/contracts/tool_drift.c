@@ -6,7 +6,7 @@
 #include <xxhash.h>
 
 #include "common/log.h"
-#include "contracts/drift.h"
+#include "contracts/tool_drift.h"
 #include "contracts/names.h"
 #include "sample/rules.h"
 #include "tools/names.h"
@@ -22,19 +22,19 @@ struct seen {
 	size_t n, n_learned;   /* learned: the first n_learned, from the warm-up */
 };
 
-struct drift {
+struct tool_drift {
 	struct contract_set cs;
 	bool learning;
 	uint32_t warmup;
 	struct seen *seen;     /* open addressing, 2 x max slots */
 	size_t slots, max;
 	uint64_t logged[LOGGED_MAX]; /* (tool, hash) pairs already logged */
-	struct drift_stats st;
+	struct tool_drift_stats st;
 };
 
-struct drift *drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools)
+struct tool_drift *tool_drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools)
 {
-	struct drift *d = calloc(1, sizeof(*d));
+	struct tool_drift *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
@@ -54,7 +54,7 @@ struct drift *drift__new(struct contract_set *cs, uint32_t warmup, size_t max_to
 	return d;
 }
 
-void drift__free(struct drift *d)
+void tool_drift__free(struct tool_drift *d)
 {
 	if (!d)
 		return;
@@ -63,7 +63,7 @@ void drift__free(struct drift *d)
 	free(d);
 }
 
-static struct seen *seen_for(struct drift *d, const char *key, bool http)
+static struct seen *seen_for(struct tool_drift *d, const char *key, bool http)
 {
 	uint64_t h = XXH3_64bits(key, strlen(key));
 
@@ -101,7 +101,7 @@ static void hex(uint64_t h, char out[17])
 }
 
 /* Flags s as drifted from expected[0..n). */
-static void flag(struct drift *d, struct span *s, const char *kind, const char *key,
+static void flag(struct tool_drift *d, struct span *s, const char *kind, const char *key,
 		 const char *version, const uint64_t *expected, size_t n, uint64_t observed)
 {
 	char obs[17], exp[CONTRACT_MAX_HASHES * 2][17], joined[CONTRACT_MAX_HASHES * 2 * 18 + 1];
@@ -135,9 +135,9 @@ static void flag(struct drift *d, struct span *s, const char *kind, const char *
 	}
 }
 
-static void drift__check_output(struct drift *d, struct span *s);
+static void tool_drift__check_output(struct tool_drift *d, struct span *s);
 
-static void check_contract(struct drift *d, struct span *s, const char *key, uint64_t h)
+static void check_contract(struct tool_drift *d, struct span *s, const char *key, uint64_t h)
 {
 	uint64_t expected[CONTRACT_MAX_HASHES * 2];
 	const struct contract *first = NULL;
@@ -167,7 +167,7 @@ static void check_contract(struct drift *d, struct span *s, const char *key, uin
 	flag(d, s, "output", key, first->version, expected, n, h);
 }
 
-static void check_learned(struct drift *d, struct span *s, struct seen *t, uint64_t h)
+static void check_learned(struct tool_drift *d, struct span *s, struct seen *t, uint64_t h)
 {
 	if (t->responses <= d->warmup) {
 		/* warming up: every structure seen now is the tool's own */
@@ -187,7 +187,7 @@ static void check_learned(struct drift *d, struct span *s, struct seen *t, uint6
  * request offered (kind "definition", the agent's side) or the schemas an
  * MCP server listed (kind "listed"). The first hash seen for a tool name is
  * its own; a different one later is drift, in either mode. */
-static void check_definitions(struct drift *d, struct span *s, const struct attr *a,
+static void check_definitions(struct tool_drift *d, struct span *s, const struct attr *a,
 			      const char *kind)
 {
 	char key[TOOL_KEY_MAX];
@@ -217,7 +217,7 @@ static void check_definitions(struct drift *d, struct span *s, const struct attr
 	}
 }
 
-void drift__check(struct drift *d, struct span *s)
+void tool_drift__check(struct tool_drift *d, struct span *s)
 {
 	const struct attr *defs = span__get(s, CN_TOOL_DEFINITION_HASHES);
 	const struct attr *listed = span__get(s, CN_TOOL_LISTED_HASHES);
@@ -226,10 +226,10 @@ void drift__check(struct drift *d, struct span *s)
 		check_definitions(d, s, defs, "definition");
 	if (listed && listed->type == ATTR_STR_ARRAY)
 		check_definitions(d, s, listed, "listed");
-	drift__check_output(d, s);
+	tool_drift__check_output(d, s);
 }
 
-static void drift__check_output(struct drift *d, struct span *s)
+static void tool_drift__check_output(struct tool_drift *d, struct span *s)
 {
 	const struct attr *a = span__get(s, TN_TOOL_SCHEMA_HASH);
 	char key[TOOL_KEY_MAX];
@@ -272,7 +272,7 @@ static void quoted(FILE *f, const char *s, int n)
 	fputc('"', f);
 }
 
-int drift__dump(const struct drift *d, FILE *f)
+int tool_drift__dump(const struct tool_drift *d, FILE *f)
 {
 	fprintf(f, "# Tool contracts seen by agentrace; review, then pass with --tool-contracts.\n"
 		   "tools:\n");
@@ -302,7 +302,7 @@ int drift__dump(const struct drift *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-void drift__stats(const struct drift *d, struct drift_stats *out)
+void tool_drift__stats(const struct tool_drift *d, struct tool_drift_stats *out)
 {
 	*out = d->st;
 }
