@@ -2,7 +2,7 @@
 /*
  * Writes a set of per-tool definition hashes on a span as a sorted
  * ["name=hash", ...] string array (and optionally one hash of the whole
- * set), the form contracts/drift.c reads: shared by the LLM request's tool
+ * set), the form contracts/tool_drift.c reads: shared by the LLM request's tool
  * definitions (genai/tool_defs.c) and MCP tools/list schemas
  * (tools/mcp_list.c).
  */
