@@ -41,6 +41,15 @@ static struct span *mk_span(uint32_t pid, const char *svc, uint8_t id, uint8_t p
 	ev = span__add_event(s, "gen_ai.tool.call", 1700000000500000000ull);
 	cr_assert_not_null(ev);
 	cr_assert_eq(attrs__set_str(&ev->attrs, "gen_ai.tool.name", "get_weather"), 0);
+	{
+		uint8_t lt[16], ls[8] = { 0x22, 0, 0, 0, 0, 0, 0, id };
+		struct span_link *l;
+
+		memset(lt, 0x5a, sizeof(lt));
+		l = span__add_link(s, lt, ls);
+		cr_assert_not_null(l);
+		cr_assert_eq(attrs__set_str(&l->attrs, "gen_ai.tool.call.id", "call_1"), 0);
+	}
 	return s;
 }
 
@@ -99,6 +108,12 @@ static void assert_span_equal(const struct span *a, const struct span *b)
 		cr_assert_str_eq(a->events[i].name, b->events[i].name);
 		cr_assert_eq(a->events[i].time_ns, b->events[i].time_ns);
 		assert_attrs_equal(&a->events[i].attrs, &b->events[i].attrs);
+	}
+	cr_assert_eq(a->n_links, b->n_links);
+	for (size_t i = 0; i < a->n_links; i++) {
+		cr_assert_arr_eq(a->links[i].trace_id, b->links[i].trace_id, 16);
+		cr_assert_arr_eq(a->links[i].span_id, b->links[i].span_id, 8);
+		assert_attrs_equal(&a->links[i].attrs, &b->links[i].attrs);
 	}
 	cr_assert_eq(a->proc.pid, b->proc.pid);
 	cr_assert_str_eq(a->proc.service_name, b->proc.service_name);
@@ -159,6 +174,9 @@ Test(otlp_pb, resources_scope_and_ids)
 	in[0] = mk_span(100, "agent-a", 1, 0);
 	in[1] = mk_span(200, "", 2, 1);
 	snprintf(in[0]->proc.pod_uid, sizeof(in[0]->proc.pod_uid), "uid-7");
+	snprintf(in[0]->proc.owner, sizeof(in[0]->proc.owner), "agent");
+	snprintf(in[0]->proc.runtime_name, sizeof(in[0]->proc.runtime_name), "cpython");
+	snprintf(in[0]->proc.runtime_version, sizeof(in[0]->proc.runtime_version), "3.11");
 	cr_assert_eq(attrs__set_str(&extra, "deployment.environment", "prod"), 0);
 	cr_assert_eq(attrs__set_str(&extra, "service.name", "daemon-must-not-win"), 0);
 	cr_assert_eq(attrs__set_str(&extra, "host.name", "node-1"), 0);
@@ -185,6 +203,24 @@ Test(otlp_pb, resources_scope_and_ids)
 	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
 		     "process.executable.path");
 	cr_assert_str_eq(kv->value->string_value, "/usr/bin/python3");
+	/* what the OTel SDKs put there too (issue #16) */
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "process.owner");
+	cr_assert_str_eq(kv->value->string_value, "agent");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
+		     "process.runtime.name");
+	cr_assert_str_eq(kv->value->string_value, "cpython");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
+		     "process.runtime.version");
+	cr_assert_str_eq(kv->value->string_value, "3.11");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "os.type");
+	cr_assert_str_eq(kv->value->string_value, "linux");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "host.arch");
+	cr_assert_not_null(kv);
+	cr_assert_gt(strlen(kv->value->string_value), 0);
+	cr_assert_null(find_kv(rs->resource->attributes, rs->resource->n_attributes,
+			       "process.command_line"));
+	cr_assert_null(find_kv(rs->resource->attributes, rs->resource->n_attributes,
+			       "process.command_args"));
 
 	cr_assert_eq(rs->n_scope_spans, 1);
 	cr_assert_str_eq(rs->scope_spans[0]->scope->name, "agentrace");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 struct tls_file {
 	dev_t dev;
 	ino_t ino;
-	struct tls_attach *attach; /* NULL: not probed now */
+	struct tls_attach *attach; /* shared mode; NULL: not probed now */
+	struct tls_syms syms;      /* resolved once per file */
+	bool resolved;             /* syms and has_ssl are known */
 	bool has_ssl;              /* exports SSL_read and SSL_write */
 	bool pinned;
 	uint32_t users;
@@ -28,10 +31,13 @@ struct tls_file {
 struct file_user {
 	uint32_t pid;
 	uint32_t file;
+	struct tls_attach *attach; /* scoped mode: probes inside pid only */
+	bool gone;                 /* scoped mode: pid exited, detach pending */
 };
 
 struct tls_files {
 	struct probes *probes;
+	bool scoped;
 	struct tls_file files[MAX_FILES];
 	size_t n_files;
 	struct file_user users[MAX_USERS];
@@ -39,12 +45,14 @@ struct tls_files {
 	uint64_t tick;
 };
 
-struct tls_files *tls_files__new(struct probes *p)
+struct tls_files *tls_files__new(struct probes *p, bool scoped)
 {
 	struct tls_files *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->probes = p;
+		t->scoped = scoped;
+	}
 	return t;
 }
 
@@ -54,6 +62,8 @@ void tls_files__free(struct tls_files *t)
 		return;
 	for (size_t i = 0; i < t->n_files; i++)
 		probes__detach_tls(t->files[i].attach);
+	for (size_t i = 0; i < t->n_users; i++)
+		probes__detach_tls(t->users[i].attach);
 	free(t);
 }
 
@@ -63,7 +73,18 @@ size_t tls_files__attached(const struct tls_files *t)
 
 	for (size_t i = 0; i < t->n_files; i++)
 		n += t->files[i].attach != NULL;
+	for (size_t i = 0; i < t->n_users; i++)
+		n += t->users[i].attach != NULL;
 	return n;
+}
+
+void tls_files__each_attached(const struct tls_files *t,
+			      void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	/* Scoped mode: a file is probed while some target holds probes on it. */
+	for (size_t i = 0; i < t->n_files; i++)
+		if (t->files[i].attach || t->files[i].users)
+			fn(ctx, t->files[i].path);
 }
 
 /* Slot for a new file: a free one, else the least recently used file
@@ -75,7 +96,7 @@ static int file_slot(struct tls_files *t)
 	if (t->n_files < MAX_FILES)
 		return t->n_files++;
 	for (size_t i = 0; i < t->n_files; i++) {
-		if (t->files[i].attach)
+		if (t->files[i].attach || t->files[i].users)
 			continue;
 		if (victim < 0 || t->files[i].last_use < t->files[victim].last_use)
 			victim = i;
@@ -104,24 +125,60 @@ static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
 	f->idle_since = 0;
 }
 
+/* Resolves the OpenSSL symbols of files[idx] once. */
+static bool resolve(struct tls_file *f, const char *path)
+{
+	if (!f->resolved) {
+		int n = elf_syms__find_tls(path, &f->syms);
+
+		f->resolved = true;
+		f->has_ssl = n > 0 && f->syms.off[TLS_FN_READ] && f->syms.off[TLS_FN_WRITE];
+	}
+	return f->has_ssl;
+}
+
+/* Scoped mode: probes on files[idx] inside pid only, once per pair. */
+static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+{
+	struct tls_attach *a;
+	int err;
+
+	if (!pid)
+		return 0; /* nothing is probed for everyone in scoped mode */
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].pid == pid && t->users[i].file == idx && !t->users[i].gone)
+			return 0;
+	if (t->n_users == MAX_USERS)
+		return -ENOSPC;
+	err = probes__attach_tls(t->probes, path, &t->files[idx].syms, pid, &a);
+	if (err)
+		return err;
+	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
+	t->files[idx].users++;
+	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
+	info("attached OpenSSL probes to %s (dev %lu inode %lu) inside pid %u only", path,
+	     (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid);
+	return 1;
+}
+
 /* Resolves the OpenSSL symbols of files[idx] and attaches to them. */
 static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
 {
 	struct tls_file *f = &t->files[idx];
-	struct tls_syms syms;
-	int n, err;
+	int err;
 
-	n = elf_syms__find_tls(path, &syms);
-	if (n <= 0 || !syms.off[TLS_FN_READ] || !syms.off[TLS_FN_WRITE])
+	if (!resolve(f, path))
 		return 0;
-	f->has_ssl = true;
-	err = probes__attach_tls(t->probes, path, &syms, &f->attach);
+	if (t->scoped)
+		return attach_pid(t, pid, idx, path);
+	err = probes__attach_tls(t->probes, path, &f->syms, -1, &f->attach);
 	if (err) {
 		f->attach = NULL;
 		return err;
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	info("attached OpenSSL probes to %s (%d functions)", path, n);
+	info("attached OpenSSL probes to %s (dev %lu inode %lu) for every process", path,
+	     (unsigned long)f->dev, (unsigned long)f->ino);
 	add_user(t, pid, idx);
 	return 1;
 }
@@ -141,7 +198,7 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 			f->last_use = t->tick;
 			if (!f->has_ssl)
 				return 0;
-			if (!f->attach)
+			if (!f->attach || t->scoped)
 				return attach_file(t, pid, i, path);
 			add_user(t, pid, i);
 			return 0;
@@ -168,14 +225,46 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 			continue;
 		}
 		f = &t->files[t->users[i].file];
+		if (t->scoped) {
+			/* The detach waits for the kernel: tls_files__expire
+			 * does it off the event path. */
+			t->users[i++].gone = true;
+			continue;
+		}
 		t->users[i] = t->users[--t->n_users];
 		if (--f->users == 0)
 			f->idle_since = now;
 	}
 }
 
+/* Scoped mode: detaches the probes of processes that exited. The exit
+ * record only comes for a process that is still a target when it exits; one
+ * that exec'd into a non-target sends none, and is found gone here once it
+ * has exited (until then its probes stay, and its programs skip it). */
+static void reap_gone(struct tls_files *t)
+{
+	struct tls_file *f;
+
+	for (size_t i = 0; i < t->n_users;) {
+		if (!t->users[i].gone && (kill(t->users[i].pid, 0) == 0 || errno != ESRCH)) {
+			i++;
+			continue;
+		}
+		f = &t->files[t->users[i].file];
+		info("detaching OpenSSL probes from %s (dev %lu inode %lu) inside pid %u: it exited",
+		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
+		probes__detach_tls(t->users[i].attach);
+		f->users--;
+		t->users[i] = t->users[--t->n_users];
+	}
+}
+
 void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 {
+	if (t->scoped) {
+		reap_gone(t);
+		return;
+	}
 	for (size_t i = 0; i < t->n_files; i++) {
 		struct tls_file *f = &t->files[i];
 

@@ -2,7 +2,11 @@
 /* Attaches OpenSSL uprobes once per distinct file (device + inode), keeps
  * track of which processes use each file, and detaches a file when its
  * last user has been gone a while (files attached at start, e.g. the system
- * libssl, stay). */
+ * libssl, stay).
+ * Scoped mode (targets chosen by selector or promotion): probes are
+ * attached per (target process, file) instead, so that processes which are
+ * not targets carry no breakpoint; they are detached once the process
+ * exits. Symbols are still resolved once per file. */
 #ifndef AR_DISCOVER_TLS_FILES_H
 #define AR_DISCOVER_TLS_FILES_H
 
@@ -13,13 +17,14 @@
 struct probes;
 struct tls_files;
 
-struct tls_files *tls_files__new(struct probes *p);
+struct tls_files *tls_files__new(struct probes *p, bool scoped);
 void tls_files__free(struct tls_files *t);
 
 /* Makes sure the file at path (as the daemon sees it, e.g.
  * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
- * (pid 0 pins the file). Returns 1 when probes were attached now, 0 when
- * the file was already probed or has no OpenSSL symbols, or -errno. */
+ * (pid 0 pins the file; scoped mode ignores pid 0). Returns 1 when probes
+ * were attached now, 0 when the file was already probed (for pid, in scoped
+ * mode) or has no OpenSSL symbols, or -errno (-ENOSPC: too many pairs). */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
 /* pid has exited at monotonic time now: release its files. */
@@ -30,7 +35,10 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
  * reuse the same file soon, so it happens here, off the event path. */
 void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
 
-/* Files currently probed. */
+/* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);
+/* Calls fn with the path of each probed file. */
+void tls_files__each_attached(const struct tls_files *t,
+			      void (*fn)(void *ctx, const char *path), void *ctx);
 
 #endif

@@ -7,8 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "common/log.h"
 #include "export/config.h"
+#include "export/otlp_http.h"
 
 const char *export_config__process_env(void *ctx, const char *name)
 {
@@ -90,6 +93,16 @@ const char *export_kind__name(enum export_kind k)
 		return "none";
 	}
 	return "?";
+}
+
+const char *otlp_protocol__name(enum otlp_protocol p)
+{
+	return p == OTLP_GRPC ? "grpc" : p == OTLP_HTTP_JSON ? "http/json" : "http/protobuf";
+}
+
+const char *export_config__default_endpoint(enum otlp_protocol p)
+{
+	return p == OTLP_GRPC ? OTLP_GRPC_DEFAULT_ENDPOINT : OTLP_DEFAULT_ENDPOINT;
 }
 
 static int hexval(int c)
@@ -185,6 +198,40 @@ char *export_config__traces_url(const char *base)
 	memcpy(url, base, n);
 	strcpy(url + n, "/v1/traces");
 	return url;
+}
+
+int export_config__check_url(const char *url, const char **why)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int err = -EINVAL;
+
+	*why = "not a URL";
+	if (!u)
+		return -ENOMEM;
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+		*why = "needs an http:// or https:// scheme";
+		goto cleanup;
+	}
+	/* libcurl reads "https:///x" as host "x": refuse it first */
+	if (!url[strcspn(url, ":") + 3] || url[strcspn(url, ":") + 3] == '/') {
+		*why = "has no host";
+		goto cleanup;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0))
+		goto cleanup;
+	if (!host[0]) {
+		*why = "has no host";
+		goto cleanup;
+	}
+	err = 0;
+cleanup:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return err;
 }
 
 /* Returns the first set, non-empty variable of the two (a wins), and its
@@ -292,13 +339,36 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 	const char *v;
 	int err;
 
+	/* The protocol first: it decides the endpoint's path and port. */
+	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+	if (v && strcasecmp(v, "http/protobuf") == 0)
+		cfg->protocol = OTLP_HTTP_PROTOBUF;
+	else if (v && strcasecmp(v, "http/json") == 0)
+		cfg->protocol = OTLP_HTTP_JSON;
+	else if (v && strcasecmp(v, "grpc") == 0)
+		cfg->protocol = OTLP_GRPC;
+	else if (v)
+		warn("unsupported otlp protocol %s, using http/protobuf", v);
+
 	if (tep || bep) {
-		char *url = tep ? strdup(tep) : export_config__traces_url(bep);
+		/* gRPC endpoints are used as given: the method names the path */
+		char *url = tep || cfg->protocol == OTLP_GRPC ? strdup(tep ? tep : bep)
+							      : export_config__traces_url(bep);
+		const char *why;
+		char shown[256];
 
 		if (!url)
 			return -ENOMEM;
-		if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-			warn("otlp endpoint %s has no http:// or https:// scheme", url);
+		/* A URL that can never work stops the start, rather than a
+		 * batch retrying it for minutes. */
+		err = export_config__check_url(url, &why);
+		if (err) {
+			otlp_http__redact_url(tep ? tep : bep, shown, sizeof(shown));
+			warn("%s=%s %s", tep ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" :
+			     "OTEL_EXPORTER_OTLP_ENDPOINT", shown, why);
+			free(url);
+			return err;
+		}
 		free(cfg->endpoint);
 		cfg->endpoint = url;
 		cfg->kind = EXPORT_OTLP;
@@ -310,18 +380,10 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 		return err;
 	}
 	if (cfg->kind == EXPORT_OTLP && !cfg->endpoint) {
-		cfg->endpoint = strdup(OTLP_DEFAULT_ENDPOINT);
+		cfg->endpoint = strdup(export_config__default_endpoint(cfg->protocol));
 		if (!cfg->endpoint)
 			return -ENOMEM;
 	}
-
-	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
-	if (v && strcasecmp(v, "http/protobuf") == 0)
-		cfg->protocol = OTLP_HTTP_PROTOBUF;
-	else if (v && strcasecmp(v, "http/json") == 0)
-		cfg->protocol = OTLP_HTTP_JSON;
-	else if (v)
-		warn("unsupported otlp protocol %s, using http/protobuf", v);
 
 	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
 		 "OTEL_EXPORTER_OTLP_COMPRESSION");

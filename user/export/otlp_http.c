@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +73,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+int otlp_http__abort_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+			      curl_off_t un)
 {
-	struct otlp_http *h = ud;
-	uint64_t at = h->abort_at_ns ? atomic_load(h->abort_at_ns) : 0;
+	const _Atomic uint64_t *abort_at_ns = ud;
+	uint64_t at = abort_at_ns ? atomic_load(abort_at_ns) : 0;
 
 	return at && mono_ns() >= at;
 }
@@ -90,8 +92,7 @@ void otlp_http__free(struct otlp_http *h)
 	free(h);
 }
 
-/* Appends "name: value" to the header list. Returns 0 or -ENOMEM. */
-static int add_header(struct otlp_http *h, const char *name, const char *value)
+int otlp_http__append_header(struct curl_slist **list, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 3;
 	char *line = malloc(n);
@@ -100,12 +101,17 @@ static int add_header(struct otlp_http *h, const char *name, const char *value)
 	if (!line)
 		return -ENOMEM;
 	snprintf(line, n, "%s: %s", name, value);
-	l = curl_slist_append(h->headers, line);
+	l = curl_slist_append(*list, line);
 	free(line);
 	if (!l)
 		return -ENOMEM;
-	h->headers = l;
+	*list = l;
 	return 0;
+}
+
+static int add_header(struct otlp_http *h, const char *name, const char *value)
+{
+	return otlp_http__append_header(&h->headers, name, value);
 }
 
 struct otlp_http *otlp_http__new(const struct export_config *cfg,
@@ -142,8 +148,8 @@ struct otlp_http *otlp_http__new(const struct export_config *cfg,
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)h->abort_at_ns);
 	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	/* A collector never redirects; following one could leak headers. */
 	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -201,6 +207,11 @@ int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len)
 	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
+	/* zlib counts in uInt: a 4 GiB body would be cut silently */
+	if (n > UINT32_MAX / 2) {
+		deflateEnd(&zs);
+		return -EFBIG;
+	}
 	bound = deflateBound(&zs, n) + 32;
 	*out = malloc(bound);
 	if (!*out) {
@@ -208,9 +219,9 @@ int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len)
 		return -ENOMEM;
 	}
 	zs.next_in = (Bytef *)in;
-	zs.avail_in = n;
+	zs.avail_in = (uInt)n;
 	zs.next_out = *out;
-	zs.avail_out = bound;
+	zs.avail_out = (uInt)bound;
 	rc = deflate(&zs, Z_FINISH);
 	*out_len = zs.total_out;
 	deflateEnd(&zs);
