@@ -183,7 +183,7 @@ def stats_blocks(err):
 
 def expected_samples(block):
     """The /metrics samples the naming rules give for one stats round."""
-    gauges = {("conns", "live"), ("conns", "held_bytes")}
+    gauges = {("conns", "live"), ("conns", "held_bytes"), ("export", "queued")}
     out = {}
     for prefix, kv in block.items():
         for k, v in kv.items():
