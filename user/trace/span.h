@@ -49,11 +49,20 @@ struct attr {
 struct attr_list {
 	struct attr *v;
 	size_t n, cap;
+	size_t truncated; /* string values cut at the attribute value cap */
 };
 
 struct span_event {
 	char *name;
 	uint64_t time_ns; /* unix epoch ns */
+	struct attr_list attrs;
+};
+
+/* A link to another span (OTLP Span.Link), e.g. from the LLM call that
+ * consumed a tool result to the execute_tool span that produced it. */
+struct span_link {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
 	struct attr_list attrs;
 };
 
@@ -85,6 +94,8 @@ struct span {
 	struct attr_list attrs;
 	struct span_event *events;
 	size_t n_events, cap_events;
+	struct span_link *links;
+	size_t n_links, cap_links;
 	struct span_process proc;
 	uint32_t tid;              /* thread that made the call */
 	uint64_t conn_id;          /* connection the call used */
@@ -98,6 +109,15 @@ int span__set_name(struct span *s, const char *name);
 
 /* Setters replace an existing key. They return 0, or -ENOMEM and leave
  * the list unchanged. */
+/* Every string value is capped (a wire value such as a JSON-RPC id or a
+ * session header can be megabytes): longer ones are cut on a UTF-8
+ * boundary and counted in l->truncated. Process-wide; default
+ * ATTR_VALUE_MAX_DEFAULT, never below 64. */
+#define ATTR_VALUE_MAX_DEFAULT 8192
+void attrs__set_value_max(size_t max);
+size_t attrs__value_max(void);
+/* Bytes a span holds (name, keys, string values, events): for queue bounds. */
+size_t span__bytes(const struct span *s);
 int attrs__set_str(struct attr_list *l, const char *key, const char *val);
 int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n);
 int attrs__set_int(struct attr_list *l, const char *key, int64_t val);
@@ -113,6 +133,10 @@ void attrs__clear(struct attr_list *l);
 
 /* Appends an event and returns it, or NULL on -ENOMEM. */
 struct span_event *span__add_event(struct span *s, const char *name, uint64_t time_ns);
+
+/* Appends a link to (trace_id, span_id) and returns it, or NULL on -ENOMEM. */
+struct span_link *span__add_link(struct span *s, const uint8_t trace_id[16],
+				 const uint8_t span_id[8]);
 
 /* Convenience wrappers over attrs__* on s->attrs. */
 #define span__set_str(s, k, v) attrs__set_str(&(s)->attrs, (k), (v))
