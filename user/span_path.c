@@ -375,10 +375,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		grs.output_over_budget, grs.nomem);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
-		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 "\n",
+		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 " queued=%" PRIu64 "\n",
 		es.exported_spans, es.export_requests_ok, es.export_requests_failed, es.retries,
 		es.dropped_queue_full, es.dropped_failed, es.dropped_shutdown,
-		es.partial_success_rejected);
+		es.partial_success_rejected, es.queued);
 	keep__print_stats(sp->keep, f);
 }
 

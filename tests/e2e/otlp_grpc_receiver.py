@@ -15,6 +15,8 @@ format so spans from both receivers compare directly.
   --fail-first N   answer the first N calls with --fail-code (UNAVAILABLE)
   --retry-delay S  with RESOURCE_EXHAUSTED: attach a google.rpc.RetryInfo
   --no-gzip        accept only uncompressed messages (identity)
+  --metrics FILE   one JSON line per metric of MetricsService/Export calls
+  --tls CERT KEY   serve TLS (HTTP/2 negotiated by ALPN) instead of h2c
 """
 
 import argparse
@@ -40,14 +42,18 @@ METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 PROTOS = ["opentelemetry/proto/common/v1/common.proto",
           "opentelemetry/proto/resource/v1/resource.proto",
           "opentelemetry/proto/trace/v1/trace.proto",
-          "opentelemetry/proto/collector/trace/v1/trace_service.proto"]
+          "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+          "opentelemetry/proto/metrics/v1/metrics.proto",
+          "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"]
 
 
 def compile_protos():
     out = tempfile.mkdtemp(prefix="agentrace-otlp-pb-")
     subprocess.run(["protoc", "-I", PROTO_DIR, "--python_out", out] + PROTOS, check=True)
     sys.path.insert(0, out)
-    return importlib.import_module("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
+    return (importlib.import_module("opentelemetry.proto.collector.trace.v1.trace_service_pb2"),
+            importlib.import_module(
+                "opentelemetry.proto.collector.metrics.v1.metrics_service_pb2"))
 
 
 def varint(n):
@@ -89,8 +95,10 @@ def main():
     ap.add_argument("--fail-code", default="UNAVAILABLE")
     ap.add_argument("--retry-delay", type=int, default=None)
     ap.add_argument("--no-gzip", action="store_true")
+    ap.add_argument("--metrics")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
-    pb = compile_protos()
+    pb, mpb = compile_protos()
     st = State(args)
 
     def export(request, context):
@@ -125,12 +133,33 @@ def main():
         {"Export": grpc.unary_unary_rpc_method_handler(
             export, request_deserializer=pb.ExportTraceServiceRequest.FromString,
             response_serializer=pb.ExportTraceServiceResponse.SerializeToString)})
+    def export_metrics(request, context):
+        if args.metrics:
+            with st.lock, open(args.metrics, "a") as f:
+                for rm in request.resource_metrics:
+                    for sm in rm.scope_metrics:
+                        for m in sm.metrics:
+                            f.write(json.dumps({"name": m.name, "unit": m.unit,
+                                                "data": m.WhichOneof("data")}) + "\n")
+        return mpb.ExportMetricsServiceResponse()
+
+    mhandler = grpc.method_handlers_generic_handler(
+        "opentelemetry.proto.collector.metrics.v1.MetricsService",
+        {"Export": grpc.unary_unary_rpc_method_handler(
+            export_metrics,
+            request_deserializer=mpb.ExportMetricsServiceRequest.FromString,
+            response_serializer=mpb.ExportMetricsServiceResponse.SerializeToString)})
     options = []
     if args.no_gzip:
         options.append(("grpc.compression_enabled_algorithms_bitset", 1))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:%d" % args.port)
+    server.add_generic_rpc_handlers((handler, mhandler))
+    if args.tls:
+        creds = grpc.ssl_server_credentials(
+            [(open(args.tls[1], "rb").read(), open(args.tls[0], "rb").read())])
+        port = server.add_secure_port("127.0.0.1:%d" % args.port, creds)
+    else:
+        port = server.add_insecure_port("127.0.0.1:%d" % args.port)
     server.start()
     if args.ready_file:
         with open(args.ready_file + ".tmp", "w") as f:

@@ -183,7 +183,7 @@ def stats_blocks(err):
 
 def expected_samples(block):
     """The /metrics samples the naming rules give for one stats round."""
-    gauges = {("conns", "live"), ("conns", "held_bytes")}
+    gauges = {("conns", "live"), ("conns", "held_bytes"), ("export", "queued")}
     out = {}
     for prefix, kv in block.items():
         for k, v in kv.items():
@@ -206,7 +206,7 @@ def test_fit_metrics_scrape_matches_stats():
     import socket
     import urllib.request
     c = Case("fit-metrics")
-    ar = None
+    ar = holder = None
     try:
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
@@ -222,6 +222,8 @@ def test_fit_metrics_scrape_matches_stats():
         wait_for(lambda: os.path.exists(ready) or ar.poll() is not None, timeout=30,
                  what="agentrace ready")
         check(ar.poll() is None, "agentrace exited: " + open(c.wd.file("ar.err")).read())
+        # a target that keeps libssl mapped while /metrics is scraped
+        holder = subprocess.Popen([c.py, "-c", "import ssl, time; time.sleep(60)"])
         c.run_py([{"model": "met-0"}, {"model": "met-1"}])
         c.wait_spans(2)
         time.sleep(2.5)  # a stats round after the traffic
@@ -233,6 +235,8 @@ def test_fit_metrics_scrape_matches_stats():
                            capture_output=True, text=True, timeout=60)
         check(p.returncode == 0, "not the text format: %s\n%s" % (p.stderr[-1500:], text[:3000]))
         samples = json.loads(p.stdout)
+        holder.kill()
+        holder.wait()
         ar.send_signal(signal.SIGINT)
         ar.wait(timeout=30)
         err = open(c.wd.file("ar.err")).read()
@@ -261,9 +265,10 @@ def test_fit_metrics_scrape_matches_stats():
                expected_samples(blocks[-1]) if blocks else None))
         check(all(k in got for k in want), "metrics missing from the scrape")
     finally:
-        if ar and ar.poll() is None:
-            ar.kill()
-            ar.wait()
+        for p in (holder, ar):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
         c.stop()
 
 

@@ -24,17 +24,20 @@ SECRET = "sk-grpc-META-5b6c7d8e9f"
 class GrpcReceiver(Proc):
     """otlp_grpc_receiver.py under Debian's python3 (python3-grpcio)."""
 
-    def __init__(self, wd, extra=(), name="grpc"):
+    def __init__(self, wd, extra=(), name="grpc", tls=False):
         self.spans_path = wd.file(name + "-spans.jsonl")
         self.requests_path = wd.file(name + "-requests.jsonl")
+        self.metrics_path = wd.file(name + "-metrics.jsonl")
         ready = wd.file(name + ".ready")
         super().__init__(wd, name, ["/usr/bin/python3", RECEIVER, "--port", "0",
                                     "--ready-file", ready, "--out", self.spans_path,
-                                    "--requests", self.requests_path] + list(extra))
+                                    "--requests", self.requests_path,
+                                    "--metrics", self.metrics_path] + list(extra))
         wait_for(lambda: os.path.exists(ready) or self.p.poll() is not None, timeout=30,
                  what="grpc receiver ready")
         check(self.p.poll() is None, "grpc receiver exited: " + self.err())
-        self.endpoint = "http://127.0.0.1:%d" % int(open(ready).read())
+        self.endpoint = "%s://127.0.0.1:%d" % ("https" if tls else "http",
+                                               int(open(ready).read()))
 
     def _lines(self, path):
         return [json.loads(l) for l in open(path)] if os.path.exists(path) else []
@@ -44,6 +47,9 @@ class GrpcReceiver(Proc):
 
     def requests(self):
         return self._lines(self.requests_path)
+
+    def metrics(self):
+        return self._lines(self.metrics_path)
 
 
 def stats(err, prefix):
@@ -143,6 +149,25 @@ def test_grpc_export_retries_gzip_metadata_equal_to_http():
         check(not nogz.spans() and "0 spans exported" in e and "3 failed" in e,
               "gzip message accepted by an identity-only server:\n" + e[-1500:])
         check("UNIMPLEMENTED" in e, "no gRPC status in the log:\n" + e[-1500:])
+
+        # The metrics exporter uses the same transport: MetricsService/Export.
+        e = analyze(capture, dict(env, OTEL_METRICS_EXPORTER="otlp"))
+        names = {m["name"] for m in grpc_rx.metrics()}
+        check("gen_ai.client.token.usage" in names,
+              "no gen_ai metrics over gRPC: %r\n%s" % (sorted(names), e[-1500:]))
+
+        # https://: TLS, HTTP/2 chosen by ALPN, the CA from the OTEL variable.
+        certs = c.wd.cert_dir()
+        tls_rx = GrpcReceiver(c.wd, ["--tls", os.path.join(certs, "server.pem"),
+                                     os.path.join(certs, "server.key")], name="tls", tls=True)
+        try:
+            e = analyze(capture, dict(env, OTEL_EXPORTER_OTLP_ENDPOINT=tls_rx.endpoint,
+                                      OTEL_EXPORTER_OTLP_CERTIFICATE=os.path.join(
+                                          certs, "ca.pem")))
+            check(len(tls_rx.spans()) == 3, "spans over TLS: %d\n%s" %
+                  (len(tls_rx.spans()), e[-1500:]))
+        finally:
+            tls_rx.stop(signal.SIGTERM)
     finally:
         for p in (grpc_rx, nogz, http_rx):
             if p:

@@ -14,7 +14,7 @@ static const char stats[] =
 	"kernel: events=120 bytes=34567 drop_ringbuf_full=2 drop_read_failed_bytes=7 untargeted=9\n"
 	"pipeline: records=130 malformed=0 capture_write_errors=0\n"
 	"conns: live=3 opened=7 closed=4 gaps=1 gap_bytes=512 held_bytes=2048\n"
-	"export: exported=5 requests_ok=2 dropped_queue_full=1 dropped_failed=0\n"
+	"export: exported=5 requests_ok=2 dropped_queue_full=1 dropped_failed=0 queued=4\n"
 	"agentrace: info: not a stats line = 5\n"
 	"trace: tenant_from_baggage=1 traceparent_bad-version=2\n";
 
@@ -55,6 +55,8 @@ Test(metrics, counters_gauges_and_drop_reasons)
 	has(t, "agentrace_conns_held_bytes 2048");
 	has(t, "agentrace_conns_gap_bytes_total 512");
 	has(t, "agentrace_export_drops_total{reason=\"queue_full\"} 1");
+	has(t, "# TYPE agentrace_export_queued gauge");
+	has(t, "agentrace_export_queued 4");
 	has(t, "agentrace_trace_traceparent_bad_version_total 2");
 	has(t, "agentrace_build_info{version=\"1.2.3\"} 1");
 	has(t, "agentrace_tls_files_attached{library=\"libssl.so.3\"} 2");

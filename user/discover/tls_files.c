@@ -85,6 +85,10 @@ void tls_files__each_attached(const struct tls_files *t,
 	for (size_t i = 0; i < t->n_files; i++)
 		if (t->files[i].attach || t->files[i].users)
 			fn(ctx, t->files[i].path);
+	/* scoped mode: one attachment per (target process, file) */
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].attach)
+			fn(ctx, t->files[t->users[i].file].path);
 }
 
 /* Slot for a new file: a free one, else the least recently used file

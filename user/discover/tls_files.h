@@ -37,7 +37,8 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
 
 /* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);
-/* Calls fn with the path of each probed file. */
+/* Calls fn with the path of each attachment: each probed file, and in
+ * scoped mode each (target process, file). */
 void tls_files__each_attached(const struct tls_files *t,
 			      void (*fn)(void *ctx, const char *path), void *ctx);
 

@@ -162,25 +162,13 @@ struct otlp_grpc *otlp_grpc__new(const struct export_config *cfg, const char *me
 	curl_easy_setopt(g->curl, CURLOPT_URL, url);
 	curl_easy_setopt(g->curl, CURLOPT_HTTP_VERSION,
 			 tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-	curl_easy_setopt(g->curl, CURLOPT_HTTPHEADER, g->headers);
-	curl_easy_setopt(g->curl, CURLOPT_USERAGENT, "agentrace/" AGENTRACE_VERSION " grpc-c/curl");
-	curl_easy_setopt(g->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(g->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(g->curl, CURLOPT_USERAGENT,
+			 "agentrace/" AGENTRACE_VERSION " (grpc over libcurl)");
 	curl_easy_setopt(g->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(g->curl, CURLOPT_WRITEDATA, g);
 	curl_easy_setopt(g->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(g->curl, CURLOPT_HEADERDATA, g);
-	curl_easy_setopt(g->curl, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
-	curl_easy_setopt(g->curl, CURLOPT_XFERINFODATA, (void *)g->abort_at_ns);
-	curl_easy_setopt(g->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(g->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(g->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (cfg->ca_file)
-		curl_easy_setopt(g->curl, CURLOPT_CAINFO, cfg->ca_file);
-	if (cfg->client_cert)
-		curl_easy_setopt(g->curl, CURLOPT_SSLCERT, cfg->client_cert);
-	if (cfg->client_key)
-		curl_easy_setopt(g->curl, CURLOPT_SSLKEY, cfg->client_key);
+	otlp_http__set_common(g->curl, cfg, g->headers, g->abort_at_ns);
 	free(url);
 	return g;
 fail:

@@ -92,6 +92,26 @@ void otlp_http__free(struct otlp_http *h)
 	free(h);
 }
 
+void otlp_http__set_common(CURL *c, const struct export_config *cfg,
+			   const struct curl_slist *headers, const _Atomic uint64_t *abort_at_ns)
+{
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)abort_at_ns);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	/* A collector never redirects; following one could leak headers. */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (cfg->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+	if (cfg->client_cert)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_cert);
+	if (cfg->client_key)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
+}
+
 int otlp_http__append_header(struct curl_slist **list, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 3;
@@ -140,26 +160,12 @@ struct otlp_http *otlp_http__new(const struct export_config *cfg,
 		goto fail;
 	curl_easy_setopt(h->curl, CURLOPT_URL, cfg->endpoint ? cfg->endpoint
 							     : OTLP_DEFAULT_ENDPOINT);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "agentrace/" AGENTRACE_VERSION);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)h->abort_at_ns);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
-	/* A collector never redirects; following one could leak headers. */
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (cfg->ca_file)
-		curl_easy_setopt(h->curl, CURLOPT_CAINFO, cfg->ca_file);
-	if (cfg->client_cert)
-		curl_easy_setopt(h->curl, CURLOPT_SSLCERT, cfg->client_cert);
-	if (cfg->client_key)
-		curl_easy_setopt(h->curl, CURLOPT_SSLKEY, cfg->client_key);
+	otlp_http__set_common(h->curl, cfg, h->headers, h->abort_at_ns);
 	return h;
 fail:
 	otlp_http__free(h);

@@ -51,6 +51,11 @@ int otlp_http__post(struct otlp_http *h, const void *body, size_t len, int timeo
  * -EIO (zlib failure); *out is NULL on failure. */
 int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len);
 
+/* The options both OTLP transports set alike: headers, POST, no signals,
+ * no redirects, http(s) only, the abort deadline, cfg's TLS files. */
+void otlp_http__set_common(CURL *c, const struct export_config *cfg,
+			   const struct curl_slist *headers, const _Atomic uint64_t *abort_at_ns);
+
 /* Appends "name: value" to *list. Returns 0 or -ENOMEM (list unchanged). */
 int otlp_http__append_header(struct curl_slist **list, const char *name, const char *value);
 

@@ -12,7 +12,7 @@
 #define MAX_SAMPLES 512
 
 /* prefix.key of the stats values that are levels, not counts. */
-static const char *const gauges[] = { "conns.live", "conns.held_bytes", NULL };
+static const char *const gauges[] = { "conns.live", "conns.held_bytes", "export.queued", NULL };
 
 struct sample {
 	char family[96];

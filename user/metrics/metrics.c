@@ -222,6 +222,7 @@ struct metrics *metrics__new(const struct metrics_config *cfg)
 	if (m->cfg.http.kind != EXPORT_OTLP)
 		return m;
 	otlp_http__redact_url(m->cfg.http.endpoint, m->url_log, sizeof(m->url_log));
+	/* gRPC: the same endpoint's MetricsService (its path is not used) */
 	if (m->cfg.http.protocol == OTLP_GRPC)
 		m->grpc = otlp_grpc__new(&m->cfg.http, OTLP_GRPC_METRICS_METHOD, &m->abort_at_ns);
 	else
