@@ -8,4 +8,4 @@ cflags=$(make -s print-cflags)
 libs=$(make -s print-ldlibs | sed 's/-lcriterion//')
 # shellcheck disable=SC2086
 gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c \
-	user/common/log.c $libs
+	user/common/log.c user/common/safe_file.c $libs
