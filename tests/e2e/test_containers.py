@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -107,11 +108,14 @@ def test_containers_mount_namespace_libssl():
         truth = llm_truth(mock, 1)
         check(len(truth) == 1, "want one call, got %d" % len(truth))
         err = ar.err()
-        attached = re.findall(r"attached OpenSSL probes to (/proc/(\d+)/root%s) " %
-                              re.escape(SYS_LIBSSL), err)
-        check(attached, "agentrace never probed the client's libssl copy:\n" + err[-3000:])
-        check(attached[0][1] == str(cl.pid), "probed the copy through pid %s, client is %d" %
-              (attached[0][1], cl.pid))
+        # With --comm, probes are attached inside each target only (#13):
+        # the client's line names its pid and the copy's inode.
+        attached = [(int(p), int(d), int(i)) for p, d, i in re.findall(
+            r"attached OpenSSL probes to /proc/(\d+)/root%s \(dev (\d+) inode (\d+)\)" %
+            re.escape(SYS_LIBSSL), err)]
+        check((cl.pid, st.st_dev, st.st_ino) in attached,
+              "agentrace never probed the client's libssl copy through its pid %d: %r\n%s" %
+              (cl.pid, attached, err[-3000:]))
         wait_for(lambda: len(spans_with_tokens(rcv, truth[0]["input_tokens"])) > 0,
                  timeout=15, what="the span of the first call")
         s = one_span_for(rcv, truth[0])
@@ -281,6 +285,37 @@ def ensure_tracefs():
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
 
 
+# perf_event_open(2) of a uprobe on argv[1] through the uprobe PMU; prints
+# "ok" or the errno.
+PMU_PROBE = r'''
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+nr = {"x86_64": 298, "aarch64": 241}[os.uname().machine]  # perf_event_open
+path = ctypes.create_string_buffer(sys.argv[1].encode())
+attr = bytearray(128)
+struct.pack_into("<IIQ", attr, 0, int(open("/sys/bus/event_source/devices/uprobe/type").read()),
+                 72, 0)                                  # type, size (VER1), config
+struct.pack_into("<QQ", attr, 56, ctypes.addressof(path), 0)  # uprobe_path, offset
+fd = libc.syscall(nr, (ctypes.c_char * 128).from_buffer(attr), -1, 0, -1, 0)
+print("ok" if fd >= 0 else ctypes.get_errno())
+'''
+
+
+def uprobe_pmu_gated(wd, keep):
+    """The kernel's own answer, independent of agentrace: may a process
+    with only `keep` create a uprobe through the perf PMU? True when it
+    gets EPERM/EACCES (the 6.16+ CAP_SYS_ADMIN requirement)."""
+    script = wd.file("pmu_probe.py")
+    with open(script, "w") as f:
+        f.write(PMU_PROBE)
+    drop = [c for c in all_cap_names() if c not in keep]
+    r = subprocess.run(["capsh", "--drop=" + ",".join(drop), "--", "-c", 'exec "$0" "$@"',
+                        sys.executable, script, SYS_LIBSSL], capture_output=True, text=True)
+    out = r.stdout.strip()
+    check(out == "ok" or out in ("1", "13"), "uprobe PMU probe: %r %r" % (out, r.stderr))
+    return out != "ok"
+
+
 class CappedAgentrace(Agentrace):
     """agentrace whose bounding set holds only `keep`: root's exec then gets
     exactly those as permitted and effective (capsh execs bash, which execs
@@ -335,24 +370,41 @@ def test_containers_least_privilege():
     plain = MockLLM(wd, extra=["--plain"], name="plain")
     plain_base = "http://127.0.0.1:%d" % plain.port
     ar = None
+    gated_cl = None
+    go = wd.file("go")
     try:
         env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint)
-        ar = CappedAgentrace(wd, FOUR_CAPS, ["--comm", "curl"], env=env)
+        # Uprobes are attached inside each target (#13): a curl that becomes
+        # a target at its exec races their attachment (tracefs: ~1-2 ms a
+        # probe here) with its first SSL_write, which the attach bench
+        # measures. The HTTPS client here is a --pid target before it
+        # execs curl: its probes are in place (and follow the exec) first.
+        gated_cl = subprocess.Popen([PY, "-c", GATE, go, shutil.which("curl")] +
+                                    curl_chat(wd, tls.base)[1:], env=node_env(wd),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ar = CappedAgentrace(wd, FOUR_CAPS, ["--comm", "curl", "--pid", str(gated_cl.pid)],
+                             env=env)
         err = ar.err()
         check(not MISSING_RE.findall(err),
               "a required capability reported missing:\n" + err[-3000:])
         check("capabilities: effective 0xc000080004; all required present" in err,
               "no capability summary:\n" + err[-3000:])
-        gated = "reserves the perf uprobe PMU for CAP_SYS_ADMIN" in err
-        fell_back = "defining uprobes through tracefs instead" in err
-        check(gated == fell_back, "the capability report (PMU gated: %s) disagrees with "
-              "the attach path (tracefs fallback: %s):\n%s" % (gated, fell_back, err[-3000:]))
-        check("attached OpenSSL probes to %s" % SYS_LIBSSL in err,
-              "no OpenSSL probes with the four capabilities:\n" + err[-3000:])
         run_client(curl_chat(wd, plain_base), node_env(wd))
-        run_client(curl_chat(wd, tls.base), node_env(wd))
+        open(go, "w").close()
+        out, cl_err = gated_cl.communicate(timeout=60)
+        check(gated_cl.returncode == 0, "HTTPS client failed: %r" % cl_err[-1500:])
         t_plain = llm_truth(plain, 1)[0]
         t_tls = llm_truth(tls, 1)[0]
+        err = ar.err()
+        gated = "reserves the perf uprobe PMU for CAP_SYS_ADMIN" in err
+        fell_back = "defining uprobes through tracefs instead" in err
+        want = uprobe_pmu_gated(wd, FOUR_CAPS)
+        check(gated == want and fell_back == want,
+              "the kernel %s the uprobe PMU to these capabilities, but agentrace reports "
+              "gated=%s and tracefs fallback=%s:\n%s" %
+              ("refuses" if want else "grants", gated, fell_back, err[-3000:]))
+        check(re.search(r"attached OpenSSL probes to (/proc/\d+/root)?%s " % re.escape(SYS_LIBSSL),
+                        err), "no OpenSSL probes with the four capabilities:\n" + err[-3000:])
         wait_for(lambda: spans_with_tokens(rcv, t_plain["input_tokens"], plain.port),
                  timeout=15, what="the plain HTTP call's span")
         s = one_span_for(rcv, t_plain, plain.port)
@@ -382,6 +434,9 @@ def test_containers_least_privilege():
         check(not os.path.exists(ar.ready), "ready file written without CAP_BPF")
         ar = None
     finally:
+        if gated_cl and gated_cl.poll() is None:
+            gated_cl.kill()
+            gated_cl.wait()
         if ar:
             ar.stop()
         plain.stop()
@@ -402,10 +457,18 @@ def http_status(port, path):
 
 @test
 def test_containers_health_endpoint():
+    """/readyz is 503 until every probe is attached, then 200. The not-ready
+    window is made certain: in record mode agentrace opens its output after
+    the health endpoint and before attaching, and a FIFO holds that open
+    until the test starts reading."""
     wd = Workdir("health")
     ready = wd.file("agentrace.ready")
-    ar = Proc(wd, "agentrace", [harness.AGENTRACE, "--exporter", "none", "--stats-interval",
-                                "0", "--health-addr", "127.0.0.1:0", "--ready-file", ready])
+    fifo = wd.file("capture.fifo")
+    os.mkfifo(fifo)
+    ar = Proc(wd, "agentrace", [harness.AGENTRACE, "record", "-o", fifo, "--comm", "no-such-comm",
+                                "--stats-interval", "0", "--health-addr", "127.0.0.1:0",
+                                "--ready-file", ready])
+    drain = None
     try:
         port = []
 
@@ -418,11 +481,12 @@ def test_containers_health_endpoint():
         wait_for(bound, timeout=30, what="the health endpoint")
         check(port, "agentrace exited:\n" + ar.err()[-2000:])
         port = port[0]
-        # Ready only once the ready file exists (it is written first).
-        code = http_status(port, "/readyz")
-        check(code in (200, 503), "/readyz %d" % code)
-        check(code == 503 or os.path.exists(ready), "/readyz 200 before the ready file")
+        # blocked opening the FIFO: not attached, so not ready
+        check(http_status(port, "/readyz") == 503, "/readyz while not attached")
+        check(not os.path.exists(ready), "ready file while blocked on the capture FIFO")
         check(http_status(port, "/healthz") == 200, "/healthz while starting")
+        drain = threading.Thread(target=lambda: open(fifo, "rb").read(), daemon=True)
+        drain.start()
         wait_for(lambda: os.path.exists(ready), timeout=30, what="ready file")
         wait_for(lambda: http_status(port, "/readyz") == 200, timeout=5, what="/readyz 200")
         check(http_status(port, "/healthz") == 200, "/healthz")
@@ -435,5 +499,7 @@ def test_containers_health_endpoint():
         except (urllib.error.URLError, ConnectionError):
             pass
     finally:
+        if drain is None:  # unblock agentrace's open() so that it can stop
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
         ar.stop()
         wd.cleanup()
