@@ -61,10 +61,6 @@ def run_traced(comms, clients, extra_args=()):
         wd.cleanup()
 
 
-def by_id(spans):
-    return {s["span_id"]: s for s in spans}
-
-
 def turn_of(spans, root):
     """Every span of root's trace."""
     return [s for s in spans if s["trace_id"] == root["trace_id"]]

@@ -26,7 +26,7 @@
 #include "trace/context.h"
 #include "trace/span.h"
 
-#define GX_MAX_SPANS 64
+#define GX_MAX_SPANS 2048
 
 struct gx_run {
 	struct genai *g;

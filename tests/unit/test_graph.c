@@ -425,3 +425,41 @@ Test(graph, turn_joins_an_enclosing_context)
 	gx_release(&r);
 	json_decref(fx);
 }
+
+/* Memory stays bounded: past GRAPH_MAX_CONVS conversations the least
+ * recently used one is evicted, its open turn ended and counted. */
+Test(graph, conversations_are_capped_and_evictions_counted)
+{
+	json_t *fx = gx_load("openai_chat"), *steps = json_array();
+	json_t *first = json_array_get(json_object_get(fx, "steps"), 0);
+	const size_t n = GRAPH_MAX_CONVS + 44;
+	const struct span *roots[1] = { NULL };
+	struct graph_stats st;
+	struct gx_run *r = calloc(1, sizeof(*r));
+	size_t ended = 0;
+
+	/* the first call of one agent per process: each asks for two tools */
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_deep_copy(first);
+
+		json_object_set_new(s, "tgid", json_integer(1000 + i));
+		json_array_append_new(steps, s);
+	}
+	json_object_set_new(fx, "steps", steps);
+	gx_start(r, fx, 0, false, 0, 86400000); /* no idle ends in 300 s */
+	graph__stats(r->gr, &st);
+	cr_assert_eq(st.conversations, n);
+	cr_assert_eq(st.turns_evicted, n - GRAPH_MAX_CONVS);
+	cr_assert_eq(st.tools_not_executed, 2 * (n - GRAPH_MAX_CONVS));
+	for (size_t i = 0; i < r->n; i++)
+		if (gx_str(r->spans[i], "agentrace.graph.turn.end") &&
+		    !strcmp(gx_str(r->spans[i], "agentrace.graph.turn.end"), "evicted"))
+			ended++;
+	cr_assert_eq(ended, n - GRAPH_MAX_CONVS);
+	cr_assert_eq(gx_op(r, "invoke_agent", roots, 1), 1);
+	cr_assert_eq(roots[0]->proc.pid, 1000, "the least recently used goes first");
+	gx_finish(r); /* the rest end at shutdown */
+	gx_release(r);
+	free(r);
+	json_decref(fx);
+}

@@ -74,11 +74,12 @@ void graph__observe_llm(void *g, const struct genai_call *c, const struct json_t
 
 /*
  * Places s, whose process identity is already stamped, before its trace
- * context is decided (graph__after_context applies it): an observed LLM call joins (or starts) a turn, gets
- * gen_ai.conversation.id, the input/output hashes and links to the tool
- * spans whose results it carries; other client calls become children of
- * the execute_tool window they fall in. May emit finished spans. Out of
- * memory leaves s unplaced (counted).
+ * context is decided (graph__after_context applies the placement): an
+ * observed LLM call joins (or starts) a turn, gets gen_ai.conversation.id,
+ * the input/output hashes and links to the tool spans whose results it
+ * carries; other client calls become children of the execute_tool window
+ * they fall in. May emit finished spans. Out of memory leaves s unplaced
+ * (counted).
  */
 void graph__on_span(struct graph *g, struct span *s, const struct http_exchange *x);
 
