@@ -104,7 +104,11 @@ static void probe_pid(struct discover *d, uint32_t pid)
 	if (!probes__is_target(d->probes, pid))
 		return;
 	proc_maps__scan(d->files, pid);
-	probe_system_libs(d, pid);
+	/* Each file costs ten perf events (1-2 ms apiece here) while the new
+	 * target races to its first call: a process whose executable or
+	 * libraries already carry OpenSSL (node) skips the system files. */
+	if (!tls_files__pid_probed(d->files, pid))
+		probe_system_libs(d, pid);
 }
 
 static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
