@@ -70,7 +70,7 @@ $(warning pkg-config found none of: $(PKGS); run `make deps` (or `make test`) fi
 endif
 endif
 
-.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus clean vmlinux
+.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus fuzz-long clean vmlinux
 
 all: $(BUILD)/agentrace
 
@@ -178,6 +178,11 @@ fuzz-corpus: $(FUZZERS)
 		$$f -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 || { echo "fuzz: $$f crashed on its corpus"; $$f -runs=0 tests/fuzz/corpus/$$n 2>&1 | tail -30; exit 1; }; \
 		echo "fuzz: $$n corpus ok ($$(ls tests/fuzz/corpus/$$n | wc -l) inputs)"; \
 	done
+
+# Every harness for FUZZ_SECONDS (default 600) each; prints execs and
+# coverage per harness (scripts/fuzz-long.sh; docs/security.md has figures).
+fuzz-long: $(FUZZERS)
+	$(Q)BUILD=$(BUILD) ./scripts/fuzz-long.sh
 
 vmlinux:
 	$(Q)./scripts/gen-vmlinux.sh

@@ -192,9 +192,11 @@ void pipeline__print_stats(const struct pipeline *p, FILE *f)
 		"\n", p->records, p->malformed, p->write_errors);
 	fprintf(f, "conns: live=%" PRIu64 " opened=%" PRIu64 " closed=%" PRIu64 " evicted=%" PRIu64
 		" expired=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " reordered=%" PRIu64
-		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64 "\n",
+		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64
+		" tls_streams=%" PRIu64 " tls_no_socket=%" PRIu64 "\n",
 		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
-		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes);
+		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes, cs.tls_streams,
+		cs.tls_no_socket);
 	if (p->spans)
 		span_path__print_stats(p->spans, f);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "common/budget.h"
 #include "common/log.h"
 #include "discover/cgroup_id.h"
 #include "discover/proc_table.h"
@@ -17,6 +18,7 @@
 #include "tools/tools.h"
 #include "trace/baggage.h"
 #include "trace/context.h"
+#include "trace/hold.h"
 #include "trace/traceparent.h"
 
 struct span_path {
@@ -24,6 +26,7 @@ struct span_path {
 	struct genai *genai;
 	struct tools *tools;
 	struct tracectx *tctx;
+	struct span_hold *hold; /* SERVER spans waiting for their caller */
 	struct exporter *exporter;
 	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
@@ -84,10 +87,40 @@ static struct span *server_span(struct span_path *sp, const struct http_exchange
 	return s;
 }
 
+static void submit(struct span_path *sp, struct span *s, int err)
+{
+	if (err) {
+		span__free(s);
+		sp->dropped++;
+		return;
+	}
+	sp->spans++;
+	if (keep__span(sp->keep, s))
+		sp->dropped++;
+}
+
+static int held_ready(void *ctx, const struct span_hold_item *it)
+{
+	struct span_path *sp = ctx;
+
+	return tracectx__peer_known(sp->tctx, it->conn_id, it->req_index);
+}
+
+/* Spans whose caller showed up, or that waited long enough. */
+static void release_held(struct span_path *sp, uint64_t now)
+{
+	struct span_hold_item it;
+
+	while (span_hold__pop(sp->hold, now, held_ready, sp, &it))
+		submit(sp, it.span,
+		       tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true));
+}
+
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct span_path *sp = ctx;
 	struct span *s;
+	int err;
 
 	if (x->inbound)
 		s = server_span(sp, x);
@@ -96,14 +129,18 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
-	if (tracectx__apply_exchange(sp->tctx, s, x)) {
-		span__free(s);
-		sp->dropped++;
-		return;
+	err = tracectx__apply_exchange(sp->tctx, s, x, false);
+	if (err == -EAGAIN) {
+		struct span_hold_item it = { s, x->conn->conn_id, x->req_index,
+					     x->resp.ts_last + SPAN_HOLD_WAIT_NS };
+
+		if (!span_hold__push(sp->hold, &it))
+			goto release;
+		err = tracectx__apply_exchange(sp->tctx, s, x, true);
 	}
-	sp->spans++;
-	if (keep__span(sp->keep, s))
-		sp->dropped++;
+	submit(sp, s, err);
+release:
+	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);
 }
 
 /* Trace context is decided while requests are still being served. */
@@ -169,9 +206,14 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	};
 	struct export_config ec;
 	int err;
+	size_t attr_max = o->max_attr_bytes ? o->max_attr_bytes : ATTR_VALUE_MAX_DEFAULT;
 
 	if (!sp)
 		return -ENOMEM;
+	/* captured content has its own cap, which the value cap never undercuts */
+	attrs__set_value_max(attr_max > o->content_max_bytes ? attr_max : o->content_max_bytes);
+	if (o->buffer_budget_set)
+		budget__set(o->buffer_budget_mb << 20);
 	sp->mono_to_real_ns = mono_to_real_ns;
 	err = exporter_config(o, &ec);
 	if (err) {
@@ -192,7 +234,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	if (!sp->tctx)
 		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
+	sp->hold = span_hold__new(0);
+	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http || !sp->hold)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -218,6 +261,7 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 
 void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
 {
+	release_held(sp, now);
 	keep__tick(sp->keep, now, stats);
 }
 
@@ -228,6 +272,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	struct tools_stats tls;
 	struct tracectx_stats ts;
 	struct export_stats es;
+	struct budget_stats bs;
 
 	http_tracker__stats(sp->http, &hs);
 	genai__stats(sp->genai, &gs);
@@ -239,7 +284,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
-	fprintf(f, "limits: mcp_ids_dropped=%" PRIu64, tls.ids_dropped);
+	budget__stats(&bs);
+	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
+		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64
+		" mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
+		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, bs.used, bs.peak,
+		bs.refused, bs.refused_bytes, tls.ids_dropped, es.attrs_truncated,
+		es.dropped_queue_bytes, es.queued_bytes);
 	for (int i = 1; i < DECODE_STOP__COUNT; i++)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
 	fputc('\n', f);
@@ -247,8 +298,11 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
-		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
-		ts.tenant_rejected);
+		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
+		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
+		ts.requests.evicted_open);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
@@ -285,6 +339,9 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
+	if (sp->hold && sp->keep)
+		release_held(sp, UINT64_MAX);
+	span_hold__free(sp->hold);
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);

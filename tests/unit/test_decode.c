@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/budget.h"
 #include "proto/decode.h"
 #include "br_fixtures.h"
 
@@ -384,4 +385,31 @@ Test(decode, middle_layer_output_is_capped)
 	free(plain);
 	free(gz);
 	free(zs);
+}
+
+/* The daemon-wide budget is asked before a buffer grows: past it the
+ * growth is refused, the buffer marked truncated and the refusal counted;
+ * freeing gives the bytes back. */
+Test(decode, buffers_charge_the_daemon_budget)
+{
+	struct body_buf a = { .cap = 1 << 20 }, b = { .cap = 1 << 20 };
+	static uint8_t data[64 << 10];
+	struct budget_stats st0, st;
+
+	budget__set(160 << 10); /* a grows to 128 KiB (power of two) */
+	budget__stats(&st0);
+	cr_assert_eq(body_buf__append(&a, data, sizeof(data)), 0);
+	cr_assert_not(a.truncated);
+	cr_assert_eq(body_buf__append(&b, data, sizeof(data)), -ENOMEM, "the second 64 KiB is over");
+	cr_assert(b.truncated);
+	budget__stats(&st);
+	cr_assert_eq(st.refused, st0.refused + 1);
+	cr_assert_leq(st.used, 160 << 10);
+	body_buf__free(&a);
+	body_buf__free(&b);
+	budget__stats(&st);
+	cr_assert_eq(st.used, st0.used, "freeing gives every byte back");
+	cr_assert_eq(body_buf__append(&b, data, sizeof(data)), 0);
+	body_buf__free(&b);
+	budget__set(BUDGET_DEFAULT_BYTES);
 }

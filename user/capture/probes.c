@@ -33,6 +33,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_CONN_CLOSE] = "conn_close",
 	[AR_STAT_PROC_EXEC] = "proc_exec",
 	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
+	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
 };
 
 struct probes {

@@ -36,7 +36,7 @@ enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
-	OPT_REDACT_KEY,
+	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
 	OPT_CONFIG,
 };
 
@@ -60,6 +60,8 @@ static const struct argp_option options[] = {
 	{ "tenant-baggage-key", OPT_TENANT_KEY, "KEY", 0, "Baggage key naming the tenant (repeatable; default tenant.id)", 3 },
 	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
+	{ "buffer-budget-mb", OPT_BUDGET, "MB", 0, "Daemon-wide cap on buffered HTTP bytes; growth past it is refused and counted (default 128, 0: none)", 3 },
+	{ "max-attr-bytes", OPT_MAX_ATTR, "N", 0, "Cut span attribute values at N bytes, counted in agentrace.attributes_truncated (default 8192; never below --content-max-bytes)", 3 },
 	{ "redact-query-key", OPT_REDACT_KEY, "KEY", 0, "Also redact this URL query key's values (repeatable; see docs/security.md)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
@@ -154,6 +156,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (o->n_baggage_attrs == CLI_MAX_TARGETS)
 			argp_error(st, "too many --baggage-attr");
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
+		break;
+	case OPT_BUDGET:
+		o->buffer_budget_mb = parse_num(st, arg, "--buffer-budget-mb", 0, 1 << 16);
+		o->buffer_budget_set = true;
+		break;
+	case OPT_MAX_ATTR:
+		o->max_attr_bytes = parse_num(st, arg, "--max-attr-bytes", 64, 1 << 24);
 		break;
 	case OPT_REDACT_KEY:
 		if (url__add_secret_key(arg))

@@ -40,6 +40,9 @@ struct cli_opts {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
 	size_t content_max_bytes;
+	size_t max_attr_bytes;     /* 0: ATTR_VALUE_MAX_DEFAULT */
+	size_t buffer_budget_mb;   /* with buffer_budget_set; else the default */
+	bool buffer_budget_set;
 	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
 	double sample_rate;        /* -1: not given */
 	const char *sample_config;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/budget.h"
 #include "conn/role.h"
 #include "conn/table.h"
 
@@ -186,6 +187,7 @@ static void drain(struct conn_table *t, struct conn *c, int dir)
 		ds->npending--;
 		ds->pending_bytes -= k->len;
 		t->st.held_bytes -= k->len;
+		budget__give(k->len);
 		deliver_tail(t, c, dir, k->seq, k->data, k->len, k->ts, k->tid);
 		free(k);
 	}
@@ -215,10 +217,15 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 		const uint8_t *data, uint32_t len, uint64_t ts, uint32_t tid)
 {
 	struct dir_state *ds = &c->dir[dir];
-	struct chunk *k = malloc(sizeof(*k) + len), **pp;
+	struct chunk *k, **pp;
 
-	if (!k)
+	if (!budget__take(len))
+		return -ENOMEM; /* over the daemon's budget: dropped, a gap later */
+	k = malloc(sizeof(*k) + len);
+	if (!k) {
+		budget__give(len);
 		return -ENOMEM;
+	}
 	k->seq = seq;
 	k->ts = ts;
 	k->tid = tid;
@@ -241,6 +248,11 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 /* Flushes, calls on_close and frees c. */
 static void conn_end(struct conn_table *t, struct conn *c)
 {
+	/* SSL* streams that carried data: did we ever learn their socket? */
+	if (c->meta.is_tls && c->meta.bytes[0] + c->meta.bytes[1]) {
+		t->st.tls_streams++;
+		t->st.tls_no_socket += !c->meta.has_tuple;
+	}
 	flush_pending(t, c);
 	if (t->sink.on_close)
 		t->sink.on_close(t->sink.ctx, &c->meta);

@@ -16,6 +16,10 @@ enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
 
 #define OTLP_DEFAULT_ENDPOINT "http://localhost:4318/v1/traces"
 
+/* 8192 spans of a few KiB fit; a flood of large spans does not grow the
+ * daemon past its memory limit (deploy/: 256 MiB). */
+#define EXPORT_QUEUE_BYTES_DEFAULT (48u << 20)
+
 struct export_config {
 	enum export_kind kind;
 	enum otlp_protocol protocol;
@@ -31,6 +35,8 @@ struct export_config {
 
 	/* batching (OTEL_BSP_*) */
 	int max_queue;              /* spans waiting; more are dropped */
+	size_t max_queue_bytes;     /* bytes of spans waiting (span__bytes); more
+				     * are dropped. 0 = EXPORT_QUEUE_BYTES_DEFAULT */
 	int max_batch;              /* spans per request */
 	int batch_timeout_ms;       /* oldest queued span waits at most this */
 

@@ -13,12 +13,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/budget.h"
 #include "proto/decode.h"
 
 #define DECODE_CHUNK 16384
-/* zstd frames may ask for huge windows; 16 MiB covers every level a
- * server uses without --long and bounds memory per body. */
-#define ZSTD_WINDOW_LOG_MAX 24
+/* zstd frames may ask for huge windows. The zstd content coding (RFC
+ * 9659) limits them to 8 MiB, which also bounds memory per layer. */
+#define ZSTD_WINDOW_LOG_MAX 23
 #define BUF_MIN 1024
 
 enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
@@ -50,10 +51,27 @@ struct decode {
 
 /* --- body_buf --- */
 
+/* Resizes to sz bytes, charged to the daemon's budget first (common/
+ * budget.h). Returns 0, or -ENOMEM with the buffer unchanged. */
+static int body_buf__resize(struct body_buf *b, size_t sz)
+{
+	uint8_t *p;
+
+	if (!budget__take(sz - b->size))
+		return -ENOMEM;
+	p = realloc(b->p, sz);
+	if (!p) {
+		budget__give(sz - b->size);
+		return -ENOMEM;
+	}
+	b->p = p;
+	b->size = sz;
+	return 0;
+}
+
 static int body_buf__grow(struct body_buf *b, size_t need)
 {
 	size_t sz = b->size ? b->size : BUF_MIN;
-	uint8_t *p;
 
 	if (need <= b->size)
 		return 0;
@@ -61,30 +79,19 @@ static int body_buf__grow(struct body_buf *b, size_t need)
 		sz = sz * 2;
 	if (sz > b->cap + 1 && need <= b->cap + 1)
 		sz = b->cap + 1;
-	p = realloc(b->p, sz);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->size = sz;
-	return 0;
+	return body_buf__resize(b, sz);
 }
 
 int body_buf__reserve(struct body_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	size_t sz = b->size ? b->size : BUF_MIN;
-	uint8_t *p;
 
 	if (need <= b->size)
 		return 0;
 	while (sz < need)
 		sz *= 2;
-	p = realloc(b->p, sz);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->size = sz;
-	return 0;
+	return body_buf__resize(b, sz);
 }
 
 int body_buf__append(struct body_buf *b, const void *data, size_t n)
@@ -110,6 +117,7 @@ int body_buf__append(struct body_buf *b, const void *data, size_t n)
 void body_buf__reset(struct body_buf *b, size_t keep)
 {
 	if (b->size > keep) {
+		budget__give(b->size);
 		free(b->p);
 		b->p = NULL;
 		b->size = 0;
@@ -122,6 +130,7 @@ void body_buf__reset(struct body_buf *b, size_t keep)
 
 void body_buf__free(struct body_buf *b)
 {
+	budget__give(b->size);
 	free(b->p);
 	b->p = NULL;
 	b->size = b->len = 0;

@@ -49,6 +49,7 @@ struct attr {
 struct attr_list {
 	struct attr *v;
 	size_t n, cap;
+	size_t truncated; /* string values cut at the attribute value cap */
 };
 
 struct span_event {
@@ -98,6 +99,15 @@ int span__set_name(struct span *s, const char *name);
 
 /* Setters replace an existing key. They return 0, or -ENOMEM and leave
  * the list unchanged. */
+/* Every string value is capped (a wire value such as a JSON-RPC id or a
+ * session header can be megabytes): longer ones are cut on a UTF-8
+ * boundary and counted in l->truncated. Process-wide; default
+ * ATTR_VALUE_MAX_DEFAULT, never below 64. */
+#define ATTR_VALUE_MAX_DEFAULT 8192
+void attrs__set_value_max(size_t max);
+size_t attrs__value_max(void);
+/* Bytes a span holds (name, keys, string values, events): for queue bounds. */
+size_t span__bytes(const struct span *s);
 int attrs__set_str(struct attr_list *l, const char *key, const char *val);
 int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n);
 int attrs__set_int(struct attr_list *l, const char *key, int64_t val);
