@@ -269,7 +269,16 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms
 
 	if (!a)
 		return -ENOMEM;
-	for (int f = 0; f < TLS_FN_MAX; f++) {
+	/* The plain read/write pair first: a target that has just started
+	 * (curl, node) may already be on its way to its first call. */
+	static const enum tls_fn order[TLS_FN_MAX] = {
+		TLS_FN_WRITE, TLS_FN_READ, TLS_FN_WRITE_EX, TLS_FN_READ_EX,
+		TLS_FN_SHUTDOWN, TLS_FN_FREE,
+	};
+
+	for (int i = 0; i < TLS_FN_MAX; i++) {
+		enum tls_fn f = order[i];
+
 		if (!syms->off[f])
 			continue;
 		err = attach_one(p, enter[f], false, path, syms->off[f], pid, &a->links[n],
