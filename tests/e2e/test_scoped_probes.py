@@ -83,7 +83,7 @@ def test_uprobes_only_inside_targets():
         old_other = subprocess.Popen([PY, PROBE, str(srv.port), ca, go], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--pid", str(old_target.pid),
-                            "--comm", "arscopetarget"], mode="record")
+                            "--comm", "arscopetarget", "--scoped-uprobes"], mode="record")
         new_target = subprocess.Popen([named, PROBE, str(srv.port), ca, go], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         new_other = subprocess.Popen([PY, PROBE, str(srv.port), ca, go], env=env,
@@ -134,7 +134,8 @@ def test_uprobes_follow_fork_without_exec():
     cert = wd.cert_dir()
     marker = "fork-marker-%d" % os.getpid()
     try:
-        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "arforktarget"], mode="record")
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "arforktarget",
+                            "--scoped-uprobes"], mode="record")
         r = subprocess.run([named, os.path.join(HERE, "clients", "fork_tls_child.py"),
                             os.path.join(cert, "server.pem"), os.path.join(cert, "server.key"),
                             os.path.join(cert, "ca.pem"), marker],

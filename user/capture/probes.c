@@ -39,6 +39,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 struct probes {
 	struct capture_bpf *skel;
 	bool all;
+	bool scoped;  /* uprobes per target process */
 	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
@@ -167,7 +168,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
-	if (!p->all) {
+	p->scoped = !p->all && cfg->scoped_uprobes;
+	if (p->scoped) {
 		p->warm_fd = warm_task_events();
 		raise_nofile();
 	}
@@ -227,6 +229,11 @@ int probes__ringbuf_fd(const struct probes *p)
 bool probes__targets_all(const struct probes *p)
 {
 	return p->all;
+}
+
+bool probes__scoped(const struct probes *p)
+{
+	return p->scoped;
 }
 
 int probes__add_target(struct probes *p, uint32_t tgid)
