@@ -106,7 +106,7 @@ def main():
     ng = b.Nginx(case)
     try:
         first_calls(case, ng)
-        first_calls(case, ng, ["--comm", "curl", "--comm", "node"])
+        first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
     finally:
         ng.stop()
     case.finish()

@@ -29,7 +29,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
-NOBODY = ["--comm", "bench-nobody", "--exporter", "none"]
+NOBODY = ["--comm", "bench-nobody", "--scoped-uprobes", "--exporter", "none"]
 CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY}
 TLS = ("D", "E")
 

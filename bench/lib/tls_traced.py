@@ -85,7 +85,7 @@ def one_run(case, ng, mode, with_stats=False):
     def floor(pid):
         gated["t"] = Bpftrace(case, pid=pid)
     if mode == "B":
-        tracer = b.Agentrace(case, ["--comm", "wrk", "--exporter", "none"])
+        tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter", "none"])
         before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)

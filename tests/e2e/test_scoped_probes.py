@@ -6,14 +6,17 @@ untargeted TLS process runs with no breakpoint in its address space."""
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
 
 from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
-                     test, HERE)
+                     test, wait_for, HERE)
 
 PY = os.path.realpath(sys.executable)
+SYS_LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 PROBE = os.path.join(HERE, "clients", "breakpoint_probe.py")
 INT3 = 0xCC
 
@@ -37,11 +40,21 @@ def other_tracers():
     return out
 
 
-def require_quiet_libssl(srv, ca):
-    """The test reads int3s: a tracer left running outside the e2e lock (with
-    probes on the shared libssl) would put them into every process."""
+def private_libssl_env(wd):
+    """The clients load a private copy of libssl (another inode): a tracer
+    left running outside the e2e lock with probes on the system file then
+    cannot put int3s into them, while agentrace still finds the copy
+    through the targets' maps."""
+    d = wd.file("lib")
+    os.mkdir(d)
+    shutil.copy2(SYS_LIBSSL, os.path.join(d, "libssl.so.3"))
+    return clean_env(LD_LIBRARY_PATH=d)
+
+
+def require_quiet_libssl(srv, ca, env):
+    """The test reads int3s: there must be none before agentrace starts."""
     r = report(subprocess.Popen([PY, PROBE, str(srv.port), ca], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE))
+                                stderr=subprocess.PIPE, env=env))
     check(r["ssl_write"] != INT3,
           "libssl already carries uprobes before agentrace starts: another tracer runs "
           "outside the e2e lock (%s); this test needs a quiet host" % other_tracers())
@@ -53,7 +66,8 @@ def test_uprobes_only_inside_targets():
     after it get breakpoints (and their streams); two identical untargeted
     python processes get none: no int3 at SSL_write/SSL_read and no
     [uprobes] area. Probes attached to the shared libssl for everyone put an
-    int3 into every process that maps it, which this test catches."""
+    int3 into every process that maps it, which this test catches. All four
+    load a private copy of libssl, so that no other tracer can interfere."""
     wd = Workdir("scoped")
     srv = EchoServer(wd)
     ar = None
@@ -62,24 +76,33 @@ def test_uprobes_only_inside_targets():
     named = wd.file("arscopetarget")
     os.symlink(PY, named)
     try:
-        require_quiet_libssl(srv, ca)
-        old_target = subprocess.Popen([PY, PROBE, str(srv.port), ca, go],
+        env = private_libssl_env(wd)
+        require_quiet_libssl(srv, ca, env)
+        old_target = subprocess.Popen([PY, PROBE, str(srv.port), ca, go], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        old_other = subprocess.Popen([PY, PROBE, str(srv.port), ca, go],
+        old_other = subprocess.Popen([PY, PROBE, str(srv.port), ca, go], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--pid", str(old_target.pid),
-                            "--comm", "arscopetarget"], mode="record")
-        env = clean_env()
-        new_target = subprocess.Popen([named, PROBE, str(srv.port), ca], env=env,
+                            "--comm", "arscopetarget", "--scoped-uprobes"], mode="record")
+        new_target = subprocess.Popen([named, PROBE, str(srv.port), ca, go], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        new_other = subprocess.Popen([PY, PROBE, str(srv.port), ca], env=env,
+        new_other = subprocess.Popen([PY, PROBE, str(srv.port), ca, go], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        res = {"new target": report(new_target), "new other": report(new_other)}
+        # The new target maps the copy when it imports ssl; its first call
+        # waits until agentrace says the copy is probed inside it (the race
+        # with a call right after exec is the attach bench's business).
+        copy_in_new = re.compile(r"attached OpenSSL probes to /proc/%d/root%s " % (
+            new_target.pid, re.escape(os.path.join(wd.file("lib"), "libssl.so.3"))))
+        wait_for(lambda: copy_in_new.search(ar.err()), timeout=20,
+                 what="the copy probed inside the new target")
         open(go, "w").close()
-        res["old target"] = report(old_target)
-        res["old other"] = report(old_other)
+        res = {"new target": report(new_target), "new other": report(new_other),
+               "old target": report(old_target), "old other": report(old_other)}
         time.sleep(0.5)
         ar.finish()
+        for k, r in res.items():
+            check(r["libssl"].startswith(wd.file("lib")), "%s loaded %s, not the private "
+                  "copy" % (k, r["libssl"]))
         for k in ("old target", "new target"):
             check(res[k]["ssl_write"] == INT3 and res[k]["ssl_read"] == INT3 and
                   res[k]["uprobes_vma"], "%s carries no uprobes: %r" % (k, res))
@@ -111,7 +134,8 @@ def test_uprobes_follow_fork_without_exec():
     cert = wd.cert_dir()
     marker = "fork-marker-%d" % os.getpid()
     try:
-        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "arforktarget"], mode="record")
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "arforktarget",
+                            "--scoped-uprobes"], mode="record")
         r = subprocess.run([named, os.path.join(HERE, "clients", "fork_tls_child.py"),
                             os.path.join(cert, "server.pem"), os.path.join(cert, "server.key"),
                             os.path.join(cert, "ca.pem"), marker],

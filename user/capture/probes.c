@@ -39,6 +39,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 struct probes {
 	struct capture_bpf *skel;
 	bool all;
+	bool scoped;  /* uprobes per target process */
 	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
@@ -167,7 +168,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
-	if (!p->all) {
+	p->scoped = !p->all && cfg->scoped_uprobes;
+	if (p->scoped) {
 		p->warm_fd = warm_task_events();
 		raise_nofile();
 	}
@@ -229,6 +231,11 @@ bool probes__targets_all(const struct probes *p)
 	return p->all;
 }
 
+bool probes__scoped(const struct probes *p)
+{
+	return p->scoped;
+}
+
 int probes__add_target(struct probes *p, uint32_t tgid)
 {
 	uint8_t one = 1;
@@ -269,7 +276,16 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms
 
 	if (!a)
 		return -ENOMEM;
-	for (int f = 0; f < TLS_FN_MAX; f++) {
+	/* The plain read/write pair first: a target that has just started
+	 * (curl, node) may already be on its way to its first call. */
+	static const enum tls_fn order[TLS_FN_MAX] = {
+		TLS_FN_WRITE, TLS_FN_READ, TLS_FN_WRITE_EX, TLS_FN_READ_EX,
+		TLS_FN_SHUTDOWN, TLS_FN_FREE,
+	};
+
+	for (int i = 0; i < TLS_FN_MAX; i++) {
+		enum tls_fn f = order[i];
+
 		if (!syms->off[f])
 			continue;
 		err = attach_one(p, enter[f], false, path, syms->off[f], pid, &a->links[n],

@@ -21,6 +21,7 @@ struct probes_cfg {
 	const uint64_t *cgroups;  /* --cgroup targets (cgroup v2 ids) */
 	size_t n_cgroups;
 	uint32_t ringbuf_bytes;   /* power of two; 0 = default 32 MiB */
+	bool scoped_uprobes;      /* with targets: uprobes inside targets only */
 };
 
 struct probes;
@@ -34,6 +35,10 @@ int probes__ringbuf_fd(const struct probes *p);
 
 /* True when every process is a target (no --pid/--comm/--cgroup). */
 bool probes__targets_all(const struct probes *p);
+
+/* True when uprobes are attached inside each target only
+ * (--scoped-uprobes with targets chosen). */
+bool probes__scoped(const struct probes *p);
 
 /* Marks tgid as a target (used for processes that predate the daemon).
  * Returns 0 or -errno. */

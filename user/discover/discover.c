@@ -60,7 +60,7 @@ struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ct
 
 	if (!d)
 		return NULL;
-	d->files = tls_files__new(p, !probes__targets_all(p));
+	d->files = tls_files__new(p, probes__scoped(p));
 	if (!d->files) {
 		free(d);
 		return NULL;
@@ -97,14 +97,18 @@ static void probe_system_libs(struct discover *d, uint32_t pid)
 /* Probes the TLS files of pid (only a target's, in scoped mode). */
 static void probe_pid(struct discover *d, uint32_t pid)
 {
-	if (probes__targets_all(d->probes)) {
+	if (!probes__scoped(d->probes)) {
 		proc_maps__scan(d->files, pid);
 		return;
 	}
 	if (!probes__is_target(d->probes, pid))
 		return;
 	proc_maps__scan(d->files, pid);
-	probe_system_libs(d, pid);
+	/* Each file costs ten perf events (1-2 ms apiece here) while the new
+	 * target races to its first call: a process whose executable or
+	 * libraries already carry OpenSSL (node) skips the system files. */
+	if (!tls_files__pid_probed(d->files, pid))
+		probe_system_libs(d, pid);
 }
 
 static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
@@ -139,7 +143,7 @@ int discover__scan_all(struct discover *d)
 {
 	int err;
 
-	for (size_t i = 0; i < N_SYSTEM_LIBSSL && probes__targets_all(d->probes); i++)
+	for (size_t i = 0; i < N_SYSTEM_LIBSSL && !probes__scoped(d->probes); i++)
 		if (access(system_libssl[i], R_OK) == 0)
 			tls_files__add(d->files, 0, system_libssl[i]);
 	err = proc_maps__for_each_pid(scan_one, d);

@@ -8,6 +8,7 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
+#include "discover/detacher.h"
 #include "discover/elf_syms.h"
 #include "discover/tls_files.h"
 
@@ -38,6 +39,7 @@ struct file_user {
 struct tls_files {
 	struct probes *probes;
 	bool scoped;
+	struct detacher *detacher; /* scoped mode: detaches off the event loop */
 	struct tls_file files[MAX_FILES];
 	size_t n_files;
 	struct file_user users[MAX_USERS];
@@ -52,6 +54,9 @@ struct tls_files *tls_files__new(struct probes *p, bool scoped)
 	if (t) {
 		t->probes = p;
 		t->scoped = scoped;
+		if (scoped && !(t->detacher = detacher__new()))
+			warn("no detach thread (%s): probes of exited targets are detached on the "
+			     "event loop", strerror(errno));
 	}
 	return t;
 }
@@ -60,6 +65,7 @@ void tls_files__free(struct tls_files *t)
 {
 	if (!t)
 		return;
+	detacher__free(t->detacher);
 	for (size_t i = 0; i < t->n_files; i++)
 		probes__detach_tls(t->files[i].attach);
 	for (size_t i = 0; i < t->n_users; i++)
@@ -241,6 +247,14 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 	}
 }
 
+bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid)
+{
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].pid == pid && !t->users[i].gone)
+			return true;
+	return false;
+}
+
 /* Scoped mode: detaches the probes of processes that exited. The exit
  * record only comes for a process that is still a target when it exits; one
  * that exec'd into a non-target sends none, and is found gone here once it
@@ -257,7 +271,7 @@ static void reap_gone(struct tls_files *t)
 		f = &t->files[t->users[i].file];
 		info("detaching OpenSSL probes from %s (dev %lu inode %lu) inside pid %u: it exited",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
-		probes__detach_tls(t->users[i].attach);
+		detacher__push(t->detacher, t->users[i].attach);
 		f->users--;
 		t->users[i] = t->users[--t->n_users];
 	}

@@ -27,6 +27,9 @@ void tls_files__free(struct tls_files *t);
  * mode) or has no OpenSSL symbols, or -errno (-ENOSPC: too many pairs). */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
+/* Scoped mode: pid holds probes on some file. */
+bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid);
+
 /* pid has exited at monotonic time now: release its files. */
 void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
 

@@ -5,7 +5,8 @@ uprobe breakpoints: a uprobe is an int3 (0xcc) written into the process's
 copy of the page, visible to the process itself, and the first hit maps
 the "[uprobes]" trampoline area.
 usage: breakpoint_probe.py PORT CA [GO-FILE]
-prints one JSON line: {"ssl_write": byte, "ssl_read": byte, "uprobes_vma": bool}"""
+prints one JSON line: {"ssl_write": byte, "ssl_read": byte, "uprobes_vma": bool,
+"libssl": path of the file SSL_write was loaded from}"""
 import ctypes
 import http.client
 import json
@@ -33,9 +34,15 @@ def main():
     # The ssl module loaded the system libssl; dlopen returns the same copy.
     lib = ctypes.CDLL("libssl.so.3")
     maps = open("/proc/self/maps").read()
+    addr = ctypes.cast(lib.SSL_write, ctypes.c_void_p).value
+    path = ""
+    for line in maps.splitlines():
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        if lo <= addr < hi:
+            path = line.split()[-1]
     print(json.dumps({"ssl_write": first_byte(lib, "SSL_write"),
                       "ssl_read": first_byte(lib, "SSL_read"),
-                      "uprobes_vma": "[uprobes]" in maps}), flush=True)
+                      "uprobes_vma": "[uprobes]" in maps, "libssl": path}), flush=True)
 
 
 if __name__ == "__main__":
