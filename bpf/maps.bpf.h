@@ -122,6 +122,24 @@ struct {
 	__type(value, struct tls_state);
 } tls_conns SEC(".maps");
 
+/* An SSL_write whose ciphertext went to no socket during the call (node
+ * writes through a memory BIO): pid_tgid -> bio_pending. Written by the
+ * SSL_write uretprobe; taken (and deleted) by the next write on a TLS
+ * socket from the same thread, which links the SSL* to that socket when
+ * the sizes agree (tls.bpf.h, tls_bio_link). LRU: a thread that never
+ * writes the socket just ages out. */
+struct bio_pending {
+	__u64 ssl;
+	__u64 ts;   /* bpf_ktime_get_ns at SSL_write return */
+	__u64 len;  /* plaintext bytes written */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct bio_pending);
+} tls_bio_pending SEC(".maps");
+
 /* Arguments of a socket syscall between entry and exit. */
 enum sock_call {
 	SC_READ, SC_WRITE, SC_READV, SC_WRITEV, SC_RECVMSG, SC_SENDMSG,

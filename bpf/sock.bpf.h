@@ -164,6 +164,37 @@ static __always_inline bool looks_like_tls(__u64 buf)
 	       h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 0x03 && h[2] <= 0x04;
 }
 
+/* A memory-BIO SSL_write's ciphertext leaves through the next write on a
+ * TLS socket from the same thread, soon after. Link the SSL* to that
+ * socket when the sizes agree: ciphertext is the plaintext plus at most
+ * 64 bytes of record overhead per 16 KiB record, within 10 ms. */
+static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_state *sock,
+					 long ret)
+{
+	struct bio_pending *p = bpf_map_lookup_elem(&tls_bio_pending, &id);
+	struct tls_key tk = {};
+	struct tls_state *ts;
+	__u64 n, now = bpf_ktime_get_ns();
+
+	if (!p)
+		return;
+	tk.tgid = id >> 32;
+	tk.ssl = p->ssl;
+	n = p->len;
+	if (now - p->ts > 10000000ull || (__u64)ret < n ||
+	    (__u64)ret > n + 64 * (n / 16384 + 1)) {
+		bpf_map_delete_elem(&tls_bio_pending, &id);
+		return;
+	}
+	bpf_map_delete_elem(&tls_bio_pending, &id);
+	ts = bpf_map_lookup_elem(&tls_conns, &tk);
+	if (!ts || ts->sock_conn_id)
+		return;
+	ts->sock_conn_id = sock->conn_id;
+	ts->fd = fd;
+	stat_add(AR_STAT_TLS_BIO_LINK, 1);
+}
+
 static __always_inline int sock_data_exit(long ret, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -218,6 +249,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 			st->tls = 1;
 	}
 	if (st->tls) {
+		if (dir == AR_DIR_EGRESS)
+			tls_bio_link(id, a.fd, st, ret);
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}

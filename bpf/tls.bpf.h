@@ -73,6 +73,11 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 			stat_add(AR_STAT_TLS_NESTED_LINK, 1);
 		}
 	}
+	if (dir == AR_DIR_EGRESS && !st->sock_conn_id) {
+		struct bio_pending p = { .ssl = a.ssl, .ts = bpf_ktime_get_ns(), .len = n };
+
+		bpf_map_update_elem(&tls_bio_pending, &id, &p, BPF_ANY);
+	}
 	seq = __sync_fetch_and_add(&st->seq[dir], n);
 	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.ssl,
 			    st->sock_conn_id);

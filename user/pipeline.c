@@ -164,23 +164,17 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
-	char *stats = NULL;
-	size_t len = 0;
-	FILE *mem;
-
 	conn_table__expire(p->conns, now);
-	if (p->spans) {
-		/* the stats lines double as self-metrics */
-		mem = open_memstream(&stats, &len);
-		if (mem) {
-			pipeline__print_stats(p, mem);
-			fclose(mem);
-		}
-		span_path__tick(p->spans, now, stats);
-		free(stats);
-	}
+	if (p->spans)
+		span_path__tick(p->spans, now);
 	if (p->writer)
 		capture_writer__flush(p->writer);
+}
+
+void pipeline__observe_stats(struct pipeline *p, const char *stats)
+{
+	if (p->spans)
+		span_path__observe_stats(p->spans, stats);
 }
 
 void pipeline__print_stats(const struct pipeline *p, FILE *f)
@@ -192,9 +186,11 @@ void pipeline__print_stats(const struct pipeline *p, FILE *f)
 		"\n", p->records, p->malformed, p->write_errors);
 	fprintf(f, "conns: live=%" PRIu64 " opened=%" PRIu64 " closed=%" PRIu64 " evicted=%" PRIu64
 		" expired=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " reordered=%" PRIu64
-		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64 "\n",
+		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64
+		" tls_streams=%" PRIu64 " tls_no_socket=%" PRIu64 "\n",
 		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
-		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes);
+		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes, cs.tls_streams,
+		cs.tls_no_socket);
 	if (p->spans)
 		span_path__print_stats(p->spans, f);
 }

@@ -18,6 +18,7 @@
 #include "tools/tools.h"
 #include "trace/baggage.h"
 #include "trace/context.h"
+#include "trace/hold.h"
 #include "trace/traceparent.h"
 
 struct span_path {
@@ -25,6 +26,7 @@ struct span_path {
 	struct genai *genai;
 	struct tools *tools;
 	struct tracectx *tctx;
+	struct span_hold *hold; /* SERVER spans waiting for their caller */
 	struct exporter *exporter;
 	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
@@ -85,10 +87,40 @@ static struct span *server_span(struct span_path *sp, const struct http_exchange
 	return s;
 }
 
+static void submit(struct span_path *sp, struct span *s, int err)
+{
+	if (err) {
+		span__free(s);
+		sp->dropped++;
+		return;
+	}
+	sp->spans++;
+	if (keep__span(sp->keep, s))
+		sp->dropped++;
+}
+
+static int held_ready(void *ctx, const struct span_hold_item *it)
+{
+	struct span_path *sp = ctx;
+
+	return tracectx__peer_known(sp->tctx, it->conn_id, it->req_index);
+}
+
+/* Spans whose caller showed up, or that waited long enough. */
+static void release_held(struct span_path *sp, uint64_t now)
+{
+	struct span_hold_item it;
+
+	while (span_hold__pop(sp->hold, now, held_ready, sp, &it))
+		submit(sp, it.span,
+		       tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true));
+}
+
 static void on_exchange(void *ctx, const struct http_exchange *x)
 {
 	struct span_path *sp = ctx;
 	struct span *s;
+	int err;
 
 	if (x->inbound)
 		s = server_span(sp, x);
@@ -97,14 +129,18 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
-	if (tracectx__apply_exchange(sp->tctx, s, x)) {
-		span__free(s);
-		sp->dropped++;
-		return;
+	err = tracectx__apply_exchange(sp->tctx, s, x, false);
+	if (err == -EAGAIN) {
+		struct span_hold_item it = { s, x->conn->conn_id, x->req_index,
+					     x->resp.ts_last + SPAN_HOLD_WAIT_NS };
+
+		if (!span_hold__push(sp->hold, &it))
+			goto release;
+		err = tracectx__apply_exchange(sp->tctx, s, x, true);
 	}
-	sp->spans++;
-	if (keep__span(sp->keep, s))
-		sp->dropped++;
+	submit(sp, s, err);
+release:
+	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);
 }
 
 /* Trace context is decided while requests are still being served. */
@@ -143,7 +179,7 @@ static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
 			return -ENOMEM;
 	}
 	if (cfg->kind == EXPORT_OTLP && !cfg->endpoint) {
-		cfg->endpoint = strdup(OTLP_DEFAULT_ENDPOINT);
+		cfg->endpoint = strdup(export_config__default_endpoint(cfg->protocol));
 		if (!cfg->endpoint)
 			return -ENOMEM;
 	}
@@ -198,7 +234,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	if (!sp->tctx)
 		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
+	sp->hold = span_hold__new(0);
+	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http || !sp->hold)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -222,9 +259,15 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+void span_path__tick(struct span_path *sp, uint64_t now)
 {
-	keep__tick(sp->keep, now, stats);
+	release_held(sp, now);
+	keep__tick(sp->keep, now);
+}
+
+void span_path__observe_stats(struct span_path *sp, const char *stats)
+{
+	keep__observe_stats(sp->keep, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
@@ -260,8 +303,11 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
-		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
-		ts.tenant_rejected);
+		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
+		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
+		ts.requests.evicted_open);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
@@ -298,9 +344,13 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
+	if (sp->hold && sp->keep)
+		release_held(sp, UINT64_MAX);
+	span_hold__free(sp->hold);
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
+	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);
 	tools__free(sp->tools);

@@ -167,6 +167,8 @@ enum ar_stat {
 	AR_STAT_CONN_CLOSE,         /* connections closed */
 	AR_STAT_PROC_EXEC,          /* exec events */
 	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
+	AR_STAT_TLS_BIO_LINK,       /* SSL* over a memory BIO linked to the socket
+				     * written right after its SSL_write */
 	AR_STAT_MAX,
 };
 

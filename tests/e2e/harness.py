@@ -222,12 +222,14 @@ class Receiver(Proc):
         self.spans_path = wd.file(name + "-spans.jsonl")
         self.raw_dir = wd.file(name + "-raw")
         self.requests_path = wd.file(name + "-requests.jsonl")
+        self.metrics_path = wd.file(name + "-metrics.jsonl")
         ready = wd.file(name + ".ready")
         if os.path.exists(ready):
             os.unlink(ready)
         argv = [sys.executable, os.path.join(HERE, "otlp_receiver.py"), "--port", str(port),
                 "--out", self.spans_path, "--raw-dir", self.raw_dir,
-                "--requests", self.requests_path, "--ready-file", ready] + list(extra)
+                "--requests", self.requests_path, "--metrics", self.metrics_path,
+                "--ready-file", ready] + list(extra)
         super().__init__(wd, name, argv)
         wait_for(lambda: os.path.exists(ready) and open(ready).read().strip(),
                  what="receiver ready")
@@ -238,6 +240,12 @@ class Receiver(Proc):
         if not os.path.exists(self.spans_path):
             return []
         return [json.loads(l) for l in open(self.spans_path) if l.strip()]
+
+    def metrics(self):
+        """Decoded metric data points, one dict each (see otlp_receiver.py)."""
+        if not os.path.exists(self.metrics_path):
+            return []
+        return [json.loads(l) for l in open(self.metrics_path) if l.strip()]
 
     def raw_bytes(self):
         out = b""

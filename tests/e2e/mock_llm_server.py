@@ -14,7 +14,8 @@ Endpoints (any Host):
   Ollama     POST /api/chat, /api/generate (NDJSON stream or JSON),
              /api/embed, GET /api/tags, /api/version, POST /api/show
   MCP        POST/GET/DELETE /mcp       (Streamable HTTP, JSON-RPC 2.0)
-  Tool API   GET|POST /tools/v1/weather, /tools/v2/weather (different shapes)
+  Tool API   GET|POST /tools/v1/weather, /tools/v2/weather (different shapes;
+             switches delay-ms, error, shape=v1|v2 to answer in either shape)
 
 Deterministic behaviour, values unique per request (derived from `seq`):
   input tokens (semconv total, cached included) 10000+100*seq, output
@@ -986,6 +987,19 @@ def tool_api(ctx, version):
     t = ctx.truth
     t.update(provider="tool_api", operation="execute_tool",
              tool_name="weather", api_version=version)
+    # x-mock-delay-ms / x-mock-error / x-mock-shape (v1|v2: answer with the
+    # other version's shape on this path, a provider changing its response)
+    delay = min(ctx.int_switch("delay-ms"), MAX_STREAM_DELAY_MS * 5)
+    if delay > 0:
+        time.sleep(delay / 1000.0)
+    code = ctx.int_switch("error")
+    if code >= 400:
+        t["error"] = str(code)
+        ctx.send_json(code, {"error": {"code": code, "message": "mock tool failure"}})
+        return
+    if ctx.switch("shape") in ("v1", "v2"):
+        version = ctx.switch("shape")
+        t["shape"] = version
     city = ctx.req.query.get("city")
     if city is None and isinstance(ctx.json, dict):
         city = ctx.json.get("city")

@@ -4,7 +4,8 @@
 
 Python 3 standard library only. Listens on 127.0.0.1, accepts
 POST /v1/traces as http/protobuf or http/json, optionally gzip-compressed,
-and records:
+and records (POST /v1/metrics likewise: --metrics FILE gets one JSON line
+per data point):
 
   --raw-dir DIR   every request body as received (NNNNNN.bin / .json), plus
                   protoc's text decoding of protobuf bodies (NNNNNN.txt)
@@ -325,16 +326,132 @@ def decode_json(body):
 
 
 # ---------------------------------------------------------------------------
+# Metrics (POST /v1/metrics) -> one flat dict per data point.
+
+def _packed(v, wt, fmt, size):
+    if wt == LEN:
+        return [struct.unpack(fmt, bytes(v[i:i + size]))[0] for i in range(0, len(v), size)]
+    return [struct.unpack(fmt, bytes(v))[0]]
+
+
+def pb_metric_points(buf):
+    """One Metric message -> its data points."""
+    name = unit = kind = ""
+    temporality, monotonic, raw_points = 0, False, []
+    for num, wt, v in fields(buf):
+        if num in (1, 3):
+            _expect("Metric", num, wt, LEN)
+            if num == 1:
+                name = _str(v)
+            else:
+                unit = _str(v)
+        elif num in (5, 7, 9):
+            _expect("Metric", num, wt, LEN)
+            kind = {5: "gauge", 7: "sum", 9: "histogram"}[num]
+            for n2, w2, x in fields(v):
+                if n2 == 1:
+                    raw_points.append(x)
+                elif n2 == 2:
+                    temporality = x
+                elif n2 == 3:
+                    monotonic = bool(x)
+    points = []
+    for b in raw_points:
+        pt = {"metric": name, "unit": unit, "kind": kind, "temporality": temporality,
+              "monotonic": monotonic, "bucket_counts": [], "explicit_bounds": []}
+        attrs = []
+        for n, w, x in fields(b):
+            if (kind == "histogram" and n == 9) or (kind != "histogram" and n == 7):
+                attrs.append(x)
+            elif n in (2, 3):
+                _expect("DataPoint", n, w, I64)
+                pt["start" if n == 2 else "time"] = struct.unpack("<Q", x)[0]
+            elif kind == "histogram" and n == 4:
+                _expect("HistogramDataPoint", n, w, I64)
+                pt["count"] = struct.unpack("<Q", x)[0]
+            elif kind == "histogram" and n in (5, 11, 12):
+                _expect("HistogramDataPoint", n, w, I64)
+                pt[{5: "sum", 11: "min", 12: "max"}[n]] = struct.unpack("<d", x)[0]
+            elif kind == "histogram" and n == 6:
+                pt["bucket_counts"] += _packed(x, w, "<Q", 8)
+            elif kind == "histogram" and n == 7:
+                pt["explicit_bounds"] += _packed(x, w, "<d", 8)
+            elif kind != "histogram" and n == 6:
+                _expect("NumberDataPoint", n, w, I64)
+                pt["value"] = struct.unpack("<q", x)[0]
+            elif kind != "histogram" and n == 4:
+                _expect("NumberDataPoint", n, w, I64)
+                pt["value"] = struct.unpack("<d", x)[0]
+        pt["attributes"] = key_values(attrs)
+        points.append(pt)
+    return points
+
+
+def decode_metrics_protobuf(body):
+    out = []
+    for num, wt, rm in fields(body):
+        if num != 1:
+            continue
+        _expect("ExportMetricsServiceRequest", num, wt, LEN)
+        resource, sms = {}, []
+        for n2, w2, v in fields(rm):
+            if n2 == 1:
+                resource = key_values([x for n3, w3, x in fields(v) if n3 == 1])
+            elif n2 == 2:
+                sms.append(v)
+        for sm in sms:
+            for n3, w3, v in fields(sm):
+                if n3 == 2:
+                    for pt in pb_metric_points(v):
+                        pt["resource"] = resource
+                        out.append(pt)
+    return out
+
+
+def decode_metrics_json(body):
+    out = []
+    for rm in json.loads(body).get("resourceMetrics", []):
+        resource = json_kvs(rm.get("resource", {}).get("attributes"))
+        for sm in rm.get("scopeMetrics", []):
+            for m in sm.get("metrics", []):
+                for kind in ("histogram", "sum", "gauge"):
+                    d = m.get(kind)
+                    if d is None:
+                        continue
+                    for p in d.get("dataPoints", []):
+                        pt = {"metric": m.get("name", ""), "unit": m.get("unit", ""),
+                              "kind": kind,
+                              "temporality": int(d.get("aggregationTemporality", 0)),
+                              "monotonic": bool(d.get("isMonotonic", False)),
+                              "attributes": json_kvs(p.get("attributes")),
+                              "resource": resource,
+                              "start": _json_int(p.get("startTimeUnixNano", 0)),
+                              "time": _json_int(p.get("timeUnixNano", 0)),
+                              "bucket_counts": [_json_int(c) for c in p.get("bucketCounts", [])],
+                              "explicit_bounds": p.get("explicitBounds", [])}
+                        if kind == "histogram":
+                            pt["count"] = _json_int(p.get("count", 0))
+                            for k in ("sum", "min", "max"):
+                                if k in p:
+                                    pt[k] = float(p[k])
+                        else:
+                            pt["value"] = _json_int(p.get("asInt", 0))
+                        out.append(pt)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # protoc validation
 
-def protoc_decode(body, proto_dir):
+def protoc_decode(body, proto_dir, message="ExportTraceServiceRequest",
+                  proto="otlp_trace.proto"):
     """Runs protoc --decode; returns (ok, text or error)."""
     protoc = shutil.which("protoc")
     if not protoc:
         return True, "(protoc not installed; wire decoder only)"
     p = subprocess.run(
-        [protoc, "--decode=%s.ExportTraceServiceRequest" % PROTO_PKG,
-         "--proto_path=" + proto_dir, "otlp_trace.proto"],
+        [protoc, "--decode=%s.%s" % (PROTO_PKG, message),
+         "--proto_path=" + proto_dir, proto],
         input=body, capture_output=True, timeout=30)
     if p.returncode != 0:
         return False, p.stderr.decode("utf-8", "replace")
@@ -406,6 +523,13 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(413, b"too large\n", "text/plain")
             return
         raw = self.rfile.read(length)
+        if self.path.rstrip("/") == "/v1/metrics":
+            # metrics have their own file; trace request counts and fault
+            # injection stay about traces
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            enc = (self.headers.get("Content-Encoding") or "").strip().lower()
+            self._metrics({"path": self.path}, raw, enc, ctype, ctype == "application/json")
+            return
         if args.delay_ms:
             threading.Event().wait(args.delay_ms / 1000.0)
         with st.lock:
@@ -493,6 +617,34 @@ class Handler(BaseHTTPRequestHandler):
                 body = pb_partial_success(args.partial_reject, args.partial_message)
             self._reply(200, body, "application/x-protobuf")
 
+    def _metrics(self, rec, raw, enc, ctype, is_json):
+        """POST /v1/metrics: protoc-checked, decoded to --metrics lines."""
+        args = self.server.state.args
+        status, points, err = 200, [], None
+        try:
+            body = gzip.decompress(raw) if enc == "gzip" else raw
+            if is_json:
+                points = decode_metrics_json(body)
+            else:
+                ok, text = protoc_decode(body, args.proto_dir, "ExportMetricsServiceRequest",
+                                         "otlp_metrics.proto")
+                if not ok:
+                    raise ValueError("protoc rejected the body: " + text.strip())
+                points = decode_metrics_protobuf(body)
+        except (ValueError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError,
+                subprocess.SubprocessError) as e:
+            status, err = 400, str(e)
+        if err:
+            sys.stderr.write("otlp_receiver: bad metrics request: %s\n" % err)
+        if status == 200 and args.metrics:
+            with self.server.state.lock, open(args.metrics, "a", encoding="utf-8") as f:
+                for pt in points:
+                    pt["protocol"] = "http/json" if is_json else "http/protobuf"
+                    f.write(json.dumps(pt, sort_keys=True) + "\n")
+        self._reply(status, json.dumps({"error": err} if err else {}).encode()
+                    if is_json or err else b"",
+                    "application/json" if is_json or err else "application/x-protobuf")
+
     def _save_raw(self, seq, body, is_json):
         d = self.server.state.args.raw_dir
         if d:
@@ -524,6 +676,7 @@ def main(argv=None):
     ap.add_argument("--out", help="append decoded spans here, one JSON per line")
     ap.add_argument("--raw-dir", help="store each request body here")
     ap.add_argument("--requests", help="append one JSON line per request here")
+    ap.add_argument("--metrics", help="append decoded metric points (POST /v1/metrics) here")
     ap.add_argument("--ready-file", help="write the port here once listening")
     ap.add_argument("--fail-first", type=int, default=0, metavar="N")
     ap.add_argument("--fail-status", type=int, default=503)

@@ -270,11 +270,11 @@ Test(parent_tracectx, inbound_traceparent_and_tenant_reach_the_outbound_call)
 	cr_assert(t && sin && sout);
 	tracectx__request(t, &xin);
 	tracectx__request(t, &xout);
-	cr_assert_eq(tracectx__apply_exchange(t, sout, &xout), 0);
+	cr_assert_eq(tracectx__apply_exchange(t, sout, &xout, false), 0);
 	xin.status = 200;
 	xin.resp.ts_first = 50;
 	tracectx__response(t, &xin);
-	cr_assert_eq(tracectx__apply_exchange(t, sin, &xin), 0);
+	cr_assert_eq(tracectx__apply_exchange(t, sin, &xin, false), 0);
 	cr_expect_arr_eq(sout->trace_id, sin->trace_id, 16);
 	cr_expect_arr_eq(sout->parent_span_id, sin->span_id, 8);
 	cr_expect_eq(sin->trace_id[0], 0x4b, "the incoming trace id");

@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,11 +33,13 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_CONN_CLOSE] = "conn_close",
 	[AR_STAT_PROC_EXEC] = "proc_exec",
 	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
+	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
 };
 
 struct probes {
 	struct capture_bpf *skel;
 	bool all;
+	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
 
@@ -111,6 +117,39 @@ static void ensure_tracefs(void)
 		     "(%s); syscall tracepoints cannot attach", strerror(errno));
 }
 
+/* The first per-task perf event on the system enables the scheduler's perf
+ * hooks and waits for an RCU grace period (kernel/events/core.c,
+ * account_event), 20-30 ms on the development VM, and the hooks go off again
+ * a second after the last one closes. Scoped uprobes are per-task events,
+ * so without this every new target would wait that long for its probes and
+ * miss its first TLS call. A dummy software event on ourselves keeps the
+ * hooks on; they are on anyway whenever a target has probes. */
+static int warm_task_events(void)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(attr),
+					.config = PERF_COUNT_SW_DUMMY, .disabled = 1 };
+	int fd = syscall(__NR_perf_event_open, &attr, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd < 0)
+		warn("failed to open a per-task perf event (%s): each new target's uprobes "
+		     "attach one RCU grace period later", strerror(errno));
+	return fd;
+}
+
+/* Scoped uprobes hold two descriptors per probe per target process (the
+ * perf event and its link), about 20 per (target, TLS file): lift the soft
+ * descriptor limit to the hard one, which needs no privilege. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			warn("failed to raise the open file limit: %s", strerror(errno));
+	}
+}
+
 int probes__open(const struct probes_cfg *cfg, struct probes **out)
 {
 	struct probes *p = calloc(1, sizeof(*p));
@@ -119,6 +158,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 
 	if (!p)
 		return -ENOMEM;
+	p->warm_fd = -1;
 	p->skel = capture_bpf__open();
 	if (!p->skel) {
 		err = -errno;
@@ -127,6 +167,10 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
+	if (!p->all) {
+		p->warm_fd = warm_task_events();
+		raise_nofile();
+	}
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -170,6 +214,8 @@ void probes__close(struct probes *p)
 	if (!p)
 		return;
 	capture_bpf__destroy(p->skel);
+	if (p->warm_fd >= 0)
+		close(p->warm_fd);
 	free(p);
 }
 

@@ -248,6 +248,11 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 /* Flushes, calls on_close and frees c. */
 static void conn_end(struct conn_table *t, struct conn *c)
 {
+	/* SSL* streams that carried data: did we ever learn their socket? */
+	if (c->meta.is_tls && c->meta.bytes[0] + c->meta.bytes[1]) {
+		t->st.tls_streams++;
+		t->st.tls_no_socket += !c->meta.has_tuple;
+	}
 	flush_pending(t, c);
 	if (t->sink.on_close)
 		t->sink.on_close(t->sink.ctx, &c->meta);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +82,9 @@ size_t tls_files__attached(const struct tls_files *t)
 void tls_files__each_attached(const struct tls_files *t,
 			      void (*fn)(void *ctx, const char *path), void *ctx)
 {
+	/* Scoped mode: a file is probed while some target holds probes on it. */
 	for (size_t i = 0; i < t->n_files; i++)
-		if (t->files[i].attach)
+		if (t->files[i].attach || t->files[i].users)
 			fn(ctx, t->files[i].path);
 }
 
@@ -171,7 +173,9 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 		return err;
 	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
 	t->files[idx].users++;
-	debug("attached OpenSSL probes to %s inside pid %u", path, pid);
+	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
+	info("attached OpenSSL probes to %s (dev %lu inode %lu) inside pid %u only", path,
+	     (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid);
 	return 1;
 }
 
@@ -191,7 +195,8 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 		return err;
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	info("attached OpenSSL probes to %s", path);
+	info("attached OpenSSL probes to %s (dev %lu inode %lu) for every process", path,
+	     (unsigned long)f->dev, (unsigned long)f->ino);
 	add_user(t, pid, idx);
 	return 1;
 }
@@ -250,16 +255,24 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 	}
 }
 
-/* Scoped mode: detaches the probes of processes that exited. */
+/* Scoped mode: detaches the probes of processes that exited. The exit
+ * record only comes for a process that is still a target when it exits; one
+ * that exec'd into a non-target sends none, and is found gone here once it
+ * has exited (until then its probes stay, and its programs skip it). */
 static void reap_gone(struct tls_files *t)
 {
+	struct tls_file *f;
+
 	for (size_t i = 0; i < t->n_users;) {
-		if (!t->users[i].gone) {
+		if (!t->users[i].gone && (kill(t->users[i].pid, 0) == 0 || errno != ESRCH)) {
 			i++;
 			continue;
 		}
+		f = &t->files[t->users[i].file];
+		info("detaching OpenSSL probes from %s (dev %lu inode %lu) inside pid %u: it exited",
+		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
 		probes__detach_tls(t->users[i].attach);
-		t->files[t->users[i].file].users--;
+		f->users--;
 		t->users[i] = t->users[--t->n_users];
 	}
 }

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/safe_file.h"
 #include "export/exporter_int.h"
+#include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
 
@@ -26,6 +27,12 @@ static int http_post(void *ctx, const void *body, size_t len, int timeout_ms,
 		     struct http_response *res)
 {
 	return otlp_http__post(ctx, body, len, timeout_ms, res);
+}
+
+static int grpc_post(void *ctx, const void *body, size_t len, int timeout_ms,
+		     struct http_response *res)
+{
+	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
 }
 
 /* One OTLP/JSON request per line; a failed write drops the batch (counted). */
@@ -50,10 +57,18 @@ static void deliver_file(struct exporter *e, struct span **batch, size_t n)
 		warn("file exporter: cannot write %zu spans: %s", n, strerror(err));
 }
 
-/* A failed write to the console drops the batch (counted). */
+/* The console tree takes the spans (the batch slots are cleared) and
+ * prints whole traces; a failed write drops the batch (counted). */
 static void deliver_console(struct exporter *e, struct span **batch, size_t n)
 {
-	int err = console__write(e->console, batch, n);
+	uint64_t now = exporter__mono_ns();
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		err |= console_tree__add(e->tree, batch[i], now);
+		batch[i] = NULL;
+	}
+	err |= console_tree__flush(e->tree, now);
 
 	pthread_mutex_lock(&e->mu);
 	if (err)
@@ -93,9 +108,18 @@ static void *run(void *arg)
 		size_t n;
 
 		while (!e->stopping && e->count < max) {
-			if (!e->count)
+			uint64_t next = e->tree ? console_tree__next(e->tree) : UINT64_MAX;
+
+			if (!e->count && next == UINT64_MAX) {
 				pthread_cond_wait(&e->cv, &e->mu);
-			else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
+			} else if (!e->count && exporter__mono_ns() >= next) {
+				/* a held trace is ready; only this thread touches the tree */
+				pthread_mutex_unlock(&e->mu);
+				console_tree__flush(e->tree, exporter__mono_ns());
+				pthread_mutex_lock(&e->mu);
+			} else if (!e->count) {
+				exporter__wait_until(e, next);
+			} else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
 				break;
 			else
 				exporter__wait_until(e, e->first_ns + timeout_ns);
@@ -118,6 +142,8 @@ static void *run(void *arg)
 		e->inflight = 0;
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (e->tree)
+		console_tree__flush(e->tree, UINT64_MAX);
 	return NULL;
 }
 
@@ -131,6 +157,8 @@ static void exporter__destroy(struct exporter *e)
 	free(e->ring);
 	free(e->batch);
 	otlp_http__free(e->http);
+	console_tree__free(e->tree);
+	otlp_grpc__free(e->grpc);
 	console__free(e->console);
 	if (e->own_file && e->file)
 		fclose(e->file);
@@ -176,11 +204,20 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 
 	switch (e->cfg.kind) {
 	case EXPORT_OTLP:
-		if (!e->cfg.endpoint && !(e->cfg.endpoint = strdup(OTLP_DEFAULT_ENDPOINT)))
+		if (!e->cfg.endpoint &&
+		    !(e->cfg.endpoint = strdup(export_config__default_endpoint(e->cfg.protocol))))
 			goto cleanup;
 		otlp_http__redact_url(e->cfg.endpoint, e->url_log, sizeof(e->url_log));
 		if (t) {
 			e->tr = *t;
+		} else if (e->cfg.protocol == OTLP_GRPC) {
+			e->grpc = otlp_grpc__new(&e->cfg, OTLP_GRPC_TRACES_METHOD, &e->abort_at_ns);
+			if (!e->grpc) {
+				err = -EIO;
+				goto cleanup;
+			}
+			e->tr.post = grpc_post;
+			e->tr.ctx = e->grpc;
 		} else {
 			e->http = otlp_http__new(&e->cfg, &e->abort_at_ns);
 			if (!e->http) {
@@ -208,7 +245,8 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		break;
 	case EXPORT_CONSOLE:
 		e->console = console__new(stdout, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-		if (!e->console)
+		e->tree = e->console ? console_tree__new(e->console) : NULL;
+		if (!e->tree)
 			goto cleanup;
 		break;
 	case EXPORT_NONE:
@@ -218,9 +256,7 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 	if (err)
 		goto cleanup;
 	if (e->cfg.kind == EXPORT_OTLP)
-		info("exporting otlp %s to %s%s", e->cfg.protocol == OTLP_HTTP_JSON ? "http/json"
-										  : "http/protobuf",
-		     e->url_log, e->cfg.gzip ? " (gzip)" : "");
+		info("exporting otlp %s to %s%s", otlp_protocol__name(e->cfg.protocol), e->url_log, e->cfg.gzip ? " (gzip)" : "");
 	return e;
 cleanup:
 	warn("exporter: cannot start %s exporter: %s", export_kind__name(e->cfg.kind),

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "export/console.h"
+#include "export/console_tree.h"
 #include "export/exporter.h"
 
 #define NS_PER_MS 1000000ull
@@ -26,7 +27,9 @@ struct exporter {
 	struct export_config cfg;
 	struct export_transport tr;
 	struct otlp_http *http;  /* owned when tr is the real transport */
+	struct otlp_grpc *grpc;  /* same, for OTEL_EXPORTER_OTLP_PROTOCOL=grpc */
 	struct console *console;
+	struct console_tree *tree; /* console: spans held until their trace is whole */
 	FILE *file;              /* file backend output */
 	bool own_file;
 

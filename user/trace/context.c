@@ -414,8 +414,11 @@ static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x
 	if (!c)
 		return NULL;
 	e = reqctx_table__add(t->env.table, c->conn_id, x->req_index, &fresh);
-	if (!fresh)
+	if (!fresh) {
+		if (c->has_tuple)
+			reqctx_table__set_tuple(t->env.table, e, &c->tuple);
 		return e;
+	}
 	e->tgid = c->tgid;
 	e->tid = x->req.tid;
 	e->inbound = x->inbound;
@@ -441,25 +444,62 @@ void tracectx__response(struct tracectx *t, const struct http_exchange *x)
 	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
 							x->req_index) : NULL;
 
+	if (e && x->conn->has_tuple) /* a memory-BIO SSL* linked since */
+		reqctx_table__set_tuple(t->env.table, e, &x->conn->tuple);
 	if (e && !e->ts_end)
 		e->ts_end = x->resp.ts_first ? x->resp.ts_first : 1;
 }
 
-int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x)
+/* An inbound request with no header of its own whose caller on this host
+ * may not have been seen yet: deciding it now could cut it off from its
+ * caller's trace. */
+static bool waits_for_peer(struct tracectx *t, const struct reqctx *e)
 {
-	struct reqctx *e = entry_of(t, x);
+	return e->state == REQCTX_OPEN && e->inbound && !e->has_observed && e->has_tuple &&
+	       !reqctx_table__peer(t->env.table, e);
+}
+
+static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)
+{
 	int err;
 
-	if (!e)
-		return tracectx__apply(t, s, &x->req);
+	if (!final && waits_for_peer(t, e))
+		return -EAGAIN;
 	err = parent__resolve(&t->env, e);
 	if (err) {
 		t->st.id_errors++;
 		return err;
 	}
+	return fill_span(s, e);
+}
+
+int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x,
+			     bool final)
+{
+	struct reqctx *e = entry_of(t, x);
+
+	if (!e)
+		return tracectx__apply(t, s, &x->req);
 	/* the exchange is over: nothing after it is served by it */
 	if (!e->ts_end)
 		e->ts_end = x->resp.ts_first ? x->resp.ts_first
 			  : x->req.ts_last ? x->req.ts_last : 1;
-	return fill_span(s, e);
+	return apply_entry(t, s, e, final);
+}
+
+int tracectx__apply_held(struct tracectx *t, struct span *s, uint64_t conn_id,
+			 uint32_t req_index, bool final)
+{
+	struct reqctx *e = reqctx_table__find(t->env.table, conn_id, req_index);
+
+	if (!e) /* evicted while it waited */
+		return tracectx__apply(t, s, NULL);
+	return apply_entry(t, s, e, final);
+}
+
+bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_index)
+{
+	struct reqctx *e = reqctx_table__find(t->env.table, conn_id, req_index);
+
+	return !e || !waits_for_peer(t, e);
 }

@@ -93,11 +93,19 @@ int tracectx__apply(struct tracectx *t, struct span *s,
  * tracectx__response is called when its final response begins: the
  * request is no longer being served. tracectx__apply_exchange decides s
  * (the span of the finished exchange x) by the rules of trace/parent.h
- * and fills it as tracectx__apply does; returns the same errors.
+ * and fills it as tracectx__apply does; returns the same errors, and
+ * -EAGAIN (s untouched) when final is false and x is an inbound request
+ * whose caller on this host may not have been seen yet: hold s a moment
+ * (trace/hold.h) and call tracectx__apply_held, final once it timed out.
+ * tracectx__peer_known says whether waiting is over.
  */
 void tracectx__request(struct tracectx *t, const struct http_exchange *x);
 void tracectx__response(struct tracectx *t, const struct http_exchange *x);
-int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x);
+int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x,
+			     bool final);
+int tracectx__apply_held(struct tracectx *t, struct span *s, uint64_t conn_id,
+			 uint32_t req_index, bool final);
+bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_index);
 
 void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out);
 

@@ -188,10 +188,30 @@ void reqctx_table__index(struct reqctx_table *r, struct reqctx *e)
 	}
 }
 
+void reqctx_table__set_tuple(struct reqctx_table *r, struct reqctx *e, const struct ar_tuple *t)
+{
+	size_t b;
+
+	if (e->has_tuple)
+		return;
+	e->has_tuple = true;
+	e->tuple = *t;
+	if (!indexed_by_peer(e))
+		return;
+	b = peer_bucket(r, &e->tuple, false, e->req_index);
+	e->next_peer = r->by_peer[b];
+	r->by_peer[b] = (int32_t)(e - r->pool);
+}
+
 static bool tuple_reversed(const struct ar_tuple *a, const struct ar_tuple *b)
 {
 	return a->family == b->family && a->sport == b->dport && a->dport == b->sport &&
 	       !memcmp(a->saddr, b->daddr, 16) && !memcmp(a->daddr, b->saddr, 16);
+}
+
+static uint64_t dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
 }
 
 struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e)
@@ -206,11 +226,10 @@ struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e
 
 		if (c == e || c->req_index != e->req_index || !tuple_reversed(&c->tuple, &e->tuple))
 			continue;
-		/* a 4-tuple reused by a later connection: the newest that
-		 * began no later than this request was read */
-		if (c->ts_start > e->ts_served)
-			continue;
-		if (!best || c->ts_start > best->ts_start)
+		/* A 4-tuple reused by a later connection: the request closest
+		 * in time. Not "sent before read": a TLS client's SSL_write
+		 * returns, and is stamped, after the server may have read. */
+		if (!best || dist(c->ts_start, e->ts_start) < dist(best->ts_start, e->ts_start))
 			best = c;
 	}
 	return best;

@@ -86,10 +86,15 @@ struct reqctx *reqctx_table__add(struct reqctx_table *r, uint64_t conn_id, uint3
 /* Makes a filled-in fresh entry findable by peer and by thread. */
 void reqctx_table__index(struct reqctx_table *r, struct reqctx *e);
 
+/* The 4-tuple became known after the entry was indexed (an SSL* linked
+ * to its socket later): sets it and indexes e by peer. No-op if e has
+ * one. */
+void reqctx_table__set_tuple(struct reqctx_table *r, struct reqctx *e, const struct ar_tuple *t);
+
 struct reqctx *reqctx_table__find(struct reqctx_table *r, uint64_t conn_id, uint32_t req_index);
 
 /* The client end of inbound entry e on this host: same request index,
- * reversed 4-tuple, most recent first. NULL if none. */
+ * reversed 4-tuple, the one closest in time. NULL if none. */
 struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e);
 
 /* Inbound requests being served on e's thread when e began (read, and
