@@ -3,7 +3,7 @@
 """A real OTLP/gRPC trace receiver for agentrace's end-to-end tests.
 
 Runs under Debian's python3 with python3-grpcio and python3-protobuf. The
-official opentelemetry-proto files (a copy in tests/e2e/otlp_proto, with
+official opentelemetry-proto files (a copy in tests/e2e/opentelemetry-proto, with
 their license) are compiled by the system protoc at start; the trace
 service is registered as a generic handler, so no grpc_tools plugin is
 needed. Requests are parsed with the official generated classes (a body
@@ -31,7 +31,7 @@ from concurrent import futures
 import grpc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO_DIR = os.path.join(HERE, "otlp_proto")
+PROTO_DIR = os.path.join(HERE, "opentelemetry-proto")
 sys.path.insert(0, HERE)
 
 import otlp_receiver  # noqa: E402  (its flat span decoder)

@@ -14,9 +14,12 @@ per data point):
   --requests FILE one JSON line per request: headers, status answered,
                   span count, body encoding
 
-Protobuf bodies are checked with the real `protoc --decode` against
-user/export/proto/otlp_trace.proto (a body protoc rejects gets HTTP 400),
-and converted to JSON with a small strict wire-format decoder below.
+Protobuf bodies are checked with the real `protoc --decode` against the
+OFFICIAL opentelemetry-proto files kept in tests/e2e/opentelemetry-proto
+(independent of agentrace's own .proto subset): a body protoc rejects, or
+one with a field the official schema does not know, gets HTTP 400. They
+are converted to JSON with a small strict wire-format decoder below.
+protoc is required: without it the receiver does not start.
 
 Fault injection: --fail-first N answers the first N POSTs with
 --fail-status (default 503) and, if given, a Retry-After of --retry-after
@@ -36,6 +39,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -45,9 +49,17 @@ import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PROTO_PKG = "otlp"
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DEFAULT_PROTO_DIR = os.path.join(REPO, "user", "export", "proto")
+DEFAULT_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "opentelemetry-proto")
+PROTO_FILE = "opentelemetry/proto/collector/trace/v1/trace_service.proto"
+PROTO_MSG = "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"
+# Metrics: the official messages transcribed into one file (unit tests too).
+METRICS_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "..", "fixtures", "otlp")
+METRICS_PROTO_MSG = "opentelemetry.proto.metrics.v1.ExportMetricsServiceRequest"
+# protoc --decode prints a field the schema lacks by number ("42: 7",
+# "42 {"): a field number the official schema does not have.
+UNKNOWN_FIELD = re.compile(r"^\s*[0-9]+(: | \{)", re.M)
 MAX_BODY = 64 * 1024 * 1024
 
 # ---------------------------------------------------------------------------
@@ -177,10 +189,25 @@ def pb_event(buf):
     return ev
 
 
+def pb_link(buf):
+    """Span.Link: trace_id 1, span_id 2, trace_state 3, attributes 4."""
+    ln = {"trace_id": "", "span_id": "", "attributes": {}}
+    attrs = []
+    for num, wt, v in fields(buf):
+        if num in (1, 2):
+            _expect("Link", num, wt, LEN)
+            ln["trace_id" if num == 1 else "span_id"] = bytes(v).hex()
+        elif num == 4:
+            _expect("Link", num, wt, LEN)
+            attrs.append(v)
+    ln["attributes"] = key_values(attrs)
+    return ln
+
+
 def pb_span(buf):
     sp = {"trace_id": "", "span_id": "", "parent_span_id": "", "trace_state": "",
           "flags": 0, "name": "", "kind": 0, "start_time_unix_nano": 0,
-          "end_time_unix_nano": 0, "events": [], "links": 0,
+          "end_time_unix_nano": 0, "events": [], "links": 0, "link_list": [],
           "status": {"code": 0, "message": ""}}
     attrs = []
     for num, wt, v in fields(buf):
@@ -212,6 +239,7 @@ def pb_span(buf):
         elif num == 13:
             _expect("Span", num, wt, LEN)
             sp["links"] += 1
+            sp["link_list"].append(pb_link(v))
         elif num == 15:
             _expect("Span", num, wt, LEN)
             for n2, w2, x in fields(v):
@@ -317,6 +345,10 @@ def decode_json(body):
                                 "attributes": json_kvs(e.get("attributes"))}
                                for e in s.get("events", [])],
                     "links": len(s.get("links", [])),
+                    "link_list": [{"trace_id": l.get("traceId", ""),
+                                   "span_id": l.get("spanId", ""),
+                                   "attributes": json_kvs(l.get("attributes"))}
+                                  for l in s.get("links", [])],
                     "status": {"code": int(st.get("code", 0)),
                                "message": st.get("message", "")},
                     "resource": resource,
@@ -443,19 +475,20 @@ def decode_metrics_json(body):
 # ---------------------------------------------------------------------------
 # protoc validation
 
-def protoc_decode(body, proto_dir, message="ExportTraceServiceRequest",
-                  proto="otlp_trace.proto"):
-    """Runs protoc --decode; returns (ok, text or error)."""
-    protoc = shutil.which("protoc")
-    if not protoc:
-        return True, "(protoc not installed; wire decoder only)"
+def protoc_decode(body, proto_dir, message=PROTO_MSG, proto=PROTO_FILE):
+    """Runs protoc --decode against an official schema; returns (ok, text
+    or error). Unknown field numbers are an error."""
     p = subprocess.run(
-        [protoc, "--decode=%s.%s" % (PROTO_PKG, message),
-         "--proto_path=" + proto_dir, proto],
+        ["protoc", "--decode=" + message, "--proto_path=" + proto_dir, proto],
         input=body, capture_output=True, timeout=30)
     if p.returncode != 0:
         return False, p.stderr.decode("utf-8", "replace")
-    return True, p.stdout.decode("utf-8", "replace")
+    text = p.stdout.decode("utf-8", "replace")
+    unknown = UNKNOWN_FIELD.search(text)
+    if unknown:
+        return False, "field unknown to opentelemetry-proto: %r\n%s" % (
+            unknown.group(0).strip(), text)
+    return True, text
 
 
 def pb_partial_success(rejected, message):
@@ -626,8 +659,8 @@ class Handler(BaseHTTPRequestHandler):
             if is_json:
                 points = decode_metrics_json(body)
             else:
-                ok, text = protoc_decode(body, args.proto_dir, "ExportMetricsServiceRequest",
-                                         "otlp_metrics.proto")
+                ok, text = protoc_decode(body, METRICS_PROTO_DIR, METRICS_PROTO_MSG,
+                                         "metrics_official.proto")
                 if not ok:
                     raise ValueError("protoc rejected the body: " + text.strip())
                 points = decode_metrics_protobuf(body)
@@ -689,6 +722,9 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
+    if not shutil.which("protoc"):
+        sys.exit("otlp_receiver: protoc not found (Debian: protobuf-compiler); "
+                 "it checks every protobuf body")
     if args.raw_dir:
         os.makedirs(args.raw_dir, exist_ok=True)
     srv = Server(("127.0.0.1", args.port), Handler)
