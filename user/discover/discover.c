@@ -51,6 +51,7 @@ struct discover {
 	} lib_rate[MAX_RECENT];    /* rescans for libssl mmaps, per pid */
 	struct rate lib_maps;      /* ...and for the whole daemon */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
+	uint64_t skips_reported;
 };
 
 /* libssl mmaps that trigger a rescan: ld.so maps a library a few times
@@ -228,6 +229,11 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 
 void discover__tick(struct discover *d, uint64_t now)
 {
+	if (d->rescans_skipped != d->skips_reported) {
+		info("discovery: %llu libssl mmaps not rescanned (rate limit; the first connection still rescans)",
+		     (unsigned long long)(d->rescans_skipped - d->skips_reported));
+		d->skips_reported = d->rescans_skipped;
+	}
 	tls_files__expire(d->files, now, DETACH_GRACE_NS);
 }
 
