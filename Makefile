@@ -70,7 +70,7 @@ $(warning pkg-config found none of: $(PKGS); run `make deps` (or `make test`) fi
 endif
 endif
 
-.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus fuzz-long clean vmlinux
+.PHONY: all deps run test test-built test-unit unit-asan test-e2e test-deploy bench fuzz fuzz-corpus fuzz-long clean vmlinux
 
 all: $(BUILD)/agentrace
 
@@ -126,9 +126,17 @@ run: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-built
 
-test-built: all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp \
+test-built: all $(BUILD)/tests/unit unit-asan fuzz-corpus tests/e2e/node_modules/.stamp \
       tests/deploy/node_modules/.stamp
-	$(Q)./tests/run-all.sh
+	$(Q)BUILD=$(BUILD) ./tests/run-all.sh
+
+# The unit tests once more, built with ASan and UBSan into $(BUILD)/asan
+# (run by make test): the "bad input never crashes" tests then mean it.
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	      -fno-omit-frame-pointer
+unit-asan:
+	$(Q)CFLAGS="$(SAN_CFLAGS)" $(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		$(BUILD)/asan/tests/unit
 
 # The offline Kubernetes schema validator used by the manifest tests.
 tests/deploy/node_modules/.stamp: tests/deploy/package-lock.json

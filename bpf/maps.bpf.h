@@ -130,8 +130,9 @@ struct {
  * writes the socket just ages out. */
 struct bio_pending {
 	__u64 ssl;
-	__u64 ts;   /* bpf_ktime_get_ns at SSL_write return */
-	__u64 len;  /* plaintext bytes written */
+	__u64 ts;   /* bpf_ktime_get_ns at the latest SSL_write return */
+	__u64 len;  /* plaintext bytes written since the socket was last written */
+	__u64 calls; /* SSL_write calls they took (each makes at least one record) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

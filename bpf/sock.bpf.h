@@ -167,7 +167,10 @@ static __always_inline bool looks_like_tls(__u64 buf)
 /* A memory-BIO SSL_write's ciphertext leaves through the next write on a
  * TLS socket from the same thread, soon after. Link the SSL* to that
  * socket when the sizes agree: ciphertext is the plaintext plus at most
- * 64 bytes of record overhead per 16 KiB record, within 10 ms. */
+ * 64 bytes of record overhead per record (one per SSL_write and per
+ * 16 KiB), and 128 bytes of handshake tail (TLS 1.3 Finished and
+ * ChangeCipherSpec, which node flushes with the first request), within
+ * 10 ms. */
 static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_state *sock,
 					 long ret)
 {
@@ -182,7 +185,7 @@ static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_s
 	tk.ssl = p->ssl;
 	n = p->len;
 	if (now - p->ts > 10000000ull || (__u64)ret < n ||
-	    (__u64)ret > n + 64 * (n / 16384 + 1)) {
+	    (__u64)ret > n + 64 * (n / 16384 + p->calls) + 128) {
 		bpf_map_delete_elem(&tls_bio_pending, &id);
 		return;
 	}

@@ -74,8 +74,16 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 		}
 	}
 	if (dir == AR_DIR_EGRESS && !st->sock_conn_id) {
-		struct bio_pending p = { .ssl = a.ssl, .ts = bpf_ktime_get_ns(), .len = n };
+		/* node may write headers and body with two SSL_writes and
+		 * flush both records with one socket write: add them up */
+		struct bio_pending p = { .ssl = a.ssl, .ts = bpf_ktime_get_ns(), .len = n,
+					 .calls = 1 };
+		struct bio_pending *prev = bpf_map_lookup_elem(&tls_bio_pending, &id);
 
+		if (prev && prev->ssl == a.ssl && p.ts - prev->ts < 10000000ull) {
+			p.len += prev->len;
+			p.calls += prev->calls;
+		}
 		bpf_map_update_elem(&tls_bio_pending, &id, &p, BPF_ANY);
 	}
 	seq = __sync_fetch_and_add(&st->seq[dir], n);

@@ -3,10 +3,11 @@
 # export stage against the OTLP receiver, then the end-to-end tests (root,
 # real BPF). Each runner must exit 0 AND report at least one test; ends with
 # one "all: N passed, N failed" line over all of them.
-# usage: tests/run-all.sh [UNIT-BINARY]   (default build/tests/unit)
+# The unit tests run twice: as built, and built with ASan+UBSan (make
+# unit-asan). usage: [BUILD=dir] tests/run-all.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-unit=${1:-build/tests/unit}
+build=${BUILD:-build}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 passed=0
@@ -33,9 +34,12 @@ runner() {
 }
 
 # Criterion: "[====] Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
-runner unit 'Synthesis:' \
-	's/.*Passing: ([0-9]+) \| Failing: ([0-9]+) \| Crashing: ([0-9]+).*/\1 \2+\3/p' \
-	"$unit" --jobs=2
+criterion='s/.*Passing: ([0-9]+) \| Failing: ([0-9]+) \| Crashing: ([0-9]+).*/\1 \2+\3/p'
+runner unit 'Synthesis:' "$criterion" "$build/tests/unit" --jobs=2
+# Leak checks off: options parsed from a config file are kept for the
+# process's life, as argv is (user/cli/config_file.c), which LSan reports.
+runner unit-asan 'Synthesis:' "$criterion" \
+	env ASAN_OPTIONS=detect_leaks=0 "$build/asan/tests/unit" --jobs=2
 # selftest: "N passed, N failed, N skipped"; a skip (no node_modules) fails
 runner selftest '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' \
 	's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2+\3/p' \

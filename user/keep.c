@@ -7,7 +7,7 @@
 
 #include "cli/args.h"
 #include "common/log.h"
-#include "contracts/drift.h"
+#include "contracts/tool_drift.h"
 #include "keep.h"
 #include "metrics/metrics.h"
 #include "sample/sampler.h"
@@ -17,7 +17,7 @@
 
 struct keep {
 	struct exporter *exporter;
-	struct drift *drift;
+	struct tool_drift *drift;
 	bool dump_contracts;      /* `agentrace contracts`: print what was seen */
 	struct metrics *metrics;
 	struct sampler *sampler;  /* NULL: sampling off, spans go straight on */
@@ -90,12 +90,12 @@ static int drift_from_opts(struct keep *k, const struct cli_opts *o)
 			     ret == -ENOMEM ? "out of memory" : err);
 			return ret;
 		}
-		k->drift = drift__new(&cs, 0, DRIFT_MAX_TOOLS);
+		k->drift = tool_drift__new(&cs, 0, DRIFT_MAX_TOOLS);
 		contract_set__release(&cs);
 		if (k->drift)
 			info("tool contracts: %s", o->tool_contracts);
 	} else {
-		k->drift = drift__new(NULL, k->dump_contracts ? UINT32_MAX : DRIFT_WARMUP,
+		k->drift = tool_drift__new(NULL, k->dump_contracts ? UINT32_MAX : DRIFT_WARMUP,
 				      DRIFT_MAX_TOOLS);
 	}
 	return k->drift ? 0 : -ENOMEM;
@@ -135,7 +135,7 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
 
 int keep__span(struct keep *k, struct span *s)
 {
-	drift__check(k->drift, s);
+	tool_drift__check(k->drift, s);
 	metrics__span(k->metrics, s);
 	if (!k->sampler)
 		return exporter__submit(k->exporter, s);
@@ -159,7 +159,7 @@ static void print_sample_stats(const struct keep *k, FILE *f);
 void keep__print_stats(const struct keep *k, FILE *f)
 {
 	struct metrics_stats ms;
-	struct drift_stats ds;
+	struct tool_drift_stats ds;
 
 	metrics__stats(k->metrics, &ms);
 	fprintf(f, "metrics: exports_ok=%" PRIu64 " exports_failed=%" PRIu64
@@ -167,7 +167,7 @@ void keep__print_stats(const struct keep *k, FILE *f)
 		" series_overflowed=%" PRIu64 "\n",
 		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped, ms.series,
 		ms.series_overflowed);
-	drift__stats(k->drift, &ds);
+	tool_drift__stats(k->drift, &ds);
 	fprintf(f, "contracts: checked=%" PRIu64 " matched=%" PRIu64 " drifted=%" PRIu64
 		" undeclared=%" PRIu64 " tools=%" PRIu64 " tools_untracked=%" PRIu64 "\n",
 		ds.checked, ds.matched, ds.drifted, ds.undeclared, ds.tools, ds.tools_untracked);
@@ -214,8 +214,8 @@ void keep__free(struct keep *k)
 		return;
 	sampler__free(k->sampler);
 	metrics__shutdown(k->metrics, k->deadline_ms, stderr);
-	if (k->dump_contracts && k->drift && drift__dump(k->drift, stdout))
+	if (k->dump_contracts && k->drift && tool_drift__dump(k->drift, stdout))
 		warn("failed to write the contracts: %s", strerror(EIO));
-	drift__free(k->drift);
+	tool_drift__free(k->drift);
 	free(k);
 }

@@ -73,14 +73,16 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
-/* An exchange the process served is one SERVER span (with the gen_ai
- * attributes when it served an LLM call), never a second CLIENT span. */
+/* An exchange the process served is one SERVER span (with the gen_ai or
+ * MCP attributes of what it served), never a second CLIENT span. */
 static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
 {
 	struct span *s = http_server__span(x, sp->mono_to_real_ns);
 	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
 
-	if (call && http_server__add_genai(s, call)) {
+	if (s && !call)
+		call = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
+	if (call && http_server__add_call(s, call)) {
 		span__free(s);
 		s = NULL;
 	}
@@ -144,8 +146,10 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	}
 	/* the graph's decision slot holds this span only until now; a held
 	 * SERVER span is never one the graph placed */
-	if (!err && sp->graph)
+	if (!err && sp->graph) {
 		graph__after_context(sp->graph, s);
+		tracectx__settle(sp->tctx, s, x);
+	}
 	submit(sp, s, err);
 release:
 	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);

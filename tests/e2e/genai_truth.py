@@ -6,16 +6,30 @@ attribute nobody expects is an error. Used by test_genai.py and
 test_providers.py."""
 
 import os
+import re
 import time
 
 from harness import (KIND_CLIENT, Agentrace, Failure, MockLLM, Receiver, Workdir, check,
                      check_server_side, node_env, run_client, span_pid, spans_by_process,
+                     split_calls,
                      wait_spans)
 
 STATUS_ERROR = 2
 
+HEX16 = re.compile("[0-9a-f]{16}")
+PARENT_SOURCES = ("traceparent", "server", "peer", "injected", "none", "agent_turn",
+                  "execute_tool")
 # Attributes whose value is not in the truth: checked for type/range only.
-VARIABLE = {"thread.id", "gen_ai.response.time_to_first_chunk"}
+VARIABLE = {
+    "thread.id": lambda v: isinstance(v, int) and v > 0,
+    "gen_ai.response.time_to_first_chunk": lambda v: isinstance(v, float) and v >= 0,
+    # the causal graph's (docs/attributes.md)
+    "agentrace.graph.input.hash": lambda v: isinstance(v, str) and HEX16.fullmatch(v),
+    "agentrace.graph.output.hash": lambda v: isinstance(v, str) and HEX16.fullmatch(v),
+    "gen_ai.conversation.id": lambda v: isinstance(v, str) and v,
+    "gen_ai.agent.name": lambda v: isinstance(v, str) and v,
+    "agentrace.parent.source": lambda v: v in PARENT_SOURCES,
+}
 
 
 def want_finish(t):
@@ -158,10 +172,11 @@ def check_genai_span(span, t, port, pid, exe):
         got = a.get(k)
         same = got == v if not isinstance(v, float) else isinstance(got, float) and got == v
         check(same, "%s: %s %r != truth %r" % (where, k, got, v))
-    extra = sorted(set(a) - set(want) - VARIABLE)
+    extra = sorted(set(a) - set(want) - set(VARIABLE))
     check(not extra, "%s: unexpected attributes %r" % (where, {k: a[k] for k in extra}))
-    check(isinstance(a.get("thread.id"), int) and a["thread.id"] > 0,
-          "%s: thread.id %r" % (where, a.get("thread.id")))
+    for k, ok in VARIABLE.items():
+        check(k not in a or ok(a[k]), "%s: %s %r" % (where, k, a.get(k)))
+    check("thread.id" in a, "%s: no thread.id" % where)
     ttfc = a.get("gen_ai.response.time_to_first_chunk")
     if t["stream"] and t["status"] == 200:
         check(isinstance(ttfc, float) and ttfc >= 0, "%s: time_to_first_chunk %r" % (where, ttfc))
@@ -250,7 +265,7 @@ def run_case(clients, comms, secrets, trace_server=False):
         by = spans_by_process(rcv.spans(), pids + [mock.p.pid, rcv.p.pid], mock.port)
         check_server_side(by[mock.p.pid], len(calls), trace_server, "mock server")
         check(not by[rcv.p.pid], "the OTLP receiver has spans: agentrace traced its own export")
-        client_spans = [s for p in pids for s in by[p]]
+        client_spans = [s for p in pids for s in split_calls(by[p])]
         check(len(client_spans) == len(calls), "%d client spans for %d calls to the mock: %r" %
               (len(client_spans), len(calls), sorted(s["name"] for s in client_spans)))
         truth = [t for t in calls if t.get("input_tokens") is not None]

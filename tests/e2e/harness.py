@@ -298,6 +298,31 @@ def server_side_kinds(n_exchanges):
     return [KIND_SERVER] * n_exchanges
 
 
+KIND_INTERNAL = 1
+
+
+def is_derived(span):
+    """A span agentrace builds on top of the observed calls (the causal
+    graph's invoke_agent turns and execute_tool windows): INTERNAL, never a
+    call of its own, so it must not carry usage (a dashboard summing tokens
+    would count the call twice). The one place to adjust what a traced
+    process may emit besides one span per call."""
+    a = span.get("attributes", {})
+    return span.get("kind") == KIND_INTERNAL and \
+        span.get("name", "").split(" ")[0] in ("invoke_agent", "execute_tool") and \
+        not any(k.startswith("gen_ai.usage.") for k in a)
+
+
+def split_calls(spans, what="client"):
+    """A process's spans -> its CLIENT spans (one per call); anything else
+    must be is_derived()."""
+    calls = [s for s in spans if s.get("kind") == KIND_CLIENT]
+    odd = [(s.get("kind"), s.get("name")) for s in spans
+           if s.get("kind") != KIND_CLIENT and not is_derived(s)]
+    check(not odd, "%s process: spans that are neither calls nor derived: %r" % (what, odd))
+    return calls
+
+
 def names_port(span, port):
     a = span.get("attributes", {})
     return port in (a.get("server.port"), a.get("client.port"))

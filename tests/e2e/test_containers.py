@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -455,42 +454,49 @@ def http_status(port, path):
         return e.code
 
 
+def health_port(ar):
+    """The port agentrace says its health endpoint is on."""
+    port = []
+
+    def bound():
+        m = re.search(r"health endpoint on \S+ \(port (\d+)\)", ar.err())
+        if m:
+            port.append(int(m.group(1)))
+        return m or ar.p.poll() is not None
+
+    wait_for(bound, timeout=30, what="the health endpoint")
+    check(port, "agentrace exited:\n" + ar.err()[-2000:])
+    return port[0]
+
+
 @test
 def test_containers_health_endpoint():
     """/readyz is 503 until every probe is attached, then 200. The not-ready
     window is made certain: in record mode agentrace opens its output after
-    the health endpoint and before attaching, and a FIFO holds that open
-    until the test starts reading."""
+    the health endpoint and before attaching, and a FIFO as the output holds
+    that open() until a reader comes."""
     wd = Workdir("health")
     ready = wd.file("agentrace.ready")
     fifo = wd.file("capture.fifo")
     os.mkfifo(fifo)
-    ar = Proc(wd, "agentrace", [harness.AGENTRACE, "record", "-o", fifo, "--comm", "no-such-comm",
-                                "--stats-interval", "0", "--health-addr", "127.0.0.1:0",
-                                "--ready-file", ready])
-    drain = None
+    blocked = Proc(wd, "agentrace-blocked",
+                   [harness.AGENTRACE, "record", "-o", fifo, "--comm", "no-such-comm",
+                    "--stats-interval", "0", "--health-addr", "127.0.0.1:0",
+                    "--ready-file", wd.file("blocked.ready")])
+    ar = None
     try:
-        port = []
-
-        def bound():
-            m = re.search(r"health endpoint on \S+ \(port (\d+)\)", ar.err())
-            if m:
-                port.append(int(m.group(1)))
-            return m or ar.p.poll() is not None
-
-        wait_for(bound, timeout=30, what="the health endpoint")
-        check(port, "agentrace exited:\n" + ar.err()[-2000:])
-        port = port[0]
-        # blocked opening the FIFO: not attached, so not ready
+        port = health_port(blocked)
         check(http_status(port, "/readyz") == 503, "/readyz while not attached")
-        check(not os.path.exists(ready), "ready file while blocked on the capture FIFO")
         check(http_status(port, "/healthz") == 200, "/healthz while starting")
-        drain = threading.Thread(target=lambda: open(fifo, "rb").read(), daemon=True)
-        drain.start()
+        check(not os.path.exists(wd.file("blocked.ready")), "ready file while not attached")
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # unblock; it may then refuse a FIFO
+        blocked.stop()
+        ar = Proc(wd, "agentrace", [harness.AGENTRACE, "--exporter", "none", "--stats-interval",
+                                    "0", "--health-addr", "127.0.0.1:0", "--ready-file", ready])
+        port = health_port(ar)
         wait_for(lambda: os.path.exists(ready), timeout=30, what="ready file")
         wait_for(lambda: http_status(port, "/readyz") == 200, timeout=5, what="/readyz 200")
         check(http_status(port, "/healthz") == 200, "/healthz")
-        check(http_status(port, "/metrics") == 404, "/metrics is not served")
         rc = ar.stop()
         check(rc == 0, "agentrace exit status %d:\n%s" % (rc, ar.err()[-2000:]))
         try:
@@ -499,7 +505,9 @@ def test_containers_health_endpoint():
         except (urllib.error.URLError, ConnectionError):
             pass
     finally:
-        if drain is None:  # unblock agentrace's open() so that it can stop
+        if blocked.p.poll() is None:  # unblock its open() so that it can stop
             os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
-        ar.stop()
+            blocked.stop()
+        if ar:
+            ar.stop()
         wd.cleanup()

@@ -15,7 +15,7 @@ import harness
 import genai_truth
 import otlp_receiver
 from harness import (Agentrace, MockLLM, Receiver, Workdir, check, check_server_side, node_env,
-                     run_client, spans_by_process, test, wait_spans, HERE)
+                     run_client, spans_by_process, split_calls, test, wait_spans, HERE)
 
 PY = os.path.realpath(sys.executable)
 PY_COMM = os.path.basename(PY)[:15]
@@ -107,7 +107,7 @@ def test_genai_errors_become_error_spans():
         by = spans_by_process(rcv.spans(), [r429.pid, rcut.pid, mock.p.pid], mock.port)
         check_server_side(by[mock.p.pid], 2, traced=False)
         for r, t in ((r429, truth[1]), (rcut, truth[2])):
-            spans = by[r.pid]
+            spans = split_calls(by[r.pid])
             check(len(spans) == 1, "client %d: %d spans for its one call" % (r.pid, len(spans)))
             s, a = spans[0], attrs(spans[0])
             where = "span %r of truth seq %d" % (s["name"], t["seq"])
@@ -188,7 +188,7 @@ def test_genai_analyze_replays_capture_file():
             want = sorted(span_identity(s) for s in lived[pid])
             check(got == want, "pid %d: replayed spans differ from live ones:\n%s\n!=\n%s" %
                   (pid, "\n".join(got), "\n".join(want)))
-        spans = [s for p in pids for s in replayed[p]]
+        spans = [s for p in pids for s in split_calls(replayed[p])]
         check(len(spans) == len(truth), "%d replayed spans for %d calls" % (len(spans), len(truth)))
         for t, span in genai_truth.match_calls(spans, truth):
             pid, exe = genai_truth.client_of(t, ran)

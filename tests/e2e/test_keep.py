@@ -85,49 +85,60 @@ def stats_line(err, prefix):
     return {k: int(v) for k, v in (kv.split("=") for kv in line[-1].split()[1:])}
 
 
-@test
-def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
-    wd = Workdir("keep")
+def traced_run(name, args, calls, **env):
+    """Learns the weather contract, then runs agentrace --comm COMM
+    --tool-contracts it plus args(wd) while one process makes calls(mock);
+    returns what came out."""
+    wd = Workdir(name)
     rcv = Receiver(wd)
     mock = MockLLM(wd)
     ar = None
     try:
-        contracts, _ = learn_weather_contract(wd, mock)
-        cfg = wd.file("sample.yaml")
-        with open(cfg, "w") as f:
-            f.write("tenant_budgets:\n  tight: 5000\n"
-                    "tools:\n  \"127.0.0.1%s\": { k: 5 }\n" % V2)
-        env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint,
-                       OTEL_METRIC_EXPORT_INTERVAL="3600000")
-        ar = Agentrace(wd, ["--comm", COMM, "--sample-rate", "0", "--sample-settle-ms", "200",
-                            "--sample-config", cfg, "--tool-contracts", contracts], env=env)
-        truth_before = len(mock.truth())
-        calls = []
-        # dropped: normal chats, learning calls, v1-shaped answers
-        calls += [chat(mock, "gpt-4o", "roomy"), chat(mock, "gpt-4o-mini", "roomy"),
-                  chat(mock, "gpt-4o", "other")]
-        calls += [get(mock.base + V2 + "?city=Lima&mock_delay_ms=100") for _ in range(22)]
-        calls += [get(mock.base + V1 + "?city=Rome"), get(mock.base + V1 + "?city=Kyiv")]
-        # kept: a length finish, a 500 from a tool, a 10x slower tool, a
-        # tenant over its budget, a weather_v2-shaped answer under contract v1
-        calls += [chat(mock, "gpt-4o-mini", "roomy", max_tokens=5),
-                  get(mock.base + V1 + "?city=Bern&mock_error=500"),
-                  get(mock.base + V2 + "?city=Lima&mock_delay_ms=1000"),
-                  chat(mock, "gpt-4o", "tight"),
-                  get(mock.base + V1 + "?city=Oslo&mock_shape=v2")]
-        statuses = make_calls(wd, calls)
-        check(statuses.count(500) == 1 and statuses.count(200) == 31, "statuses %r" % statuses)
+        contracts, text = learn_weather_contract(wd, mock)
+        ar = Agentrace(wd, ["--comm", COMM, "--tool-contracts", contracts] + args(wd),
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint, **env))
+        before = len(mock.truth())
+        statuses = make_calls(wd, calls(mock))
         time.sleep(1.5)
         ar.finish()
-        err = ar.err()
-        spans = rcv.spans()
-        points = rcv.metrics()
-        truth = mock.truth()[truth_before:]
+        return {"wd": wd, "err": ar.err(), "spans": rcv.spans(), "points": rcv.metrics(),
+                "truth": mock.truth()[before:], "contract": text, "statuses": statuses}
     finally:
         if ar:
             ar.stop()
         mock.stop()
         rcv.stop()
+
+
+def sampling_args(wd):
+    cfg = wd.file("sample.yaml")
+    with open(cfg, "w") as f:
+        f.write("tenant_budgets:\n  tight: 5000\n"
+                "tools:\n  \"127.0.0.1%s\": { k: 5 }\n" % V2)
+    return ["--sample-rate", "0", "--sample-settle-ms", "200", "--sample-config", cfg]
+
+
+def sampling_calls(mock):
+    # dropped: normal chats, learning calls, v1-shaped answers
+    calls = [chat(mock, "gpt-4o", "roomy"), chat(mock, "gpt-4o-mini", "roomy"),
+             chat(mock, "gpt-4o", "other")]
+    calls += [get(mock.base + V2 + "?city=Lima&mock_delay_ms=100") for _ in range(22)]
+    calls += [get(mock.base + V1 + "?city=Rome"), get(mock.base + V1 + "?city=Kyiv")]
+    # kept: a length finish, a 500 from a tool, a 10x slower tool, a tenant
+    # over its budget, a weather_v2-shaped answer under contract v1
+    return calls + [chat(mock, "gpt-4o-mini", "roomy", max_tokens=5),
+                    get(mock.base + V1 + "?city=Bern&mock_error=500"),
+                    get(mock.base + V2 + "?city=Lima&mock_delay_ms=1000"),
+                    chat(mock, "gpt-4o", "tight"),
+                    get(mock.base + V1 + "?city=Oslo&mock_shape=v2")]
+
+
+@test
+def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
+    r = traced_run("keep", sampling_args, sampling_calls, OTEL_METRIC_EXPORT_INTERVAL="3600000")
+    err, spans, points, truth = r["err"], r["spans"], r["points"], r["truth"]
+    check(r["statuses"].count(500) == 1 and r["statuses"].count(200) == 31,
+          "statuses %r" % r["statuses"])
     check(len(truth) == 32, "mock saw %d calls" % len(truth))
 
     # sampling: exactly the five anomalous traces, whole, each saying why
@@ -203,33 +214,16 @@ def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
                if p["metric"] == "gen_ai.client.token.usage"}) == 1, "one traced process")
     self_spans = [p for p in points if p["metric"] == "agentrace.spans.built"]
     check(self_spans and self_spans[-1]["value"] >= 32, "self-metric spans.built %r" % self_spans)
-    wd.cleanup()
+    r["wd"].cleanup()
 
 
 @test
 def test_keep_contracts_weather_v1_flags_v2_shapes():
-    wd = Workdir("contracts")
-    rcv = Receiver(wd)
-    mock = MockLLM(wd)
-    ar = None
-    try:
-        contracts, text = learn_weather_contract(wd, mock)
-        v1_hash = text.split("schema_hashes: [\"")[1][:16]
-        env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint)
-        ar = Agentrace(wd, ["--comm", COMM, "--tool-contracts", contracts], env=env)
-        make_calls(wd, [get(mock.base + V1 + "?" + q) for q in
-                        ("city=Rome", "city=Oslo&mock_shape=v2", "city=Kyiv",
-                         "city=Bern&mock_shape=v2")])
-        time.sleep(1.0)
-        ar.finish()
-        err = ar.err()
-        spans = rcv.spans()
-        points = rcv.metrics()
-    finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
+    r = traced_run("contracts", lambda wd: [], lambda mock: [
+        get(mock.base + V1 + "?" + q) for q in ("city=Rome", "city=Oslo&mock_shape=v2",
+                                                 "city=Kyiv", "city=Bern&mock_shape=v2")])
+    err, spans, points = r["err"], r["spans"], r["points"]
+    v1_hash = r["contract"].split("schema_hashes: [\"")[1][:16]
     check(len(spans) == 4, "spans %r" % [attrs(s).get("url.full") for s in spans])
     v2 = [s for s in spans if "mock_shape=v2" in attrs(s).get("url.full", "")]
     v1 = [s for s in spans if s not in v2]
@@ -258,4 +252,4 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
     check(sum(p["value"] for p in drift) == 2, "drift metric %r" % drift)
     st = stats_line(err, "contracts")
     check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
-    wd.cleanup()
+    r["wd"].cleanup()

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/jyaml.h"
-#include "contracts/drift.h"
+#include "contracts/tool_drift.h"
 #include "contracts/file.h"
 #include "tools/tool_key.h"
 
@@ -111,8 +111,8 @@ Test(contracts_file, bad_files_give_clear_errors)
 Test(contracts_drift, declared_v1_flags_v2_shapes_with_both_hashes)
 {
 	struct contract_set cs;
-	struct drift *d;
-	struct drift_stats st;
+	struct tool_drift *d;
+	struct tool_drift_stats st;
 	struct span *ok = weather("/tools/v1/weather", V1, 200);
 	struct span *bad = weather("/tools/v1/weather", V2, 200);
 	struct span *other = weather("/tools/v3/other", V2, 200);
@@ -122,11 +122,11 @@ Test(contracts_drift, declared_v1_flags_v2_shapes_with_both_hashes)
 
 	cr_assert_eq(parse("tools:\n  - host: api.weather.test\n    path: /tools/v1/weather\n"
 			   "    version: 1\n    schema_hashes: [" V1 "]\n", &cs, err), 0, "%s", err);
-	d = drift__new(&cs, 0, 16);
-	drift__check(d, ok);
-	drift__check(d, bad);
-	drift__check(d, bad); /* flagged again, logged once */
-	drift__check(d, other);
+	d = tool_drift__new(&cs, 0, 16);
+	tool_drift__check(d, ok);
+	tool_drift__check(d, bad);
+	tool_drift__check(d, bad); /* flagged again, logged once */
+	tool_drift__check(d, other);
 	cr_assert_str_eq(span__get(ok, "tool.contract.version")->s, "1");
 	cr_assert_eq(span__get(ok, "tool.schema.drift")->b, false);
 	cr_assert_null(drift_event(ok));
@@ -139,12 +139,12 @@ Test(contracts_drift, declared_v1_flags_v2_shapes_with_both_hashes)
 	cr_assert_str_eq(a->arr.v[0], V1);
 	cr_assert_str_eq(attrs__get(&e->attrs, "tool.schema.observed_hash")->s, V2);
 	cr_assert_null(span__get(other, "tool.schema.drift"), "undeclared tools are not judged");
-	drift__stats(d, &st);
+	tool_drift__stats(d, &st);
 	cr_assert_eq(st.checked, 4);
 	cr_assert_eq(st.matched, 1);
 	cr_assert_eq(st.drifted, 2);
 	cr_assert_eq(st.undeclared, 1);
-	drift__free(d);
+	tool_drift__free(d);
 	span__free(ok);
 	span__free(bad);
 	span__free(other);
@@ -152,7 +152,7 @@ Test(contracts_drift, declared_v1_flags_v2_shapes_with_both_hashes)
 
 Test(contracts_drift, learning_after_warm_up)
 {
-	struct drift *d = drift__new(NULL, 3, 16);
+	struct tool_drift *d = tool_drift__new(NULL, 3, 16);
 	struct span *s[6];
 
 	s[0] = weather("/w", V1, 200);
@@ -162,7 +162,7 @@ Test(contracts_drift, learning_after_warm_up)
 	s[4] = weather("/w", "3333333333333333", 200);
 	s[5] = weather("/w", "4444444444444444", 500); /* an error body is not judged */
 	for (int i = 0; i < 6; i++)
-		drift__check(d, s[i]);
+		tool_drift__check(d, s[i]);
 	for (int i = 0; i < 3; i++)
 		cr_assert_null(span__get(s[i], "tool.schema.drift"));
 	cr_assert_eq(span__get(s[3], "tool.schema.drift")->b, false);
@@ -171,12 +171,12 @@ Test(contracts_drift, learning_after_warm_up)
 	cr_assert_null(span__get(s[5], "tool.schema.drift"));
 	for (int i = 0; i < 6; i++)
 		span__free(s[i]);
-	drift__free(d);
+	tool_drift__free(d);
 }
 
 Test(contracts_drift, dump_round_trips_through_the_parser)
 {
-	struct drift *d = drift__new(NULL, UINT32_MAX, 16);
+	struct tool_drift *d = tool_drift__new(NULL, UINT32_MAX, 16);
 	struct span *a = weather("/tools/v1/weather", V1, 200), *b = weather("/tools/v1/weather", V2, 200);
 	struct span *m = span__new("tools/call", SPAN_KIND_CLIENT);
 	struct contract_set cs;
@@ -186,10 +186,10 @@ Test(contracts_drift, dump_round_trips_through_the_parser)
 
 	span__set_str(m, "gen_ai.tool.name", "get \"weather\"");
 	span__set_str(m, "tool.schema.hash", V1);
-	drift__check(d, a);
-	drift__check(d, b);
-	drift__check(d, m);
-	cr_assert_eq(drift__dump(d, f), 0);
+	tool_drift__check(d, a);
+	tool_drift__check(d, b);
+	tool_drift__check(d, m);
+	cr_assert_eq(tool_drift__dump(d, f), 0);
 	fclose(f);
 	cr_assert_eq(parse(buf, &cs, err), 0, "%s\n%s", err, buf);
 	cr_assert_eq(cs.n, 2, "%s", buf);
@@ -204,7 +204,7 @@ Test(contracts_drift, dump_round_trips_through_the_parser)
 	span__free(a);
 	span__free(b);
 	span__free(m);
-	drift__free(d);
+	tool_drift__free(d);
 }
 
 Test(tool_key, path_templates)
@@ -217,4 +217,103 @@ Test(tool_key, path_templates)
 	cr_assert_str_eq(buf, "/tools/v1/weather");
 	tool_key__path_template("http://h/a/0123456789abcdef01/b", buf, sizeof(buf));
 	cr_assert_str_eq(buf, "/a/{id}/b");
+}
+
+#include "genai/tool_defs.h"
+
+static const char *def_hash_of(const struct span *s, const char *name)
+{
+	const struct attr *a = span__get(s, "tool.definition.hashes");
+
+	for (size_t i = 0; a && i < a->arr.n; i++)
+		if (!strncmp(a->arr.v[i], name, strlen(name)) && a->arr.v[i][strlen(name)] == '=')
+			return a->arr.v[i] + strlen(name) + 1;
+	return NULL;
+}
+
+Test(tool_defs, openai_anthropic_gemini_shapes_hash_alike)
+{
+	const char *openai = "{\"model\":\"m\",\"tools\":[{\"type\":\"function\",\"function\":"
+			     "{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}},"
+			     "{\"type\":\"function\",\"function\":{\"name\":\"a_search\"}}]}";
+	const char *gemini = "{\"tools\":[{\"functionDeclarations\":[{\"parameters\":"
+			     "{\"type\":\"object\"},\"name\":\"get_weather\"}]}]}";
+	json_t *full = json_loads(openai, 0, NULL), *skim = json_loads("{\"tools\":[]}", 0, NULL);
+	json_t *g = json_loads(gemini, 0, NULL);
+	struct span *a = span__new("chat", SPAN_KIND_CLIENT), *b = span__new("chat", SPAN_KIND_CLIENT);
+	struct span *c = span__new("chat", SPAN_KIND_CLIENT);
+	const struct attr *arr;
+
+	cr_assert_eq(genai_tool_defs__annotate(a, full, openai, strlen(openai), true), 2);
+	/* a skimmed request (tools emptied) is parsed from the body */
+	cr_assert_eq(genai_tool_defs__annotate(b, skim, openai, strlen(openai), false), 2);
+	cr_assert_eq(genai_tool_defs__annotate(c, g, gemini, strlen(gemini), false), 1);
+	arr = span__get(a, "tool.definition.hashes");
+	cr_assert_eq(arr->arr.n, 2);
+	cr_assert_eq(strncmp(arr->arr.v[0], "a_search=", 9), 0, "sorted by name");
+	cr_assert_str_eq(span__get(a, "tool.definitions.hash")->s,
+			 span__get(b, "tool.definitions.hash")->s);
+	cr_assert_not_null(span__get(a, "gen_ai.tool.definitions"), "content with capture");
+	cr_assert_null(span__get(b, "gen_ai.tool.definitions"), "no content without capture");
+	/* same definition (keys in another order) under Gemini's wrapping */
+	cr_assert_str_eq(def_hash_of(c, "get_weather"), def_hash_of(a, "get_weather"));
+	json_decref(full);
+	json_decref(skim);
+	json_decref(g);
+	span__free(a);
+	span__free(b);
+	span__free(c);
+}
+
+Test(contracts_drift, changed_tool_definition_is_drift)
+{
+	struct tool_drift *d = tool_drift__new(NULL, 5, 16);
+	const char *v1 = "{\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"a\":1}}]}";
+	const char *v2 = "{\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"b\":1}}]}";
+	struct span *s[3];
+	json_t *j;
+
+	for (int i = 0; i < 3; i++) {
+		const char *body = i == 2 ? v2 : v1;
+
+		s[i] = span__new("chat", SPAN_KIND_CLIENT);
+		j = json_loads(body, 0, NULL);
+		cr_assert_eq(genai_tool_defs__annotate(s[i], j, body, strlen(body), false), 1);
+		json_decref(j);
+		tool_drift__check(d, s[i]);
+	}
+	cr_assert_null(span__get(s[0], "tool.schema.drift"));
+	cr_assert_null(span__get(s[1], "tool.schema.drift"));
+	cr_assert_eq(span__get(s[2], "tool.schema.drift")->b, true);
+	cr_assert_str_eq(attrs__get(&drift_event(s[2])->attrs, "tool.schema.drift.kind")->s,
+			 "definition");
+	for (int i = 0; i < 3; i++)
+		span__free(s[i]);
+	tool_drift__free(d);
+}
+
+Test(contracts_drift, changed_tools_list_schema_is_drift)
+{
+	struct tool_drift *d = tool_drift__new(NULL, 5, 16);
+	const char *a[] = { "get_weather=" V1, "search=" V1 };
+	const char *b[] = { "get_weather=" V2, "search=" V1 };
+	struct span *s1 = span__new("tools/list", SPAN_KIND_CLIENT);
+	struct span *s2 = span__new("tools/list", SPAN_KIND_CLIENT);
+	const struct span_event *e;
+
+	attrs__set_str_array(&s1->attrs, "mcp.tool.schema_hashes", a, 2);
+	attrs__set_str_array(&s2->attrs, "mcp.tool.schema_hashes", b, 2);
+	/* an LLM definition of the same name is another namespace */
+	attrs__set_str_array(&s1->attrs, "tool.definition.hashes", b, 1);
+	tool_drift__check(d, s1);
+	tool_drift__check(d, s2);
+	cr_assert_null(span__get(s1, "tool.schema.drift"));
+	cr_assert_eq(span__get(s2, "tool.schema.drift")->b, true);
+	e = drift_event(s2);
+	cr_assert_str_eq(attrs__get(&e->attrs, "tool.schema.drift.kind")->s, "listed");
+	cr_assert_str_eq(attrs__get(&e->attrs, "tool.schema.observed_hash")->s, V2);
+	cr_assert_eq(s2->n_events, 1, "only get_weather changed");
+	span__free(s1);
+	span__free(s2);
+	tool_drift__free(d);
 }

@@ -131,3 +131,26 @@ Test(http_server, a_client_connection_is_not_inbound)
 	span__free(seen.span);
 	http1__free(h);
 }
+
+Test(http_server, served_call_attributes_are_copied_not_client_ones)
+{
+	struct span *s = span__new("POST /mcp", SPAN_KIND_SERVER);
+	struct span *call = span__new("tools/call get_weather", SPAN_KIND_SERVER);
+	const char *fr[] = { "stop" };
+
+	span__set_str(call, "mcp.method.name", "tools/call");
+	span__set_str(call, "jsonrpc.request.id", "7");
+	span__set_int(call, "gen_ai.usage.input_tokens", 12);
+	attrs__set_str_array(&call->attrs, "gen_ai.response.finish_reasons", fr, 1);
+	span__set_str(call, "url.full", "https://x/mcp");
+	span__set_str(call, "server.address", "x");
+	cr_assert_eq(http_server__add_call(s, call), 0);
+	cr_expect_str_eq(str(s, "mcp.method.name"), "tools/call");
+	cr_expect_str_eq(str(s, "jsonrpc.request.id"), "7");
+	cr_expect_eq(num(s, "gen_ai.usage.input_tokens"), 12);
+	cr_expect_not_null(span__get(s, "gen_ai.response.finish_reasons"));
+	cr_expect_null(span__get(s, "url.full"), "a client attribute");
+	cr_expect_null(span__get(s, "server.address"), "the server span sets its own");
+	span__free(s);
+	span__free(call);
+}

@@ -281,7 +281,8 @@ static char *protoc_decode(const uint8_t *buf, size_t len)
 	return out;
 }
 
-Test(metrics_encode, protobuf_decodes_with_official_field_numbers)
+/* The sample batch encoded as protobuf, as protoc decodes it. */
+static char *decoded_sample(bool delta)
 {
 	struct mstore *st;
 	struct mbatch b;
@@ -290,8 +291,18 @@ Test(metrics_encode, protobuf_decodes_with_official_field_numbers)
 	char *txt;
 
 	sample_batch(&st, &b);
-	cr_assert_eq(metrics_pb__encode(&b, false, NULL, &buf, &len), 0);
+	cr_assert_eq(metrics_pb__encode(&b, delta, NULL, &buf, &len), 0);
 	txt = protoc_decode(buf, len);
+	free(buf);
+	mbatch__release(&b);
+	mstore__free(st);
+	return txt;
+}
+
+Test(metrics_encode, protobuf_decodes_with_official_field_numbers)
+{
+	char *txt = decoded_sample(false);
+
 	/* every field lands under its official name: none is unknown */
 	cr_assert_null(strstr(txt, "\n1000:"), "%s", txt);
 	cr_assert_not_null(strstr(txt, "name: \"gen_ai.client.token.usage\""), "%s", txt);
@@ -320,28 +331,15 @@ Test(metrics_encode, protobuf_decodes_with_official_field_numbers)
 		cr_assert(!(*q >= '0' && *q <= '9'), "unknown field in: %s", txt);
 	}
 	free(txt);
-	free(buf);
-	mbatch__release(&b);
-	mstore__free(st);
 }
 
 Test(metrics_encode, delta_temporality_on_the_wire)
 {
-	struct mstore *st;
-	struct mbatch b;
-	uint8_t *buf;
-	size_t len;
-	char *txt;
+	char *txt = decoded_sample(true);
 
-	sample_batch(&st, &b);
-	cr_assert_eq(metrics_pb__encode(&b, true, NULL, &buf, &len), 0);
-	txt = protoc_decode(buf, len);
 	cr_assert_not_null(strstr(txt, "AGGREGATION_TEMPORALITY_DELTA"), "%s", txt);
 	cr_assert_null(strstr(txt, "AGGREGATION_TEMPORALITY_CUMULATIVE"), "%s", txt);
 	free(txt);
-	free(buf);
-	mbatch__release(&b);
-	mstore__free(st);
 }
 
 Test(metrics_encode, json_follows_the_otlp_json_mapping)
@@ -405,6 +403,7 @@ Test(metrics_config, endpoint_interval_and_temporality)
 			       "OTEL_METRICS_EXPORTER", "otlp", NULL };
 	const char *env3[] = { "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:1/x", NULL };
 	const char *env4[] = { "OTEL_METRICS_EXPORTER", "prometheus", NULL };
+	const char *env5[] = { "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc", NULL };
 
 	export_config__init(&tr);
 	tr.kind = EXPORT_OTLP;
@@ -424,6 +423,9 @@ Test(metrics_config, endpoint_interval_and_temporality)
 	cr_assert_str_eq(mc.http.endpoint, "http://m:1/x");
 	metrics_config__release(&mc);
 	cr_assert_eq(metrics_config__from(&mc, &tr, env_get, env4), -EINVAL);
+	metrics_config__release(&mc);
+	cr_assert_eq(metrics_config__from(&mc, &tr, env_get, env5), 0);
+	cr_assert_eq(mc.http.protocol, OTLP_GRPC);
 	metrics_config__release(&mc);
 	export_config__release(&tr);
 }

@@ -225,12 +225,15 @@ Test(parent_rules, eviction_counts_open_requests)
 	struct reqctx_stats st;
 
 	fx_init(&f);
-	for (int i = 0; i < 70; i++)
-		req(&f, (uint64_t)i + 1, 0, 1, 1, true, NULL, 1, 2);
+	req(&f, 1000, 0, 1, 1, true, NULL, 1, 2); /* served all along */
+	for (int i = 0; i < 200; i++)
+		req(&f, (uint64_t)i + 1, 0, 1, 1, false, NULL, 3, 3);
 	reqctx_table__stats(f.tab, &st);
-	cr_expect_eq(st.evicted_open, 6);
+	cr_expect_eq(st.evicted_open, 200 - 63, "all but the pool's last 63 calls");
+	cr_expect_eq(st.kept_serving, 3, "the request being served was stepped over");
+	cr_expect_not_null(reqctx_table__find(f.tab, 1000, 0));
 	cr_expect_null(reqctx_table__find(f.tab, 1, 0));
-	cr_expect_not_null(reqctx_table__find(f.tab, 70, 0));
+	cr_expect_not_null(reqctx_table__find(f.tab, 200, 0));
 	fx_fini(&f);
 }
 

@@ -272,6 +272,23 @@ Test(sample_rules, schema_drift_kept)
 	sampler__free(sm);
 }
 
+Test(sample_rules, tool_result_changed_on_its_way_to_the_model)
+{
+	struct sampler *sm = new_sampler(&sink, 0);
+	struct span *a = tool(1, 1, 0, 10, 200), *b = tool(2, 1, 0, 10, 200);
+
+	span__set_str(a, "agentrace.graph.drift", "truncated");
+	span__set_str(b, "agentrace.graph.drift", "unchanged");
+	sampler__submit(sm, a, 0);
+	sampler__submit(sm, b, 0);
+	sampler__tick(sm, 200 * MS);
+	cr_assert_eq(sink.n, 1);
+	cr_assert_eq(sink.v[0], a);
+	cr_assert(has_rule(&sink, "schema_drift"));
+	sink_clear(&sink);
+	sampler__free(sm);
+}
+
 Test(sample_rules, fallback_after_error)
 {
 	struct sampler *sm = new_sampler(&sink, 0);

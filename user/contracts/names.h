@@ -5,8 +5,15 @@
 
 #define CN_TOOL_CONTRACT_VERSION   "tool.contract.version"
 #define CN_TOOL_SCHEMA_DRIFT       "tool.schema.drift"
-#define CN_TOOL_DEFINITIONS_HASH   "gen_ai.tool.definitions.hash"
+/* the tool definitions an LLM request offered: all of them, and per tool
+ * "name=hash" (ours); the definitions themselves only with content capture
+ * (semconv) */
+#define CN_TOOL_DEFINITIONS_HASH   "tool.definitions.hash"
+#define CN_TOOL_DEFINITION_HASHES  "tool.definition.hashes"
 #define CN_TOOL_DEFINITIONS        "gen_ai.tool.definitions"
+/* an MCP server's tools/list schemas (inputSchema, outputSchema), per tool
+ * "name=hash" (ours) */
+#define CN_TOOL_LISTED_HASHES      "mcp.tool.schema_hashes"
 /* the span event drift adds, and its attributes */
 #define CN_EVENT_DRIFT             "tool.schema.drift"
 #define CN_DRIFT_EXPECTED          "tool.schema.expected_hashes"

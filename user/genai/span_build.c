@@ -16,6 +16,7 @@
 #include "genai/jskim.h"
 #include "genai/provider.h"
 #include "genai/semconv.h"
+#include "genai/tool_defs.h"
 #include "trace/span_exchange.h"
 
 /* request values bigger than this are skimmed over without capture */
@@ -380,6 +381,11 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 	g->st.sse_errors += cnt.sse_errors;
 	g->st.dropped += c.tools_dropped + c.choices_dropped;
 	s = build_span(g, x, p, &c, mono_to_real_ns);
+	if (s && genai_tool_defs__annotate(s, req, (const char *)x->req.body, x->req.body_len,
+					   g->cfg.capture_content) < 0) {
+		span__free(s);
+		s = NULL;
+	}
 	if (!s) {
 		g->st.nomem++;
 		warn("gen_ai: out of memory building a span");

@@ -89,6 +89,8 @@ int metrics_config__from(struct metrics_config *cfg, const struct export_config 
 		cfg->http.protocol = OTLP_HTTP_PROTOBUF;
 	else if (v && !strcasecmp(v, "http/json"))
 		cfg->http.protocol = OTLP_HTTP_JSON;
+	else if (v && !strcasecmp(v, "grpc"))
+		cfg->http.protocol = OTLP_GRPC;
 	else if (v)
 		warn("unsupported metrics protocol %s, keeping the traces protocol", v);
 	v = get1(get, ctx, "OTEL_EXPORTER_OTLP_METRICS_HEADERS");

@@ -7,7 +7,9 @@
  *                                         follows the traces exporter)
  *   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT   full URL; else the base endpoint
  *                                         + /v1/metrics
- *   OTEL_EXPORTER_OTLP_METRICS_PROTOCOL   http/protobuf | http/json
+ *   OTEL_EXPORTER_OTLP_METRICS_PROTOCOL   http/protobuf | http/json | grpc
+ *                                         (grpc: MetricsService/Export on the
+ *                                         endpoint's host and port)
  *   OTEL_EXPORTER_OTLP_METRICS_HEADERS
  *   OTEL_METRIC_EXPORT_INTERVAL           ms, default 60000
  *   OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/retry.h"
 #include "metrics/encode.h"
@@ -21,7 +22,8 @@ struct metrics {
 	struct metrics_config cfg;
 	struct mstore *store;
 	struct self_metrics *self;
-	struct otlp_http *http;
+	struct otlp_http *http;   /* http/protobuf and http/json */
+	struct otlp_grpc *grpc;   /* grpc: the traces exporter's transport, MetricsService */
 	_Atomic uint64_t abort_at_ns;
 	pthread_t thread;
 	bool has_thread;
@@ -116,7 +118,10 @@ static void send_batch(struct metrics *m, const struct mbatch *b)
 		if (m->stopping && (m->deadline_ns - now) / MS < (uint64_t)timeout)
 			timeout = (int)((m->deadline_ns - now) / MS) + 1;
 		pthread_mutex_unlock(&m->mu);
-		otlp_http__post(m->http, body, len, timeout, &res);
+		if (m->grpc)
+			otlp_grpc__call(m->grpc, body, len, timeout, &res);
+		else
+			otlp_http__post(m->http, body, len, timeout, &res);
 		v = retry__classify(res.status);
 		delay = res.retry_after_ms;
 		status = res.status;
@@ -217,14 +222,17 @@ struct metrics *metrics__new(const struct metrics_config *cfg)
 	if (m->cfg.http.kind != EXPORT_OTLP)
 		return m;
 	otlp_http__redact_url(m->cfg.http.endpoint, m->url_log, sizeof(m->url_log));
-	m->http = otlp_http__new(&m->cfg.http, &m->abort_at_ns);
-	if (!m->http)
+	if (m->cfg.http.protocol == OTLP_GRPC)
+		m->grpc = otlp_grpc__new(&m->cfg.http, OTLP_GRPC_METRICS_METHOD, &m->abort_at_ns);
+	else
+		m->http = otlp_http__new(&m->cfg.http, &m->abort_at_ns);
+	if (!m->http && !m->grpc)
 		goto fail;
 	if (pthread_create(&m->thread, NULL, thread_main, m))
 		goto fail;
 	m->has_thread = true;
-	info("metrics: exporting to %s every %d ms (%s)", m->url_log, m->cfg.interval_ms,
-	     m->cfg.delta ? "delta" : "cumulative");
+	info("metrics: exporting %s to %s every %d ms (%s)", otlp_protocol__name(m->cfg.http.protocol),
+	     m->url_log, m->cfg.interval_ms, m->cfg.delta ? "delta" : "cumulative");
 	return m;
 fail:
 	warn("metrics: cannot start the metrics exporter");
@@ -305,6 +313,7 @@ int metrics__shutdown(struct metrics *m, int deadline_ms, FILE *f)
 		print_summary(m, f);
 	}
 	otlp_http__free(m->http);
+	otlp_grpc__free(m->grpc);
 	mstore__free(m->store);
 	self_metrics__free(m->self);
 	export_config__release(&m->cfg.http);

@@ -2,8 +2,9 @@
 /*
  * The metrics stage: sees every span before sampling, aggregates it into
  * the store (see record.h), and exports the store every interval over
- * OTLP/HTTP /v1/metrics from its own thread, with the traces exporter's
- * transport, retry policy and per-process resources. The console exporter
+ * OTLP (HTTP /v1/metrics, protobuf or JSON, or gRPC MetricsService/Export)
+ * from its own thread, with the traces exporter's transports, retry policy
+ * and per-process resources. The console exporter
  * prints a short summary at shutdown instead.
  */
 #ifndef AR_METRICS_METRICS_H

@@ -5,6 +5,7 @@
 
 #include "contracts/names.h"
 #include "genai/semconv.h"
+#include "graph/names.h"
 #include "sample/rules.h"
 #include "tools/names.h"
 #include "tools/tool_key.h"
@@ -136,6 +137,9 @@ void rules__span(struct rules_trace *t, const struct span *s)
 	if (rules__failed(s))
 		t->rules |= 1u << RULE_ERROR;
 	if (drift && drift->type == ATTR_BOOL && drift->b)
+		t->rules |= 1u << RULE_DRIFT;
+	/* a tool result that reached the model changed (the causal graph) */
+	if (str_of(s, GN_DRIFT) && strcmp(str_of(s, GN_DRIFT), "unchanged"))
 		t->rules |= 1u << RULE_DRIFT;
 	if (keyed) {
 		for (uint8_t i = 0; i < t->n_err_keys; i++)

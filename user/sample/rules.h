@@ -19,7 +19,8 @@ enum sample_rule {
 	RULE_ERROR,        /* ERROR status, HTTP 5xx or 429 */
 	RULE_SLOW_TOOL,    /* a tool slower than k x its learned p99 */
 	RULE_TOKEN_BUDGET, /* the trace's tokens over the (tenant's) budget */
-	RULE_DRIFT,        /* a tool's schema drifted */
+	RULE_DRIFT,        /* a tool's schema drifted, or its result reached the
+			    * model changed (agentrace.graph.drift) */
 	RULE_FALLBACK,     /* the same tool or model called again after an error */
 	RULE__COUNT,
 	RULE_PROBABILITY = RULE__COUNT, /* kept by --sample-rate, not by a rule */

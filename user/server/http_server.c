@@ -145,15 +145,24 @@ struct span *http_server__span(const struct http_exchange *x, uint64_t mono_to_r
 	return s;
 }
 
-int http_server__add_genai(struct span *s, const struct span *call)
+static bool call_attr(const char *key)
 {
-	static const char prefix[] = "gen_ai.";
+	static const char *const prefixes[] = { "gen_ai.", "mcp.", "jsonrpc.", "rpc.", "tool." };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+int http_server__add_call(struct span *s, const struct span *call)
+{
 	int err = 0;
 
 	for (size_t i = 0; i < call->attrs.n; i++) {
 		const struct attr *a = &call->attrs.v[i];
 
-		if (strncmp(a->key, prefix, sizeof(prefix) - 1) != 0)
+		if (!call_attr(a->key))
 			continue;
 		switch (a->type) {
 		case ATTR_STR:

@@ -18,10 +18,10 @@
  * tool spans redact it. Returns a new span, or NULL on -ENOMEM. */
 struct span *http_server__span(const struct http_exchange *x, uint64_t mono_to_real_ns);
 
-/* Copies the gen_ai.* attributes of call (a gen_ai span built from the
- * same exchange) onto the SERVER span s, so an LLM endpoint's SERVER
- * span says what it served. Returns 0 or -ENOMEM (s keeps what was
- * copied). */
-int http_server__add_genai(struct span *s, const struct span *call);
+/* Copies what a call span built from the same exchange says about the
+ * call (gen_ai.*, mcp.*, jsonrpc.*, rpc.*, tool.* attributes) onto the
+ * SERVER span s, so an LLM endpoint's or MCP server's SERVER span says
+ * what it served. Returns 0 or -ENOMEM (s keeps what was copied). */
+int http_server__add_call(struct span *s, const struct span *call);
 
 #endif

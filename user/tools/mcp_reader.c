@@ -148,7 +148,7 @@ int mcp_reader__feed(struct mcp_reader *rd, const char *buf, size_t n)
 {
 	if (rd->sse)
 		return sse__feed(rd->sse, buf, n);
-	if (rd->over)
+	if (rd->over || !n) /* n == 0: buf and rd->buf may be NULL (memcpy UB) */
 		return 0;
 	if (rd->n + n > MCP_READER_MAX_BODY) {
 		rd->over = true;

@@ -10,6 +10,7 @@
 #include "genai/semconv.h"
 #include "tools/digest.h"
 #include "tools/mcp.h"
+#include "tools/mcp_list.h"
 #include "tools/names.h"
 #include "tools/schema_hash.h"
 #include "tools/url.h"
@@ -278,6 +279,8 @@ struct span *mcp__span(struct tools *t, const struct http_exchange *x, const str
 		err |= set_tool_payload(t, s, r, a);
 	else if (method_is(r, "prompts/get") && t->cfg.capture_content)
 		err |= set_prompt_vars(t, s, r);
+	else if (method_is(r, "tools/list"))
+		err |= mcp_list__annotate(s, result(a));
 	if (err) {
 		span__free(s);
 		return NULL;

@@ -455,8 +455,14 @@ void tracectx__response(struct tracectx *t, const struct http_exchange *x)
  * caller's trace. */
 static bool waits_for_peer(struct tracectx *t, const struct reqctx *e)
 {
-	return e->state == REQCTX_OPEN && e->inbound && !e->has_observed && e->has_tuple &&
-	       !reqctx_table__peer(t->env.table, e);
+	const struct reqctx *p;
+
+	if (e->state != REQCTX_OPEN || !e->inbound || e->has_observed || !e->has_tuple)
+		return false;
+	/* the caller's span may still be moved by a later stage (the agent
+	 * turn, tracectx__settle): wait for it to be built */
+	p = reqctx_table__peer(t->env.table, e);
+	return !p || !p->emitted;
 }
 
 static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)
@@ -470,7 +476,20 @@ static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, boo
 		t->st.id_errors++;
 		return err;
 	}
+	e->emitted = true;
 	return fill_span(s, e);
+}
+
+void tracectx__settle(struct tracectx *t, const struct span *s, const struct http_exchange *x)
+{
+	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
+							x->req_index) : NULL;
+
+	if (!e || memcmp(e->span_id, s->span_id, sizeof(e->span_id)))
+		return;
+	memcpy(e->trace_id, s->trace_id, sizeof(e->trace_id));
+	memcpy(e->parent_id, s->parent_span_id, sizeof(e->parent_id));
+	e->flags = s->trace_flags;
 }
 
 int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x,

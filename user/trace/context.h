@@ -106,6 +106,9 @@ int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct ht
 int tracectx__apply_held(struct tracectx *t, struct span *s, uint64_t conn_id,
 			 uint32_t req_index, bool final);
 bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_index);
+/* A later stage moved s (x's span) to another trace or parent: record it,
+ * so that its callee on this host, decided later, follows. */
+void tracectx__settle(struct tracectx *t, const struct span *s, const struct http_exchange *x);
 
 void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out);
 

@@ -155,8 +155,16 @@ struct reqctx *reqctx_table__add(struct reqctx_table *r, uint64_t conn_id, uint3
 	*fresh = !e;
 	if (e)
 		return e;
-	i = (int32_t)r->next;
-	r->next = (r->next + 1) % r->cap;
+	/* An inbound request still being served is what later calls need
+	 * (agent runs last minutes): the ring steps over a few of those. */
+	for (int tries = 0;; tries++) {
+		i = (int32_t)r->next;
+		r->next = (r->next + 1) % r->cap;
+		if (!r->pool[i].used || !r->pool[i].inbound || r->pool[i].ts_end ||
+		    tries == REQCTX_MAX_SKIP)
+			break;
+		r->st.kept_serving++;
+	}
 	if (r->pool[i].used)
 		evict(r, i);
 	e = &r->pool[i];

@@ -11,7 +11,8 @@
  * this host); and by thread (inbound requests being served on a thread).
  *
  * Bounded: a fixed pool used as a ring, the oldest entry is evicted when
- * a new one needs its slot. Not thread-safe.
+ * a new one needs its slot, except that up to REQCTX_MAX_SKIP inbound
+ * requests still being served are stepped over. Not thread-safe.
  */
 #ifndef AR_TRACE_REQCTX_H
 #define AR_TRACE_REQCTX_H
@@ -23,6 +24,8 @@
 #include <agentrace/events.h>
 
 #define REQCTX_DEF_CAP 8192
+/* Open inbound entries the ring steps over before evicting one anyway. */
+#define REQCTX_MAX_SKIP 16
 /* Allow-listed baggage members kept per request. */
 #define REQCTX_MAX_BAGGAGE 16
 
@@ -60,6 +63,7 @@ struct reqctx {
 	uint8_t trace_id[16], parent_id[8], flags;
 	char *state_str;        /* tracestate to carry, or NULL */
 	uint8_t source;         /* enum parent_source that decided it */
+	bool emitted;           /* its span was built and handed on */
 	/* links, private to reqctx.c */
 	int32_t next_conn, next_peer, next_thr;
 	bool used;
@@ -68,6 +72,7 @@ struct reqctx {
 struct reqctx_stats {
 	uint64_t added;
 	uint64_t evicted_open;  /* evicted before its response began */
+	uint64_t kept_serving;  /* times the ring stepped over a request being served */
 	uint64_t nomem;
 };
 

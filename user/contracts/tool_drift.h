@@ -12,11 +12,16 @@
  * and logs one stderr line per tool and hash. Checked spans without drift
  * get tool.schema.drift=false.
  *
+ * LLM spans carry the hashes of the tool definitions their request offered
+ * (tool.definition.hashes, see genai/tool_defs.h): the first definition
+ * seen for a tool name is its own, and a different one later is drift of
+ * kind "definition" on the agent's side, flagged the same way.
+ *
  * Bounds: at most max_tools tools and CONTRACT_MAX_HASHES hashes each;
  * more are counted, not tracked. Not thread-safe (the parsing thread).
  */
-#ifndef AR_CONTRACTS_DRIFT_H
-#define AR_CONTRACTS_DRIFT_H
+#ifndef AR_CONTRACTS_TOOL_DRIFT_H
+#define AR_CONTRACTS_TOOL_DRIFT_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +29,7 @@
 #include "contracts/file.h"
 #include "trace/span.h"
 
-struct drift_stats {
+struct tool_drift_stats {
 	uint64_t checked;        /* responses with a schema hash */
 	uint64_t matched;        /* matched a declared or learned hash */
 	uint64_t drifted;
@@ -33,20 +38,20 @@ struct drift_stats {
 	uint64_t tools_untracked;/* past max_tools */
 };
 
-struct drift;
+struct tool_drift;
 
 /* cs NULL: learning mode. Takes cs's entries (cs is emptied). Returns
  * NULL on -ENOMEM. */
-struct drift *drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools);
-void drift__free(struct drift *d);
+struct tool_drift *tool_drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools);
+void tool_drift__free(struct tool_drift *d);
 
 /* Checks s and annotates it. Never fails (-ENOMEM loses annotations). */
-void drift__check(struct drift *d, struct span *s);
+void tool_drift__check(struct tool_drift *d, struct span *s);
 
 /* Writes a contracts file (YAML) declaring version "1" of every tool seen,
  * with every hash seen, for review. Returns 0 or -EIO. */
-int drift__dump(const struct drift *d, FILE *f);
+int tool_drift__dump(const struct tool_drift *d, FILE *f);
 
-void drift__stats(const struct drift *d, struct drift_stats *out);
+void tool_drift__stats(const struct tool_drift *d, struct tool_drift_stats *out);
 
 #endif

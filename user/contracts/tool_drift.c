@@ -6,7 +6,7 @@
 #include <xxhash.h>
 
 #include "common/log.h"
-#include "contracts/drift.h"
+#include "contracts/tool_drift.h"
 #include "contracts/names.h"
 #include "sample/rules.h"
 #include "tools/names.h"
@@ -22,19 +22,19 @@ struct seen {
 	size_t n, n_learned;   /* learned: the first n_learned, from the warm-up */
 };
 
-struct drift {
+struct tool_drift {
 	struct contract_set cs;
 	bool learning;
 	uint32_t warmup;
 	struct seen *seen;     /* open addressing, 2 x max slots */
 	size_t slots, max;
 	uint64_t logged[LOGGED_MAX]; /* (tool, hash) pairs already logged */
-	struct drift_stats st;
+	struct tool_drift_stats st;
 };
 
-struct drift *drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools)
+struct tool_drift *tool_drift__new(struct contract_set *cs, uint32_t warmup, size_t max_tools)
 {
-	struct drift *d = calloc(1, sizeof(*d));
+	struct tool_drift *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
@@ -54,7 +54,7 @@ struct drift *drift__new(struct contract_set *cs, uint32_t warmup, size_t max_to
 	return d;
 }
 
-void drift__free(struct drift *d)
+void tool_drift__free(struct tool_drift *d)
 {
 	if (!d)
 		return;
@@ -63,7 +63,7 @@ void drift__free(struct drift *d)
 	free(d);
 }
 
-static struct seen *seen_for(struct drift *d, const char *key, bool http)
+static struct seen *seen_for(struct tool_drift *d, const char *key, bool http)
 {
 	uint64_t h = XXH3_64bits(key, strlen(key));
 
@@ -101,8 +101,8 @@ static void hex(uint64_t h, char out[17])
 }
 
 /* Flags s as drifted from expected[0..n). */
-static void flag(struct drift *d, struct span *s, const char *key, const char *version,
-		 const uint64_t *expected, size_t n, uint64_t observed)
+static void flag(struct tool_drift *d, struct span *s, const char *kind, const char *key,
+		 const char *version, const uint64_t *expected, size_t n, uint64_t observed)
 {
 	char obs[17], exp[CONTRACT_MAX_HASHES * 2][17], joined[CONTRACT_MAX_HASHES * 2 * 18 + 1];
 	const char *ev[CONTRACT_MAX_HASHES * 2];
@@ -122,19 +122,22 @@ static void flag(struct drift *d, struct span *s, const char *key, const char *v
 	if (e) {
 		attrs__set_str_array(&e->attrs, CN_DRIFT_EXPECTED, ev, n);
 		attrs__set_str(&e->attrs, CN_DRIFT_OBSERVED, obs);
-		attrs__set_str(&e->attrs, CN_DRIFT_KIND, "output");
+		attrs__set_str(&e->attrs, CN_DRIFT_KIND, kind);
 		if (version)
 			attrs__set_str(&e->attrs, CN_TOOL_CONTRACT_VERSION, version);
 	}
 	if (d->logged[pair % LOGGED_MAX] != pair) {
 		d->logged[pair % LOGGED_MAX] = pair;
-		warn("tool schema drift: %s%s%s returned schema %s, expected %s", key,
-		     version ? " contract version " : " (learned)", version ? version : "", obs,
-		     joined);
+		warn("tool %s drift: %s%s%s %s %s, expected %s",
+		     !strcmp(kind, "output") ? "schema" : kind, key,
+		     version ? " contract version " : " (learned)", version ? version : "",
+		     !strcmp(kind, "output") ? "returned schema" : "now has", obs, joined);
 	}
 }
 
-static void check_contract(struct drift *d, struct span *s, const char *key, uint64_t h)
+static void tool_drift__check_output(struct tool_drift *d, struct span *s);
+
+static void check_contract(struct tool_drift *d, struct span *s, const char *key, uint64_t h)
 {
 	uint64_t expected[CONTRACT_MAX_HASHES * 2];
 	const struct contract *first = NULL;
@@ -161,10 +164,10 @@ static void check_contract(struct drift *d, struct span *s, const char *key, uin
 		return;
 	}
 	span__set_str(s, CN_TOOL_CONTRACT_VERSION, first->version);
-	flag(d, s, key, first->version, expected, n, h);
+	flag(d, s, "output", key, first->version, expected, n, h);
 }
 
-static void check_learned(struct drift *d, struct span *s, struct seen *t, uint64_t h)
+static void check_learned(struct tool_drift *d, struct span *s, struct seen *t, uint64_t h)
 {
 	if (t->responses <= d->warmup) {
 		/* warming up: every structure seen now is the tool's own */
@@ -177,10 +180,56 @@ static void check_learned(struct drift *d, struct span *s, struct seen *t, uint6
 		span__set_bool(s, CN_TOOL_SCHEMA_DRIFT, false);
 		return;
 	}
-	flag(d, s, t->key, NULL, t->hashes, t->n_learned, h);
+	flag(d, s, "output", t->key, NULL, t->hashes, t->n_learned, h);
 }
 
-void drift__check(struct drift *d, struct span *s)
+/* Per-tool definition hashes ("name=hash"): the tool definitions an LLM
+ * request offered (kind "definition", the agent's side) or the schemas an
+ * MCP server listed (kind "listed"). The first hash seen for a tool name is
+ * its own; a different one later is drift, in either mode. */
+static void check_definitions(struct tool_drift *d, struct span *s, const struct attr *a,
+			      const char *kind)
+{
+	char key[TOOL_KEY_MAX];
+	size_t pre = strlen(kind) + 1;
+
+	for (size_t i = 0; i < a->arr.n; i++) {
+		const char *eq = strrchr(a->arr.v[i], '=');
+		struct seen *t;
+		uint64_t h;
+
+		if (!eq || contract__parse_hash(eq + 1, &h))
+			continue;
+		snprintf(key, sizeof(key), "%s:%.*s", kind, (int)(eq - a->arr.v[i]), a->arr.v[i]);
+		t = seen_for(d, key, false);
+		if (!t)
+			continue;
+		d->st.checked++;
+		if (!t->n) {
+			t->hashes[t->n++] = h;
+			t->n_learned = 1;
+		}
+		if (has(t->hashes, t->n_learned, h)) {
+			d->st.matched++;
+			continue;
+		}
+		flag(d, s, kind, key + pre, NULL, t->hashes, t->n_learned, h);
+	}
+}
+
+void tool_drift__check(struct tool_drift *d, struct span *s)
+{
+	const struct attr *defs = span__get(s, CN_TOOL_DEFINITION_HASHES);
+	const struct attr *listed = span__get(s, CN_TOOL_LISTED_HASHES);
+
+	if (defs && defs->type == ATTR_STR_ARRAY)
+		check_definitions(d, s, defs, "definition");
+	if (listed && listed->type == ATTR_STR_ARRAY)
+		check_definitions(d, s, listed, "listed");
+	tool_drift__check_output(d, s);
+}
+
+static void tool_drift__check_output(struct tool_drift *d, struct span *s)
 {
 	const struct attr *a = span__get(s, TN_TOOL_SCHEMA_HASH);
 	char key[TOOL_KEY_MAX];
@@ -223,14 +272,14 @@ static void quoted(FILE *f, const char *s, int n)
 	fputc('"', f);
 }
 
-int drift__dump(const struct drift *d, FILE *f)
+int tool_drift__dump(const struct tool_drift *d, FILE *f)
 {
 	fprintf(f, "# Tool contracts seen by agentrace; review, then pass with --tool-contracts.\n"
 		   "tools:\n");
 	for (size_t i = 0; i < d->slots; i++) {
 		const struct seen *e = &d->seen[i];
 
-		if (!e->used)
+		if (!e->used || !strncmp(e->key, "definition:", 11) || !strncmp(e->key, "listed:", 7))
 			continue;
 		if (e->http) {
 			const char *slash = strchr(e->key, '/');
@@ -253,7 +302,7 @@ int drift__dump(const struct drift *d, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-void drift__stats(const struct drift *d, struct drift_stats *out)
+void tool_drift__stats(const struct tool_drift *d, struct tool_drift_stats *out)
 {
 	*out = d->st;
 }
