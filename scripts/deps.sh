@@ -8,7 +8,7 @@ libcriterion-dev libcurl4-openssl-dev libjansson-dev libbrotli-dev
 libzstd-dev libxxhash-dev libclang-rt-14-dev libyaml-dev openssl curl
 python3-grpcio python3-protobuf python3-prometheus-client"
 # `deps.sh bench` adds the benchmark tools (make bench).
-[ "${1:-}" = bench ] && PKGS="$PKGS wrk nginx-light bpftrace valgrind"
+[ "${1:-}" = bench ] && PKGS="$PKGS wrk nginx-light bpftrace valgrind zstd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Seeds for the harnesses that have no wire-format corpus of their own
 (make_corpus.py builds http1's): tools, trace, split, decode, otlp, small,
-elf. Fields are joined with fuzz_exchange.h's separator b"\\x00|".
+elf, maps. Fields are joined with fuzz_exchange.h's separator b"\\x00|".
 Run by hand after changing a harness's input format; seeds are committed."""
 import glob
 import gzip
@@ -117,7 +117,16 @@ def elf_seeds():
     put("elf", "not_elf", b"\x7fELF\x02\x01\x01" + bytes(57))
 
 
+def maps_seeds():
+    put("maps", "node", b"/usr/bin/node\n"
+        b"55d0 r--p 00000000 fe:00 1 /usr/bin/node\n"
+        b"7f00 r--p 00000000 fe:00 2 /usr/lib/x86_64-linux-gnu/libssl.so.3\n"
+        b"7f03 r--p 00000000 fe:00 4 /tmp/libssl.so (deleted)\n"
+        b"7f04 rw-p 00000000 00:00 0 [heap]\n")
+
+
 tools_seeds()
+maps_seeds()
 trace_seeds()
 split_seeds()
 decode_seeds()

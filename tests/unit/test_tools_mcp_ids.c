@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "tools/mcp.h"
+#include "tools/tools.h"
+#include "trace/span.h"
 
 /* A POST whose body is a batch of n tools/list requests with ids 0..n-1. */
 static char *batch_body(size_t n, size_t *len)
@@ -87,4 +89,33 @@ Test(mcp_ids, id_keys)
 	v = json_object();
 	cr_assert_not(mcp__id_key(v, k, sizeof(k)));
 	json_decref(v);
+}
+
+/* mcp.resource.uri is a URI like any other: no userinfo, no token. */
+Test(mcp_ids, resource_uri_is_redacted)
+{
+	static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"method\":\"resources/read\","
+				  "\"params\":{\"uri\":\"postgres://app:hunter2@db:5432/x?token=t0k&db=1\"}}";
+	static const char resp[] = "{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"result\":{\"contents\":[]}}";
+	struct http_exchange x = { .method = "POST", .target = "/mcp", .host = "h", .status = 200,
+				   .resp_complete = true };
+	struct tools_cfg cfg = { 0 };
+	struct tools *t = tools__new(&cfg);
+	struct span *s;
+	const struct attr *a;
+
+	x.req.body = (const uint8_t *)req;
+	x.req.body_len = sizeof(req) - 1;
+	x.resp.body = (const uint8_t *)resp;
+	x.resp.body_len = sizeof(resp) - 1;
+	x.resp.content_type = "application/json";
+	x.req.content_type = "application/json";
+	cr_assert_not_null(t);
+	s = tools__span_from_exchange(t, &x, 0);
+	cr_assert_not_null(s);
+	a = span__get(s, "mcp.resource.uri");
+	cr_assert_not_null(a);
+	cr_assert_str_eq(a->s, "postgres://REDACTED:REDACTED@db:5432/x?token=REDACTED&db=1");
+	span__free(s);
+	tools__free(t);
 }

@@ -8,6 +8,7 @@
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/discover.h"
+#include "discover/rate.h"
 #include "discover/proc_info.h"
 #include "discover/proc_runtime.h"
 #include "discover/proc_maps.h"
@@ -44,7 +45,21 @@ struct discover {
 		bool conn_scanned; /* rescanned at a connection since exec */
 		uint64_t ts;
 	} recent[MAX_RECENT]; /* last maps scan per pid, direct-mapped */
+	struct {
+		uint32_t pid;
+		struct rate r;
+	} lib_rate[MAX_RECENT];    /* rescans for libssl mmaps, per pid */
+	struct rate lib_maps;      /* ...and for the whole daemon */
+	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
+	uint64_t skips_reported;
 };
+
+/* libssl mmaps that trigger a rescan: ld.so maps a library a few times
+ * (the retry a missed mapping needs), a loop of mmaps gets no more. The
+ * first connection still rescans (AR_EV_CONN_OPEN). */
+#define LIB_MAP_PER_PID 4
+#define LIB_MAP_PER_DAEMON 64
+#define LIB_MAP_WINDOW_NS 1000000000ull
 
 static uint64_t now_mono(void)
 {
@@ -152,6 +167,19 @@ int discover__scan_all(struct discover *d)
 	return tls_files__attached(d->files);
 }
 
+static bool lib_map_allowed(struct discover *d, uint32_t pid)
+{
+	uint64_t now = now_mono();
+	uint32_t slot = pid % MAX_RECENT;
+
+	if (d->lib_rate[slot].pid != pid) {
+		d->lib_rate[slot].pid = pid;
+		d->lib_rate[slot].r = (struct rate){ 0 };
+	}
+	return rate__allow(&d->lib_rate[slot].r, now, LIB_MAP_PER_PID, LIB_MAP_WINDOW_NS) &&
+	       rate__allow(&d->lib_maps, now, LIB_MAP_PER_DAEMON, LIB_MAP_WINDOW_NS);
+}
+
 void discover__handle(struct discover *d, const void *rec, size_t len)
 {
 	const struct ar_event_hdr *h = rec;
@@ -169,6 +197,10 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		 * scan below usually runs after it. A miss is retried on the
 		 * next map of the same library (ld.so maps each several times)
 		 * and on the first connection. */
+		if (!lib_map_allowed(d, h->tgid)) {
+			d->rescans_skipped++;
+			break;
+		}
 		debug("pid %u maps a libssl: scanning maps", h->tgid);
 		probe_pid(d, h->tgid);
 		break;
@@ -201,6 +233,11 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 
 void discover__tick(struct discover *d, uint64_t now)
 {
+	if (d->rescans_skipped != d->skips_reported) {
+		info("discovery: %llu libssl mmaps not rescanned (rate limit; the first connection still rescans)",
+		     (unsigned long long)(d->rescans_skipped - d->skips_reported));
+		d->skips_reported = d->rescans_skipped;
+	}
 	tls_files__expire(d->files, now, DETACH_GRACE_NS);
 }
 

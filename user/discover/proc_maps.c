@@ -20,25 +20,16 @@ static bool is_candidate(const char *path, const char *exe)
 	return strncmp(base, "libssl", 6) == 0 || (exe[0] && strcmp(path, exe) == 0);
 }
 
-int proc_maps__scan(struct tls_files *t, uint32_t pid)
+int proc_maps__candidates(FILE *f, const char *exe,
+			  int (*fn)(void *ctx, const char *path), void *ctx)
 {
-	char fname[64], exe[512] = "", line[1024], seen[MAX_CANDIDATES][512];
+	char line[1024], seen[MAX_CANDIDATES][512];
 	size_t n_seen = 0;
-	ssize_t len;
-	FILE *f;
-	int attached = 0;
+	int n = 0;
 
-	snprintf(fname, sizeof(fname), "/proc/%u/exe", pid);
-	len = readlink(fname, exe, sizeof(exe) - 1);
-	exe[len > 0 ? len : 0] = 0;
-	snprintf(fname, sizeof(fname), "/proc/%u/maps", pid);
-	f = fopen(fname, "re");
-	if (!f)
-		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		char *path = strchr(line, '/'), full[600];
+		char *path = strchr(line, '/');
 		bool dup = false;
-		int err;
 
 		if (!path)
 			continue;
@@ -47,16 +38,48 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid)
 		if (strstr(path, " (deleted)") || !is_candidate(path, exe))
 			continue;
 		for (size_t i = 0; i < n_seen && !dup; i++)
-			dup = strcmp(seen[i], path) == 0;
+			dup = strncmp(seen[i], path, sizeof(seen[0]) - 1) == 0;
 		if (dup || n_seen == MAX_CANDIDATES)
 			continue;
 		snprintf(seen[n_seen++], sizeof(seen[0]), "%s", path);
-		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
-		err = tls_files__add(t, pid, full);
-		debug("pid %u maps %s: %d", pid, full, err);
-		if (err > 0)
-			attached++;
+		n += fn(ctx, path) > 0;
 	}
+	return n;
+}
+
+struct scan_ctx {
+	struct tls_files *t;
+	uint32_t pid;
+};
+
+static int add_candidate(void *ctx, const char *path)
+{
+	struct scan_ctx *c = ctx;
+	char full[1100];
+	int err;
+
+	snprintf(full, sizeof(full), "/proc/%u/root%s", c->pid, path);
+	err = tls_files__add(c->t, c->pid, full);
+	debug("pid %u maps %s: %d", c->pid, full, err);
+	return err;
+}
+
+int proc_maps__scan(struct tls_files *t, uint32_t pid)
+{
+	struct scan_ctx c = { .t = t, .pid = pid };
+	char fname[64], exe[512] = "";
+	ssize_t len;
+	FILE *f;
+	int attached;
+
+	snprintf(fname, sizeof(fname), "/proc/%u/exe", pid);
+	len = readlink(fname, exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = 0;
+	snprintf(fname, sizeof(fname), "/proc/%u/maps", pid);
+	f = fopen(fname, "re");
+	if (!f)
+		return -errno;
+	attached = proc_maps__candidates(f, exe, add_candidate, &c);
 	fclose(f);
 	return attached;
 }

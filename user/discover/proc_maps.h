@@ -5,6 +5,7 @@
 #define AR_DISCOVER_PROC_MAPS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct tls_files;
 
@@ -12,6 +13,13 @@ struct tls_files;
  * /proc/PID/root/<path>, so files in other mount namespaces resolve.
  * Returns the number of files newly probed, or -errno (-ENOENT: gone). */
 int proc_maps__scan(struct tls_files *t, uint32_t pid);
+
+/* The parsing alone, for tests and fuzzing: calls fn once per distinct
+ * candidate path (at most 16) in the maps text read from f; exe is the
+ * process's executable path ("" if unknown). Returns how many calls
+ * returned > 0. */
+int proc_maps__candidates(FILE *f, const char *exe,
+			  int (*fn)(void *ctx, const char *path), void *ctx);
 
 /* Calls fn for every numeric entry of /proc. Stops early when fn returns
  * non-zero and returns that value. */

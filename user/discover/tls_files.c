@@ -45,6 +45,7 @@ struct tls_files {
 	struct file_user users[MAX_USERS];
 	size_t n_users;
 	uint64_t tick;
+	uint64_t evicted;          /* idle probed files detached for room */
 };
 
 struct tls_files *tls_files__new(struct probes *p, bool scoped)
@@ -98,18 +99,35 @@ void tls_files__each_attached(const struct tls_files *t,
 }
 
 /* Slot for a new file: a free one, else the least recently used file
- * without probes (a negative-cache entry). -ENOSPC when all are probed. */
+ * without probes (a negative-cache entry), else the probed file idle the
+ * longest (no user left, not pinned), detached now rather than after its
+ * grace: 512 distinct libssl copies must not lock later pods out.
+ * -ENOSPC when every file is in use. */
 static int file_slot(struct tls_files *t)
 {
-	int victim = -1;
+	int victim = -1, idle = -1;
 
 	if (t->n_files < MAX_FILES)
 		return t->n_files++;
 	for (size_t i = 0; i < t->n_files; i++) {
-		if (t->files[i].attach || t->files[i].users)
+		const struct tls_file *f = &t->files[i];
+
+		if (f->users || f->pinned)
 			continue;
-		if (victim < 0 || t->files[i].last_use < t->files[victim].last_use)
+		if (f->attach) {
+			if (f->idle_since && (idle < 0 || f->idle_since < t->files[idle].idle_since))
+				idle = i;
+			continue;
+		}
+		if (victim < 0 || f->last_use < t->files[victim].last_use)
 			victim = i;
+	}
+	if (victim < 0 && idle >= 0) {
+		info("detaching OpenSSL probes from idle %s: the file table is full", t->files[idle].path);
+		probes__detach_tls(t->files[idle].attach);
+		t->files[idle].attach = NULL;
+		t->evicted++;
+		victim = idle;
 	}
 	return victim < 0 ? -ENOSPC : victim;
 }
