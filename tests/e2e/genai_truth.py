@@ -32,6 +32,39 @@ VARIABLE = {
 }
 
 
+def request_tool_names(body):
+    """The tool names a request offered the model, in any provider's dialect."""
+    names = []
+    for tool in body.get("tools") or []:
+        if not isinstance(tool, dict):
+            continue
+        fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        if fn.get("name"):
+            names.append(fn["name"])
+        for decl in tool.get("functionDeclarations") or []:
+            if isinstance(decl, dict) and decl.get("name"):
+                names.append(decl["name"])
+    return names
+
+
+def check_tool_definitions(a, t, where):
+    """tool.definitions.hash and tool.definition.hashes (tool contracts,
+    docs/tool-contracts.md) are there exactly when the request offered
+    tools, one NAME=HASH per offered tool. Pops them from a."""
+    names = request_tool_names(t.get("request_json") or {})
+    whole = a.pop("tool.definitions.hash", None)
+    each = a.pop("tool.definition.hashes", None)
+    if not names:
+        check(whole is None and each is None,
+              "%s: tool definition hashes without tools: %r %r" % (where, whole, each))
+        return
+    check(isinstance(whole, str) and HEX16.fullmatch(whole),
+          "%s: tool.definitions.hash %r" % (where, whole))
+    got = sorted(e.split("=")[0] for e in each or [])
+    check(got == sorted(names) and all(HEX16.fullmatch(e.split("=", 1)[1]) for e in each),
+          "%s: tool.definition.hashes %r for tools %r" % (where, each, names))
+
+
 def want_finish(t):
     """The Responses API has no finish reason on the wire, only a status;
     agentrace maps it the way the chat API would have said it."""
@@ -168,6 +201,7 @@ def check_genai_span(span, t, port, pid, exe):
     where = "span %r for truth seq %s (%s stream=%s)" % (span.get("name"), t["seq"], t["path"],
                                                           t["stream"])
     want = expected_attrs(t, port, pid, exe)
+    check_tool_definitions(a, t, where)
     for k, v in want.items():
         got = a.get(k)
         same = got == v if not isinstance(v, float) else isinstance(got, float) and got == v
