@@ -8,6 +8,7 @@ import fcntl
 import glob
 import importlib
 import os
+import signal
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,6 +17,11 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
 if __name__ == "__main__":
+    # A runner started in the background of a non-interactive shell (as CI
+    # may be) inherits SIGINT ignored, and so would every server the tests
+    # start: python then never raises KeyboardInterrupt, and a test's
+    # SIGINT cannot stop it. A handled signal is reset to default on exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.geteuid() != 0:
         print("end-to-end tests load BPF and must run as root")
         sys.exit(1)
