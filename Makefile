@@ -25,7 +25,8 @@ endif
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash
+PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash \
+	     capstone libnghttp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/targets.h"
+#include "discover/tls_list.h"
 #include "health/health.h"
 #include "pipeline.h"
 
@@ -165,7 +166,7 @@ static int run_live(const struct cli_opts *o)
 		goto cleanup;
 	}
 	n = discover__scan_all(l.disc);
-	info("tracing %s; OpenSSL probes on %d file(s)",
+	info("tracing %s; TLS probes on %d file(s)",
 	     probes__targets_all(probes) ? "all processes" : "selected processes", n < 0 ? 0 : n);
 	if (o->ready_file) {
 		err = write_ready_file(o->ready_file);
@@ -194,6 +195,7 @@ static int run_live(const struct cli_opts *o)
 		if (o->stats_interval && now - last_stats >= o->stats_interval * 1000000000ull) {
 			print_kernel_stats(probes);
 			pipeline__print_stats(l.pipe, stderr);
+			discover__print_stats(l.disc, stderr);
 			last_stats = now;
 		}
 		if (o->duration && now - start >= o->duration * 1000000000ull)
@@ -210,6 +212,8 @@ cleanup:
 		pipeline__print_stats(l.pipe, stderr);
 		pipeline__finish(l.pipe, o->shutdown_ms);
 	}
+	if (l.disc)
+		discover__print_stats(l.disc, stderr);
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	probes__close(probes);
@@ -262,6 +266,12 @@ int main(int argc, char **argv)
 	int err;
 
 	cli__parse(argc, argv, &o);
+	if (o.list_tls_pid) {
+		err = tls_list__print(o.list_tls_pid, stdout);
+		if (err)
+			warn("--list-tls %d: %s", (int)o.list_tls_pid, strerror(-err));
+		return err ? 1 : 0;
+	}
 	/* Before any thread starts: libcurl's global state is not thread-safe. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	log__set_level(o.verbose >= 2 ? LOG_DEBUG : LOG_INFO);

@@ -11,7 +11,7 @@
 
 #include <agentrace/events.h>
 
-#include "discover/elf_syms.h"
+#include "discover/tls_lib.h"
 
 struct probes_cfg {
 	const pid_t *pids;        /* --pid targets */
@@ -39,10 +39,11 @@ bool probes__targets_all(const struct probes *p);
  * Returns 0 or -errno. */
 int probes__add_target(struct probes *p, uint32_t tgid);
 
-/* Attaches the OpenSSL uprobes to the file at path for all processes.
- * Returns an opaque handle through *out, or -errno with nothing attached. */
+/* Attaches the uprobes of plan (discover/tls_lib.h) to the file at path
+ * for all processes. Returns an opaque handle through *out, or -errno with
+ * nothing attached. */
 struct tls_attach;
-int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
+int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
 		       struct tls_attach **out);
 void probes__detach_tls(struct tls_attach *a);
 

@@ -25,12 +25,14 @@ static const char doc[] =
 	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
 	"  agentrace record -o calls.agtrace --duration 60\n"
 	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
+	"  agentrace --list-tls 4242            which TLS library pid 4242 uses, probed or not\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
 
 enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
+	OPT_LIST_TLS = 1100,
 };
 
 static const struct argp_option options[] = {
@@ -55,6 +57,7 @@ static const struct argp_option options[] = {
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
+	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
 	{},
 };
 
@@ -146,6 +149,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
 		break;
 	case 'v': o->verbose++; break;
+	case OPT_LIST_TLS:
+		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
+		break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)
 			o->input = arg;

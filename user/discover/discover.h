@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Live process discovery: scans existing processes at start, reacts to
- * exec/exit records, attaches OpenSSL probes and emits AR_EV_PROC_INFO. */
+ * exec/exit records, attaches TLS probes and emits AR_EV_PROC_INFO. */
 #ifndef AR_DISCOVER_DISCOVER_H
 #define AR_DISCOVER_DISCOVER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct probes;
 struct discover;
@@ -28,5 +29,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len);
 void discover__tick(struct discover *d, uint64_t now);
 
 size_t discover__attached_files(const struct discover *d);
+
+/* One "discover:" line: files probed per TLS library, and files carrying a
+ * TLS library whose plaintext functions were not located. */
+void discover__print_stats(const struct discover *d, FILE *f);
 
 #endif

@@ -20,13 +20,14 @@ static bool is_candidate(const char *path, const char *exe)
 	return strncmp(base, "libssl", 6) == 0 || (exe[0] && strcmp(path, exe) == 0);
 }
 
-int proc_maps__scan(struct tls_files *t, uint32_t pid)
+int proc_maps__for_each_candidate(uint32_t pid, int (*fn)(void *ctx, const char *path),
+				  void *ctx)
 {
 	char fname[64], exe[512] = "", line[1024], seen[MAX_CANDIDATES][512];
 	size_t n_seen = 0;
 	ssize_t len;
 	FILE *f;
-	int attached = 0;
+	int ret = 0;
 
 	snprintf(fname, sizeof(fname), "/proc/%u/exe", pid);
 	len = readlink(fname, exe, sizeof(exe) - 1);
@@ -35,10 +36,9 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid)
 	f = fopen(fname, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (!ret && fgets(line, sizeof(line), f)) {
 		char *path = strchr(line, '/'), full[600];
 		bool dup = false;
-		int err;
 
 		if (!path)
 			continue;
@@ -52,13 +52,35 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid)
 			continue;
 		snprintf(seen[n_seen++], sizeof(seen[0]), "%s", path);
 		snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
-		err = tls_files__add(t, pid, full);
-		debug("pid %u maps %s: %d", pid, full, err);
-		if (err > 0)
-			attached++;
+		ret = fn(ctx, full);
 	}
 	fclose(f);
-	return attached;
+	return ret;
+}
+
+struct scan_ctx {
+	struct tls_files *t;
+	uint32_t pid;
+	int attached;
+};
+
+static int scan_one(void *ctx, const char *path)
+{
+	struct scan_ctx *c = ctx;
+	int err = tls_files__add(c->t, c->pid, path);
+
+	debug("pid %u maps %s: %d", c->pid, path, err);
+	if (err > 0)
+		c->attached++;
+	return 0;
+}
+
+int proc_maps__scan(struct tls_files *t, uint32_t pid)
+{
+	struct scan_ctx c = { .t = t, .pid = pid };
+	int err = proc_maps__for_each_candidate(pid, scan_one, &c);
+
+	return err < 0 ? err : c.attached;
 }
 
 int proc_maps__for_each_pid(int (*fn)(uint32_t pid, void *ctx), void *ctx)

@@ -7,7 +7,8 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
-#include "discover/elf_syms.h"
+#include "discover/proc_info.h"
+#include "discover/tls_lib.h"
 #include "discover/tls_files.h"
 
 #define MAX_FILES 512     /* probed or known non-OpenSSL files */
@@ -17,7 +18,8 @@ struct tls_file {
 	dev_t dev;
 	ino_t ino;
 	struct tls_attach *attach; /* NULL: not probed now */
-	bool has_ssl;              /* exports SSL_read and SSL_write */
+	bool has_ssl;              /* a plan with probes exists */
+	uint8_t lib;               /* enum tls_lib_id found, TLS_LIB_NONE if none */
 	bool pinned;
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
@@ -37,6 +39,7 @@ struct tls_files {
 	struct file_user users[MAX_USERS];
 	size_t n_users;
 	uint64_t tick;
+	struct tls_files_stats stats;
 };
 
 struct tls_files *tls_files__new(struct probes *p)
@@ -104,26 +107,59 @@ static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
 	f->idle_since = 0;
 }
 
-/* Resolves the OpenSSL symbols of files[idx] and attaches to them. */
+/* Once per file: a TLS library we cannot probe is said out loud. */
+static void report_unlocated(struct tls_files *t, uint32_t pid, const char *path,
+			     const struct tls_plan *plan)
+{
+	char what[160], comm[32] = "?";
+
+	tls_plan__describe(plan, what, sizeof(what));
+	if (pid)
+		proc_info__comm(pid, comm, sizeof(comm));
+	t->stats.unlocated++;
+	warn("process %u (%s): TLS library %s found in %s, plaintext functions not located: %s",
+	     pid, comm, what, path, plan->note);
+}
+
+/* Plans probes for files[idx] through the TLS library descriptions and
+ * attaches them. */
 static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
 {
 	struct tls_file *f = &t->files[idx];
-	struct tls_syms syms;
+	struct tls_plan *plan = malloc(sizeof(*plan));
+	char what[160];
 	int n, err;
 
-	n = elf_syms__find_tls(path, &syms);
-	if (n <= 0 || !syms.off[TLS_FN_READ] || !syms.off[TLS_FN_WRITE])
+	if (!plan)
+		return -ENOMEM;
+	n = tls_lib__plan(path, plan);
+	if (n <= 0) {
+		if (n == 0 && plan->lib != TLS_LIB_NONE && !f->lib)
+			report_unlocated(t, pid, path, plan);
+		f->lib = n == 0 ? plan->lib : TLS_LIB_NONE;
+		free(plan);
 		return 0;
+	}
 	f->has_ssl = true;
-	err = probes__attach_tls(t->probes, path, &syms, &f->attach);
+	f->lib = plan->lib;
+	err = probes__attach_tls(t->probes, path, plan, &f->attach);
 	if (err) {
 		f->attach = NULL;
+		free(plan);
 		return err;
 	}
+	tls_plan__describe(plan, what, sizeof(what));
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	info("attached OpenSSL probes to %s (%d functions)", path, n);
+	info("attached %s probes to %s (%zu uprobes)", what, path, plan->n);
+	t->stats.probed[plan->lib]++;
 	add_user(t, pid, idx);
+	free(plan);
 	return 1;
+}
+
+void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
+{
+	*out = t->stats;
 }
 
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
@@ -182,7 +218,7 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 		if (!f->attach || f->pinned || f->users || !f->idle_since ||
 		    now - f->idle_since < grace_ns)
 			continue;
-		info("detaching OpenSSL probes from %s (dev %lu inode %lu): unused for %llu s",
+		info("detaching TLS probes from %s (dev %lu inode %lu): unused for %llu s",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino,
 		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
 		probes__detach_tls(f->attach);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Attaches OpenSSL uprobes once per distinct file (device + inode), keeps
+/* Attaches TLS uprobes (discover/tls_lib.h plans) once per distinct file (device + inode), keeps
  * track of which processes use each file, and detaches a file when its
  * last user has been gone a while (files attached at start, e.g. the system
  * libssl, stay). */
@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "discover/tls_lib.h"
+
 struct probes;
 struct tls_files;
 
@@ -19,7 +21,8 @@ void tls_files__free(struct tls_files *t);
 /* Makes sure the file at path (as the daemon sees it, e.g.
  * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
  * (pid 0 pins the file). Returns 1 when probes were attached now, 0 when
- * the file was already probed or has no OpenSSL symbols, or -errno. */
+ * the file was already probed or carries no TLS code we can probe (such a
+ * file is reported once), or -errno. */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
 /* pid has exited at monotonic time now: release its files. */
@@ -29,6 +32,12 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
  * uprobe unregister waits for the kernel), and short-lived processes often
  * reuse the same file soon, so it happens here, off the event path. */
 void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
+
+struct tls_files_stats {
+	uint64_t probed[TLS_LIB_MAX]; /* files attached, per enum tls_lib_id */
+	uint64_t unlocated;  /* files carrying TLS we could not probe (reported) */
+};
+void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 
 /* Files currently probed. */
 size_t tls_files__attached(const struct tls_files *t);
