@@ -6,11 +6,14 @@ doing OpenAI chat completions over real TLS, traced through the uprobes on
 real OTLP receiver against the mock's ground truth. The same client is run
 built normally (symbols) and stripped (-s -w: .gopclntab only)."""
 
+import json
 import os
 import subprocess
+import time
 
-from harness import Workdir, check, test, HERE
-from test_genai import run_genai_case
+from harness import (Agentrace, MockLLM, Proc, Receiver, Workdir, check, node_env, run_client,
+                     test, wait_for, HERE)
+from test_genai import attrs, by_input_tokens, check_span_matches_truth, run_genai_case
 
 GO_SRC = os.path.join(HERE, "clients", "go_openai")
 
@@ -44,3 +47,67 @@ def test_go_tls_http1():
 @test
 def test_go_tls_http1_stripped():
     run_go_case("go_openai_h1s", True, [["-h1"], ["-h1", "-stream"]])
+
+
+def run_go_h2(name, stripped, flags):
+    """The Go client over HTTP/2 to the h2 front of the mock; every truth
+    line must have exactly one span, from the Go process."""
+    wd = Workdir("go-h2")
+    rcv = mock = proxy = ar = None
+    try:
+        exe = build_go(wd, name, stripped)
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        ready = wd.file("h2.ready")
+        cert = wd.cert_dir()
+        proxy = Proc(wd, "h2proxy", ["node", os.path.join(HERE, "h2_proxy.mjs"),
+                                     "--cert", os.path.join(cert, "server.pem"),
+                                     "--key", os.path.join(cert, "server.key"),
+                                     "--ca", os.path.join(cert, "ca.pem"),
+                                     "--upstream", mock.base, "--ready-file", ready])
+        wait_for(lambda: os.path.exists(ready), what="h2 proxy ready")
+        port = int(open(ready).read())
+        ar = Agentrace(wd, ["--comm", name[:15]],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        for f in flags:
+            r = run_client([exe, "-base", "https://127.0.0.1:%d/v1" % port] + f, node_env(wd))
+            for line in r.stdout.decode().splitlines():
+                check(json.loads(line)["proto"] == "HTTP/2.0", "not HTTP/2: " + line)
+        time.sleep(1.0)
+        ar.finish()
+        truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
+        check(truth, "the mock logged no calls")
+        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == port]
+        idx = by_input_tokens(spans)
+        for t in truth:
+            found = idx.get(t["input_tokens"], [])
+            check(len(found) == 1, "truth seq %d: %d spans with input_tokens %d; got %r\n%s" %
+                  (t["seq"], len(found), t["input_tokens"], sorted(idx), ar.err()[-3000:]))
+            check_span_matches_truth(found[0], t)
+            check(attrs(found[0]).get("process.executable.name", "").startswith(name[:15]),
+                  "span not from the Go process: %r" % attrs(found[0]))
+        check(len(truth) == sum(int(f[f.index("-n") + 1]) if "-n" in f else 1 for f in flags),
+              "truth has %d calls" % len(truth))
+        # One HTTP/2 connection per client run: the concurrent calls were
+        # streams multiplexed on it.
+        h2 = [l for l in ar.err().splitlines() if l.startswith("http2:")]
+        check(h2 and "conns=%d " % len(flags) in h2[-1], "http2 stats: %r" % h2)
+        check("dirs_lost=0 " in h2[-1] and "hpack_errors=0 " in h2[-1], "http2: %r" % h2)
+    finally:
+        for p in (ar, proxy, mock, rcv):
+            if p:
+                try:
+                    p.stop()
+                except Exception:  # noqa: BLE001 - cleanup goes on
+                    pass
+        wd.cleanup()
+
+
+@test
+def test_go_tls_http2_concurrent_streams():
+    run_go_h2("go_openai_h2", False, [["-n", "4"], ["-n", "3", "-stream"]])
+
+
+@test
+def test_go_tls_http2_stripped():
+    run_go_h2("go_openai_h2s", True, [["-n", "2", "-stream"]])
