@@ -63,6 +63,8 @@ ALL_LIB_OBJS := $(LIB_OBJS) $(LLHTTP_OBJS) $(PROTO_OBJS)
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+# Go binaries the TLS location unit tests read: with symbols and stripped.
+GO_FIXTURES := $(BUILD)/tests/go_openai $(BUILD)/tests/go_openai_stripped
 
 # A build with the packages missing must fail loudly, not link nothing.
 ifeq ($(PKG_LIBS),)
@@ -110,9 +112,17 @@ $(BUILD)/agentrace: $(MAIN_OBJ) $(ALL_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests $(GO_FIXTURES)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+GO_ENV    := GOFLAGS=-mod=mod CGO_ENABLED=0 GOCACHE=$(abspath $(BUILD))/gocache
+$(BUILD)/tests/go_openai: tests/e2e/clients/go_openai/main.go | $(BUILD)/tests
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && $(GO_ENV) go build -o $(abspath $@) .
+$(BUILD)/tests/go_openai_stripped: tests/e2e/clients/go_openai/main.go | $(BUILD)/tests
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && $(GO_ENV) go build -ldflags='-s -w' -o $(abspath $@) .
 
 $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 	$(Q)mkdir -p $@
