@@ -175,6 +175,8 @@ static void maybe_done(struct http2 *h, struct h2_stream *s)
 static void add_header(struct http_msg *m, const uint8_t *name, size_t nlen, const uint8_t *val,
 		       size_t vlen)
 {
+	if (!nlen)
+		return; /* not a header (RFC 9113 8.2.1); http_msg needs a name */
 	if (http_msg__field(m, (const char *)name, nlen) || http_msg__field_done(m) ||
 	    http_msg__value(m, (const char *)val, vlen) || http_msg__value_done(m))
 		m->cut = true; /* over the header cap: the rest is dropped */
@@ -224,7 +226,7 @@ static void header_block(struct http2 *h, int d)
 	bool is_req = d == h->req_dir, push = dr->htype == F_PUSH_PROMISE;
 	struct h2_stream *s = find_stream(h, dr->hstream);
 	struct http_msg *m;
-	const uint8_t *in = dr->hblock;
+	const uint8_t *in = dr->hblock ? dr->hblock : (const uint8_t *)"";
 	size_t left = dr->hlen;
 
 	if (!push && is_req && !s)
@@ -289,6 +291,8 @@ static int append_block(struct http2 *h, int d, const uint8_t *p, size_t n)
 {
 	struct h2_dir *dr = &h->dir[d];
 
+	if (!n)
+		return 0;
 	if (dr->hlen + n > MAX_HBLOCK) {
 		h->st->header_overflows++;
 		return -E2BIG;
@@ -513,7 +517,7 @@ static void dir_input(struct http2 *h, int d, const uint8_t *data, size_t len)
 
 		if (dr->preface_left) {
 			n = len < dr->preface_left ? len : dr->preface_left;
-			if (memcmp(data, HTTP2_PREFACE + HTTP2_PREFACE_LEN - dr->preface_left, n)) {
+			if (memcmp(data, &HTTP2_PREFACE[HTTP2_PREFACE_LEN - dr->preface_left], n)) {
 				h->st->h2_bad_frames++;
 				dir_lost(h, d);
 				break;
@@ -568,14 +572,16 @@ static void dir_input(struct http2 *h, int d, const uint8_t *data, size_t len)
 			dr->cap = flen;
 		}
 		n = flen - dr->have < len ? flen - dr->have : len;
-		memcpy(dr->buf + dr->have, data, n);
+		if (n)
+			memcpy(dr->buf + dr->have, data, n);
 		dr->have += n;
 		data += n;
 		len -= n;
 		if (dr->have < flen)
 			break;
 		dr->hdr_have = 0;
-		frame(h, d, dr->hdr, dr->buf, flen);
+		/* an empty frame may come before any buffer exists */
+		frame(h, d, dr->hdr, dr->buf ? dr->buf : (const uint8_t *)"", flen);
 	}
 	if (dr->lost)
 		h->st->non_http_bytes += len;
