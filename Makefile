@@ -138,6 +138,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-built
 
 test-built: all $(BUILD)/tests/unit fuzz-corpus tests/e2e/node_modules/.stamp \
+      tests/agents/node_modules/.stamp \
       tests/deploy/node_modules/.stamp
 	$(Q)./tests/run-all.sh
 
@@ -151,6 +152,12 @@ tests/deploy/node_modules/.stamp: tests/deploy/package-lock.json
 tests/e2e/node_modules/.stamp: tests/e2e/package-lock.json
 	$(call msg,NPM,tests/e2e)
 	$(Q)cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
+
+# The coding agents (Claude Code, Codex, Gemini CLI), pinned by the lockfile.
+tests/agents/node_modules/.stamp: tests/agents/package-lock.json
+	$(call msg,NPM,tests/agents)
+	$(Q)cd tests/agents && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
 test-unit: $(BUILD)/tests/unit
