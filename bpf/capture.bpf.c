@@ -8,6 +8,7 @@
 #include "sock.bpf.h"
 #include "tls.bpf.h"
 #include "go_tls.bpf.h"
+#include "tls_static.bpf.h"
 #include "proc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The coding agents people run (tests/agents, pinned by its lockfile),
-unmodified. Claude Code's native Bun build carries BoringSSL and Codex's
-static musl binary carries OpenSSL 3 and rustls, all stripped: agentrace
-cannot probe their plaintext yet, and must say so rather than be silently
-blind: once per executable on stderr, in the discover stats line, and in
---list-tls PID."""
+unmodified. Codex's static, stripped OpenSSL 3 is located and traced.
+Claude Code's native Bun build carries BoringSSL, which agentrace cannot
+probe yet: it must say so rather than be silently blind, once per
+executable on stderr, in the discover stats line and in --list-tls PID."""
 
 import os
 import re
@@ -13,7 +12,9 @@ import signal
 import subprocess
 import time
 
-from harness import Agentrace, Workdir, check, clean_env, test, wait_for, ROOT
+from harness import (Agentrace, MockLLM, Receiver, Workdir, check, clean_env, test, wait_for,
+                     ROOT)
+from test_genai import attrs, by_input_tokens, check_span_matches_truth
 
 AGENTS = os.path.join(ROOT, "tests", "agents", "node_modules")
 CLAUDE = os.path.join(AGENTS, "@anthropic-ai", "claude-code", "bin", "claude.exe")
@@ -45,7 +46,7 @@ def run_reported(name, argv, env, want_lib):
                          r"functions not located" % (p.pid, re.escape(want_lib)))
         wait_for(lambda: pat.search(ar.err()), timeout=30, what="the %s report" % name)
         listing = list_tls(p.pid)
-        check(want_lib in listing and "not located" in listing, "--list-tls: " + listing)
+        check(want_lib in listing, "--list-tls: " + listing)
         ar.finish()
         stats = [l for l in ar.err().splitlines() if l.startswith("discover:")]
         check(stats and re.search(r"tls_unlocated=[1-9]", stats[-1]),
@@ -68,9 +69,75 @@ def test_agents_claude_code_boringssl_reported():
 
 
 @test
-def test_agents_codex_openssl_reported():
+def test_agents_codex_rustls_reported():
+    """With a custom CA Codex uses rustls, which is not probed: the binary's
+    OpenSSL is, and the rustls beside it is reported."""
     env = clean_env(OPENAI_BASE_URL="https://127.0.0.1:9/v1", OPENAI_API_KEY="sk-test",
-                    CODEX_HOME=Workdir("codex-home").path)
-    env.pop("SSL_CERT_FILE", None)
-    run_reported("codex", [CODEX, "exec", "--skip-git-repo-check", "say hi"], env,
-                 "OpenSSL (static, stripped) 3.")
+                    CODEX_HOME=Workdir("codex-home").path, SSL_CERT_FILE="/nonexistent.pem")
+    run_reported("codex", [CODEX, "exec", "--skip-git-repo-check", "say hi"], env, "rustls")
+
+
+def codex_env(wd, port):
+    """A clean environment with a Codex home whose provider is the mock.
+    No SSL_CERT_FILE: that would switch Codex to rustls."""
+    home = wd.file("codex-home")
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, "config.toml"), "w") as f:
+        f.write('model = "gpt-4o-mini"\nmodel_provider = "mock"\n'
+                '[model_providers.mock]\nname = "mock"\n'
+                'base_url = "https://127.0.0.1:%d/v1"\nenv_key = "OPENAI_API_KEY"\n'
+                'wire_api = "responses"\n' % port)
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "CODEX_HOME": home,
+            "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
+
+
+@test
+def test_agents_codex_openssl_tool_turn_spans():
+    """Codex's static, stripped OpenSSL 3, located through the __func__
+    strings of ssl_read_internal/ssl_write_internal: every LLM call of one
+    tool turn is a span from Codex's own process, matching the mock's truth,
+    exactly once. Codex trusts the system bundle; a private mount namespace
+    puts the test CA into it for Codex alone."""
+    wd = Workdir("codex")
+    rcv = mock = ar = None
+    try:
+        check(os.path.exists(CODEX), "codex missing: make installs tests/agents")
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        bundle = wd.file("bundle.pem")
+        with open(bundle, "wb") as out:
+            for f in ("/etc/ssl/certs/ca-certificates.crt",
+                      os.path.join(wd.cert_dir(), "ca.pem")):
+                if os.path.exists(f):
+                    out.write(open(f, "rb").read())
+        ar = Agentrace(wd, ["--comm", "codex"],
+                       env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        script = ('mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && '
+                  'exec "$@"')
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                            "sh", bundle, CODEX, "exec", "--skip-git-repo-check",
+                            "What is the weather in Paris?"],
+                           env=codex_env(wd, mock.port), capture_output=True, timeout=120)
+        check(r.returncode == 0, "codex failed: %s" % r.stderr[-2000:])
+        time.sleep(1.0)
+        ar.finish()
+        err = ar.err()
+        check(re.search(r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex", err),
+              "no static OpenSSL probes attached:\n" + err[-3000:])
+        truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
+        check(len(truth) >= 2, "codex made %d LLM calls" % len(truth))
+        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == mock.port]
+        idx = by_input_tokens(spans)
+        for t in truth:
+            found = idx.get(t["input_tokens"], [])
+            check(len(found) == 1, "truth seq %d: %d spans; got %r" %
+                  (t["seq"], len(found), sorted(idx)))
+            check_span_matches_truth(found[0], t)
+            check(attrs(found[0]).get("process.executable.name") == "codex",
+                  "span not from codex: %r" % attrs(found[0]).get("process.executable.name"))
+        check(b"sk-codex-e2e-SECRET" not in rcv.raw_bytes(), "API key reached the collector")
+    finally:
+        for p in (ar, mock, rcv):
+            if p and p.p.poll() is None:
+                p.stop()
+        wd.cleanup()

@@ -225,6 +225,24 @@ const uint8_t *elf_image__find_data(const struct elf_image *img, const void *nee
 	return find_where(img, needle, n, NULL, end);
 }
 
+uint64_t elf_image__addr_of(const struct elf_image *img, const uint8_t *p)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh;
+		const uint8_t *b;
+		size_t len;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		b = scn_bytes(img, &sh, &len);
+		if (b && p >= b && p < b + len)
+			return sh.sh_addr + (p - b);
+	}
+	return 0;
+}
+
 static bool digit_follows(const uint8_t *hit, const uint8_t *end, size_t n)
 {
 	return hit + n < end && hit[n] >= '0' && hit[n] <= '9';

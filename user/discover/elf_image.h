@@ -44,6 +44,10 @@ bool elf_image__has_symtab(const struct elf_image *img);
 const uint8_t *elf_image__find_data(const struct elf_image *img, const void *needle, size_t n,
 				    const uint8_t **end);
 
+/* Virtual address of a pointer into an allocated section's bytes (from
+ * elf_image__find_data or elf_image__section), or 0. */
+uint64_t elf_image__addr_of(const struct elf_image *img, const uint8_t *p);
+
 /* Finds prefix followed by a digit in the data sections and copies the
  * version token after the prefix (digits, letters, '.', '-', '_', at most
  * len - 1) into out. Returns false (out "") when there is none. */

@@ -21,6 +21,7 @@ struct tls_file {
 	bool has_ssl;              /* a plan with probes exists */
 	uint8_t lib;               /* enum tls_lib_id found, TLS_LIB_NONE if none */
 	bool pinned;
+	bool reported;             /* an unprobed TLS library was reported */
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
 	uint64_t idle_since;       /* monotonic ns the last user left; 0 = in use */
@@ -108,17 +109,24 @@ static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
 }
 
 /* Once per file: a TLS library we cannot probe is said out loud. */
-static void report_unlocated(struct tls_files *t, uint32_t pid, const char *path,
-			     const struct tls_plan *plan)
+static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t pid,
+			     const char *path, struct tls_plan *plan, uint32_t libs,
+			     const char *why)
 {
 	char what[160], comm[32] = "?";
+	uint32_t all = plan->detected;
 
+	if (f->reported)
+		return;
+	f->reported = true;
+	plan->detected &= libs;
 	tls_plan__describe(plan, what, sizeof(what));
+	plan->detected = all;
 	if (pid)
 		proc_info__comm(pid, comm, sizeof(comm));
 	t->stats.unlocated++;
 	warn("process %u (%s): TLS library %s found in %s, plaintext functions not located: %s",
-	     pid, comm, what, path, plan->note);
+	     pid, comm, what, path, why);
 }
 
 /* Plans probes for files[idx] through the TLS library descriptions and
@@ -134,8 +142,8 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 		return -ENOMEM;
 	n = tls_lib__plan(path, plan);
 	if (n <= 0) {
-		if (n == 0 && plan->lib != TLS_LIB_NONE && !f->lib)
-			report_unlocated(t, pid, path, plan);
+		if (n == 0 && plan->lib != TLS_LIB_NONE)
+			report_unlocated(t, f, pid, path, plan, plan->detected, plan->note);
 		f->lib = n == 0 ? plan->lib : TLS_LIB_NONE;
 		free(plan);
 		return 0;
@@ -151,6 +159,11 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 	tls_plan__describe(plan, what, sizeof(what));
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	info("attached %s probes to %s (%zu uprobes)", what, path, plan->n);
+	/* Codex carries rustls beside OpenSSL and picks one at run time. */
+	if (plan->detected & ~(1u << plan->lib))
+		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
+				 "only the other library is probed; calls made through this one "
+				 "are not traced");
 	t->stats.probed[plan->lib]++;
 	add_user(t, pid, idx);
 	free(plan);

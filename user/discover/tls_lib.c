@@ -22,6 +22,7 @@ const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
 	[TLS_PROG_GO_READ] = { "go_tls_read_enter", "crypto/tls.(*Conn).Read", false },
 	[TLS_PROG_GO_READ_RET] = { "go_tls_read_ret", "crypto/tls.(*Conn).Read RET", false },
 	[TLS_PROG_GO_CLOSE] = { "go_tls_close_enter", "crypto/tls.(*Conn).Close", false },
+	[TLS_PROG_SSL_WRITE_INTERNAL] = { "ssl_write_internal_enter", "ssl_write_internal", false },
 };
 
 /* Order matters: symbols beat strings (node exports OpenSSL's symbols and
@@ -33,7 +34,7 @@ const struct tls_lib_desc tls_libs[] = {
 	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, tls_go__locate },
 	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_static__locate_none },
 	{ TLS_LIB_OPENSSL_STATIC, "OpenSSL (static, stripped)", tls_static__detect_openssl,
-	  tls_static__locate_none },
+	  tls_static__locate_openssl },
 	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_static__locate_none },
 };
 const size_t tls_n_libs = sizeof(tls_libs) / sizeof(tls_libs[0]);

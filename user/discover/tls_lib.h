@@ -43,6 +43,9 @@ enum tls_prog {
 	TLS_PROG_GO_READ,
 	TLS_PROG_GO_READ_RET,
 	TLS_PROG_GO_CLOSE,     /* (*crypto/tls.Conn).Close entry */
+	/* OpenSSL >= 3.3 ssl_write_internal(s, buf, num, flags, written);
+	 * its return goes to TLS_PROG_SSL_WRITE_EX_RET */
+	TLS_PROG_SSL_WRITE_INTERNAL,
 	TLS_PROG_MAX,
 };
 
@@ -110,5 +113,6 @@ bool tls_static__detect_boringssl(const struct elf_image *img, char *version, si
 bool tls_static__detect_openssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_t len);
 int tls_static__locate_none(const struct elf_image *img, struct tls_plan *plan);
+int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan);
 
 #endif
