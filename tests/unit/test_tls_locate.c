@@ -6,8 +6,12 @@
  * candidate must be refused: nothing may be planned at an address we have
  * not verified.
  */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,4 +226,85 @@ Test(tls_locate, plain_binary_has_no_tls)
 	cr_assert_eq(p.lib, TLS_LIB_NONE);
 	cr_assert_eq(p.detected, 0);
 	cr_assert_eq(tls_lib__plan("/etc/hostname", &p), -ENOENT);
+}
+
+/* The agents' own binaries (tests/agents, installed by make test). */
+#define AGENTS "tests/agents/node_modules/"
+#define CODEX AGENTS "@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+#define CLAUDE AGENTS "@anthropic-ai/claude-code/bin/claude.exe"
+
+/* A private, writable copy-on-write mapping: corrupting it costs pages,
+ * not a copy of a 300 MB binary. */
+static uint8_t *map_private(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	void *p;
+
+	cr_assert_geq(fd, 0, "%s missing (make tests/agents/node_modules/.stamp)", path);
+	cr_assert_eq(fstat(fd, &st), 0);
+	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	cr_assert_neq(p, MAP_FAILED);
+	*len = st.st_size;
+	return p;
+}
+
+Test(tls_locate, codex_static_openssl_by_func_strings)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert(p.detected & (1u << TLS_LIB_RUSTLS), "rustls beside it is detected");
+	cr_assert(!strncmp(p.versions[TLS_LIB_OPENSSL_STATIC], "3.", 2));
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX), 1);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE_INTERNAL), 1, "OpenSSL >= 3.3 signature");
+	cr_assert_eq(first_off(&p, TLS_PROG_SSL_READ_EX), first_off(&p, TLS_PROG_SSL_READ_EX_RET));
+	cr_assert_neq(first_off(&p, TLS_PROG_SSL_READ_EX),
+		      first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL));
+	munmap(b, len);
+}
+
+Test(tls_locate, codex_corrupt_prologue_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+	uint64_t off;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	off = first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL);
+	memset(b + off, 0x00, 4); /* not a function start any more */
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert(strstr(p.note, "prologue"), "%s", p.note);
+	munmap(b, len);
+}
+
+Test(tls_locate, codex_missing_func_string_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len), *hit;
+	static struct tls_plan p;
+
+	/* rename every "\0ssl_read_internal\0" so no reference can be found */
+	for (uint8_t *at = b; (hit = memmem(at, b + len - at, "\0ssl_read_internal\0", 19));
+	     at = hit + 1)
+		hit[1] = 'X';
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert(strstr(p.note, "ssl_read_internal"), "%s", p.note);
+	munmap(b, len);
+}
+
+Test(tls_locate, claude_code_boringssl_detected_not_located)
+{
+	static struct tls_plan p;
+
+	cr_assert_eq(access(CLAUDE, R_OK), 0, "%s missing", CLAUDE);
+	cr_assert_eq(tls_lib__plan(CLAUDE, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
+	cr_assert(p.note[0]);
 }
