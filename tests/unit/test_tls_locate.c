@@ -21,25 +21,15 @@
 #include "discover/go_pclntab.h"
 #include "discover/tls_lib.h"
 #include "discover/x86_rets.h"
+#include "slurp.h"
 
 #define GO_SYMS "build/tests/go_openai"
 #define GO_STRIPPED "build/tests/go_openai_stripped"
 
 static uint8_t *slurp_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *b;
-	long n;
-
-	cr_assert_not_null(f, "%s missing (make builds it)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	b = malloc(n);
-	cr_assert_eq(fread(b, 1, n, f), (size_t)n);
-	fclose(f);
-	*len = n;
-	return b;
+	cr_assert_eq(access(path, R_OK), 0, "%s missing (make builds it)", path);
+	return (uint8_t *)test_slurp(path, len);
 }
 
 static int plan_memory(const uint8_t *b, size_t len, struct tls_plan *plan)

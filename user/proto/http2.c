@@ -170,6 +170,23 @@ static void maybe_done(struct http2 *h, struct h2_stream *s)
 		emit(h, s);
 }
 
+/* END_STREAM on one side of s: that message is complete. */
+static void end_stream(struct http2 *h, struct h2_stream *s, bool is_req, uint64_t ts)
+{
+	struct http_msg *m = is_req ? &s->req : &s->resp;
+
+	http_msg__finish(m, &h->st->decode_errors);
+	m->ts_last = ts;
+	if (is_req) {
+		s->req_end = true;
+		h->st->requests++;
+	} else {
+		s->resp_end = true;
+		h->st->responses++;
+	}
+	maybe_done(h, s);
+}
+
 /* --- header blocks --- */
 
 static void add_header(struct http_msg *m, const uint8_t *name, size_t nlen, const uint8_t *val,
@@ -271,20 +288,8 @@ static void header_block(struct http2 *h, int d)
 		if (!is_req)
 			s->resp_headers = true;
 	}
-	if (dr->hend_stream) {
-		struct http_msg *fin = is_req ? &s->req : &s->resp;
-
-		http_msg__finish(fin, &h->st->decode_errors);
-		fin->ts_last = dr->ts;
-		if (is_req) {
-			s->req_end = true;
-			h->st->requests++;
-		} else {
-			s->resp_end = true;
-			h->st->responses++;
-		}
-		maybe_done(h, s);
-	}
+	if (dr->hend_stream)
+		end_stream(h, s, is_req, dr->ts);
 }
 
 static int append_block(struct http2 *h, int d, const uint8_t *p, size_t n)
@@ -353,17 +358,8 @@ static void frame_data(struct http2 *h, int d, uint8_t flags, uint32_t id, const
 		http_msg__body(m, (const char *)p, n, &h->st->decode_errors);
 	}
 	m->ts_last = h->dir[d].ts;
-	if (flags & FL_END_STREAM) {
-		http_msg__finish(m, &h->st->decode_errors);
-		if (is_req) {
-			s->req_end = true;
-			h->st->requests++;
-		} else {
-			s->resp_end = true;
-			h->st->responses++;
-		}
-		maybe_done(h, s);
-	}
+	if (flags & FL_END_STREAM)
+		end_stream(h, s, is_req, h->dir[d].ts);
 }
 
 static void frame_headers(struct http2 *h, int d, uint8_t type, uint8_t flags, uint32_t id,
