@@ -435,3 +435,38 @@ Test(http2, http1_is_not_mistaken_for_h2)
 	cr_assert_eq(r.n, 1, "%s", r.log);
 	script_free(&s);
 }
+
+/* gRPC: the trailers' grpc-status is appended to the response headers;
+ * a trailers-only error carries it in the only header block. */
+Test(http2, grpc_trailers_reach_the_response)
+{
+	static const char *const rq[] = {
+		":method", "POST", ":scheme", "https", ":path",
+		"/google.cloud.aiplatform.v1.PredictionService/GenerateContent",
+		":authority", "aiplatform.googleapis.com", "content-type", "application/grpc",
+		"te", "trailers", NULL,
+	};
+	static const char *const ok[] = { ":status", "200", "content-type", "application/grpc",
+					  NULL };
+	static const char *const tr[] = { "grpc-status", "0", "grpc-message", "", NULL };
+	static const char *const only[] = { ":status", "200", "content-type", "application/grpc",
+					    "grpc-status", "7", NULL };
+	struct script s = { 0 };
+	struct run r;
+
+	preface(&s);
+	headers(&s, E, 0x4, 1, rq);
+	frame(&s, E, 0, 0x1, 1, "\x00\x00\x00\x00\x02\x08\x01", 7);
+	headers(&s, E, 0x4, 3, rq);
+	frame(&s, E, 0, 0x1, 3, "\x00\x00\x00\x00\x00", 5);
+	headers(&s, I, 0x4, 1, ok);
+	frame(&s, I, 0, 0x0, 1, "\x00\x00\x00\x00\x02\x10\x02", 7);
+	headers(&s, I, 0x5, 1, tr);
+	headers(&s, I, 0x5, 3, only);
+	run_all_splits(&r, &s);
+	cr_assert_eq(r.n, 2, "%s", r.log);
+	cr_assert(strstr(r.log, "resp[ct=application/grpc trunc=0 content-type=application/grpc "
+				"grpc-status=0 grpc-message= body="), "%s", r.log);
+	cr_assert(strstr(r.log, "content-type=application/grpc grpc-status=7 body=]"), "%s", r.log);
+	script_free(&s);
+}

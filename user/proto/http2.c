@@ -224,15 +224,15 @@ static void on_header(struct http2 *h, struct h2_stream *s, struct http_msg *m, 
 	add_header(m, nv->name, nv->namelen, nv->value, nv->valuelen);
 }
 
-/* The message a header block on stream s in direction d fills, or NULL for
- * trailers and informational responses (decoded, then dropped). */
-static struct http_msg *block_target(struct http2 *h, struct h2_stream *s, bool is_req)
+/* The message a header block on stream s in direction d fills: its
+ * headers, or its trailers (appended to its headers, so grpc-status is
+ * found like any header). NULL for a push promise or an unknown stream. */
+static struct http_msg *block_target(struct h2_stream *s, bool is_req, bool *trailers)
 {
 	if (!s)
 		return NULL;
-	if (is_req)
-		return s->req.headers_done ? NULL : &s->req;
-	return s->resp_headers ? NULL : &s->resp;
+	*trailers = is_req ? s->req.headers_done : s->resp_headers;
+	return is_req ? &s->req : &s->resp;
 }
 
 static void dir_lost(struct http2 *h, int d);
@@ -245,11 +245,12 @@ static void header_block(struct http2 *h, int d)
 	struct http_msg *m;
 	const uint8_t *in = dr->hblock ? dr->hblock : (const uint8_t *)"";
 	size_t left = dr->hlen;
+	bool trailers = false;
 
 	if (!push && is_req && !s)
 		s = new_stream(h, dr->hstream);
-	m = push ? NULL : block_target(h, s, is_req);
-	if (m) {
+	m = push ? NULL : block_target(s, is_req, &trailers);
+	if (m && !trailers) {
 		m->ts_first = dr->ts;
 		m->tid = dr->tid;
 	}
@@ -265,7 +266,9 @@ static void header_block(struct http2 *h, int d)
 		}
 		in += rv;
 		left -= rv;
-		if ((fl & NGHTTP2_HD_INFLATE_EMIT) && m)
+		/* pseudo-headers have no place in trailers */
+		if ((fl & NGHTTP2_HD_INFLATE_EMIT) && m &&
+		    !(trailers && nv.namelen && nv.name[0] == ':'))
 			on_header(h, s, m, is_req, &nv);
 		if (fl & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(dr->infl);
@@ -278,12 +281,12 @@ static void header_block(struct http2 *h, int d)
 	dr->hlen = 0;
 	if (push || !s)
 		return;
-	if (m && !is_req && m->status >= 100 && m->status < 200) {
+	if (!trailers && !is_req && m->status >= 100 && m->status < 200) {
 		/* informational: the final response follows */
 		http_msg__reset(m, KEEP_BYTES);
 		return;
 	}
-	if (m) {
+	if (!trailers) {
 		http_msg__headers_done(m, &h->st->decode_errors);
 		if (!is_req)
 			s->resp_headers = true;
