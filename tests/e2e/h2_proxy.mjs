@@ -21,6 +21,7 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade',
 const server = http2.createSecureServer({
   key: fs.readFileSync(args.key), cert: fs.readFileSync(args.cert), allowHTTP1: true,
 }, (req, res) => {
+  if (req.url.startsWith('/agentrace.test.Echo/')) return grpcEcho(req, res);
   const headers = {};
   for (const [k, v] of Object.entries(req.headers))
     if (!k.startsWith(':') && !HOP.has(k)) headers[k] = v;
@@ -37,6 +38,24 @@ const server = http2.createSecureServer({
   u.on('error', (e) => { res.writeHead(502); res.end(String(e)); });
   req.pipe(u);
 });
+// A gRPC service answered here: /agentrace.test.Echo/Say echoes the
+// message back with grpc-status 0 in the trailers; any other method gets
+// grpc-status 12 (UNIMPLEMENTED) in a trailers-only response.
+function grpcEcho(req, res) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    if (req.url !== '/agentrace.test.Echo/Say') {
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '12' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/grpc' });
+    res.addTrailers({ 'grpc-status': '0', 'grpc-message': '' });
+    res.end(Buffer.concat(chunks));
+  });
+}
+
 server.listen(0, '127.0.0.1', () => {
   fs.writeFileSync(args['ready-file'] + '.tmp', String(server.address().port));
   fs.renameSync(args['ready-file'] + '.tmp', args['ready-file']);

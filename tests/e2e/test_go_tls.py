@@ -111,3 +111,55 @@ def test_go_tls_http2_concurrent_streams():
 @test
 def test_go_tls_http2_stripped():
     run_go_h2("go_openai_h2s", True, [["-n", "2", "-stream"]])
+
+
+@test
+def test_grpc_over_h2_rpc_spans():
+    """gRPC unary calls, concurrent on one HTTP/2 session of node's client
+    (OpenSSL uprobes), against the gRPC service of the node http2 front:
+    one RPC CLIENT span per call from the client's process, with
+    rpc.system/service/method and the grpc-status of the trailers (or of a
+    trailers-only error)."""
+    wd = Workdir("grpc")
+    rcv = mock = proxy = ar = None
+    try:
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        ready = wd.file("h2.ready")
+        cert = wd.cert_dir()
+        proxy = Proc(wd, "h2proxy", ["node", os.path.join(HERE, "h2_proxy.mjs"),
+                                     "--cert", os.path.join(cert, "server.pem"),
+                                     "--key", os.path.join(cert, "server.key"),
+                                     "--ca", os.path.join(cert, "ca.pem"),
+                                     "--upstream", mock.base, "--ready-file", ready])
+        wait_for(lambda: os.path.exists(ready), what="h2 proxy ready")
+        port = int(open(ready).read())
+        ar = Agentrace(wd, ["--comm", "node"],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        p = subprocess.Popen(["node", os.path.join(HERE, "clients", "grpc_h2.mjs"),
+                              "--url", "https://127.0.0.1:%d" % port,
+                              "--ca", os.path.join(cert, "ca.pem"), "--n", "3"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, "grpc client failed: %s" % err[-1500:])
+        results = [json.loads(l) for l in out.decode().splitlines()]
+        check([r["grpc_status"] for r in results] == ["0", "0", "0", "12"], repr(results))
+        time.sleep(1.0)
+        ar.finish()
+        spans = [s for s in rcv.spans() if attrs(s).get("rpc.system") == "grpc" and
+                 int(attrs(s).get("process.pid", 0)) == p.pid]
+        got = sorted((attrs(s).get("rpc.method"), int(attrs(s).get("rpc.grpc.status_code", -1)))
+                     for s in spans)
+        check(got == [("Missing", 12), ("Say", 0), ("Say", 0), ("Say", 0)],
+              "rpc spans from the client: %r\n%s" % (got, ar.err()[-2000:]))
+        for s in spans:
+            check(s["kind"] == 3, "kind CLIENT")
+            check(attrs(s).get("rpc.service") == "agentrace.test.Echo", "rpc.service")
+            check(s["name"] == "agentrace.test.Echo/" + attrs(s)["rpc.method"], s["name"])
+            check((attrs(s).get("error.type") == "12") == (attrs(s)["rpc.method"] == "Missing"),
+                  "error.type %r" % attrs(s).get("error.type"))
+    finally:
+        for pr in (ar, proxy, mock, rcv):
+            if pr and pr.p.poll() is None:
+                pr.stop()
+        wd.cleanup()
