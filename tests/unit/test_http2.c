@@ -470,3 +470,21 @@ Test(http2, grpc_trailers_reach_the_response)
 	cr_assert(strstr(r.log, "content-type=application/grpc grpc-status=7 body=]"), "%s", r.log);
 	script_free(&s);
 }
+
+/* Once the response direction is lost, later requests are not reported as
+ * unanswered calls: they are counted and dropped. */
+Test(http2, requests_after_response_loss_are_dropped)
+{
+	struct script s = { 0 };
+	struct run r;
+
+	preface(&s);
+	headers(&s, E, 0x5, 1, REQ_HDRS);
+	add_gap(&s, I, 10);
+	headers(&s, E, 0x5, 3, REQ_HDRS);
+	run_all_splits(&r, &s);
+	cr_assert_eq(r.n, 1, "%s", r.log);
+	cr_assert(strstr(r.log, "status=0 complete=0 gap=1"), "%s", r.log);
+	cr_assert_eq(r.st.h2_streams_dropped, 1);
+	script_free(&s);
+}

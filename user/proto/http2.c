@@ -247,8 +247,12 @@ static void header_block(struct http2 *h, int d)
 	size_t left = dr->hlen;
 	bool trailers = false;
 
-	if (!push && is_req && !s)
+	/* A request whose response direction is lost could only ever look
+	 * unanswered: it is decoded (HPACK state) and dropped. */
+	if (!push && is_req && !s && !h->dir[!d].lost)
 		s = new_stream(h, dr->hstream);
+	else if (!push && is_req && !s)
+		h->st->h2_streams_dropped++;
 	m = push ? NULL : block_target(s, is_req, &trailers);
 	if (m && !trailers) {
 		m->ts_first = dr->ts;
