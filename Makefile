@@ -25,7 +25,7 @@ endif
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash \
+PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash yaml-0.1 \
 	     capstone libnghttp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -73,7 +73,7 @@ $(warning pkg-config found none of: $(PKGS); run `make deps` (or `make test`) fi
 endif
 endif
 
-.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus clean vmlinux
+.PHONY: all deps run test test-built test-unit test-e2e test-deploy bench fuzz fuzz-corpus fuzz-long clean vmlinux
 
 all: $(BUILD)/agentrace
 
@@ -92,7 +92,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: user/export/proto/%.proto | $(BUILD
 	$(call msg,PROTOC,$<)
 	$(Q)$(PROTOC_C) --proto_path=user/export/proto --c_out=$(BUILD)/gen $<
 
-$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c $(PROTO_C)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
 
@@ -196,6 +196,11 @@ fuzz-corpus: $(FUZZERS)
 		$$f -runs=0 tests/fuzz/corpus/$$n >/dev/null 2>&1 || { echo "fuzz: $$f crashed on its corpus"; $$f -runs=0 tests/fuzz/corpus/$$n 2>&1 | tail -30; exit 1; }; \
 		echo "fuzz: $$n corpus ok ($$(ls tests/fuzz/corpus/$$n | wc -l) inputs)"; \
 	done
+
+# Every harness for FUZZ_SECONDS (default 600) each; prints execs and
+# coverage per harness (scripts/fuzz-long.sh; docs/security.md has figures).
+fuzz-long: $(FUZZERS)
+	$(Q)BUILD=$(BUILD) ./scripts/fuzz-long.sh
 
 vmlinux:
 	$(Q)./scripts/gen-vmlinux.sh

@@ -7,5 +7,7 @@ mkdir -p build/bench
 cflags=$(make -s print-cflags)
 libs=$(make -s print-ldlibs | sed 's/-lcriterion//')
 # shellcheck disable=SC2086
-gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c \
+gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c user/common/safe_file.c \
 	user/common/log.c $libs
+# shellcheck disable=SC2086
+gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c $libs

@@ -11,7 +11,8 @@
 # $BENCH_JSON_OUT and a dated copy bench/results/<YYYY-MM-DD>-<case>.json,
 # and exits 0 (a case whose tools are missing reports a skip and exits 0).
 # This script prints the table header, runs the cases and gathers their
-# JSON into bench/results/latest.json. Nothing passes or fails on a goal:
+# JSON into bench/results/latest.json, with the newest dated result of each
+# case that did not run this time. Nothing passes or fails on a goal:
 # the exit status is non-zero only when a case itself broke.
 set -u
 cd "$(dirname "$0")/.."
@@ -54,10 +55,21 @@ mkdir -p bench/results
 python3 - "$tmp" bench/results/latest.json "$broken" <<'EOF'
 import datetime, glob, json, os, subprocess, sys
 tmp, out, broken = sys.argv[1], sys.argv[2], sys.argv[3].split()
-cases = []
+# This run's cases, then for every other case its newest dated result, so
+# that latest.json always holds the latest run of every case.
+cases = {}
 for p in sorted(glob.glob(os.path.join(tmp, "*.json"))):
     with open(p) as f:
-        cases.append(json.load(f))
+        c = json.load(f)
+    cases[c["case"]] = c
+for p in sorted(glob.glob(os.path.join(os.path.dirname(out), "????-??-??-*.json"))):
+    with open(p) as f:
+        c = json.load(f)
+    if c.get("case") and (c["case"] not in cases or cases[c["case"]].get("_older")):
+        c["_older"] = True
+        cases[c["case"]] = c
+cases = [dict((k, v) for k, v in c.items() if k != "_older")
+         for _, c in sorted(cases.items())]
 rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
                      stderr=subprocess.DEVNULL, text=True).stdout.strip()
 obj = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Copies user buffers to the ring in AR_CHUNK_MAX pieces through the
- * per-CPU scratch record, keeping stream offsets exact even when a copy
+/* Copies user buffers to the ring in AR_CHUNK_MAX pieces through a
+ * per-CPU scratch record claimed for the call, keeping stream offsets exact even when a copy
  * fails, so userspace can tell a gap from a complete stream. */
 #ifndef AR_EMIT_BPF_H
 #define AR_EMIT_BPF_H
@@ -11,19 +11,19 @@ struct emit_ctx {
 	__u64 buf;  /* user address of the bytes */
 	__u64 len;  /* bytes to emit */
 	__u64 seq;  /* stream offset of buf[0] */
+	__u32 slot; /* scratch slot claimed by emit_prepare */
 };
 
 static long emit_chunk_cb(__u32 i, void *arg)
 {
 	struct emit_ctx *c = arg;
-	__u32 zero = 0;
 	struct data_scratch *s;
 	__u64 off = (__u64)i * AR_CHUNK_MAX;
 	__u32 n;
 
 	if (off >= c->len)
 		return 1;
-	s = bpf_map_lookup_elem(&scratch, &zero);
+	s = bpf_map_lookup_elem(&scratch, &c->slot);
 	if (!s)
 		return 1;
 	n = c->len - off > AR_CHUNK_MAX ? AR_CHUNK_MAX : c->len - off;
@@ -36,7 +36,7 @@ static long emit_chunk_cb(__u32 i, void *arg)
 		stat_add(AR_STAT_DROP_READ, n);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, s, sizeof(s->ev) + n, rb_flags())) {
+	if (bpf_ringbuf_output(&events, &s->ev, sizeof(s->ev) + n, rb_flags())) {
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 		return 0;
 	}
@@ -45,18 +45,27 @@ static long emit_chunk_cb(__u32 i, void *arg)
 	return 0;
 }
 
-/* Fills the scratch header that every chunk of this call shares.
- * Returns false when the scratch map is unavailable (cannot happen). */
-static __always_inline bool emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
-					 __u16 flags, __s32 fd, __u64 ssl,
-					 __u64 sock_conn_id)
+/* Claims a free scratch slot of this CPU and fills the header that every
+ * chunk of this call shares. Returns the slot (pass it to emit_buf/emit_iov,
+ * then emit_release), or -1 when every slot is busy: the caller's bytes are
+ * then counted as lost; the stream offset was already advanced, so
+ * userspace sees a gap. */
+static __always_inline int emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
+					__u16 flags, __s32 fd, __u64 ssl,
+					__u64 sock_conn_id)
 {
-	__u32 zero = 0;
-	struct data_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	__u64 id = bpf_get_current_pid_tgid();
+	struct data_scratch *s = NULL;
+	__u32 slot;
 
+	for (slot = 0; slot < AR_SCRATCH_SLOTS; slot++) {
+		s = bpf_map_lookup_elem(&scratch, &slot);
+		if (s && __sync_val_compare_and_swap(&s->owner, 0, id + 1) == 0)
+			break;
+		s = NULL;
+	}
 	if (!s)
-		return false;
+		return -1;
 	s->ev.hdr.type = AR_EV_DATA;
 	s->ev.hdr.flags = flags;
 	s->ev.hdr.tgid = id >> 32;
@@ -69,14 +78,23 @@ static __always_inline bool emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
 	s->ev.dir = dir;
 	s->ev.source = source;
 	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
-	return true;
+	return (int)slot;
+}
+
+static __always_inline void emit_release(int slot)
+{
+	__u32 k = (__u32)slot;
+	struct data_scratch *s = bpf_map_lookup_elem(&scratch, &k);
+
+	if (s)
+		__sync_lock_test_and_set(&s->owner, 0);
 }
 
 /* Emits len bytes at user address buf as stream offset seq. Bytes beyond
  * AR_MAX_CHUNKS_PER_CALL chunks are counted and left as a gap. */
-static __always_inline void emit_buf(__u64 buf, __u64 len, __u64 seq)
+static __always_inline void emit_buf(int slot, __u64 buf, __u64 len, __u64 seq)
 {
-	struct emit_ctx c = { .buf = buf, .len = len, .seq = seq };
+	struct emit_ctx c = { .buf = buf, .len = len, .seq = seq, .slot = (__u32)slot };
 	__u64 max = (__u64)AR_MAX_CHUNKS_PER_CALL * AR_CHUNK_MAX;
 	__u32 nr;
 
@@ -89,7 +107,8 @@ static __always_inline void emit_buf(__u64 buf, __u64 len, __u64 seq)
 }
 
 /* Emits the first total bytes spread over an iovec array, in order. */
-static __always_inline void emit_iov(__u64 iov_ptr, __u64 iovcnt, __u64 total, __u64 seq)
+static __always_inline void emit_iov(int slot, __u64 iov_ptr, __u64 iovcnt, __u64 total,
+				     __u64 seq)
 {
 	struct iovec iov;
 	__u64 left = total;
@@ -105,7 +124,7 @@ static __always_inline void emit_iov(__u64 iov_ptr, __u64 iovcnt, __u64 total, _
 			return;
 		}
 		n = iov.iov_len < left ? iov.iov_len : left;
-		emit_buf((__u64)iov.iov_base, n, seq);
+		emit_buf(slot, (__u64)iov.iov_base, n, seq);
 		seq += n;
 		left -= n;
 	}

@@ -84,6 +84,7 @@ static __always_inline int go_tls_ret(void *map, __u8 dir, struct pt_regs *ctx)
 	struct tls_state *st;
 	__s64 n = ctx->ax;
 	__u64 seq;
+	int slot;
 
 	if (!ap)
 		return 0;
@@ -105,10 +106,14 @@ static __always_inline int go_tls_ret(void *map, __u8 dir, struct pt_regs *ctx)
 		}
 	}
 	seq = __sync_fetch_and_add(&st->seq[dir], n);
-	if (!emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.conn,
-			  st->sock_conn_id))
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.conn,
+			    st->sock_conn_id);
+	if (slot < 0) {
+		stat_add(AR_STAT_DROP_SCRATCH, n);
 		return 0;
-	emit_buf(a.buf, n, seq);
+	}
+	emit_buf(slot, a.buf, n, seq);
+	emit_release(slot);
 	return 0;
 }
 

@@ -33,15 +33,21 @@ struct {
 } stats SEC(".maps");
 
 /* Per-CPU scratch in which a data record is assembled before
- * bpf_ringbuf_output copies just header + len bytes. Key 0 only.
- * Writer/reader: emit.bpf.h. */
+ * bpf_ringbuf_output copies just header + len bytes. Key: slot index
+ * 0..AR_SCRATCH_SLOTS-1; value: a record plus its owner. Uprobe and
+ * syscall programs run with migration disabled but stay preemptible
+ * (PREEMPT_DYNAMIC, preempt=full/lazy), so a second program can run on the
+ * same CPU in the middle of a copy: each program claims a free slot with
+ * cmpxchg on .owner and releases it when done. Writer/reader: emit.bpf.h. */
+#define AR_SCRATCH_SLOTS 4
 struct data_scratch {
+	__u64 owner; /* pid_tgid + 1 of the program using the slot, 0 if free */
 	struct ar_data_event ev;
 	__u8 buf[AR_CHUNK_MAX];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, AR_SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct data_scratch);
 } scratch SEC(".maps");
@@ -116,6 +122,24 @@ struct {
 	__type(value, struct tls_state);
 } tls_conns SEC(".maps");
 
+/* An SSL_write whose ciphertext went to no socket during the call (node
+ * writes through a memory BIO): pid_tgid -> bio_pending. Written by the
+ * SSL_write uretprobe; taken (and deleted) by the next write on a TLS
+ * socket from the same thread, which links the SSL* to that socket when
+ * the sizes agree (tls.bpf.h, tls_bio_link). LRU: a thread that never
+ * writes the socket just ages out. */
+struct bio_pending {
+	__u64 ssl;
+	__u64 ts;   /* bpf_ktime_get_ns at SSL_write return */
+	__u64 len;  /* plaintext bytes written */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct bio_pending);
+} tls_bio_pending SEC(".maps");
+
 /* Arguments of a socket syscall between entry and exit. */
 enum sock_call {
 	SC_READ, SC_WRITE, SC_READV, SC_WRITEV, SC_RECVMSG, SC_SENDMSG,
@@ -129,9 +153,10 @@ struct sock_args {
 	__u32 _pad;
 };
 /* pid_tgid -> sock_args. Written at sys_enter_*, taken at sys_exit_*
- * (Pixie's active_*_args_map pattern). */
+ * (Pixie's active_*_args_map pattern). LRU, and deleted at thread exit
+ * (proc.bpf.h), so entries of threads killed inside a call never fill it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct sock_args);
@@ -147,15 +172,18 @@ struct ssl_args {
 };
 /* pid_tgid -> ssl_args, one map per direction so that a read nested in a
  * write (renegotiation) cannot clobber it. Written by the uprobes, taken by
- * the uretprobes; sock.bpf.h fills .fd from a nested syscall. */
+ * the uretprobes; sock.bpf.h fills .fd from a nested syscall. LRU, and
+ * deleted at thread exit (proc.bpf.h): a thread killed inside SSL_read
+ * leaves no entry to fill the map or to mark a later thread with the
+ * same pid_tgid as inside an SSL call. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);
 } active_ssl_read_args SEC(".maps");
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct ssl_args);

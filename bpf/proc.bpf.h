@@ -5,6 +5,7 @@
 #define AR_PROC_BPF_H
 
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
@@ -53,15 +54,17 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
 	ev->hdr._pad = 0;
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->hdr.conn_id = 0;
-	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	/* A fork record runs in the parent. */
+	ev->ppid = type == AR_EV_PROC_FORK ? bpf_get_current_pid_tgid() >> 32 :
+					     BPF_CORE_READ(task, real_parent, tgid);
 	ev->_pad = 0;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	ev->filename[0] = 0;
 	if (filename_src)
 		bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename_src);
-	/* exec must reach discovery at once (the new process is about to load
-	 * its TLS library); exit can wait for the next batch. */
-	bpf_ringbuf_submit(ev, type == AR_EV_PROC_EXEC ? 0 : rb_flags());
+	/* exec and fork must reach discovery at once (the new process is
+	 * about to use its TLS library); exit can wait for the next batch. */
+	bpf_ringbuf_submit(ev, type == AR_EV_PROC_EXIT ? rb_flags() : 0);
 	stat_add(AR_STAT_EVENTS, 1);
 }
 
@@ -128,11 +131,12 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_fork")
-int handle_fork(struct trace_event_raw_sched_process_fork *ctx)
+/* BTF-typed, so that the child's task (and with it thread vs process) is
+ * visible; the classic tracepoint carries only the child's tid. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 parent = bpf_get_current_pid_tgid() >> 32;
-	__u32 child = ctx->child_pid;
+	__u32 ptgid = parent->tgid, cpid = child->pid;
 	__u8 *v, val;
 
 	/* In targ_all mode every process is traced; nothing to inherit. A
@@ -141,11 +145,16 @@ int handle_fork(struct trace_event_raw_sched_process_fork *ctx)
 	 * descendants across their exec; MATCHED is re-checked at exec. */
 	if (targ_all)
 		return 0;
-	v = bpf_map_lookup_elem(&targets, &parent);
+	v = bpf_map_lookup_elem(&targets, &ptgid);
 	if (!v)
 		return 0;
 	val = *v;
-	bpf_map_update_elem(&targets, &child, &val, BPF_NOEXIST);
+	bpf_map_update_elem(&targets, &cpid, &val, BPF_NOEXIST);
+	/* A new process (not a thread) that may never exec (a forked
+	 * worker): discovery must probe its TLS code inside it, since
+	 * uprobes are scoped per process. */
+	if (child->tgid == cpid)
+		emit_proc(AR_EV_PROC_FORK, cpid, cpid, NULL);
 	return 0;
 }
 
@@ -158,6 +167,10 @@ int handle_exit(void *ctx)
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);
+	/* a thread that dies inside a call never reaches its exit probe */
+	bpf_map_delete_elem(&active_sock_args, &id);
+	bpf_map_delete_elem(&active_ssl_read_args, &id);
+	bpf_map_delete_elem(&active_ssl_write_args, &id);
 	if (tid != tgid || !traced)
 		return 0;
 	emit_proc(AR_EV_PROC_EXIT, tgid, tid, NULL);

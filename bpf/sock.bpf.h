@@ -151,13 +151,48 @@ static __always_inline bool note_nested_ssl(__u64 id, __s32 fd)
 	return true;
 }
 
-/* First two bytes of a TLS record header: handshake (0x16), major 3. */
+/* First three bytes of a TLS record header: any record type
+ * (change_cipher_spec 0x14, alert 0x15, handshake 0x16, application data
+ * 0x17), version 3.0-3.4. A socket first seen mid-stream (opened before
+ * we started, or evicted from conns) starts with application data, and
+ * no HTTP/1 message starts with a byte below 0x20. */
 static __always_inline bool looks_like_tls(__u64 buf)
 {
-	__u8 h[2];
+	__u8 h[3];
 
 	return !bpf_probe_read_user(h, sizeof(h), (void *)buf) &&
-	       h[0] == 0x16 && h[1] == 0x03;
+	       h[0] >= 0x14 && h[0] <= 0x17 && h[1] == 0x03 && h[2] <= 0x04;
+}
+
+/* A memory-BIO SSL_write's ciphertext leaves through the next write on a
+ * TLS socket from the same thread, soon after. Link the SSL* to that
+ * socket when the sizes agree: ciphertext is the plaintext plus at most
+ * 64 bytes of record overhead per 16 KiB record, within 10 ms. */
+static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_state *sock,
+					 long ret)
+{
+	struct bio_pending *p = bpf_map_lookup_elem(&tls_bio_pending, &id);
+	struct tls_key tk = {};
+	struct tls_state *ts;
+	__u64 n, now = bpf_ktime_get_ns();
+
+	if (!p)
+		return;
+	tk.tgid = id >> 32;
+	tk.ssl = p->ssl;
+	n = p->len;
+	if (now - p->ts > 10000000ull || (__u64)ret < n ||
+	    (__u64)ret > n + 64 * (n / 16384 + 1)) {
+		bpf_map_delete_elem(&tls_bio_pending, &id);
+		return;
+	}
+	bpf_map_delete_elem(&tls_bio_pending, &id);
+	ts = bpf_map_lookup_elem(&tls_conns, &tk);
+	if (!ts || ts->sock_conn_id)
+		return;
+	ts->sock_conn_id = sock->conn_id;
+	ts->fd = fd;
+	stat_add(AR_STAT_TLS_BIO_LINK, 1);
 }
 
 static __always_inline int sock_data_exit(long ret, __u8 dir)
@@ -170,6 +205,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	__u64 seq, buf = 0, iovcnt = 0;
 	bool vec;
 	struct sock_args a;
+	int slot;
 
 	if (!ap)
 		return 0;
@@ -209,19 +245,25 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 
 		if (vec && !bpf_probe_read_user(&iov, sizeof(iov), (void *)buf))
 			first = (__u64)iov.iov_base;
-		if (ret >= 2 && looks_like_tls(first))
+		if (ret >= 3 && looks_like_tls(first))
 			st->tls = 1;
 	}
 	if (st->tls) {
+		if (dir == AR_DIR_EGRESS)
+			tls_bio_link(id, a.fd, st, ret);
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}
-	if (!emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0))
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0);
+	if (slot < 0) {
+		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
+	}
 	if (vec)
-		emit_iov(buf, iovcnt, ret, seq);
+		emit_iov(slot, buf, iovcnt, ret, seq);
 	else
-		emit_buf(buf, ret, seq);
+		emit_buf(slot, buf, ret, seq);
+	emit_release(slot);
 	return 0;
 }
 

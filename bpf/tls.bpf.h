@@ -43,6 +43,7 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 	struct tls_state *st;
 	struct ssl_args a;
 	__u64 n, seq;
+	int slot;
 
 	if (!ap)
 		return 0;
@@ -72,11 +73,20 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 			stat_add(AR_STAT_TLS_NESTED_LINK, 1);
 		}
 	}
+	if (dir == AR_DIR_EGRESS && !st->sock_conn_id) {
+		struct bio_pending p = { .ssl = a.ssl, .ts = bpf_ktime_get_ns(), .len = n };
+
+		bpf_map_update_elem(&tls_bio_pending, &id, &p, BPF_ANY);
+	}
 	seq = __sync_fetch_and_add(&st->seq[dir], n);
-	if (!emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.ssl,
-			  st->sock_conn_id))
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.ssl,
+			    st->sock_conn_id);
+	if (slot < 0) {
+		stat_add(AR_STAT_DROP_SCRATCH, n);
 		return 0;
-	emit_buf(a.buf, n, seq);
+	}
+	emit_buf(slot, a.buf, n, seq);
+	emit_release(slot);
 	return 0;
 }
 

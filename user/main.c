@@ -19,10 +19,12 @@
 #include "common/caps.h"
 #include "common/log.h"
 #include "discover/discover.h"
+#include "discover/pid_watch.h"
 #include "discover/targets.h"
 #include "discover/tls_list.h"
 #include "health/health.h"
 #include "pipeline.h"
+#include "self_stats.h"
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
@@ -45,6 +47,7 @@ static uint64_t clock_ns(clockid_t id)
 struct live {
 	struct pipeline *pipe;
 	struct discover *disc;
+	struct pid_watch *pids; /* --pid processes, NULL without --pid */
 };
 
 static void on_discovered(void *ctx, const void *rec, size_t len)
@@ -62,6 +65,7 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	 * the identity records discovery emits for them. */
 	pipeline__handle(l->pipe, rec, len);
 	discover__handle(l->disc, rec, len);
+	pid_watch__handle(l->pids, rec, len);
 }
 
 static int write_ready_file(const char *path)
@@ -76,18 +80,6 @@ static int write_ready_file(const char *path)
 	dprintf(fd, "%d\n", getpid());
 	close(fd);
 	return rename(tmp, path) ? -errno : 0;
-}
-
-static void print_kernel_stats(struct probes *p)
-{
-	uint64_t s[AR_STAT_MAX];
-
-	if (probes__stats(p, s))
-		return;
-	fprintf(stderr, "kernel:");
-	for (int i = 0; i < AR_STAT_MAX; i++)
-		fprintf(stderr, " %s=%" PRIu64, ar_stat_names[i], s[i]);
-	fputc('\n', stderr);
 }
 
 static void fill_capture_info(struct capture_info *ci, uint64_t mono_to_real)
@@ -128,12 +120,20 @@ static int run_live(const struct cli_opts *o)
 			return -EPERM;
 		}
 	}
+	if (o->n_pids) {
+		err = pid_watch__check(o->pids, o->n_pids);
+		if (err)
+			return err;
+		l.pids = pid_watch__new(o->pids, o->n_pids);
+		if (!l.pids)
+			return -ENOMEM;
+	}
 	if (o->health_addr) {
 		err = health__start(o->health_addr, &health);
 		if (err) {
 			warn("failed to serve health endpoint on %s: %s", o->health_addr,
 			     strerror(-err));
-			return err;
+			goto cleanup;
 		}
 	}
 	if (o->mode == CLI_RECORD) {
@@ -146,10 +146,11 @@ static int run_live(const struct cli_opts *o)
 			goto cleanup;
 		}
 	}
-	err = probes__open(&pc, &probes);
+	/* The pipeline first: a bad exporter setting stops before BPF loads. */
+	err = pipeline__new(o, mono_to_real, writer, &l.pipe);
 	if (err)
 		goto cleanup;
-	err = pipeline__new(o, mono_to_real, writer, &l.pipe);
+	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
 	l.disc = discover__new(probes, on_discovered, &l);
@@ -188,34 +189,32 @@ static int run_live(const struct cli_opts *o)
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
+			bool print = o->stats_interval &&
+				     now - last_stats >= o->stats_interval * 1000000000ull;
+
 			pipeline__tick(l.pipe, now);
 			discover__tick(l.disc, now);
+			/* /metrics and the stats line come from one rendering */
+			self_stats__emit(probes, l.pipe, l.disc, health, print ? stderr : NULL);
+			if (print)
+				last_stats = now;
 			last_tick = now;
-		}
-		if (o->stats_interval && now - last_stats >= o->stats_interval * 1000000000ull) {
-			print_kernel_stats(probes);
-			pipeline__print_stats(l.pipe, stderr);
-			discover__print_stats(l.disc, stderr);
-			last_stats = now;
 		}
 		if (o->duration && now - start >= o->duration * 1000000000ull)
 			break;
 	}
-	/* Drain what the kernel already produced. */
-	while (ring_reader__poll(ring, 0) > 0)
+	/* Drain what the kernel already produced; bounded, as producers may
+	 * never stop (a ring's worth of full batches at most). */
+	for (int i = 0; i < 64 && ring_reader__poll(ring, 0) > 0; i++)
 		;
 	err = 0;
 cleanup:
-	if (probes)
-		print_kernel_stats(probes);
-	if (l.pipe) {
-		pipeline__print_stats(l.pipe, stderr);
+	self_stats__emit(probes, l.pipe, l.disc, NULL, stderr);
+	if (l.pipe)
 		pipeline__finish(l.pipe, o->shutdown_ms);
-	}
-	if (l.disc)
-		discover__print_stats(l.disc, stderr);
 	ring_reader__free(ring);
 	discover__free(l.disc);
+	pid_watch__free(l.pids);
 	probes__close(probes);
 	health__stop(health);
 	if (writer) {
@@ -280,7 +279,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Spans on stdout must not wait for a buffer to fill. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	err = o.mode == CLI_ANALYZE ? run_analyze(&o) : run_live(&o);
+	err = o.mode == CLI_ANALYZE || o.mode == CLI_CONTRACTS ? run_analyze(&o) : run_live(&o);
 	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "common/log.h"
 #include "conn/dump.h"
+#include "conn/role.h"
 #include "conn/table.h"
 #include "pipeline.h"
 #include "span_path.h"
@@ -23,11 +24,6 @@ struct pipeline {
 	uint64_t records, malformed, write_errors;
 	bool summaries;
 };
-
-static const char *role_name(uint8_t role)
-{
-	return role == AR_ROLE_CLIENT ? "client" : role == AR_ROLE_SERVER ? "server" : "unknown";
-}
 
 /* "addr:port" for one side of a tuple. */
 static void fmt_endpoint(const struct ar_tuple *t, bool local, char *out, size_t cap)
@@ -51,7 +47,7 @@ static void print_summary(struct conn_meta *c)
 	}
 	printf("conn %" PRIu64 " pid %u (%s) %s %s -> %s%s out=%" PRIu64 "B in=%" PRIu64
 	       "B gaps=%" PRIu64 "B\n",
-	       c->conn_id, c->tgid, c->comm, role_name(c->role), l, r,
+	       c->conn_id, c->tgid, c->comm, conn_role__name(c->role), l, r,
 	       c->is_tls ? " tls" : "", c->bytes[AR_DIR_EGRESS], c->bytes[AR_DIR_INGRESS],
 	       c->gaps[0] + c->gaps[1]);
 	fflush(stdout);
@@ -151,6 +147,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 		if (p->spans && len >= sizeof(struct ar_proc_info))
 			span_path__proc_info(p->spans, rec);
 		break;
+	case AR_EV_PROC_RUNTIME:
+		if (p->spans && len >= sizeof(struct ar_proc_runtime))
+			span_path__proc_runtime(p->spans, rec);
+		break;
 	case AR_EV_DATA:
 	case AR_EV_CONN_OPEN:
 	case AR_EV_CONN_CLOSE:
@@ -164,7 +164,21 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
+	char *stats = NULL;
+	size_t len = 0;
+	FILE *mem;
+
 	conn_table__expire(p->conns, now);
+	if (p->spans) {
+		/* the stats lines double as self-metrics */
+		mem = open_memstream(&stats, &len);
+		if (mem) {
+			pipeline__print_stats(p, mem);
+			fclose(mem);
+		}
+		span_path__tick(p->spans, now, stats);
+		free(stats);
+	}
 	if (p->writer)
 		capture_writer__flush(p->writer);
 }
@@ -178,9 +192,11 @@ void pipeline__print_stats(const struct pipeline *p, FILE *f)
 		"\n", p->records, p->malformed, p->write_errors);
 	fprintf(f, "conns: live=%" PRIu64 " opened=%" PRIu64 " closed=%" PRIu64 " evicted=%" PRIu64
 		" expired=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 " reordered=%" PRIu64
-		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 "\n",
+		" overlaps_trimmed=%" PRIu64 " malformed=%" PRIu64 " held_bytes=%" PRIu64
+		" tls_streams=%" PRIu64 " tls_no_socket=%" PRIu64 "\n",
 		cs.live, cs.opened, cs.closed, cs.evicted, cs.expired, cs.gaps, cs.gap_bytes,
-		cs.reordered, cs.overlaps_trimmed, cs.malformed);
+		cs.reordered, cs.overlaps_trimmed, cs.malformed, cs.held_bytes, cs.tls_streams,
+		cs.tls_no_socket);
 	if (p->spans)
 		span_path__print_stats(p->spans, f);
 }

@@ -5,16 +5,20 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "common/budget.h"
 #include "common/log.h"
 #include "discover/cgroup_id.h"
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
+#include "keep.h"
 #include "proto/http_tracker.h"
+#include "server/http_server.h"
 #include "span_path.h"
 #include "tools/tools.h"
 #include "trace/baggage.h"
 #include "trace/context.h"
+#include "trace/hold.h"
 #include "trace/traceparent.h"
 
 struct span_path {
@@ -22,10 +26,13 @@ struct span_path {
 	struct genai *genai;
 	struct tools *tools;
 	struct tracectx *tctx;
+	struct span_hold *hold; /* SERVER spans waiting for their caller */
 	struct exporter *exporter;
+	struct keep *keep; /* metrics, contracts and sampling, before the exporter */
 	struct proc_table *procs;
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
+	uint64_t server_spans; /* exchanges the traced process served */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -33,6 +40,7 @@ struct span_path {
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
 {
 	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
 	struct span_process *p = &s->proc;
 	const char *exe = x->conn->comm;
 	const char *qos;
@@ -49,6 +57,12 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 		qos = cgroup_id__qos(pi->cgroup_path);
 		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
 	}
+	if (rt) {
+		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
+		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
+		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
+			 rt->runtime_version);
+	}
 	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
 	snprintf(p->service_name, sizeof(p->service_name), "%s",
 		 pi && pi->service_name[0] ? pi->service_name : exe);
@@ -57,24 +71,87 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	span__set_int(s, "thread.id", s->tid);
 }
 
-static void on_exchange(void *ctx, const struct http_exchange *x)
+/* An exchange the process served is one SERVER span (with the gen_ai
+ * attributes when it served an LLM call), never a second CLIENT span. */
+static struct span *server_span(struct span_path *sp, const struct http_exchange *x)
 {
-	struct span_path *sp = ctx;
-	struct span *s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns);
+	struct span *s = http_server__span(x, sp->mono_to_real_ns);
+	struct span *call = s ? genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns) : NULL;
 
-	if (!s)
-		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
-	if (!s)
-		return;
-	stamp_process(sp, s, x);
-	if (tracectx__apply(sp->tctx, s, &x->req)) {
+	if (call && http_server__add_genai(s, call)) {
+		span__free(s);
+		s = NULL;
+	}
+	span__free(call);
+	sp->server_spans += s != NULL;
+	return s;
+}
+
+static void submit(struct span_path *sp, struct span *s, int err)
+{
+	if (err) {
 		span__free(s);
 		sp->dropped++;
 		return;
 	}
 	sp->spans++;
-	if (exporter__submit(sp->exporter, s))
+	if (keep__span(sp->keep, s))
 		sp->dropped++;
+}
+
+static int held_ready(void *ctx, const struct span_hold_item *it)
+{
+	struct span_path *sp = ctx;
+
+	return tracectx__peer_known(sp->tctx, it->conn_id, it->req_index);
+}
+
+/* Spans whose caller showed up, or that waited long enough. */
+static void release_held(struct span_path *sp, uint64_t now)
+{
+	struct span_hold_item it;
+
+	while (span_hold__pop(sp->hold, now, held_ready, sp, &it))
+		submit(sp, it.span,
+		       tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true));
+}
+
+static void on_exchange(void *ctx, const struct http_exchange *x)
+{
+	struct span_path *sp = ctx;
+	struct span *s;
+	int err;
+
+	if (x->inbound)
+		s = server_span(sp, x);
+	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
+		s = tools__span_from_exchange(sp->tools, x, sp->mono_to_real_ns);
+	if (!s)
+		return;
+	stamp_process(sp, s, x);
+	err = tracectx__apply_exchange(sp->tctx, s, x, false);
+	if (err == -EAGAIN) {
+		struct span_hold_item it = { s, x->conn->conn_id, x->req_index,
+					     x->resp.ts_last + SPAN_HOLD_WAIT_NS };
+
+		if (!span_hold__push(sp->hold, &it))
+			goto release;
+		err = tracectx__apply_exchange(sp->tctx, s, x, true);
+	}
+	submit(sp, s, err);
+release:
+	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);
+}
+
+/* Trace context is decided while requests are still being served. */
+static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
+{
+	struct span_path *sp = ctx;
+
+	if (what == HTTP_REQ_HEADERS)
+		tracectx__request(sp->tctx, x);
+	else
+		tracectx__response(sp->tctx, x);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -113,7 +190,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 {
 	struct span_path *sp = calloc(1, sizeof(*sp));
 	struct http_cfg hc = { .max_header_bytes = o->max_header_bytes,
-			       .max_body_bytes = o->max_body_bytes };
+			       .max_body_bytes = o->max_body_bytes,
+			       .on_milestone = on_milestone };
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
@@ -128,9 +206,14 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	};
 	struct export_config ec;
 	int err;
+	size_t attr_max = o->max_attr_bytes ? o->max_attr_bytes : ATTR_VALUE_MAX_DEFAULT;
 
 	if (!sp)
 		return -ENOMEM;
+	/* captured content has its own cap, which the value cap never undercuts */
+	attrs__set_value_max(attr_max > o->content_max_bytes ? attr_max : o->content_max_bytes);
+	if (o->buffer_budget_set)
+		budget__set(o->buffer_budget_mb << 20);
 	sp->mono_to_real_ns = mono_to_real_ns;
 	err = exporter_config(o, &ec);
 	if (err) {
@@ -139,10 +222,11 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	}
 	sp->exporter = exporter__new(&ec);
+	err = sp->exporter ? keep__new(o, &ec, sp->exporter, &sp->keep) : -ENOMEM;
 	export_config__release(&ec);
-	err = -ENOMEM;
-	if (!sp->exporter)
+	if (err)
 		goto cleanup;
+	err = -ENOMEM;
 	sp->procs = proc_table__new();
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
@@ -150,7 +234,8 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	if (!sp->tctx)
 		warn("bad tenant or baggage options: %s", strerror(errno));
 	sp->http = http_tracker__new(&hc, on_exchange, sp);
-	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http)
+	sp->hold = span_hold__new(0);
+	if (!sp->procs || !sp->genai || !sp->tools || !sp->tctx || !sp->http || !sp->hold)
 		goto cleanup;
 	*out = sp;
 	return 0;
@@ -169,6 +254,17 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec)
 	proc_table__put(sp->procs, rec);
 }
 
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec)
+{
+	proc_table__put_runtime(sp->procs, rec);
+}
+
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+{
+	release_held(sp, now);
+	keep__tick(sp->keep, now, stats);
+}
+
 void span_path__print_stats(const struct span_path *sp, FILE *f)
 {
 	struct http_stats hs;
@@ -176,6 +272,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	struct tools_stats tls;
 	struct tracectx_stats ts;
 	struct export_stats es;
+	struct budget_stats bs;
 
 	http_tracker__stats(sp->http, &hs);
 	genai__stats(sp->genai, &gs);
@@ -191,12 +288,25 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" hpack_errors=%" PRIu64 " dirs_lost=%" PRIu64 " bad_frames=%" PRIu64 "\n",
 		hs.h2_conns, hs.h2_streams_reset, hs.h2_streams_dropped, hs.h2_hpack_errors,
 		hs.h2_dirs_lost, hs.h2_bad_frames);
+	budget__stats(&bs);
+	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
+		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64
+		" mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
+		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, bs.used, bs.peak,
+		bs.refused, bs.refused_bytes, tls.ids_dropped, es.attrs_truncated,
+		es.dropped_queue_bytes, es.queued_bytes);
+	for (int i = 1; i < DECODE_STOP__COUNT; i++)
+		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
+	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
-		" tenant_rejected=%" PRIu64, ts.tenant_from_baggage, ts.tenant_from_header,
-		ts.tenant_rejected);
+		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
+		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
+		ts.requests.evicted_open);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
@@ -223,6 +333,7 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		es.exported_spans, es.export_requests_ok, es.export_requests_failed, es.retries,
 		es.dropped_queue_full, es.dropped_failed, es.dropped_shutdown,
 		es.partial_success_rejected);
+	keep__print_stats(sp->keep, f);
 }
 
 int span_path__finish(struct span_path *sp, int deadline_ms)
@@ -232,6 +343,10 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (!sp)
 		return 0;
 	http_tracker__free(sp->http);
+	if (sp->hold && sp->keep)
+		release_held(sp, UINT64_MAX);
+	span_hold__free(sp->hold);
+	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
 	tracectx__free(sp->tctx);

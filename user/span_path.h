@@ -25,6 +25,13 @@ struct stream_sink span_path__sink(struct span_path *sp);
 
 /* Remembers a process's identity for its later spans. */
 void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
+/* The AR_EV_PROC_RUNTIME record that follows it: owner and runtime. */
+void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec);
+
+/* Periodic work: SERVER spans whose wait for their caller is over,
+ * sampling decisions that came due; stats is the text of the stats lines
+ * for self-metrics (may be NULL). now is monotonic ns. */
+void span_path__tick(struct span_path *sp, uint64_t now, const char *stats);
 
 void span_path__print_stats(const struct span_path *sp, FILE *f);
 

@@ -8,7 +8,10 @@ call of a process that has just started.
    100 fresh node processes (OpenSSL inside the node binary) are started
    one after another; each makes exactly ONE HTTPS chat completion call
    whose request model is a unique marker. The share of markers found in
-   the exported spans is the share of first calls captured."""
+   the exported spans is the share of first calls captured.
+3. The same with agentrace --comm curl --comm node: the clients are targets
+   by selector, so their uprobes are attached inside each one after its
+   exec (issue #13) and race its first SSL_write."""
 
 import os
 import shutil
@@ -49,11 +52,12 @@ def ready_times(case):
              out, "s")
 
 
-def first_calls(case, ng):
-    spans_path = case.file("attach-spans.jsonl")
+def first_calls(case, ng, select=()):
+    label = ", --comm (probes per process)" if select else ""
+    spans_path = case.file("attach-spans%s.jsonl" % ("-comm" if select else ""))
     url = ng.tls_url + "/v1/chat/completions"
     env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
-    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path])
+    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path] + list(select))
     sent = {"curl": [], "node": []}
     failed = {"curl": 0, "node": 0}
     try:
@@ -79,12 +83,14 @@ def first_calls(case, ng):
             continue
         got = sum(1 for m in marks if m in seen)
         missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
-        case.row("first HTTPS call captured, fresh %s processes" % kind, got, len(marks),
+        case.row("first HTTPS call captured, fresh %s processes%s" % (kind, label), got,
+                 len(marks),
                  got / len(marks), ">= 0.99", [1.0 if m in seen else 0.0 for m in marks],
                  "calls")
-        case.note("%s: %d calls made, %d client failures, missed call numbers %s"
-                  % (kind, len(marks), failed[kind], missed[:20] or "none"))
-    case.note("agentrace: kernel %s; spans %s" % (stats.get("kernel"), stats.get("spans")))
+        case.note("%s%s: %d calls made, %d client failures, missed call numbers %s"
+                  % (kind, label, len(marks), failed[kind], missed[:20] or "none"))
+    case.note("agentrace%s: kernel %s; spans %s" % (label, stats.get("kernel"),
+                                                   stats.get("spans")))
 
 
 def main():
@@ -94,11 +100,13 @@ def main():
                   "ready file, %d runs; then agentrace (no filter, --exporter file) "
                   "and %d curl then %d node processes started one after another, each "
                   "making one HTTPS POST /v1/chat/completions to nginx with a unique "
-                  "model name" % (READY_RUNS, CLIENTS, CLIENTS))
+                  "model name; then the same with --comm curl --comm node"
+                  % (READY_RUNS, CLIENTS, CLIENTS))
     ready_times(case)
     ng = b.Nginx(case)
     try:
         first_calls(case, ng)
+        first_calls(case, ng, ["--comm", "curl", "--comm", "node"])
     finally:
         ng.stop()
     case.finish()

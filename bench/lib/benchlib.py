@@ -235,9 +235,12 @@ def raise_nofile(n):
 WRK_SUMMARY = re.compile(r'^WRKJSON (\{.*\})$', re.M)
 
 
-def wrk(url, seconds, conns, cpu=None, script=None, env=None, threads=1):
+def wrk(url, seconds, conns, cpu=None, script=None, env=None, threads=1, before=None):
     """Runs wrk; returns {rps, requests, errors, duration_s}. The Lua script
-    prints a WRKJSON line from done(); without one, Requests/sec is parsed."""
+    prints a WRKJSON line from done(); without one, Requests/sec is parsed.
+    before(pid), when given, runs while wrk's process waits at a gate: it
+    gets the pid wrk will have (a tracer can attach to it by pid), and wrk
+    execs only after it returns."""
     argv = ["wrk", "-t", str(threads), "-c", str(conns), "-d", "%ds" % seconds,
             "--timeout", "5s"]
     if script:
@@ -245,12 +248,27 @@ def wrk(url, seconds, conns, cpu=None, script=None, env=None, threads=1):
     argv.append(url)
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu)] + argv
+    gate = None
+    if before:
+        gate = tempfile.mktemp(prefix="bench-wrk-gate-")
+        argv = ["sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.01; done; exec "$@"', gate] + argv
     e = dict(os.environ)
     e.update(env or {})
     import resource
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = subprocess.run(argv, capture_output=True, text=True, env=e,
-                       timeout=seconds + 30)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    try:
+        if before:
+            before(p.pid)
+            open(gate, "w").close()
+        out, err = p.communicate(timeout=seconds + 30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if gate and os.path.exists(gate):
+            os.unlink(gate)
+    r = subprocess.CompletedProcess(argv, p.returncode, out, err)
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     client_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     if r.returncode != 0:

@@ -7,6 +7,10 @@ to back, A B C, so slow drift of the shared box cancels out:
   A  no agentrace
   B  agentrace --comm <nobody>: every probe fires, nothing is a target
   C  agentrace with no filter: nginx and wrk are traced, every exchange parsed
+  D  HTTPS (TLS 1.3 over the same nginx), no agentrace
+  E  HTTPS, agentrace --comm <nobody>: nothing is a target, so neither wrk
+     nor nginx may carry an OpenSSL uprobe (issue #13); E/D is the row
+     "HTTPS untargeted"
 A ratio is B/A (or C/A) within one round; the spread is over rounds.
 Throughput on a shared 2-CPU box swings with the neighbours' load, so each
 run also reports CPU per request (wrk + nginx + agentrace CPU seconds /
@@ -25,16 +29,16 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
-CONFIGS = {"A": None,
-           "B": ["--comm", "bench-nobody", "--exporter", "none"],
-           "C": ["--exporter", "none"]}
+NOBODY = ["--comm", "bench-nobody", "--exporter", "none"]
+CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY}
+TLS = ("D", "E")
 
 
-def one_run(case, ng, args, with_stats=False):
+def one_run(case, ng, args, with_stats=False, tls=False):
     ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
     before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
     try:
-        r = b.wrk_cpu(ng.url + "/", SECONDS, CONNS, 0, ng.pids(),
+        r = b.wrk_cpu((ng.tls_url if tls else ng.url) + "/", SECONDS, CONNS, 0, ng.pids(),
                       ar.p.pid if ar else None)
     finally:
         if ar:
@@ -51,34 +55,40 @@ def main():
                   "wrk -t1 -c%d GET / (small static file) against nginx, plaintext "
                   "HTTP on 127.0.0.1, wrk on CPU 0 and nginx on CPU 1, agentrace "
                   "unpinned; %d interleaved rounds of A (untraced), B (--comm "
-                  "bench-nobody), C (no filter), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "bench-nobody), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
+                  "bench-nobody), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
     res = {k: [] for k in CONFIGS}
     try:
         b.wrk(ng.url + "/", 1, CONNS, cpu=0)  # warm up nginx and the page cache
+        b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
             for k, args in CONFIGS.items():
-                r = one_run(case, ng, args)
+                r = one_run(case, ng, args, tls=k in TLS)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
         with b.BpfStats():
-            extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True) for k in ("B", "C")}
+            extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
+                     for k in ("B", "C", "E")}
     finally:
         ng.stop()
 
-    a = [r["rps"] for r in res["A"]]
-    for k, metric, goal in (("B", "throughput, untargeted (--comm other)", ">= 0.99"),
-                            ("C", "throughput, everything traced (default)", "-")):
+    for k, base, metric, goal in (
+            ("B", "A", "throughput, untargeted (--comm other)", ">= 0.99"),
+            ("C", "A", "throughput, everything traced (default)", "-"),
+            ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97")):
+        a = [r["rps"] for r in res[base]]
         v = [r["rps"] for r in res[k]]
         ratios = [x / y for x, y in zip(v, a)]
         case.row(metric, b.spread(v)[1], b.spread(a)[1], b.spread(ratios)[1], goal,
                  ratios, "req/s")
         cv = [r["cpu_us_per_req"] for r in res[k]]
-        ca = [r["cpu_us_per_req"] for r in res["A"]]
+        ca = [r["cpu_us_per_req"] for r in res[base]]
         cr = [y / x for x, y in zip(cv, ca)]
         case.row(metric.replace("throughput", "CPU per request"), b.spread(cv)[1],
                  b.spread(ca)[1], b.spread(cr)[1], goal, cr, "us, ratio untraced/traced")
-    for k, label in (("B", "untargeted"), ("C", "everything traced")):
+    for k, label in (("B", "untargeted"), ("C", "everything traced"),
+                     ("E", "HTTPS untargeted")):
         r = extra[k]
         total_ns = sum(v[1] for v in r["progs"].values())
         per_req = total_ns / max(1, r["requests"])

@@ -7,6 +7,10 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
   B  agentrace --comm wrk (uprobes on SSL_read/SSL_write, the full pipeline)
   C  bpftrace ssl_copy.bt: uprobe+uretprobe on SSL_read/SSL_write for comm
      wrk, copying the buffer to userspace (BPFTRACE_STRLEN=200 bytes at most)
+  F  the floor (issue #13): build/bench/floor_probes, EMPTY uprobe+uretprobe
+     programs on SSL_read/SSL_write attached inside wrk's process only, as
+     agentrace's are (wrk waits at a gate until they are); B/F is what
+     agentrace's work costs on top of the traps themselves
 A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
 also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
 which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
@@ -19,22 +23,28 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
+FLOOR = os.path.join(b.ROOT, "build", "bench", "floor_probes")
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
 
 class Bpftrace:
-    """bpftrace running ssl_copy.bt; its output is read and thrown away."""
+    """bpftrace running ssl_copy.bt, or (with pid) build/bench/floor_probes
+    inside that process; output is read and thrown away."""
 
-    def __init__(self, case):
+    def __init__(self, case, pid=None):
         text = open(os.path.join(b.LIB, "ssl_copy.bt")).read()
         text = text.replace("@LIBSSL@", b.LIBSSL).replace("@COMM@", "wrk")
         path = case.file("ssl_copy.bt")
         with open(path, "w") as f:
             f.write(text)
         env = dict(os.environ, BPFTRACE_STRLEN="200")
-        self.p = subprocess.Popen(["bpftrace", path], stdout=subprocess.PIPE,
+        argv = ["bpftrace", path]
+        if pid:
+            argv = [FLOOR, str(pid), b.LIBSSL]
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=open(case.file("bpftrace.err"), "wb"),
                                   env=env, start_new_session=True)
         self.ready = threading.Event()
@@ -67,17 +77,31 @@ class Bpftrace:
         self.t.join(5)
 
 
-def one_run(case, ng, mode):
+def one_run(case, ng, mode, with_stats=False):
     tracer = None
+    gated = {}
+    before = None
+
+    def floor(pid):
+        gated["t"] = Bpftrace(case, pid=pid)
     if mode == "B":
         tracer = b.Agentrace(case, ["--comm", "wrk", "--exporter", "none"])
+        before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)
     try:
-        r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(),
-                      tracer.p.pid if tracer else None)
+        if mode == "F":
+            # The floor tracer exists only once wrk's pid does: no tracer
+            # CPU is counted for it (empty programs do their work in wrk).
+            r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(), before=floor)
+        else:
+            r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(),
+                          tracer.p.pid if tracer else None)
+        tracer = tracer or gated.get("t")
     finally:
         if tracer:
+            if before is not None:
+                r["progs"] = b.prog_delta(b.prog_stats(tracer.p.pid), before)
             r["stats"] = tracer.stop()
     return r
 
@@ -89,9 +113,10 @@ def main():
                   "(TLS 1.3, keep-alive) on 127.0.0.1, wrk on CPU 0, nginx on CPU 1, "
                   "tracers unpinned; %d interleaved rounds of A (untraced), B "
                   "(agentrace --comm wrk), C (bpftrace SSL_read/SSL_write uprobes "
-                  "copying <= 200 bytes), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "copying <= 200 bytes), F (floor_probes: empty SSL_read/SSL_write "
+                  "uprobes and uretprobes inside wrk only), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
-    res = {"A": [], "B": [], "C": []}
+    res = {"A": [], "B": [], "C": [], "F": []}
     try:
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
@@ -99,6 +124,8 @@ def main():
                 r = one_run(case, ng, k)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
+        with b.BpfStats():
+            extra = one_run(case, ng, "B", with_stats=True)
     finally:
         ng.stop()
 
@@ -114,6 +141,13 @@ def main():
     vs = [x / y for x, y in zip(bb, c)]
     case.row("agentrace vs bpftrace", b.spread(bb)[1], b.spread(c)[1], b.spread(vs)[1],
              ">= 1.0", vs, "req/s")
+    fl = [r["rps"] for r in res["F"]]
+    rf = [x / y for x, y in zip(fl, a)]
+    case.row("throughput, floor (empty probes inside wrk only)", b.spread(fl)[1],
+             b.spread(a)[1], b.spread(rf)[1], "-", rf, "req/s")
+    vf = [x / y for x, y in zip(bb, fl)]
+    case.row("agentrace vs the floor", b.spread(bb)[1], b.spread(fl)[1], b.spread(vf)[1],
+             ">= 0.90", vf, "req/s")
     cpu = {k: [r["cpu_us_per_req"] for r in v] for k, v in res.items()}
     for k, metric, goal in (("B", "CPU per request, agentrace --comm wrk", ">= 0.90"),
                             ("C", "CPU per request, bpftrace SSL uprobes", "-")):
@@ -128,6 +162,14 @@ def main():
         k: [[round(r[x] * 1e6 / r["requests"], 1) for x in
              ("client_cpu_s", "server_cpu_s", "tracer_cpu_s")] for r in v]
         for k, v in res.items()})
+    total_ns = sum(v[1] for v in extra["progs"].values())
+    per_req = total_ns / max(1, extra["requests"])
+    case.row("BPF time per request, agentrace --comm wrk", per_req, None, None, "-",
+             [per_req], "ns")
+    top = sorted(extra["progs"].items(), key=lambda kv: -kv[1][1])[:10]
+    case.note("agentrace --comm wrk, bpf_stats: %s" % ", ".join(
+        "%s %.2f runs/req %.0f ns/run" % (n, c / max(1, extra["requests"]), t / max(1, c))
+        for n, (c, t) in top if c))
     last = res["B"][-1]["stats"]
     case.note("agentrace last run: kernel %s; http %s" % (last.get("kernel"), last.get("http")))
     case.note("agentrace drops over all runs: %s" % [b.drop_counters(r["stats"]) for r in res["B"]])

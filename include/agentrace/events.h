@@ -38,6 +38,9 @@ enum ar_event_type {
 	AR_EV_PROC_INFO = 6,  /* struct ar_proc_info: written by userspace */
 	AR_EV_LIB_MAP = 7,    /* struct ar_proc_event: a process maps a libssl*
 			       * file (dlopen); filename holds its base name */
+	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
+			       * process (hdr.tgid); no filename */
+	AR_EV_PROC_RUNTIME = 9, /* struct ar_proc_runtime: written by userspace */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -136,6 +139,17 @@ struct ar_proc_info {
 	char cgroup_path[256];
 };
 
+/* Written by userspace discovery right after AR_EV_PROC_INFO: who owns
+ * the process and which language runtime it is, for the OTel resource.
+ * A type of its own so capture files with the older info record still
+ * read. Strings are NUL-terminated; "" means not known. */
+struct ar_proc_runtime {
+	struct ar_event_hdr hdr;
+	char owner[32];           /* user name of the real uid, from the process's /etc/passwd */
+	char runtime_name[16];    /* "cpython", "nodejs", "go" */
+	char runtime_version[48]; /* e.g. "3.11", "go1.19.8" */
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -152,6 +166,9 @@ enum ar_stat {
 	AR_STAT_CONN_OPEN,          /* connections opened */
 	AR_STAT_CONN_CLOSE,         /* connections closed */
 	AR_STAT_PROC_EXEC,          /* exec events */
+	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
+	AR_STAT_TLS_BIO_LINK,       /* SSL* over a memory BIO linked to the socket
+				     * written right after its SSL_write */
 	AR_STAT_MAX,
 };
 
@@ -162,6 +179,7 @@ _Static_assert(sizeof(struct ar_tuple) == 40, "ar_tuple ABI");
 _Static_assert(sizeof(struct ar_conn_event) == 112, "ar_conn_event ABI");
 _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
 _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
+_Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

@@ -51,6 +51,30 @@ def dump_objects():
             os.unlink(out)
 
 
+def check_config_file(text):
+    """agentrace itself accepts the ConfigMap's file (--help exits 0 after
+    the file is applied; any key, type or value error exits 64), and the
+    file sends spans to the node-local collector."""
+    agentrace = os.path.join(ROOT, "build", "agentrace")
+    check("OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-agent." in text, "no OTLP endpoint")
+    if not os.path.exists(agentrace):
+        return  # the manifest-only run (no build); make test builds first
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write(text)
+        f.flush()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        r = subprocess.run([agentrace, "--config", f.name, "--help"], capture_output=True,
+                           text=True, env=env, timeout=20)
+        check(r.returncode == 0, "agentrace rejects the ConfigMap's file: " + r.stderr)
+        f.seek(0)
+        f.write(text.replace("stats-interval: 300", "stats-interval: often"))
+        f.flush()
+        r = subprocess.run([agentrace, "--config", f.name, "--help"], capture_output=True,
+                           text=True, env=env, timeout=20)
+        check(r.returncode == 64 and "stats-interval" in r.stderr,
+              "a broken config file was accepted: %d %s" % (r.returncode, r.stderr))
+
+
 @test
 def test_deploy_manifests_validate():
     ensure_validator()
@@ -97,18 +121,24 @@ def test_deploy_manifests_validate():
           "NODE_NAME must come from spec.nodeName")
     check(env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP",
           "POD_IP must come from status.podIP")
+    # Settings come from the ConfigMap's config file, not a long args: list.
     cm = objs["ConfigMap"]
-    check([f["configMapRef"]["name"] for f in c["envFrom"]] == [cm["metadata"]["name"]],
-          "envFrom does not name the ConfigMap")
-    check(cm["data"] and all(k.startswith("OTEL_") for k in cm["data"]),
-          "ConfigMap keys must be OTEL_* settings: %r" % list(cm["data"]))
-    check(cm["data"].get("OTEL_EXPORTER_OTLP_ENDPOINT", "").startswith("http"),
-          "ConfigMap has no OTLP endpoint")
+    check(list(cm["data"]) == ["agentrace.yaml"], "ConfigMap keys: %r" % list(cm["data"]))
+    check(vols[mounts["/etc/agentrace"]["name"]].get("configMap", {}).get("name") ==
+          cm["metadata"]["name"], "/etc/agentrace is not the ConfigMap")
+    check("--config=/etc/agentrace/agentrace.yaml" in c["args"],
+          "args do not read the config file: %r" % c["args"])
+    check("envFrom" not in c, "exporter settings belong in the config file")
+    check_config_file(cm["data"]["agentrace.yaml"])
+    ann = ds["spec"]["template"]["metadata"].get("annotations", {})
 
     # The probe reaches the health server on the pod IP and the named port.
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     check("--health-addr=$(POD_IP):%d" % ports["health"] in c["args"],
           "--health-addr must bind $(POD_IP) on the health port: %r" % c["args"])
+    check(ann.get("prometheus.io/scrape") == "true" and
+          ann.get("prometheus.io/port") == str(ports["health"]) and
+          ann.get("prometheus.io/path") == "/metrics", "scrape annotations: %r" % ann)
     rp = c["readinessProbe"]["httpGet"]
     check(rp["path"] == "/readyz" and rp["port"] == "health", "readiness probe: %r" % rp)
     lim, req = c["resources"]["limits"], c["resources"]["requests"]
@@ -128,7 +158,7 @@ BROKEN = [
      "seccompProfile/type must be equal to one of the allowed values"),
     ("daemonset.yaml", "kind: DaemonSet", "kind: DaemonSets", "unknown type apps/v1 DaemonSets"),
     ("daemonset.yaml", "  template:\n", "  templte:\n", "must have required property template"),
-    ("configmap.yaml", "  OTEL_TRACES_EXPORTER:", " OTEL_TRACES_EXPORTER:", "YAML:"),
+    ("configmap.yaml", "  agentrace.yaml: |", "  agentrace.yaml: |\n bad", "YAML:"),
     ("kustomization.yaml", "  - configmap.yaml\n", "", "not listed in kustomization.yaml"),
     ("kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yml\n",
      "listed in kustomization.yaml but missing"),

@@ -2,7 +2,8 @@
 /*
  * libFuzzer harness for the HTTP and gen_ai stages: the input is split into
  * records by a tiny framing (1 control byte: direction, gap flag, length)
- * and fed through http_tracker's sink; every exchange goes through genai.
+ * and fed through http_tracker's sink; every exchange goes through genai,
+ * with content capture off or on (flags byte bit 1).
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "proto/http_tracker.h"
 #include "trace/span.h"
 
+static struct genai *gs[2]; /* content capture off, on */
 static struct genai *g;
 
 static void on_exchange(void *ctx, const struct http_exchange *x)
@@ -26,8 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conn_meta c = { .conn_id = 1, .tgid = 1, .fd = 3, .role = AR_ROLE_CLIENT };
 	uint64_t ts = 1;
 
-	if (!g)
-		g = genai__new(NULL);
+	if (!gs[0]) {
+		struct genai_cfg on = { .capture_content = true, .content_max_bytes = 64 };
+
+		gs[0] = genai__new(NULL);
+		gs[1] = genai__new(&on);
+	}
+	/* flags bit 1: --capture-content on */
+	g = gs[size && (data[0] & 2)];
 	t = http_tracker__new(NULL, on_exchange, NULL);
 	if (!t)
 		return 0;

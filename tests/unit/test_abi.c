@@ -89,6 +89,15 @@ Test(abi_events, proc_info)
 	OFF(ar_proc_info, cgroup_path, 560);
 }
 
+Test(abi_events, proc_runtime)
+{
+	SIZE(ar_proc_runtime, 128);
+	OFF(ar_proc_runtime, hdr, 0);
+	OFF(ar_proc_runtime, owner, 32);
+	OFF(ar_proc_runtime, runtime_name, 64);
+	OFF(ar_proc_runtime, runtime_version, 80);
+}
+
 Test(abi_events, constants_and_enums)
 {
 	cr_expect_eq(AR_CHUNK_MAX, 16384);
@@ -131,5 +140,7 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_CONN_OPEN, 10);
 	cr_expect_eq(AR_STAT_CONN_CLOSE, 11);
 	cr_expect_eq(AR_STAT_PROC_EXEC, 12);
-	cr_expect_eq(AR_STAT_MAX, 13);
+	cr_expect_eq(AR_STAT_DROP_SCRATCH, 13);
+	cr_expect_eq(AR_STAT_TLS_BIO_LINK, 14);
+	cr_expect_eq(AR_STAT_MAX, 15);
 }

@@ -592,3 +592,45 @@ Test(conn_table_reasm, random_records_never_crash)
 	conn_table__free(t);
 	cr_expect_eq(st.opened, st.closed + st.evicted + st.expired + st.live);
 }
+
+/* Role inference for connections first seen mid-stream. */
+#include "conn/role.h"
+
+Test(conn_role, chunk_start_lines)
+{
+	static const char req[] = "POST /v1/chat HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\n\r\n";
+
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_EGRESS, (const uint8_t *)req, sizeof(req) - 1),
+		     AR_ROLE_CLIENT, "wrote a request");
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_INGRESS, (const uint8_t *)req, sizeof(req) - 1),
+		     AR_ROLE_SERVER, "read a request");
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_EGRESS, (const uint8_t *)resp, sizeof(resp) - 1),
+		     AR_ROLE_SERVER, "wrote a response");
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_INGRESS, (const uint8_t *)resp, sizeof(resp) - 1),
+		     AR_ROLE_CLIENT, "read a response");
+	/* a body chunk that merely contains a request line later on */
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_EGRESS, (const uint8_t *)"{}\nGET / HTTP/1.1\r\n", 19),
+		     AR_ROLE_UNKNOWN);
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_EGRESS, (const uint8_t *)"POST", 4), AR_ROLE_UNKNOWN,
+		     "incomplete line");
+	cr_expect_eq(conn_role__from_chunk(AR_DIR_EGRESS, (const uint8_t *)"\x16\x03\x01\x02\x00", 5),
+		     AR_ROLE_UNKNOWN, "TLS record");
+}
+
+Test(conn_role, mid_stream_inferred_then_kept)
+{
+	struct conn_table *t = conn_table__new(NULL, &sink);
+	const struct conn_meta *m;
+
+	data(t, 1, 0, 0, "tail of a body");
+	m = conn_table__lookup(t, 1);
+	cr_assert_not_null(m);
+	cr_expect_eq(m->role, AR_ROLE_UNKNOWN);
+	cr_expect_eq(m->role_src, ROLE_SRC_NONE);
+	data(t, 1, 0, 14, "GET / HTTP/1.1\r\n\r\n");
+	cr_expect_eq(m->role, AR_ROLE_CLIENT);
+	cr_expect_eq(m->role_src, ROLE_SRC_REQUEST_LINE);
+	cr_expect_str_eq(conn_role__src_name(m->role_src), "request-line");
+	conn_table__free(t);
+}

@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/budget.h"
 #include "proto/decode.h"
 #include "br_fixtures.h"
 
@@ -300,4 +301,115 @@ Test(decode, body_buf_caps_and_terminates)
 	body_buf__reset(&b, 0);
 	cr_expect_null(b.p);
 	body_buf__free(&b);
+}
+
+/* Feeds in whole; returns decode__feed's result and the stop reason. */
+static int feed_stop(const char *ce, const uint8_t *in, size_t n, size_t cap,
+		     enum decode_stop *why, struct body_buf *out)
+{
+	struct decode *d = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->cap = cap;
+	cr_assert_eq(decode__new(&d, ce, strlen(ce)), 0);
+	err = decode__feed(d, in, n, out);
+	*why = decode__stop(d);
+	cr_assert_eq(decode__finish(d, out), 0, "a limit stop is not a cut stream");
+	decode__free(d);
+	return err;
+}
+
+/* The issue's bomb: zstd over a tiny gzip member followed by zeros. The
+ * gzip layer ends, and the zstd layer used to go on inflating the zeros
+ * for nothing, uncounted. */
+Test(decode, stacked_bomb_stops_when_the_inner_layer_ends)
+{
+	size_t zeros = 8u << 20, gz_len, zs_len;
+	uint8_t *plain = calloc(1, zeros + 64), *zs = malloc(1 << 20);
+	enum decode_stop why;
+	struct body_buf out;
+
+	cr_assert(plain && zs);
+	gz_len = z_compress("hello", 5, 16 + 15, plain, 64);
+	zs_len = zstd_compress(plain, gz_len + zeros, zs, 1 << 20);
+	cr_assert_lt(zs_len, 4096u);
+	cr_assert_eq(feed_stop("gzip, zstd", zs, zs_len, 1 << 20, &why, &out), -EFBIG);
+	cr_assert_eq(why, DECODE_STOP_TRAILING);
+	cr_assert_eq(out.len, 5);
+	cr_assert_not(out.truncated, "bytes after the inner end are not content");
+	body_buf__free(&out);
+	free(plain);
+	free(zs);
+}
+
+/* Empty gzip members produce nothing, so the output cap never stops them:
+ * the compressed input is capped too. */
+Test(decode, compressed_input_is_capped)
+{
+	uint8_t member[64], *in = malloc(4u << 20);
+	size_t m = z_compress("", 0, 16 + 15, member, sizeof(member)), n = 0;
+	enum decode_stop why;
+	struct body_buf out;
+
+	cr_assert(in);
+	while (n + m <= (4u << 20)) {
+		memcpy(in + n, member, m);
+		n += m;
+	}
+	cr_assert_eq(feed_stop("gzip", in, n, 64 << 10, &why, &out), -EFBIG);
+	cr_assert_eq(why, DECODE_STOP_INPUT);
+	cr_assert(out.truncated);
+	body_buf__free(&out);
+	free(in);
+}
+
+/* A middle layer that expands without end is stopped by its own cap even
+ * though the final layer (which only sees its output) never fills. */
+Test(decode, middle_layer_output_is_capped)
+{
+	size_t big = 16u << 20, gz_len, zs_len;
+	uint8_t *plain = malloc(big), *gz = malloc(1 << 20), *zs = malloc(1 << 20);
+	enum decode_stop why;
+	struct body_buf out;
+
+	cr_assert(plain && gz && zs);
+	/* 16 MiB of empty gzip members: gzip layer outputs nothing */
+	gz_len = z_compress("", 0, 16 + 15, gz, 64);
+	for (size_t o = 0; o + gz_len <= big; o += gz_len)
+		memcpy(plain + o, gz, gz_len);
+	zs_len = zstd_compress(plain, big - big % gz_len, zs, 1 << 20);
+	cr_assert_eq(feed_stop("gzip, zstd", zs, zs_len, 64 << 10, &why, &out), -EFBIG);
+	cr_assert_eq(why, DECODE_STOP_LAYER_OUTPUT);
+	body_buf__free(&out);
+	free(plain);
+	free(gz);
+	free(zs);
+}
+
+/* The daemon-wide budget is asked before a buffer grows: past it the
+ * growth is refused, the buffer marked truncated and the refusal counted;
+ * freeing gives the bytes back. */
+Test(decode, buffers_charge_the_daemon_budget)
+{
+	struct body_buf a = { .cap = 1 << 20 }, b = { .cap = 1 << 20 };
+	static uint8_t data[64 << 10];
+	struct budget_stats st0, st;
+
+	budget__set(160 << 10); /* a grows to 128 KiB (power of two) */
+	budget__stats(&st0);
+	cr_assert_eq(body_buf__append(&a, data, sizeof(data)), 0);
+	cr_assert_not(a.truncated);
+	cr_assert_eq(body_buf__append(&b, data, sizeof(data)), -ENOMEM, "the second 64 KiB is over");
+	cr_assert(b.truncated);
+	budget__stats(&st);
+	cr_assert_eq(st.refused, st0.refused + 1);
+	cr_assert_leq(st.used, 160 << 10);
+	body_buf__free(&a);
+	body_buf__free(&b);
+	budget__stats(&st);
+	cr_assert_eq(st.used, st0.used, "freeing gives every byte back");
+	cr_assert_eq(body_buf__append(&b, data, sizeof(data)), 0);
+	body_buf__free(&b);
+	budget__set(BUDGET_DEFAULT_BYTES);
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <stdio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -206,4 +208,50 @@ Test(export_config, traces_url_helper)
 	u = export_config__traces_url("http://a:1/p/");
 	cr_assert_str_eq(u, "http://a:1/p/v1/traces");
 	free(u);
+}
+
+/* The endpoint warning names the collector, never its credentials. */
+Test(export_config, endpoint_warning_has_no_userinfo, .init = cr_redirect_stderr)
+{
+	const char *env[] = { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+			      "alice:hunter2@collector:4318/v1/traces?token=tok3n", NULL };
+	struct export_config cfg;
+	char got[1024] = "";
+	FILE *f;
+
+	/* No scheme: refused at start (issue #16), and the refusal is redacted. */
+	cr_assert_eq(load(&cfg, env), -EINVAL);
+	export_config__release(&cfg);
+	fflush(stderr);
+	f = cr_get_redirected_stderr();
+	cr_assert_gt(fread(got, 1, sizeof(got) - 1, f), 0);
+	cr_assert(strstr(got, "collector:4318"), "%s", got);
+	cr_assert_null(strstr(got, "hunter2"), "%s", got);
+	cr_assert_null(strstr(got, "alice"), "%s", got);
+	cr_assert_null(strstr(got, "tok3n"), "%s", got);
+}
+
+/* An endpoint that can never work is an error at start (issue #16), not a
+ * warning followed by minutes of retries per batch. */
+Test(export_config, unusable_endpoint_is_an_error)
+{
+	static const char *const bad[] = { "notaurl", "collector:4318", "ftp://c:21/x",
+					   "http://", "http://[::1/x", "https:///v1/traces" };
+	struct export_config cfg;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *base[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", bad[i], NULL };
+		const char *traces[] = { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", bad[i], NULL };
+
+		cr_assert_eq(load(&cfg, base), -EINVAL, "%s accepted", bad[i]);
+		export_config__release(&cfg);
+		cr_assert_eq(load(&cfg, traces), -EINVAL, "%s accepted", bad[i]);
+		export_config__release(&cfg);
+	}
+	{
+		const char *ok[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "HTTPS://[::1]:4318", NULL };
+
+		cr_assert_eq(load(&cfg, ok), 0);
+		export_config__release(&cfg);
+	}
 }

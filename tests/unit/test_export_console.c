@@ -99,3 +99,91 @@ Test(export_console, control_chars_do_not_break_lines)
 	cr_assert_null(strchr(line, '\033'));
 	span__free(s);
 }
+
+/* --- console trees: a trace printed whole, once its root ended --- */
+#include "export/console_tree.h"
+
+static struct span *tspan(const char *name, uint8_t trace, uint8_t id, uint8_t parent,
+			  uint64_t start_ms)
+{
+	struct span *s = cspan(name, id, parent, start_ms);
+
+	s->trace_id[0] = trace;
+	return s;
+}
+
+Test(export_console_tree, children_wait_for_their_root_and_print_indented)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct console *c = console__new(f, false);
+	struct console_tree *t = console_tree__new(c);
+	const uint64_t ms = 1000000ull;
+
+	cr_assert(f && c && t);
+	/* calls end before the request that made them */
+	cr_assert_eq(console_tree__add(t, tspan("chat a", 1, 2, 1, 10), 0), 0);
+	cr_assert_eq(console_tree__add(t, tspan("other root", 7, 9, 0, 11), 1 * ms), 0);
+	cr_assert_eq(console_tree__add(t, tspan("GET tool", 1, 3, 1, 20), 2 * ms), 0);
+	cr_assert_eq(console_tree__flush(t, 100 * ms), 0);
+	fflush(f);
+	cr_expect_eq(len, 0, "nothing printed before a root ended: %s", buf);
+	cr_assert_eq(console_tree__add(t, tspan("POST /run", 1, 1, 0, 5), 200 * ms), 0);
+	cr_expect_eq(console_tree__next(t), 1 * ms + CONSOLE_TREE_SETTLE_NS, "trace 7 first");
+	cr_assert_eq(console_tree__flush(t, 200 * ms + CONSOLE_TREE_SETTLE_NS), 0);
+	fflush(f);
+	cr_assert_not_null(strstr(buf, "POST /run"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "\n" /* header */), "%s", buf);
+	cr_expect_not_null(strstr(buf, "└ chat a"), "child indented under its root: %s", buf);
+	cr_expect(strstr(buf, "POST /run") < strstr(buf, "└ chat a"), "root first: %s", buf);
+	cr_expect(strstr(buf, "└ chat a") < strstr(buf, "└ GET tool"), "by start: %s", buf);
+	cr_expect(strstr(buf, "other root") != NULL, "a lone root settles too: %s", buf);
+	cr_expect_eq(console_tree__next(t), UINT64_MAX);
+	console_tree__free(t);
+	console__free(c);
+	fclose(f);
+	free(buf);
+}
+
+Test(export_console_tree, rootless_trace_prints_after_max_wait)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct console *c = console__new(f, false);
+	struct console_tree *t = console_tree__new(c);
+
+	cr_assert_eq(console_tree__add(t, tspan("orphan", 3, 2, 1, 0), 0), 0);
+	cr_assert_eq(console_tree__flush(t, CONSOLE_TREE_MAX_WAIT_NS - 1), 0);
+	fflush(f);
+	cr_expect_null(strstr(buf ? buf : "", "orphan"));
+	cr_assert_eq(console_tree__flush(t, CONSOLE_TREE_MAX_WAIT_NS), 0);
+	fflush(f);
+	cr_expect_not_null(strstr(buf, "orphan"));
+	console_tree__free(t);
+	console__free(c);
+	fclose(f);
+	free(buf);
+}
+
+/* A provider's error text is callee-controlled: its ESC (and 8-bit CSI)
+ * must not reach the terminal; only our own colour codes do. */
+Test(export_console, provider_error_escapes_are_neutralised)
+{
+	struct span *s = cspan("chat x", 1, 0, 0);
+	char line[512];
+	int esc = 0;
+
+	s->status = SPAN_STATUS_ERROR;
+	span__set_str(s, "error.type", "bad\033]0;pwned\007\033[2J\xc2\x9b" "31m");
+	console__format(s, 0, false, line, sizeof(line));
+	cr_assert_null(strchr(line, '\033'), "%s", line);
+	cr_assert_null(strstr(line, "\xc2\x9b"), "%s", line);
+	cr_assert(strstr(line, "ERROR bad"), "%s", line);
+	console__format(s, 0, true, line, sizeof(line));
+	for (const char *p = line; *p; p++)
+		esc += *p == '\033';
+	cr_assert_eq(esc, 4, "only the dim/reset and red/reset codes: %s", line);
+	span__free(s);
+}

@@ -591,3 +591,93 @@ Test(export_http, redact_url)
 	otlp_http__redact_url("http://c/v1/traces", b, sizeof(b));
 	cr_assert_str_eq(b, "http://c/v1/traces");
 }
+
+/* zlib lengths are 32-bit: a body of 4 GiB + 10 bytes used to be
+ * compressed as its first 10 bytes, silently. It is refused before a byte
+ * is read (so a short buffer suffices here). */
+Test(otlp_http, gzip_refuses_lengths_zlib_cannot_count)
+{
+	static const char msg[16] = "0123456789";
+	uint8_t *gz = NULL;
+	size_t gz_len = 1;
+
+	cr_assert_eq(otlp_http__gzip(msg, (4ull << 30) + 10, &gz, &gz_len), -EFBIG);
+	cr_assert_null(gz);
+	cr_assert_eq(gz_len, 0);
+}
+
+/* The queue is bounded in bytes too: a few huge spans cannot grow the
+ * daemon past its memory limit while 8192 slots are free. */
+Test(export_exporter, queue_bound_in_bytes)
+{
+	struct export_config cfg;
+	struct fake f;
+	struct exporter *e;
+	struct export_stats st;
+	char *big = malloc(6000);
+	int ok = 0;
+
+	cr_assert_not_null(big);
+	memset(big, 'x', 5999);
+	big[5999] = 0;
+	fake_init(&f);
+	f.block = true;
+	otlp_cfg(&cfg);
+	cfg.max_queue = 1000;
+	cfg.max_batch = 1;
+	cfg.max_queue_bytes = 64 << 10;
+	e = start(&cfg, &f);
+	cr_assert_eq(exporter__submit(e, mk(0)), 0);
+	pthread_mutex_lock(&f.mu);
+	while (!f.in_post)
+		pthread_cond_wait(&f.cv, &f.mu);
+	pthread_mutex_unlock(&f.mu);
+	for (uint32_t i = 1; i <= 40; i++) {
+		struct span *s = mk(i);
+
+		span__set_str(s, "big", big);
+		ok += exporter__submit(e, s) == 0;
+	}
+	st = stats(e);
+	cr_assert_lt(ok, 40, "64 KiB cannot hold 40 spans of 6 KB");
+	cr_assert_geq(ok, 8);
+	cr_assert_eq(st.dropped_queue_bytes, 40 - ok);
+	cr_assert_leq(st.queued_bytes, 64 << 10);
+	pthread_mutex_lock(&f.mu);
+	f.block = false;
+	pthread_cond_broadcast(&f.cv);
+	pthread_mutex_unlock(&f.mu);
+	cr_assert(wait_posts(&f, ok + 1, 4000));
+	settle(e);
+	cr_assert_eq(stats(e).queued_bytes, 0, "bytes are given back as spans leave");
+	cr_assert_eq(exporter__shutdown(e, 1000), 0);
+	free(big);
+}
+
+/* Values are capped (a 4 MiB JSON-RPC id or session header), cut on a
+ * UTF-8 boundary, counted on the list and marked on the exported span. */
+Test(export_exporter, attribute_values_are_capped_and_marked)
+{
+	size_t n = 5u << 20;
+	char *v = malloc(n + 1);
+	struct span *s = span__new("x", SPAN_KIND_CLIENT);
+	const struct attr *a;
+
+	cr_assert(v && s);
+	memset(v, 'a', n);
+	memcpy(v + 8190, "\xc3\xa9", 2); /* é across the 8192 cut */
+	v[n] = 0;
+	cr_assert_eq(span__set_str(s, "jsonrpc.request.id", v), 0);
+	a = span__get(s, "jsonrpc.request.id");
+	cr_assert_eq(strlen(a->s), 8192);
+	cr_assert_eq(s->attrs.truncated, 1);
+	span__set_str(s, "small", "ok");
+	cr_assert_eq(s->attrs.truncated, 1);
+	attrs__set_value_max(100);
+	cr_assert_eq(span__set_str(s, "k", v + 8000), 0);
+	cr_assert_eq(strlen(span__get(s, "k")->s), 100);
+	attrs__set_value_max(ATTR_VALUE_MAX_DEFAULT);
+	cr_assert_eq(s->attrs.truncated, 2);
+	span__free(s);
+	free(v);
+}

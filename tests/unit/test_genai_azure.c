@@ -70,3 +70,30 @@ Test(genai_azure, sse_fixture_split_anyhow)
 {
 	cr_assert_eq(split_check(SPLIT_SSE, "azure/chat_stream_deployment"), 6);
 }
+
+/* Some quickstarts send "model": ""; the deployment then names the model,
+ * as it does when the key is missing (issue #16). */
+Test(genai_azure, empty_body_model_falls_back_to_deployment)
+{
+	static const char req[] = "{\"model\":\"\",\"messages\":[{\"role\":\"user\","
+				  "\"content\":\"hi\"}]}";
+	struct genai *g = genai__new(NULL);
+	const struct attr *a;
+	struct span *s;
+	struct fx f;
+
+	fx_load(&f, "azure/chat_deployment");
+	f.x.req.body = (const uint8_t *)req;
+	f.x.req.body_len = sizeof(req) - 1;
+	s = genai__span_from_exchange(g, &f.x, 0);
+	cr_assert_not_null(s);
+	a = span__get(s, SC_GEN_AI_REQUEST_MODEL);
+	cr_assert_not_null(a);
+	cr_assert_gt(strlen(a->s), 0);
+	cr_assert(strstr(f.x.target, a->s), "model %s is not the deployment in %s", a->s,
+		  f.x.target);
+	cr_assert_str_neq(s->name, "chat ");
+	span__free(s);
+	genai__free(g);
+	fx_free(&f);
+}

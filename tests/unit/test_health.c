@@ -155,7 +155,10 @@ Test(health_server, serves_over_loopback)
 	health__set_ready(h);
 	health__beat(h);
 	cr_assert_eq(get(port, "/readyz"), 200);
-	cr_assert_eq(get(port, "/metrics"), 404);
+	cr_assert_eq(get(port, "/metrics"), 503, "no stats rendered yet");
+	cr_assert_eq(health__set_metrics(h, "agentrace_x_total 1\n", 21), 0);
+	cr_assert_eq(get(port, "/metrics"), 200);
+	cr_assert_eq(get(port, "/metricsx"), 404);
 	health__stop(h);
 }
 

@@ -159,6 +159,9 @@ Test(otlp_pb, resources_scope_and_ids)
 	in[0] = mk_span(100, "agent-a", 1, 0);
 	in[1] = mk_span(200, "", 2, 1);
 	snprintf(in[0]->proc.pod_uid, sizeof(in[0]->proc.pod_uid), "uid-7");
+	snprintf(in[0]->proc.owner, sizeof(in[0]->proc.owner), "agent");
+	snprintf(in[0]->proc.runtime_name, sizeof(in[0]->proc.runtime_name), "cpython");
+	snprintf(in[0]->proc.runtime_version, sizeof(in[0]->proc.runtime_version), "3.11");
 	cr_assert_eq(attrs__set_str(&extra, "deployment.environment", "prod"), 0);
 	cr_assert_eq(attrs__set_str(&extra, "service.name", "daemon-must-not-win"), 0);
 	cr_assert_eq(attrs__set_str(&extra, "host.name", "node-1"), 0);
@@ -185,6 +188,24 @@ Test(otlp_pb, resources_scope_and_ids)
 	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
 		     "process.executable.path");
 	cr_assert_str_eq(kv->value->string_value, "/usr/bin/python3");
+	/* what the OTel SDKs put there too (issue #16) */
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "process.owner");
+	cr_assert_str_eq(kv->value->string_value, "agent");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
+		     "process.runtime.name");
+	cr_assert_str_eq(kv->value->string_value, "cpython");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes,
+		     "process.runtime.version");
+	cr_assert_str_eq(kv->value->string_value, "3.11");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "os.type");
+	cr_assert_str_eq(kv->value->string_value, "linux");
+	kv = find_kv(rs->resource->attributes, rs->resource->n_attributes, "host.arch");
+	cr_assert_not_null(kv);
+	cr_assert_gt(strlen(kv->value->string_value), 0);
+	cr_assert_null(find_kv(rs->resource->attributes, rs->resource->n_attributes,
+			       "process.command_line"));
+	cr_assert_null(find_kv(rs->resource->attributes, rs->resource->n_attributes,
+			       "process.command_args"));
 
 	cr_assert_eq(rs->n_scope_spans, 1);
 	cr_assert_str_eq(rs->scope_spans[0]->scope->name, "agentrace");

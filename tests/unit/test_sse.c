@@ -191,3 +191,46 @@ Test(sse_parser, garbage_does_not_crash)
 	}
 	cr_assert(true);
 }
+
+/* found by fuzz_split: a BOM split across feeds was kept as data, so the
+ * first field name became "\xEF\xBB\xBFdata" and the event was lost */
+static int count_data(void *ctx, const struct sse_event *ev)
+{
+	if (ev->data_len == 2 && memcmp(ev->data, "hi", 2) == 0)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+Test(sse, bom_split_across_feeds)
+{
+	static const char in[] = "\xEF\xBB\xBF" "data: hi\n\n";
+	int got = 0;
+
+	for (size_t cut = 1; cut < 3; cut++) {
+		struct sse *p = sse__new(0, 0, count_data, &got);
+
+		cr_assert_not_null(p);
+		sse__feed(p, in, cut);
+		sse__feed(p, in + cut, sizeof(in) - 1 - cut);
+		sse__finish(p);
+		sse__free(p);
+	}
+	cr_assert_eq(got, 2);
+}
+
+/* ...and bytes that only start like a BOM are data */
+Test(sse, partial_bom_is_data)
+{
+	struct sse_stats st;
+	int got = 0;
+	struct sse *p = sse__new(0, 0, count_data, &got);
+
+	cr_assert_not_null(p);
+	sse__feed(p, "\xEF", 1);
+	sse__feed(p, "x\n\ndata: hi\n\n", 13);
+	sse__finish(p);
+	sse__stats(p, &st);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(st.events, 1, "the \\xEFx line is an unknown field, not an event");
+	sse__free(p);
+}

@@ -147,11 +147,11 @@ Test(stream_dump_files, files_and_index)
 	expect_file("200-9-egress.bin", "POSTtail"); /* no filler for the gap */
 	expect_file("300-12-ingress.bin", "PUT");
 	expect_file("index.tsv",
-		    "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\n"
-		    "100-7-egress.bin\t100\tnode\t7\tegress\tclient\t0\t10.0.0.2:40007\t93.184.216.34:443\t18\t0\n"
-		    "100-7-ingress.bin\t100\tnode\t7\tingress\tclient\t0\t10.0.0.2:40007\t93.184.216.34:443\t17\t8\n"
-		    "200-9-egress.bin\t200\tpy?agent\t9\tegress\tunknown\t1\t-\t-\t8\t6\n"
-		    "300-12-ingress.bin\t300\tnode\t12\tingress\tserver\t0\t[2001:db8::5]:8080\t[::1]:51000\t3\t0\n");
+		    "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\trole_by\n"
+		    "100-7-egress.bin\t100\tnode\t7\tegress\tclient\t0\t10.0.0.2:40007\t93.184.216.34:443\t18\t0\tsyscall\n"
+		    "100-7-ingress.bin\t100\tnode\t7\tingress\tclient\t0\t10.0.0.2:40007\t93.184.216.34:443\t17\t8\tsyscall\n"
+		    "200-9-egress.bin\t200\tpy?agent\t9\tegress\tunknown\t1\t-\t-\t8\t6\tnone\n"
+		    "300-12-ingress.bin\t300\tnode\t12\tingress\tserver\t0\t[2001:db8::5]:8080\t[::1]:51000\t3\t0\tsyscall\n");
 	*strrchr(dir, '/') = '\0';
 	*strrchr(dir, '/') = '\0';
 }
@@ -241,9 +241,9 @@ Test(stream_dump_files, gap_only_direction_gets_empty_file)
 	expect_file("8-3-egress.bin", "hi");
 	expect_file("8-3-ingress.bin", "");
 	expect_file("index.tsv",
-		    "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\n"
-		    "8-3-egress.bin\t8\tpy?agent\t3\tegress\tunknown\t0\t-\t-\t2\t0\n"
-		    "8-3-ingress.bin\t8\tpy?agent\t3\tingress\tunknown\t0\t-\t-\t0\t100\n");
+		    "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\trole_by\n"
+		    "8-3-egress.bin\t8\tpy?agent\t3\tegress\tunknown\t0\t-\t-\t2\t0\tnone\n"
+		    "8-3-ingress.bin\t8\tpy?agent\t3\tingress\tunknown\t0\t-\t-\t0\t100\tnone\n");
 }
 
 Test(stream_dump_files, new_fails_cleanly)

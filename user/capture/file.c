@@ -18,6 +18,7 @@
 #include <agentrace/events.h>
 
 #include "capture/file.h"
+#include "common/safe_file.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "capture record bodies are stored in host order; add byte swapping for big-endian hosts"
@@ -154,9 +155,9 @@ int capture_writer__open(const char *path, const struct capture_info *info,
 		w->fd = STDOUT_FILENO;
 	} else {
 		/* Raw plaintext, credentials included: owner-only. */
-		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		w->fd = safe_file__open(path, false);
 		if (w->fd < 0) {
-			err = -errno;
+			err = w->fd;
 			goto cleanup;
 		}
 		w->close_fd = true;
@@ -371,10 +372,14 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 		break;
 	case AR_EV_PROC_EXEC:
 	case AR_EV_PROC_EXIT:
+	case AR_EV_PROC_FORK:
 		want = sizeof(struct ar_proc_event);
 		break;
 	case AR_EV_PROC_INFO:
 		want = sizeof(struct ar_proc_info);
+		break;
+	case AR_EV_PROC_RUNTIME:
+		want = sizeof(struct ar_proc_runtime);
 		break;
 	case 0:
 		return fail(r, off, "record at offset %llu has type 0", (unsigned long long)off);

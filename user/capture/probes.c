@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,11 +32,14 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_CONN_OPEN] = "conn_open",
 	[AR_STAT_CONN_CLOSE] = "conn_close",
 	[AR_STAT_PROC_EXEC] = "proc_exec",
+	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
+	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
 };
 
 struct probes {
 	struct capture_bpf *skel;
 	bool all;
+	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
 
@@ -45,13 +52,13 @@ struct tls_attach {
 /* One uprobe: through the perf uprobe PMU, or through tracefs when the
  * kernel reserves that PMU for CAP_SYS_ADMIN. Returns 0 or -errno. */
 static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, const char *path,
-		      size_t off, struct bpf_link **link, char event[UPROBE_EVENT_MAX])
+		      size_t off, int pid, struct bpf_link **link, char event[UPROBE_EVENT_MAX])
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
 
 	event[0] = 0;
 	if (!p->tracefs_uprobes) {
-		*link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+		*link = bpf_program__attach_uprobe_opts(prog, pid > 0 ? pid : -1, path, off, &opts);
 		if (*link)
 			return 0;
 		if (errno != EACCES && errno != EPERM)
@@ -60,7 +67,7 @@ static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, cons
 		     "tracefs instead");
 		p->tracefs_uprobes = true;
 	}
-	*link = uprobe_tracefs__attach(prog, ret, path, off, event);
+	*link = uprobe_tracefs__attach(prog, ret, path, off, pid, event);
 	return *link ? 0 : -errno;
 }
 
@@ -110,6 +117,39 @@ static void ensure_tracefs(void)
 		     "(%s); syscall tracepoints cannot attach", strerror(errno));
 }
 
+/* The first per-task perf event on the system enables the scheduler's perf
+ * hooks and waits for an RCU grace period (kernel/events/core.c,
+ * account_event), 20-30 ms on the development VM, and the hooks go off again
+ * a second after the last one closes. Scoped uprobes are per-task events,
+ * so without this every new target would wait that long for its probes and
+ * miss its first TLS call. A dummy software event on ourselves keeps the
+ * hooks on; they are on anyway whenever a target has probes. */
+static int warm_task_events(void)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_SOFTWARE, .size = sizeof(attr),
+					.config = PERF_COUNT_SW_DUMMY, .disabled = 1 };
+	int fd = syscall(__NR_perf_event_open, &attr, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd < 0)
+		warn("failed to open a per-task perf event (%s): each new target's uprobes "
+		     "attach one RCU grace period later", strerror(errno));
+	return fd;
+}
+
+/* Scoped uprobes hold two descriptors per probe per target process (the
+ * perf event and its link), about 20 per (target, TLS file): lift the soft
+ * descriptor limit to the hard one, which needs no privilege. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			warn("failed to raise the open file limit: %s", strerror(errno));
+	}
+}
+
 int probes__open(const struct probes_cfg *cfg, struct probes **out)
 {
 	struct probes *p = calloc(1, sizeof(*p));
@@ -118,6 +158,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 
 	if (!p)
 		return -ENOMEM;
+	p->warm_fd = -1;
 	p->skel = capture_bpf__open();
 	if (!p->skel) {
 		err = -errno;
@@ -126,6 +167,10 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
+	if (!p->all) {
+		p->warm_fd = warm_task_events();
+		raise_nofile();
+	}
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -169,6 +214,8 @@ void probes__close(struct probes *p)
 	if (!p)
 		return;
 	capture_bpf__destroy(p->skel);
+	if (p->warm_fd >= 0)
+		close(p->warm_fd);
 	free(p);
 }
 
@@ -194,8 +241,18 @@ int probes__add_target(struct probes *p, uint32_t tgid)
 	return err == -EEXIST ? 0 : err;
 }
 
+bool probes__is_target(const struct probes *p, uint32_t tgid)
+{
+	uint8_t v;
+
+	if (p->all)
+		return tgid != (uint32_t)getpid();
+	return bpf_map__lookup_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &v, sizeof(v),
+				    0) == 0;
+}
+
 int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
-		       struct tls_attach **out)
+		       int pid, struct tls_attach **out)
 {
 	struct tls_attach *a = calloc(1, sizeof(*a));
 	int err = 0;
@@ -216,7 +273,7 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan
 			err = -ENOENT;
 			goto cleanup;
 		}
-		err = attach_one(p, prog, d->retprobe, path, plan->probes[i].off, &a->links[i],
+		err = attach_one(p, prog, d->retprobe, path, plan->probes[i].off, pid, &a->links[i],
 				 a->events[i]);
 		if (err)
 			goto cleanup;
@@ -224,7 +281,7 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan
 	*out = a;
 	return 0;
 cleanup:
-	warn("failed to attach uprobes to %s: %s", path, strerror(-err));
+	warn("failed to attach uprobes to %s (pid %d): %s", path, pid, strerror(-err));
 	probes__detach_tls(a);
 	return err;
 }
@@ -262,4 +319,21 @@ int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX])
 	}
 	free(vals);
 	return err;
+}
+
+long probes__count_targets(const struct probes *p, long cap)
+{
+	uint32_t key, next;
+	long n = 0;
+	void *prev = NULL;
+
+	if (p->all)
+		return -1;
+	while (n < cap && !bpf_map__get_next_key(p->skel->maps.targets, prev, &next,
+						  sizeof(next))) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
 }

@@ -39,16 +39,24 @@ bool probes__targets_all(const struct probes *p);
  * Returns 0 or -errno. */
 int probes__add_target(struct probes *p, uint32_t tgid);
 
-/* Attaches the uprobes of plan (discover/tls_lib.h) to the file at path
- * for all processes. Returns an opaque handle through *out, or -errno with
- * nothing attached. */
+/* True when tgid is a target now (always, but for ourselves, in all mode). */
+bool probes__is_target(const struct probes *p, uint32_t tgid);
+
+/* Attaches the uprobes of plan (discover/tls_lib.h) to the file at path,
+ * for all processes (pid <= 0) or only inside process pid: other processes
+ * then carry no breakpoint at all. Returns an opaque handle through *out,
+ * or -errno with nothing attached. */
 struct tls_attach;
 int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
-		       struct tls_attach **out);
+		       int pid, struct tls_attach **out);
 void probes__detach_tls(struct tls_attach *a);
 
 /* Sums the per-CPU counters into out[AR_STAT_MAX]. Returns 0 or -errno. */
 int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX]);
+
+/* Entries of the targets map (traced processes and their threads), at
+ * most cap; -1 when every process is a target. */
+long probes__count_targets(const struct probes *p, long cap);
 
 extern const char *const ar_stat_names[AR_STAT_MAX];
 

@@ -6,10 +6,20 @@
 
 #include "capture/ring.h"
 
+/* Records and bytes one poll delivers at most: under a producer that
+ * never pauses, libbpf would otherwise keep consuming for ever and the
+ * main loop's tick, health beat and SIGTERM check would never run. */
+#define RING_POLL_MAX_RECORDS 8192
+#define RING_POLL_MAX_BYTES (8u << 20)
+/* libbpf stops consuming (the record is already consumed) and returns the
+ * callback's negative value: our "budget spent" marker. */
+#define RING_BUDGET_SPENT (-ECANCELED)
+
 struct ring_reader {
 	struct ring_buffer *rb;
 	ring_record_fn fn;
 	void *ctx;
+	size_t records, bytes; /* delivered in this poll */
 };
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -17,6 +27,10 @@ static int on_sample(void *ctx, void *data, size_t len)
 	struct ring_reader *r = ctx;
 
 	r->fn(r->ctx, data, len);
+	r->records++;
+	r->bytes += len;
+	if (r->records >= RING_POLL_MAX_RECORDS || r->bytes >= RING_POLL_MAX_BYTES)
+		return RING_BUDGET_SPENT;
 	return 0;
 }
 
@@ -49,15 +63,20 @@ void ring_reader__free(struct ring_reader *r)
 
 int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 {
-	int n = ring_buffer__poll(r->rb, timeout_ms);
-	int m;
+	int n;
 
+	r->records = r->bytes = 0;
+	n = ring_buffer__poll(r->rb, timeout_ms);
 	if (n == -EINTR)
 		n = 0;
-	if (n < 0)
+	if (n < 0 && n != RING_BUDGET_SPENT)
 		return n;
 	/* Data records are submitted without a wakeup until a batch builds
 	 * up (bpf/maps.bpf.h rb_flags), so drain whatever is there. */
-	m = ring_buffer__consume(r->rb);
-	return m < 0 ? m : n + m;
+	if (n != RING_BUDGET_SPENT) {
+		n = ring_buffer__consume(r->rb);
+		if (n < 0 && n != RING_BUDGET_SPENT)
+			return n;
+	}
+	return (int)r->records;
 }

@@ -49,7 +49,7 @@ static int event_id(const char *event)
 }
 
 struct bpf_link *uprobe_tracefs__attach(struct bpf_program *prog, bool retprobe,
-					const char *path, size_t off,
+					const char *path, size_t off, int pid,
 					char event[UPROBE_EVENT_MAX])
 {
 	static unsigned seq;
@@ -77,8 +77,13 @@ struct bpf_link *uprobe_tracefs__attach(struct bpf_program *prog, bool retprobe,
 	}
 	attr.config = id;
 	/* pid -1 with cpu 0: the program then runs for every process on every
-	 * CPU, as for the syscall tracepoints. */
-	pfd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	 * CPU, as for the syscall tracepoints. A pid > 0 makes the event
+	 * per-task: the uprobe's consumer filter then installs breakpoints only
+	 * in that process's address space (all its threads), and the event
+	 * runs only the program attached to it, so every pid gets its own
+	 * event name. */
+	pfd = syscall(__NR_perf_event_open, &attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1,
+		      PERF_FLAG_FD_CLOEXEC);
 	if (pfd < 0) {
 		err = -errno;
 		goto remove;

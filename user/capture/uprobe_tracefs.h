@@ -17,11 +17,12 @@ struct bpf_program;
 
 #define UPROBE_EVENT_MAX 64
 
-/* Defines the probe and attaches prog. event receives the event's name for
+/* Defines the probe and attaches prog, for every process (pid <= 0) or
+ * only inside process pid. event receives the event's name for
  * uprobe_tracefs__remove(). Returns the link, or NULL with errno set and
  * nothing left defined. */
 struct bpf_link *uprobe_tracefs__attach(struct bpf_program *prog, bool retprobe,
-					const char *path, size_t off,
+					const char *path, size_t off, int pid,
 					char event[UPROBE_EVENT_MAX]);
 
 /* Deletes an event defined by uprobe_tracefs__attach (after its link is

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
+#include "tools/url.h"
+#include "cli/config_file.h"
+#include "cli/args_keep.h"
 
 const char *argp_program_version = "agentrace " AGENTRACE_VERSION;
 const char *argp_program_bug_address = "<https://github.com/agentrace/agentrace/issues>";
@@ -18,6 +21,7 @@ static const char doc[] =
 	"  agentrace [OPTIONS]                 trace this host live (default)\n"
 	"  agentrace record -o FILE [OPTIONS]  write captured events to a capture file\n"
 	"  agentrace analyze FILE [OPTIONS]    replay a capture file through the pipeline\n"
+	"  agentrace contracts --from FILE     print a tool contracts file of what a capture saw\n"
 	"\v"
 	"EXAMPLES:\n"
 	"  agentrace                            trace every process, print spans\n"
@@ -25,6 +29,7 @@ static const char doc[] =
 	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
 	"  agentrace record -o calls.agtrace --duration 60\n"
 	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
+	"  agentrace --config /etc/agentrace/config.yaml\n"
 	"  agentrace --list-tls 4242            which TLS library pid 4242 uses, probed or not\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
 
@@ -32,6 +37,8 @@ enum {
 	OPT_READY = 1000, OPT_CGROUP, OPT_STATS, OPT_RINGBUF, OPT_DUMP, OPT_EXPORTER,
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
+	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
+	OPT_CONFIG,
 	OPT_LIST_TLS = 1100,
 };
 
@@ -55,8 +62,13 @@ static const struct argp_option options[] = {
 	{ "tenant-baggage-key", OPT_TENANT_KEY, "KEY", 0, "Baggage key naming the tenant (repeatable; default tenant.id)", 3 },
 	{ "tenant-header", OPT_TENANT_HDR, "NAME", 0, "Request header naming the tenant (repeatable; default x-tenant-id)", 3 },
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
+	{ "buffer-budget-mb", OPT_BUDGET, "MB", 0, "Daemon-wide cap on buffered HTTP bytes; growth past it is refused and counted (default 128, 0: none)", 3 },
+	{ "max-attr-bytes", OPT_MAX_ATTR, "N", 0, "Cut span attribute values at N bytes, counted in agentrace.attributes_truncated (default 8192; never below --content-max-bytes)", 3 },
+	{ "redact-query-key", OPT_REDACT_KEY, "KEY", 0, "Also redact this URL query key's values (repeatable; see docs/security.md)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
+	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
 	{},
 };
@@ -148,9 +160,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "too many --baggage-attr");
 		o->baggage_attrs[o->n_baggage_attrs++] = arg;
 		break;
+	case OPT_BUDGET:
+		o->buffer_budget_mb = parse_num(st, arg, "--buffer-budget-mb", 0, 1 << 16);
+		o->buffer_budget_set = true;
+		break;
+	case OPT_MAX_ATTR:
+		o->max_attr_bytes = parse_num(st, arg, "--max-attr-bytes", 64, 1 << 24);
+		break;
+	case OPT_REDACT_KEY:
+		if (url__add_secret_key(arg))
+			argp_error(st, "--redact-query-key %s: empty, over 63 bytes or too many", arg);
+		break;
 	case 'v': o->verbose++; break;
+	case OPT_CONFIG: break; /* applied before argv, in cli__parse */
 	case OPT_LIST_TLS:
 		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
+		break;
+	case ARGP_KEY_INIT:
+		st->child_inputs[0] = o;
 		break;
 	case ARGP_KEY_ARG:
 		if (o->mode == CLI_ANALYZE && !o->input)
@@ -174,11 +201,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 
 void cli__parse(int argc, char **argv, struct cli_opts *o)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc };
+	const char *config;
+	static const struct argp_child children[] = { { &cli_keep_argp, 0, NULL, 5 }, {} };
+	static const struct argp argp = { options, parse_opt, NULL, doc, children };
 
 	memset(o, 0, sizeof(*o));
 	o->stats_interval = 60;
 	o->shutdown_ms = 5000;
+	o->sample_rate = -1;
+	o->sample_settle_ms = -1;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];
@@ -189,10 +220,19 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 		argv[1] = argv[0];
 		argc--;
 		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "contracts") == 0) {
+		o->mode = CLI_CONTRACTS;
+		o->exporter = "none";
+		argv[1] = argv[0];
+		argc--;
+		argv++;
 	} else if (argc > 1 && strcmp(argv[1], "live") == 0) {
 		argv[1] = argv[0];
 		argc--;
 		argv++;
 	}
+	config = config_file__find(argc, argv);
+	if (config && config_file__apply(config, &argp, argc, argv, o, stderr))
+		exit(64); /* argp's usage-error status */
 	argp_parse(&argp, argc, argv, 0, NULL, o);
 }

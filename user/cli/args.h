@@ -11,7 +11,7 @@
 
 #define CLI_MAX_TARGETS 64
 
-enum cli_mode { CLI_LIVE, CLI_RECORD, CLI_ANALYZE };
+enum cli_mode { CLI_LIVE, CLI_RECORD, CLI_ANALYZE, CLI_CONTRACTS };
 
 struct cli_opts {
 	enum cli_mode mode;
@@ -40,6 +40,16 @@ struct cli_opts {
 	size_t max_body_bytes;
 	size_t max_header_bytes;
 	size_t content_max_bytes;
+	size_t max_attr_bytes;     /* 0: ATTR_VALUE_MAX_DEFAULT */
+	size_t buffer_budget_mb;   /* with buffer_budget_set; else the default */
+	bool buffer_budget_set;
+	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
+	double sample_rate;        /* -1: not given */
+	const char *sample_config;
+	const char *tool_contracts;
+	int sample_settle_ms;      /* -1: not given */
+	const char *sample_rules_off[8];
+	size_t n_sample_rules_off;
 	bool capture_content;
 	bool summaries;           /* print one line per finished connection */
 	int verbose;

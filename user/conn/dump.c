@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/safe_file.h"
 #include "conn/dump.h"
+#include "conn/role.h"
 
 #define NO_ENTRY SIZE_MAX
 
@@ -24,6 +26,7 @@ struct dump_entry {
 	uint32_t pid;
 	int dir;
 	uint8_t role;
+	uint8_t role_src; /* enum conn_role_src */
 	bool tls;
 	bool has_tuple;
 	bool created; /* file exists: reopen in append mode */
@@ -114,7 +117,7 @@ static FILE *entry_file(struct stream_dump *d, size_t idx)
 	slot_close(d, victim);
 	entry_path(d, e, path, sizeof(path));
 	/* First open truncates what an earlier run left behind. */
-	d->open[victim].f = fopen(path, e->created ? "ab" : "wb");
+	d->open[victim].f = safe_file__fopen(path, e->created);
 	if (!d->open[victim].f) {
 		set_err(d, -errno, path);
 		return NULL;
@@ -131,6 +134,7 @@ static void entry_update(struct dump_entry *e, const struct conn_meta *c)
 {
 	e->pid = c->tgid;
 	e->role = c->role;
+	e->role_src = c->role_src;
 	e->tls = c->is_tls;
 	e->has_tuple = c->has_tuple;
 	e->tuple = c->tuple;
@@ -232,35 +236,10 @@ static void dump_on_close(void *ctx, struct conn_meta *c)
 	c->user = NULL;
 }
 
-/* mkdir -p. Returns 0 or a negative errno. */
-static int mkdirs(const char *dir)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, n + 1);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	if (stat(path, &st))
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 struct stream_dump *stream_dump__new(const char *dir)
 {
 	struct stream_dump *d;
-	int err = mkdirs(dir);
+	int err = safe_file__mkdirs(dir);
 
 	if (err) {
 		errno = -err;
@@ -324,18 +303,6 @@ static void fmt_comm(char *buf, const char *comm)
 	buf[i] = '\0';
 }
 
-static const char *role_name(uint8_t role)
-{
-	switch (role) {
-	case AR_ROLE_CLIENT:
-		return "client";
-	case AR_ROLE_SERVER:
-		return "server";
-	default:
-		return "unknown";
-	}
-}
-
 /* Writes index.tsv. Returns 0 or a negative errno. */
 static int write_index(struct stream_dump *d)
 {
@@ -344,10 +311,11 @@ static int write_index(struct stream_dump *d)
 	int err = 0;
 
 	snprintf(path, sizeof(path), "%s/index.tsv", d->dir);
-	f = fopen(path, "w");
+	f = safe_file__fopen(path, false);
 	if (!f)
 		return -errno;
-	fprintf(f, "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes\n");
+	fprintf(f, "file\tpid\tcomm\tconn_id\tdir\trole\ttls\tlocal\tremote\tbytes\tgap_bytes"
+		"\trole_by\n");
 	for (size_t i = 0; i < d->nentries; i++) {
 		const struct dump_entry *e = &d->entries[i];
 
@@ -355,9 +323,11 @@ static int write_index(struct stream_dump *d)
 		fmt_comm(comm, e->comm);
 		fmt_endpoint(loc, sizeof(loc), e, true);
 		fmt_endpoint(rem, sizeof(rem), e, false);
-		fprintf(f, "%s\t%" PRIu32 "\t%s\t%" PRIu64 "\t%s\t%s\t%d\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\n",
+		fprintf(f, "%s\t%" PRIu32 "\t%s\t%" PRIu64 "\t%s\t%s\t%d\t%s\t%s\t%" PRIu64 "\t%" PRIu64
+			"\t%s\n",
 			name, e->pid, comm, e->conn_id, e->dir == AR_DIR_EGRESS ? "egress" : "ingress",
-			role_name(e->role), e->tls ? 1 : 0, loc, rem, e->bytes, e->gap_bytes);
+			conn_role__name(e->role), e->tls ? 1 : 0, loc, rem, e->bytes, e->gap_bytes,
+			conn_role__src_name(e->role_src));
 	}
 	if (ferror(f))
 		err = -EIO;
@@ -382,7 +352,7 @@ int stream_dump__finish(struct stream_dump *d)
 		if (d->entries[i].created)
 			continue;
 		entry_path(d, &d->entries[i], path, sizeof(path));
-		f = fopen(path, "wb");
+		f = safe_file__fopen(path, false);
 		if (!f || fclose(f))
 			set_err(d, -errno, path);
 	}

@@ -22,6 +22,8 @@ struct conn_meta {
 	uint32_t last_tid;     /* thread of the most recent data event */
 	int32_t fd;            /* -1 for an SSL* stream with no known socket */
 	uint8_t role;          /* enum ar_role */
+	uint8_t role_src;      /* enum conn_role_src (conn/role.h): how role was decided */
+	uint8_t role_tries;    /* chunks looked at to infer role */
 	bool is_tls;           /* plaintext from SSL_read/SSL_write */
 	bool has_tuple;        /* tuple is valid */
 	struct ar_tuple tuple;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/budget.h"
+#include "conn/role.h"
 #include "conn/table.h"
 
 /* Refuse configs that would make the slot array absurd. */
@@ -142,6 +144,7 @@ static void deliver(struct conn_table *t, struct conn *c, int dir, const uint8_t
 {
 	c->dir[dir].next_seq += len;
 	c->meta.bytes[dir] += len;
+	conn_role__observe(&c->meta, dir, data, len);
 	if (t->sink.on_data)
 		t->sink.on_data(t->sink.ctx, &c->meta, dir, data, len, ts, tid);
 }
@@ -183,6 +186,8 @@ static void drain(struct conn_table *t, struct conn *c, int dir)
 		ds->pending = k->next;
 		ds->npending--;
 		ds->pending_bytes -= k->len;
+		t->st.held_bytes -= k->len;
+		budget__give(k->len);
 		deliver_tail(t, c, dir, k->seq, k->data, k->len, k->ts, k->tid);
 		free(k);
 	}
@@ -212,10 +217,15 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 		const uint8_t *data, uint32_t len, uint64_t ts, uint32_t tid)
 {
 	struct dir_state *ds = &c->dir[dir];
-	struct chunk *k = malloc(sizeof(*k) + len), **pp;
+	struct chunk *k, **pp;
 
-	if (!k)
+	if (!budget__take(len))
+		return -ENOMEM; /* over the daemon's budget: dropped, a gap later */
+	k = malloc(sizeof(*k) + len);
+	if (!k) {
+		budget__give(len);
 		return -ENOMEM;
+	}
 	k->seq = seq;
 	k->ts = ts;
 	k->tid = tid;
@@ -228,6 +238,7 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 	*pp = k;
 	ds->npending++;
 	ds->pending_bytes += len;
+	t->st.held_bytes += len;
 	t->st.reordered++;
 	while (ds->npending > t->cfg.max_pending || ds->pending_bytes > t->cfg.max_pending_bytes)
 		skip_to_pending(t, c, dir);
@@ -237,6 +248,11 @@ static int hold(struct conn_table *t, struct conn *c, int dir, uint64_t seq,
 /* Flushes, calls on_close and frees c. */
 static void conn_end(struct conn_table *t, struct conn *c)
 {
+	/* SSL* streams that carried data: did we ever learn their socket? */
+	if (c->meta.is_tls && c->meta.bytes[0] + c->meta.bytes[1]) {
+		t->st.tls_streams++;
+		t->st.tls_no_socket += !c->meta.has_tuple;
+	}
 	flush_pending(t, c);
 	if (t->sink.on_close)
 		t->sink.on_close(t->sink.ctx, &c->meta);
@@ -297,7 +313,10 @@ static void tls_link(struct conn_table *t, struct conn *c)
 	if (!s || s == c || !s->meta.has_tuple)
 		return;
 	c->meta.tuple = s->meta.tuple;
-	c->meta.role = s->meta.role;
+	if (s->meta.role != AR_ROLE_UNKNOWN) {
+		c->meta.role = s->meta.role;
+		c->meta.role_src = ROLE_SRC_SOCKET;
+	}
 	c->meta.has_tuple = true;
 	if (c->meta.fd < 0)
 		c->meta.fd = s->meta.fd;
@@ -381,7 +400,10 @@ static int handle_conn(struct conn_table *t, const uint8_t *rec, size_t len)
 			c->meta.tuple = e.tuple;
 			c->meta.has_tuple = true;
 		}
-		c->meta.role = e.role;
+		if (e.role != AR_ROLE_UNKNOWN || c->meta.role_src != ROLE_SRC_REQUEST_LINE) {
+			c->meta.role = e.role;
+			c->meta.role_src = e.role ? ROLE_SRC_SYSCALL : ROLE_SRC_NONE;
+		}
 		c->meta.fd = e.fd;
 		copy_comm(c->meta.comm, e.comm);
 		if (e.hdr.ts_ns && e.hdr.ts_ns < c->meta.open_ts)

@@ -40,6 +40,9 @@ struct conn_table_stats {
 	uint64_t reordered;        /* chunks that arrived ahead and were held */
 	uint64_t overlaps_trimmed; /* chunks partly or wholly delivered already */
 	uint64_t malformed;        /* records rejected with -EINVAL */
+	uint64_t held_bytes;       /* bytes of early chunks held now (a gauge) */
+	uint64_t tls_streams;      /* SSL* streams ended that carried data */
+	uint64_t tls_no_socket;    /* ... never linked to their socket (no 4-tuple) */
 };
 
 struct conn_table;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -8,13 +9,16 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/proc_info.h"
+#include "discover/proc_runtime.h"
 #include "discover/proc_maps.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
 
 /* Probed at start even when no process maps them yet, so a process that
  * dlopen()s the system libssl later (python's ssl module) is covered from
- * its first call. */
+ * its first call. In scoped mode they are probed inside each target as it
+ * is met, for the same reason: a uprobe on a file a process has not mapped
+ * yet is installed when it maps it. */
 static const char *const system_libssl[] = {
 	"/usr/lib/x86_64-linux-gnu/libssl.so.3",
 	"/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
@@ -57,7 +61,7 @@ struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ct
 
 	if (!d)
 		return NULL;
-	d->files = tls_files__new(p);
+	d->files = tls_files__new(p, !probes__targets_all(p));
 	if (!d->files) {
 		free(d);
 		return NULL;
@@ -76,18 +80,50 @@ void discover__free(struct discover *d)
 	free(d);
 }
 
+#define N_SYSTEM_LIBSSL (sizeof(system_libssl) / sizeof(system_libssl[0]))
+
+/* Scoped mode: a target gets the system libssl files probed inside it
+ * before it maps them. */
+static void probe_system_libs(struct discover *d, uint32_t pid)
+{
+	char path[320];
+
+	for (size_t i = 0; i < N_SYSTEM_LIBSSL; i++) {
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, system_libssl[i]);
+		if (access(path, R_OK) == 0)
+			tls_files__add(d->files, pid, path);
+	}
+}
+
+/* Probes the TLS files of pid (only a target's, in scoped mode). */
+static void probe_pid(struct discover *d, uint32_t pid)
+{
+	if (probes__targets_all(d->probes)) {
+		proc_maps__scan(d->files, pid);
+		return;
+	}
+	if (!probes__is_target(d->probes, pid))
+		return;
+	proc_maps__scan(d->files, pid);
+	probe_system_libs(d, pid);
+}
+
 static void scan_pid(struct discover *d, uint32_t pid, bool emit_info)
 {
 	struct ar_proc_info rec;
+	struct ar_proc_runtime rt;
 	uint64_t now = now_mono();
 
 	if (d->recent[pid % MAX_RECENT].pid != pid || emit_info)
 		d->recent[pid % MAX_RECENT].conn_scanned = false;
 	d->recent[pid % MAX_RECENT].pid = pid;
 	d->recent[pid % MAX_RECENT].ts = now;
-	proc_maps__scan(d->files, pid);
-	if (emit_info && proc_info__read(pid, now, &rec) == 0)
-		d->emit(d->ctx, &rec, sizeof(rec));
+	probe_pid(d, pid);
+	if (!emit_info || proc_info__read(pid, now, &rec))
+		return;
+	d->emit(d->ctx, &rec, sizeof(rec));
+	if (proc_runtime__read(pid, now, rec.exe_path, &rt) == 0)
+		d->emit(d->ctx, &rt, sizeof(rt));
 }
 
 static int scan_one(uint32_t pid, void *ctx)
@@ -104,7 +140,7 @@ int discover__scan_all(struct discover *d)
 {
 	int err;
 
-	for (size_t i = 0; i < sizeof(system_libssl) / sizeof(system_libssl[0]); i++)
+	for (size_t i = 0; i < N_SYSTEM_LIBSSL && probes__targets_all(d->probes); i++)
 		if (access(system_libssl[i], R_OK) == 0)
 			tls_files__add(d->files, 0, system_libssl[i]);
 	err = proc_maps__for_each_pid(scan_one, d);
@@ -121,7 +157,8 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		return;
 	switch (h->type) {
 	case AR_EV_PROC_EXEC:
-		debug("exec pid %u: scanning maps", h->tgid);
+	case AR_EV_PROC_FORK:
+		debug("exec/fork pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
 		break;
 	case AR_EV_LIB_MAP:
@@ -130,7 +167,7 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		 * next map of the same library (ld.so maps each several times)
 		 * and on the first connection. */
 		debug("pid %u maps a libssl: scanning maps", h->tgid);
-		proc_maps__scan(d->files, h->tgid);
+		probe_pid(d, h->tgid);
 		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
@@ -183,4 +220,10 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
 	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
+}
+
+void discover__each_tls_file(const struct discover *d,
+			     void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	tls_files__each_attached(d->files, fn, ctx);
 }

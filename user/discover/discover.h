@@ -29,6 +29,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len);
 void discover__tick(struct discover *d, uint64_t now);
 
 size_t discover__attached_files(const struct discover *d);
+/* Calls fn with the path of each file carrying OpenSSL probes now. */
+void discover__each_tls_file(const struct discover *d,
+			     void (*fn)(void *ctx, const char *path), void *ctx);
 
 /* One "discover:" line: files probed per TLS library, and files carrying a
  * TLS library whose plaintext functions were not located. */

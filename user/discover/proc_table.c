@@ -3,10 +3,11 @@
 
 #include "discover/proc_table.h"
 
-#define PROC_SLOTS 4096 /* ~3.3 MiB */
+#define PROC_SLOTS 4096 /* ~3.8 MiB */
 
 struct proc_table {
 	struct ar_proc_info slot[PROC_SLOTS];
+	struct ar_proc_runtime rt[PROC_SLOTS]; /* 512 KiB */
 };
 
 struct proc_table *proc_table__new(void)
@@ -38,4 +39,21 @@ const struct ar_proc_info *proc_table__get(const struct proc_table *t, uint32_t 
 	const struct ar_proc_info *s = &t->slot[pid % PROC_SLOTS];
 
 	return s->hdr.type == AR_EV_PROC_INFO && s->hdr.tgid == pid ? s : NULL;
+}
+
+void proc_table__put_runtime(struct proc_table *t, const struct ar_proc_runtime *rec)
+{
+	struct ar_proc_runtime *s = &t->rt[rec->hdr.tgid % PROC_SLOTS];
+
+	*s = *rec;
+	s->owner[sizeof(s->owner) - 1] = 0;
+	s->runtime_name[sizeof(s->runtime_name) - 1] = 0;
+	s->runtime_version[sizeof(s->runtime_version) - 1] = 0;
+}
+
+const struct ar_proc_runtime *proc_table__get_runtime(const struct proc_table *t, uint32_t pid)
+{
+	const struct ar_proc_runtime *s = &t->rt[pid % PROC_SLOTS];
+
+	return s->hdr.type == AR_EV_PROC_RUNTIME && s->hdr.tgid == pid ? s : NULL;
 }

@@ -16,5 +16,8 @@ void proc_table__free(struct proc_table *t);
 void proc_table__put(struct proc_table *t, const struct ar_proc_info *rec);
 /* NULL when pid was never seen or its slot was reused. */
 const struct ar_proc_info *proc_table__get(const struct proc_table *t, uint32_t pid);
+/* The same for AR_EV_PROC_RUNTIME records. */
+void proc_table__put_runtime(struct proc_table *t, const struct ar_proc_runtime *rec);
+const struct ar_proc_runtime *proc_table__get_runtime(const struct proc_table *t, uint32_t pid);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +9,21 @@
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/proc_info.h"
-#include "discover/tls_lib.h"
 #include "discover/tls_files.h"
+#include "discover/tls_lib.h"
 
-#define MAX_FILES 512     /* probed or known non-OpenSSL files */
+#define MAX_FILES 512     /* probed or known non-TLS files */
 #define MAX_USERS 16384   /* (pid, file) pairs */
 
 struct tls_file {
 	dev_t dev;
 	ino_t ino;
-	struct tls_attach *attach; /* NULL: not probed now */
+	struct tls_attach *attach; /* shared mode; NULL: not probed now */
+	struct tls_plan *plan;     /* resolved once per file; NULL: none */
+	bool resolved;             /* plan and has_ssl are known */
 	bool has_ssl;              /* a plan with probes exists */
-	uint8_t lib;               /* enum tls_lib_id found, TLS_LIB_NONE if none */
-	bool pinned;
 	bool reported;             /* an unprobed TLS library was reported */
+	bool pinned;
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
 	uint64_t idle_since;       /* monotonic ns the last user left; 0 = in use */
@@ -31,10 +33,13 @@ struct tls_file {
 struct file_user {
 	uint32_t pid;
 	uint32_t file;
+	struct tls_attach *attach; /* scoped mode: probes inside pid only */
+	bool gone;                 /* scoped mode: pid exited, detach pending */
 };
 
 struct tls_files {
 	struct probes *probes;
+	bool scoped;
 	struct tls_file files[MAX_FILES];
 	size_t n_files;
 	struct file_user users[MAX_USERS];
@@ -43,12 +48,14 @@ struct tls_files {
 	struct tls_files_stats stats;
 };
 
-struct tls_files *tls_files__new(struct probes *p)
+struct tls_files *tls_files__new(struct probes *p, bool scoped)
 {
 	struct tls_files *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->probes = p;
+		t->scoped = scoped;
+	}
 	return t;
 }
 
@@ -56,8 +63,12 @@ void tls_files__free(struct tls_files *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n_files; i++)
+	for (size_t i = 0; i < t->n_files; i++) {
 		probes__detach_tls(t->files[i].attach);
+		free(t->files[i].plan);
+	}
+	for (size_t i = 0; i < t->n_users; i++)
+		probes__detach_tls(t->users[i].attach);
 	free(t);
 }
 
@@ -67,7 +78,18 @@ size_t tls_files__attached(const struct tls_files *t)
 
 	for (size_t i = 0; i < t->n_files; i++)
 		n += t->files[i].attach != NULL;
+	for (size_t i = 0; i < t->n_users; i++)
+		n += t->users[i].attach != NULL;
 	return n;
+}
+
+void tls_files__each_attached(const struct tls_files *t,
+			      void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	/* Scoped mode: a file is probed while some target holds probes on it. */
+	for (size_t i = 0; i < t->n_files; i++)
+		if (t->files[i].attach || t->files[i].users)
+			fn(ctx, t->files[i].path);
 }
 
 /* Slot for a new file: a free one, else the least recently used file
@@ -79,7 +101,7 @@ static int file_slot(struct tls_files *t)
 	if (t->n_files < MAX_FILES)
 		return t->n_files++;
 	for (size_t i = 0; i < t->n_files; i++) {
-		if (t->files[i].attach)
+		if (t->files[i].attach || t->files[i].users)
 			continue;
 		if (victim < 0 || t->files[i].last_use < t->files[victim].last_use)
 			victim = i;
@@ -129,50 +151,90 @@ static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t p
 	     pid, comm, what, path, why);
 }
 
-/* Plans probes for files[idx] through the TLS library descriptions and
- * attaches them. */
-static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+/* Plans the probes of files[idx] once, through the TLS library
+ * descriptions (discover/tls_lib.h). */
+static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path)
 {
-	struct tls_file *f = &t->files[idx];
-	struct tls_plan *plan = malloc(sizeof(*plan));
-	char what[160];
-	int n, err;
+	struct tls_plan *plan;
+	int n;
 
+	if (f->resolved)
+		return f->has_ssl;
+	plan = malloc(sizeof(*plan));
 	if (!plan)
-		return -ENOMEM;
+		return false; /* tried again on the next sighting */
+	f->resolved = true;
 	n = tls_lib__plan(path, plan);
 	if (n <= 0) {
 		if (n == 0 && plan->lib != TLS_LIB_NONE)
 			report_unlocated(t, f, pid, path, plan, plan->detected, plan->note);
-		f->lib = n == 0 ? plan->lib : TLS_LIB_NONE;
 		free(plan);
-		return 0;
+		return false;
 	}
+	f->plan = plan;
 	f->has_ssl = true;
-	f->lib = plan->lib;
-	err = probes__attach_tls(t->probes, path, plan, &f->attach);
-	if (err) {
-		f->attach = NULL;
-		free(plan);
-		return err;
-	}
-	tls_plan__describe(plan, what, sizeof(what));
-	snprintf(f->path, sizeof(f->path), "%s", path);
-	info("attached %s probes to %s (%zu uprobes)", what, path, plan->n);
+	t->stats.probed[plan->lib]++;
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
 	if (plan->detected & ~(1u << plan->lib))
 		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
 				 "only the other library is probed; calls made through this one "
 				 "are not traced");
-	t->stats.probed[plan->lib]++;
-	add_user(t, pid, idx);
-	free(plan);
-	return 1;
+	return true;
 }
 
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
 {
 	*out = t->stats;
+}
+
+/* Scoped mode: probes on files[idx] inside pid only, once per pair. */
+static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+{
+	struct tls_attach *a;
+	char what[160];
+	int err;
+
+	if (!pid)
+		return 0; /* nothing is probed for everyone in scoped mode */
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].pid == pid && t->users[i].file == idx && !t->users[i].gone)
+			return 0;
+	if (t->n_users == MAX_USERS)
+		return -ENOSPC;
+	err = probes__attach_tls(t->probes, path, t->files[idx].plan, pid, &a);
+	if (err)
+		return err;
+	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
+	t->files[idx].users++;
+	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
+	tls_plan__describe(t->files[idx].plan, what, sizeof(what));
+	info("attached %s probes to %s (dev %lu inode %lu) inside pid %u only", what, path,
+	     (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid);
+	return 1;
+}
+
+/* Plans the probes of files[idx] and attaches them. */
+static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+{
+	struct tls_file *f = &t->files[idx];
+	char what[160];
+	int err;
+
+	if (!resolve(t, f, pid, path))
+		return 0;
+	if (t->scoped)
+		return attach_pid(t, pid, idx, path);
+	err = probes__attach_tls(t->probes, path, f->plan, -1, &f->attach);
+	if (err) {
+		f->attach = NULL;
+		return err;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	tls_plan__describe(f->plan, what, sizeof(what));
+	info("attached %s probes to %s (dev %lu inode %lu, %zu uprobes) for every process",
+	     what, path, (unsigned long)f->dev, (unsigned long)f->ino, f->plan->n);
+	add_user(t, pid, idx);
+	return 1;
 }
 
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
@@ -190,7 +252,7 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 			f->last_use = t->tick;
 			if (!f->has_ssl)
 				return 0;
-			if (!f->attach)
+			if (!f->attach || t->scoped)
 				return attach_file(t, pid, i, path);
 			add_user(t, pid, i);
 			return 0;
@@ -200,6 +262,7 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 	if (idx < 0)
 		return idx;
 	f = &t->files[idx];
+	free(f->plan); /* a reused negative-cache slot has none; be safe */
 	memset(f, 0, sizeof(*f));
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
@@ -217,14 +280,46 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 			continue;
 		}
 		f = &t->files[t->users[i].file];
+		if (t->scoped) {
+			/* The detach waits for the kernel: tls_files__expire
+			 * does it off the event path. */
+			t->users[i++].gone = true;
+			continue;
+		}
 		t->users[i] = t->users[--t->n_users];
 		if (--f->users == 0)
 			f->idle_since = now;
 	}
 }
 
+/* Scoped mode: detaches the probes of processes that exited. The exit
+ * record only comes for a process that is still a target when it exits; one
+ * that exec'd into a non-target sends none, and is found gone here once it
+ * has exited (until then its probes stay, and its programs skip it). */
+static void reap_gone(struct tls_files *t)
+{
+	struct tls_file *f;
+
+	for (size_t i = 0; i < t->n_users;) {
+		if (!t->users[i].gone && (kill(t->users[i].pid, 0) == 0 || errno != ESRCH)) {
+			i++;
+			continue;
+		}
+		f = &t->files[t->users[i].file];
+		info("detaching TLS probes from %s (dev %lu inode %lu) inside pid %u: it exited",
+		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
+		probes__detach_tls(t->users[i].attach);
+		f->users--;
+		t->users[i] = t->users[--t->n_users];
+	}
+}
+
 void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 {
+	if (t->scoped) {
+		reap_gone(t);
+		return;
+	}
 	for (size_t i = 0; i < t->n_files; i++) {
 		struct tls_file *f = &t->files[i];
 

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Attaches TLS uprobes (discover/tls_lib.h plans) once per distinct file (device + inode), keeps
+/* Attaches TLS uprobes (discover/tls_lib.h plans) once per distinct file
+ * (device + inode), keeps
  * track of which processes use each file, and detaches a file when its
  * last user has been gone a while (files attached at start, e.g. the system
- * libssl, stay). */
+ * libssl, stay).
+ * Scoped mode (targets chosen by selector or promotion): probes are
+ * attached per (target process, file) instead, so that processes which are
+ * not targets carry no breakpoint; they are detached once the process
+ * exits. The plan is still made once per file. */
 #ifndef AR_DISCOVER_TLS_FILES_H
 #define AR_DISCOVER_TLS_FILES_H
 
@@ -15,14 +20,15 @@
 struct probes;
 struct tls_files;
 
-struct tls_files *tls_files__new(struct probes *p);
+struct tls_files *tls_files__new(struct probes *p, bool scoped);
 void tls_files__free(struct tls_files *t);
 
 /* Makes sure the file at path (as the daemon sees it, e.g.
  * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
- * (pid 0 pins the file). Returns 1 when probes were attached now, 0 when
- * the file was already probed or carries no TLS code we can probe (such a
- * file is reported once), or -errno. */
+ * (pid 0 pins the file; scoped mode ignores pid 0). Returns 1 when probes
+ * were attached now, 0 when the file was already probed (for pid, in scoped
+ * mode) or carries no TLS code we can probe (such a file is reported once),
+ * or -errno (-ENOSPC: too many pairs). */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
 /* pid has exited at monotonic time now: release its files. */
@@ -39,7 +45,10 @@ struct tls_files_stats {
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 
-/* Files currently probed. */
+/* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);
+/* Calls fn with the path of each probed file. */
+void tls_files__each_attached(const struct tls_files *t,
+			      void (*fn)(void *ctx, const char *path), void *ctx);
 
 #endif

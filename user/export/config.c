@@ -7,8 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 #include "common/log.h"
 #include "export/config.h"
+#include "export/otlp_http.h"
 
 const char *export_config__process_env(void *ctx, const char *name)
 {
@@ -187,6 +190,40 @@ char *export_config__traces_url(const char *base)
 	return url;
 }
 
+int export_config__check_url(const char *url, const char **why)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int err = -EINVAL;
+
+	*why = "not a URL";
+	if (!u)
+		return -ENOMEM;
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+		*why = "needs an http:// or https:// scheme";
+		goto cleanup;
+	}
+	/* libcurl reads "https:///x" as host "x": refuse it first */
+	if (!url[strcspn(url, ":") + 3] || url[strcspn(url, ":") + 3] == '/') {
+		*why = "has no host";
+		goto cleanup;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0))
+		goto cleanup;
+	if (!host[0]) {
+		*why = "has no host";
+		goto cleanup;
+	}
+	err = 0;
+cleanup:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return err;
+}
+
 /* Returns the first set, non-empty variable of the two (a wins), and its
  * name in *which if which is not NULL. */
 static const char *get2w(export_getenv_fn get, void *ctx, const char *a, const char *b,
@@ -294,11 +331,21 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 
 	if (tep || bep) {
 		char *url = tep ? strdup(tep) : export_config__traces_url(bep);
+		const char *why;
+		char shown[256];
 
 		if (!url)
 			return -ENOMEM;
-		if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-			warn("otlp endpoint %s has no http:// or https:// scheme", url);
+		/* A URL that can never work stops the start, rather than a
+		 * batch retrying it for minutes. */
+		err = export_config__check_url(url, &why);
+		if (err) {
+			otlp_http__redact_url(tep ? tep : bep, shown, sizeof(shown));
+			warn("%s=%s %s", tep ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" :
+			     "OTEL_EXPORTER_OTLP_ENDPOINT", shown, why);
+			free(url);
+			return err;
+		}
 		free(cfg->endpoint);
 		cfg->endpoint = url;
 		cfg->kind = EXPORT_OTLP;

@@ -16,6 +16,10 @@ enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
 
 #define OTLP_DEFAULT_ENDPOINT "http://localhost:4318/v1/traces"
 
+/* 8192 spans of a few KiB fit; a flood of large spans does not grow the
+ * daemon past its memory limit (deploy/: 256 MiB). */
+#define EXPORT_QUEUE_BYTES_DEFAULT (48u << 20)
+
 struct export_config {
 	enum export_kind kind;
 	enum otlp_protocol protocol;
@@ -31,6 +35,8 @@ struct export_config {
 
 	/* batching (OTEL_BSP_*) */
 	int max_queue;              /* spans waiting; more are dropped */
+	size_t max_queue_bytes;     /* bytes of spans waiting (span__bytes); more
+				     * are dropped. 0 = EXPORT_QUEUE_BYTES_DEFAULT */
 	int max_batch;              /* spans per request */
 	int batch_timeout_ms;       /* oldest queued span waits at most this */
 
@@ -54,7 +60,8 @@ void export_config__init(struct export_config *cfg);
  * OTEL_TRACES_EXPORTER (otlp|console|none) wins if set, else an OTLP
  * endpoint selects otlp, else console. Unparseable numbers, protocols and
  * compressions are warned about and ignored. Returns 0, -EINVAL for an
- * unsupported OTEL_TRACES_EXPORTER, or -ENOMEM; cfg stays valid either way
+ * unsupported OTEL_TRACES_EXPORTER or an endpoint that can never work (no
+ * http(s) scheme, unparsable; logged), or -ENOMEM; cfg stays valid either way
  * (free it with export_config__release()).
  */
 int export_config__from_env(struct export_config *cfg, export_getenv_fn get, void *ctx);
@@ -77,6 +84,10 @@ int export_config__parse_kv(struct attr_list *l, const char *list);
 /* Returns the traces URL for a base endpoint: base + "/v1/traces" without
  * a doubled slash, malloc'd, or NULL on -ENOMEM. */
 char *export_config__traces_url(const char *base);
+
+/* Returns 0 if url is an http:// or https:// URL with a host, else -EINVAL
+ * with a reason for a log line in *why, or -ENOMEM. */
+int export_config__check_url(const char *url, const char **why);
 
 const char *export_kind__name(enum export_kind k);
 

@@ -91,10 +91,15 @@ static void field(char *out, const char *s, int w)
 	} else {
 		snprintf(out, 128, "%-*s", w, s);
 	}
-	/* Keep one line per span whatever the strings hold. */
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	/* Keep one line per span whatever the strings hold, and no terminal
+	 * control: C0, DEL and the UTF-8 encoded C1 controls (U+0080-U+009F,
+	 * CSI among them). */
+	for (unsigned char *p = (unsigned char *)out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			p[0] = '?', p[1] = '?';
+	}
 }
 
 static const char *str_attr(const struct span *s, const char *key)
@@ -132,7 +137,7 @@ static void finish_reasons(const struct span *s, char *buf, size_t sz)
 void console__format(const struct span *s, int depth, bool color, char *buf, size_t sz)
 {
 	char when[16], who[128], name[128], tree[128], model[128], fin[64], fin_f[128];
-	char in[24], out[24], status[160];
+	char in[24], out[24], status[160], why[128];
 	const char *m, *err;
 	time_t secs = (time_t)(s->start_ns / 1000000000ull);
 	struct tm tm;
@@ -168,16 +173,18 @@ void console__format(const struct span *s, int depth, bool color, char *buf, siz
 	field(fin_f, fin, 16);
 
 	err = str_attr(s, SC_ERROR_TYPE);
-	if (s->status == SPAN_STATUS_ERROR || err)
-		snprintf(status, sizeof(status), "%sERROR %.100s%s", color ? "\033[31m" : "",
-			 err ? err : (s->status_message ? s->status_message : ""),
+	if (s->status == SPAN_STATUS_ERROR || err) {
+		/* provider error text is the callee's: its escapes must not
+		 * reach the terminal, only ours do */
+		field(why, err ? err : (s->status_message ? s->status_message : ""), 100);
+		for (size_t n = strlen(why); n && why[n - 1] == ' '; n--)
+			why[n - 1] = '\0';
+		snprintf(status, sizeof(status), "%sERROR %s%s", color ? "\033[31m" : "", why,
 			 color ? "\033[0m" : "");
-	else
+	} else {
 		snprintf(status, sizeof(status), "%sOK%s", color ? "\033[32m" : "",
 			 color ? "\033[0m" : "");
-	for (char *p = status; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\033')
-			*p = '?';
+	}
 
 	snprintf(buf, sz, "%s%s%s %s %s %s in=%-7s out=%-7s %s %8.0fms  %s",
 		 color ? "\033[2m" : "", when, color ? "\033[0m" : "", who, name, model, in,

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "common/safe_file.h"
 #include "export/exporter_int.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
@@ -49,10 +50,18 @@ static void deliver_file(struct exporter *e, struct span **batch, size_t n)
 		warn("file exporter: cannot write %zu spans: %s", n, strerror(err));
 }
 
-/* A failed write to the console drops the batch (counted). */
+/* The console tree takes the spans (the batch slots are cleared) and
+ * prints whole traces; a failed write drops the batch (counted). */
 static void deliver_console(struct exporter *e, struct span **batch, size_t n)
 {
-	int err = console__write(e->console, batch, n);
+	uint64_t now = exporter__mono_ns();
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		err |= console_tree__add(e->tree, batch[i], now);
+		batch[i] = NULL;
+	}
+	err |= console_tree__flush(e->tree, now);
 
 	pthread_mutex_lock(&e->mu);
 	if (err)
@@ -92,9 +101,18 @@ static void *run(void *arg)
 		size_t n;
 
 		while (!e->stopping && e->count < max) {
-			if (!e->count)
+			uint64_t next = e->tree ? console_tree__next(e->tree) : UINT64_MAX;
+
+			if (!e->count && next == UINT64_MAX) {
 				pthread_cond_wait(&e->cv, &e->mu);
-			else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
+			} else if (!e->count && exporter__mono_ns() >= next) {
+				/* a held trace is ready; only this thread touches the tree */
+				pthread_mutex_unlock(&e->mu);
+				console_tree__flush(e->tree, exporter__mono_ns());
+				pthread_mutex_lock(&e->mu);
+			} else if (!e->count) {
+				exporter__wait_until(e, next);
+			} else if (exporter__mono_ns() >= e->first_ns + timeout_ns)
 				break;
 			else
 				exporter__wait_until(e, e->first_ns + timeout_ns);
@@ -104,6 +122,7 @@ static void *run(void *arg)
 		n = e->count < max ? e->count : max;
 		for (size_t i = 0; i < n; i++) {
 			e->batch[i] = e->ring[e->head];
+			e->queued_bytes -= span__bytes(e->batch[i]);
 			e->ring[e->head] = NULL;
 			e->head = (e->head + 1) % cap;
 		}
@@ -116,6 +135,8 @@ static void *run(void *arg)
 		e->inflight = 0;
 	}
 	pthread_mutex_unlock(&e->mu);
+	if (e->tree)
+		console_tree__flush(e->tree, UINT64_MAX);
 	return NULL;
 }
 
@@ -129,6 +150,7 @@ static void exporter__destroy(struct exporter *e)
 	free(e->ring);
 	free(e->batch);
 	otlp_http__free(e->http);
+	console_tree__free(e->tree);
 	console__free(e->console);
 	if (e->own_file && e->file)
 		fclose(e->file);
@@ -193,7 +215,8 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		if (!e->cfg.output_path || strcmp(e->cfg.output_path, "-") == 0) {
 			e->file = stdout;
 		} else {
-			e->file = fopen(e->cfg.output_path, "ae");
+			/* spans may carry content: owner-only, no symlinks */
+			e->file = safe_file__fopen(e->cfg.output_path, true);
 			if (!e->file) {
 				err = -errno;
 				warn("exporter: cannot open %s: %s", e->cfg.output_path,
@@ -205,7 +228,8 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		break;
 	case EXPORT_CONSOLE:
 		e->console = console__new(stdout, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-		if (!e->console)
+		e->tree = e->console ? console_tree__new(e->console) : NULL;
+		if (!e->tree)
 			goto cleanup;
 		break;
 	case EXPORT_NONE:
@@ -241,13 +265,26 @@ struct exporter *exporter__new(const struct export_config *cfg)
 	return exporter__new_with_transport(cfg, NULL);
 }
 
+/* A span with a value cut at the attribute cap says so, in a count. */
+static void mark_truncated(struct exporter *e, struct span *s)
+{
+	if (!s->attrs.truncated)
+		return;
+	e->st.attrs_truncated++;
+	span__set_int(s, "agentrace.attributes_truncated", (int64_t)s->attrs.truncated);
+}
+
 int exporter__submit(struct exporter *e, struct span *s)
 {
+	size_t bytes, max_bytes = e->cfg.max_queue_bytes ? e->cfg.max_queue_bytes
+							   : EXPORT_QUEUE_BYTES_DEFAULT;
 	int err = 0;
 
 	if (!s)
 		return 0;
 	pthread_mutex_lock(&e->mu);
+	mark_truncated(e, s);
+	bytes = span__bytes(s);
 	if (e->stopping) {
 		e->st.dropped_shutdown++;
 		err = -ESHUTDOWN;
@@ -256,7 +293,11 @@ int exporter__submit(struct exporter *e, struct span *s)
 	} else if (e->count >= (size_t)e->cfg.max_queue) {
 		e->st.dropped_queue_full++;
 		err = -ENOSPC;
+	} else if (e->queued_bytes + bytes > max_bytes) {
+		e->st.dropped_queue_bytes++;
+		err = -ENOSPC;
 	} else {
+		e->queued_bytes += bytes;
 		e->ring[(e->head + e->count) % (size_t)e->cfg.max_queue] = s;
 		s = NULL;
 		if (e->count++ == 0) {
@@ -278,6 +319,7 @@ void exporter__stats(const struct exporter *e, struct export_stats *out)
 	pthread_mutex_lock(&m->mu);
 	*out = e->st;
 	out->queued = e->count + e->inflight;
+	out->queued_bytes = e->queued_bytes;
 	pthread_mutex_unlock(&m->mu);
 }
 

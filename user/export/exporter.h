@@ -23,6 +23,9 @@ struct export_stats {
 	uint64_t export_requests_failed; /* HTTP attempts that did not succeed */
 	uint64_t retries;
 	uint64_t dropped_queue_full;
+	uint64_t dropped_queue_bytes;    /* the queue's byte bound was reached */
+	uint64_t attrs_truncated;        /* spans with a value cut at the cap */
+	uint64_t queued_bytes;           /* span__bytes waiting now */
 	uint64_t dropped_failed;         /* non-retryable error or retries exhausted */
 	uint64_t dropped_shutdown;       /* still unsent at the shutdown deadline */
 	uint64_t partial_success_rejected;

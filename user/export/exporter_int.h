@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "export/console.h"
+#include "export/console_tree.h"
 #include "export/exporter.h"
 
 #define NS_PER_MS 1000000ull
@@ -27,6 +28,7 @@ struct exporter {
 	struct export_transport tr;
 	struct otlp_http *http;  /* owned when tr is the real transport */
 	struct console *console;
+	struct console_tree *tree; /* console: spans held until their trace is whole */
 	FILE *file;              /* file backend output */
 	bool own_file;
 
@@ -37,6 +39,7 @@ struct exporter {
 	struct span **ring;      /* bounded queue, cfg.max_queue slots */
 	struct span **batch;     /* the batch in flight, cfg.max_batch slots */
 	size_t head, count;
+	size_t queued_bytes;     /* span__bytes of the ring's spans */
 	uint64_t first_ns;       /* when the oldest queued span arrived */
 	size_t inflight;
 	bool stopping;

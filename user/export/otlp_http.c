@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,11 @@ int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len)
 	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
+	/* zlib counts in uInt: a 4 GiB body would be cut silently */
+	if (n > UINT32_MAX / 2) {
+		deflateEnd(&zs);
+		return -EFBIG;
+	}
 	bound = deflateBound(&zs, n) + 32;
 	*out = malloc(bound);
 	if (!*out) {
@@ -208,9 +214,9 @@ int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len)
 		return -ENOMEM;
 	}
 	zs.next_in = (Bytef *)in;
-	zs.avail_in = n;
+	zs.avail_in = (uInt)n;
 	zs.next_out = *out;
-	zs.avail_out = bound;
+	zs.avail_out = (uInt)bound;
 	rc = deflate(&zs, Z_FINISH);
 	*out_len = zs.total_out;
 	deflateEnd(&zs);

@@ -8,44 +8,13 @@
 #include <string.h>
 
 #include "export/otlp_json.h"
+#include "export/otlp_json_kv.h"
 #include "export/otlp_resource.h"
 #include "export/utf8.h"
 
 #ifndef AGENTRACE_VERSION
 #define AGENTRACE_VERSION "0.0.0"
 #endif
-
-/*
- * Builders return NULL on -ENOMEM. put() takes ownership of v and records
- * any failure in *oom, so a tree is built straight through and checked once.
- */
-static void put(json_t *o, const char *key, json_t *v, bool *oom)
-{
-	if (!v || json_object_set_new(o, key, v))
-		*oom = true;
-}
-
-static void append(json_t *a, json_t *v, bool *oom)
-{
-	if (!v || json_array_append_new(a, v))
-		*oom = true;
-}
-
-/* A JSON string of s, repairing invalid UTF-8 (jansson rejects it). */
-static json_t *jstr(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	char *fixed;
-
-	if (j)
-		return j;
-	fixed = utf8__sanitize(s);
-	if (!fixed)
-		return NULL;
-	j = json_string(fixed);
-	free(fixed);
-	return j;
-}
 
 static json_t *jhex(const uint8_t *b, size_t n)
 {
@@ -58,102 +27,6 @@ static json_t *jhex(const uint8_t *b, size_t n)
 	}
 	buf[2 * n] = '\0';
 	return json_string(buf);
-}
-
-static json_t *ju64(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return json_string(buf);
-}
-
-static json_t *ji64(int64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	return json_string(buf);
-}
-
-/* The proto3 JSON mapping spells non-finite doubles as strings. */
-static json_t *jdouble(double d)
-{
-	if (isnan(d))
-		return json_string("NaN");
-	if (isinf(d))
-		return json_string(d > 0 ? "Infinity" : "-Infinity");
-	return json_real(d);
-}
-
-static json_t *any_value(const struct attr *a)
-{
-	json_t *v = json_object(), *arr;
-	bool oom = !v;
-
-	if (oom)
-		return NULL;
-	switch (a->type) {
-	case ATTR_STR:
-		put(v, "stringValue", jstr(a->s), &oom);
-		break;
-	case ATTR_INT:
-		put(v, "intValue", ji64(a->i), &oom);
-		break;
-	case ATTR_DOUBLE:
-		put(v, "doubleValue", jdouble(a->d), &oom);
-		break;
-	case ATTR_BOOL:
-		put(v, "boolValue", json_boolean(a->b), &oom);
-		break;
-	case ATTR_STR_ARRAY:
-		arr = json_array();
-		for (size_t i = 0; arr && i < a->arr.n; i++) {
-			json_t *e = json_object();
-
-			if (e)
-				put(e, "stringValue", jstr(a->arr.v[i]), &oom);
-			append(arr, e, &oom);
-		}
-		if (arr) {
-			json_t *av = json_object();
-
-			if (av)
-				put(av, "values", arr, &oom);
-			else
-				json_decref(arr);
-			put(v, "arrayValue", av, &oom);
-		} else {
-			oom = true;
-		}
-		break;
-	}
-	if (oom) {
-		json_decref(v);
-		return NULL;
-	}
-	return v;
-}
-
-static json_t *key_values(const struct attr_list *l)
-{
-	json_t *arr = json_array();
-	bool oom = !arr;
-
-	for (size_t i = 0; !oom && i < l->n; i++) {
-		json_t *kv = json_object();
-
-		if (kv) {
-			put(kv, "key", jstr(l->v[i].key), &oom);
-			put(kv, "value", any_value(&l->v[i]), &oom);
-		}
-		append(arr, kv, &oom);
-	}
-	if (oom) {
-		json_decref(arr);
-		return NULL;
-	}
-	return arr;
 }
 
 static bool all_zero(const uint8_t *b, size_t n)
@@ -171,38 +44,38 @@ static json_t *json_span(const struct span *s)
 
 	if (oom)
 		return NULL;
-	put(o, "traceId", jhex(s->trace_id, sizeof(s->trace_id)), &oom);
-	put(o, "spanId", jhex(s->span_id, sizeof(s->span_id)), &oom);
+	ojson__put(o, "traceId", jhex(s->trace_id, sizeof(s->trace_id)), &oom);
+	ojson__put(o, "spanId", jhex(s->span_id, sizeof(s->span_id)), &oom);
 	if (s->trace_state && s->trace_state[0])
-		put(o, "traceState", jstr(s->trace_state), &oom);
+		ojson__put(o, "traceState", ojson__str(s->trace_state), &oom);
 	if (!all_zero(s->parent_span_id, sizeof(s->parent_span_id)))
-		put(o, "parentSpanId", jhex(s->parent_span_id, sizeof(s->parent_span_id)),
+		ojson__put(o, "parentSpanId", jhex(s->parent_span_id, sizeof(s->parent_span_id)),
 		    &oom);
-	put(o, "flags", json_integer(s->trace_flags), &oom);
-	put(o, "name", jstr(s->name), &oom);
-	put(o, "kind", json_integer(s->kind), &oom);
-	put(o, "startTimeUnixNano", ju64(s->start_ns), &oom);
-	put(o, "endTimeUnixNano", ju64(s->end_ns), &oom);
-	put(o, "attributes", key_values(&s->attrs), &oom);
+	ojson__put(o, "flags", json_integer(s->trace_flags), &oom);
+	ojson__put(o, "name", ojson__str(s->name), &oom);
+	ojson__put(o, "kind", json_integer(s->kind), &oom);
+	ojson__put(o, "startTimeUnixNano", ojson__u64(s->start_ns), &oom);
+	ojson__put(o, "endTimeUnixNano", ojson__u64(s->end_ns), &oom);
+	ojson__put(o, "attributes", ojson__key_values(&s->attrs), &oom);
 	events = json_array();
 	for (size_t i = 0; events && i < s->n_events; i++) {
 		json_t *e = json_object();
 
 		if (e) {
-			put(e, "timeUnixNano", ju64(s->events[i].time_ns), &oom);
-			put(e, "name", jstr(s->events[i].name), &oom);
-			put(e, "attributes", key_values(&s->events[i].attrs), &oom);
+			ojson__put(e, "timeUnixNano", ojson__u64(s->events[i].time_ns), &oom);
+			ojson__put(e, "name", ojson__str(s->events[i].name), &oom);
+			ojson__put(e, "attributes", ojson__key_values(&s->events[i].attrs), &oom);
 		}
-		append(events, e, &oom);
+		ojson__append(events, e, &oom);
 	}
-	put(o, "events", events, &oom);
+	ojson__put(o, "events", events, &oom);
 	status = json_object();
 	if (status) {
 		if (s->status_message && s->status_message[0])
-			put(status, "message", jstr(s->status_message), &oom);
-		put(status, "code", json_integer(s->status), &oom);
+			ojson__put(status, "message", ojson__str(s->status_message), &oom);
+		ojson__put(status, "code", json_integer(s->status), &oom);
 	}
-	put(o, "status", status, &oom);
+	ojson__put(o, "status", status, &oom);
 	if (oom) {
 		json_decref(o);
 		return NULL;
@@ -219,15 +92,15 @@ static json_t *json_resource_spans(const struct otlp_group *g)
 	if (oom)
 		goto cleanup;
 	for (size_t i = 0; i < g->n; i++)
-		append(spans, json_span(g->spans[i]), &oom);
-	put(res, "attributes", key_values(&g->attrs), &oom);
-	put(scope, "name", json_string(OTLP_SCOPE_NAME), &oom);
-	put(scope, "version", json_string(AGENTRACE_VERSION), &oom);
-	put(ss, "scope", scope, &oom);
-	put(ss, "spans", spans, &oom);
-	append(ssv, ss, &oom);
-	put(rs, "resource", res, &oom);
-	put(rs, "scopeSpans", ssv, &oom);
+		ojson__append(spans, json_span(g->spans[i]), &oom);
+	ojson__put(res, "attributes", ojson__key_values(&g->attrs), &oom);
+	ojson__put(scope, "name", json_string(OTLP_SCOPE_NAME), &oom);
+	ojson__put(scope, "version", json_string(AGENTRACE_VERSION), &oom);
+	ojson__put(ss, "scope", scope, &oom);
+	ojson__put(ss, "spans", spans, &oom);
+	ojson__append(ssv, ss, &oom);
+	ojson__put(rs, "resource", res, &oom);
+	ojson__put(rs, "scopeSpans", ssv, &oom);
 	if (!oom)
 		return rs;
 	json_decref(rs);
@@ -258,8 +131,8 @@ char *otlp_json__encode(struct span *const *spans, size_t n, const struct attr_l
 		goto cleanup;
 	}
 	for (size_t i = 0; i < groups.n; i++)
-		append(rsv, json_resource_spans(&groups.v[i]), &oom);
-	put(root, "resourceSpans", rsv, &oom);
+		ojson__append(rsv, json_resource_spans(&groups.v[i]), &oom);
+	ojson__put(root, "resourceSpans", rsv, &oom);
 	if (!oom)
 		out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 cleanup:

@@ -7,147 +7,13 @@
 #include "otlp_trace.pb-c.h"
 
 #include "export/otlp_pb.h"
+#include "export/otlp_pb_kv.h"
 #include "export/otlp_resource.h"
 #include "export/utf8.h"
 
 #ifndef AGENTRACE_VERSION
 #define AGENTRACE_VERSION "0.0.0"
 #endif
-
-/*
- * The message tree only borrows strings from the spans; every node is
- * calloc'd through this arena and freed in one go after packing.
- */
-struct arena {
-	void **v;
-	size_t n, cap;
-};
-
-/* Hands p to the arena. Returns p, or NULL (p freed) on -ENOMEM. */
-static void *arena__keep(struct arena *a, void *p)
-{
-	if (!p)
-		return NULL;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 256;
-		void **v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(p);
-			return NULL;
-		}
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = p;
-	return p;
-}
-
-static void *arena__alloc(struct arena *a, size_t sz)
-{
-	return arena__keep(a, calloc(1, sz ? sz : 1));
-}
-
-/* Returns s itself when it is valid UTF-8, else a repaired copy owned by
- * the arena; NULL on -ENOMEM. */
-static char *pb_str(struct arena *a, char *s)
-{
-	if (utf8__valid(s, strlen(s)))
-		return s;
-	return arena__keep(a, utf8__sanitize(s));
-}
-
-static void arena__free(struct arena *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-}
-
-/* Builds the AnyValue of a. Returns NULL on -ENOMEM. */
-static Otlp__AnyValue *any_value(struct arena *ar, const struct attr *a)
-{
-	Otlp__AnyValue *v = arena__alloc(ar, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	otlp__any_value__init(v);
-	switch (a->type) {
-	case ATTR_STR:
-		v->value_case = OTLP__ANY_VALUE__VALUE_STRING_VALUE;
-		v->string_value = pb_str(ar, a->s);
-		if (!v->string_value)
-			return NULL;
-		break;
-	case ATTR_INT:
-		v->value_case = OTLP__ANY_VALUE__VALUE_INT_VALUE;
-		v->int_value = a->i;
-		break;
-	case ATTR_DOUBLE:
-		v->value_case = OTLP__ANY_VALUE__VALUE_DOUBLE_VALUE;
-		v->double_value = a->d;
-		break;
-	case ATTR_BOOL:
-		v->value_case = OTLP__ANY_VALUE__VALUE_BOOL_VALUE;
-		v->bool_value = a->b;
-		break;
-	case ATTR_STR_ARRAY: {
-		Otlp__ArrayValue *arr = arena__alloc(ar, sizeof(*arr));
-
-		if (!arr)
-			return NULL;
-		otlp__array_value__init(arr);
-		arr->values = arena__alloc(ar, a->arr.n * sizeof(*arr->values));
-		if (!arr->values)
-			return NULL;
-		for (size_t i = 0; i < a->arr.n; i++) {
-			Otlp__AnyValue *e = arena__alloc(ar, sizeof(*e));
-
-			if (!e)
-				return NULL;
-			otlp__any_value__init(e);
-			e->value_case = OTLP__ANY_VALUE__VALUE_STRING_VALUE;
-			e->string_value = pb_str(ar, a->arr.v[i]);
-			if (!e->string_value)
-				return NULL;
-			arr->values[arr->n_values++] = e;
-		}
-		v->value_case = OTLP__ANY_VALUE__VALUE_ARRAY_VALUE;
-		v->array_value = arr;
-		break;
-	}
-	}
-	return v;
-}
-
-/* Builds the KeyValue list of l into *out and *n. Returns 0 or -ENOMEM. */
-static int key_values(struct arena *ar, const struct attr_list *l,
-		      Otlp__KeyValue ***out, size_t *n)
-{
-	Otlp__KeyValue **v;
-
-	*n = 0;
-	if (!l->n)
-		return 0;
-	v = arena__alloc(ar, l->n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < l->n; i++) {
-		Otlp__KeyValue *kv = arena__alloc(ar, sizeof(*kv));
-
-		if (!kv)
-			return -ENOMEM;
-		otlp__key_value__init(kv);
-		kv->key = pb_str(ar, l->v[i].key);
-		kv->value = any_value(ar, &l->v[i]);
-		if (!kv->key || !kv->value)
-			return -ENOMEM;
-		v[i] = kv;
-	}
-	*out = v;
-	*n = l->n;
-	return 0;
-}
 
 static bool all_zero(const uint8_t *b, size_t n)
 {
@@ -175,16 +41,16 @@ static Otlp__Span *pb_span(struct arena *ar, struct span *s)
 		p->parent_span_id.data = s->parent_span_id;
 		p->parent_span_id.len = sizeof(s->parent_span_id);
 	}
-	if (s->trace_state && !(p->trace_state = pb_str(ar, s->trace_state)))
+	if (s->trace_state && !(p->trace_state = otlp_pb__str(ar, s->trace_state)))
 		return NULL;
 	p->flags = s->trace_flags;
-	p->name = pb_str(ar, s->name);
+	p->name = otlp_pb__str(ar, s->name);
 	if (!p->name)
 		return NULL;
 	p->kind = (Otlp__Span__SpanKind)s->kind;
 	p->start_time_unix_nano = s->start_ns;
 	p->end_time_unix_nano = s->end_ns;
-	if (key_values(ar, &s->attrs, &p->attributes, &p->n_attributes))
+	if (otlp_pb__key_values(ar, &s->attrs, &p->attributes, &p->n_attributes))
 		return NULL;
 	if (s->n_events) {
 		p->events = arena__alloc(ar, s->n_events * sizeof(*p->events));
@@ -198,16 +64,16 @@ static Otlp__Span *pb_span(struct arena *ar, struct span *s)
 			return NULL;
 		otlp__span__event__init(e);
 		e->time_unix_nano = s->events[i].time_ns;
-		e->name = pb_str(ar, s->events[i].name);
+		e->name = otlp_pb__str(ar, s->events[i].name);
 		if (!e->name)
 			return NULL;
-		if (key_values(ar, &s->events[i].attrs, &e->attributes, &e->n_attributes))
+		if (otlp_pb__key_values(ar, &s->events[i].attrs, &e->attributes, &e->n_attributes))
 			return NULL;
 		p->events[p->n_events++] = e;
 	}
 	otlp__status__init(st);
 	st->code = (Otlp__Status__StatusCode)s->status;
-	if (s->status_message && !(st->message = pb_str(ar, s->status_message)))
+	if (s->status_message && !(st->message = otlp_pb__str(ar, s->status_message)))
 		return NULL;
 	p->status = st;
 	return p;
@@ -228,7 +94,7 @@ static Otlp__ResourceSpans *pb_resource_spans(struct arena *ar, struct otlp_grou
 	otlp__resource__init(res);
 	otlp__scope_spans__init(ss);
 	otlp__instrumentation_scope__init(scope);
-	if (key_values(ar, &g->attrs, &res->attributes, &res->n_attributes))
+	if (otlp_pb__key_values(ar, &g->attrs, &res->attributes, &res->n_attributes))
 		return NULL;
 	scope->name = (char *)OTLP_SCOPE_NAME;
 	scope->version = (char *)AGENTRACE_VERSION;

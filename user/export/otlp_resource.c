@@ -43,6 +43,27 @@ static int attrs__add_missing(struct attr_list *l, const struct attr *a)
 	return 0;
 }
 
+/* semconv host.arch of the machine agentrace was built for, which is the
+ * one it traces. */
+static const char *host_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__i386__)
+	return "x86";
+#elif defined(__arm__)
+	return "arm32";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__powerpc64__)
+	return "ppc64";
+#else
+	return NULL;
+#endif
+}
+
 /* Fills l with the Resource attributes of p. Returns 0 or -ENOMEM. */
 static int resource_attrs(struct attr_list *l, const struct span_process *p,
 			  const struct attr_list *extra, const char *host)
@@ -58,6 +79,12 @@ static int resource_attrs(struct attr_list *l, const struct span_process *p,
 		err = attrs__set_str(l, "process.executable.name", p->exe_name);
 	if (!err && p->exe_path[0])
 		err = attrs__set_str(l, "process.executable.path", p->exe_path);
+	if (!err && p->owner[0])
+		err = attrs__set_str(l, "process.owner", p->owner);
+	if (!err && p->runtime_name[0])
+		err = attrs__set_str(l, "process.runtime.name", p->runtime_name);
+	if (!err && p->runtime_version[0])
+		err = attrs__set_str(l, "process.runtime.version", p->runtime_version);
 	if (!err && p->container_id[0])
 		err = attrs__set_str(l, "container.id", p->container_id);
 	if (!err && p->pod_uid[0])
@@ -69,6 +96,10 @@ static int resource_attrs(struct attr_list *l, const struct span_process *p,
 		err = attrs__add_missing(l, &extra->v[i]);
 	if (!err && host[0] && !attrs__get(l, "host.name"))
 		err = attrs__set_str(l, "host.name", host);
+	if (!err && host_arch() && !attrs__get(l, "host.arch"))
+		err = attrs__set_str(l, "host.arch", host_arch());
+	if (!err && !attrs__get(l, "os.type"))
+		err = attrs__set_str(l, "os.type", "linux");
 	return err;
 }
 
@@ -134,4 +165,14 @@ cleanup:
 	if (err)
 		otlp_groups__release(g);
 	return err;
+}
+
+int otlp_resource__attrs(struct attr_list *l, const struct span_process *p,
+			 const struct attr_list *extra)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = '\0';
+	return resource_attrs(l, p, extra, host);
 }

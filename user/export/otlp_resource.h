@@ -28,12 +28,17 @@ struct otlp_groups {
  * Splits spans[0..n) into one group per (pid, service name), keeping the
  * batch order inside each group. Resource attributes come from the process
  * identity first, then from extra (the daemon's OTEL_RESOURCE_ATTRIBUTES,
- * may be NULL) for keys not yet set, then host.name. Returns 0, or -ENOMEM
+ * may be NULL) for keys not yet set, then host.name, host.arch and os.type. Returns 0, or -ENOMEM
  * with *g left empty.
  */
 int otlp_groups__build(struct otlp_groups *g, struct span *const *spans, size_t n,
 		       const struct attr_list *extra);
 void otlp_groups__release(struct otlp_groups *g);
+
+/* Fills l with the Resource attributes of one process, as a group gets
+ * them. Returns 0 or -ENOMEM (l may hold some). */
+int otlp_resource__attrs(struct attr_list *l, const struct span_process *p,
+			 const struct attr_list *extra);
 
 /* Writes the service.name a process gets ("unknown_service:<exe>" if it
  * has none) into buf. */

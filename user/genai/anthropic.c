@@ -33,7 +33,7 @@ static void anthropic_params(struct genai_call *c, const json_t *r)
 	const json_t *v;
 	size_t i;
 
-	genai__set_json_str(&c->request_model, json_object_get(r, "model"));
+	genai__set_json_model(&c->request_model, json_object_get(r, "model"));
 	c->has_temperature = genai__jnum(r, "temperature", &c->temperature);
 	c->has_top_p = genai__jnum(r, "top_p", &c->top_p);
 	c->has_top_k = genai__jnum(r, "top_k", &c->top_k);

@@ -307,8 +307,10 @@ static void stream_event(struct bedrock_state *s, const char *ev, size_t evl, co
 	} else if (EV_IS("messageStop")) {
 		set_finish(c, json_object_get(o, "stopReason"));
 		c->terminated = true;
+		c->trailer_pending = true; /* usage comes in metadata, last */
 	} else if (EV_IS("metadata")) {
 		bedrock_usage(s, json_object_get(o, "usage"));
+		c->trailer_pending = false;
 	}
 #undef EV_IS
 }

@@ -78,6 +78,13 @@ int genai__set_json_str(char **dst, const json_t *v)
 	return genai__set_str(dst, json_string_value(v), json_string_length(v));
 }
 
+int genai__set_json_model(char **dst, const json_t *v)
+{
+	if (!json_string_length(v))
+		return -EINVAL;
+	return genai__set_json_str(dst, v);
+}
+
 int genai_text__append(struct genai_text *t, const char *s, size_t n, size_t cap)
 {
 	size_t room, take;

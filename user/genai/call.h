@@ -76,6 +76,8 @@ struct genai_call {
 	/* response */
 	bool resp_stream;       /* the response body was an event stream */
 	bool terminated;        /* the stream's terminal event was seen */
+	bool trailer_pending;   /* ...but the protocol still owes an event
+				 * (Bedrock's metadata after messageStop) */
 	char *response_id;
 	char *response_model;
 	struct genai_choice choices[GENAI_MAX_CHOICES];
@@ -104,6 +106,10 @@ int genai__set_str(char **dst, const char *s, size_t n);
 /* Same, from a JSON string value; a non-string leaves *dst unchanged and
  * returns -EINVAL. */
 int genai__set_json_str(char **dst, const json_t *v);
+/* Same for a request "model": an empty string counts as missing (leaves
+ * *dst unchanged, returns -EINVAL), so a provider's path or deployment
+ * fallback still applies to `"model": ""`. */
+int genai__set_json_model(char **dst, const json_t *v);
 
 /* Appends s[0..n) to t, keeping t->len <= cap and t whole UTF-8; sets
  * t->truncated on a cut. Returns 0 or -ENOMEM (t keeps what it had). */

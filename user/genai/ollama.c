@@ -88,7 +88,7 @@ static void ollama_params(struct genai_call *c, const json_t *r)
 	const json_t *o = json_object_get(r, "options"), *v;
 	size_t i;
 
-	genai__set_json_str(&c->request_model, json_object_get(r, "model"));
+	genai__set_json_model(&c->request_model, json_object_get(r, "model"));
 	if (c->endpoint == EP_CHAT || c->endpoint == EP_GENERATE) {
 		/* Ollama streams unless told "stream": false */
 		v = json_object_get(r, "stream");

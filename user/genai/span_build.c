@@ -229,7 +229,11 @@ static int set_error(struct genai *g, struct span *s, const struct http_exchange
 	} else if (c->resp_stream && !c->terminated) {
 		type = SC_ERR_STREAM_INCOMPLETE;
 		g->st.incomplete++;
-	} else if (!x->resp_complete) {
+	} else if (!x->resp_complete &&
+		   !(c->resp_stream && c->terminated && !c->trailer_pending)) {
+		/* a stream that reached its terminal event ([DONE],
+		 * message_stop, response.completed, ...) gave the agent its
+		 * whole answer, even if HTTP's last chunk was never read */
 		type = SC_ERR_RESPONSE_INCOMPLETE;
 		g->st.incomplete++;
 	}

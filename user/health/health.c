@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,9 @@ struct health {
 	pthread_t thread;
 	_Atomic uint64_t last_beat;
 	atomic_bool ready;
+	pthread_mutex_t metrics_lock;
+	char *metrics;          /* /metrics body, owned; NULL: none yet */
+	size_t metrics_len;
 	struct health_conn conns[HEALTH_MAX_CONNS];
 };
 
@@ -49,12 +53,59 @@ static void conn_close(struct health_conn *c)
 	c->len = 0;
 }
 
+/* Writes all of buf to the nonblocking fd, waiting at most 1 s for room. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	uint64_t deadline = mono_ns() + 1000000000ull;
+
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (n > 0) {
+			buf += n;
+			len -= n;
+			continue;
+		}
+		if ((n < 0 && errno != EAGAIN && errno != EINTR) || mono_ns() >= deadline ||
+		    poll(&p, 1, 100) < 0) {
+			debug("health: write failed: %s", strerror(errno));
+			return;
+		}
+	}
+}
+
+/* Answers /metrics from the last published text. */
+static void send_metrics(struct health *h, int fd, bool head)
+{
+	char hdr[256];
+	int n;
+
+	pthread_mutex_lock(&h->metrics_lock);
+	if (!h->metrics) { /* before the first stats round */
+		pthread_mutex_unlock(&h->metrics_lock);
+		n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 503 Service Unavailable\r\n"
+			     "Content-Length: 0\r\nConnection: close\r\n\r\n");
+		write_all(fd, hdr, n);
+		return;
+	}
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+		     "Connection: close\r\n\r\n", h->metrics_len);
+	write_all(fd, hdr, n);
+	if (!head && h->metrics)
+		write_all(fd, h->metrics, h->metrics_len);
+	pthread_mutex_unlock(&h->metrics_lock);
+}
+
 /* Reads what the client sent; answers and closes once a request is whole. */
 static void conn_read(struct health *h, struct health_conn *c)
 {
 	char out[512];
 	ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
 	size_t rlen;
+	bool head;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -67,6 +118,11 @@ static void conn_read(struct health *h, struct health_conn *c)
 			       mono_ns() - atomic_load(&h->last_beat), out, sizeof(out));
 	if (!rlen)
 		return;
+	if (health__is_metrics(c->buf, c->len, &head)) {
+		send_metrics(h, c->fd, head);
+		conn_close(c);
+		return;
+	}
 	/* A few hundred bytes fit any socket buffer; a short write just ends
 	 * the connection early, which a probe treats as failure. */
 	if (write(c->fd, out, rlen) < 0)
@@ -147,6 +203,8 @@ static void release(struct health *h)
 		close(h->stop_pipe[0]);
 	if (h->stop_pipe[1] >= 0)
 		close(h->stop_pipe[1]);
+	pthread_mutex_destroy(&h->metrics_lock);
+	free(h->metrics);
 	free(h);
 }
 
@@ -177,6 +235,7 @@ int health__start(const char *addr, struct health **out)
 	if (!h)
 		return -ENOMEM;
 	h->lfd = h->stop_pipe[0] = h->stop_pipe[1] = -1;
+	pthread_mutex_init(&h->metrics_lock, NULL);
 	for (int i = 0; i < HEALTH_MAX_CONNS; i++)
 		h->conns[i].fd = -1;
 	atomic_store(&h->last_beat, mono_ns());
@@ -202,7 +261,7 @@ int health__start(const char *addr, struct health **out)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		goto cleanup;
-	info("health endpoint on %s (port %u): /healthz, /readyz", addr, h->port);
+	info("health endpoint on %s (port %u): /healthz, /readyz, /metrics", addr, h->port);
 	*out = h;
 	return 0;
 cleanup:
@@ -220,6 +279,25 @@ void health__beat(struct health *h)
 {
 	if (h)
 		atomic_store(&h->last_beat, mono_ns());
+}
+
+int health__set_metrics(struct health *h, const char *text, size_t len)
+{
+	char *copy;
+
+	if (!h)
+		return 0;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	pthread_mutex_lock(&h->metrics_lock);
+	free(h->metrics);
+	h->metrics = copy;
+	h->metrics_len = len;
+	pthread_mutex_unlock(&h->metrics_lock);
+	return 0;
 }
 
 uint16_t health__port(const struct health *h)

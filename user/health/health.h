@@ -5,6 +5,7 @@
  *   GET /healthz  200 while the main loop beats (health__beat), 503 once it
  *                 has not beaten for HEALTH_STALL_NS
  *   GET /readyz   200 after health__set_ready (probes attached), 503 before
+ *   GET /metrics  the last health__set_metrics text (Prometheus exposition)
  * anything else 404 (405 for other methods, 400 for garbage). Every answer
  * is fixed and closes the connection; at most HEALTH_MAX_CONNS connections
  * are open and each gets HEALTH_READ_TIMEOUT_MS to send its request.
@@ -38,6 +39,10 @@ void health__set_ready(struct health *h);
 /* The main loop is alive. Thread-safe; call it at least every few seconds. */
 void health__beat(struct health *h);
 
+/* Replaces the /metrics body with a copy of text[0..len). Thread-safe;
+ * on -ENOMEM the old body stays. NULL h is a no-op. */
+int health__set_metrics(struct health *h, const char *text, size_t len);
+
 /* The bound port (useful with port 0). */
 uint16_t health__port(const struct health *h);
 
@@ -57,5 +62,9 @@ int health__parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t 
  */
 size_t health__respond(const char *req, size_t len, bool ready, uint64_t stalled_ns,
 		       char *out, size_t cap);
+
+/* True when the complete request in req[0..len) is GET or HEAD /metrics;
+ * *head tells which. */
+bool health__is_metrics(const char *req, size_t len, bool *head);
 
 #endif

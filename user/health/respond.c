@@ -75,6 +75,18 @@ static bool path_is(const char *path, size_t plen, const char *want)
 	return plen >= wl && memcmp(path, want, wl) == 0 && (plen == wl || path[wl] == '?');
 }
 
+bool health__is_metrics(const char *req, size_t len, bool *head)
+{
+	static const char get[] = "GET /metrics", hd[] = "HEAD /metrics";
+	size_t n;
+
+	*head = len > sizeof(hd) && !memcmp(req, hd, sizeof(hd) - 1);
+	n = *head ? sizeof(hd) - 1 : sizeof(get) - 1;
+	if (!*head && (len <= n || memcmp(req, get, n)))
+		return false;
+	return req[n] == ' ' || req[n] == '?';
+}
+
 size_t health__respond(const char *req, size_t len, bool ready, uint64_t stalled_ns,
 		       char *out, size_t cap)
 {

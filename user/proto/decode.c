@@ -13,20 +13,23 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/budget.h"
 #include "proto/decode.h"
 
 #define DECODE_CHUNK 16384
-/* zstd frames may ask for huge windows; 16 MiB covers every level a
- * server uses without --long and bounds memory per body. */
-#define ZSTD_WINDOW_LOG_MAX 24
+/* zstd frames may ask for huge windows. The zstd content coding (RFC
+ * 9659) limits them to 8 MiB, which also bounds memory per layer. */
+#define ZSTD_WINDOW_LOG_MAX 23
 #define BUF_MIN 1024
 
 enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
 enum { ST_MORE, ST_END, ST_ERR };
-enum { STOP = 1 }; /* output reached its cap */
+enum { STOP = 1, LIMIT = 2 }; /* output reached its cap; a decode limit */
 
 struct layer {
 	enum coding kind;
+	size_t in_total;  /* bytes this layer was given */
+	size_t out_total; /* bytes this layer produced */
 	bool ready;   /* deflate: wrapper sniffed and inflate initialised */
 	bool ended;   /* end of stream; later input is ignored */
 	bool at_end;  /* stream is at a frame boundary (for finish) */
@@ -42,15 +45,33 @@ struct decode {
 	int n;
 	bool failed;
 	bool stopped;
+	enum decode_stop why; /* first limit that stopped decoding */
 	uint8_t *scratch; /* (n - 1) chunks, one per non-final layer */
 };
 
 /* --- body_buf --- */
 
+/* Resizes to sz bytes, charged to the daemon's budget first (common/
+ * budget.h). Returns 0, or -ENOMEM with the buffer unchanged. */
+static int body_buf__resize(struct body_buf *b, size_t sz)
+{
+	uint8_t *p;
+
+	if (!budget__take(sz - b->size))
+		return -ENOMEM;
+	p = realloc(b->p, sz);
+	if (!p) {
+		budget__give(sz - b->size);
+		return -ENOMEM;
+	}
+	b->p = p;
+	b->size = sz;
+	return 0;
+}
+
 static int body_buf__grow(struct body_buf *b, size_t need)
 {
 	size_t sz = b->size ? b->size : BUF_MIN;
-	uint8_t *p;
 
 	if (need <= b->size)
 		return 0;
@@ -58,30 +79,19 @@ static int body_buf__grow(struct body_buf *b, size_t need)
 		sz = sz * 2;
 	if (sz > b->cap + 1 && need <= b->cap + 1)
 		sz = b->cap + 1;
-	p = realloc(b->p, sz);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->size = sz;
-	return 0;
+	return body_buf__resize(b, sz);
 }
 
 int body_buf__reserve(struct body_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	size_t sz = b->size ? b->size : BUF_MIN;
-	uint8_t *p;
 
 	if (need <= b->size)
 		return 0;
 	while (sz < need)
 		sz *= 2;
-	p = realloc(b->p, sz);
-	if (!p)
-		return -ENOMEM;
-	b->p = p;
-	b->size = sz;
-	return 0;
+	return body_buf__resize(b, sz);
 }
 
 int body_buf__append(struct body_buf *b, const void *data, size_t n)
@@ -107,6 +117,7 @@ int body_buf__append(struct body_buf *b, const void *data, size_t n)
 void body_buf__reset(struct body_buf *b, size_t keep)
 {
 	if (b->size > keep) {
+		budget__give(b->size);
 		free(b->p);
 		b->p = NULL;
 		b->size = 0;
@@ -119,6 +130,7 @@ void body_buf__reset(struct body_buf *b, size_t keep)
 
 void body_buf__free(struct body_buf *b)
 {
+	budget__give(b->size);
 	free(b->p);
 	b->p = NULL;
 	b->size = b->len = 0;
@@ -326,6 +338,21 @@ static int step(struct layer *l, const uint8_t **in, size_t *in_n,
 	return ST_ERR;
 }
 
+/* Every layer's input and output is capped, not only the body: a
+ * non-final layer's output is the next layer's compressed input, which a
+ * body of out->cap bytes never needs much more of. */
+static size_t layer_limit(const struct body_buf *out)
+{
+	return out->cap + out->cap / 4 + 2 * DECODE_CHUNK;
+}
+
+static int stop(struct decode *d, enum decode_stop why)
+{
+	if (!d->why)
+		d->why = why;
+	return LIMIT;
+}
+
 /* Where layer i writes: the next layer's scratch, or free space in out. */
 static int out_space(struct decode *d, int i, struct body_buf *out,
 		     uint8_t **p, size_t *avail)
@@ -363,8 +390,17 @@ static int put_out(struct decode *d, int i, struct body_buf *out,
 {
 	if (len == 0)
 		return 0;
-	if (i + 1 < d->n)
+	d->l[i].out_total += len;
+	if (i + 1 < d->n) {
+		/* an inner stream that ended ignores what follows: inflating
+		 * more of it would be CPU spent on nothing (the gzip-then-zeros
+		 * bomb under zstd) */
+		if (d->l[i + 1].ended)
+			return stop(d, DECODE_STOP_TRAILING);
+		if (d->l[i].out_total > layer_limit(out))
+			return stop(d, DECODE_STOP_LAYER_OUTPUT);
 		return layer_feed(d, i + 1, p, len, out);
+	}
 	out->len += len;
 	out->p[out->len] = 0;
 	return 0;
@@ -401,6 +437,9 @@ static int layer_feed(struct decode *d, int i, const uint8_t *in, size_t n,
 	bool pending = false;
 	int err;
 
+	l->in_total += n;
+	if (l->in_total > layer_limit(out))
+		return stop(d, i == 0 ? DECODE_STOP_INPUT : DECODE_STOP_LAYER_OUTPUT);
 	if (!l->ready) {
 		err = deflate_start(d, i, &in, &n, out);
 		if (err || !l->ready)
@@ -457,9 +496,33 @@ int decode__feed(struct decode *d, const uint8_t *in, size_t n, struct body_buf 
 		d->stopped = true;
 		return 0;
 	}
+	if (err == LIMIT) {
+		d->stopped = true;
+		/* trailing bytes after the inner end cost no content */
+		if (d->why != DECODE_STOP_TRAILING)
+			out->truncated = true;
+		return -EFBIG;
+	}
 	if (err == -EINVAL)
 		d->failed = true;
 	return err;
+}
+
+enum decode_stop decode__stop(const struct decode *d)
+{
+	return d->why;
+}
+
+const char *decode__stop_str(enum decode_stop why)
+{
+	static const char *const names[] = {
+		[DECODE_STOP_NONE] = "none",
+		[DECODE_STOP_INPUT] = "input",
+		[DECODE_STOP_LAYER_OUTPUT] = "layer_output",
+		[DECODE_STOP_TRAILING] = "trailing",
+	};
+
+	return (unsigned)why < DECODE_STOP__COUNT ? names[why] : "?";
 }
 
 int decode__finish(struct decode *d, const struct body_buf *out)

@@ -36,6 +36,7 @@ struct slot {
 	bool gap;
 	bool lost;          /* placeholder for a request we could not read */
 	bool upgrade;       /* CONNECT or Upgrade request */
+	uint32_t index;     /* order of the request on the connection */
 };
 
 struct side {
@@ -67,6 +68,7 @@ struct http1 {
 	struct side side[2];
 	struct slot *slots[HTTP1_MAX_PENDING];
 	unsigned head, count;
+	uint32_t n_pushed;  /* slots ever pushed: the next request's index */
 	struct header_view *views;
 	size_t cap_views;
 };
@@ -107,6 +109,7 @@ static int push_slot(struct http1 *h)
 	}
 	sl->req_done = sl->resp_started = sl->resp_done = false;
 	sl->resp_complete = sl->gap = sl->lost = sl->upgrade = false;
+	sl->index = h->n_pushed++;
 	h->count++;
 	return (int)idx;
 }
@@ -123,11 +126,11 @@ static void pop_head(struct http1 *h)
 		h->head = 0;
 }
 
-static void emit(struct http1 *h, struct slot *sl)
+/* Fills x from sl; the response part only when with_resp. */
+static void fill(struct http1 *h, struct slot *sl, struct http_exchange *x, bool with_resp)
 {
-	size_t need = (size_t)sl->req.n_hdrs + sl->resp.n_hdrs;
+	size_t need = (size_t)sl->req.n_hdrs + (with_resp ? sl->resp.n_hdrs : 0);
 	struct header_view *views = h->views;
-	struct http_exchange x = { 0 };
 
 	if (need > h->cap_views) {
 		size_t cap = h->cap_views ? h->cap_views : 32;
@@ -140,17 +143,40 @@ static void emit(struct http1 *h, struct slot *sl)
 			h->cap_views = cap;
 		}
 	}
-	x.conn = h->conn;
-	x.method = llhttp_method_name((llhttp_method_t)sl->req.method);
-	x.target = http_msg__str(&sl->req, sl->req.target_off);
-	x.host = http_msg__str(&sl->req, sl->req.host_off);
-	http_msg__view(&sl->req, views, &x.req);
-	x.status = sl->resp_started ? sl->resp.status : 0;
-	http_msg__view(&sl->resp, views ? views + sl->req.n_hdrs : NULL, &x.resp);
-	x.resp_complete = sl->resp_complete;
-	x.gap = sl->gap;
+	x->conn = h->conn;
+	x->method = llhttp_method_name((llhttp_method_t)sl->req.method);
+	x->target = http_msg__str(&sl->req, sl->req.target_off);
+	x->host = http_msg__str(&sl->req, sl->req.host_off);
+	http_msg__view(&sl->req, views, &x->req);
+	x->inbound = h->req_dir == AR_DIR_INGRESS;
+	x->req_index = sl->index;
+	if (!with_resp)
+		return;
+	x->status = sl->resp_started ? sl->resp.status : 0;
+	http_msg__view(&sl->resp, views ? views + sl->req.n_hdrs : NULL, &x->resp);
+	x->resp_complete = sl->resp_complete;
+	x->gap = sl->gap;
+}
+
+static void milestone(struct http1 *h, struct slot *sl, enum http_milestone what)
+{
+	struct http_exchange x = { 0 };
+
+	if (!h->cfg->on_milestone || sl->lost)
+		return;
+	fill(h, sl, &x, what == HTTP_RESP_HEADERS);
+	h->cfg->on_milestone(h->ctx, &x, what);
+}
+
+static void emit(struct http1 *h, struct slot *sl)
+{
+	struct http_exchange x = { 0 };
+
+	fill(h, sl, &x, true);
 	h->st->exchanges++;
 	h->st->body_truncated += x.req.body_truncated + x.resp.body_truncated;
+	h->st->decode_stops[sl->req.decode_stop]++;
+	h->st->decode_stops[sl->resp.decode_stop]++;
 	h->fn(h->ctx, &x);
 }
 
@@ -306,6 +332,8 @@ static int on_headers_complete(llhttp_t *p)
 	int err;
 
 	m->ts_last = s->ts;
+	m->ver_major = llhttp_get_http_major(p);
+	m->ver_minor = llhttp_get_http_minor(p);
 	if (s->is_req)
 		m->method = llhttp_get_method(p);
 	else
@@ -314,11 +342,15 @@ static int on_headers_complete(llhttp_t *p)
 	if (err)
 		return cb_fail(s, err);
 	if (s->is_req) {
-		if (s->pos >= 0)
+		if (s->pos >= 0) {
 			h->slots[s->pos]->upgrade = llhttp_get_upgrade(p);
+			milestone(h, h->slots[s->pos], HTTP_REQ_HEADERS);
+		}
 		return 0;
 	}
 	status = m->status;
+	if (s->pos >= 0 && status >= 200)
+		milestone(h, h->slots[s->pos], HTTP_RESP_HEADERS);
 	if (s->pos >= 0 && h->slots[s->pos]->req.headers_done)
 		method = h->slots[s->pos]->req.method;
 	if (status == 101 || (method == HTTP_CONNECT && status / 100 == 2))

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "conn/stream.h"
+#include "proto/decode.h"
 #include "proto/http_types.h"
 
 #define HTTP_DEFAULT_MAX_HEADER_BYTES (64u * 1024)
@@ -21,9 +22,22 @@
 /* Requests awaiting their response, per connection. */
 #define HTTP1_MAX_PENDING 32
 
+/* Points in an exchange's life reported before the exchange ends. */
+enum http_milestone {
+	HTTP_REQ_HEADERS = 1, /* the request's header block is in (no body, no response) */
+	HTTP_RESP_HEADERS = 2, /* a final response's header block is in (no body) */
+};
+
+/* x holds what is known so far and is valid only during the call. */
+typedef void (*http_milestone_fn)(void *ctx, const struct http_exchange *x,
+				  enum http_milestone what);
+
 struct http_cfg {
 	size_t max_header_bytes; /* request line + header block; 0 = default */
 	size_t max_body_bytes;   /* decoded body kept per message; 0 = default */
+	/* Optional; called with the exchange callback's ctx. Lets trace
+	 * context be decided while a request is still being served. */
+	http_milestone_fn on_milestone;
 };
 
 /* Counters shared by every connection of one tracker. */
@@ -36,6 +50,7 @@ struct http_stats {
 	uint64_t header_overflows;   /* header block over max_header_bytes: dropped */
 	uint64_t body_truncated;     /* emitted messages whose body is incomplete */
 	uint64_t decode_errors;      /* Content-Encoding unknown or corrupt */
+	uint64_t decode_stops[DECODE_STOP__COUNT]; /* decode limits hit, by reason */
 	uint64_t unpaired_responses; /* responses with no request to pair with */
 	uint64_t pipeline_overflows; /* a request arrived with the queue full */
 	uint64_t non_http_bytes;     /* bytes skipped while not parsing HTTP */

@@ -38,8 +38,10 @@ void http_msg__reset(struct http_msg *m, size_t keep)
 	m->target_off = m->host_off = m->ctype_off = HTTP_MSG_NONE;
 	m->status = 0;
 	m->method = 0;
+	m->ver_major = m->ver_minor = 0;
 	m->field_open = m->headers_done = m->raw_body = false;
 	m->decode_failed = m->cut = false;
+	m->decode_stop = 0;
 	m->ts_first = m->ts_first_body = m->ts_last = 0;
 	m->tid = 0;
 }
@@ -266,6 +268,8 @@ void http_msg__body(struct http_msg *m, const char *at, size_t len, uint64_t *de
 			m->body.truncated = true;
 			(*decode_errors)++;
 		}
+		if (err == -EFBIG)
+			m->decode_stop = decode__stop(m->dec);
 		return;
 	}
 	if (m->decode_failed && !m->raw_body)
@@ -322,4 +326,6 @@ void http_msg__view(const struct http_msg *m, struct header_view *views,
 	out->ts_first_body = m->ts_first_body;
 	out->ts_last = m->ts_last;
 	out->tid = m->tid;
+	out->ver_major = m->ver_major;
+	out->ver_minor = m->ver_minor;
 }

@@ -33,10 +33,12 @@ struct http_msg {
 	uint32_t target_off, host_off, ctype_off;
 	int status;           /* response: status code */
 	uint8_t method;       /* request: llhttp_method_t */
+	uint8_t ver_major, ver_minor; /* HTTP version of the start line */
 	bool field_open;      /* a header name is being received */
 	bool headers_done;
 	bool raw_body;        /* coding unknown: body kept as received */
 	bool decode_failed;
+	uint8_t decode_stop;  /* enum decode_stop: a decode limit hit (counted) */
 	bool cut;             /* ended before its framing boundary */
 	uint64_t ts_first, ts_first_body, ts_last;
 	uint32_t tid;

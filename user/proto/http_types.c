@@ -38,3 +38,15 @@ size_t http_message__header_count(const struct http_message *m, const char *name
 		n += name_eq(&m->headers[i], name, len);
 	return n;
 }
+
+bool http_method__known(const char *method)
+{
+	static const char *const known[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+	};
+
+	for (size_t i = 0; method && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(method, known[i]) == 0)
+			return true;
+	return false;
+}

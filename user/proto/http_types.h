@@ -37,6 +37,7 @@ struct http_message {
 	uint64_t ts_first_body; /* first body byte, 0 if no body */
 	uint64_t ts_last;     /* last byte */
 	uint32_t tid;         /* thread that wrote/read the first byte */
+	uint8_t ver_major, ver_minor; /* HTTP version of the start line; 0.0 unknown */
 };
 
 struct http_exchange {
@@ -51,11 +52,16 @@ struct http_exchange {
 	struct http_message resp;
 	bool resp_complete;   /* the response ended at its framing boundary */
 	bool gap;             /* a capture gap hit this exchange */
+	bool inbound;         /* the process read the request: it served this one */
+	uint32_t req_index;   /* 0-based order of the request on its connection */
 };
 
 /* Case-insensitive lookup of the idx-th header called name; NULL if absent. */
 const struct header_view *http_message__header(const struct http_message *m,
 						 const char *name, size_t idx);
+/* true for the RFC 9110 methods and PATCH; the HTTP conventions report
+ * any other method as _OTHER. */
+bool http_method__known(const char *method);
 /* How many headers called name (case-insensitive). */
 size_t http_message__header_count(const struct http_message *m, const char *name);
 

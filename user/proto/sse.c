@@ -21,6 +21,7 @@ struct sse {
 	bool dropping;   /* the current line is over max_line: skip to EOL */
 	bool skip_lf;    /* last byte was CR: a following LF ends nothing */
 	bool started;    /* BOM check done */
+	uint8_t bom;     /* BOM bytes matched so far (it may arrive split) */
 
 	/* the event being assembled */
 	char *data;
@@ -199,15 +200,38 @@ static int sse__buffer(struct sse *p, const char *s, size_t n)
 	return 0;
 }
 
+static const char BOM[3] = "\xEF\xBB\xBF";
+
+/* Skips a leading UTF-8 BOM, even one split across feeds (found by
+ * fuzz_split): *i is where the stream proper starts. A BOM prefix that
+ * turns out not to be one is data, and is fed as such. */
+static int bom_skip(struct sse *p, const char *buf, size_t len, size_t *i)
+{
+	size_t k;
+
+	while (*i < len && p->bom < 3 && buf[*i] == BOM[p->bom]) {
+		p->bom++;
+		(*i)++;
+	}
+	if (p->bom < 3 && *i == len)
+		return 0; /* all of it may still be a BOM */
+	p->started = true;
+	if (p->bom == 3)
+		return 0;
+	k = p->bom;
+	p->bom = 0;
+	return k ? sse__feed(p, BOM, k) : 0;
+}
+
 int sse__feed(struct sse *p, const char *buf, size_t len)
 {
 	size_t i = 0;
 	int err;
 
-	if (!p->started && len) {
-		p->started = true;
-		if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-			i = 3;
+	if (!p->started) {
+		err = bom_skip(p, buf, len, &i);
+		if (err || !p->started)
+			return err;
 	}
 	while (i < len) {
 		const char *s = buf + i;
@@ -262,6 +286,13 @@ int sse__feed(struct sse *p, const char *buf, size_t len)
 
 int sse__finish(struct sse *p)
 {
+	if (!p->started && p->bom) {
+		size_t k = p->bom;
+
+		p->started = true;
+		p->bom = 0;
+		sse__feed(p, BOM, k);
+	}
 	int discarded = p->line_len || p->dropping || p->pending || p->data_len;
 
 	if (discarded)

@@ -21,19 +21,6 @@
 #include "tools/schema_hash.h"
 #include "tools/url.h"
 
-/* RFC 9110 methods and PATCH; anything else is _OTHER (HTTP semconv). */
-static const char *const known_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-};
-
-static bool known_method(const char *m)
-{
-	for (size_t i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++)
-		if (strcmp(m, known_methods[i]) == 0)
-			return true;
-	return false;
-}
-
 /* JSON by media type (application/json, application/problem+json, ...),
  * or an untyped body that starts like a JSON document. */
 static bool looks_json(const struct http_message *m)
@@ -124,7 +111,7 @@ static int set_error(struct tools *t, struct span *s, const struct http_exchange
 struct span *tools_blackbox__span(struct tools *t, const struct http_exchange *x,
 				  uint64_t mono_to_real_ns)
 {
-	bool known = known_method(x->method);
+	bool known = http_method__known(x->method);
 	struct span *s;
 	char *url;
 	int err = 0;

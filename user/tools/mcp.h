@@ -22,12 +22,23 @@
 struct mcp_req {
 	json_t *body;          /* parsed request body (object or batch), or NULL */
 	json_t *primary;       /* the message the span describes, borrowed from body */
-	json_t *ids;           /* ids of the requests in the POST, an array */
+	json_t *ids;           /* ids of the requests in the POST, an array of at
+				* most MCP_MAX_IDS (the rest are not matched) */
 	json_t *id;            /* primary's id, borrowed; NULL for a notification */
 	char *method;          /* Mcp-Method header, else the body's method */
 	char *name;            /* Mcp-Name header (decoded), else params.name/uri */
 	size_t batch;          /* messages in a batch POST; 0 for one message */
+	size_t ids_dropped;    /* request ids over MCP_MAX_IDS */
 };
+
+/* Request ids kept per exchange: a bound on memory and matching work. */
+#define MCP_MAX_IDS 4096
+/* Bytes of an id key, NUL included; longer string ids are not keyed. */
+#define MCP_ID_KEY_MAX 272
+
+/* Writes a key naming id ("s" + string, or "n" + number) into key.
+ * Returns false for ids that are neither, or do not fit. */
+bool mcp__id_key(const json_t *id, char *key, size_t size);
 
 /* Recognises an MCP call: a POST whose body is JSON-RPC 2.0 with an MCP
  * method (or batch of them), or that carries an Mcp-Method header.

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* memmem */
 /* Recognising an MCP request among HTTP exchanges. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,26 @@ static bool is_mcp_method(const char *m)
 		if (strncmp(m, mcp_prefix[i], strlen(mcp_prefix[i])) == 0)
 			return true;
 	return false;
+}
+
+bool mcp__id_key(const json_t *id, char *key, size_t size)
+{
+	int n;
+
+	if (json_is_string(id)) {
+		if (json_string_length(id) + 2 > size || memchr(json_string_value(id), 0, json_string_length(id)))
+			return false;
+		key[0] = 's';
+		memcpy(key + 1, json_string_value(id), json_string_length(id) + 1);
+		return true;
+	}
+	if (json_is_integer(id))
+		n = snprintf(key, size, "i%" JSON_INTEGER_FORMAT, json_integer_value(id));
+	else if (json_is_real(id))
+		n = snprintf(key, size, "r%.17g", json_real_value(id));
+	else
+		return false;
+	return n > 0 && (size_t)n < size;
 }
 
 static bool is_rpc_message(const json_t *m)
@@ -138,8 +159,13 @@ static int pick_primary(struct mcp_req *r)
 	if (json_is_array(r->body)) {
 		json_array_foreach(r->body, i, m) {
 			id = json_object_get(m, "id");
-			if (is_rpc_message(m) && id && !json_is_null(id) &&
-			    json_array_append(r->ids, id))
+			if (!is_rpc_message(m) || !id || json_is_null(id))
+				continue;
+			if (json_array_size(r->ids) >= MCP_MAX_IDS) {
+				r->ids_dropped++;
+				continue;
+			}
+			if (json_array_append(r->ids, id))
 				return -ENOMEM;
 		}
 	} else {

@@ -12,6 +12,7 @@
 #include "tools/mcp.h"
 #include "tools/names.h"
 #include "tools/schema_hash.h"
+#include "tools/url.h"
 
 #define MCP_NAME_MAX 256     /* span name */
 #define MCP_STATUS_MSG_MAX 256
@@ -107,7 +108,10 @@ static int set_request(struct span *s, const struct mcp_req *r, const struct mcp
 	} else if ((method_is(r, "resources/read") || method_is(r, "resources/subscribe") ||
 		    method_is(r, "resources/unsubscribe") ||
 		    method_is(r, "notifications/resources/updated")) && r->name) {
-		err |= span__set_str(s, TN_MCP_RESOURCE_URI, r->name);
+		char *uri = url__redact_uri(r->name);
+
+		err |= uri ? span__set_str(s, TN_MCP_RESOURCE_URI, uri) : -ENOMEM;
+		free(uri);
 	}
 	if (r->batch)
 		err |= span__set_int(s, TN_MCP_BATCH_SIZE, (int64_t)r->batch);
@@ -256,6 +260,7 @@ struct span *mcp__span(struct tools *t, const struct http_exchange *x, const str
 	int err = 0;
 
 	t->st.json_errors += a->json_errors;
+	t->st.ids_dropped += r->ids_dropped;
 	t->st.sse_errors += a->sse_errors;
 	/* resource URIs stay out of the name: high cardinality (spans.yaml) */
 	if (targeted && r->name)

@@ -36,6 +36,7 @@ struct tools_stats {
 	uint64_t grpc_spans;      /* gRPC calls over HTTP/2 (tools/grpc.c) */
 	uint64_t server_spans;     /* of those, exchanges we answered (kind SERVER) */
 	uint64_t json_errors;      /* MCP message that did not parse */
+	uint64_t ids_dropped;      /* batch request ids over MCP_MAX_IDS: unmatched */
 	uint64_t sse_errors;       /* SSE lines/events dropped or unterminated */
 	uint64_t no_rpc_response;  /* MCP answer without the request's response */
 	uint64_t http_errors;      /* status >= 400 */

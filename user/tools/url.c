@@ -13,16 +13,52 @@
 #include "tools/names.h"
 #include "tools/url.h"
 
-/* Query keys whose values are credentials. The HTTP conventions name
- * AWSAccessKeyId, Signature, sig and X-Goog-Signature; the rest are the
- * usual API-key, token and presigned-URL parameters. */
+/* Query keys whose values are credentials, compared case-insensitively
+ * with '-' and '_' ignored (so api_key, api-key, apiKey and APIKEY are one
+ * entry). The HTTP conventions name AWSAccessKeyId, Signature, sig and
+ * X-Goog-Signature; the rest are the usual API-key, token, session, OAuth
+ * and presigned-URL parameters. docs/security.md lists them; more come
+ * from --redact-query-key. */
 static const char *const secret_keys[] = {
-	"key", "api_key", "apikey", "api-key", "access_token", "token", "id_token",
-	"refresh_token", "auth", "sig", "signature", "password", "passwd", "pwd",
-	"secret", "client_secret", "x-amz-signature", "x-amz-credential",
-	"x-amz-security-token", "awsaccesskeyid", "x-goog-signature",
-	"x-goog-credential", "code",
+	"key", "apikey", "xapikey", "apitoken", "apisecret", "accesskey", "accesstoken",
+	"token", "idtoken", "refreshtoken", "authtoken", "privatetoken", "sessiontoken",
+	"securitytoken", "bearer", "jwt", "auth", "authorization", "sig", "signature",
+	"password", "passwd", "pwd", "pass", "secret", "secretkey", "clientsecret",
+	"privatekey", "credential", "credentials", "xamzsignature", "xamzcredential",
+	"xamzsecuritytoken", "awsaccesskeyid", "xgoogsignature", "xgoogcredential",
+	"code", "sessionid", "sid",
 };
+
+#define URL_EXTRA_KEYS_MAX 64
+#define URL_KEY_MAX 64
+static char extra_keys[URL_EXTRA_KEYS_MAX][URL_KEY_MAX];
+static size_t n_extra_keys;
+
+/* Lowercases k into out without '-' and '_'. Returns false if too long. */
+static bool norm_key(const char *k, size_t n, char *out, size_t size)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k[i] == '-' || k[i] == '_')
+			continue;
+		if (m + 1 >= size)
+			return false;
+		out[m++] = (char)tolower((unsigned char)k[i]);
+	}
+	out[m] = '\0';
+	return true;
+}
+
+int url__add_secret_key(const char *k)
+{
+	if (n_extra_keys == URL_EXTRA_KEYS_MAX)
+		return -E2BIG;
+	if (!k[0] || !norm_key(k, strlen(k), extra_keys[n_extra_keys], URL_KEY_MAX))
+		return -EINVAL;
+	n_extra_keys++;
+	return 0;
+}
 
 struct buf {
 	char *s;
@@ -74,7 +110,7 @@ static int hexval(int c)
 
 bool url__secret_key(const char *k, size_t n)
 {
-	char dec[64];
+	char dec[URL_KEY_MAX], key[URL_KEY_MAX];
 	size_t i, m = 0;
 
 	/* percent-decode, so api%5Fkey is still api_key */
@@ -91,9 +127,13 @@ bool url__secret_key(const char *k, size_t n)
 			return false; /* no secret key is this long */
 		dec[m++] = (char)c;
 	}
-	dec[m] = '\0';
+	if (!norm_key(dec, m, key, sizeof(key)))
+		return false;
 	for (i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++)
-		if (strcasecmp(dec, secret_keys[i]) == 0)
+		if (strcmp(key, secret_keys[i]) == 0)
+			return true;
+	for (i = 0; i < n_extra_keys; i++)
+		if (strcmp(key, extra_keys[i]) == 0)
 			return true;
 	return false;
 }
@@ -120,6 +160,117 @@ char *url__redact_query(const char *q, size_t n)
 		if (end < n)
 			put(&b, q + end, 1);
 		i = end + 1;
+	}
+	return done(&b);
+}
+
+static bool seg_is(const char *p, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
+
+static bool all_digits(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+		;
+	return n && i == n;
+}
+
+static bool host_is(const char *h, size_t n, const char *domain)
+{
+	size_t d = strlen(domain);
+
+	return n >= d && strncasecmp(h + n - d, domain, d) == 0 &&
+	       (n == d || h[n - d - 1] == '.');
+}
+
+/* Appends path p[0..n), with segments that are credentials replaced:
+ * Telegram's /bot<id>:<token>/, a Slack webhook's whole path after
+ * /services/ (or /workflows/, /triggers/), Discord's /webhooks/<id>/<token>. */
+static void put_path(struct buf *b, const char *host, size_t host_len, const char *p, size_t n)
+{
+	bool slack = host_is(host, host_len, "hooks.slack.com"), after_hook_id = false;
+	const char *prev = NULL;
+	size_t prev_n = 0, i = 0, segs = 0;
+
+	while (i < n) {
+		size_t s = i, e;
+
+		if (p[i] == '/') {
+			put(b, "/", 1);
+			i++;
+			continue;
+		}
+		for (e = s; e < n && p[e] != '/'; e++)
+			;
+		segs++;
+		if (slack && segs == 2) {
+			puts_(b, TN_REDACTED);
+			return; /* the rest of a webhook path is the secret */
+		} else if (e - s > 4 && strncmp(p + s, "bot", 3) == 0 && memchr(p + s, ':', e - s) &&
+			   all_digits(p + s + 3, (size_t)((const char *)memchr(p + s, ':', e - s) - (p + s + 3)))) {
+			puts_(b, "bot" TN_REDACTED);
+		} else if (after_hook_id) {
+			puts_(b, TN_REDACTED);
+		} else {
+			put(b, p + s, e - s);
+		}
+		after_hook_id = prev && seg_is(prev, prev_n, "webhooks") && all_digits(p + s, e - s);
+		prev = p + s;
+		prev_n = e - s;
+		i = e;
+	}
+}
+
+/* Appends "?query" and, with fragment, "#fragment" of rest, with secret
+ * values redacted (a fragment can carry an OAuth access_token too).
+ * Returns -ENOMEM. */
+static int put_query(struct buf *b, const char *rest, bool fragment)
+{
+	while (*rest == '?' || (fragment && *rest == '#')) {
+		char sep = *rest;
+		const char *qs = rest + 1;
+		size_t qn = sep == '?' ? strcspn(qs, "#") : strlen(qs);
+		char *q = url__redact_query(qs, qn);
+
+		if (!q)
+			return -ENOMEM;
+		put(b, &sep, 1);
+		puts_(b, q);
+		free(q);
+		rest = qs + qn;
+	}
+	return 0;
+}
+
+char *url__redact_uri(const char *uri)
+{
+	const char *se = strstr(uri, "://"), *auth = uri, *rest, *at;
+	struct buf b = { 0 };
+	size_t alen = 0;
+
+	put(&b, "", 0);
+	if (se && (size_t)(se - uri) == strcspn(uri, ":/?#")) {
+		auth = se + 3;
+		alen = strcspn(auth, "/?#");
+		put(&b, uri, (size_t)(auth - uri));
+		at = memrchr(auth, '@', alen);
+		if (at) {
+			puts_(&b, TN_REDACTED ":" TN_REDACTED "@");
+			alen -= (size_t)(at + 1 - auth);
+			auth = at + 1;
+		}
+		put(&b, auth, alen);
+		rest = auth + alen;
+	} else {
+		rest = uri;
+	}
+	put_path(&b, auth, alen, rest, strcspn(rest, "?#"));
+	if (put_query(&b, rest + strcspn(rest, "?#"), true)) {
+		free(b.s);
+		return NULL;
 	}
 	return done(&b);
 }
@@ -252,7 +403,6 @@ char *url__full(const struct http_exchange *x)
 	struct buf b = { 0 };
 	struct authority a;
 	size_t alen = 0, qpos;
-	char *q;
 
 	if (absolute_form(t, &auth, &alen, &rest, &se)) {
 		scheme = (size_t)(se - t) == 5 ? "https" : "http";
@@ -299,19 +449,11 @@ char *url__full(const struct http_exchange *x)
 	if (strcmp(rest, "*") == 0)
 		rest = "";
 	qpos = strcspn(rest, "?#");
-	put(&b, rest, qpos);
-	if (rest[qpos] == '?') {
-		const char *qs = rest + qpos + 1;
-		size_t qn = strcspn(qs, "#");
-
-		q = url__redact_query(qs, qn);
-		if (!q) {
-			free(b.s);
-			return NULL;
-		}
-		put(&b, "?", 1);
-		puts_(&b, q);
-		free(q);
+	put_path(&b, auth ? a.host : "", auth ? a.host_len : 0, rest, qpos);
+	/* url.full carries no fragment (clients never send one anyway) */
+	if (put_query(&b, rest + qpos, false)) {
+		free(b.s);
+		return NULL;
 	}
 	return done(&b);
 }

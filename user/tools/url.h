@@ -4,7 +4,7 @@
  * scheme from the connection (https for TLS plaintext), authority from the
  * Host header (or the absolute-form target, or the connection's peer),
  * then path and query. Secrets never survive: userinfo becomes
- * REDACTED:REDACTED, and the values of secret-looking query keys (key,
+ * REDACTED:REDACTED, credential path segments become REDACTED, and the values of secret-looking query keys (key,
  * api_key, token, sig, X-Amz-Signature, ... see url.c) become REDACTED
  * while the keys stay, as the HTTP semantic conventions ask.
  */
@@ -27,6 +27,16 @@ char *url__full(const struct http_exchange *x);
 /* Query string redaction alone: returns a new copy of q[0..n) (no '?')
  * with secret values replaced, or NULL on -ENOMEM. */
 char *url__redact_query(const char *q, size_t n);
+
+/* Any URI (mcp.resource.uri: postgres://, file:, https:, ...) with its
+ * userinfo, credential path segments (Telegram /bot<token>/, Slack and
+ * Discord webhook paths) and secret query/fragment values redacted.
+ * Returns a new string, or NULL on -ENOMEM. */
+char *url__redact_uri(const char *uri);
+
+/* Adds a query key to redact (process-wide, e.g. --redact-query-key).
+ * Returns 0, -EINVAL (empty or over 63 bytes) or -E2BIG (64 already). */
+int url__add_secret_key(const char *k);
 
 /* true when a query key (compared case-insensitively, percent-decoded)
  * names a secret. */

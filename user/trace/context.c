@@ -6,8 +6,11 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "conn/stream.h"
 #include "trace/context.h"
 #include "trace/ids.h"
+#include "trace/parent.h"
+#include "trace/semconv.h"
 
 #define BAGGAGE_ATTR_PREFIX "baggage."
 
@@ -19,6 +22,7 @@ struct name_list {
 
 struct tracectx {
 	struct ids *ids;
+	struct parent_env env;           /* parent rules over the request table */
 	struct name_list tenant_keys;
 	struct name_list tenant_headers;
 	struct name_list allow;          /* baggage keys */
@@ -26,16 +30,6 @@ struct tracectx {
 	struct tracectx_stats st;
 	char ts_buf[TRACESTATE_MAX_LEN]; /* combined tracestate */
 	struct baggage bag;              /* parse workspace */
-};
-
-/* The parent a source proposes; state points into a buffer that lives
- * until the span is filled. */
-struct parent_ctx {
-	uint8_t trace_id[16];
-	uint8_t span_id[8];
-	uint8_t flags;
-	const char *state;
-	size_t state_len;
 };
 
 static const char *const default_tenant_keys[] = { "tenant.id" };
@@ -95,6 +89,7 @@ void tracectx__free(struct tracectx *t)
 	name_list__clear(&t->tenant_headers);
 	name_list__clear(&t->allow);
 	name_list__clear(&t->allow_attrs);
+	reqctx_table__free(t->env.table);
 	ids__free(t->ids);
 	free(t);
 }
@@ -118,7 +113,9 @@ struct tracectx *tracectx__new(const struct tracectx_cfg *cfg)
 	if (!t)
 		goto cleanup;
 	t->ids = ids__new();
-	if (!t->ids)
+	t->env.table = reqctx_table__new(0);
+	t->env.ids = t->ids;
+	if (!t->ids || !t->env.table)
 		goto cleanup;
 	if ((err = name_list__copy(&t->tenant_keys, keys, nkeys, "")) ||
 	    (err = name_list__copy(&t->tenant_headers, hdrs, nhdrs, "")))
@@ -147,6 +144,12 @@ cleanup:
 void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out)
 {
 	*out = t->st;
+	out->parent = t->env.st;
+	reqctx_table__stats(t->env.table, &out->requests);
+	out->joined = out->parent.by_source[PARENT_OBSERVED];
+	out->from_server = out->parent.by_source[PARENT_SERVER];
+	out->from_peer = out->parent.by_source[PARENT_PEER];
+	out->new_traces = out->parent.by_source[PARENT_NONE];
 }
 
 static bool name_is(const struct header_view *h, const char *name, size_t len)
@@ -206,49 +209,37 @@ cleanup:
 	return false;
 }
 
-/* Source 1: a valid traceparent on the request. Invalid ones are counted
- * by reason and ignored, and then so is tracestate (W3C: don't parse
- * tracestate without a traceparent). */
-static bool from_traceparent(struct tracectx *t, const struct http_message *req,
-			     struct parent_ctx *p)
+/* A valid traceparent on the request, kept in e with its tracestate.
+ * Invalid ones are counted by reason and ignored, and then so is
+ * tracestate (W3C: don't parse tracestate without a traceparent).
+ * Returns 0 or -ENOMEM. */
+static int observe_traceparent(struct tracectx *t, const struct http_message *req,
+			       struct reqctx *e)
 {
 	struct traceparent tp;
 	enum traceparent_res r;
+	const char *state;
+	size_t state_len;
 
-	if (!req)
-		return false;
 	r = traceparent__from_headers(req->headers, req->n_headers, &tp);
 	if (r == TRACEPARENT_ABSENT)
-		return false;
+		return 0;
 	if (r != TRACEPARENT_OK) {
 		t->st.traceparent_invalid[r]++;
-		return false;
+		return 0;
 	}
-	memcpy(p->trace_id, tp.trace_id, sizeof(p->trace_id));
-	memcpy(p->span_id, tp.parent_id, sizeof(p->span_id));
+	e->has_observed = true;
+	memcpy(e->obs_trace_id, tp.trace_id, sizeof(e->obs_trace_id));
+	memcpy(e->obs_span_id, tp.parent_id, sizeof(e->obs_span_id));
 	/* Keep the bits we understand; the rest are reserved and "MUST be
 	 * set to zero" by whoever sends them on. */
-	p->flags = tp.flags & (TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM);
-	tracestate_collect(t, req, &p->state, &p->state_len);
-	return true;
-}
-
-/* Source 2 (slot): an inbound server request still open on s->tid, i.e.
- * an agent serving a request makes this call on its behalf. Needs the
- * table of open server spans per thread, which does not exist yet, so
- * there is never one for now. */
-static bool from_enclosing_server(struct tracectx *t, const struct span *s,
-				  struct parent_ctx *p)
-{
-	return false;
-}
-
-/* Source 3 (slot): the process's current workflow span (an agent run
- * that groups its calls). Needs workflow tracking, not built yet. */
-static bool from_workflow(struct tracectx *t, const struct span *s,
-			  struct parent_ctx *p)
-{
-	return false;
+	e->obs_flags = tp.flags & (TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM);
+	if (tracestate_collect(t, req, &state, &state_len) && state) {
+		e->obs_state = strndup(state, state_len);
+		if (!e->obs_state)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Tenant ids go to a span verbatim, so they must be sane text: no
@@ -270,8 +261,8 @@ static bool tenant_ok(const char *v, size_t n, bool utf8_checked)
 /* tenant.id: the first configured baggage key present, else the first
  * configured header present; a candidate that fails tenant_ok is counted
  * and the next one tried. Returns 0 or -ENOMEM. */
-static int set_tenant(struct tracectx *t, struct span *s,
-		      const struct http_message *req, bool have_bag)
+static int take_tenant(struct tracectx *t, struct reqctx *e,
+		       const struct http_message *req, bool have_bag)
 {
 	for (size_t i = 0; have_bag && i < t->tenant_keys.n; i++) {
 		const struct baggage_member *m = baggage__get(&t->bag, t->tenant_keys.v[i]);
@@ -283,9 +274,10 @@ static int set_tenant(struct tracectx *t, struct span *s,
 			continue;
 		}
 		t->st.tenant_from_baggage++;
-		return span__set_str(s, "tenant.id", m->value);
+		e->tenant = strndup(m->value, m->value_len);
+		return e->tenant ? 0 : -ENOMEM;
 	}
-	for (size_t i = 0; req && i < t->tenant_headers.n; i++) {
+	for (size_t i = 0; i < t->tenant_headers.n; i++) {
 		for (size_t k = 0; k < req->n_headers; k++) {
 			const struct header_view *h = &req->headers[k];
 
@@ -296,24 +288,24 @@ static int set_tenant(struct tracectx *t, struct span *s,
 				break; /* first header of this name decides */
 			}
 			t->st.tenant_from_header++;
-			return attrs__set_strn(&s->attrs, "tenant.id", h->value,
-					       h->value_len);
+			e->tenant = strndup(h->value, h->value_len);
+			return e->tenant ? 0 : -ENOMEM;
 		}
 	}
 	return 0;
 }
 
-static int set_baggage_attrs(struct tracectx *t, struct span *s)
+static int take_baggage(struct tracectx *t, struct reqctx *e)
 {
-	for (size_t i = 0; i < t->allow.n; i++) {
+	for (size_t i = 0; i < t->allow.n && e->n_bag < REQCTX_MAX_BAGGAGE; i++) {
 		const struct baggage_member *m = baggage__get(&t->bag, t->allow.v[i]);
-		int err;
 
 		if (!m)
 			continue;
-		err = span__set_str(s, t->allow_attrs.v[i], m->value);
-		if (err)
-			return err;
+		e->bag[e->n_bag].value = strndup(m->value, m->value_len);
+		if (!e->bag[e->n_bag].value)
+			return -ENOMEM;
+		e->bag[e->n_bag++].attr = t->allow_attrs.v[i];
 	}
 	return 0;
 }
@@ -335,55 +327,179 @@ static bool load_baggage(struct tracectx *t, const struct http_message *req)
 	return false;
 }
 
-int tracectx__apply(struct tracectx *t, struct span *s,
-		    const struct http_message *req)
+/* What the request itself says: traceparent, tracestate, tenant and
+ * allow-listed baggage. Returns 0 or -ENOMEM (e keeps what it got). */
+static int take_request(struct tracectx *t, struct reqctx *e, const struct http_message *req)
 {
-	struct parent_ctx p = { 0 };
-	uint64_t *counter = &t->st.new_traces;
-	uint8_t span_id[8];
-	char *state = NULL;
 	bool have_bag;
 	int err;
 
-	err = ids__span_id(t->ids, span_id);
-	if (err)
-		goto cleanup;
+	if (!req)
+		return 0;
+	err = observe_traceparent(t, req, e);
+	have_bag = load_baggage(t, req);
+	if (!err)
+		err = take_tenant(t, e, req, have_bag);
+	if (!err && have_bag)
+		err = take_baggage(t, e);
+	return err;
+}
 
-	if (from_traceparent(t, req, &p))
-		counter = &t->st.joined;
-	else if (from_enclosing_server(t, s, &p))
-		counter = &t->st.from_server;
-	else if (from_workflow(t, s, &p))
-		counter = &t->st.from_workflow;
-	else {
-		err = ids__trace_id(t->ids, p.trace_id);
-		if (err)
-			goto cleanup;
-		p.flags = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
-	}
-	if (p.state) {
-		state = strndup(p.state, p.state_len);
-		if (!state) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-	}
+/* Copies e's decision onto s. Returns 0 or -ENOMEM (ids are set). */
+static int fill_span(struct span *s, const struct reqctx *e)
+{
+	char *state = NULL;
+	int err = 0;
 
-	(*counter)++;
-	memcpy(s->trace_id, p.trace_id, sizeof(s->trace_id));
-	memcpy(s->span_id, span_id, sizeof(s->span_id));
-	memcpy(s->parent_span_id, p.span_id, sizeof(s->parent_span_id));
-	s->trace_flags = p.flags;
+	if (e->state_str && !(state = strdup(e->state_str)))
+		return -ENOMEM;
+	memcpy(s->trace_id, e->trace_id, sizeof(s->trace_id));
+	memcpy(s->span_id, e->span_id, sizeof(s->span_id));
+	memcpy(s->parent_span_id, e->parent_id, sizeof(s->parent_span_id));
+	s->trace_flags = e->flags;
 	free(s->trace_state);
 	s->trace_state = state;
+	if (e->tenant)
+		err |= span__set_str(s, "tenant.id", e->tenant);
+	for (size_t i = 0; i < e->n_bag; i++)
+		err |= span__set_str(s, e->bag[i].attr, e->bag[i].value);
+	err |= span__set_str(s, TS_PARENT_SOURCE, parent__source_name(e->source));
+	return err ? -ENOMEM : 0;
+}
 
-	have_bag = load_baggage(t, req);
-	err = set_tenant(t, s, req, have_bag);
-	if (!err && have_bag)
-		err = set_baggage_attrs(t, s);
-	return err;
+static void entry_release(struct reqctx *e)
+{
+	free(e->obs_state);
+	free(e->tenant);
+	free(e->state_str);
+	for (size_t i = 0; i < e->n_bag; i++)
+		free(e->bag[i].value);
+}
+
+int tracectx__apply(struct tracectx *t, struct span *s,
+		    const struct http_message *req)
+{
+	struct reqctx e = { 0 };
+	int err;
+
+	err = ids__span_id(t->ids, e.span_id);
+	if (err)
+		goto cleanup;
+	e.tgid = s->proc.pid;
+	e.tid = s->tid;
+	err = take_request(t, &e, req);
+	if (err)
+		goto cleanup;
+	/* not in the table: only the request's own header or a new trace */
+	e.inbound = true;
+	err = parent__resolve(&t->env, &e);
+	if (err)
+		goto cleanup;
+	err = fill_span(s, &e);
 cleanup:
-	if (err != -ENOMEM)
+	if (err && err != -ENOMEM)
 		t->st.id_errors++;
+	entry_release(&e);
 	return err;
+}
+
+/* The table entry of x's request, added (and filled from x's request
+ * headers) on first sight. NULL on id failure. */
+static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x)
+{
+	const struct conn_meta *c = x->conn;
+	struct reqctx *e;
+	bool fresh;
+
+	if (!c)
+		return NULL;
+	e = reqctx_table__add(t->env.table, c->conn_id, x->req_index, &fresh);
+	if (!fresh) {
+		if (c->has_tuple)
+			reqctx_table__set_tuple(t->env.table, e, &c->tuple);
+		return e;
+	}
+	e->tgid = c->tgid;
+	e->tid = x->req.tid;
+	e->inbound = x->inbound;
+	e->has_tuple = c->has_tuple;
+	e->tuple = c->tuple;
+	e->ts_start = x->req.ts_first;
+	e->ts_served = x->req.ts_last ? x->req.ts_last : x->req.ts_first;
+	if (ids__span_id(t->ids, e->span_id))
+		t->st.id_errors++;
+	if (take_request(t, e, &x->req))
+		t->st.nomem++;
+	reqctx_table__index(t->env.table, e);
+	return e;
+}
+
+void tracectx__request(struct tracectx *t, const struct http_exchange *x)
+{
+	entry_of(t, x);
+}
+
+void tracectx__response(struct tracectx *t, const struct http_exchange *x)
+{
+	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
+							x->req_index) : NULL;
+
+	if (e && x->conn->has_tuple) /* a memory-BIO SSL* linked since */
+		reqctx_table__set_tuple(t->env.table, e, &x->conn->tuple);
+	if (e && !e->ts_end)
+		e->ts_end = x->resp.ts_first ? x->resp.ts_first : 1;
+}
+
+/* An inbound request with no header of its own whose caller on this host
+ * may not have been seen yet: deciding it now could cut it off from its
+ * caller's trace. */
+static bool waits_for_peer(struct tracectx *t, const struct reqctx *e)
+{
+	return e->state == REQCTX_OPEN && e->inbound && !e->has_observed && e->has_tuple &&
+	       !reqctx_table__peer(t->env.table, e);
+}
+
+static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)
+{
+	int err;
+
+	if (!final && waits_for_peer(t, e))
+		return -EAGAIN;
+	err = parent__resolve(&t->env, e);
+	if (err) {
+		t->st.id_errors++;
+		return err;
+	}
+	return fill_span(s, e);
+}
+
+int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x,
+			     bool final)
+{
+	struct reqctx *e = entry_of(t, x);
+
+	if (!e)
+		return tracectx__apply(t, s, &x->req);
+	/* the exchange is over: nothing after it is served by it */
+	if (!e->ts_end)
+		e->ts_end = x->resp.ts_first ? x->resp.ts_first
+			  : x->req.ts_last ? x->req.ts_last : 1;
+	return apply_entry(t, s, e, final);
+}
+
+int tracectx__apply_held(struct tracectx *t, struct span *s, uint64_t conn_id,
+			 uint32_t req_index, bool final)
+{
+	struct reqctx *e = reqctx_table__find(t->env.table, conn_id, req_index);
+
+	if (!e) /* evicted while it waited */
+		return tracectx__apply(t, s, NULL);
+	return apply_entry(t, s, e, final);
+}
+
+bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_index)
+{
+	struct reqctx *e = reqctx_table__find(t->env.table, conn_id, req_index);
+
+	return !e || !waits_for_peer(t, e);
 }

@@ -13,6 +13,8 @@
 
 #include "proto/http_types.h"
 #include "trace/baggage.h"
+#include "trace/parent.h"
+#include "trace/reqctx.h"
 #include "trace/span.h"
 #include "trace/traceparent.h"
 
@@ -50,10 +52,14 @@ struct tracectx_stats {
 	uint64_t tracestate_dropped[TRACESTATE__COUNT];
 	/* baggage headers dropped whole by reason; [OK], [ABSENT] stay 0 */
 	uint64_t baggage_dropped[BAGGAGE__COUNT];
+	/* copies of parent.by_source[] under their old names */
 	uint64_t joined;          /* joined an observed traceparent */
 	uint64_t from_server;     /* parented by an enclosing inbound request */
-	uint64_t from_workflow;   /* parented by the process's workflow */
+	uint64_t from_peer;       /* parented by the traced caller on this host */
 	uint64_t new_traces;      /* started a new trace */
+	struct parent_stats parent;
+	struct reqctx_stats requests;
+	uint64_t nomem;           /* request context lost tenant/baggage/tracestate */
 	uint64_t tenant_from_baggage;
 	uint64_t tenant_from_header;
 	uint64_t tenant_rejected; /* empty, over 256 bytes, control chars, non-UTF-8 */
@@ -70,18 +76,36 @@ void tracectx__free(struct tracectx *t);
 
 /*
  * Decides s's trace_id, span_id, parent_span_id, trace_flags and
- * trace_state from the request headers (req may be NULL), and sets the
- * "tenant.id" and allow-listed "baggage.<key>" attributes. The first
- * source that answers wins:
- *   1. a valid traceparent observed on the request: join that trace;
- *   2. an inbound server request enclosing this call on the same thread;
- *   3. the process's current workflow;
- *   4. a new trace.
- * Returns 0; -errno from getrandom(2) or -ENOMEM with s untouched; or
- * -ENOMEM after the ids are set but with attributes missing.
+ * trace_state from the request headers alone (req may be NULL): a valid
+ * observed traceparent, else a new trace. Sets "tenant.id", allow-listed
+ * "baggage.<key>" and agentrace.parent.source. For a request outside any
+ * connection (tests, replays of single messages). Returns 0; -errno from
+ * getrandom(2) or -ENOMEM with s untouched; or -ENOMEM after the ids are
+ * set but with attributes missing.
  */
 int tracectx__apply(struct tracectx *t, struct span *s,
 		    const struct http_message *req);
+
+/*
+ * The live path, for exchanges on connections. tracectx__request is
+ * called when a request's header block is in (http_cfg.on_milestone):
+ * it records the request so calls it causes can find it.
+ * tracectx__response is called when its final response begins: the
+ * request is no longer being served. tracectx__apply_exchange decides s
+ * (the span of the finished exchange x) by the rules of trace/parent.h
+ * and fills it as tracectx__apply does; returns the same errors, and
+ * -EAGAIN (s untouched) when final is false and x is an inbound request
+ * whose caller on this host may not have been seen yet: hold s a moment
+ * (trace/hold.h) and call tracectx__apply_held, final once it timed out.
+ * tracectx__peer_known says whether waiting is over.
+ */
+void tracectx__request(struct tracectx *t, const struct http_exchange *x);
+void tracectx__response(struct tracectx *t, const struct http_exchange *x);
+int tracectx__apply_exchange(struct tracectx *t, struct span *s, const struct http_exchange *x,
+			     bool final);
+int tracectx__apply_held(struct tracectx *t, struct span *s, uint64_t conn_id,
+			 uint32_t req_index, bool final);
+bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_index);
 
 void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out);
 

@@ -108,10 +108,56 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 	return 0;
 }
 
+static size_t value_max = ATTR_VALUE_MAX_DEFAULT;
+
+void attrs__set_value_max(size_t max)
+{
+	value_max = max < 64 ? 64 : max;
+}
+
+size_t attrs__value_max(void)
+{
+	return value_max;
+}
+
+static size_t attr_bytes(const struct attr *a)
+{
+	size_t n = strlen(a->key) + sizeof(*a);
+
+	if (a->type == ATTR_STR)
+		n += strlen(a->s);
+	else if (a->type == ATTR_STR_ARRAY)
+		for (size_t i = 0; i < a->arr.n; i++)
+			n += strlen(a->arr.v[i]) + sizeof(char *);
+	return n;
+}
+
+size_t span__bytes(const struct span *s)
+{
+	size_t n = sizeof(*s) + (s->name ? strlen(s->name) : 0);
+
+	for (size_t i = 0; i < s->attrs.n; i++)
+		n += attr_bytes(&s->attrs.v[i]);
+	for (size_t e = 0; e < s->n_events; e++) {
+		n += sizeof(s->events[e]) + strlen(s->events[e].name);
+		for (size_t i = 0; i < s->events[e].attrs.n; i++)
+			n += attr_bytes(&s->events[e].attrs.v[i]);
+	}
+	return n;
+}
+
 int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n)
 {
 	struct attr a = { .type = ATTR_STR };
+	bool cut = n > value_max;
 	int err;
+
+	if (cut) {
+		n = value_max;
+		/* never split a UTF-8 character */
+		while (n > 0 && ((unsigned char)val[n] & 0xc0) == 0x80)
+			n--;
+	}
 
 	a.s = strndup(val, n);
 	if (!a.s)
@@ -119,6 +165,8 @@ int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_
 	err = attrs__put(l, key, &a);
 	if (err)
 		free(a.s);
+	else
+		l->truncated += cut;
 	return err;
 }
 
@@ -191,4 +239,25 @@ struct span_event *span__add_event(struct span *s, const char *name, uint64_t ti
 	e->time_ns = time_ns;
 	s->n_events++;
 	return e;
+}
+
+int attrs__copy(struct attr_list *dst, const struct attr_list *src)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < src->n; i++) {
+		const struct attr *a = &src->v[i];
+
+		switch (a->type) {
+		case ATTR_STR: err = attrs__set_str(dst, a->key, a->s); break;
+		case ATTR_INT: err = attrs__set_int(dst, a->key, a->i); break;
+		case ATTR_DOUBLE: err = attrs__set_double(dst, a->key, a->d); break;
+		case ATTR_BOOL: err = attrs__set_bool(dst, a->key, a->b); break;
+		case ATTR_STR_ARRAY:
+			err = attrs__set_str_array(dst, a->key, (const char *const *)a->arr.v,
+						   a->arr.n);
+			break;
+		}
+	}
+	return err;
 }

@@ -49,6 +49,7 @@ struct attr {
 struct attr_list {
 	struct attr *v;
 	size_t n, cap;
+	size_t truncated; /* string values cut at the attribute value cap */
 };
 
 struct span_event {
@@ -66,6 +67,9 @@ struct span_process {
 	char container_id[80];
 	char pod_uid[48];
 	char qos_class[16];  /* Kubernetes QoS class from the cgroup path, or "" */
+	char owner[32];           /* process.owner, or "" */
+	char runtime_name[16];    /* process.runtime.name, or "" */
+	char runtime_version[48]; /* process.runtime.version, or "" */
 };
 
 struct span {
@@ -95,6 +99,15 @@ int span__set_name(struct span *s, const char *name);
 
 /* Setters replace an existing key. They return 0, or -ENOMEM and leave
  * the list unchanged. */
+/* Every string value is capped (a wire value such as a JSON-RPC id or a
+ * session header can be megabytes): longer ones are cut on a UTF-8
+ * boundary and counted in l->truncated. Process-wide; default
+ * ATTR_VALUE_MAX_DEFAULT, never below 64. */
+#define ATTR_VALUE_MAX_DEFAULT 8192
+void attrs__set_value_max(size_t max);
+size_t attrs__value_max(void);
+/* Bytes a span holds (name, keys, string values, events): for queue bounds. */
+size_t span__bytes(const struct span *s);
 int attrs__set_str(struct attr_list *l, const char *key, const char *val);
 int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n);
 int attrs__set_int(struct attr_list *l, const char *key, int64_t val);
@@ -102,6 +115,9 @@ int attrs__set_double(struct attr_list *l, const char *key, double val);
 int attrs__set_bool(struct attr_list *l, const char *key, bool val);
 int attrs__set_str_array(struct attr_list *l, const char *key,
 			 const char *const *vals, size_t n);
+/* Adds (or replaces) every attribute of src in dst. Returns 0 or -ENOMEM
+ * (dst may hold some). */
+int attrs__copy(struct attr_list *dst, const struct attr_list *src);
 const struct attr *attrs__get(const struct attr_list *l, const char *key);
 void attrs__clear(struct attr_list *l);
 

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/* The parent decision over every source (trace/parent.h), on the request
+ * table, and through tracectx on exchanges with real headers. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "conn/stream.h"
+#include "trace/context.h"
+#include "trace/ids.h"
+#include "trace/parent.h"
+#include "trace/reqctx.h"
+#include "trace/semconv.h"
+
+static const uint8_t zero[16];
+
+struct fx {
+	struct reqctx_table *tab;
+	struct parent_env env;
+};
+
+static void fx_init(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->tab = reqctx_table__new(64);
+	f->env.table = f->tab;
+	f->env.ids = ids__new();
+	cr_assert(f->tab && f->env.ids);
+}
+
+static void fx_fini(struct fx *f)
+{
+	reqctx_table__free(f->tab);
+	ids__free(f->env.ids);
+}
+
+static struct ar_tuple tup(uint8_t a, uint16_t ap, uint8_t b, uint16_t bp)
+{
+	struct ar_tuple t = { .family = 2, .sport = ap, .dport = bp };
+
+	t.saddr[0] = 127, t.saddr[3] = a;
+	t.daddr[0] = 127, t.daddr[3] = b;
+	return t;
+}
+
+/* One request; tuple NULL for none. */
+static struct reqctx *req(struct fx *f, uint64_t conn, uint32_t idx, uint32_t tgid, uint32_t tid,
+			  bool inbound, const struct ar_tuple *t, uint64_t start, uint64_t served)
+{
+	bool fresh;
+	struct reqctx *e = reqctx_table__add(f->tab, conn, idx, &fresh);
+
+	cr_assert(fresh);
+	e->tgid = tgid;
+	e->tid = tid;
+	e->inbound = inbound;
+	if (t) {
+		e->has_tuple = true;
+		e->tuple = *t;
+	}
+	e->ts_start = start;
+	e->ts_served = served;
+	cr_assert_eq(ids__span_id(f->env.ids, e->span_id), 0);
+	reqctx_table__index(f->tab, e);
+	return e;
+}
+
+static void expect_child(const struct reqctx *c, const struct reqctx *p, enum parent_source src)
+{
+	cr_expect_eq(c->state, REQCTX_RESOLVED);
+	cr_expect_eq(c->source, src, "source %d, want %d", c->source, src);
+	cr_expect_arr_eq(c->trace_id, p->trace_id, 16);
+	cr_expect_arr_eq(c->parent_id, p->span_id, 8);
+}
+
+static void expect_root(const struct reqctx *e)
+{
+	cr_expect_eq(e->state, REQCTX_RESOLVED);
+	cr_expect_eq(e->source, PARENT_NONE, "source %d", e->source);
+	cr_expect_arr_eq(e->parent_id, zero, 8);
+	cr_expect_arr_neq(e->trace_id, zero, 16);
+}
+
+Test(parent_rules, observed_header_wins_over_enclosing_server)
+{
+	struct fx f;
+	struct reqctx *s, *c;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	c = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	c->has_observed = true;
+	memset(c->obs_trace_id, 0xab, 16);
+	memset(c->obs_span_id, 0xcd, 8);
+	c->obs_flags = 1;
+	cr_assert_eq(parent__resolve(&f.env, c), 0);
+	cr_expect_eq(c->source, PARENT_OBSERVED);
+	cr_expect_eq(c->trace_id[0], 0xab);
+	cr_expect_eq(c->parent_id[7], 0xcd);
+	cr_expect_eq(s->state, REQCTX_OPEN, "the server was not needed");
+	cr_expect_eq(f.env.st.by_source[PARENT_OBSERVED], 1);
+	fx_fini(&f);
+}
+
+Test(parent_rules, enclosing_server_same_thread_while_serving)
+{
+	struct fx f;
+	struct reqctx *s, *c, *other_thr, *after, *before;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	s->tenant = strdup("acme");
+	c = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	other_thr = req(&f, 3, 0, 100, 11, false, NULL, 31, 31);
+	before = req(&f, 4, 0, 100, 10, false, NULL, 15, 15); /* before it was read */
+	cr_assert_eq(parent__resolve(&f.env, c), 0);
+	expect_child(c, s, PARENT_SERVER);
+	cr_expect_str_eq(c->tenant, "acme", "tenant inherited");
+	cr_expect_eq(s->source, PARENT_NONE, "the server is a root");
+	cr_assert_eq(parent__resolve(&f.env, other_thr), 0);
+	expect_root(other_thr);
+	cr_expect_null(other_thr->tenant);
+	cr_assert_eq(parent__resolve(&f.env, before), 0);
+	expect_root(before);
+	s->ts_end = 50; /* response begun: no longer serving */
+	after = req(&f, 5, 0, 100, 10, false, NULL, 60, 60);
+	cr_assert_eq(parent__resolve(&f.env, after), 0);
+	expect_root(after);
+	fx_fini(&f);
+}
+
+Test(parent_rules, two_open_requests_on_a_thread_are_ambiguous)
+{
+	struct fx f;
+	struct reqctx *c;
+
+	fx_init(&f);
+	req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	req(&f, 2, 0, 100, 10, true, NULL, 11, 21);
+	c = req(&f, 3, 0, 100, 10, false, NULL, 30, 30);
+	cr_assert_eq(parent__resolve(&f.env, c), 0);
+	expect_root(c);
+	cr_expect_eq(f.env.st.ambiguous, 1);
+	fx_fini(&f);
+}
+
+Test(parent_rules, same_host_peer_by_tuple_then_request_order)
+{
+	struct fx f;
+	struct ar_tuple ct = tup(1, 40000, 2, 8080), st = tup(2, 8080, 1, 40000);
+	struct reqctx *c0, *c1, *s0, *s1, *stray;
+
+	fx_init(&f);
+	c0 = req(&f, 1, 0, 100, 10, false, &ct, 10, 10);
+	s0 = req(&f, 2, 0, 200, 20, true, &st, 11, 12);
+	c1 = req(&f, 1, 1, 100, 10, false, &ct, 30, 30);
+	s1 = req(&f, 2, 1, 200, 20, true, &st, 31, 32);
+	cr_assert_eq(parent__resolve(&f.env, s1), 0);
+	expect_child(s1, c1, PARENT_PEER);
+	cr_assert_eq(parent__resolve(&f.env, s0), 0);
+	expect_child(s0, c0, PARENT_PEER);
+	/* same tuple, a third request the client never sent */
+	stray = req(&f, 2, 2, 200, 20, true, &st, 40, 41);
+	cr_assert_eq(parent__resolve(&f.env, stray), 0);
+	expect_root(stray);
+	fx_fini(&f);
+}
+
+Test(parent_rules, injected_ids_name_the_span)
+{
+	struct fx f;
+	struct reqctx *c;
+
+	fx_init(&f);
+	c = req(&f, 1, 0, 100, 10, false, NULL, 10, 10);
+	c->has_injected = true;
+	memset(c->inj_trace_id, 0x11, 16);
+	memset(c->inj_span_id, 0x22, 8);
+	cr_assert_eq(parent__resolve(&f.env, c), 0);
+	cr_expect_eq(c->source, PARENT_INJECTED);
+	cr_expect_eq(c->trace_id[5], 0x11);
+	cr_expect_eq(c->span_id[3], 0x22);
+	cr_expect_arr_eq(c->parent_id, zero, 8);
+	fx_fini(&f);
+}
+
+Test(parent_rules, none_starts_a_trace)
+{
+	struct fx f;
+	struct reqctx *c;
+
+	fx_init(&f);
+	c = req(&f, 1, 0, 100, 10, false, NULL, 10, 10);
+	cr_assert_eq(parent__resolve(&f.env, c), 0);
+	expect_root(c);
+	cr_expect_str_eq(parent__source_name(c->source), TS_PARENT_NONE);
+	fx_fini(&f);
+}
+
+/* agent SERVER <- caller; agent -> sub-agent (peer); sub-agent -> LLM */
+Test(parent_rules, chain_across_processes_is_one_trace)
+{
+	struct fx f;
+	struct ar_tuple ct = tup(1, 41000, 1, 9000), st = tup(1, 9000, 1, 41000);
+	struct reqctx *agent, *call, *sub, *llm;
+
+	fx_init(&f);
+	agent = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	agent->tenant = strdup("t-7");
+	call = req(&f, 2, 0, 100, 10, false, &ct, 30, 30);
+	sub = req(&f, 3, 0, 200, 50, true, &st, 31, 32);
+	llm = req(&f, 4, 0, 200, 50, false, NULL, 40, 40);
+	/* the deepest one first: its ancestors are decided on the way */
+	cr_assert_eq(parent__resolve(&f.env, llm), 0);
+	expect_child(llm, sub, PARENT_SERVER);
+	expect_child(sub, call, PARENT_PEER);
+	expect_child(call, agent, PARENT_SERVER);
+	cr_expect_str_eq(llm->tenant, "t-7");
+	cr_expect_str_eq(sub->tenant, "t-7");
+	fx_fini(&f);
+}
+
+Test(parent_rules, eviction_counts_open_requests)
+{
+	struct fx f;
+	struct reqctx_stats st;
+
+	fx_init(&f);
+	for (int i = 0; i < 70; i++)
+		req(&f, (uint64_t)i + 1, 0, 1, 1, true, NULL, 1, 2);
+	reqctx_table__stats(f.tab, &st);
+	cr_expect_eq(st.evicted_open, 6);
+	cr_expect_null(reqctx_table__find(f.tab, 1, 0));
+	cr_expect_not_null(reqctx_table__find(f.tab, 70, 0));
+	fx_fini(&f);
+}
+
+/* --- through tracectx, with real headers --- */
+
+static struct header_view hv(const char *name, const char *value)
+{
+	return (struct header_view){ name, strlen(name), value, strlen(value) };
+}
+
+static const char *attr(const struct span *s, const char *k)
+{
+	const struct attr *a = span__get(s, k);
+
+	return a && a->type == ATTR_STR ? a->s : NULL;
+}
+
+Test(parent_tracectx, inbound_traceparent_and_tenant_reach_the_outbound_call)
+{
+	static const char *const allow[] = { "session.id" };
+	struct tracectx_cfg cfg = { .baggage_allow = allow, .n_baggage_allow = 1 };
+	struct tracectx *t = tracectx__new(&cfg);
+	struct conn_meta in = { .conn_id = 1, .tgid = 100 }, out = { .conn_id = 2, .tgid = 100 };
+	struct header_view ih[] = {
+		hv("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+		hv("baggage", "tenant.id=acme,session.id=s1"),
+	};
+	struct http_exchange xin = { .conn = &in, .method = "POST", .target = "/run", .inbound = true,
+				     .req = { .headers = ih, .n_headers = 2, .ts_first = 10,
+					      .ts_last = 20, .tid = 7 } };
+	struct http_exchange xout = { .conn = &out, .method = "POST", .target = "/v1/chat",
+				      .req = { .ts_first = 30, .ts_last = 31, .tid = 7 },
+				      .status = 200, .resp = { .ts_first = 40, .ts_last = 41 } };
+	struct span *sin = span__new("POST /run", SPAN_KIND_SERVER);
+	struct span *sout = span__new("chat", SPAN_KIND_CLIENT);
+
+	cr_assert(t && sin && sout);
+	tracectx__request(t, &xin);
+	tracectx__request(t, &xout);
+	cr_assert_eq(tracectx__apply_exchange(t, sout, &xout, false), 0);
+	xin.status = 200;
+	xin.resp.ts_first = 50;
+	tracectx__response(t, &xin);
+	cr_assert_eq(tracectx__apply_exchange(t, sin, &xin, false), 0);
+	cr_expect_arr_eq(sout->trace_id, sin->trace_id, 16);
+	cr_expect_arr_eq(sout->parent_span_id, sin->span_id, 8);
+	cr_expect_eq(sin->trace_id[0], 0x4b, "the incoming trace id");
+	cr_expect_eq(sin->parent_span_id[7], 0xb7);
+	cr_expect_str_eq(attr(sin, TS_PARENT_SOURCE), TS_PARENT_OBSERVED);
+	cr_expect_str_eq(attr(sout, TS_PARENT_SOURCE), TS_PARENT_SERVER);
+	cr_expect_str_eq(attr(sout, "tenant.id"), "acme");
+	cr_expect_str_eq(attr(sout, "baggage.session.id"), "s1");
+	span__free(sin);
+	span__free(sout);
+	tracectx__free(t);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place that decides a request's parent. Rules are tried in
+ * priority order; the first that answers decides, and its name is kept
+ * on the span as agentrace.parent.source (trace/semconv.h):
+ *   1. traceparent  a valid traceparent observed on the request;
+ *   2. server       an outbound call made while its thread serves exactly
+ *                   one inbound request: the child of that SERVER span;
+ *   3. peer         an inbound request whose caller is traced on this
+ *                   host: the child of the caller's CLIENT span (same
+ *                   4-tuple reversed, same request order);
+ *   4. injected     ids agentrace injected into the request on the wire;
+ *   5. none         the root of a new trace.
+ * A later rule (the agent turn) is one more entry in the table in
+ * parent.c. Deciding a parent may first decide the parent's own (the
+ * enclosing server or the peer), recursively and boundedly.
+ */
+#ifndef AR_TRACE_PARENT_H
+#define AR_TRACE_PARENT_H
+
+#include <stdint.h>
+
+#include "trace/reqctx.h"
+
+struct ids;
+
+/* Which rule decided. Order is the priority order. */
+enum parent_source {
+	PARENT_OBSERVED = 0,
+	PARENT_SERVER,
+	PARENT_PEER,
+	PARENT_INJECTED,
+	PARENT_NONE,
+	PARENT__COUNT,
+};
+
+struct parent_stats {
+	uint64_t by_source[PARENT__COUNT];
+	/* outbound calls whose thread served several inbound requests at
+	 * once (an event loop): left as their own trace, never guessed */
+	uint64_t ambiguous;
+	uint64_t id_errors; /* getrandom failed: the entry stays undecided */
+	uint64_t nomem;     /* inherited tenant/baggage/tracestate not copied */
+};
+
+struct parent_env {
+	struct reqctx_table *table;
+	struct ids *ids;
+	struct parent_stats st;
+};
+
+/* Decides e's trace_id, parent_id, flags, tracestate and source, and
+ * inherits tenant and baggage it lacks from the parent entry. Returns 0
+ * (also when already decided) or -errno from getrandom (e undecided). */
+int parent__resolve(struct parent_env *env, struct reqctx *e);
+
+/* The agentrace.parent.source value of a source. */
+const char *parent__source_name(enum parent_source s);
+
+#endif
