@@ -49,6 +49,19 @@ def test_go_tls_http1_stripped():
     run_go_case("go_openai_h1s", True, [["-h1"], ["-h1", "-stream"]])
 
 
+def h2_front(wd, mock):
+    """tests/e2e/h2_proxy.mjs in front of the mock: (process, port)."""
+    ready = wd.file("h2.ready")
+    cert = wd.cert_dir()
+    proxy = Proc(wd, "h2proxy", ["node", os.path.join(HERE, "h2_proxy.mjs"),
+                                 "--cert", os.path.join(cert, "server.pem"),
+                                 "--key", os.path.join(cert, "server.key"),
+                                 "--ca", os.path.join(cert, "ca.pem"),
+                                 "--upstream", mock.base, "--ready-file", ready])
+    wait_for(lambda: os.path.exists(ready), what="h2 proxy ready")
+    return proxy, int(open(ready).read())
+
+
 def run_go_h2(name, stripped, flags):
     """The Go client over HTTP/2 to the h2 front of the mock; every truth
     line must have exactly one span, from the Go process."""
@@ -58,15 +71,7 @@ def run_go_h2(name, stripped, flags):
         exe = build_go(wd, name, stripped)
         rcv = Receiver(wd)
         mock = MockLLM(wd)
-        ready = wd.file("h2.ready")
-        cert = wd.cert_dir()
-        proxy = Proc(wd, "h2proxy", ["node", os.path.join(HERE, "h2_proxy.mjs"),
-                                     "--cert", os.path.join(cert, "server.pem"),
-                                     "--key", os.path.join(cert, "server.key"),
-                                     "--ca", os.path.join(cert, "ca.pem"),
-                                     "--upstream", mock.base, "--ready-file", ready])
-        wait_for(lambda: os.path.exists(ready), what="h2 proxy ready")
-        port = int(open(ready).read())
+        proxy, port = h2_front(wd, mock)
         ar = Agentrace(wd, ["--comm", name[:15]],
                        env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         for f in flags:
@@ -125,20 +130,12 @@ def test_grpc_over_h2_rpc_spans():
     try:
         rcv = Receiver(wd)
         mock = MockLLM(wd)
-        ready = wd.file("h2.ready")
-        cert = wd.cert_dir()
-        proxy = Proc(wd, "h2proxy", ["node", os.path.join(HERE, "h2_proxy.mjs"),
-                                     "--cert", os.path.join(cert, "server.pem"),
-                                     "--key", os.path.join(cert, "server.key"),
-                                     "--ca", os.path.join(cert, "ca.pem"),
-                                     "--upstream", mock.base, "--ready-file", ready])
-        wait_for(lambda: os.path.exists(ready), what="h2 proxy ready")
-        port = int(open(ready).read())
+        proxy, port = h2_front(wd, mock)
         ar = Agentrace(wd, ["--comm", "node"],
                        env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         p = subprocess.Popen(["node", os.path.join(HERE, "clients", "grpc_h2.mjs"),
                               "--url", "https://127.0.0.1:%d" % port,
-                              "--ca", os.path.join(cert, "ca.pem"), "--n", "3"],
+                              "--ca", os.path.join(wd.cert_dir(), "ca.pem"), "--n", "3"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = p.communicate(timeout=60)
         check(p.returncode == 0, "grpc client failed: %s" % err[-1500:])
