@@ -29,11 +29,19 @@ def build_go(wd, name, stripped):
     return out
 
 
+# --comm targets get their probes per process, attached when discovery sees
+# the exec; a client calling within milliseconds of its start can win that
+# race (a limitation of pid-scoped attachment, not of the Go probes), so the
+# clients wait a moment first.
+DELAY = ["-delay", "300ms"]
+
+
 def run_go_case(name, stripped, flags):
     wd = Workdir("go")
     try:
         exe = build_go(wd, name, stripped)
-        return run_genai_case(lambda m: [[exe, "-base", m.base + "/v1"] + f for f in flags],
+        return run_genai_case(lambda m: [[exe, "-base", m.base + "/v1"] + DELAY + f
+                                         for f in flags],
                               [name[:15]])
     finally:
         wd.cleanup()
@@ -75,7 +83,8 @@ def run_go_h2(name, stripped, flags):
         ar = Agentrace(wd, ["--comm", name[:15]],
                        env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         for f in flags:
-            r = run_client([exe, "-base", "https://127.0.0.1:%d/v1" % port] + f, node_env(wd))
+            r = run_client([exe, "-base", "https://127.0.0.1:%d/v1" % port] + DELAY + f,
+                           node_env(wd))
             for line in r.stdout.decode().splitlines():
                 check(json.loads(line)["proto"] == "HTTP/2.0", "not HTTP/2: " + line)
         time.sleep(1.0)

@@ -4,6 +4,7 @@
 // it on Linux).
 //
 // usage: go_openai -base https://127.0.0.1:PORT/v1 [-h1] [-n N] [-stream]
+//        [-delay D]
 //
 // -h1 forces HTTP/1.1 (Go negotiates HTTP/2 over TLS by default); -n runs N
 // calls concurrently on one client, which over HTTP/2 share one connection.
@@ -22,6 +23,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 type result struct {
@@ -113,7 +115,9 @@ func main() {
 	h1 := flag.Bool("h1", false, "force HTTP/1.1")
 	n := flag.Int("n", 1, "concurrent calls")
 	stream := flag.Bool("stream", false, "stream the responses (SSE)")
+	delay := flag.Duration("delay", 0, "wait this long before the first call")
 	flag.Parse()
+	time.Sleep(*delay)
 	tr := &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{}}
 	if *h1 {
 		tr.ForceAttemptHTTP2 = false
