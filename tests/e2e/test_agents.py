@@ -115,17 +115,25 @@ def test_agents_codex_openssl_tool_turn_spans():
         ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         script = ('mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && '
                   'exec "$@"')
-        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                            "sh", bundle, CODEX, "exec", "--skip-git-repo-check",
-                            "What is the weather in Paris?"],
-                           env=codex_env(wd, mock.port), capture_output=True, timeout=120)
+        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                bundle, CODEX, "exec", "--skip-git-repo-check", "What is the weather in Paris?"]
+        # Locating the functions in Codex's 290 MB binary takes about a
+        # second (more on a loaded host), and Codex's first call can come
+        # sooner: the first run warms the file's probes, which stay for the
+        # second run (shared mode keeps them 5 s after the last user).
+        r = subprocess.run(argv, env=codex_env(wd, mock.port), capture_output=True,
+                           timeout=120)
+        check(r.returncode == 0, "codex failed: %s" % r.stderr[-2000:])
+        warm = len(mock.truth())
+        r = subprocess.run(argv, env=codex_env(wd, mock.port), capture_output=True,
+                           timeout=120)
         check(r.returncode == 0, "codex failed: %s" % r.stderr[-2000:])
         time.sleep(1.0)
         ar.finish()
         err = ar.err()
         check(re.search(r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex", err),
               "no static OpenSSL probes attached:\n" + err[-3000:])
-        truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
+        truth = [t for t in mock.truth()[warm:] if t.get("input_tokens") is not None]
         check(len(truth) >= 2, "codex made %d LLM calls" % len(truth))
         # every process is traced: keep Codex's own calls (the mock's
         # server side is traced too)
@@ -134,8 +142,8 @@ def test_agents_codex_openssl_tool_turn_spans():
         idx = by_input_tokens(spans)
         for t in truth:
             found = idx.get(t["input_tokens"], [])
-            check(len(found) == 1, "truth seq %d: %d spans; got %r" %
-                  (t["seq"], len(found), sorted(idx)))
+            check(len(found) == 1, "truth seq %d: %d spans; got %r\n%s" %
+                  (t["seq"], len(found), sorted(idx), err[-4000:]))
             check_span_matches_truth(found[0], t)
             check(attrs(found[0]).get("process.executable.name") == "codex",
                   "span not from codex: %r" % attrs(found[0]).get("process.executable.name"))
