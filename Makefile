@@ -164,7 +164,7 @@ test-unit: $(BUILD)/tests/unit
 	$(Q)$(BUILD)/tests/unit --jobs=2
 
 test-e2e: all
-	$(Q)./tests/e2e/run.sh
+	$(Q)python3 tests/e2e/run.py
 
 bench: deps
 	$(Q)./scripts/deps.sh bench

@@ -22,6 +22,7 @@ struct keep {
 	struct metrics *metrics;
 	struct sampler *sampler;  /* NULL: sampling off, spans go straight on */
 	uint64_t export_drops;    /* kept spans the exporter refused */
+	int deadline_ms;          /* of the last metrics export */
 };
 
 static uint64_t mono_ns(void)
@@ -112,7 +113,7 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
 	k->exporter = e;
 	err = drift_from_opts(k, o);
 	if (err) {
-		keep__finish(k, 0);
+		keep__free(k);
 		return err;
 	}
 	err = metrics_config__from(&mc, ec, export_config__process_env, NULL);
@@ -125,7 +126,7 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
 	if (!err)
 		err = sampler_from_opts(k, o);
 	if (err) {
-		keep__finish(k, 0);
+		keep__free(k);
 		return err;
 	}
 	*out = k;
@@ -142,18 +143,22 @@ int keep__span(struct keep *k, struct span *s)
 	return 0;
 }
 
-void keep__tick(struct keep *k, uint64_t now, const char *stats)
+void keep__tick(struct keep *k, uint64_t now)
 {
 	if (k->sampler)
 		sampler__tick(k->sampler, now);
-	if (stats)
-		metrics__observe_stats(k->metrics, stats);
 }
+
+void keep__observe_stats(struct keep *k, const char *stats)
+{
+	metrics__observe_stats(k->metrics, stats);
+}
+
+static void print_sample_stats(const struct keep *k, FILE *f);
 
 void keep__print_stats(const struct keep *k, FILE *f)
 {
 	struct metrics_stats ms;
-	struct sampler_stats ss;
 	struct drift_stats ds;
 
 	metrics__stats(k->metrics, &ms);
@@ -166,6 +171,13 @@ void keep__print_stats(const struct keep *k, FILE *f)
 	fprintf(f, "contracts: checked=%" PRIu64 " matched=%" PRIu64 " drifted=%" PRIu64
 		" undeclared=%" PRIu64 " tools=%" PRIu64 " tools_untracked=%" PRIu64 "\n",
 		ds.checked, ds.matched, ds.drifted, ds.undeclared, ds.tools, ds.tools_untracked);
+	print_sample_stats(k, f);
+}
+
+static void print_sample_stats(const struct keep *k, FILE *f)
+{
+	struct sampler_stats ss;
+
 	if (!k->sampler)
 		return;
 	sampler__stats(k->sampler, &ss);
@@ -185,8 +197,23 @@ void keep__finish(struct keep *k, int deadline_ms)
 {
 	if (!k)
 		return;
-	sampler__free(k->sampler); /* decides what is held, into the exporter */
-	metrics__shutdown(k->metrics, deadline_ms, stderr);
+	if (k->sampler) {
+		/* decide what is held, into the exporter, and say what became of it all */
+		sampler__flush(k->sampler);
+		print_sample_stats(k, stderr);
+	}
+	sampler__free(k->sampler);
+	k->sampler = NULL;
+	k->deadline_ms = deadline_ms;
+	metrics__stop(k->metrics, deadline_ms);
+}
+
+void keep__free(struct keep *k)
+{
+	if (!k)
+		return;
+	sampler__free(k->sampler);
+	metrics__shutdown(k->metrics, k->deadline_ms, stderr);
 	if (k->dump_contracts && k->drift && drift__dump(k->drift, stdout))
 		warn("failed to write the contracts: %s", strerror(EIO));
 	drift__free(k->drift);

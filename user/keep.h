@@ -28,14 +28,20 @@ int keep__new(const struct cli_opts *o, const struct export_config *ec, struct e
  * the exporter (s freed). A span held for sampling returns 0. */
 int keep__span(struct keep *k, struct span *s);
 
-/* Periodic work: sampling decisions that came due, self-metrics from the
- * stats text (may be NULL). now is monotonic ns. */
-void keep__tick(struct keep *k, uint64_t now, const char *stats);
+/* Periodic work: sampling decisions that came due. now is monotonic ns. */
+void keep__tick(struct keep *k, uint64_t now);
+
+/* Self-metrics from the rendered stats lines. */
+void keep__observe_stats(struct keep *k, const char *stats);
 
 void keep__print_stats(const struct keep *k, FILE *f);
 
-/* Decides every held trace into the exporter, exports the last metrics
- * within deadline_ms and frees. k may be NULL. */
+/* Decides every held trace into the exporter and starts the last metrics
+ * export (due within deadline_ms), without waiting. Call before the
+ * exporter's shutdown. k may be NULL. */
 void keep__finish(struct keep *k, int deadline_ms);
+
+/* Waits for the last metrics export and frees. k may be NULL. */
+void keep__free(struct keep *k);
 
 #endif

@@ -164,23 +164,17 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
-	char *stats = NULL;
-	size_t len = 0;
-	FILE *mem;
-
 	conn_table__expire(p->conns, now);
-	if (p->spans) {
-		/* the stats lines double as self-metrics */
-		mem = open_memstream(&stats, &len);
-		if (mem) {
-			pipeline__print_stats(p, mem);
-			fclose(mem);
-		}
-		span_path__tick(p->spans, now, stats);
-		free(stats);
-	}
+	if (p->spans)
+		span_path__tick(p->spans, now);
 	if (p->writer)
 		capture_writer__flush(p->writer);
+}
+
+void pipeline__observe_stats(struct pipeline *p, const char *stats)
+{
+	if (p->spans)
+		span_path__observe_stats(p->spans, stats);
 }
 
 void pipeline__print_stats(const struct pipeline *p, FILE *f)

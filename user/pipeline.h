@@ -27,6 +27,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len);
 /* Periodic work: idle-connection expiry. now is monotonic ns. */
 void pipeline__tick(struct pipeline *p, uint64_t now);
 
+/* Hands the rendered stats lines (kernel and pipeline) to the metrics
+ * stage, which exports them as self-metrics. */
+void pipeline__observe_stats(struct pipeline *p, const char *stats);
+
 /* Prints the userspace counters. */
 void pipeline__print_stats(const struct pipeline *p, FILE *f);
 

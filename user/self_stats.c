@@ -105,6 +105,8 @@ void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct disc
 	}
 	if (f)
 		fputs(buf, f);
+	if (pipe)
+		pipeline__observe_stats(pipe, buf);
 	if (h)
 		publish(p, d, h, buf);
 	free(buf);

@@ -11,6 +11,7 @@
 #include "discover/proc_table.h"
 #include "export/exporter.h"
 #include "genai/genai.h"
+#include "graph/graph.h"
 #include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
@@ -25,6 +26,7 @@ struct span_path {
 	struct http_tracker *http;
 	struct genai *genai;
 	struct tools *tools;
+	struct graph *graph;
 	struct tracectx *tctx;
 	struct span_hold *hold; /* SERVER spans waiting for their caller */
 	struct exporter *exporter;
@@ -129,6 +131,8 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
+	if (sp->graph)
+		graph__on_span(sp->graph, s, x);
 	err = tracectx__apply_exchange(sp->tctx, s, x, false);
 	if (err == -EAGAIN) {
 		struct span_hold_item it = { s, x->conn->conn_id, x->req_index,
@@ -138,9 +142,19 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 			goto release;
 		err = tracectx__apply_exchange(sp->tctx, s, x, true);
 	}
+	/* the graph's decision slot holds this span only until now; a held
+	 * SERVER span is never one the graph placed */
+	if (!err && sp->graph)
+		graph__after_context(sp->graph, s);
 	submit(sp, s, err);
 release:
 	release_held(sp, x->resp.ts_last ? x->resp.ts_last : x->req.ts_last);
+}
+
+/* The graph's own spans (invoke_agent, execute_tool) are complete. */
+static void emit_graph_span(void *ctx, struct span *s)
+{
+	submit(ctx, s, 0);
 }
 
 /* Trace context is decided while requests are still being served. */
@@ -179,7 +193,7 @@ static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
 			return -ENOMEM;
 	}
 	if (cfg->kind == EXPORT_OTLP && !cfg->endpoint) {
-		cfg->endpoint = strdup(OTLP_DEFAULT_ENDPOINT);
+		cfg->endpoint = strdup(export_config__default_endpoint(cfg->protocol));
 		if (!cfg->endpoint)
 			return -ENOMEM;
 	}
@@ -195,6 +209,10 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 	struct genai_cfg gc = { .capture_content = o->capture_content,
 				.content_max_bytes = o->content_max_bytes };
 	struct tools_cfg tc = { .capture_content = o->capture_content };
+	struct graph_cfg grc = { .capture_content = o->capture_content,
+				 .idle_ms = o->turn_idle_ms,
+				 .mono_to_real_ns = mono_to_real_ns,
+				 .emit = emit_graph_span, .emit_ctx = sp };
 	/* A NULL list keeps that list's default. */
 	struct tracectx_cfg tcc = {
 		.tenant_baggage_keys = o->n_tenant_baggage_keys ? o->tenant_baggage_keys : NULL,
@@ -228,6 +246,13 @@ int span_path__new(const struct cli_opts *o, uint64_t mono_to_real_ns, struct sp
 		goto cleanup;
 	err = -ENOMEM;
 	sp->procs = proc_table__new();
+	if (!o->no_graph) {
+		sp->graph = graph__new(&grc);
+		if (!sp->graph)
+			goto cleanup;
+		gc.observe = graph__observe_llm;
+		gc.observe_ctx = sp->graph;
+	}
 	sp->genai = genai__new(&gc);
 	sp->tools = tools__new(&tc);
 	sp->tctx = tracectx__new(&tcc);
@@ -259,14 +284,22 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
-void span_path__tick(struct span_path *sp, uint64_t now, const char *stats)
+void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
-	keep__tick(sp->keep, now, stats);
+	keep__tick(sp->keep, now);
+	if (sp->graph)
+		graph__tick(sp->graph, now);
+}
+
+void span_path__observe_stats(struct span_path *sp, const char *stats)
+{
+	keep__observe_stats(sp->keep, stats);
 }
 
 void span_path__print_stats(const struct span_path *sp, FILE *f)
 {
+	struct graph_stats grs;
 	struct http_stats hs;
 	struct genai_stats gs;
 	struct tools_stats tls;
@@ -279,6 +312,9 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	tools__stats(sp->tools, &tls);
 	tracectx__stats(sp->tctx, &ts);
 	exporter__stats(sp->exporter, &es);
+	memset(&grs, 0, sizeof(grs));
+	if (sp->graph)
+		graph__stats(sp->graph, &grs);
 	fprintf(f, "http: exchanges=%" PRIu64 " resyncs=%" PRIu64 " parse_errors=%" PRIu64
 		" header_overflows=%" PRIu64 " body_truncated=%" PRIu64 " decode_errors=%" PRIu64
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
@@ -327,6 +363,16 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		tls.mcp_spans, tls.blackbox_spans, tls.server_spans, tls.telemetry, tls.json_errors,
 		tls.sse_errors, tls.no_rpc_response, tls.hash_truncated, tls.hash_too_big,
 		tls.schema_hashes, tls.schema_not_json, tls.schema_too_big, tls.nomem);
+	fprintf(f, "graph: llm_calls=%" PRIu64 " conversations=%" PRIu64 " chained=%" PRIu64
+		" turns=%" PRIu64 " turns_final=%" PRIu64 " turns_timeout=%" PRIu64
+		" tool_calls=%" PRIu64 " consumed=%" PRIu64 " not_executed=%" PRIu64
+		" children_mcp=%" PRIu64 " children_args=%" PRIu64 " children_order=%" PRIu64
+		" links=%" PRIu64 " windows_dropped=%" PRIu64 " output_over_budget=%" PRIu64
+		" nomem=%" PRIu64 "\n",
+		grs.llm_calls, grs.conversations, grs.chained, grs.turns, grs.turns_final,
+		grs.turns_timeout, grs.tool_calls, grs.tools_consumed, grs.tools_not_executed,
+		grs.child_mcp, grs.child_args, grs.child_order, grs.links, grs.windows_dropped,
+		grs.output_over_budget, grs.nomem);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
 		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 "\n",
@@ -346,9 +392,11 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	if (sp->hold && sp->keep)
 		release_held(sp, UINT64_MAX);
 	span_hold__free(sp->hold);
+	graph__free(sp->graph); /* ends open turns: emits before the flush */
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
 	if (sp->exporter)
 		err = exporter__shutdown(sp->exporter, deadline_ms);
+	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);
 	tools__free(sp->tools);

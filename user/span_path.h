@@ -29,9 +29,11 @@ void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
 void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec);
 
 /* Periodic work: SERVER spans whose wait for their caller is over,
- * sampling decisions that came due; stats is the text of the stats lines
- * for self-metrics (may be NULL). now is monotonic ns. */
-void span_path__tick(struct span_path *sp, uint64_t now, const char *stats);
+ * sampling decisions that came due, agent turns that went quiet. now is monotonic ns. */
+void span_path__tick(struct span_path *sp, uint64_t now);
+
+/* The rendered stats lines, for self-metrics. */
+void span_path__observe_stats(struct span_path *sp, const char *stats);
 
 void span_path__print_stats(const struct span_path *sp, FILE *f);
 

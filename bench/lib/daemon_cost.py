@@ -58,24 +58,32 @@ def gen(case, kind, n):
     return path
 
 
-def analyze(path, want_spans, prefix=()):
+def analyze(path, want_spans, prefix=(), graph=True):
     """Returns the wall seconds of one analyze run; checks every call became
-    a span, since a figure for calls that were not traced means nothing."""
+    a span, since a figure for calls that were not traced means nothing.
+    graph=False runs with --no-agent-graph (no agent turns, execute_tool,
+    links or drift); with the graph, each call here is a one-call turn, so
+    an invoke_agent span per turn is built on top."""
     t0 = time.perf_counter()
-    p = subprocess.run(list(prefix) + [b.AGENTRACE, "analyze", path, "--exporter", "none"],
+    p = subprocess.run(list(prefix) + [b.AGENTRACE, "analyze", path, "--exporter", "none"] +
+                       ([] if graph else ["--no-agent-graph"]),
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - t0
     m = re.search(r"spans: built=(\d+)", p.stderr)
     built = int(m.group(1)) if m else -1
+    t = re.search(r"graph: .*? turns=(\d+)", p.stderr)
+    if graph and t:
+        built -= int(t.group(1))
     if p.returncode != 0 or built != want_spans:
         raise RuntimeError("analyze %s: exit %d, %d spans (want %d): %s" %
                            (path, p.returncode, built, want_spans, p.stderr[-600:]))
     return took
 
 
-def callgrind(case, path, n, tag):
+def callgrind(case, path, n, tag, graph=True):
     out = case.file("callgrind.%s" % tag)
-    analyze(path, n, prefix=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out])
+    analyze(path, n, prefix=["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
+            graph=graph)
     with open(out) as f:
         for line in f:
             if line.startswith("totals:") or line.startswith("summary:"):
@@ -124,6 +132,7 @@ def main():
     files = {k: gen(case, k, N[k]) for k in N}
     analyze(files["chat"], N["chat"])  # warm the page cache
     per_call = {k: [] for k in N}
+    no_graph = {k: [] for k in N}
     base_s = []
     for i in range(RUNS):
         t0 = analyze(base, 0)
@@ -131,14 +140,21 @@ def main():
         for k in N:
             t = analyze(files[k], N[k])
             per_call[k].append((t - t0) * 1e9 / N[k])
+            t = analyze(files[k], N[k], graph=False)
+            no_graph[k].append((t - t0) * 1e9 / N[k])
         b.log("round %d: 0 calls %.3f s, %s" % (i + 1, t0, ", ".join(
-            "%s %.0f ns/call" % (k, per_call[k][-1]) for k in N)))
+            "%s %.0f ns/call (%.0f without the graph)" % (k, per_call[k][-1], no_graph[k][-1])
+            for k in N)))
 
     for k in N:
         v = per_call[k]
         med = b.spread(v)[1]
         case.row("wall time per %s" % LABEL[k], med, None, med / GOAL_NS[k],
                  "<= %d ns" % GOAL_NS[k], v, "ns")
+        # same rounds, paired: what the causal graph adds
+        ratios = [g / o for g, o in zip(per_call[k], no_graph[k]) if o > 0]
+        case.row("graph on / --no-agent-graph, %s" % LABEL[k], b.spread(ratios)[1], None,
+                 None, "-", ratios, "x")
 
     ir0, _ = callgrind(case, base, 0, "base")
     tops = {}
@@ -146,6 +162,11 @@ def main():
         ir, cg = callgrind(case, gen(case, k, CG_N[k]), CG_N[k], k)
         per = (ir - ir0) / CG_N[k]
         case.row("instructions per %s" % LABEL[k], per, None, None, "-", [per], "Ir")
+        ir_off, _ = callgrind(case, gen(case, k, CG_N[k]), CG_N[k], k + "-nograph",
+                              graph=False)
+        per_off = (ir_off - ir0) / CG_N[k]
+        case.row("instructions per %s without the graph" % LABEL[k], per_off, None, None,
+                 "-", [per_off], "Ir")
         tops[k] = (profile(cg, True, 25), profile(cg, False, 10))
     case.note("0-call run: %.3f s median wall, %d instructions (start-up, exporter "
               "and shutdown)" % (b.spread(base_s)[1], ir0))

@@ -222,12 +222,14 @@ class Receiver(Proc):
         self.spans_path = wd.file(name + "-spans.jsonl")
         self.raw_dir = wd.file(name + "-raw")
         self.requests_path = wd.file(name + "-requests.jsonl")
+        self.metrics_path = wd.file(name + "-metrics.jsonl")
         ready = wd.file(name + ".ready")
         if os.path.exists(ready):
             os.unlink(ready)
         argv = [sys.executable, os.path.join(HERE, "otlp_receiver.py"), "--port", str(port),
                 "--out", self.spans_path, "--raw-dir", self.raw_dir,
-                "--requests", self.requests_path, "--ready-file", ready] + list(extra)
+                "--requests", self.requests_path, "--metrics", self.metrics_path,
+                "--ready-file", ready] + list(extra)
         super().__init__(wd, name, argv)
         wait_for(lambda: os.path.exists(ready) and open(ready).read().strip(),
                  what="receiver ready")
@@ -238,6 +240,12 @@ class Receiver(Proc):
         if not os.path.exists(self.spans_path):
             return []
         return [json.loads(l) for l in open(self.spans_path) if l.strip()]
+
+    def metrics(self):
+        """Decoded metric data points, one dict each (see otlp_receiver.py)."""
+        if not os.path.exists(self.metrics_path):
+            return []
+        return [json.loads(l) for l in open(self.metrics_path) if l.strip()]
 
     def raw_bytes(self):
         out = b""
@@ -254,7 +262,83 @@ def node_env(wd, **extra):
 
 
 def run_client(argv, env, timeout=60, ok_codes=(0,)):
-    r = subprocess.run(argv, env=env, capture_output=True, timeout=timeout)
+    """Runs one client to its end; the result also carries its .pid, the
+    process.pid its spans must have."""
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+    r = subprocess.CompletedProcess(argv, p.returncode, out, err)
+    r.pid = p.pid
     check(r.returncode in ok_codes, "client %s exited %d: %s %s" %
           (argv[:3], r.returncode, r.stdout[-1500:], r.stderr[-1500:]))
     return r
+
+
+# ---------------------------------------------------------------------------
+# Span accounting: every span the receiver got is attributed to the process
+# that made it (process.pid on the resource), and each process must produce
+# exactly its expected set. Nothing is filtered away before counting.
+
+KIND_SERVER, KIND_CLIENT = 2, 3
+
+
+def span_pid(span):
+    pid = span.get("resource", {}).get("process.pid")
+    return int(pid) if pid is not None else None
+
+
+def server_side_kinds(n_exchanges):
+    """The spans a TRACED callee must yield for the n exchanges it answered:
+    issue 10 section 1, one SERVER span per exchange and never a (second,
+    gen_ai) CLIENT span. The one place to adjust the server-side spec."""
+    return [KIND_SERVER] * n_exchanges
+
+
+def names_port(span, port):
+    a = span.get("attributes", {})
+    return port in (a.get("server.port"), a.get("client.port"))
+
+
+def spans_by_process(spans, pids, port):
+    """Groups every span by process.pid into {pid: [spans]} for the test's
+    own pids. A span of any other process is allowed only when it has
+    nothing to do with this test's server: one naming `port` was
+    attributed to a process the test did not start."""
+    out = {p: [] for p in pids}
+    for s in spans:
+        pid = span_pid(s)
+        if pid in out:
+            out[pid].append(s)
+            continue
+        check(not names_port(s, port), "span %r for port %d has process.pid %r, not one of the "
+              "test's processes %r" % (s.get("name"), port, pid, sorted(out)))
+    return out
+
+
+def check_server_side(spans, n_exchanges, traced, what="server"):
+    """The callee's spans against server_side_kinds(): none when it is not
+    traced; when traced, exactly the specified kinds."""
+    want = sorted(server_side_kinds(n_exchanges)) if traced else []
+    got = sorted(s.get("kind") for s in spans)
+    check(got == want, "%s process: span kinds %r, want %r (names %r)" %
+          (what, got, want, [s.get("name") for s in spans]))
+
+
+def wait_spans(rcv, ar, n, pids=None, port=None, timeout=30):
+    """Waits until the receiver has n spans (of these pids or naming this
+    port, if given): the flush signal to use instead of a fixed sleep
+    before stopping agentrace."""
+    def mine(s):
+        return pids is None or span_pid(s) in pids or (port and names_port(s, port))
+
+    def have():
+        return len([s for s in rcv.spans() if mine(s)])
+    try:
+        wait_for(lambda: have() >= n, timeout=timeout, what="%d spans" % n)
+    except Failure:
+        raise Failure("have %d of %d spans after %ds; agentrace stderr:\n%s" %
+                      (have(), n, timeout, ar.err()[-3000:])) from None

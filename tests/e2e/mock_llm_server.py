@@ -14,7 +14,8 @@ Endpoints (any Host):
   Ollama     POST /api/chat, /api/generate (NDJSON stream or JSON),
              /api/embed, GET /api/tags, /api/version, POST /api/show
   MCP        POST/GET/DELETE /mcp       (Streamable HTTP, JSON-RPC 2.0)
-  Tool API   GET|POST /tools/v1/weather, /tools/v2/weather (different shapes)
+  Tool API   GET|POST /tools/v1/weather, /tools/v2/weather (different shapes;
+             switches delay-ms, error, shape=v1|v2 to answer in either shape)
 
 Deterministic behaviour, values unique per request (derived from `seq`):
   input tokens (semconv total, cached included) 10000+100*seq, output
@@ -33,6 +34,8 @@ Per-request switches (header, or the query parameter in brackets):
   x-mock-cache: 0          [mock_cache]   no cached tokens
   x-mock-gzip: 0|1         [mock_gzip]    override --gzip for this request
   x-mock-delay-ms: D       [mock_delay_ms] sleep D ms between stream events
+  x-mock-tool-calls: K     [mock_tool_calls] OpenAI chat with n=1: K (at most 4)
+                           parallel tool calls, ids call_mock<seq>_0, _0_1, ...
 
 Ground truth: one JSON line per request appended to --truth (see README.md).
 """
@@ -189,6 +192,11 @@ def words(seq, n=6):
     return [base[i % len(base)] + " " for i in range(n)]
 
 
+# cities of the extra parallel tool calls (x-mock-tool-calls): no one is a
+# substring of another, so a tool request tells which call it serves
+EXTRA_CITIES = ["City", "Town", "Port", "Bay"]
+
+
 def last_is_tool_result_openai(messages):
     if not isinstance(messages, list) or not messages:
         return False
@@ -266,12 +274,20 @@ def openai_chat(ctx):
             calls.append({"id": "call_mock%06d_%d" % (ctx.seq, i),
                           "name": tool,
                           "arguments": dumps({"city": "City%d" % ctx.seq})})
+    # x-mock-tool-calls: K (n == 1): K parallel calls in the one message
+    extra_calls = []
+    if tool and n == 1:
+        for k in range(1, min(max(ctx.int_switch("tool-calls", 1), 1), 4)):
+            extra_calls.append({"id": "call_mock%06d_0_%d" % (ctx.seq, k),
+                                "name": tool, "arguments": dumps(
+                                    {"city": EXTRA_CITIES[k] + str(ctx.seq)})})
     t.update(response_model=rmodel, response_id=rid, stream=stream,
              input_tokens=usage["prompt_tokens"],
              output_tokens=tok["output"], cache_read=tok["cache_read"],
              cache_creation=None, reasoning=tok["reasoning"],
              finish_reasons=[finish] * n,
-             tool_calls=[{"id": c["id"], "name": c["name"]} for c in calls])
+             tool_calls=[{"id": c["id"], "name": c["name"]}
+                         for c in calls + extra_calls])
     created = int(time.time())
     text = "".join(words(ctx.seq))
     include_usage = isinstance(b.get("stream_options"), dict) and \
@@ -285,7 +301,8 @@ def openai_chat(ctx):
                 c = calls[i]
                 msg["tool_calls"] = [{"id": c["id"], "type": "function",
                                       "function": {"name": c["name"],
-                                                   "arguments": c["arguments"]}}]
+                                                   "arguments": c["arguments"]}}
+                                     for c in [calls[i]] + extra_calls]
             choices.append({"index": i, "message": msg, "logprobs": None,
                             "finish_reason": finish})
         ctx.send_json(200, {"id": rid, "object": "chat.completion",
@@ -327,6 +344,12 @@ def openai_chat(ctx):
             for j in range(0, len(a), 7):
                 chunk([{"index": i, "delta": {"tool_calls": [{
                     "index": 0, "function": {"arguments": a[j:j + 7]}}]},
+                    "logprobs": None, "finish_reason": None}])
+            for k, e in enumerate(extra_calls, 1):
+                chunk([{"index": i, "delta": {"tool_calls": [{
+                    "index": k, "id": e["id"], "type": "function",
+                    "function": {"name": e["name"],
+                                 "arguments": e["arguments"]}}]},
                     "logprobs": None, "finish_reason": None}])
         else:
             for w in words(ctx.seq):
@@ -986,6 +1009,19 @@ def tool_api(ctx, version):
     t = ctx.truth
     t.update(provider="tool_api", operation="execute_tool",
              tool_name="weather", api_version=version)
+    # x-mock-delay-ms / x-mock-error / x-mock-shape (v1|v2: answer with the
+    # other version's shape on this path, a provider changing its response)
+    delay = min(ctx.int_switch("delay-ms"), MAX_STREAM_DELAY_MS * 5)
+    if delay > 0:
+        time.sleep(delay / 1000.0)
+    code = ctx.int_switch("error")
+    if code >= 400:
+        t["error"] = str(code)
+        ctx.send_json(code, {"error": {"code": code, "message": "mock tool failure"}})
+        return
+    if ctx.switch("shape") in ("v1", "v2"):
+        version = ctx.switch("shape")
+        t["shape"] = version
     city = ctx.req.query.get("city")
     if city is None and isinstance(ctx.json, dict):
         city = ctx.json.get("city")
@@ -1118,6 +1154,7 @@ class Server:
                  ctx.req.path.endswith(":streamGenerateContent"))
         etype, body = error_body(provider, status, ctx.seq)
         t["error"] = etype
+        t["error_body"] = body
         hdrs = []
         if status == 429:
             hdrs.append(("retry-after", "1"))
@@ -1152,6 +1189,8 @@ class Server:
                     ctx.json = None
             elif req.method == "POST":
                 ctx.json = None
+            # the request as received: the truth for gen_ai.request.* attributes
+            ctx.truth["request_json"] = ctx.json if isinstance(ctx.json, dict) else None
             try:
                 self.route(ctx)
             except Cut:

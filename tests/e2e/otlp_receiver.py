@@ -4,7 +4,8 @@
 
 Python 3 standard library only. Listens on 127.0.0.1, accepts
 POST /v1/traces as http/protobuf or http/json, optionally gzip-compressed,
-and records:
+and records (POST /v1/metrics likewise: --metrics FILE gets one JSON line
+per data point):
 
   --raw-dir DIR   every request body as received (NNNNNN.bin / .json), plus
                   protoc's text decoding of protobuf bodies (NNNNNN.txt)
@@ -13,9 +14,12 @@ and records:
   --requests FILE one JSON line per request: headers, status answered,
                   span count, body encoding
 
-Protobuf bodies are checked with the real `protoc --decode` against
-user/export/proto/otlp_trace.proto (a body protoc rejects gets HTTP 400),
-and converted to JSON with a small strict wire-format decoder below.
+Protobuf bodies are checked with the real `protoc --decode` against the
+OFFICIAL opentelemetry-proto files kept in tests/e2e/opentelemetry-proto
+(independent of agentrace's own .proto subset): a body protoc rejects, or
+one with a field the official schema does not know, gets HTTP 400. They
+are converted to JSON with a small strict wire-format decoder below.
+protoc is required: without it the receiver does not start.
 
 Fault injection: --fail-first N answers the first N POSTs with
 --fail-status (default 503) and, if given, a Retry-After of --retry-after
@@ -35,6 +39,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -44,9 +49,17 @@ import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PROTO_PKG = "otlp"
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DEFAULT_PROTO_DIR = os.path.join(REPO, "user", "export", "proto")
+DEFAULT_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "opentelemetry-proto")
+PROTO_FILE = "opentelemetry/proto/collector/trace/v1/trace_service.proto"
+PROTO_MSG = "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"
+# Metrics: the official messages transcribed into one file (unit tests too).
+METRICS_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                 "..", "fixtures", "otlp")
+METRICS_PROTO_MSG = "opentelemetry.proto.metrics.v1.ExportMetricsServiceRequest"
+# protoc --decode prints a field the schema lacks by number ("42: 7",
+# "42 {"): a field number the official schema does not have.
+UNKNOWN_FIELD = re.compile(r"^\s*[0-9]+(: | \{)", re.M)
 MAX_BODY = 64 * 1024 * 1024
 
 # ---------------------------------------------------------------------------
@@ -176,10 +189,25 @@ def pb_event(buf):
     return ev
 
 
+def pb_link(buf):
+    """Span.Link: trace_id 1, span_id 2, trace_state 3, attributes 4."""
+    ln = {"trace_id": "", "span_id": "", "attributes": {}}
+    attrs = []
+    for num, wt, v in fields(buf):
+        if num in (1, 2):
+            _expect("Link", num, wt, LEN)
+            ln["trace_id" if num == 1 else "span_id"] = bytes(v).hex()
+        elif num == 4:
+            _expect("Link", num, wt, LEN)
+            attrs.append(v)
+    ln["attributes"] = key_values(attrs)
+    return ln
+
+
 def pb_span(buf):
     sp = {"trace_id": "", "span_id": "", "parent_span_id": "", "trace_state": "",
           "flags": 0, "name": "", "kind": 0, "start_time_unix_nano": 0,
-          "end_time_unix_nano": 0, "events": [], "links": 0,
+          "end_time_unix_nano": 0, "events": [], "links": 0, "link_list": [],
           "status": {"code": 0, "message": ""}}
     attrs = []
     for num, wt, v in fields(buf):
@@ -211,6 +239,7 @@ def pb_span(buf):
         elif num == 13:
             _expect("Span", num, wt, LEN)
             sp["links"] += 1
+            sp["link_list"].append(pb_link(v))
         elif num == 15:
             _expect("Span", num, wt, LEN)
             for n2, w2, x in fields(v):
@@ -316,6 +345,10 @@ def decode_json(body):
                                 "attributes": json_kvs(e.get("attributes"))}
                                for e in s.get("events", [])],
                     "links": len(s.get("links", [])),
+                    "link_list": [{"trace_id": l.get("traceId", ""),
+                                   "span_id": l.get("spanId", ""),
+                                   "attributes": json_kvs(l.get("attributes"))}
+                                  for l in s.get("links", [])],
                     "status": {"code": int(st.get("code", 0)),
                                "message": st.get("message", "")},
                     "resource": resource,
@@ -325,20 +358,137 @@ def decode_json(body):
 
 
 # ---------------------------------------------------------------------------
+# Metrics (POST /v1/metrics) -> one flat dict per data point.
+
+def _packed(v, wt, fmt, size):
+    if wt == LEN:
+        return [struct.unpack(fmt, bytes(v[i:i + size]))[0] for i in range(0, len(v), size)]
+    return [struct.unpack(fmt, bytes(v))[0]]
+
+
+def pb_metric_points(buf):
+    """One Metric message -> its data points."""
+    name = unit = kind = ""
+    temporality, monotonic, raw_points = 0, False, []
+    for num, wt, v in fields(buf):
+        if num in (1, 3):
+            _expect("Metric", num, wt, LEN)
+            if num == 1:
+                name = _str(v)
+            else:
+                unit = _str(v)
+        elif num in (5, 7, 9):
+            _expect("Metric", num, wt, LEN)
+            kind = {5: "gauge", 7: "sum", 9: "histogram"}[num]
+            for n2, w2, x in fields(v):
+                if n2 == 1:
+                    raw_points.append(x)
+                elif n2 == 2:
+                    temporality = x
+                elif n2 == 3:
+                    monotonic = bool(x)
+    points = []
+    for b in raw_points:
+        pt = {"metric": name, "unit": unit, "kind": kind, "temporality": temporality,
+              "monotonic": monotonic, "bucket_counts": [], "explicit_bounds": []}
+        attrs = []
+        for n, w, x in fields(b):
+            if (kind == "histogram" and n == 9) or (kind != "histogram" and n == 7):
+                attrs.append(x)
+            elif n in (2, 3):
+                _expect("DataPoint", n, w, I64)
+                pt["start" if n == 2 else "time"] = struct.unpack("<Q", x)[0]
+            elif kind == "histogram" and n == 4:
+                _expect("HistogramDataPoint", n, w, I64)
+                pt["count"] = struct.unpack("<Q", x)[0]
+            elif kind == "histogram" and n in (5, 11, 12):
+                _expect("HistogramDataPoint", n, w, I64)
+                pt[{5: "sum", 11: "min", 12: "max"}[n]] = struct.unpack("<d", x)[0]
+            elif kind == "histogram" and n == 6:
+                pt["bucket_counts"] += _packed(x, w, "<Q", 8)
+            elif kind == "histogram" and n == 7:
+                pt["explicit_bounds"] += _packed(x, w, "<d", 8)
+            elif kind != "histogram" and n == 6:
+                _expect("NumberDataPoint", n, w, I64)
+                pt["value"] = struct.unpack("<q", x)[0]
+            elif kind != "histogram" and n == 4:
+                _expect("NumberDataPoint", n, w, I64)
+                pt["value"] = struct.unpack("<d", x)[0]
+        pt["attributes"] = key_values(attrs)
+        points.append(pt)
+    return points
+
+
+def decode_metrics_protobuf(body):
+    out = []
+    for num, wt, rm in fields(body):
+        if num != 1:
+            continue
+        _expect("ExportMetricsServiceRequest", num, wt, LEN)
+        resource, sms = {}, []
+        for n2, w2, v in fields(rm):
+            if n2 == 1:
+                resource = key_values([x for n3, w3, x in fields(v) if n3 == 1])
+            elif n2 == 2:
+                sms.append(v)
+        for sm in sms:
+            for n3, w3, v in fields(sm):
+                if n3 == 2:
+                    for pt in pb_metric_points(v):
+                        pt["resource"] = resource
+                        out.append(pt)
+    return out
+
+
+def decode_metrics_json(body):
+    out = []
+    for rm in json.loads(body).get("resourceMetrics", []):
+        resource = json_kvs(rm.get("resource", {}).get("attributes"))
+        for sm in rm.get("scopeMetrics", []):
+            for m in sm.get("metrics", []):
+                for kind in ("histogram", "sum", "gauge"):
+                    d = m.get(kind)
+                    if d is None:
+                        continue
+                    for p in d.get("dataPoints", []):
+                        pt = {"metric": m.get("name", ""), "unit": m.get("unit", ""),
+                              "kind": kind,
+                              "temporality": int(d.get("aggregationTemporality", 0)),
+                              "monotonic": bool(d.get("isMonotonic", False)),
+                              "attributes": json_kvs(p.get("attributes")),
+                              "resource": resource,
+                              "start": _json_int(p.get("startTimeUnixNano", 0)),
+                              "time": _json_int(p.get("timeUnixNano", 0)),
+                              "bucket_counts": [_json_int(c) for c in p.get("bucketCounts", [])],
+                              "explicit_bounds": p.get("explicitBounds", [])}
+                        if kind == "histogram":
+                            pt["count"] = _json_int(p.get("count", 0))
+                            for k in ("sum", "min", "max"):
+                                if k in p:
+                                    pt[k] = float(p[k])
+                        else:
+                            pt["value"] = _json_int(p.get("asInt", 0))
+                        out.append(pt)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # protoc validation
 
-def protoc_decode(body, proto_dir):
-    """Runs protoc --decode; returns (ok, text or error)."""
-    protoc = shutil.which("protoc")
-    if not protoc:
-        return True, "(protoc not installed; wire decoder only)"
+def protoc_decode(body, proto_dir, message=PROTO_MSG, proto=PROTO_FILE):
+    """Runs protoc --decode against an official schema; returns (ok, text
+    or error). Unknown field numbers are an error."""
     p = subprocess.run(
-        [protoc, "--decode=%s.ExportTraceServiceRequest" % PROTO_PKG,
-         "--proto_path=" + proto_dir, "otlp_trace.proto"],
+        ["protoc", "--decode=" + message, "--proto_path=" + proto_dir, proto],
         input=body, capture_output=True, timeout=30)
     if p.returncode != 0:
         return False, p.stderr.decode("utf-8", "replace")
-    return True, p.stdout.decode("utf-8", "replace")
+    text = p.stdout.decode("utf-8", "replace")
+    unknown = UNKNOWN_FIELD.search(text)
+    if unknown:
+        return False, "field unknown to opentelemetry-proto: %r\n%s" % (
+            unknown.group(0).strip(), text)
+    return True, text
 
 
 def pb_partial_success(rejected, message):
@@ -406,6 +556,13 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(413, b"too large\n", "text/plain")
             return
         raw = self.rfile.read(length)
+        if self.path.rstrip("/") == "/v1/metrics":
+            # metrics have their own file; trace request counts and fault
+            # injection stay about traces
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            enc = (self.headers.get("Content-Encoding") or "").strip().lower()
+            self._metrics({"path": self.path}, raw, enc, ctype, ctype == "application/json")
+            return
         if args.delay_ms:
             threading.Event().wait(args.delay_ms / 1000.0)
         with st.lock:
@@ -493,6 +650,34 @@ class Handler(BaseHTTPRequestHandler):
                 body = pb_partial_success(args.partial_reject, args.partial_message)
             self._reply(200, body, "application/x-protobuf")
 
+    def _metrics(self, rec, raw, enc, ctype, is_json):
+        """POST /v1/metrics: protoc-checked, decoded to --metrics lines."""
+        args = self.server.state.args
+        status, points, err = 200, [], None
+        try:
+            body = gzip.decompress(raw) if enc == "gzip" else raw
+            if is_json:
+                points = decode_metrics_json(body)
+            else:
+                ok, text = protoc_decode(body, METRICS_PROTO_DIR, METRICS_PROTO_MSG,
+                                         "metrics_official.proto")
+                if not ok:
+                    raise ValueError("protoc rejected the body: " + text.strip())
+                points = decode_metrics_protobuf(body)
+        except (ValueError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError,
+                subprocess.SubprocessError) as e:
+            status, err = 400, str(e)
+        if err:
+            sys.stderr.write("otlp_receiver: bad metrics request: %s\n" % err)
+        if status == 200 and args.metrics:
+            with self.server.state.lock, open(args.metrics, "a", encoding="utf-8") as f:
+                for pt in points:
+                    pt["protocol"] = "http/json" if is_json else "http/protobuf"
+                    f.write(json.dumps(pt, sort_keys=True) + "\n")
+        self._reply(status, json.dumps({"error": err} if err else {}).encode()
+                    if is_json or err else b"",
+                    "application/json" if is_json or err else "application/x-protobuf")
+
     def _save_raw(self, seq, body, is_json):
         d = self.server.state.args.raw_dir
         if d:
@@ -524,6 +709,7 @@ def main(argv=None):
     ap.add_argument("--out", help="append decoded spans here, one JSON per line")
     ap.add_argument("--raw-dir", help="store each request body here")
     ap.add_argument("--requests", help="append one JSON line per request here")
+    ap.add_argument("--metrics", help="append decoded metric points (POST /v1/metrics) here")
     ap.add_argument("--ready-file", help="write the port here once listening")
     ap.add_argument("--fail-first", type=int, default=0, metavar="N")
     ap.add_argument("--fail-status", type=int, default=503)
@@ -536,6 +722,9 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
+    if not shutil.which("protoc"):
+        sys.exit("otlp_receiver: protoc not found (Debian: protobuf-compiler); "
+                 "it checks every protobuf body")
     if args.raw_dir:
         os.makedirs(args.raw_dir, exist_ok=True)
     srv = Server(("127.0.0.1", args.port), Handler)

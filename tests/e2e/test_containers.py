@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -284,6 +285,37 @@ def ensure_tracefs():
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
 
 
+# perf_event_open(2) of a uprobe on argv[1] through the uprobe PMU; prints
+# "ok" or the errno.
+PMU_PROBE = r'''
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+nr = {"x86_64": 298, "aarch64": 241}[os.uname().machine]  # perf_event_open
+path = ctypes.create_string_buffer(sys.argv[1].encode())
+attr = bytearray(128)
+struct.pack_into("<IIQ", attr, 0, int(open("/sys/bus/event_source/devices/uprobe/type").read()),
+                 72, 0)                                  # type, size (VER1), config
+struct.pack_into("<QQ", attr, 56, ctypes.addressof(path), 0)  # uprobe_path, offset
+fd = libc.syscall(nr, (ctypes.c_char * 128).from_buffer(attr), -1, 0, -1, 0)
+print("ok" if fd >= 0 else ctypes.get_errno())
+'''
+
+
+def uprobe_pmu_gated(wd, keep):
+    """The kernel's own answer, independent of agentrace: may a process
+    with only `keep` create a uprobe through the perf PMU? True when it
+    gets EPERM/EACCES (the 6.16+ CAP_SYS_ADMIN requirement)."""
+    script = wd.file("pmu_probe.py")
+    with open(script, "w") as f:
+        f.write(PMU_PROBE)
+    drop = [c for c in all_cap_names() if c not in keep]
+    r = subprocess.run(["capsh", "--drop=" + ",".join(drop), "--", "-c", 'exec "$0" "$@"',
+                        sys.executable, script, SYS_LIBSSL], capture_output=True, text=True)
+    out = r.stdout.strip()
+    check(out == "ok" or out in ("1", "13"), "uprobe PMU probe: %r %r" % (out, r.stderr))
+    return out != "ok"
+
+
 class CappedAgentrace(Agentrace):
     """agentrace whose bounding set holds only `keep`: root's exec then gets
     exactly those as permitted and effective (capsh execs bash, which execs
@@ -366,8 +398,11 @@ def test_containers_least_privilege():
         err = ar.err()
         gated = "reserves the perf uprobe PMU for CAP_SYS_ADMIN" in err
         fell_back = "defining uprobes through tracefs instead" in err
-        check(gated == fell_back, "the capability report (PMU gated: %s) disagrees with "
-              "the attach path (tracefs fallback: %s):\n%s" % (gated, fell_back, err[-3000:]))
+        want = uprobe_pmu_gated(wd, FOUR_CAPS)
+        check(gated == want and fell_back == want,
+              "the kernel %s the uprobe PMU to these capabilities, but agentrace reports "
+              "gated=%s and tracefs fallback=%s:\n%s" %
+              ("refuses" if want else "grants", gated, fell_back, err[-3000:]))
         check(re.search(r"attached OpenSSL probes to (/proc/\d+/root)?%s " % re.escape(SYS_LIBSSL),
                         err), "no OpenSSL probes with the four capabilities:\n" + err[-3000:])
         wait_for(lambda: spans_with_tokens(rcv, t_plain["input_tokens"], plain.port),
@@ -422,10 +457,18 @@ def http_status(port, path):
 
 @test
 def test_containers_health_endpoint():
+    """/readyz is 503 until every probe is attached, then 200. The not-ready
+    window is made certain: in record mode agentrace opens its output after
+    the health endpoint and before attaching, and a FIFO holds that open
+    until the test starts reading."""
     wd = Workdir("health")
     ready = wd.file("agentrace.ready")
-    ar = Proc(wd, "agentrace", [harness.AGENTRACE, "--exporter", "none", "--stats-interval",
-                                "0", "--health-addr", "127.0.0.1:0", "--ready-file", ready])
+    fifo = wd.file("capture.fifo")
+    os.mkfifo(fifo)
+    ar = Proc(wd, "agentrace", [harness.AGENTRACE, "record", "-o", fifo, "--comm", "no-such-comm",
+                                "--stats-interval", "0", "--health-addr", "127.0.0.1:0",
+                                "--ready-file", ready])
+    drain = None
     try:
         port = []
 
@@ -438,11 +481,12 @@ def test_containers_health_endpoint():
         wait_for(bound, timeout=30, what="the health endpoint")
         check(port, "agentrace exited:\n" + ar.err()[-2000:])
         port = port[0]
-        # Ready only once the ready file exists (it is written first).
-        code = http_status(port, "/readyz")
-        check(code in (200, 503), "/readyz %d" % code)
-        check(code == 503 or os.path.exists(ready), "/readyz 200 before the ready file")
+        # blocked opening the FIFO: not attached, so not ready
+        check(http_status(port, "/readyz") == 503, "/readyz while not attached")
+        check(not os.path.exists(ready), "ready file while blocked on the capture FIFO")
         check(http_status(port, "/healthz") == 200, "/healthz while starting")
+        drain = threading.Thread(target=lambda: open(fifo, "rb").read(), daemon=True)
+        drain.start()
         wait_for(lambda: os.path.exists(ready), timeout=30, what="ready file")
         wait_for(lambda: http_status(port, "/readyz") == 200, timeout=5, what="/readyz 200")
         check(http_status(port, "/healthz") == 200, "/healthz")
@@ -455,5 +499,7 @@ def test_containers_health_endpoint():
         except (urllib.error.URLError, ConnectionError):
             pass
     finally:
+        if drain is None:  # unblock agentrace's open() so that it can stop
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
         ar.stop()
         wd.cleanup()

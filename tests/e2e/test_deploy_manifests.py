@@ -198,8 +198,8 @@ def test_deploy_collector_configs():
                  "loadbalancing:", "hostname: otel-gateway-headless."):
         check(want in agent, "agent.yaml lacks %r" % want)
     for want in ("type: status_code", "type: latency", "type: ottl_condition",
-                 'gen_ai.response.finish_reasons"][0] != "stop"', "type: probabilistic",
-                 "tail_sampling"):
+                 'IsMatch(attributes["gen_ai.response.finish_reasons"][0]', "type: probabilistic",
+                 "tail_sampling", "key: tool.schema.drift", 'attributes["agentrace.sampling.rules"]'):
         check(want in gw, "gateway.yaml lacks %r" % want)
     # The wiring check itself must fail on a pipeline naming an undefined exporter.
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:

@@ -12,8 +12,10 @@ import time
 
 import harness
 
-from harness import (Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
-                     test, HERE)
+import genai_truth
+import otlp_receiver
+from harness import (Agentrace, MockLLM, Receiver, Workdir, check, check_server_side, node_env,
+                     run_client, spans_by_process, test, wait_spans, HERE)
 
 PY = os.path.realpath(sys.executable)
 PY_COMM = os.path.basename(PY)[:15]
@@ -26,123 +28,8 @@ def attrs(span):
     return span.get("attributes", {})
 
 
-def by_input_tokens(spans):
-    out = {}
-    for s in spans:
-        it = attrs(s).get("gen_ai.usage.input_tokens")
-        if it is not None:
-            out.setdefault(int(it), []).append(s)
-    return out
-
-
-def want_finish(t):
-    """The Responses API has no finish reason on the wire, only a status;
-    agentrace maps it the way the chat API would have said it."""
-    if not t["path"].startswith("/v1/responses"):
-        return t["finish_reasons"]
-    status = t["finish_reasons"][0]
-    if status == "completed":
-        return ["tool_calls" if t.get("tool_calls") else "stop"]
-    if status == "incomplete":
-        return ["max_output_tokens"]
-    return ["error"]
-
-
-def check_span_matches_truth(span, t):
-    a = attrs(span)
-    where = "span %s for truth seq %s" % (span.get("name"), t["seq"])
-    check(a.get("gen_ai.response.id") == t["response_id"],
-          "%s: response.id %r != %r" % (where, a.get("gen_ai.response.id"), t["response_id"]))
-    if t["output_tokens"] is None:
-        check("gen_ai.usage.output_tokens" not in a, "%s: unexpected output_tokens" % where)
-    else:
-        check(int(a.get("gen_ai.usage.output_tokens", -1)) == t["output_tokens"],
-              "%s: output_tokens %r != %r" % (where, a.get("gen_ai.usage.output_tokens"),
-                                              t["output_tokens"]))
-    if t.get("model"):
-        check(a.get("gen_ai.request.model") == t["model"],
-              "%s: request.model %r != %r" % (where, a.get("gen_ai.request.model"), t["model"]))
-    if t.get("response_model"):
-        check(a.get("gen_ai.response.model") == t["response_model"],
-              "%s: response.model %r" % (where, a.get("gen_ai.response.model")))
-    if t.get("cache_read"):
-        check(int(a.get("gen_ai.usage.cache_read.input_tokens", -1)) == t["cache_read"],
-              "%s: cache_read %r != %r" % (where, a.get("gen_ai.usage.cache_read.input_tokens"),
-                                           t["cache_read"]))
-    if t.get("cache_creation"):
-        check(int(a.get("gen_ai.usage.cache_creation.input_tokens", -1)) == t["cache_creation"],
-              "%s: cache_creation" % where)
-    if t.get("reasoning"):
-        check(int(a.get("gen_ai.usage.reasoning.output_tokens", -1)) == t["reasoning"],
-              "%s: reasoning tokens" % where)
-    if t.get("finish_reasons") and t.get("operation") != "embeddings":
-        check(list(a.get("gen_ai.response.finish_reasons", [])) == want_finish(t),
-              "%s: finish_reasons %r != %r" % (where, a.get("gen_ai.response.finish_reasons"),
-                                              t["finish_reasons"]))
-    check(int(a.get("http.response.status_code", 0)) == t["status"], "%s: status code" % where)
-    check(span["kind"] == 3, "%s: kind CLIENT" % where)
-    op = a.get("gen_ai.operation.name")
-    check(op and span["name"].startswith(op), "%s: name starts with operation" % where)
-    if t.get("stream"):
-        check(float(a.get("gen_ai.response.time_to_first_chunk", -1)) >= 0,
-              "%s: time_to_first_chunk" % where)
-    got_ids = [e["attributes"].get("gen_ai.tool.call.id") for e in span.get("events", [])
-               if "gen_ai.tool.call.id" in e.get("attributes", {})]
-    want_ids = [c["id"] for c in t.get("tool_calls", [])]
-    check(got_ids == want_ids, "%s: tool call ids %r != %r" % (where, got_ids, want_ids))
-    for e in span.get("events", []):
-        if "gen_ai.tool.call.id" in e.get("attributes", {}):
-            name = [c["name"] for c in t["tool_calls"] if c["id"] == e["attributes"]["gen_ai.tool.call.id"]]
-            check(e["attributes"].get("gen_ai.tool.name") == name[0], "%s: tool name" % where)
-    for k in ("process.pid", "process.executable.name", "thread.id", "server.address",
-              "server.port", "gen_ai.provider.name"):
-        check(k in a, "%s: missing %s" % (where, k))
-    check(span["resource"].get("service.name"), "%s: resource service.name" % where)
-
-
-def run_genai_case(clients, comms, extra_truth_filter=None, ar_args=()):
-    """Runs clients under agentrace; every truth line must have its span."""
-    wd = Workdir("genai")
-    rcv = Receiver(wd)
-    mock = MockLLM(wd)
-    ar = None
-    try:
-        env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint)
-        args = list(ar_args)
-        for c in comms:
-            args += ["--comm", c]
-        ar = Agentrace(wd, args, env=env)
-        cenv = node_env(wd)
-        for argv in clients(mock):
-            run_client(argv, cenv)
-        time.sleep(1.0)
-        ar.finish()
-        ar_out = ar.out() + ar.err()
-        truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
-        if extra_truth_filter:
-            truth = [t for t in truth if extra_truth_filter(t)]
-        check(truth, "the mock logged no calls")
-        # Only calls to this test's mock: other node processes on the
-        # machine may be traced too.
-        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == mock.port]
-        idx = by_input_tokens(spans)
-        for t in truth:
-            found = idx.get(t["input_tokens"], [])
-            check(len(found) == 1, "truth seq %d (%s %s): %d spans with input_tokens %d; "
-                  "got %r" % (t["seq"], t["path"], t.get("stream"), len(found),
-                              t["input_tokens"], sorted(idx)))
-            check_span_matches_truth(found[0], t)
-        raw = rcv.raw_bytes()
-        for sec in SECRETS:
-            check(sec.encode() not in raw, "secret %s reached the collector" % sec)
-            check(sec not in ar_out, "secret %s in agentrace output" % sec)
-        return spans, truth
-    finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+def run_genai_case(clients, comms, trace_server=False):
+    return genai_truth.run_case(clients, comms, SECRETS, trace_server)
 
 
 @test
@@ -173,7 +60,7 @@ def test_genai_python_urllib():
         return [base + ["--provider", "openai"], base + ["--provider", "openai", "--stream"],
                 base + ["--provider", "anthropic"], base + ["--provider", "anthropic", "--stream"],
                 base + ["--provider", "openai", "--gzip"]]
-    run_genai_case(clients, [PY_COMM])
+    run_genai_case(clients, [PY_COMM], trace_server=True)
 
 
 @test
@@ -193,77 +80,121 @@ def test_genai_curl_with_api_key():
 
 @test
 def test_genai_errors_become_error_spans():
+    """A 429 and a stream cut mid-way: each client's one request is tied to
+    its span by the client's pid, and each span's status and error.type are
+    the ones its own request calls for."""
     wd = Workdir("genai-err")
     rcv = Receiver(wd)
     mock = MockLLM(wd)
+    ar = None
     try:
         ar = Agentrace(wd, ["--comm", "node"],
                        env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         cenv = node_env(wd)
-        run_client(["node", os.path.join(NODE, "openai_chat.mjs"), "--base", mock.base + "/v1",
-                    "--mode", "nonstream", "--header", "x-mock-error:429"], cenv, ok_codes=(3,))
-        run_client(["node", os.path.join(NODE, "anthropic_messages.mjs"), "--base", mock.base,
-                    "--mode", "stream", "--header", "x-mock-cut:3"], cenv, ok_codes=(0, 3))
-        time.sleep(1.0)
+        # both SDKs report the failed call with exit status 3
+        r429 = run_client(["node", os.path.join(NODE, "openai_chat.mjs"), "--base",
+                           mock.base + "/v1", "--mode", "nonstream",
+                           "--header", "x-mock-error:429"], cenv, ok_codes=(3,))
+        rcut = run_client(["node", os.path.join(NODE, "anthropic_messages.mjs"), "--base",
+                           mock.base, "--mode", "stream", "--header", "x-mock-cut:3"],
+                          cenv, ok_codes=(3,))
+        truth = {t["seq"]: t for t in mock.truth()}
+        check(sorted(truth) == [1, 2], "mock saw calls %r" % sorted(truth))
+        check(truth[1]["status"] == 429 and truth[2]["error"] == "cut",
+              "mock records %r" % [(t["status"], t["error"]) for t in truth.values()])
+        wait_spans(rcv, ar, 2, pids={r429.pid, rcut.pid}, port=mock.port)
         ar.finish()
-        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == mock.port]
-        check(len(spans) == 2, "want 2 spans, got %d" % len(spans))
-        for s in spans:
-            check(s["status"]["code"] == 2, "span %s status %r" % (s["name"], s["status"]))
-            check(attrs(s).get("error.type"), "span %s has error.type" % s["name"])
-        codes = sorted(int(attrs(s).get("http.response.status_code", 0)) for s in spans)
-        check(codes == [200, 429], "status codes %r" % codes)
+        by = spans_by_process(rcv.spans(), [r429.pid, rcut.pid, mock.p.pid], mock.port)
+        check_server_side(by[mock.p.pid], 2, traced=False)
+        for r, t in ((r429, truth[1]), (rcut, truth[2])):
+            spans = by[r.pid]
+            check(len(spans) == 1, "client %d: %d spans for its one call" % (r.pid, len(spans)))
+            s, a = spans[0], attrs(spans[0])
+            where = "span %r of truth seq %d" % (s["name"], t["seq"])
+            check(s["status"]["code"] == 2, "%s: status %r" % (where, s["status"]))
+            check(a.get("error.type") == genai_truth.want_error_type(t),
+                  "%s: error.type %r, want %r" % (where, a.get("error.type"),
+                                                 genai_truth.want_error_type(t)))
+            check(a.get("http.response.status_code") == t["status"], "%s: http status %r != %r" %
+                  (where, a.get("http.response.status_code"), t["status"]))
+            for k, tk in (("gen_ai.provider.name", "provider"),
+                          ("gen_ai.operation.name", "operation"),
+                          ("gen_ai.request.model", "model")):
+                check(a.get(k) == t[tk], "%s: %s %r != %r" % (where, k, a.get(k), t[tk]))
     finally:
+        if ar:
+            ar.stop()
         mock.stop()
         rcv.stop()
         wd.cleanup()
 
 
 def otlp_json_spans(path):
-    """Spans from an OTLP JSON lines file (the file exporter's output)."""
+    """Spans from an OTLP JSON lines file (the file exporter's output), in
+    the receiver's flat form."""
     out = []
     for line in open(path):
-        if not line.strip():
-            continue
-        for rs in json.loads(line).get("resourceSpans", []):
-            for ss in rs.get("scopeSpans", []):
-                for s in ss.get("spans", []):
-                    a = {}
-                    for kv in s.get("attributes", []):
-                        v = kv["value"]
-                        a[kv["key"]] = next(iter(v.values())) if v else None
-                    out.append({"name": s["name"], "attributes": a})
+        if line.strip():
+            out += otlp_receiver.decode_json(line)
     return out
+
+
+# Set by the moment each tracer saw a byte, not by the exchange itself.
+TIMED = ("gen_ai.response.time_to_first_chunk",)
+
+
+def span_identity(s):
+    """Everything of a span that a replay must reproduce exactly (ids and
+    times are new on every run)."""
+    a = {k: v for k, v in s["attributes"].items() if k not in TIMED}
+    ev = [(e["name"], sorted(e["attributes"].items())) for e in s.get("events", [])]
+    return json.dumps([s["name"], s["kind"], s["status"], sorted(a.items()),
+                       sorted(s["resource"].items()), ev], sort_keys=True)
 
 
 @test
 def test_genai_analyze_replays_capture_file():
-    """`record` then `analyze`: the same spans as the calls' ground truth."""
+    """`record` beside a live tracer, then `analyze`: the replayed span set
+    equals the live one span for span (duplicates included), and both equal
+    the calls' ground truth."""
     wd = Workdir("genai-replay")
     mock = MockLLM(wd)
+    rcv = Receiver(wd)
+    live = rec = None
     try:
         cap = wd.file("calls.agt")
-        ar = Agentrace(wd, ["-o", cap, "--comm", "node"], mode="record")
-        run_client(["node", os.path.join(NODE, "openai_chat.mjs"), "--base", mock.base + "/v1",
-                    "--mode", "nonstream,stream,tool_stream"], node_env(wd))
-        run_client(["node", os.path.join(NODE, "anthropic_messages.mjs"), "--base", mock.base,
-                    "--mode", "stream"], node_env(wd))
-        time.sleep(0.5)
-        ar.finish()
+        live = Agentrace(wd, ["--comm", "node"], name="live",
+                         env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        rec = Agentrace(wd, ["-o", cap, "--comm", "node"], mode="record", name="record")
+        ran = genai_truth.run_clients(
+            [["node", os.path.join(NODE, "openai_chat.mjs"), "--base", mock.base + "/v1",
+              "--mode", "nonstream,stream,tool_stream"],
+             ["node", os.path.join(NODE, "anthropic_messages.mjs"), "--base", mock.base,
+              "--mode", "stream"]], node_env(wd))
+        truth = mock.truth()
+        check(len(truth) == 4, "mock saw %d calls" % len(truth))
+        pids = [r[0] for r in ran]
+        wait_spans(rcv, live, len(truth), pids=set(pids), port=mock.port)
+        live.finish()
+        rec.finish()
         out = wd.file("spans.jsonl")
         r = subprocess.run([harness.AGENTRACE, "analyze", cap, "--exporter", "file",
                             "--output", out], capture_output=True, text=True, timeout=60)
         check(r.returncode == 0, "analyze failed: " + r.stderr[-2000:])
-        got = {s["attributes"].get("gen_ai.response.id"): s for s in otlp_json_spans(out)}
-        truth = mock.truth()
-        check(len(truth) == 4, "mock saw %d calls" % len(truth))
-        for t in truth:
-            s = got.get(t["response_id"])
-            check(s is not None, "no replayed span for %s" % t["response_id"])
-            check(int(s["attributes"]["gen_ai.usage.input_tokens"]) == t["input_tokens"],
-                  "replayed input tokens")
-            check(int(s["attributes"]["gen_ai.usage.output_tokens"]) == t["output_tokens"],
-                  "replayed output tokens")
+        replayed = spans_by_process(otlp_json_spans(out), pids + [mock.p.pid], mock.port)
+        lived = spans_by_process(rcv.spans(), pids + [mock.p.pid], mock.port)
+        for pid in pids + [mock.p.pid]:
+            got = sorted(span_identity(s) for s in replayed[pid])
+            want = sorted(span_identity(s) for s in lived[pid])
+            check(got == want, "pid %d: replayed spans differ from live ones:\n%s\n!=\n%s" %
+                  (pid, "\n".join(got), "\n".join(want)))
+        spans = [s for p in pids for s in replayed[p]]
+        check(len(spans) == len(truth), "%d replayed spans for %d calls" % (len(spans), len(truth)))
+        for t, span in genai_truth.match_calls(spans, truth):
+            pid, exe = genai_truth.client_of(t, ran)
+            genai_truth.check_genai_span(span, t, mock.port, pid, exe)
     finally:
-        mock.stop()
+        for p in (live, rec, mock, rcv):
+            if p:
+                p.stop()
         wd.cleanup()

@@ -24,6 +24,11 @@ gcc $(make -s print-cflags) -o "$WORK/driver" tests/e2e/export_driver.c user/exp
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# step TITLE: starts a check; set -e ends the script at the first failure,
+# so the final line is reached only when all STEPS checks passed.
+STEPS=0
+step() { STEPS=$((STEPS + 1)); echo "otlp e2e: $*"; }
+
 # start_rx NAME [receiver flags...]: starts a receiver, sets RX_PID and PORT.
 start_rx() {
 	local name=$1; shift
@@ -65,7 +70,7 @@ for s in spans:
 PY
 }
 
-echo "otlp e2e: http/protobuf"
+step "http/protobuf"
 start_rx pb
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT/" OTEL_BSP_MAX_EXPORT_BATCH_SIZE=16 \
 	OTEL_RESOURCE_ATTRIBUTES="deployment.environment=e2e" "$WORK/driver" 50 5000 >/dev/null
@@ -74,7 +79,7 @@ check pb 50
 grep -q '"deployment.environment": "e2e"' "$WORK/pb/spans.jsonl" || fail "resource attrs"
 [ "$(wc -l < "$WORK/pb/req.jsonl")" -ge 4 ] || fail "batches of 16 expected"
 
-echo "otlp e2e: http/json + gzip, 2 injected 503s with Retry-After, partial success"
+step "http/json + gzip, 2 injected 503s with Retry-After, partial success"
 start_rx json --fail-first 2 --retry-after 1 --partial-reject 1
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:$PORT/v1/traces" \
 	OTEL_EXPORTER_OTLP_PROTOCOL=http/json OTEL_EXPORTER_OTLP_COMPRESSION=gzip \
@@ -89,7 +94,7 @@ assert all(x["content_encoding"] == "gzip" and x["content_type"] == "application
 assert r[2]["headers"]["x-tenant"] == "t 1"
 PY
 
-echo "otlp e2e: collector down, restarted on the same port: nothing lost"
+step "collector down, restarted on the same port: nothing lost"
 start_rx down
 P=$PORT
 stop_rx
@@ -103,13 +108,13 @@ wait "$DRV" || fail "driver lost spans: $(cat "$WORK/down.out")"
 stop_rx
 check down 30
 
-echo "otlp e2e: 400 is not retried"
+step "400 is not retried"
 start_rx bad --fail-first 1 --fail-status 400
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT" "$WORK/driver" 5 3000 >/dev/null 2>&1
 stop_rx
 [ "$(wc -l < "$WORK/bad/req.jsonl")" -eq 1 ] || fail "a 400 must not be retried"
 
-echo "otlp e2e: file exporter"
+step "file exporter"
 DRIVER_FILE="$WORK/spans.otlp.jsonl" "$WORK/driver" 7 3000 >/dev/null 2>&1
 python3 - "$WORK/spans.otlp.jsonl" <<'PY'
 import json, sys
@@ -120,4 +125,4 @@ for line in open(sys.argv[1]):
             n += len(ss["spans"])
 assert n == 7, n
 PY
-echo "otlp e2e: all passed"
+echo "otlp e2e: $STEPS passed, 0 failed"

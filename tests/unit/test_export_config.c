@@ -166,7 +166,7 @@ Test(export_config, protocol_compression_timeout_resource)
 		NULL
 	};
 	const char *bad[] = {
-		"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+		"OTEL_EXPORTER_OTLP_PROTOCOL", "thrift",
 		"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "zstd",
 		"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10s",
 		"OTEL_BSP_MAX_QUEUE_SIZE", "-5",
@@ -254,4 +254,27 @@ Test(export_config, unusable_endpoint_is_an_error)
 		cr_assert_eq(load(&cfg, ok), 0);
 		export_config__release(&cfg);
 	}
+}
+
+/* OTLP/gRPC: the endpoint is used as given (no /v1/traces) and defaults to
+ * port 4317, as the OTLP exporter spec says. */
+Test(export_config, grpc_endpoint_and_default_port)
+{
+	const char *base[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+			       "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", NULL };
+	const char *traces[] = { "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
+				 "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json",
+				 "OTEL_TRACES_EXPORTER", "otlp", NULL };
+	struct export_config cfg;
+
+	cr_assert_eq(load(&cfg, base), 0);
+	cr_assert_eq(cfg.protocol, OTLP_GRPC);
+	cr_assert_str_eq(cfg.endpoint, "http://collector:4317");
+	export_config__release(&cfg);
+	cr_assert_eq(load(&cfg, traces), 0);
+	cr_assert_eq(cfg.protocol, OTLP_GRPC);
+	cr_assert_str_eq(cfg.endpoint, "http://localhost:4317");
+	cr_assert_str_eq(export_config__default_endpoint(OTLP_HTTP_PROTOBUF),
+			 "http://localhost:4318/v1/traces");
+	export_config__release(&cfg);
 }

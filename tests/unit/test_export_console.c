@@ -187,3 +187,21 @@ Test(export_console, provider_error_escapes_are_neutralised)
 	cr_assert_eq(esc, 4, "only the dim/reset and red/reset codes: %s", line);
 	span__free(s);
 }
+
+Test(export_console, links_printed_under_their_span)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct console *c = console__new(f, false);
+	struct span *s = cspan("chat gpt-4o", 1, 0, 0);
+	uint8_t tid[16] = { 9 }, sid[8] = { 0xab, 0xcd, 0, 0, 0, 0, 0, 0x01 };
+
+	attrs__set_str(&span__add_link(s, tid, sid)->attrs, "gen_ai.tool.call.id", "call_7");
+	cr_assert_eq(console__write(c, &s, 1), 0);
+	fclose(f);
+	cr_assert(strstr(buf, "-> link abcd000000000001 tool_call call_7\n"), "%s", buf);
+	console__free(c);
+	span__free(s);
+	free(buf);
+}

@@ -32,6 +32,12 @@ static struct span *json_span(void)
 	attrs__set_str_array(&s->attrs, "gen_ai.response.finish_reasons", reasons, 1);
 	ev = span__add_event(s, "gen_ai.tool.call", 1700000000500000000ull);
 	attrs__set_str(&ev->attrs, "gen_ai.tool.name", "lookup");
+	{
+		uint8_t lt[16], ls[8] = { 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 };
+
+		memset(lt, 0xab, sizeof(lt));
+		attrs__set_str(&span__add_link(s, lt, ls)->attrs, "gen_ai.tool.call.id", "call_9");
+	}
 	return s;
 }
 
@@ -106,6 +112,13 @@ Test(otlp_json, field_names_ids_and_int64_strings)
 	cr_assert_str_eq(json_string_value(json_object_get(ev, "name")), "gen_ai.tool.call");
 	v = attr_value(json_object_get(ev, "attributes"), "gen_ai.tool.name");
 	cr_assert_str_eq(json_string_value(json_object_get(v, "stringValue")), "lookup");
+
+	ev = json_array_get(json_object_get(sp, "links"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "spanId")), "fedcba9876543210");
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "traceId")),
+			 "abababababababababababababababab");
+	v = attr_value(json_object_get(ev, "attributes"), "gen_ai.tool.call.id");
+	cr_assert_str_eq(json_string_value(json_object_get(v, "stringValue")), "call_9");
 
 	json_decref(root);
 	free(out);

@@ -41,6 +41,15 @@ static struct span *mk_span(uint32_t pid, const char *svc, uint8_t id, uint8_t p
 	ev = span__add_event(s, "gen_ai.tool.call", 1700000000500000000ull);
 	cr_assert_not_null(ev);
 	cr_assert_eq(attrs__set_str(&ev->attrs, "gen_ai.tool.name", "get_weather"), 0);
+	{
+		uint8_t lt[16], ls[8] = { 0x22, 0, 0, 0, 0, 0, 0, id };
+		struct span_link *l;
+
+		memset(lt, 0x5a, sizeof(lt));
+		l = span__add_link(s, lt, ls);
+		cr_assert_not_null(l);
+		cr_assert_eq(attrs__set_str(&l->attrs, "gen_ai.tool.call.id", "call_1"), 0);
+	}
 	return s;
 }
 
@@ -99,6 +108,12 @@ static void assert_span_equal(const struct span *a, const struct span *b)
 		cr_assert_str_eq(a->events[i].name, b->events[i].name);
 		cr_assert_eq(a->events[i].time_ns, b->events[i].time_ns);
 		assert_attrs_equal(&a->events[i].attrs, &b->events[i].attrs);
+	}
+	cr_assert_eq(a->n_links, b->n_links);
+	for (size_t i = 0; i < a->n_links; i++) {
+		cr_assert_arr_eq(a->links[i].trace_id, b->links[i].trace_id, 16);
+		cr_assert_arr_eq(a->links[i].span_id, b->links[i].span_id, 8);
+		assert_attrs_equal(&a->links[i].attrs, &b->links[i].attrs);
 	}
 	cr_assert_eq(a->proc.pid, b->proc.pid);
 	cr_assert_str_eq(a->proc.service_name, b->proc.service_name);

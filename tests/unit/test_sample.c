@@ -565,3 +565,16 @@ Test(sample_config, bad_files_give_clear_errors)
 		sample_cfg__release(&c);
 	}
 }
+
+Test(sample_rules, remote_parent_makes_a_local_root)
+{
+	struct sampler *sm = new_sampler(&sink, 1.0);
+	struct span *s = tool(1, 2, 1, 10, 200);
+
+	span__set_str(s, "agentrace.parent.source", "traceparent");
+	sampler__submit(sm, s, 0);
+	sampler__tick(sm, 101 * MS);
+	cr_assert_eq(sink.n, 1, "decided after settle_ms, not max_wait_ms");
+	sink_clear(&sink);
+	sampler__free(sm);
+}

@@ -358,3 +358,23 @@ Test(tools_mcp, content_is_cut_and_counted)
 	tools__free(t);
 	free(req);
 }
+
+/* The fixture helper compares values, not only types. */
+Test(tools_fixture, attr_values_are_compared)
+{
+	char *a1[] = { "x", "y" }, *a2[] = { "x", "z" };
+	struct attr d1 = { .type = ATTR_DOUBLE, .d = 0.5 }, d2 = { .type = ATTR_DOUBLE, .d = 0.25 };
+	struct attr b1 = { .type = ATTR_BOOL, .b = true }, b2 = { .type = ATTR_BOOL, .b = false };
+	struct attr s1 = { .type = ATTR_STR_ARRAY, .arr = { a1, 2 } };
+	struct attr s2 = { .type = ATTR_STR_ARRAY, .arr = { a2, 2 } };
+	struct attr s3 = { .type = ATTR_STR_ARRAY, .arr = { a1, 1 } };
+
+	cr_assert(tfx_attr_value_eq(&d1, &d1));
+	cr_assert_not(tfx_attr_value_eq(&d1, &d2));
+	cr_assert(tfx_attr_value_eq(&b1, &b1));
+	cr_assert_not(tfx_attr_value_eq(&b1, &b2));
+	cr_assert(tfx_attr_value_eq(&s1, &s1));
+	cr_assert_not(tfx_attr_value_eq(&s1, &s2));
+	cr_assert_not(tfx_attr_value_eq(&s1, &s3));
+	cr_assert_not(tfx_attr_value_eq(&d1, &b1));
+}

@@ -161,6 +161,20 @@ static inline void tfx_check_attrs(const struct attr_list *l, json_t *want, cons
 			cr_assert_eq(a->type, ATTR_INT, "%s: %s not an int", where, key);
 			cr_assert_eq(a->i, json_integer_value(v), "%s: %s = %lld", where, key,
 				     (long long)a->i);
+		} else if (json_is_real(v)) {
+			cr_assert_eq(a->type, ATTR_DOUBLE, "%s: %s not a double", where, key);
+			cr_assert_eq(a->d, json_real_value(v), "%s: %s = %g", where, key, a->d);
+		} else if (json_is_boolean(v)) {
+			cr_assert_eq(a->type, ATTR_BOOL, "%s: %s not a bool", where, key);
+			cr_assert_eq(a->b, json_is_true(v), "%s: %s = %d", where, key, a->b);
+		} else if (json_is_array(v)) {
+			cr_assert_eq(a->type, ATTR_STR_ARRAY, "%s: %s not an array", where, key);
+			cr_assert_eq(a->arr.n, json_array_size(v), "%s: %s has %zu items", where,
+				     key, a->arr.n);
+			for (i = 0; i < a->arr.n; i++)
+				cr_assert_str_eq(a->arr.v[i],
+						 json_string_value(json_array_get(v, i)) ?: "",
+						 "%s: %s[%zu]", where, key, i);
 		} else {
 			cr_assert_fail("%s: unsupported expected type for %s", where, key);
 		}
@@ -208,6 +222,33 @@ static inline void tfx_check_span(const struct tfx *f, const struct span *s, con
 	tfx_check_no_secret(s);
 }
 
+/* Same type and same value, for every attribute type. */
+static inline bool tfx_attr_value_eq(const struct attr *x, const struct attr *y)
+{
+	size_t i;
+
+	if (x->type != y->type)
+		return false;
+	switch (x->type) {
+	case ATTR_STR:
+		return strcmp(x->s, y->s) == 0;
+	case ATTR_INT:
+		return x->i == y->i;
+	case ATTR_DOUBLE:
+		return x->d == y->d;
+	case ATTR_BOOL:
+		return x->b == y->b;
+	case ATTR_STR_ARRAY:
+		if (x->arr.n != y->arr.n)
+			return false;
+		for (i = 0; i < x->arr.n; i++)
+			if (strcmp(x->arr.v[i], y->arr.v[i]))
+				return false;
+		return true;
+	}
+	return false;
+}
+
 /* Two spans say the same thing. */
 static inline void tfx_spans_equal(const struct span *a, const struct span *b, const char *where)
 {
@@ -229,10 +270,7 @@ static inline void tfx_spans_equal(const struct span *a, const struct span *b, c
 
 		cr_assert_not_null(y, "%s: %s missing", where, x->key);
 		cr_assert_eq(x->type, y->type);
-		if (x->type == ATTR_STR)
-			cr_assert_str_eq(x->s, y->s, "%s: %s", where, x->key);
-		else if (x->type == ATTR_INT)
-			cr_assert_eq(x->i, y->i, "%s: %s", where, x->key);
+		cr_assert(tfx_attr_value_eq(x, y), "%s: %s differs", where, x->key);
 	}
 }
 

@@ -38,6 +38,7 @@ enum {
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
+	OPT_TURN_IDLE, OPT_NO_GRAPH,
 	OPT_CONFIG,
 	OPT_LIST_TLS = 1100,
 };
@@ -64,6 +65,8 @@ static const struct argp_option options[] = {
 	{ "baggage-attr", OPT_BAGGAGE_ATTR, "KEY", 0, "Copy this baggage key to spans as baggage.KEY (repeatable)", 3 },
 	{ "buffer-budget-mb", OPT_BUDGET, "MB", 0, "Daemon-wide cap on buffered HTTP bytes; growth past it is refused and counted (default 128, 0: none)", 3 },
 	{ "max-attr-bytes", OPT_MAX_ATTR, "N", 0, "Cut span attribute values at N bytes, counted in agentrace.attributes_truncated (default 8192; never below --content-max-bytes)", 3 },
+	{ "turn-idle-ms", OPT_TURN_IDLE, "MS", 0, "End an agent turn quiet for MS ms (default 30000)", 3 },
+	{ "no-agent-graph", OPT_NO_GRAPH, NULL, 0, "No agent turns, execute_tool spans, links or drift", 3 },
 	{ "redact-query-key", OPT_REDACT_KEY, "KEY", 0, "Also redact this URL query key's values (repeatable; see docs/security.md)", 3 },
 	{ "health-addr", OPT_HEALTH, "ADDR:PORT", 0, "Serve /healthz here (default off; e.g. 127.0.0.1:8686)", 3 },
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
@@ -137,6 +140,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_CONTENT: o->capture_content = true; break;
 	case OPT_CONTENT_MAX:
 		o->content_max_bytes = parse_num(st, arg, "--content-max-bytes", 16, 1 << 24);
+		break;
+	case OPT_NO_GRAPH: o->no_graph = true; break;
+	case OPT_TURN_IDLE:
+		o->turn_idle_ms = parse_num(st, arg, "--turn-idle-ms", 10, 86400000);
 		break;
 	case OPT_MAX_BODY:
 		o->max_body_bytes = parse_num(st, arg, "--max-body-bytes", 1024, 1ul << 30);

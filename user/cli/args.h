@@ -43,6 +43,8 @@ struct cli_opts {
 	size_t max_attr_bytes;     /* 0: ATTR_VALUE_MAX_DEFAULT */
 	size_t buffer_budget_mb;   /* with buffer_budget_set; else the default */
 	bool buffer_budget_set;
+	uint32_t turn_idle_ms;    /* agent turn idle timeout, 0 = default */
+	bool no_graph;            /* no causal graph (turns, execute_tool, links) */
 	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
 	double sample_rate;        /* -1: not given */
 	const char *sample_config;

@@ -95,6 +95,16 @@ const char *export_kind__name(enum export_kind k)
 	return "?";
 }
 
+const char *otlp_protocol__name(enum otlp_protocol p)
+{
+	return p == OTLP_GRPC ? "grpc" : p == OTLP_HTTP_JSON ? "http/json" : "http/protobuf";
+}
+
+const char *export_config__default_endpoint(enum otlp_protocol p)
+{
+	return p == OTLP_GRPC ? OTLP_GRPC_DEFAULT_ENDPOINT : OTLP_DEFAULT_ENDPOINT;
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -329,8 +339,21 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 	const char *v;
 	int err;
 
+	/* The protocol first: it decides the endpoint's path and port. */
+	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+	if (v && strcasecmp(v, "http/protobuf") == 0)
+		cfg->protocol = OTLP_HTTP_PROTOBUF;
+	else if (v && strcasecmp(v, "http/json") == 0)
+		cfg->protocol = OTLP_HTTP_JSON;
+	else if (v && strcasecmp(v, "grpc") == 0)
+		cfg->protocol = OTLP_GRPC;
+	else if (v)
+		warn("unsupported otlp protocol %s, using http/protobuf", v);
+
 	if (tep || bep) {
-		char *url = tep ? strdup(tep) : export_config__traces_url(bep);
+		/* gRPC endpoints are used as given: the method names the path */
+		char *url = tep || cfg->protocol == OTLP_GRPC ? strdup(tep ? tep : bep)
+							      : export_config__traces_url(bep);
 		const char *why;
 		char shown[256];
 
@@ -357,18 +380,10 @@ int export_config__from_env(struct export_config *cfg, export_getenv_fn get, voi
 		return err;
 	}
 	if (cfg->kind == EXPORT_OTLP && !cfg->endpoint) {
-		cfg->endpoint = strdup(OTLP_DEFAULT_ENDPOINT);
+		cfg->endpoint = strdup(export_config__default_endpoint(cfg->protocol));
 		if (!cfg->endpoint)
 			return -ENOMEM;
 	}
-
-	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
-	if (v && strcasecmp(v, "http/protobuf") == 0)
-		cfg->protocol = OTLP_HTTP_PROTOBUF;
-	else if (v && strcasecmp(v, "http/json") == 0)
-		cfg->protocol = OTLP_HTTP_JSON;
-	else if (v)
-		warn("unsupported otlp protocol %s, using http/protobuf", v);
 
 	v = get2(get, ctx, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
 		 "OTEL_EXPORTER_OTLP_COMPRESSION");

@@ -12,9 +12,11 @@
 #include "trace/span.h"
 
 enum export_kind { EXPORT_CONSOLE, EXPORT_OTLP, EXPORT_FILE, EXPORT_NONE };
-enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
+enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON, OTLP_GRPC };
 
 #define OTLP_DEFAULT_ENDPOINT "http://localhost:4318/v1/traces"
+/* gRPC: scheme, host and port; the method path is the transport's. */
+#define OTLP_GRPC_DEFAULT_ENDPOINT "http://localhost:4317"
 
 /* 8192 spans of a few KiB fit; a flood of large spans does not grow the
  * daemon past its memory limit (deploy/: 256 MiB). */
@@ -23,7 +25,7 @@ enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
 struct export_config {
 	enum export_kind kind;
 	enum otlp_protocol protocol;
-	char *endpoint;             /* full traces URL, owned */
+	char *endpoint;             /* full traces URL (gRPC: the base URL), owned */
 	struct attr_list headers;   /* extra HTTP headers (string attrs) */
 	bool gzip;
 	int timeout_ms;             /* per HTTP request */
@@ -90,5 +92,9 @@ char *export_config__traces_url(const char *base);
 int export_config__check_url(const char *url, const char **why);
 
 const char *export_kind__name(enum export_kind k);
+/* "http/protobuf", "http/json" or "grpc". */
+const char *otlp_protocol__name(enum otlp_protocol p);
+/* The spec's default endpoint for p (4318/v1/traces, or 4317 for gRPC). */
+const char *export_config__default_endpoint(enum otlp_protocol p);
 
 #endif

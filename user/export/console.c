@@ -191,6 +191,20 @@ void console__format(const struct span *s, int depth, bool color, char *buf, siz
 		 out, fin_f, ms, status);
 }
 
+void console__format_link(const struct span_link *l, char *buf, size_t sz)
+{
+	const struct attr *a = attrs__get(&l->attrs, SC_GEN_AI_TOOL_CALL_ID);
+	char id[17], who[80];
+
+	for (int i = 0; i < 8; i++)
+		snprintf(id + 2 * i, 3, "%02x", l->span_id[i]);
+	field(who, a && a->type == ATTR_STR ? a->s : "", 64);
+	/* field pads; trim the padding of a short id */
+	for (size_t n = strlen(who); n && who[n - 1] == ' '; n--)
+		who[n - 1] = '\0';
+	snprintf(buf, sz, "-> link %s%s%s", id, who[0] ? " tool_call " : "", who);
+}
+
 /* Start-time order, then span id, for a stable tree. */
 static int by_start(const void *a, const void *b, void *ud)
 {
@@ -209,6 +223,11 @@ static void print_line(struct console *c, const struct span *s, int depth)
 
 	console__format(s, depth, c->color, line, sizeof(line));
 	fprintf(c->f, "%s\n", line);
+	for (size_t i = 0; i < s->n_links; i++) {
+		console__format_link(&s->links[i], line, sizeof(line));
+		fprintf(c->f, "%*s%s\n", 48 + 2 * (depth > DEPTH_MAX ? DEPTH_MAX : depth), "",
+			line);
+	}
 	recent_add(c, s->span_id, depth);
 }
 

@@ -30,5 +30,8 @@ int console__write(struct console *c, struct span *const *spans, size_t n);
 /* Formats one span line (no newline) at the given depth into buf; used by
  * console__write() and the tests. */
 void console__format(const struct span *s, int depth, bool color, char *buf, size_t sz);
+/* Formats one link line ("-> link <span id> tool_call <id>"), printed
+ * under its span. */
+void console__format_link(const struct span_link *l, char *buf, size_t sz);
 
 #endif

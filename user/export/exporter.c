@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/safe_file.h"
 #include "export/exporter_int.h"
+#include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
 
@@ -26,6 +27,12 @@ static int http_post(void *ctx, const void *body, size_t len, int timeout_ms,
 		     struct http_response *res)
 {
 	return otlp_http__post(ctx, body, len, timeout_ms, res);
+}
+
+static int grpc_post(void *ctx, const void *body, size_t len, int timeout_ms,
+		     struct http_response *res)
+{
+	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
 }
 
 /* One OTLP/JSON request per line; a failed write drops the batch (counted). */
@@ -151,6 +158,7 @@ static void exporter__destroy(struct exporter *e)
 	free(e->batch);
 	otlp_http__free(e->http);
 	console_tree__free(e->tree);
+	otlp_grpc__free(e->grpc);
 	console__free(e->console);
 	if (e->own_file && e->file)
 		fclose(e->file);
@@ -196,11 +204,20 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 
 	switch (e->cfg.kind) {
 	case EXPORT_OTLP:
-		if (!e->cfg.endpoint && !(e->cfg.endpoint = strdup(OTLP_DEFAULT_ENDPOINT)))
+		if (!e->cfg.endpoint &&
+		    !(e->cfg.endpoint = strdup(export_config__default_endpoint(e->cfg.protocol))))
 			goto cleanup;
 		otlp_http__redact_url(e->cfg.endpoint, e->url_log, sizeof(e->url_log));
 		if (t) {
 			e->tr = *t;
+		} else if (e->cfg.protocol == OTLP_GRPC) {
+			e->grpc = otlp_grpc__new(&e->cfg, OTLP_GRPC_TRACES_METHOD, &e->abort_at_ns);
+			if (!e->grpc) {
+				err = -EIO;
+				goto cleanup;
+			}
+			e->tr.post = grpc_post;
+			e->tr.ctx = e->grpc;
 		} else {
 			e->http = otlp_http__new(&e->cfg, &e->abort_at_ns);
 			if (!e->http) {
@@ -239,9 +256,7 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 	if (err)
 		goto cleanup;
 	if (e->cfg.kind == EXPORT_OTLP)
-		info("exporting otlp %s to %s%s", e->cfg.protocol == OTLP_HTTP_JSON ? "http/json"
-										  : "http/protobuf",
-		     e->url_log, e->cfg.gzip ? " (gzip)" : "");
+		info("exporting otlp %s to %s%s", otlp_protocol__name(e->cfg.protocol), e->url_log, e->cfg.gzip ? " (gzip)" : "");
 	return e;
 cleanup:
 	warn("exporter: cannot start %s exporter: %s", export_kind__name(e->cfg.kind),

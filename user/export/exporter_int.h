@@ -27,6 +27,7 @@ struct exporter {
 	struct export_config cfg;
 	struct export_transport tr;
 	struct otlp_http *http;  /* owned when tr is the real transport */
+	struct otlp_grpc *grpc;  /* same, for OTEL_EXPORTER_OTLP_PROTOCOL=grpc */
 	struct console *console;
 	struct console_tree *tree; /* console: spans held until their trace is whole */
 	FILE *file;              /* file backend output */

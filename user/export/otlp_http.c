@@ -73,10 +73,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+int otlp_http__abort_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+			      curl_off_t un)
 {
-	struct otlp_http *h = ud;
-	uint64_t at = h->abort_at_ns ? atomic_load(h->abort_at_ns) : 0;
+	const _Atomic uint64_t *abort_at_ns = ud;
+	uint64_t at = abort_at_ns ? atomic_load(abort_at_ns) : 0;
 
 	return at && mono_ns() >= at;
 }
@@ -91,8 +92,7 @@ void otlp_http__free(struct otlp_http *h)
 	free(h);
 }
 
-/* Appends "name: value" to the header list. Returns 0 or -ENOMEM. */
-static int add_header(struct otlp_http *h, const char *name, const char *value)
+int otlp_http__append_header(struct curl_slist **list, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 3;
 	char *line = malloc(n);
@@ -101,12 +101,17 @@ static int add_header(struct otlp_http *h, const char *name, const char *value)
 	if (!line)
 		return -ENOMEM;
 	snprintf(line, n, "%s: %s", name, value);
-	l = curl_slist_append(h->headers, line);
+	l = curl_slist_append(*list, line);
 	free(line);
 	if (!l)
 		return -ENOMEM;
-	h->headers = l;
+	*list = l;
 	return 0;
+}
+
+static int add_header(struct otlp_http *h, const char *name, const char *value)
+{
+	return otlp_http__append_header(&h->headers, name, value);
 }
 
 struct otlp_http *otlp_http__new(const struct export_config *cfg,
@@ -143,8 +148,8 @@ struct otlp_http *otlp_http__new(const struct export_config *cfg,
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, otlp_http__abort_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)h->abort_at_ns);
 	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	/* A collector never redirects; following one could leak headers. */
 	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);

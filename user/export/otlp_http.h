@@ -7,6 +7,7 @@
 #ifndef AR_EXPORT_OTLP_HTTP_H
 #define AR_EXPORT_OTLP_HTTP_H
 
+#include <curl/curl.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@ struct http_response {
 	char *body;           /* NUL-terminated, at most HTTP_RESPONSE_BODY_MAX */
 	size_t body_len;
 	char error[256];      /* transport error text when status is 0 */
+	int grpc_status;      /* gRPC transport: the failed call's status; else 0 */
 };
 
 void http_response__release(struct http_response *r);
@@ -48,6 +50,15 @@ int otlp_http__post(struct otlp_http *h, const void *body, size_t len, int timeo
 /* gzip-compresses in[0..n) into a malloc'd *out. Returns 0, -ENOMEM or
  * -EIO (zlib failure); *out is NULL on failure. */
 int otlp_http__gzip(const void *in, size_t n, uint8_t **out, size_t *out_len);
+
+/* Appends "name: value" to *list. Returns 0 or -ENOMEM (list unchanged). */
+int otlp_http__append_header(struct curl_slist **list, const char *name, const char *value);
+
+/* CURLOPT_XFERINFOFUNCTION with CURLOPT_XFERINFODATA pointing at a
+ * const _Atomic uint64_t (or NULL): aborts the transfer once
+ * CLOCK_MONOTONIC passes the value it holds (0 = never). */
+int otlp_http__abort_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+			      curl_off_t un);
 
 /* Writes url without userinfo and query (they may hold credentials) into
  * buf, for log messages. */

@@ -39,7 +39,7 @@ static bool all_zero(const uint8_t *b, size_t n)
 
 static json_t *json_span(const struct span *s)
 {
-	json_t *o = json_object(), *events, *status;
+	json_t *o = json_object(), *events, *links, *status;
 	bool oom = !o;
 
 	if (oom)
@@ -69,6 +69,21 @@ static json_t *json_span(const struct span *s)
 		ojson__append(events, e, &oom);
 	}
 	ojson__put(o, "events", events, &oom);
+	links = json_array();
+	for (size_t i = 0; links && i < s->n_links; i++) {
+		json_t *l = json_object();
+
+		if (l) {
+			ojson__put(l, "traceId", jhex(s->links[i].trace_id, 16), &oom);
+			ojson__put(l, "spanId", jhex(s->links[i].span_id, 8), &oom);
+			ojson__put(l, "attributes", ojson__key_values(&s->links[i].attrs), &oom);
+		}
+		ojson__append(links, l, &oom);
+	}
+	if (s->n_links)
+		ojson__put(o, "links", links, &oom);
+	else
+		json_decref(links);
 	status = json_object();
 	if (status) {
 		if (s->status_message && s->status_message[0])

@@ -71,6 +71,25 @@ static Otlp__Span *pb_span(struct arena *ar, struct span *s)
 			return NULL;
 		p->events[p->n_events++] = e;
 	}
+	if (s->n_links) {
+		p->links = arena__alloc(ar, s->n_links * sizeof(*p->links));
+		if (!p->links)
+			return NULL;
+	}
+	for (size_t i = 0; i < s->n_links; i++) {
+		Otlp__Span__Link *l = arena__alloc(ar, sizeof(*l));
+
+		if (!l)
+			return NULL;
+		otlp__span__link__init(l);
+		l->trace_id.data = s->links[i].trace_id;
+		l->trace_id.len = sizeof(s->links[i].trace_id);
+		l->span_id.data = s->links[i].span_id;
+		l->span_id.len = sizeof(s->links[i].span_id);
+		if (otlp_pb__key_values(ar, &s->links[i].attrs, &l->attributes, &l->n_attributes))
+			return NULL;
+		p->links[p->n_links++] = l;
+	}
 	otlp__status__init(st);
 	st->code = (Otlp__Status__StatusCode)s->status;
 	if (s->status_message && !(st->message = otlp_pb__str(ar, s->status_message)))
@@ -263,6 +282,20 @@ static struct span *span_from_pb(const Otlp__Span *p, const struct span_process 
 			goto fail;
 		for (size_t j = 0; j < pe->n_attributes; j++)
 			if (attr_from_pb(&e->attrs, pe->attributes[j]))
+				goto fail;
+	}
+	for (size_t i = 0; i < p->n_links; i++) {
+		const Otlp__Span__Link *pl = p->links[i];
+		uint8_t tid[16] = { 0 }, sid[8] = { 0 };
+		struct span_link *l;
+
+		copy_id(tid, sizeof(tid), &pl->trace_id);
+		copy_id(sid, sizeof(sid), &pl->span_id);
+		l = span__add_link(s, tid, sid);
+		if (!l)
+			goto fail;
+		for (size_t j = 0; j < pl->n_attributes; j++)
+			if (attr_from_pb(&l->attrs, pl->attributes[j]))
 				goto fail;
 	}
 	return s;

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "export/exporter_int.h"
+#include "export/grpc_wire.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
 #include "export/otlp_pb.h"
@@ -148,7 +149,9 @@ void otlp_send__batch(struct exporter *e, struct span **batch, size_t n)
 			http_response__release(&res);
 			break;
 		}
-		if (res.status)
+		if (res.grpc_status > 0)
+			snprintf(why, sizeof(why), "grpc %s", grpc_code__name(res.grpc_status));
+		else if (res.status)
 			snprintf(why, sizeof(why), "http %ld", res.status);
 		else
 			snprintf(why, sizeof(why), "%s", res.error[0] ? res.error : "no response");

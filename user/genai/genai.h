@@ -18,9 +18,25 @@
 #define GENAI_CONTENT_MAX_DEFAULT 8192
 #define GENAI_STATS_PROVIDERS 16
 
+/* Content cap while an observer is set (it compares whole tool results). */
+#define GENAI_OBSERVE_MAX 65536
+
+struct genai_call;
+struct json_t;
+
 struct genai_cfg {
 	bool capture_content;     /* record input/output messages, tool args */
 	size_t content_max_bytes; /* cap per content attribute; 0 = default */
+	/*
+	 * Optional: sees each recognised call after its span is built, with
+	 * the call record (content collected up to GENAI_OBSERVE_MAX even
+	 * without capture_content; only capture_content puts it on the span)
+	 * and the parsed request body (NULL if unparsable). All three are
+	 * borrowed for the call; it may add attributes to s.
+	 */
+	void (*observe)(void *ctx, const struct genai_call *c, const struct json_t *req,
+			struct span *s);
+	void *observe_ctx;
 };
 
 struct genai_stats {

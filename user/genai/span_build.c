@@ -244,7 +244,8 @@ static int set_error(struct genai *g, struct span *s, const struct http_exchange
 }
 
 /* One event per tool call the model asked for, ids exactly as sent. */
-static int add_tool_events(struct span *s, const struct genai_call *c)
+static int add_tool_events(struct span *s, const struct genai_call *c, bool capture,
+			   size_t max)
 {
 	size_t i;
 	int err = 0;
@@ -263,9 +264,10 @@ static int add_tool_events(struct span *s, const struct genai_call *c)
 		if (t->id)
 			err |= attrs__set_str(&e->attrs, SC_GEN_AI_TOOL_CALL_ID, t->id);
 		err |= attrs__set_str(&e->attrs, SC_GEN_AI_TOOL_TYPE, SC_TOOL_TYPE_FUNCTION);
-		if (c->capture && t->args.len)
-			err |= attrs__set_strn(&e->attrs, SC_GEN_AI_TOOL_CALL_ARGUMENTS,
-					       t->args.s, t->args.len);
+		/* c->capture may be on for the graph stage alone */
+		if (capture && t->args.len)
+			err |= attrs__set_strn(&e->attrs, SC_GEN_AI_TOOL_CALL_ARGUMENTS, t->args.s,
+					       genai__utf8_cut(t->args.s, t->args.len, max));
 		if (err)
 			return -ENOMEM;
 	}
@@ -299,7 +301,7 @@ static struct span *build_span(struct genai *g, const struct http_exchange *x,
 	}
 	err |= set_net_attrs(s, x);
 	err |= set_error(g, s, x, c);
-	if (c->capture) {
+	if (g->cfg.capture_content) {
 		json_t *out = output_messages(c, p, s->status == SPAN_STATUS_ERROR);
 
 		err |= set_content(g, s, SC_GEN_AI_SYSTEM_INSTRUCTIONS, c->system_instructions);
@@ -307,7 +309,7 @@ static struct span *build_span(struct genai *g, const struct http_exchange *x,
 		err |= set_content(g, s, SC_GEN_AI_OUTPUT_MESSAGES, out);
 		json_decref(out);
 	}
-	err |= add_tool_events(s, c);
+	err |= add_tool_events(s, c, g->cfg.capture_content, g->cfg.content_max_bytes);
 	if (err) {
 		span__free(s);
 		return NULL;
@@ -325,7 +327,7 @@ static json_t *load_request(struct genai *g, const struct http_exchange *x)
 
 	if (!b || !x->req.body_len)
 		return NULL;
-	if (g->cfg.capture_content)
+	if (g->cfg.capture_content || g->cfg.observe)
 		r = genai__json_load(b, x->req.body_len, 0);
 	else
 		r = genai__json_skim(b, x->req.body_len, GENAI_SKIM_SMALL, &complete);
@@ -365,7 +367,11 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 		json_decref(req);
 		return NULL;
 	}
-	genai_call__init(&c, g->cfg.capture_content, g->cfg.content_max_bytes);
+	/* The observer (the causal graph) needs messages and tool arguments
+	 * even when no content is exported: collect them, emit per the cfg. */
+	genai_call__init(&c, g->cfg.capture_content || g->cfg.observe,
+			 g->cfg.observe && g->cfg.content_max_bytes < GENAI_OBSERVE_MAX
+				 ? GENAI_OBSERVE_MAX : g->cfg.content_max_bytes);
 	if (p->parse_request(&c, x, &h) || p->parse_response(&c, x, &h, &cnt)) {
 		g->st.nomem++;
 		goto cleanup;
@@ -379,6 +385,8 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 		warn("gen_ai: out of memory building a span");
 		goto cleanup;
 	}
+	if (g->cfg.observe)
+		g->cfg.observe(g->cfg.observe_ctx, &c, req, s);
 	g->st.calls++;
 	if (idx < GENAI_STATS_PROVIDERS)
 		g->st.per_provider[idx]++;

@@ -276,6 +276,20 @@ static void print_summary(struct metrics *m, FILE *f)
 	mbatch__release(&b);
 }
 
+void metrics__stop(struct metrics *m, int deadline_ms)
+{
+	if (!m || !m->has_thread)
+		return;
+	pthread_mutex_lock(&m->mu);
+	if (!m->stopping) {
+		m->stopping = true;
+		m->deadline_ns = mono_ns() + (uint64_t)deadline_ms * MS;
+		m->abort_at_ns = m->deadline_ns;
+		pthread_cond_broadcast(&m->cv);
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
 int metrics__shutdown(struct metrics *m, int deadline_ms, FILE *f)
 {
 	int err = 0;
@@ -283,12 +297,7 @@ int metrics__shutdown(struct metrics *m, int deadline_ms, FILE *f)
 	if (!m)
 		return 0;
 	if (m->has_thread) {
-		pthread_mutex_lock(&m->mu);
-		m->stopping = true;
-		m->deadline_ns = mono_ns() + (uint64_t)deadline_ms * MS;
-		m->abort_at_ns = m->deadline_ns;
-		pthread_cond_broadcast(&m->cv);
-		pthread_mutex_unlock(&m->mu);
+		metrics__stop(m, deadline_ms);
 		pthread_join(m->thread, NULL);
 		if (m->st.points_dropped)
 			err = -ETIMEDOUT;

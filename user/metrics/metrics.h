@@ -40,8 +40,13 @@ void metrics__span(struct metrics *m, const struct span *s);
  */
 void metrics__observe_stats(struct metrics *m, const char *text);
 
-/* Exports one last time within deadline_ms (or prints the console
- * summary to f), stops the thread and frees. m may be NULL. */
+/* Starts the last export (due within deadline_ms from now) without
+ * waiting, so it overlaps the traces exporter's flush. m may be NULL. */
+void metrics__stop(struct metrics *m, int deadline_ms);
+
+/* Stops (if metrics__stop() was not called), waits for the last export
+ * (or prints the console summary to f) and frees. m may be NULL. Returns 0
+ * or -ETIMEDOUT when points were dropped. */
 int metrics__shutdown(struct metrics *m, int deadline_ms, FILE *f);
 
 void metrics__stats(struct metrics *m, struct metrics_stats *out);

@@ -8,6 +8,7 @@
 #include "sample/rules.h"
 #include "tools/names.h"
 #include "tools/tool_key.h"
+#include "trace/semconv.h"
 
 static const char *const names[] = {
 	[RULE_FINISH] = "finish_reason",
@@ -82,9 +83,11 @@ bool rules__is_root(const struct span *s)
 {
 	static const uint8_t zero[8];
 	const char *op = str_of(s, SC_GEN_AI_OPERATION_NAME);
+	const char *src = str_of(s, TS_PARENT_SOURCE);
 
+	/* a parent from a traceparent header lives in another process */
 	return !memcmp(s->parent_span_id, zero, sizeof(zero)) || s->kind == SPAN_KIND_SERVER ||
-	       (op && !strcmp(op, "invoke_agent"));
+	       (op && !strcmp(op, "invoke_agent")) || (src && !strcmp(src, TS_PARENT_OBSERVED));
 }
 
 static bool is_llm(const struct span *s)

@@ -46,7 +46,8 @@ struct rules_trace {
 bool rules__abnormal_finish(const struct span *s);
 /* True when s failed: ERROR status, HTTP 5xx or 429. */
 bool rules__failed(const struct span *s);
-/* True for a local root: no parent, a SERVER span or invoke_agent. */
+/* True for a local root: no parent, a parent in another process (an
+ * observed traceparent), a SERVER span or invoke_agent. */
 bool rules__is_root(const struct span *s);
 
 /* Folds s into t (finish, error, drift, fallback, tokens, tool calls).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Node-local tail sampling. Spans are held per trace until the trace's
- * local root (a span with no parent, a SERVER span or invoke_agent) has
+ * local root (no parent or a remote one, a SERVER span, invoke_agent) has
  * ended plus settle_ms, or max_wait_ms after the first span for a trace
  * with no local root. Then the whole trace is kept or dropped: kept when
  * any enabled rule fired (see rules.h), else with probability rate decided

@@ -62,6 +62,9 @@ void span__free(struct span *s)
 		attrs__clear(&s->events[i].attrs);
 	}
 	free(s->events);
+	for (size_t i = 0; i < s->n_links; i++)
+		attrs__clear(&s->links[i].attrs);
+	free(s->links);
 	free(s->trace_state);
 	free(s->status_message);
 	free(s->name);
@@ -239,6 +242,27 @@ struct span_event *span__add_event(struct span *s, const char *name, uint64_t ti
 	e->time_ns = time_ns;
 	s->n_events++;
 	return e;
+}
+
+struct span_link *span__add_link(struct span *s, const uint8_t trace_id[16],
+				 const uint8_t span_id[8])
+{
+	struct span_link *l;
+
+	if (s->n_links == s->cap_links) {
+		size_t cap = s->cap_links ? s->cap_links * 2 : 4;
+		struct span_link *v = realloc(s->links, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		s->links = v;
+		s->cap_links = cap;
+	}
+	l = &s->links[s->n_links++];
+	memset(l, 0, sizeof(*l));
+	memcpy(l->trace_id, trace_id, sizeof(l->trace_id));
+	memcpy(l->span_id, span_id, sizeof(l->span_id));
+	return l;
 }
 
 int attrs__copy(struct attr_list *dst, const struct attr_list *src)

@@ -58,6 +58,14 @@ struct span_event {
 	struct attr_list attrs;
 };
 
+/* A link to another span (OTLP Span.Link), e.g. from the LLM call that
+ * consumed a tool result to the execute_tool span that produced it. */
+struct span_link {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	struct attr_list attrs;
+};
+
 /* Identity of the traced process; becomes the OTLP Resource. */
 struct span_process {
 	uint32_t pid;
@@ -86,6 +94,8 @@ struct span {
 	struct attr_list attrs;
 	struct span_event *events;
 	size_t n_events, cap_events;
+	struct span_link *links;
+	size_t n_links, cap_links;
 	struct span_process proc;
 	uint32_t tid;              /* thread that made the call */
 	uint64_t conn_id;          /* connection the call used */
@@ -123,6 +133,10 @@ void attrs__clear(struct attr_list *l);
 
 /* Appends an event and returns it, or NULL on -ENOMEM. */
 struct span_event *span__add_event(struct span *s, const char *name, uint64_t time_ns);
+
+/* Appends a link to (trace_id, span_id) and returns it, or NULL on -ENOMEM. */
+struct span_link *span__add_link(struct span *s, const uint8_t trace_id[16],
+				 const uint8_t span_id[8]);
 
 /* Convenience wrappers over attrs__* on s->attrs. */
 #define span__set_str(s, k, v) attrs__set_str(&(s)->attrs, (k), (v))

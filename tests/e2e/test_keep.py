@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of what agentrace keeps (issue #12): node-local tail
+sampling at --sample-rate 0 keeping only the anomalous traces, gen_ai
+metrics counting every call at a real OTLP receiver, and tool contracts
+flagging a changed response shape. Real BPF, a python client over real TLS
+to the mock server, checked against the server's ground truth. A failing
+test leaves its workdir in /tmp."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from harness import (AGENTRACE, HERE, Agentrace, MockLLM, Receiver, Workdir, check,
+                     node_env, run_client, test)
+
+V1 = "/tools/v1/weather"
+V2 = "/tools/v2/weather"
+COMM = "keepclient"  # the one traced process: python under its own name
+
+
+def client(wd):
+    """A python3 whose comm is COMM: agentrace --comm COMM traces it alone
+    (the mock server and the receiver are python3 too)."""
+    path = wd.file(COMM)
+    if not os.path.exists(path):
+        os.symlink(os.path.realpath(sys.executable), path)
+    return path
+
+
+def make_calls(wd, calls, name="calls"):
+    """Runs calls [(url, headers, body)] in order from one traced process."""
+    path = wd.file(name + ".json")
+    with open(path, "w") as f:
+        json.dump([{"url": u, "headers": h, "body": b} for u, h, b in calls], f)
+    r = run_client([client(wd), os.path.join(HERE, "clients", "calls.py"), path],
+                   node_env(wd), timeout=300)
+    return [json.loads(l)["status"] for l in r.stdout.decode().splitlines() if l.strip()]
+
+
+def attrs(span):
+    return span.get("attributes", {})
+
+
+def get(url):
+    return (url, {}, None)
+
+
+def chat(mock, model, tenant, max_tokens=100000):
+    return (mock.base + "/v1/chat/completions", {"x-tenant-id": tenant},
+            {"model": model, "max_tokens": max_tokens,
+             "messages": [{"role": "user", "content": "weather in Paris?"}]})
+
+
+def learn_weather_contract(wd, mock):
+    """Records two v1 weather calls, then asks `agentrace contracts --from`
+    for the contracts file they imply. Returns its path and text."""
+    cap = wd.file("weather.agtrace")
+    ar = Agentrace(wd, ["-o", cap, "--comm", COMM], mode="record", name="record")
+    try:
+        make_calls(wd, [get(mock.base + V1 + "?city=" + c) for c in ("Paris", "Oslo")],
+                   "learn")
+        time.sleep(0.5)
+        ar.finish()
+    finally:
+        ar.stop()
+    r = subprocess.run([AGENTRACE, "contracts", "--from", cap], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0, "contracts --from failed: %s" % r.stderr[-2000:])
+    check('path: "%s"' % V1 in r.stdout and 'host: "127.0.0.1"' in r.stdout,
+          "contracts file:\n%s" % r.stdout)
+    check(r.stdout.count("schema_hashes") == 1, "one tool, one shape:\n%s" % r.stdout)
+    path = wd.file("contracts.yaml")
+    with open(path, "w") as f:
+        f.write(r.stdout)
+    return path, r.stdout
+
+
+def stats_line(err, prefix):
+    """The last stats line with this prefix, as a dict."""
+    line = [l for l in err.splitlines() if l.startswith(prefix + ":")]
+    check(line, "no %s: line in:\n%s" % (prefix, err[-3000:]))
+    return {k: int(v) for k, v in (kv.split("=") for kv in line[-1].split()[1:])}
+
+
+@test
+def test_keep_sampling_rate_zero_keeps_anomalies_and_metrics_count_all():
+    wd = Workdir("keep")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    ar = None
+    try:
+        contracts, _ = learn_weather_contract(wd, mock)
+        cfg = wd.file("sample.yaml")
+        with open(cfg, "w") as f:
+            f.write("tenant_budgets:\n  tight: 5000\n"
+                    "tools:\n  \"127.0.0.1%s\": { k: 5 }\n" % V2)
+        env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint,
+                       OTEL_METRIC_EXPORT_INTERVAL="3600000")
+        ar = Agentrace(wd, ["--comm", COMM, "--sample-rate", "0", "--sample-settle-ms", "200",
+                            "--sample-config", cfg, "--tool-contracts", contracts], env=env)
+        truth_before = len(mock.truth())
+        calls = []
+        # dropped: normal chats, learning calls, v1-shaped answers
+        calls += [chat(mock, "gpt-4o", "roomy"), chat(mock, "gpt-4o-mini", "roomy"),
+                  chat(mock, "gpt-4o", "other")]
+        calls += [get(mock.base + V2 + "?city=Lima&mock_delay_ms=100") for _ in range(22)]
+        calls += [get(mock.base + V1 + "?city=Rome"), get(mock.base + V1 + "?city=Kyiv")]
+        # kept: a length finish, a 500 from a tool, a 10x slower tool, a
+        # tenant over its budget, a weather_v2-shaped answer under contract v1
+        calls += [chat(mock, "gpt-4o-mini", "roomy", max_tokens=5),
+                  get(mock.base + V1 + "?city=Bern&mock_error=500"),
+                  get(mock.base + V2 + "?city=Lima&mock_delay_ms=1000"),
+                  chat(mock, "gpt-4o", "tight"),
+                  get(mock.base + V1 + "?city=Oslo&mock_shape=v2")]
+        statuses = make_calls(wd, calls)
+        check(statuses.count(500) == 1 and statuses.count(200) == 31, "statuses %r" % statuses)
+        time.sleep(1.5)
+        ar.finish()
+        err = ar.err()
+        spans = rcv.spans()
+        points = rcv.metrics()
+        truth = mock.truth()[truth_before:]
+    finally:
+        if ar:
+            ar.stop()
+        mock.stop()
+        rcv.stop()
+    check(len(truth) == 32, "mock saw %d calls" % len(truth))
+
+    # sampling: exactly the five anomalous traces, whole, each saying why
+    traces = {}
+    for s in spans:
+        traces.setdefault(s["trace_id"], []).append(s)
+    why = {}
+    for tid, ss in traces.items():
+        roots = [s for s in ss if attrs(s).get("agentrace.sampling.rules")]
+        check(len(roots) == 1, "trace %s: one root with the decision: %r" % (tid, ss))
+        a = attrs(roots[0])
+        rules = a["agentrace.sampling.rules"]
+        url = a.get("url.full", "")
+        if a.get("gen_ai.response.finish_reasons") == ["length"]:
+            why["length"] = rules
+        elif int(a.get("http.response.status_code", 0)) == 500:
+            why["tool_500"] = rules
+        elif V2 in url and roots[0]["end_time_unix_nano"] - roots[0]["start_time_unix_nano"] > 9e8:
+            why["slow"] = rules
+        elif a.get("tenant.id") == "tight":
+            why["budget"] = rules
+        elif "mock_shape=v2" in url:
+            why["drift"] = rules
+            check(a.get("tool.schema.drift") is True, "drift flag %r" % a)
+        else:
+            why.setdefault("unexpected", []).append((ss[0]["name"], a))
+    check(sorted(why) == ["budget", "drift", "length", "slow", "tool_500"],
+          "kept traces: %r" % why)
+    check(why["length"] == ["finish_reason"], "length kept by %r" % why["length"])
+    check("error" in why["tool_500"], "500 kept by %r" % why["tool_500"])
+    check(why["slow"] == ["slow_tool"], "slow kept by %r" % why["slow"])
+    check(why["budget"] == ["token_budget"], "budget kept by %r" % why["budget"])
+    check(why["drift"] == ["schema_drift"], "drift kept by %r" % why["drift"])
+    st = stats_line(err, "sample")
+    check(st["traces_kept"] == 5 and st["traces_dropped"] == 27,
+          "every trace counted: %r" % st)
+    check(st["held_traces"] == 0 and st["spans_kept"] + st["spans_dropped"] == 32, "%r" % st)
+    for rule in ("finish_reason", "error", "slow_tool", "token_budget", "schema_drift"):
+        check(st["kept_by_" + rule] >= 1, "kept_by_%s: %r" % (rule, st))
+    check(st["kept_by_probability"] == 0, "rate 0 keeps nothing by chance: %r" % st)
+
+    # metrics: every call counted, sampled or not, tokens per model and tenant
+    llm = sorted((t for t in truth if t.get("provider") == "openai"), key=lambda t: t["seq"])
+    tenants = ["roomy", "roomy", "other", "roomy", "tight"]  # the order chats were made
+    check(len(llm) == 5, "mock saw %d chats" % len(llm))
+    want, want_tenant = {}, {}
+    for t, tenant in zip(llm, tenants):
+        for typ in ("input", "output"):
+            n = t[typ + "_tokens"]
+            want[(t["model"], typ)] = want.get((t["model"], typ), 0) + n
+            want_tenant[(tenant, typ)] = want_tenant.get((tenant, typ), 0) + n
+    got, got_tenant, n_dur, n_tool = {}, {}, 0, 0
+    for p in points:
+        a = p["attributes"]
+        if p["metric"] == "gen_ai.client.token.usage":
+            check(p["unit"] == "{token}" and p["temporality"] == 2, "token metric %r" % p)
+            check(p["explicit_bounds"][:3] == [1, 4, 16], "bounds %r" % p["explicit_bounds"])
+            key = (a["gen_ai.request.model"], a["gen_ai.token.type"])
+            got[key] = got.get(key, 0) + p["sum"]
+            tk = (a.get("tenant.id"), a["gen_ai.token.type"])
+            got_tenant[tk] = got_tenant.get(tk, 0) + p["sum"]
+            check(p["resource"].get("process.pid"), "per-process resource %r" % p)
+        elif p["metric"] == "gen_ai.client.operation.duration":
+            n_dur += p["count"]
+        elif p["metric"] == "agentrace.tool.duration":
+            n_tool += p["count"]
+    check(got == {k: float(v) for k, v in want.items()}, "token sums %r want %r" % (got, want))
+    check(got_tenant == {k: float(v) for k, v in want_tenant.items()},
+          "token sums per tenant %r want %r" % (got_tenant, want_tenant))
+    check(n_dur == len(llm) == 5, "operation.duration counts %d of %d calls" % (n_dur, len(llm)))
+    check(n_tool == 27, "tool duration counts %d of 27 calls" % n_tool)
+    check(len({p["resource"]["process.pid"] for p in points
+               if p["metric"] == "gen_ai.client.token.usage"}) == 1, "one traced process")
+    self_spans = [p for p in points if p["metric"] == "agentrace.spans.built"]
+    check(self_spans and self_spans[-1]["value"] >= 32, "self-metric spans.built %r" % self_spans)
+    wd.cleanup()
+
+
+@test
+def test_keep_contracts_weather_v1_flags_v2_shapes():
+    wd = Workdir("contracts")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    ar = None
+    try:
+        contracts, text = learn_weather_contract(wd, mock)
+        v1_hash = text.split("schema_hashes: [\"")[1][:16]
+        env = node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint)
+        ar = Agentrace(wd, ["--comm", COMM, "--tool-contracts", contracts], env=env)
+        make_calls(wd, [get(mock.base + V1 + "?" + q) for q in
+                        ("city=Rome", "city=Oslo&mock_shape=v2", "city=Kyiv",
+                         "city=Bern&mock_shape=v2")])
+        time.sleep(1.0)
+        ar.finish()
+        err = ar.err()
+        spans = rcv.spans()
+        points = rcv.metrics()
+    finally:
+        if ar:
+            ar.stop()
+        mock.stop()
+        rcv.stop()
+    check(len(spans) == 4, "spans %r" % [attrs(s).get("url.full") for s in spans])
+    v2 = [s for s in spans if "mock_shape=v2" in attrs(s).get("url.full", "")]
+    v1 = [s for s in spans if s not in v2]
+    check(len(v1) == 2 and len(v2) == 2, "split %d/%d" % (len(v1), len(v2)))
+    for s in v1:
+        a = attrs(s)
+        check(a.get("tool.schema.hash") == v1_hash, "v1 hash %r vs contract %s" % (a, v1_hash))
+        check(a.get("tool.contract.version") == "1" and a.get("tool.schema.drift") is False,
+              "v1 not flagged: %r" % a)
+        check(not [e for e in s["events"] if e["name"] == "tool.schema.drift"], "no event")
+    v2_hash = attrs(v2[0]).get("tool.schema.hash")
+    check(v2_hash and v2_hash != v1_hash, "v2 hash %r" % v2_hash)
+    for s in v2:
+        a = attrs(s)
+        check(a.get("tool.schema.drift") is True and a.get("tool.contract.version") == "1",
+              "v2 flagged: %r" % a)
+        ev = [e for e in s["events"] if e["name"] == "tool.schema.drift"]
+        check(len(ev) == 1, "one drift event: %r" % s["events"])
+        ea = ev[0]["attributes"]
+        check(ea.get("tool.schema.expected_hashes") == [v1_hash] and
+              ea.get("tool.schema.observed_hash") == v2_hash, "event hashes %r" % ea)
+    logs = [l for l in err.splitlines() if "tool schema drift" in l]
+    check(len(logs) == 1 and v1_hash in logs[0] and v2_hash in logs[0],
+          "one log line per tool and hash: %r" % logs)
+    drift = [p for p in points if p["metric"] == "agentrace.tool.schema.drift"]
+    check(sum(p["value"] for p in drift) == 2, "drift metric %r" % drift)
+    st = stats_line(err, "contracts")
+    check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
+    wd.cleanup()

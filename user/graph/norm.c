@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <xxhash.h>
+
+#include "graph/norm.h"
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char *norm__ws(const char *s, size_t n, size_t *len)
+{
+	char *o = malloc(n + 1);
+	size_t k = 0;
+	bool gap = false;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (is_ws(s[i])) {
+			gap = k > 0;
+			continue;
+		}
+		if (gap)
+			o[k++] = ' ';
+		gap = false;
+		o[k++] = s[i];
+	}
+	o[k] = '\0';
+	*len = k;
+	return o;
+}
+
+static char *dump_sorted(const json_t *v, size_t *len)
+{
+	char *o = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	if (o)
+		*len = strlen(o);
+	return o;
+}
+
+char *norm__text(const char *s, size_t n, size_t *len)
+{
+	size_t i = 0;
+
+	while (i < n && is_ws(s[i]))
+		i++;
+	/* only containers: "12" and "true" stay text */
+	if (i < n && (s[i] == '{' || s[i] == '[')) {
+		json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+
+		if (v) {
+			char *o = dump_sorted(v, len);
+
+			json_decref(v);
+			return o;
+		}
+	}
+	return norm__ws(s, n, len);
+}
+
+char *norm__value_text(const json_t *v, size_t *len)
+{
+	if (!v) {
+		*len = 0;
+		return strdup("");
+	}
+	if (json_is_string(v)) {
+		char *o = malloc(json_string_length(v) + 1);
+
+		if (o) {
+			memcpy(o, json_string_value(v), json_string_length(v) + 1);
+			*len = json_string_length(v);
+		}
+		return o;
+	}
+	return dump_sorted(v, len);
+}
+
+char *norm__result_text(const json_t *v, size_t *len)
+{
+	const json_t *b, *t;
+	size_t i, n = 0;
+	char *o;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return norm__value_text(v, len);
+	json_array_foreach(v, i, b) {
+		t = json_object_get(b, "text");
+		if (!json_is_string(t) || json_object_size(b) > 2)
+			return norm__value_text(v, len);
+		n += json_string_length(t);
+	}
+	o = malloc(n + 1);
+	if (!o)
+		return NULL;
+	n = 0;
+	json_array_foreach(v, i, b) {
+		t = json_object_get(b, "text");
+		memcpy(o + n, json_string_value(t), json_string_length(t));
+		n += json_string_length(t);
+	}
+	o[n] = '\0';
+	*len = n;
+	return o;
+}
+
+/* Feeds a length as 8 little-endian bytes after its bytes, so "ab"+"c"
+ * and "a"+"bc" differ. */
+static void feed_len(XXH3_state_t *st, size_t n)
+{
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)((uint64_t)n >> (8 * i));
+	XXH3_64bits_update(st, le, sizeof(le));
+}
+
+static void feed(XXH3_state_t *st, const char *s, size_t n)
+{
+	XXH3_64bits_update(st, s ? s : "", n);
+	feed_len(st, n);
+}
+
+static void feed_str(XXH3_state_t *st, const char *s)
+{
+	feed(st, s, s ? strlen(s) : 0);
+}
+
+/* Feeds norm__ws(s) without allocating: collapsed through a small buffer. */
+static void feed_ws(XXH3_state_t *st, const char *s, size_t n)
+{
+	char buf[1024];
+	size_t k = 0, len = 0;
+	bool gap = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (is_ws(s[i])) {
+			gap = len + k > 0;
+			continue;
+		}
+		if (k + 2 > sizeof(buf)) {
+			XXH3_64bits_update(st, buf, k);
+			len += k;
+			k = 0;
+		}
+		if (gap)
+			buf[k++] = ' ';
+		gap = false;
+		buf[k++] = s[i];
+	}
+	XXH3_64bits_update(st, buf, k);
+	feed_len(st, len + k);
+}
+
+/* Feeds the normal form of text s[0..n). Returns false on -ENOMEM. */
+static bool feed_text(XXH3_state_t *st, const char *s, size_t n)
+{
+	size_t i = 0, m;
+	char *t;
+
+	while (i < n && is_ws(s[i]))
+		i++;
+	if (i == n || (s[i] != '{' && s[i] != '[')) {
+		feed_ws(st, s, n);
+		return true;
+	}
+	t = norm__text(s, n, &m);
+	if (!t)
+		return false;
+	feed(st, t, m);
+	free(t);
+	return true;
+}
+
+/* Feeds the normal form of a value's text. Returns false on -ENOMEM. */
+static bool feed_norm(XXH3_state_t *st, const json_t *v)
+{
+	size_t n;
+	char *raw;
+	bool ok;
+
+	if (json_is_string(v))
+		return feed_text(st, json_string_value(v), json_string_length(v));
+	raw = norm__value_text(v, &n);
+	if (!raw)
+		return false;
+	ok = feed_text(st, raw, n);
+	free(raw);
+	return ok;
+}
+
+uint64_t norm__msg_hash(const json_t *msg)
+{
+	XXH3_state_t st;
+	const json_t *p;
+	size_t i;
+
+	if (XXH3_64bits_reset(&st) != XXH_OK)
+		return 0;
+	feed_str(&st, json_string_value(json_object_get(msg, "role")));
+	json_array_foreach(json_object_get(msg, "parts"), i, p) {
+		const char *type = json_string_value(json_object_get(p, "type"));
+
+		if (!type || !strcmp(type, "reasoning"))
+			continue;
+		feed_str(&st, type);
+		if (!strcmp(type, "text")) {
+			if (!feed_norm(&st, json_object_get(p, "content")))
+				return 0;
+		} else if (!strcmp(type, "tool_call")) {
+			feed_str(&st, json_string_value(json_object_get(p, "id")));
+		} else if (!strcmp(type, "tool_call_response")) {
+			feed_str(&st, json_string_value(json_object_get(p, "id")));
+			if (!feed_norm(&st, json_object_get(p, "response")))
+				return 0;
+		}
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+/* What norm__msg_hash gives for {"role":"assistant","parts":[text?,
+ * tool_call{id}...]}, without building it. */
+uint64_t norm__out_hash(const char *text, size_t len, const char *const *ids, size_t n_ids)
+{
+	XXH3_state_t st;
+
+	if (XXH3_64bits_reset(&st) != XXH_OK)
+		return 0;
+	feed_str(&st, "assistant");
+	if (len) {
+		feed_str(&st, "text");
+		if (!feed_text(&st, text, len))
+			return 0;
+	}
+	for (size_t i = 0; i < n_ids; i++) {
+		feed_str(&st, "tool_call");
+		feed_str(&st, ids[i]);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+uint64_t norm__roll(uint64_t prev, uint64_t msg)
+{
+	uint8_t b[16];
+
+	/* little-endian bytes, so every host agrees */
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(prev >> (8 * i));
+		b[8 + i] = (uint8_t)(msg >> (8 * i));
+	}
+	return XXH3_64bits(b, sizeof(b));
+}
