@@ -25,7 +25,8 @@ endif
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash yaml-0.1
+PKGS      := libbpf libelf zlib libcurl jansson libbrotlidec libzstd libprotobuf-c libxxhash yaml-0.1 \
+	     capstone libnghttp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -62,6 +63,8 @@ ALL_LIB_OBJS := $(LIB_OBJS) $(LLHTTP_OBJS) $(PROTO_OBJS)
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+# Go binaries the TLS location unit tests read: with symbols and stripped.
+GO_FIXTURES := $(BUILD)/tests/go_openai $(BUILD)/tests/go_openai_stripped
 
 # A build with the packages missing must fail loudly, not link nothing.
 ifeq ($(PKG_LIBS),)
@@ -109,9 +112,17 @@ $(BUILD)/agentrace: $(MAIN_OBJ) $(ALL_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests $(GO_FIXTURES)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+GO_ENV    := GOFLAGS=-mod=mod CGO_ENABLED=0 GOCACHE=$(abspath $(BUILD))/gocache
+$(BUILD)/tests/go_openai: tests/e2e/clients/go_openai/main.go | $(BUILD)/tests
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && $(GO_ENV) go build -o $(abspath $@) .
+$(BUILD)/tests/go_openai_stripped: tests/e2e/clients/go_openai/main.go | $(BUILD)/tests
+	$(call msg,GO,$@)
+	$(Q)cd $(<D) && $(GO_ENV) go build -ldflags='-s -w' -o $(abspath $@) .
 
 $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -127,6 +138,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-built
 
 test-built: all $(BUILD)/tests/unit unit-asan fuzz-corpus tests/e2e/node_modules/.stamp \
+      tests/agents/node_modules/.stamp \
       tests/deploy/node_modules/.stamp
 	$(Q)BUILD=$(BUILD) ./tests/run-all.sh
 
@@ -148,6 +160,12 @@ tests/deploy/node_modules/.stamp: tests/deploy/package-lock.json
 tests/e2e/node_modules/.stamp: tests/e2e/package-lock.json
 	$(call msg,NPM,tests/e2e)
 	$(Q)cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
+
+# The coding agents (Claude Code, Codex, Gemini CLI), pinned by the lockfile.
+tests/agents/node_modules/.stamp: tests/agents/package-lock.json
+	$(call msg,NPM,tests/agents)
+	$(Q)cd tests/agents && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
 test-unit: $(BUILD)/tests/unit

@@ -10,4 +10,4 @@ libs=$(make -s print-ldlibs | sed 's/-lcriterion//')
 gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c user/common/safe_file.c \
 	user/common/log.c $libs
 # shellcheck disable=SC2086
-gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_syms.c $libs
+gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c $libs

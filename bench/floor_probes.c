@@ -23,7 +23,7 @@
 
 #include <bpf/bpf.h>
 
-#include "discover/elf_syms.h"
+#include "discover/elf_image.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -69,8 +69,10 @@ int main(int argc, char **argv)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	enum tls_fn fns[] = { TLS_FN_WRITE, TLS_FN_READ };
-	struct tls_syms syms;
+	static const char *const fns[] = { "SSL_write", "SSL_read" };
+	struct elf_func syms[2];
+	struct elf_image *img;
+	uint64_t off[2] = { 0, 0 };
 	int prog, type, ret_bit, pid;
 
 	if (argc != 3) {
@@ -78,7 +80,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pid = atoi(argv[1]);
-	if (elf_syms__find_tls(argv[2], &syms) <= 0) {
+	if (elf_image__open(argv[2], &img) == 0) {
+		if (elf_image__funcs(img, fns, 2, syms) == 2) {
+			off[0] = elf_image__file_off(img, syms[0].addr);
+			off[1] = elf_image__file_off(img, syms[1].addr);
+		}
+		elf_image__close(img);
+	}
+	if (!off[0] || !off[1]) {
 		fprintf(stderr, "floor_probes: no OpenSSL symbols in %s\n", argv[2]);
 		return 1;
 	}
@@ -91,10 +100,10 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		for (int ret = 0; ret < 2; ret++) {
-			int fd = attach(prog, type, ret_bit, ret, pid, argv[2], syms.off[fns[i]]);
+			int fd = attach(prog, type, ret_bit, ret, pid, argv[2], off[i]);
 
 			if (fd < 0) {
-				fprintf(stderr, "floor_probes: attach %s: %s\n", tls_fn_names[fns[i]],
+				fprintf(stderr, "floor_probes: attach %s: %s\n", fns[i],
 					strerror(-fd));
 				return 1;
 			}

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* agentrace capture programs: socket syscall tracepoints, OpenSSL uprobes
- * and process lifecycle, sharing the maps in maps.bpf.h. */
+/* agentrace capture programs: socket syscall tracepoints, OpenSSL and Go
+ * crypto/tls uprobes and process lifecycle, sharing the maps in maps.bpf.h. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "sock.bpf.h"
 #include "tls.bpf.h"
+#include "go_tls.bpf.h"
+#include "tls_static.bpf.h"
 #include "proc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

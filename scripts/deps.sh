@@ -6,7 +6,8 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
 node-llhttp libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libcriterion-dev libcurl4-openssl-dev libjansson-dev libbrotli-dev
 libzstd-dev libxxhash-dev libclang-rt-14-dev libyaml-dev openssl curl
-python3-grpcio python3-protobuf python3-prometheus-client"
+python3-grpcio python3-protobuf python3-prometheus-client
+libcapstone-dev libnghttp2-dev golang-go"
 # `deps.sh bench` adds the benchmark tools (make bench).
 [ "${1:-}" = bench ] && PKGS="$PKGS wrk nginx-light bpftrace valgrind zstd"
 missing=""

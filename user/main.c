@@ -21,6 +21,7 @@
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
 #include "discover/targets.h"
+#include "discover/tls_list.h"
 #include "health/health.h"
 #include "pipeline.h"
 #include "self_stats.h"
@@ -167,7 +168,7 @@ static int run_live(const struct cli_opts *o)
 		goto cleanup;
 	}
 	n = discover__scan_all(l.disc);
-	info("tracing %s; OpenSSL probes on %d file(s)",
+	info("tracing %s; TLS probes on %d file(s)",
 	     probes__targets_all(probes) ? "all processes" : "selected processes", n < 0 ? 0 : n);
 	if (o->ready_file) {
 		err = write_ready_file(o->ready_file);
@@ -209,7 +210,7 @@ static int run_live(const struct cli_opts *o)
 		;
 	err = 0;
 cleanup:
-	self_stats__emit(probes, l.pipe, NULL, NULL, stderr);
+	self_stats__emit(probes, l.pipe, l.disc, NULL, stderr);
 	if (l.pipe)
 		pipeline__finish(l.pipe, o->shutdown_ms);
 	ring_reader__free(ring);
@@ -265,6 +266,12 @@ int main(int argc, char **argv)
 	int err;
 
 	cli__parse(argc, argv, &o);
+	if (o.list_tls_pid) {
+		err = tls_list__print(o.list_tls_pid, stdout);
+		if (err)
+			warn("--list-tls %d: %s", (int)o.list_tls_pid, strerror(-err));
+		return err ? 1 : 0;
+	}
 	/* Before any thread starts: libcurl's global state is not thread-safe. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	log__set_level(o.verbose >= 2 ? LOG_DEBUG : LOG_INFO);

@@ -97,6 +97,8 @@ void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct disc
 		print_kernel_stats(p, m);
 	if (pipe)
 		pipeline__print_stats(pipe, m);
+	if (d)
+		discover__print_stats(d, m);
 	if (fclose(m)) {
 		free(buf);
 		return;

@@ -324,6 +324,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" unpaired_responses=%" PRIu64 " non_http_bytes=%" PRIu64 "\n",
 		hs.exchanges, hs.resyncs, hs.parse_errors, hs.header_overflows, hs.body_truncated,
 		hs.decode_errors, hs.unpaired_responses, hs.non_http_bytes);
+	fprintf(f, "http2: conns=%" PRIu64 " streams_reset=%" PRIu64 " streams_dropped=%" PRIu64
+		" hpack_errors=%" PRIu64 " dirs_lost=%" PRIu64 " bad_frames=%" PRIu64 "\n",
+		hs.h2_conns, hs.h2_streams_reset, hs.h2_streams_dropped, hs.h2_hpack_errors,
+		hs.h2_dirs_lost, hs.h2_bad_frames);
 	budget__stats(&bs);
 	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
 		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64

@@ -44,10 +44,10 @@ struct probes {
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 };
 
-/* The programs attached per TLS file, in enum tls_fn order. */
+/* The links of one file's plan, in plan order. */
 struct tls_attach {
-	struct bpf_link *links[TLS_FN_MAX * 2];
-	char events[TLS_FN_MAX * 2][UPROBE_EVENT_MAX]; /* tracefs-defined, or "" */
+	struct bpf_link *links[TLS_PLAN_MAX];
+	char events[TLS_PLAN_MAX][UPROBE_EVENT_MAX]; /* tracefs-defined, or "" */
 };
 
 /* One uprobe: through the perf uprobe PMU, or through tracefs when the
@@ -258,48 +258,32 @@ bool probes__is_target(const struct probes *p, uint32_t tgid)
 				    0) == 0;
 }
 
-int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
+int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
 		       int pid, struct tls_attach **out)
 {
-	struct capture_bpf *s = p->skel;
-	struct bpf_program *enter[TLS_FN_MAX] = {
-		s->progs.ssl_write_enter, s->progs.ssl_write_ex_enter,
-		s->progs.ssl_read_enter, s->progs.ssl_read_ex_enter,
-		s->progs.ssl_shutdown_enter, s->progs.ssl_free_enter,
-	};
-	struct bpf_program *ret[TLS_FN_MAX] = {
-		s->progs.ssl_write_exit, s->progs.ssl_write_ex_exit,
-		s->progs.ssl_read_exit, s->progs.ssl_read_ex_exit, NULL, NULL,
-	};
 	struct tls_attach *a = calloc(1, sizeof(*a));
-	int err = 0, n = 0;
+	int err = 0;
 
 	if (!a)
 		return -ENOMEM;
-	/* The plain read/write pair first: a target that has just started
-	 * (curl, node) may already be on its way to its first call. */
-	static const enum tls_fn order[TLS_FN_MAX] = {
-		TLS_FN_WRITE, TLS_FN_READ, TLS_FN_WRITE_EX, TLS_FN_READ_EX,
-		TLS_FN_SHUTDOWN, TLS_FN_FREE,
-	};
+	for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++) {
+		const struct tls_prog_desc *d;
+		struct bpf_program *prog;
 
-	for (int i = 0; i < TLS_FN_MAX; i++) {
-		enum tls_fn f = order[i];
-
-		if (!syms->off[f])
-			continue;
-		err = attach_one(p, enter[f], false, path, syms->off[f], pid, &a->links[n],
-				 a->events[n]);
+		if (plan->probes[i].prog >= TLS_PROG_MAX) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		d = &tls_progs[plan->probes[i].prog];
+		prog = bpf_object__find_program_by_name(p->skel->obj, d->bpf_name);
+		if (!prog) {
+			err = -ENOENT;
+			goto cleanup;
+		}
+		err = attach_one(p, prog, d->retprobe, path, plan->probes[i].off, pid, &a->links[i],
+				 a->events[i]);
 		if (err)
 			goto cleanup;
-		n++;
-		if (!ret[f])
-			continue;
-		err = attach_one(p, ret[f], true, path, syms->off[f], pid, &a->links[n],
-				 a->events[n]);
-		if (err)
-			goto cleanup;
-		n++;
 	}
 	*out = a;
 	return 0;

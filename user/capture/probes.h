@@ -11,7 +11,7 @@
 
 #include <agentrace/events.h>
 
-#include "discover/elf_syms.h"
+#include "discover/tls_lib.h"
 
 struct probes_cfg {
 	const pid_t *pids;        /* --pid targets */
@@ -47,12 +47,12 @@ int probes__add_target(struct probes *p, uint32_t tgid);
 /* True when tgid is a target now (always, but for ourselves, in all mode). */
 bool probes__is_target(const struct probes *p, uint32_t tgid);
 
-/* Attaches the OpenSSL uprobes to the file at path, for all processes
- * (pid <= 0) or only inside process pid: other processes then carry no
- * breakpoint at all. Returns an opaque handle through *out, or -errno with
- * nothing attached. */
+/* Attaches the uprobes of plan (discover/tls_lib.h) to the file at path,
+ * for all processes (pid <= 0) or only inside process pid: other processes
+ * then carry no breakpoint at all. Returns an opaque handle through *out,
+ * or -errno with nothing attached. */
 struct tls_attach;
-int probes__attach_tls(struct probes *p, const char *path, const struct tls_syms *syms,
+int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
 		       int pid, struct tls_attach **out);
 void probes__detach_tls(struct tls_attach *a);
 

@@ -30,6 +30,7 @@ static const char doc[] =
 	"  agentrace record -o calls.agtrace --duration 60\n"
 	"  agentrace analyze calls.agtrace --dump-streams /tmp/streams\n"
 	"  agentrace --config /etc/agentrace/config.yaml\n"
+	"  agentrace --list-tls 4242            which TLS library pid 4242 uses, probed or not\n"
 	"  OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 agentrace\n";
 
 enum {
@@ -39,6 +40,7 @@ enum {
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
 	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED,
 	OPT_CONFIG,
+	OPT_LIST_TLS = 1100,
 };
 
 static const struct argp_option options[] = {
@@ -71,6 +73,7 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "More logging (repeat for debug)", 4 },
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
 	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
+	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
 	{},
 };
 
@@ -179,6 +182,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case 'v': o->verbose++; break;
 	case OPT_CONFIG: break; /* applied before argv, in cli__parse */
+	case OPT_LIST_TLS:
+		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
+		break;
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = o;
 		break;

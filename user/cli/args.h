@@ -56,6 +56,7 @@ struct cli_opts {
 	bool capture_content;
 	bool summaries;           /* print one line per finished connection */
 	int verbose;
+	pid_t list_tls_pid;       /* --list-tls: print and exit */
 };
 
 /* Parses argv into o. Exits the process on --help/--version and prints

@@ -13,6 +13,7 @@
 #include "discover/proc_runtime.h"
 #include "discover/proc_maps.h"
 #include "discover/tls_files.h"
+#include "discover/tls_lib.h"
 
 /* Probed at start even when no process maps them yet, so a process that
  * dlopen()s the system libssl later (python's ssl module) is covered from
@@ -244,6 +245,22 @@ void discover__tick(struct discover *d, uint64_t now)
 size_t discover__attached_files(const struct discover *d)
 {
 	return tls_files__attached(d->files);
+}
+
+void discover__print_stats(const struct discover *d, FILE *f)
+{
+	static const char *const key[TLS_LIB_MAX] = {
+		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
+		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
+		[TLS_LIB_RUSTLS] = "rustls",
+	};
+	struct tls_files_stats s;
+
+	tls_files__stats(d->files, &s);
+	fprintf(f, "discover: tls_files_attached=%zu", tls_files__attached(d->files));
+	for (int i = 1; i < TLS_LIB_MAX; i++)
+		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
+	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
 }
 
 void discover__each_tls_file(const struct discover *d,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Live process discovery: scans existing processes at start, reacts to
- * exec/exit records, attaches OpenSSL probes and emits AR_EV_PROC_INFO. */
+ * exec/exit records, attaches TLS probes and emits AR_EV_PROC_INFO. */
 #ifndef AR_DISCOVER_DISCOVER_H
 #define AR_DISCOVER_DISCOVER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct probes;
 struct discover;
@@ -31,5 +32,9 @@ size_t discover__attached_files(const struct discover *d);
 /* Calls fn with the path of each file carrying OpenSSL probes now. */
 void discover__each_tls_file(const struct discover *d,
 			     void (*fn)(void *ctx, const char *path), void *ctx);
+
+/* One "discover:" line: files probed per TLS library, and files carrying a
+ * TLS library whose plaintext functions were not located. */
+void discover__print_stats(const struct discover *d, FILE *f);
 
 #endif

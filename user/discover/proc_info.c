@@ -26,6 +26,20 @@ static void read_service_name(uint32_t pid, char *out, size_t cap)
 	}
 }
 
+int proc_info__comm(uint32_t pid, char *out, size_t len)
+{
+	char path[64], buf[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	n = readfile__small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = 0;
+	snprintf(out, len, "%s", buf);
+	return 0;
+}
+
 int proc_info__read(uint32_t pid, uint64_t now_mono, struct ar_proc_info *rec)
 {
 	char path[64], buf[4096];
@@ -36,12 +50,9 @@ int proc_info__read(uint32_t pid, uint64_t now_mono, struct ar_proc_info *rec)
 	rec->hdr.tgid = pid;
 	rec->hdr.tid = pid;
 	rec->hdr.ts_ns = now_mono;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	n = readfile__small(path, buf, sizeof(buf));
+	n = proc_info__comm(pid, rec->comm, sizeof(rec->comm));
 	if (n < 0)
 		return n;
-	buf[strcspn(buf, "\n")] = 0;
-	snprintf(rec->comm, sizeof(rec->comm), "%s", buf);
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, rec->exe_path, sizeof(rec->exe_path) - 1);
 	rec->exe_path[n > 0 ? n : 0] = 0;

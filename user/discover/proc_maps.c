@@ -47,30 +47,32 @@ int proc_maps__candidates(FILE *f, const char *exe,
 	return n;
 }
 
-struct scan_ctx {
-	struct tls_files *t;
+struct each_ctx {
 	uint32_t pid;
+	int (*fn)(void *ctx, const char *path);
+	void *ctx;
+	int ret; /* the first non-zero return of fn: later paths are skipped */
 };
 
-static int add_candidate(void *ctx, const char *path)
+static int each_one(void *ctx, const char *path)
 {
-	struct scan_ctx *c = ctx;
+	struct each_ctx *c = ctx;
 	char full[1100];
-	int err;
 
+	if (c->ret)
+		return 0;
 	snprintf(full, sizeof(full), "/proc/%u/root%s", c->pid, path);
-	err = tls_files__add(c->t, c->pid, full);
-	debug("pid %u maps %s: %d", c->pid, full, err);
-	return err;
+	c->ret = c->fn(c->ctx, full);
+	return 0;
 }
 
-int proc_maps__scan(struct tls_files *t, uint32_t pid)
+int proc_maps__for_each_candidate(uint32_t pid, int (*fn)(void *ctx, const char *path),
+				  void *ctx)
 {
-	struct scan_ctx c = { .t = t, .pid = pid };
+	struct each_ctx c = { .pid = pid, .fn = fn, .ctx = ctx };
 	char fname[64], exe[512] = "";
 	ssize_t len;
 	FILE *f;
-	int attached;
 
 	snprintf(fname, sizeof(fname), "/proc/%u/exe", pid);
 	len = readlink(fname, exe, sizeof(exe) - 1);
@@ -79,9 +81,34 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid)
 	f = fopen(fname, "re");
 	if (!f)
 		return -errno;
-	attached = proc_maps__candidates(f, exe, add_candidate, &c);
+	proc_maps__candidates(f, exe, each_one, &c);
 	fclose(f);
-	return attached;
+	return c.ret;
+}
+
+struct scan_ctx {
+	struct tls_files *t;
+	uint32_t pid;
+	int attached;
+};
+
+static int scan_one(void *ctx, const char *path)
+{
+	struct scan_ctx *c = ctx;
+	int err = tls_files__add(c->t, c->pid, path);
+
+	debug("pid %u maps %s: %d", c->pid, path, err);
+	if (err > 0)
+		c->attached++;
+	return 0;
+}
+
+int proc_maps__scan(struct tls_files *t, uint32_t pid)
+{
+	struct scan_ctx c = { .t = t, .pid = pid };
+	int err = proc_maps__for_each_candidate(pid, scan_one, &c);
+
+	return err < 0 ? err : c.attached;
 }
 
 int proc_maps__for_each_pid(int (*fn)(uint32_t pid, void *ctx), void *ctx)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Finds the files a process maps that may carry OpenSSL: any libssl, and
- * the executable itself (static OpenSSL, e.g. node). */
+/* Finds the files a process maps that may carry TLS code: any libssl, and
+ * the executable itself (static OpenSSL in node, BoringSSL in Bun, Go). */
 #ifndef AR_DISCOVER_PROC_MAPS_H
 #define AR_DISCOVER_PROC_MAPS_H
 
@@ -20,6 +20,12 @@ int proc_maps__scan(struct tls_files *t, uint32_t pid);
  * returned > 0. */
 int proc_maps__candidates(FILE *f, const char *exe,
 			  int (*fn)(void *ctx, const char *path), void *ctx);
+
+/* Calls fn with each candidate file of pid, as /proc/PID/root/<path>, once
+ * per path. Stops when fn returns non-zero and returns that; otherwise 0,
+ * or -errno when the maps cannot be read. */
+int proc_maps__for_each_candidate(uint32_t pid, int (*fn)(void *ctx, const char *path),
+				  void *ctx);
 
 /* Calls fn for every numeric entry of /proc. Stops early when fn returns
  * non-zero and returns that value. */

@@ -9,19 +9,21 @@
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/detacher.h"
-#include "discover/elf_syms.h"
+#include "discover/proc_info.h"
 #include "discover/tls_files.h"
+#include "discover/tls_lib.h"
 
-#define MAX_FILES 512     /* probed or known non-OpenSSL files */
+#define MAX_FILES 512     /* probed or known non-TLS files */
 #define MAX_USERS 16384   /* (pid, file) pairs */
 
 struct tls_file {
 	dev_t dev;
 	ino_t ino;
 	struct tls_attach *attach; /* shared mode; NULL: not probed now */
-	struct tls_syms syms;      /* resolved once per file */
-	bool resolved;             /* syms and has_ssl are known */
-	bool has_ssl;              /* exports SSL_read and SSL_write */
+	struct tls_plan *plan;     /* resolved once per file; NULL: none */
+	bool resolved;             /* plan and has_ssl are known */
+	bool has_ssl;              /* a plan with probes exists */
+	bool reported;             /* an unprobed TLS library was reported */
 	bool pinned;
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
@@ -46,6 +48,7 @@ struct tls_files {
 	size_t n_users;
 	uint64_t tick;
 	uint64_t evicted;          /* idle probed files detached for room */
+	struct tls_files_stats stats;
 };
 
 struct tls_files *tls_files__new(struct probes *p, bool scoped)
@@ -68,7 +71,10 @@ void tls_files__free(struct tls_files *t)
 		return;
 	detacher__free(t->detacher);
 	for (size_t i = 0; i < t->n_files; i++)
+	for (size_t i = 0; i < t->n_files; i++) {
 		probes__detach_tls(t->files[i].attach);
+		free(t->files[i].plan);
+	}
 	for (size_t i = 0; i < t->n_users; i++)
 		probes__detach_tls(t->users[i].attach);
 	free(t);
@@ -153,22 +159,68 @@ static void add_user(struct tls_files *t, uint32_t pid, uint32_t idx)
 	f->idle_since = 0;
 }
 
-/* Resolves the OpenSSL symbols of files[idx] once. */
-static bool resolve(struct tls_file *f, const char *path)
+/* Once per file: a TLS library we cannot probe is said out loud. */
+static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t pid,
+			     const char *path, struct tls_plan *plan, uint32_t libs,
+			     const char *why)
 {
-	if (!f->resolved) {
-		int n = elf_syms__find_tls(path, &f->syms);
+	char what[160], comm[32] = "?";
+	uint32_t all = plan->detected;
 
-		f->resolved = true;
-		f->has_ssl = n > 0 && f->syms.off[TLS_FN_READ] && f->syms.off[TLS_FN_WRITE];
+	if (f->reported)
+		return;
+	f->reported = true;
+	plan->detected &= libs;
+	tls_plan__describe(plan, what, sizeof(what));
+	plan->detected = all;
+	if (pid)
+		proc_info__comm(pid, comm, sizeof(comm));
+	t->stats.unlocated++;
+	warn("process %u (%s): TLS library %s found in %s, plaintext functions not located: %s",
+	     pid, comm, what, path, why);
+}
+
+/* Plans the probes of files[idx] once, through the TLS library
+ * descriptions (discover/tls_lib.h). */
+static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path)
+{
+	struct tls_plan *plan;
+	int n;
+
+	if (f->resolved)
+		return f->has_ssl;
+	plan = malloc(sizeof(*plan));
+	if (!plan)
+		return false; /* tried again on the next sighting */
+	f->resolved = true;
+	n = tls_lib__plan(path, plan);
+	if (n <= 0) {
+		if (n == 0 && plan->lib != TLS_LIB_NONE)
+			report_unlocated(t, f, pid, path, plan, plan->detected, plan->note);
+		free(plan);
+		return false;
 	}
-	return f->has_ssl;
+	f->plan = plan;
+	f->has_ssl = true;
+	t->stats.probed[plan->lib]++;
+	/* Codex carries rustls beside OpenSSL and picks one at run time. */
+	if (plan->detected & ~(1u << plan->lib))
+		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
+				 "only the other library is probed; calls made through this one "
+				 "are not traced");
+	return true;
+}
+
+void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
+{
+	*out = t->stats;
 }
 
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
 static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
 {
 	struct tls_attach *a;
+	char what[160];
 	int err;
 
 	if (!pid)
@@ -178,35 +230,38 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 			return 0;
 	if (t->n_users == MAX_USERS)
 		return -ENOSPC;
-	err = probes__attach_tls(t->probes, path, &t->files[idx].syms, pid, &a);
+	err = probes__attach_tls(t->probes, path, t->files[idx].plan, pid, &a);
 	if (err)
 		return err;
 	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
 	t->files[idx].users++;
 	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
-	info("attached OpenSSL probes to %s (dev %lu inode %lu) inside pid %u only", path,
+	tls_plan__describe(t->files[idx].plan, what, sizeof(what));
+	info("attached %s probes to %s (dev %lu inode %lu) inside pid %u only", what, path,
 	     (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid);
 	return 1;
 }
 
-/* Resolves the OpenSSL symbols of files[idx] and attaches to them. */
+/* Plans the probes of files[idx] and attaches them. */
 static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
 {
 	struct tls_file *f = &t->files[idx];
+	char what[160];
 	int err;
 
-	if (!resolve(f, path))
+	if (!resolve(t, f, pid, path))
 		return 0;
 	if (t->scoped)
 		return attach_pid(t, pid, idx, path);
-	err = probes__attach_tls(t->probes, path, &f->syms, -1, &f->attach);
+	err = probes__attach_tls(t->probes, path, f->plan, -1, &f->attach);
 	if (err) {
 		f->attach = NULL;
 		return err;
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
-	info("attached OpenSSL probes to %s (dev %lu inode %lu) for every process", path,
-	     (unsigned long)f->dev, (unsigned long)f->ino);
+	tls_plan__describe(f->plan, what, sizeof(what));
+	info("attached %s probes to %s (dev %lu inode %lu, %zu uprobes) for every process",
+	     what, path, (unsigned long)f->dev, (unsigned long)f->ino, f->plan->n);
 	add_user(t, pid, idx);
 	return 1;
 }
@@ -236,6 +291,7 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 	if (idx < 0)
 		return idx;
 	f = &t->files[idx];
+	free(f->plan); /* a reused negative-cache slot has none; be safe */
 	memset(f, 0, sizeof(*f));
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
@@ -287,7 +343,7 @@ static void reap_gone(struct tls_files *t)
 			continue;
 		}
 		f = &t->files[t->users[i].file];
-		info("detaching OpenSSL probes from %s (dev %lu inode %lu) inside pid %u: it exited",
+		info("detaching TLS probes from %s (dev %lu inode %lu) inside pid %u: it exited",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
 		detacher__push(t->detacher, t->users[i].attach);
 		f->users--;
@@ -307,7 +363,7 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 		if (!f->attach || f->pinned || f->users || !f->idle_since ||
 		    now - f->idle_since < grace_ns)
 			continue;
-		info("detaching OpenSSL probes from %s (dev %lu inode %lu): unused for %llu s",
+		info("detaching TLS probes from %s (dev %lu inode %lu): unused for %llu s",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino,
 		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
 		probes__detach_tls(f->attach);

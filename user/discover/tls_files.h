@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Attaches OpenSSL uprobes once per distinct file (device + inode), keeps
+/* Attaches TLS uprobes (discover/tls_lib.h plans) once per distinct file
+ * (device + inode), keeps
  * track of which processes use each file, and detaches a file when its
  * last user has been gone a while (files attached at start, e.g. the system
  * libssl, stay).
  * Scoped mode (targets chosen by selector or promotion): probes are
  * attached per (target process, file) instead, so that processes which are
  * not targets carry no breakpoint; they are detached once the process
- * exits. Symbols are still resolved once per file. */
+ * exits. The plan is still made once per file. */
 #ifndef AR_DISCOVER_TLS_FILES_H
 #define AR_DISCOVER_TLS_FILES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "discover/tls_lib.h"
 
 struct probes;
 struct tls_files;
@@ -24,7 +27,8 @@ void tls_files__free(struct tls_files *t);
  * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
  * (pid 0 pins the file; scoped mode ignores pid 0). Returns 1 when probes
  * were attached now, 0 when the file was already probed (for pid, in scoped
- * mode) or has no OpenSSL symbols, or -errno (-ENOSPC: too many pairs). */
+ * mode) or carries no TLS code we can probe (such a file is reported once),
+ * or -errno (-ENOSPC: too many pairs). */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
 
 /* Scoped mode: pid holds probes on some file. */
@@ -37,6 +41,12 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
  * uprobe unregister waits for the kernel), and short-lived processes often
  * reuse the same file soon, so it happens here, off the event path. */
 void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
+
+struct tls_files_stats {
+	uint64_t probed[TLS_LIB_MAX]; /* files attached, per enum tls_lib_id */
+	uint64_t unlocated;  /* files carrying TLS we could not probe (reported) */
+};
+void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 
 /* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);

@@ -54,6 +54,13 @@ struct http_stats {
 	uint64_t unpaired_responses; /* responses with no request to pair with */
 	uint64_t pipeline_overflows; /* a request arrived with the queue full */
 	uint64_t non_http_bytes;     /* bytes skipped while not parsing HTTP */
+	/* HTTP/2 (proto/http2.c) */
+	uint64_t h2_conns;           /* connections that spoke HTTP/2 */
+	uint64_t h2_streams_reset;   /* streams ended by RST_STREAM or GOAWAY */
+	uint64_t h2_streams_dropped; /* over HTTP2_MAX_STREAMS, or no memory */
+	uint64_t h2_hpack_errors;    /* header blocks nghttp2 rejected */
+	uint64_t h2_dirs_lost;       /* directions given up after a gap or error */
+	uint64_t h2_bad_frames;      /* malformed or oversized frames */
 };
 
 /* x and everything it points to are valid only during the call. */

@@ -41,8 +41,12 @@ int tools__set_hash(struct tools *t, struct span *s, const char *key, const void
 int tools__set_content(struct tools *t, struct span *s, const char *key, const char *v,
 		       size_t n);
 
-/* The two kinds of spans; both return NULL only on -ENOMEM. */
+/* The kinds of spans; each returns NULL only on -ENOMEM. */
 struct span *tools_blackbox__span(struct tools *t, const struct http_exchange *x,
 				  uint64_t mono_to_real_ns);
+/* gRPC (tools/grpc.c): is x a gRPC call, and its RPC span. */
+bool tools_grpc__is(const struct http_exchange *x);
+struct span *tools_grpc__span(struct tools *t, const struct http_exchange *x,
+			      uint64_t mono_to_real_ns);
 
 #endif

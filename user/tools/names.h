@@ -23,6 +23,15 @@
 /* Ours: how many JSON-RPC messages a batch POST carried (absent for one). */
 #define TN_MCP_BATCH_SIZE             "mcp.batch.size"
 
+/* RPC spans for gRPC over HTTP/2 (OpenTelemetry RPC conventions) */
+#define TN_RPC_SYSTEM                 "rpc.system"
+#define TN_RPC_SERVICE                "rpc.service"
+#define TN_RPC_METHOD                 "rpc.method"
+#define TN_RPC_GRPC_STATUS_CODE       "rpc.grpc.status_code"
+#define TN_RPC_SYSTEM_GRPC            "grpc"
+/* error.type when a gRPC response ended without grpc-status */
+#define TN_ERR_NO_GRPC_STATUS         "no_grpc_status"
+
 /* HTTP client spans (stable) */
 #define TN_HTTP_REQUEST_METHOD        "http.request.method"
 #define TN_HTTP_REQUEST_METHOD_ORIG   "http.request.method_original"

@@ -150,7 +150,13 @@ struct span *tools__span_from_exchange(struct tools *t, const struct http_exchan
 		t->st.telemetry++;
 		return NULL;
 	}
-	mcp = mcp_req__parse(&r, x, &t->st.json_errors);
+	if (tools_grpc__is(x)) {
+		s = tools_grpc__span(t, x, mono_to_real_ns);
+		t->st.grpc_spans += s != NULL;
+		mcp = -1;
+	} else {
+		mcp = mcp_req__parse(&r, x, &t->st.json_errors);
+	}
 	if (mcp > 0) {
 		s = mcp_span(t, x, &r, mono_to_real_ns);
 		mcp_req__release(&r);

@@ -33,6 +33,7 @@ struct tools_stats {
 	uint64_t telemetry;        /* OTLP/HTTP exports: no span (see below) */
 	uint64_t mcp_spans;
 	uint64_t blackbox_spans;
+	uint64_t grpc_spans;      /* gRPC calls over HTTP/2 (tools/grpc.c) */
 	uint64_t server_spans;     /* of those, exchanges we answered (kind SERVER) */
 	uint64_t json_errors;      /* MCP message that did not parse */
 	uint64_t ids_dropped;      /* batch request ids over MCP_MAX_IDS: unmatched */

@@ -1,0 +1,3 @@
+module agentrace.bench/go_pingpong
+
+go 1.19

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+"""Case probe_cost: what one traced TLS call costs, per probe kind.
+
+A client does N round trips of 256 bytes (one write and one read call each)
+over one TLS connection to a Go TLS echo server on 127.0.0.1 (untraced):
+  go  Go crypto/tls client: uprobes at entry and at every RET of
+      (*tls.Conn).Write/Read (bench/go_pingpong)
+  ssl python ssl client: OpenSSL uprobe + uretprobe on SSL_write_ex/read_ex
+Interleaved rounds, each client untraced and under agentrace --comm.
+"Added CPU per call" is (client + agentrace CPU traced - client CPU
+untraced) / (2 N), in microseconds; its ratio is Go's over OpenSSL's in the
+same round. The BPF run time per program call comes from
+kernel.bpf_stats_enabled and excludes the uprobe trap itself."""
+
+import os
+import resource
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as b  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+N = int(os.environ.get("BENCH_PINGPONG_N", "20000"))
+SIZE = 256
+GO_SRC = os.path.join(b.BENCH, "go_pingpong")
+PY = os.path.realpath(sys.executable)
+
+
+def build_go(case):
+    out = os.path.join(b.ROOT, "build", "bench", "go_pingpong")
+    env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0",
+               GOCACHE=os.path.join(b.ROOT, "build", "gocache"))
+    subprocess.run(["go", "build", "-o", out, "."], cwd=GO_SRC, env=env, check=True)
+    server = os.path.join(b.ROOT, "build", "bench", "tls_echo")
+    subprocess.run(["cp", out, server], check=True)
+    return out, server
+
+
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_client(argv, comm, traced, case):
+    ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"]) if traced else None
+    try:
+        c0 = child_cpu()
+        t0 = b.cpu_s([ar.p.pid]) if ar else 0.0
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        cpu = child_cpu() - c0
+        if ar:
+            cpu += b.cpu_s([ar.p.pid]) - t0
+    finally:
+        stats = ar.stop() if ar else None
+    return cpu, stats
+
+
+def main():
+    b.need("go", b.AGENTRACE)
+    case = b.Case("probe_cost",
+                  "%d round trips of %d bytes over one TLS connection to a Go TLS echo "
+                  "server; Go crypto/tls client vs python ssl (OpenSSL) client, each "
+                  "untraced and under agentrace --comm, %d interleaved rounds"
+                  % (N, SIZE, ROUNDS))
+    go, server = build_go(case)
+    d = b.certs(case)
+    srv = subprocess.Popen([server, "-listen", "127.0.0.1:0", "-cert",
+                            os.path.join(d, "server.pem"), "-key",
+                            os.path.join(d, "server.key")], stdout=subprocess.PIPE)
+    port = int(srv.stdout.readline())
+    clients = {
+        "go": ([go, "-addr", "127.0.0.1:%d" % port, "-n", str(N), "-size", str(SIZE)],
+               "go_pingpong"),
+        "ssl": ([PY, os.path.join(b.LIB, "pingpong.py"), str(port), str(N), str(SIZE)],
+                os.path.basename(PY)[:15]),
+    }
+    added = {"go": [], "ssl": []}
+    prog = {}
+    try:
+        with b.BpfStats():
+            for i in range(ROUNDS):
+                for k, (argv, comm) in clients.items():
+                    base, _ = run_client(argv, comm, False, case)
+                    traced, _ = run_client(argv, comm, True, case)
+                    added[k].append(1e6 * (traced - base) / (2 * N))
+                    b.log("round %d %s: untraced %.2fs traced %.2fs, +%.2f us/call" %
+                          (i + 1, k, base, traced, added[k][-1]))
+            # per-program BPF time, from one more traced run of each
+            for k, (argv, comm) in clients.items():
+                ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"])
+                before = b.prog_stats(ar.p.pid)
+                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+                after = b.prog_stats(ar.p.pid)
+                ar.stop()
+                for name, (cnt, ns) in b.prog_delta(after, before).items():
+                    if cnt and (name.startswith("go_tls") or name.startswith("ssl_")):
+                        prog[name] = (cnt, ns / cnt)
+    finally:
+        srv.kill()
+        srv.wait()
+    ratio = [g / s for g, s in zip(added["go"], added["ssl"]) if s]
+    case.row("added CPU per TLS call, Go crypto/tls (entry + RET uprobes)",
+             b.spread(added["go"])[1], b.spread(added["ssl"])[1], b.spread(ratio)[1], "-",
+             added["go"], "us")
+    case.row("added CPU per TLS call, OpenSSL libssl (uprobe + uretprobe)",
+             b.spread(added["ssl"])[1], None, None, "-", added["ssl"], "us")
+    for name in sorted(prog):
+        cnt, ns = prog[name]
+        case.row("BPF run time per call, %s" % name, ns, None, None, "-", [ns], "ns")
+    case.finish()
+
+
+main()

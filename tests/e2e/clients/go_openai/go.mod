@@ -1,0 +1,3 @@
+module agentrace.test/go_openai
+
+go 1.19

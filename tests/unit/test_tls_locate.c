@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TLS function location on real binaries: the Go fixtures make builds
+ * (build/tests/go_openai, with symbols, and go_openai_stripped, .gopclntab
+ * only), the system node (OpenSSL symbols) and libssl. A corrupted
+ * candidate must be refused: nothing may be planned at an address we have
+ * not verified.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discover/elf_image.h"
+#include "discover/go_pclntab.h"
+#include "discover/tls_lib.h"
+#include "discover/x86_rets.h"
+#include "slurp.h"
+
+#define GO_SYMS "build/tests/go_openai"
+#define GO_STRIPPED "build/tests/go_openai_stripped"
+
+static uint8_t *slurp_file(const char *path, size_t *len)
+{
+	cr_assert_eq(access(path, R_OK), 0, "%s missing (make builds it)", path);
+	return (uint8_t *)test_slurp(path, len);
+}
+
+static int plan_memory(const uint8_t *b, size_t len, struct tls_plan *plan)
+{
+	struct elf_image *img;
+	int n;
+
+	cr_assert_eq(elf_image__from_memory(b, len, &img), 0);
+	n = tls_lib__plan_image(img, plan);
+	elf_image__close(img);
+	return n;
+}
+
+static int count_prog(const struct tls_plan *p, int prog)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->probes[i].prog == prog;
+	return n;
+}
+
+static uint64_t first_off(const struct tls_plan *p, int prog)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->probes[i].prog == prog)
+			return p->probes[i].off;
+	return 0;
+}
+
+/* Every planned Go offset is an entry with Go's stack-check prologue or a
+ * RET byte, checked against the file's bytes. */
+static void check_go_plan(const uint8_t *b, const struct tls_plan *p)
+{
+	cr_assert_eq(p->lib, TLS_LIB_GO, "%s", p->note);
+	cr_assert(count_prog(p, TLS_PROG_GO_WRITE) == 1 && count_prog(p, TLS_PROG_GO_READ) == 1);
+	cr_assert_gt(count_prog(p, TLS_PROG_GO_WRITE_RET), 0);
+	cr_assert_gt(count_prog(p, TLS_PROG_GO_READ_RET), 0);
+	cr_assert_eq(count_prog(p, TLS_PROG_GO_CLOSE), 1);
+	for (size_t i = 0; i < p->n; i++) {
+		const uint8_t *at = b + p->probes[i].off;
+		int prog = p->probes[i].prog;
+
+		if (prog == TLS_PROG_GO_WRITE_RET || prog == TLS_PROG_GO_READ_RET)
+			cr_assert_eq(at[0], 0xc3, "probe %zu at 0x%llx is not a RET", i,
+				     (unsigned long long)p->probes[i].off);
+		else
+			cr_assert(!memcmp(at, "\x49\x3b\x66\x10", 4) ||
+				  !memcmp(at, "\x4c\x8d\x64\x24", 4));
+	}
+	cr_assert(!strncmp(p->versions[TLS_LIB_GO], "go1.", 4), "%s", p->versions[TLS_LIB_GO]);
+}
+
+Test(tls_locate, go_symbols_and_pclntab_agree)
+{
+	size_t l1, l2;
+	uint8_t *b1 = slurp_file(GO_SYMS, &l1), *b2 = slurp_file(GO_STRIPPED, &l2);
+	static struct tls_plan p1, p2;
+
+	cr_assert_gt(plan_memory(b1, l1, &p1), 0, "%s", p1.note);
+	cr_assert_gt(plan_memory(b2, l2, &p2), 0, "%s", p2.note);
+	check_go_plan(b1, &p1);
+	check_go_plan(b2, &p2);
+	/* the same function bounds whichever table found them */
+	cr_assert_eq(p1.n, p2.n);
+	free(b1);
+	free(b2);
+}
+
+Test(tls_locate, go_corrupt_prologue_is_refused)
+{
+	size_t len;
+	uint8_t *b = slurp_file(GO_SYMS, &len);
+	static struct tls_plan p;
+	uint64_t off;
+
+	cr_assert_gt(plan_memory(b, len, &p), 0);
+	off = first_off(&p, TLS_PROG_GO_WRITE);
+	b[off] = 0x90; /* no longer Go's stack check */
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_GO);
+	cr_assert(strstr(p.note, "prologue"), "%s", p.note);
+	free(b);
+}
+
+Test(tls_locate, go_undecodable_body_is_refused)
+{
+	size_t len;
+	uint8_t *b = slurp_file(GO_STRIPPED, &len);
+	static struct tls_plan p;
+	uint64_t off;
+
+	cr_assert_gt(plan_memory(b, len, &p), 0);
+	off = first_off(&p, TLS_PROG_GO_READ);
+	/* the instruction after the 4-byte stack check becomes 0x06, which
+	 * does not exist in 64-bit mode */
+	b[off + 4] = 0x06;
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert(strstr(p.note, "decode"), "%s", p.note);
+	free(b);
+}
+
+Test(tls_locate, go_stripped_corrupt_pclntab_is_refused)
+{
+	size_t len, tlen;
+	uint8_t *b = slurp_file(GO_STRIPPED, &len);
+	struct elf_image *img;
+	static struct tls_plan p;
+	const uint8_t *tab;
+
+	cr_assert_eq(elf_image__from_memory(b, len, &img), 0);
+	tab = elf_image__section(img, ".gopclntab", &tlen, NULL);
+	cr_assert_not_null(tab);
+	b[tab - b] ^= 0xff; /* unknown magic */
+	elf_image__close(img);
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_GO);
+	cr_assert(strstr(p.note, "gopclntab"), "%s", p.note);
+	free(b);
+}
+
+Test(tls_locate, pclntab_truncations_never_read_out_of_bounds)
+{
+	size_t len, tlen;
+	uint8_t *b = slurp_file(GO_STRIPPED, &len);
+	struct elf_image *img;
+	const uint8_t *tab;
+	uint64_t s, e;
+
+	cr_assert_eq(elf_image__from_memory(b, len, &img), 0);
+	tab = elf_image__section(img, ".gopclntab", &tlen, NULL);
+	cr_assert_eq(go_pclntab__find(tab, tlen, 0, "crypto/tls.(*Conn).Read", &s, &e), 0);
+	cr_assert_gt(e, s);
+	for (size_t cut = 0; cut < tlen; cut += 1 + cut / 3) {
+		/* a copy so that the sanitizer sees reads past the cut */
+		uint8_t *c = malloc(cut ? cut : 1);
+
+		memcpy(c, tab, cut);
+		go_pclntab__find(c, cut, 0, "crypto/tls.(*Conn).Read", &s, &e);
+		free(c);
+	}
+	cr_assert_eq(go_pclntab__find(tab, tlen, 0, "no.such.func", &s, &e), -ENOENT);
+	elf_image__close(img);
+	free(b);
+}
+
+/* 0xC3 inside an immediate is not a RET. */
+Test(tls_locate, x86_rets_decode_instruction_boundaries)
+{
+	/* mov eax, 0xc3 ; lea rax, [rip+0xc3c3] ; ret ; int3 */
+	static const uint8_t code[] = { 0xb8, 0xc3, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x05, 0xc3,
+					0xc3, 0x00, 0x00, 0xc3, 0xcc };
+	uint64_t rets[4];
+
+	cr_assert_eq(x86_rets__find(code, sizeof(code), 0x1000, rets, 4), 1);
+	cr_assert_eq(rets[0], 0x1000 + 12);
+	cr_assert_eq(x86_rets__find(code, 3, 0x1000, rets, 4), -EILSEQ);
+}
+
+Test(tls_locate, openssl_symbols_in_libssl_and_node)
+{
+	static const char *const files[] = {
+		"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/bin/node",
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		static struct tls_plan p;
+
+		if (access(files[i], R_OK))
+			continue; /* not on this machine */
+		cr_assert_eq(tls_lib__plan(files[i], &p), 10, "%s: %s", files[i], p.note);
+		cr_assert_eq(p.lib, TLS_LIB_OPENSSL);
+		cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_RET), 1);
+		/* symbols found: not also reported as a stripped static copy */
+		cr_assert_eq(p.detected, 1u << TLS_LIB_OPENSSL, "%s", files[i]);
+	}
+}
+
+Test(tls_locate, plain_binary_has_no_tls)
+{
+	static struct tls_plan p;
+
+	cr_assert_eq(tls_lib__plan("/bin/sh", &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_NONE);
+	cr_assert_eq(p.detected, 0);
+	cr_assert_eq(tls_lib__plan("/etc/hostname", &p), -ENOENT);
+}
+
+/* The agents' own binaries (tests/agents, installed by make test). */
+#define AGENTS "tests/agents/node_modules/"
+#define CODEX AGENTS "@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
+#define CLAUDE AGENTS "@anthropic-ai/claude-code/bin/claude.exe"
+
+/* A private, writable copy-on-write mapping: corrupting it costs pages,
+ * not a copy of a 300 MB binary. */
+static uint8_t *map_private(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	void *p;
+
+	cr_assert_geq(fd, 0, "%s missing (make tests/agents/node_modules/.stamp)", path);
+	cr_assert_eq(fstat(fd, &st), 0);
+	p = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	cr_assert_neq(p, MAP_FAILED);
+	*len = st.st_size;
+	return p;
+}
+
+Test(tls_locate, codex_static_openssl_by_func_strings)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert(p.detected & (1u << TLS_LIB_RUSTLS), "rustls beside it is detected");
+	cr_assert(!strncmp(p.versions[TLS_LIB_OPENSSL_STATIC], "3.", 2));
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX), 1);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE_INTERNAL), 1, "OpenSSL >= 3.3 signature");
+	cr_assert_eq(first_off(&p, TLS_PROG_SSL_READ_EX), first_off(&p, TLS_PROG_SSL_READ_EX_RET));
+	cr_assert_neq(first_off(&p, TLS_PROG_SSL_READ_EX),
+		      first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL));
+	munmap(b, len);
+}
+
+Test(tls_locate, codex_corrupt_prologue_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+	uint64_t off;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	off = first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL);
+	memset(b + off, 0x00, 4); /* not a function start any more */
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert(strstr(p.note, "prologue"), "%s", p.note);
+	munmap(b, len);
+}
+
+Test(tls_locate, codex_missing_func_string_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len), *hit;
+	static struct tls_plan p;
+
+	/* rename every "\0ssl_read_internal\0" so no reference can be found */
+	for (uint8_t *at = b; (hit = memmem(at, b + len - at, "\0ssl_read_internal\0", 19));
+	     at = hit + 1)
+		hit[1] = 'X';
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert(strstr(p.note, "ssl_read_internal"), "%s", p.note);
+	munmap(b, len);
+}
+
+Test(tls_locate, claude_code_boringssl_detected_not_located)
+{
+	static struct tls_plan p;
+
+	cr_assert_eq(access(CLAUDE, R_OK), 0, "%s missing", CLAUDE);
+	cr_assert_eq(tls_lib__plan(CLAUDE, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
+	cr_assert(p.note[0]);
+}

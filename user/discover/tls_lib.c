@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "discover/elf_image.h"
+#include "discover/tls_lib.h"
+
+const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
+	[TLS_PROG_SSL_WRITE] = { "ssl_write_enter", "SSL_write", false },
+	[TLS_PROG_SSL_WRITE_RET] = { "ssl_write_exit", "SSL_write", true },
+	[TLS_PROG_SSL_WRITE_EX] = { "ssl_write_ex_enter", "SSL_write_ex", false },
+	[TLS_PROG_SSL_WRITE_EX_RET] = { "ssl_write_ex_exit", "SSL_write_ex", true },
+	[TLS_PROG_SSL_READ] = { "ssl_read_enter", "SSL_read", false },
+	[TLS_PROG_SSL_READ_RET] = { "ssl_read_exit", "SSL_read", true },
+	[TLS_PROG_SSL_READ_EX] = { "ssl_read_ex_enter", "SSL_read_ex", false },
+	[TLS_PROG_SSL_READ_EX_RET] = { "ssl_read_ex_exit", "SSL_read_ex", true },
+	[TLS_PROG_SSL_SHUTDOWN] = { "ssl_shutdown_enter", "SSL_shutdown", false },
+	[TLS_PROG_SSL_FREE] = { "ssl_free_enter", "SSL_free", false },
+	[TLS_PROG_GO_WRITE] = { "go_tls_write_enter", "crypto/tls.(*Conn).Write", false },
+	[TLS_PROG_GO_WRITE_RET] = { "go_tls_write_ret", "crypto/tls.(*Conn).Write RET", false },
+	[TLS_PROG_GO_READ] = { "go_tls_read_enter", "crypto/tls.(*Conn).Read", false },
+	[TLS_PROG_GO_READ_RET] = { "go_tls_read_ret", "crypto/tls.(*Conn).Read RET", false },
+	[TLS_PROG_GO_CLOSE] = { "go_tls_close_enter", "crypto/tls.(*Conn).Close", false },
+	[TLS_PROG_SSL_WRITE_INTERNAL] = { "ssl_write_internal_enter", "ssl_write_internal", false },
+};
+
+/* Order matters: symbols beat strings (node exports OpenSSL's symbols and
+ * also carries its version string), and BoringSSL's version text starts
+ * "OpenSSL 1.1.1 (compatible; BoringSSL)", so it is tried before
+ * stripped OpenSSL. */
+const struct tls_lib_desc tls_libs[] = {
+	{ TLS_LIB_OPENSSL, "OpenSSL", tls_openssl__detect, tls_openssl__locate },
+	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, tls_go__locate },
+	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_static__locate_none },
+	{ TLS_LIB_OPENSSL_STATIC, "OpenSSL (static, stripped)", tls_static__detect_openssl,
+	  tls_static__locate_openssl },
+	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_static__locate_none },
+};
+const size_t tls_n_libs = sizeof(tls_libs) / sizeof(tls_libs[0]);
+
+const char *tls_lib__name(enum tls_lib_id id)
+{
+	for (size_t i = 0; i < tls_n_libs; i++)
+		if (tls_libs[i].id == id)
+			return tls_libs[i].name;
+	return "none";
+}
+
+bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off)
+{
+	if (plan->n == TLS_PLAN_MAX || !off)
+		return false;
+	plan->probes[plan->n].prog = prog;
+	plan->probes[plan->n].off = off;
+	plan->n++;
+	return true;
+}
+
+int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	for (size_t i = 0; i < tls_n_libs; i++) {
+		const struct tls_lib_desc *d = &tls_libs[i];
+		char *version = plan->versions[d->id];
+		struct tls_plan try;
+		int n;
+
+		if (!d->detect(img, version, sizeof(plan->versions[0])))
+			continue;
+		plan->detected |= 1u << d->id;
+		if (plan->n)
+			continue; /* keep recording what else the file carries */
+		memset(&try, 0, sizeof(try));
+		n = d->locate(img, &try);
+		if (n > 0) {
+			memcpy(plan->probes, try.probes, try.n * sizeof(try.probes[0]));
+			plan->n = try.n;
+			plan->lib = d->id;
+			plan->note[0] = 0;
+		} else if (plan->lib == TLS_LIB_NONE) {
+			/* The first library found explains an empty plan. */
+			plan->lib = d->id;
+			snprintf(plan->note, sizeof(plan->note), "%s",
+				 try.note[0] ? try.note : n < 0 ? "error reading the file" :
+				 "plaintext functions not located");
+		}
+	}
+	return plan->n;
+}
+
+int tls_lib__plan(const char *path, struct tls_plan *plan)
+{
+	struct elf_image *img;
+	int err;
+
+	memset(plan, 0, sizeof(*plan));
+	err = elf_image__open(path, &img);
+	if (err)
+		return err;
+	err = tls_lib__plan_image(img, plan);
+	elf_image__close(img);
+	return err;
+}
+
+void tls_plan__describe(const struct tls_plan *plan, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < tls_n_libs && o < len; i++) {
+		enum tls_lib_id id = tls_libs[i].id;
+
+		if (!(plan->detected & (1u << id)))
+			continue;
+		o += snprintf(buf + o, len - o, "%s%s%s%s", o ? " + " : "", tls_libs[i].name,
+			      plan->versions[id][0] ? " " : "", plan->versions[id]);
+	}
+	if (!o)
+		snprintf(buf, len, "none");
+}

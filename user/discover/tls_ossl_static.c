@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * OpenSSL 3 linked statically into a stripped binary (Codex). ERR_raise
+ * records __func__, so the strings "ssl_write_internal" and
+ * "ssl_read_internal" survive stripping, and the code that passes their
+ * address lies inside those very functions. Each string's references must
+ * all fall in one function, whose start comes from .eh_frame and whose
+ * first bytes must look like a function prologue; anything else and the
+ * binary is left alone.
+ *
+ * ssl_read_internal(s, buf, num, size_t *readbytes) has SSL_read_ex's
+ * shape; ssl_write_internal is (s, buf, num, size_t *written) before 3.3
+ * and (s, buf, num, uint64_t flags, size_t *written) from 3.3 on. Both
+ * return 1 with the count through the pointer, like the _ex calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "discover/eh_frame.h"
+#include "discover/elf_image.h"
+#include "discover/tls_lib.h"
+#include "discover/x86_refs.h"
+
+#define MAX_REFS 16
+
+/* endbr64; push rbp/rbx/r12-r15; sub rsp; mov [rsp+x], reg */
+static bool c_prologue(const uint8_t *p)
+{
+	if (!memcmp(p, "\xf3\x0f\x1e\xfa", 4))
+		return true;
+	if (p[0] == 0x55 || p[0] == 0x53 || (p[0] == 0x41 && p[1] >= 0x54 && p[1] <= 0x57))
+		return true;
+	return p[0] == 0x48 && (p[1] == 0x83 || p[1] == 0x81 || p[1] == 0x89) &&
+	       (p[2] == 0xec || p[2] == 0x5c || p[2] == 0x6c || p[2] == 0x74 || p[2] == 0x7c);
+}
+
+/* The start of the one function that references the __func__ string
+ * name, or 0 with plan->note set. */
+static uint64_t func_by_name_ref(const struct elf_image *img, const char *name,
+				 struct tls_plan *plan)
+{
+	char needle[64];
+	const uint8_t *text, *hit, *code;
+	uint64_t text_addr, target, refs[MAX_REFS], start = 0;
+	size_t tlen, n, nlen;
+
+	nlen = snprintf(needle, sizeof(needle), "%c%s", 0, name) + 1; /* with both NULs */
+	hit = elf_image__find_data(img, needle, nlen, NULL);
+	text = elf_image__section(img, ".text", &tlen, &text_addr);
+	if (!hit || !text) {
+		snprintf(plan->note, sizeof(plan->note), "no %s string or no .text", name);
+		return 0;
+	}
+	target = elf_image__addr_of(img, hit + 1);
+	n = x86_refs__lea(text, tlen, text_addr, target, refs, MAX_REFS);
+	if (n == 0 || n > MAX_REFS) {
+		snprintf(plan->note, sizeof(plan->note), "%s referenced %zu times", name, n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s, e;
+
+		if (eh_frame__func_bounds(img, refs[i], &s, &e) || (start && s != start)) {
+			snprintf(plan->note, sizeof(plan->note),
+				 "%s references are not inside one function", name);
+			return 0;
+		}
+		start = s;
+	}
+	code = elf_image__code(img, start, 16);
+	if (!code || !c_prologue(code)) {
+		snprintf(plan->note, sizeof(plan->note), "%s at 0x%llx: no function prologue",
+			 name, (unsigned long long)start);
+		return 0;
+	}
+	return start;
+}
+
+int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan)
+{
+	uint64_t rd = func_by_name_ref(img, "ssl_read_internal", plan), wr;
+	char v[40] = "";
+	int major = 0, minor = 0;
+
+	if (!rd)
+		return 0;
+	wr = func_by_name_ref(img, "ssl_write_internal", plan);
+	if (!wr)
+		return 0;
+	elf_image__version_after(img, "OpenSSL ", v, sizeof(v));
+	if (sscanf(v, "%d.%d", &major, &minor) != 2 || major != 3) {
+		snprintf(plan->note, sizeof(plan->note),
+			 "OpenSSL version %s: ssl_write_internal's arguments unknown", v);
+		return 0;
+	}
+	tls_plan__add(plan, TLS_PROG_SSL_READ_EX, elf_image__file_off(img, rd));
+	tls_plan__add(plan, TLS_PROG_SSL_READ_EX_RET, elf_image__file_off(img, rd));
+	tls_plan__add(plan, minor >= 3 ? TLS_PROG_SSL_WRITE_INTERNAL : TLS_PROG_SSL_WRITE_EX,
+		      elf_image__file_off(img, wr));
+	tls_plan__add(plan, TLS_PROG_SSL_WRITE_EX_RET, elf_image__file_off(img, wr));
+	if (plan->n != 4) {
+		plan->n = 0;
+		snprintf(plan->note, sizeof(plan->note), "functions outside the code segment");
+	}
+	return plan->n;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Code that takes the address of a datum: RIP-relative `lea r64,
+ * [rip+disp32]`, the way x86-64 code passes a string's address (an
+ * OpenSSL ERR_raise passing __func__). */
+#ifndef AR_DISCOVER_X86_REFS_H
+#define AR_DISCOVER_X86_REFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Scans code[len] (at virtual address addr) for lea instructions whose
+ * target is target; stores their addresses in out[max]. Returns how many
+ * were found (may exceed max; only max are stored). A byte pattern match,
+ * not a decode: callers must confirm each hit (function bounds). */
+size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
+		     uint64_t *out, size_t max);
+
+#endif
