@@ -12,9 +12,13 @@ import signal
 import subprocess
 import time
 
-from harness import (Agentrace, MockLLM, Receiver, Workdir, check, clean_env, test, wait_for,
-                     ROOT)
-from test_genai import attrs, by_input_tokens, check_span_matches_truth
+from harness import (KIND_CLIENT, Agentrace, MockLLM, Receiver, Workdir, check, clean_env,
+                     span_pid, test, wait_for, ROOT)
+from genai_truth import check_genai_span, match_calls
+
+
+def attrs(span):
+    return span.get("attributes", {})
 
 AGENTS = os.path.join(ROOT, "tests", "agents", "node_modules")
 CLAUDE = os.path.join(AGENTS, "@anthropic-ai", "claude-code", "bin", "claude.exe")
@@ -137,16 +141,13 @@ def test_agents_codex_openssl_tool_turn_spans():
         check(len(truth) >= 2, "codex made %d LLM calls" % len(truth))
         # every process is traced: keep Codex's own calls (the mock's
         # server side is traced too)
-        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == mock.port
+        spans = [s for s in rcv.spans() if s["kind"] == KIND_CLIENT
+                 and "gen_ai.provider.name" in attrs(s)
                  and attrs(s).get("process.executable.name") == "codex"]
-        idx = by_input_tokens(spans)
-        for t in truth:
-            found = idx.get(t["input_tokens"], [])
-            check(len(found) == 1, "truth seq %d: %d spans; got %r\n%s" %
-                  (t["seq"], len(found), sorted(idx), err[-4000:]))
-            check_span_matches_truth(found[0], t)
-            check(attrs(found[0]).get("process.executable.name") == "codex",
-                  "span not from codex: %r" % attrs(found[0]).get("process.executable.name"))
+        # each of the turn's calls exactly once, from codex, attribute by
+        # attribute against the mock's truth
+        for t, span in match_calls(spans, truth):
+            check_genai_span(span, t, mock.port, span_pid(span), "codex")
         check(b"sk-codex-e2e-SECRET" not in rcv.raw_bytes(), "API key reached the collector")
     finally:
         for p in (ar, mock, rcv):

@@ -13,7 +13,9 @@ import time
 
 from harness import (Agentrace, MockLLM, Proc, Receiver, Workdir, check, node_env, run_client,
                      test, wait_for, HERE)
-from test_genai import attrs, by_input_tokens, check_span_matches_truth, run_genai_case
+from genai_truth import check_genai_span, match_calls
+from harness import KIND_CLIENT, span_pid
+from test_genai import attrs, run_genai_case
 
 GO_SRC = os.path.join(HERE, "clients", "go_openai")
 
@@ -91,15 +93,13 @@ def run_go_h2(name, stripped, flags):
         ar.finish()
         truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
         check(truth, "the mock logged no calls")
-        spans = [s for s in rcv.spans() if int(attrs(s).get("server.port", 0)) == port]
-        idx = by_input_tokens(spans)
-        for t in truth:
-            found = idx.get(t["input_tokens"], [])
-            check(len(found) == 1, "truth seq %d: %d spans with input_tokens %d; got %r\n%s" %
-                  (t["seq"], len(found), t["input_tokens"], sorted(idx), ar.err()[-3000:]))
-            check_span_matches_truth(found[0], t)
-            check(attrs(found[0]).get("process.executable.name", "").startswith(name[:15]),
-                  "span not from the Go process: %r" % attrs(found[0]))
+        spans = [s for s in rcv.spans() if s["kind"] == KIND_CLIENT
+                 and "gen_ai.provider.name" in attrs(s)
+                 and attrs(s).get("process.executable.name", "").startswith(name[:15])]
+        # each call exactly once, from the Go process, attribute by
+        # attribute against the mock's truth (the front's port is the peer)
+        for t, span in match_calls(spans, truth):
+            check_genai_span(span, t, port, span_pid(span), name[:15])
         check(len(truth) == sum(int(f[f.index("-n") + 1]) if "-n" in f else 1 for f in flags),
               "truth has %d calls" % len(truth))
         # One HTTP/2 connection per client run: the concurrent calls were

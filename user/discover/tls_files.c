@@ -70,7 +70,6 @@ void tls_files__free(struct tls_files *t)
 	if (!t)
 		return;
 	detacher__free(t->detacher);
-	for (size_t i = 0; i < t->n_files; i++)
 	for (size_t i = 0; i < t->n_files; i++) {
 		probes__detach_tls(t->files[i].attach);
 		free(t->files[i].plan);
