@@ -107,10 +107,10 @@ def test_containers_mount_namespace_libssl():
         truth = llm_truth(mock, 1)
         check(len(truth) == 1, "want one call, got %d" % len(truth))
         err = ar.err()
-        # With --comm, probes are attached inside each target only (#13):
-        # the client's line names its pid and the copy's inode.
+        # The copy is found through /proc/PID/root: its attach line names
+        # the client's pid and the copy's inode.
         attached = [(int(p), int(d), int(i)) for p, d, i in re.findall(
-            r"attached OpenSSL probes to /proc/(\d+)/root%s \(dev (\d+) inode (\d+)\)" %
+            r"attached OpenSSL probes to /proc/(\d+)/root%s \(dev (\d+) inode (\d+)[,)]" %
             re.escape(SYS_LIBSSL), err)]
         check((cl.pid, st.st_dev, st.st_ino) in attached,
               "agentrace never probed the client's libssl copy through its pid %d: %r\n%s" %
@@ -127,7 +127,7 @@ def test_containers_mount_namespace_libssl():
         # The client has exited: the copy's probes go after the grace period.
         def detached():
             return [(int(d), int(i)) for d, i in re.findall(
-                r"detaching OpenSSL probes from .*?dev (\d+) inode (\d+)", ar.err())]
+                r"detaching (?:OpenSSL|TLS) probes from .*?dev (\d+) inode (\d+)", ar.err())]
 
         wait_for(lambda: (st.st_dev, st.st_ino) in detached(), timeout=20,
                  what="the copy's probes detached (dev %d inode %d)" % (st.st_dev, st.st_ino))

@@ -128,7 +128,7 @@ static int file_slot(struct tls_files *t)
 			victim = i;
 	}
 	if (victim < 0 && idle >= 0) {
-		info("detaching OpenSSL probes from idle %s: the file table is full", t->files[idle].path);
+		info("detaching TLS probes from idle %s: the file table is full", t->files[idle].path);
 		probes__detach_tls(t->files[idle].attach);
 		t->files[idle].attach = NULL;
 		t->evicted++;
