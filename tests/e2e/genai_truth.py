@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from harness import (KIND_CLIENT, Agentrace, Failure, MockLLM, Receiver, Workdir, check,
+from harness import (teardown, KIND_CLIENT, Agentrace, Failure, MockLLM, Receiver, Workdir, check,
                      check_server_side, node_env, run_client, span_pid, spans_by_process,
                      split_calls,
                      wait_spans)
@@ -316,8 +316,4 @@ def run_case(clients, comms, secrets, trace_server=False):
             check(sec not in ar_out, "secret %s in agentrace output" % sec)
         return client_spans, truth
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)

@@ -148,6 +148,15 @@ class Agentrace(Proc):
         return {}
 
 
+def teardown(wd, *procs):
+    """The end of a test: stops each process that was started (SIGINT,
+    in order), then removes the workdir."""
+    for p in procs:
+        if p:
+            p.stop()
+    wd.cleanup()
+
+
 def clean_env(**extra):
     env = dict(os.environ)
     env.update(extra)

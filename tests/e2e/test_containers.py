@@ -20,7 +20,7 @@ import uuid
 
 import harness
 from harness import (Agentrace, Failure, MockLLM, Proc, Receiver, Workdir, check, node_env,
-                     run_client, test, wait_for, HERE)
+                     run_client, test, wait_for, HERE, teardown)
 
 PY = os.path.realpath(sys.executable)
 PY_COMM = os.path.basename(PY)[:15]
@@ -137,11 +137,7 @@ def test_containers_mount_namespace_libssl():
         ar.finish()
         no_secret(rcv, ar)
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)
 
 
 # --- b. Kubernetes-shaped cgroups -------------------------------------------

@@ -15,7 +15,8 @@ import harness
 import genai_truth
 import otlp_receiver
 from harness import (Agentrace, MockLLM, Receiver, Workdir, check, check_server_side, node_env,
-                     run_client, spans_by_process, split_calls, test, wait_spans, HERE)
+                     run_client, spans_by_process, split_calls, teardown, test, wait_spans,
+                     HERE)
 
 PY = os.path.realpath(sys.executable)
 PY_COMM = os.path.basename(PY)[:15]
@@ -122,11 +123,7 @@ def test_genai_errors_become_error_spans():
                           ("gen_ai.request.model", "model")):
                 check(a.get(k) == t[tk], "%s: %s %r != %r" % (where, k, a.get(k), t[tk]))
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)
 
 
 def otlp_json_spans(path):

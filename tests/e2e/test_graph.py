@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from harness import (Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
+from harness import (teardown, Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
                      test, HERE)
 
 PY = os.path.realpath(sys.executable)
@@ -54,11 +54,7 @@ def run_traced(comms, clients, extra_args=()):
         ar.finish()
         return rcv.spans(), mock.truth(), summaries, ar.err()
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)
 
 
 def turn_of(spans, root):

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from harness import (Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
+from harness import (teardown, Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
                      test, HERE)
 
 PY = os.path.realpath(sys.executable)
@@ -44,11 +44,7 @@ def run_traced(comms, clients, extra_env=None):
         out = ar.out() + ar.err()
         return rcv.spans(), mock.truth(), out, rcv.raw_bytes(), mock.port
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)
 
 
 def check_no_secret(secret, raw, out):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from harness import (Agentrace, MockLLM, Proc, Receiver, Workdir, check, node_env, test,
+from harness import (teardown, Agentrace, MockLLM, Proc, Receiver, Workdir, check, node_env, test,
                      wait_for, HERE)
 
 PY = os.path.realpath(sys.executable)
@@ -307,8 +307,4 @@ def test_workflow_node_memory_bio_client_stitches_to_traced_server():
             check(attrs(s).get("agentrace.parent.source") == "peer", "mock source %r" %
                   attrs(s).get("agentrace.parent.source"))
     finally:
-        if ar:
-            ar.stop()
-        mock.stop()
-        rcv.stop()
-        wd.cleanup()
+        teardown(wd, ar, mock, rcv)
