@@ -53,10 +53,8 @@ DEFAULT_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                  "opentelemetry-proto")
 PROTO_FILE = "opentelemetry/proto/collector/trace/v1/trace_service.proto"
 PROTO_MSG = "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"
-# Metrics: the official messages transcribed into one file (unit tests too).
-METRICS_PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                 "..", "fixtures", "otlp")
-METRICS_PROTO_MSG = "opentelemetry.proto.metrics.v1.ExportMetricsServiceRequest"
+METRICS_PROTO_FILE = "opentelemetry/proto/collector/metrics/v1/metrics_service.proto"
+METRICS_PROTO_MSG = "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"
 # protoc --decode prints a field the schema lacks by number ("42: 7",
 # "42 {"): a field number the official schema does not have.
 UNKNOWN_FIELD = re.compile(r"^\s*[0-9]+(: | \{)", re.M)
@@ -659,8 +657,8 @@ class Handler(BaseHTTPRequestHandler):
             if is_json:
                 points = decode_metrics_json(body)
             else:
-                ok, text = protoc_decode(body, METRICS_PROTO_DIR, METRICS_PROTO_MSG,
-                                         "metrics_official.proto")
+                ok, text = protoc_decode(body, args.proto_dir, METRICS_PROTO_MSG,
+                                         METRICS_PROTO_FILE)
                 if not ok:
                     raise ValueError("protoc rejected the body: " + text.strip())
                 points = decode_metrics_protobuf(body)

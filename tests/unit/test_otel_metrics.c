@@ -267,11 +267,13 @@ static char *protoc_decode(const uint8_t *buf, size_t len)
 	cr_assert(fd >= 0);
 	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
 	close(fd);
-	snprintf(dir, sizeof(dir), "%.*s/../fixtures/otlp", (int)(slash ? slash - me : 1),
+	/* the upstream files, as the e2e receiver uses them */
+	snprintf(dir, sizeof(dir), "%.*s/../e2e/opentelemetry-proto", (int)(slash ? slash - me : 1),
 		 slash ? me : ".");
 	snprintf(cmd, sizeof(cmd),
-		 "protoc --decode=opentelemetry.proto.metrics.v1.ExportMetricsServiceRequest "
-		 "--proto_path=%s metrics_official.proto < %s 2>&1", dir, in);
+		 "protoc --decode=opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest "
+		 "--proto_path=%s opentelemetry/proto/collector/metrics/v1/metrics_service.proto "
+		 "< %s 2>&1", dir, in);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	n = fread(out, 1, (1 << 16) - 1, p);
