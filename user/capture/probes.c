@@ -15,6 +15,7 @@
 
 #include "capture.skel.h"
 #include "capture/probes.h"
+#include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
 #include "common/log.h"
 
@@ -42,12 +43,15 @@ struct probes {
 	bool scoped;  /* uprobes per target process */
 	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
+	bool multi;   /* uprobes through uprobe_multi links (capture/uprobe_multi.h) */
 };
 
-/* The links of one file's plan, in plan order. */
+/* The links of one file's plan: per plan entry (perf or tracefs), or one
+ * uprobe_multi link fd per program. */
 struct tls_attach {
 	struct bpf_link *links[TLS_PLAN_MAX];
 	char events[TLS_PLAN_MAX][UPROBE_EVENT_MAX]; /* tracefs-defined, or "" */
+	int multi_fds[TLS_PROG_MAX];                 /* 0: none */
 };
 
 /* One uprobe: through the perf uprobe PMU, or through tracefs when the
@@ -169,10 +173,6 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
 	p->skel->rodata->targ_all = p->all;
 	p->scoped = !p->all && cfg->scoped_uprobes;
-	if (p->scoped) {
-		p->warm_fd = warm_task_events();
-		raise_nofile();
-	}
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -180,12 +180,28 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 8u << 20);
 	if (err)
 		goto cleanup;
-	/* Uprobes attach per TLS file later, by probes__attach_tls(). */
+	/* Uprobes attach per TLS file later, by probes__attach_tls(); through
+	 * uprobe_multi links where the kernel has them (one syscall per
+	 * program and process, no perf event, no CAP_SYS_ADMIN). */
+	p->multi = !getenv("AGENTRACE_NO_UPROBE_MULTI") && uprobe_multi__supported();
+	if (p->multi)
+		info("uprobes attach through uprobe_multi links (one bpf() call per program and "
+		     "process, no perf event, CAP_SYS_ADMIN not needed)");
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 
-		if (strncmp(sec, "uprobe", 6) == 0 || strncmp(sec, "uretprobe", 9) == 0)
+		if (strncmp(sec, "uprobe", 6) == 0 || strncmp(sec, "uretprobe", 9) == 0) {
 			bpf_program__set_autoattach(prog, false);
+			if (p->multi)
+				bpf_program__set_expected_attach_type(prog,
+								      UPROBE_MULTI_ATTACH_TYPE);
+		}
+	}
+	/* Per-task perf events need the warm hook and two fds per probe;
+	 * uprobe_multi links need neither. */
+	if (p->scoped && !p->multi) {
+		p->warm_fd = warm_task_events();
+		raise_nofile();
 	}
 	err = capture_bpf__load(p->skel);
 	if (err) {
@@ -258,6 +274,34 @@ bool probes__is_target(const struct probes *p, uint32_t tgid)
 				    0) == 0;
 }
 
+/* One uprobe_multi link per program of the plan, with all its offsets. */
+static int attach_multi(struct probes *p, const char *path, const struct tls_plan *plan,
+			int pid, struct tls_attach *a)
+{
+	uint64_t offs[TLS_PLAN_MAX];
+
+	for (int prog = 0; prog < TLS_PROG_MAX; prog++) {
+		const struct tls_prog_desc *d = &tls_progs[prog];
+		struct bpf_program *bp;
+		size_t n = 0;
+		int fd;
+
+		for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++)
+			if (plan->probes[i].prog == prog)
+				offs[n++] = plan->probes[i].off;
+		if (!n)
+			continue;
+		bp = bpf_object__find_program_by_name(p->skel->obj, d->bpf_name);
+		if (!bp)
+			return -ENOENT;
+		fd = uprobe_multi__attach(bpf_program__fd(bp), path, offs, n, d->retprobe, pid);
+		if (fd < 0)
+			return fd;
+		a->multi_fds[prog] = fd;
+	}
+	return 0;
+}
+
 int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan *plan,
 		       int pid, struct tls_attach **out)
 {
@@ -266,14 +310,22 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan
 
 	if (!a)
 		return -ENOMEM;
-	for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++) {
-		const struct tls_prog_desc *d;
-		struct bpf_program *prog;
-
+	for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++)
 		if (plan->probes[i].prog >= TLS_PROG_MAX) {
 			err = -EINVAL;
 			goto cleanup;
 		}
+	if (p->multi) {
+		err = attach_multi(p, path, plan, pid, a);
+		if (err)
+			goto cleanup;
+		*out = a;
+		return 0;
+	}
+	for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++) {
+		const struct tls_prog_desc *d;
+		struct bpf_program *prog;
+
 		d = &tls_progs[plan->probes[i].prog];
 		prog = bpf_object__find_program_by_name(p->skel->obj, d->bpf_name);
 		if (!prog) {
@@ -301,6 +353,9 @@ void probes__detach_tls(struct tls_attach *a)
 		bpf_link__destroy(a->links[i]);
 		uprobe_tracefs__remove(a->events[i]);
 	}
+	for (int i = 0; i < TLS_PROG_MAX; i++)
+		if (a->multi_fds[i] > 0)
+			close(a->multi_fds[i]);
 	free(a);
 }
 

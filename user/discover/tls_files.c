@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "capture/probes.h"
 #include "common/log.h"
@@ -218,6 +219,7 @@ void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
 static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
 {
+	struct timespec t0, t1, c0, c1;
 	struct tls_attach *a;
 	char what[160];
 	int err;
@@ -229,15 +231,21 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 			return 0;
 	if (t->n_users == MAX_USERS)
 		return -ENOSPC;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	err = probes__attach_tls(t->probes, path, t->files[idx].plan, pid, &a);
 	if (err)
 		return err;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
 	t->files[idx].users++;
 	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
 	tls_plan__describe(t->files[idx].plan, what, sizeof(what));
-	info("attached %s probes to %s (dev %lu inode %lu) inside pid %u only", what, path,
-	     (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid);
+	info("attached %s probes to %s (dev %lu inode %lu) inside pid %u only, in %ld us (%ld us CPU)", what,
+	     path, (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid,
+	     (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	     (long)((c1.tv_sec - c0.tv_sec) * 1000000 + (c1.tv_nsec - c0.tv_nsec) / 1000));
 	return 1;
 }
 
