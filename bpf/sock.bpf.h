@@ -122,13 +122,18 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 	return bpf_map_lookup_elem(&conns, &k);
 }
 
+/* Untargeted processes' connects and first writes (needs fd_tcp_sock). */
+#include "promote.bpf.h"
+
 static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sock_args a = { .buf = buf, .fd = fd, .call = call, .iovcnt = iovcnt };
 
-	if (!is_target(id >> 32))
+	if (!is_target(id >> 32)) {
+		promote_enter(id, fd, buf, iovcnt, call);
 		return;
+	}
 	/* Only TCP sockets are worth the exit probe's work. */
 	if (call != SC_CONNECT && call != SC_ACCEPT &&
 	    !conn_get(id >> 32, fd, AR_ROLE_UNKNOWN, false))

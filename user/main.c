@@ -101,6 +101,7 @@ static int run_live(const struct cli_opts *o)
 		.cgroups = o->cgroups, .n_cgroups = o->n_cgroups,
 		.ringbuf_bytes = o->ringbuf_bytes,
 		.scoped_uprobes = o->scoped_uprobes,
+		.promote = o->promote,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;
@@ -160,6 +161,8 @@ static int run_live(const struct cli_opts *o)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	for (size_t i = 0; i < o->n_llm_hosts; i++)
+		discover__add_llm_host(l.disc, o->llm_hosts[i]);
 	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
 	if (err < 0)
 		warn("failed to scan processes for targets: %s", strerror(-err));

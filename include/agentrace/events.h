@@ -41,6 +41,9 @@ enum ar_event_type {
 	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
 			       * process (hdr.tgid); no filename */
 	AR_EV_PROC_RUNTIME = 9, /* struct ar_proc_runtime: written by userspace */
+	AR_EV_FIRST_WRITE = 13, /* struct ar_first_write: the first bytes an
+				 * untargeted process wrote on a TCP socket it
+				 * connected (--promote; bpf/promote.bpf.h) */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -150,6 +153,18 @@ struct ar_proc_runtime {
 	char runtime_version[48]; /* e.g. "3.11", "go1.19.8" */
 };
 
+/* The head of the first write on a connection of a process that is not a
+ * target (a TLS ClientHello, or a plaintext request line and headers), for
+ * promotion by SNI or by request (user/discover/promote.c). */
+#define AR_FIRST_WRITE_MAX 1024
+struct ar_first_write {
+	struct ar_event_hdr hdr;
+	__s32 fd;
+	__u32 len;      /* bytes of data[] copied (<= AR_FIRST_WRITE_MAX) */
+	__u64 call_len; /* bytes the write call moved in its first buffer */
+	__u8 data[AR_FIRST_WRITE_MAX];
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -180,6 +195,7 @@ _Static_assert(sizeof(struct ar_conn_event) == 112, "ar_conn_event ABI");
 _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
 _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 _Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
+_Static_assert(sizeof(struct ar_first_write) == 48 + AR_FIRST_WRITE_MAX, "ar_first_write ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

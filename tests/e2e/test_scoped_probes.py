@@ -153,3 +153,58 @@ def test_uprobes_follow_fork_without_exec():
         if ar:
             ar.stop()
         wd.cleanup()
+
+
+@test
+def test_promotion_by_sni_probes_only_llm_clients():
+    """--promote with no selector: a process whose ClientHello names a
+    built-in provider host (api.anthropic.com) or an --llm-host pattern
+    becomes a target once its handshake is written, and gets uprobes inside
+    it before its first SSL_write (which waits here for the daemon's word);
+    a process naming another host stays untargeted: no int3, no TLS
+    stream."""
+    wd = Workdir("promote")
+    srv = EchoServer(wd)
+    ar = None
+    go = wd.file("go")
+    ca = os.path.join(wd.cert_dir(), "ca.pem")
+    try:
+        env = private_libssl_env(wd)
+        require_quiet_libssl(srv, ca, env)
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote",
+                            "--llm-host", "*.agents.e2e.test"], mode="record")
+        snis = {"builtin": "api.anthropic.com", "pattern": "a1.agents.e2e.test",
+                "other": "www.e2e.test"}
+        procs = {k: subprocess.Popen([PY, PROBE, str(srv.port), ca, go, sni], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for k, sni in snis.items()}
+        for k in ("builtin", "pattern"):
+            pid = procs[k].pid
+            wait_for(lambda: re.search(r"promoted pid %d to a target: sni %s\b" % (
+                pid, re.escape(snis[k])), ar.err()) and re.search(
+                r"attached OpenSSL probes to /proc/%d/root\S*libssl\S* .*inside pid %d "
+                % (pid, pid), ar.err()), timeout=20, what="%s client promoted and probed" % k)
+        # The other client's ClientHello has been judged when the stats say
+        # three; it was sent before the two above were probed.
+        time.sleep(0.3)
+        open(go, "w").close()
+        res = {k: report(p) for k, p in procs.items()}
+        time.sleep(0.5)
+        ar.finish()
+        check("promoted pid %d" % procs["other"].pid not in ar.err(),
+              "the other client was promoted:\n" + ar.err()[-2000:])
+        for k in ("builtin", "pattern"):
+            check(res[k]["ssl_write"] == INT3 and res[k]["uprobes_vma"],
+                  "promoted %s client carries no uprobes: %r" % (k, res))
+        check(res["other"]["ssl_write"] != INT3 and not res["other"]["uprobes_vma"],
+              "untargeted client carries uprobes: %r" % res)
+        rows = [r for r in analyze_dump(wd, wd.file("cap.agt"))
+                if r["tls"] == "1" and int(r["bytes"]) > 0]
+        pids = {r["pid"] for r in rows}
+        want = {str(procs["builtin"].pid), str(procs["pattern"].pid)}
+        check(pids == want, "TLS streams from pids %r, want the promoted %r" % (pids, want))
+    finally:
+        if ar:
+            ar.stop()
+        srv.stop()
+        wd.cleanup()

@@ -44,6 +44,7 @@ struct probes {
 	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 	bool multi;   /* uprobes through uprobe_multi links (capture/uprobe_multi.h) */
+	bool promote; /* AR_EV_FIRST_WRITE records for promotion */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -170,9 +171,11 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to open BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
-	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups;
+	p->promote = cfg->promote;
+	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups && !p->promote;
 	p->skel->rodata->targ_all = p->all;
-	p->scoped = !p->all && cfg->scoped_uprobes;
+	p->skel->rodata->promote_first_write = p->promote;
+	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -250,6 +253,11 @@ bool probes__targets_all(const struct probes *p)
 bool probes__scoped(const struct probes *p)
 {
 	return p->scoped;
+}
+
+bool probes__promoting(const struct probes *p)
+{
+	return p->promote;
 }
 
 int probes__add_target(struct probes *p, uint32_t tgid)

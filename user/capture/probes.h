@@ -22,6 +22,8 @@ struct probes_cfg {
 	size_t n_cgroups;
 	uint32_t ringbuf_bytes;   /* power of two; 0 = default 32 MiB */
 	bool scoped_uprobes;      /* with targets: uprobes inside targets only */
+	bool promote;             /* targets also by promotion (discover/promote.h);
+				   * implies scoped uprobes */
 };
 
 struct probes;
@@ -39,6 +41,9 @@ bool probes__targets_all(const struct probes *p);
 /* True when uprobes are attached inside each target only
  * (--scoped-uprobes with targets chosen). */
 bool probes__scoped(const struct probes *p);
+
+/* True when untargeted processes report their first writes for promotion. */
+bool probes__promoting(const struct probes *p);
 
 /* Marks tgid as a target (used for processes that predate the daemon).
  * Returns 0 or -errno. */

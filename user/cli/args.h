@@ -46,6 +46,9 @@ struct cli_opts {
 	uint32_t turn_idle_ms;    /* agent turn idle timeout, 0 = default */
 	bool no_graph;            /* no causal graph (turns, execute_tool, links) */
 	bool scoped_uprobes;      /* uprobes inside targets only (issue #13) */
+	bool promote;             /* promotion by SNI / LLM request (issue #13) */
+	const char *llm_hosts[CLI_MAX_TARGETS]; /* --llm-host patterns */
+	size_t n_llm_hosts;
 	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
 	double sample_rate;        /* -1: not given */
 	const char *sample_config;

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/discover.h"
+#include "discover/promote.h"
 #include "discover/rate.h"
 #include "discover/proc_info.h"
 #include "discover/proc_runtime.h"
@@ -51,6 +53,8 @@ struct discover {
 		struct rate r;
 	} lib_rate[MAX_RECENT];    /* rescans for libssl mmaps, per pid */
 	struct rate lib_maps;      /* ...and for the whole daemon */
+	struct llm_hosts hosts;    /* --promote: hosts whose SNI promotes */
+	struct promote_stats promo;
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -181,6 +185,34 @@ static bool lib_map_allowed(struct discover *d, uint32_t pid)
 	       rate__allow(&d->lib_maps, now, LIB_MAP_PER_DAEMON, LIB_MAP_WINDOW_NS);
 }
 
+void discover__add_llm_host(struct discover *d, const char *pattern)
+{
+	if (llm_hosts__add(&d->hosts, pattern))
+		warn("--llm-host %s ignored: at most %d patterns", pattern, LLM_HOSTS_MAX);
+}
+
+/* --promote: the first write of an untargeted process may make it a
+ * target; its TLS files are then probed inside it at once, ahead of the
+ * first SSL_write that follows a ClientHello by one round trip. */
+static void judge_first_write(struct discover *d, const void *rec, size_t len)
+{
+	const struct ar_event_hdr *h = rec;
+	enum promote_reason r;
+	char what[128];
+	int err;
+
+	r = promote__judge(&d->hosts, rec, len, what, sizeof(what), &d->promo);
+	if (r == PROMOTE_NO || probes__is_target(d->probes, h->tgid))
+		return;
+	err = probes__add_target(d->probes, h->tgid);
+	if (err) {
+		warn("failed to promote pid %u: %s", h->tgid, strerror(-err));
+		return;
+	}
+	info("promoted pid %u to a target: %s %s", h->tgid, promote__reason_name(r), what);
+	scan_pid(d, h->tgid, true); /* its identity too: it sent no exec record */
+}
+
 void discover__handle(struct discover *d, const void *rec, size_t len)
 {
 	const struct ar_event_hdr *h = rec;
@@ -204,6 +236,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		}
 		debug("pid %u maps a libssl: scanning maps", h->tgid);
 		probe_pid(d, h->tgid);
+		break;
+	case AR_EV_FIRST_WRITE:
+		judge_first_write(d, rec, len);
 		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
@@ -261,6 +296,15 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
 	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
+	if (!probes__promoting(d->probes))
+		return;
+	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",
+		(unsigned long long)d->promo.seen, (unsigned long long)d->promo.tls,
+		(unsigned long long)d->promo.tls_no_sni);
+	for (int r = PROMOTE_SNI; r <= PROMOTE_MCP; r++)
+		fprintf(f, " promoted_%s=%llu", promote__reason_name(r),
+			(unsigned long long)d->promo.promoted[r]);
+	fprintf(f, " malformed=%llu\n", (unsigned long long)d->promo.malformed);
 }
 
 void discover__each_tls_file(const struct discover *d,

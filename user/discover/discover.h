@@ -17,6 +17,9 @@ typedef void (*discover_emit_fn)(void *ctx, const void *rec, size_t len);
 struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ctx);
 void discover__free(struct discover *d);
 
+/* With --promote: another LLM host pattern (kept by pointer). */
+void discover__add_llm_host(struct discover *d, const char *pattern);
+
 /* Probes the well-known system libssl files and every running process.
  * Returns the number of probed files, or -errno. */
 int discover__scan_all(struct discover *d);

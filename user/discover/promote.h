@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Promotion (--promote): judges the head of the first write on a
+ * connection of a process that is not a target (AR_EV_FIRST_WRITE,
+ * bpf/promote.bpf.h). The process becomes a full target when that head is
+ * a TLS ClientHello whose SNI is an LLM host (llm_hosts.h), or a plaintext
+ * HTTP request for an LLM API path, to an LLM host, or carrying MCP
+ * JSON-RPC. Pure: the caller does the promoting. */
+#ifndef AR_DISCOVER_PROMOTE_H
+#define AR_DISCOVER_PROMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <agentrace/events.h>
+
+#include "discover/llm_hosts.h"
+
+enum promote_reason {
+	PROMOTE_NO = 0,
+	PROMOTE_SNI,        /* ClientHello names an LLM host */
+	PROMOTE_HTTP_PATH,  /* plaintext request to an LLM API path */
+	PROMOTE_HTTP_HOST,  /* plaintext request to an LLM host */
+	PROMOTE_MCP,        /* plaintext JSON-RPC (MCP over streamable HTTP) */
+};
+
+struct promote_stats {
+	uint64_t seen;        /* first writes judged */
+	uint64_t tls;         /* of which ClientHellos */
+	uint64_t tls_no_sni;  /* ClientHellos without a usable server name */
+	uint64_t promoted[PROMOTE_MCP + 1]; /* by reason; [0]: not promoted */
+	uint64_t malformed;   /* records too short */
+};
+
+/* Judges one AR_EV_FIRST_WRITE record; names what matched in what (host
+ * or path, NUL-terminated, may be cut). Counts into st. */
+enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *rec, size_t len,
+				   char *what, size_t cap, struct promote_stats *st);
+
+const char *promote__reason_name(enum promote_reason r);
+
+#endif
