@@ -11,7 +11,12 @@ call of a process that has just started.
    the exported spans is the share of first calls captured.
 3. The same with agentrace --comm curl --comm node: the clients are targets
    by selector, so their uprobes are attached inside each one after its
-   exec (issue #13) and race its first SSL_write."""
+   exec (issue #13) and race its first SSL_write.
+4. agentrace --promote --llm-host localhost: fresh python and node
+   processes are targets only once their ClientHello (SNI localhost) is
+   judged, and their probes race the first SSL_write, which follows the
+   ClientHello by one round trip: directly (0 ms) and through a proxy that
+   delays each direction by 20 ms (delay_proxy.py)."""
 
 import os
 import shutil
@@ -36,6 +41,26 @@ const req = https.request(process.argv[1], {method: 'POST', agent: false, header
 req.on('error', e => { console.error(e.message); process.exit(1); });
 req.end(body);
 """
+
+
+# One HTTPS call to 127.0.0.1 with SNI localhost (the bench certificate's
+# name), the handshake first as any client does.
+PY_SNI_CALL = r"""
+import http.client, socket, ssl, sys
+port, ca, model = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+c = http.client.HTTPSConnection("localhost", port, context=ctx)
+c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                         server_hostname="localhost")
+body = '{"model":"%s","messages":[{"role":"user","content":"hi"}]}' % model
+c.request("POST", "/v1/chat/completions", body=body, headers={
+    "content-type": "application/json", "authorization": "Bearer sk-bench-0000"})
+r = c.getresponse()
+r.read()
+sys.exit(0 if r.status == 200 else 1)
+"""
+NODE_SNI_CALL = NODE_CALL.replace("agent: false,", "agent: false, servername: 'localhost',")
+PROXY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "delay_proxy.py")
 
 
 def body(marker):
@@ -93,6 +118,58 @@ def first_calls(case, ng, select=()):
                                                    stats.get("spans")))
 
 
+def first_calls_promoted(case, ng, delay_ms):
+    """Promotion by SNI only: each fresh client is a target once its
+    ClientHello has been judged."""
+    label = ", SNI promotion, %d ms path" % delay_ms
+    spans_path = case.file("attach-spans-promote-%d.jsonl" % delay_ms)
+    proxy = None
+    port = ng.tls_port
+    if delay_ms:
+        port = b.free_port()
+        proxy = subprocess.Popen([sys.executable, PROXY, str(port), str(ng.tls_port),
+                                  str(delay_ms)], stdout=subprocess.PIPE,
+                                 start_new_session=True)
+        proxy.stdout.readline()
+    url = "https://127.0.0.1:%d/v1/chat/completions" % port
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
+    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path, "--promote",
+                            "--llm-host", "localhost"])
+    sent = {"python": [], "node": []}
+    failed = {"python": 0, "node": 0}
+    try:
+        for i in range(CLIENTS):
+            m = "bench-promote-py-%d-%d-%d" % (delay_ms, os.getpid(), i)
+            r = subprocess.run([sys.executable, "-c", PY_SNI_CALL, str(port), ng.ca, m],
+                               timeout=30)
+            (sent["python"].append(m) if r.returncode == 0 else None)
+            failed["python"] += r.returncode != 0
+        if shutil.which("node"):
+            for i in range(CLIENTS):
+                m = "bench-promote-node-%d-%d-%d" % (delay_ms, os.getpid(), i)
+                r = subprocess.run(["node", "-e", NODE_SNI_CALL, url, m], env=env, timeout=30)
+                (sent["node"].append(m) if r.returncode == 0 else None)
+                failed["node"] += r.returncode != 0
+        time.sleep(2.0)
+    finally:
+        stats = ar.stop()
+        if proxy:
+            proxy.kill()
+            proxy.wait()
+    _, seen = b.count_spans(spans_path, "gen_ai.request.model")
+    for kind, marks in sent.items():
+        if not marks:
+            continue
+        got = sum(1 for m in marks if m in seen)
+        missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
+        case.row("first HTTPS call captured, fresh %s processes%s" % (kind, label), got,
+                 len(marks), got / len(marks), ">= 0.99",
+                 [1.0 if m in seen else 0.0 for m in marks], "calls")
+        case.note("%s%s: %d calls made, %d client failures, missed call numbers %s"
+                  % (kind, label, len(marks), failed[kind], missed[:20] or "none"))
+    case.note("agentrace%s: promote %s" % (label, stats.get("promote")))
+
+
 def main():
     b.need("nginx", "curl", b.AGENTRACE)
     case = b.Case("attach",
@@ -100,13 +177,17 @@ def main():
                   "ready file, %d runs; then agentrace (no filter, --exporter file) "
                   "and %d curl then %d node processes started one after another, each "
                   "making one HTTPS POST /v1/chat/completions to nginx with a unique "
-                  "model name; then the same with --comm curl --comm node"
-                  % (READY_RUNS, CLIENTS, CLIENTS))
+                  "model name; then the same with --comm curl --comm node; then %d python and %d "
+                  "node processes with SNI localhost under --promote --llm-host localhost, "
+                  "directly and through a proxy delaying each direction by 20 ms"
+                  % (READY_RUNS, CLIENTS, CLIENTS, CLIENTS, CLIENTS))
     ready_times(case)
     ng = b.Nginx(case)
     try:
         first_calls(case, ng)
         first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
+        for delay_ms in (0, 20):
+            first_calls_promoted(case, ng, delay_ms)
     finally:
         ng.stop()
     case.finish()

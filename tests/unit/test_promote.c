@@ -142,3 +142,32 @@ Test(promote, short_or_lying_records_are_counted)
 	cr_assert_eq(st.malformed, 2);
 	cr_assert_eq(st.seen, 0);
 }
+
+static size_t tls_rec(struct ar_data_event *ev, uint32_t pid, uint8_t dir, bool tls)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = AR_EV_DATA;
+	ev->hdr.flags = tls ? AR_F_TLS : 0;
+	ev->hdr.tgid = pid;
+	ev->dir = dir;
+	return sizeof(*ev);
+}
+
+Test(promote, first_tls_record_tells_on_time_from_late)
+{
+	struct promote_pending p = { 0 };
+	struct promote_stats st = { 0 };
+	struct ar_data_event ev;
+
+	promote__await(&p, 100);
+	promote__await(&p, 200);
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 300, AR_DIR_EGRESS, true), &st), 0);
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 100, AR_DIR_EGRESS, false), &st), 0,
+		     "socket plaintext is not the TLS stream");
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 100, AR_DIR_EGRESS, true), &st), 1);
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 100, AR_DIR_INGRESS, true), &st), 0,
+		     "only the first record counts");
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 200, AR_DIR_INGRESS, true), &st), -1);
+	cr_assert_eq(st.on_time, 1);
+	cr_assert_eq(st.late, 1);
+}

@@ -55,6 +55,7 @@ struct discover {
 	struct rate lib_maps;      /* ...and for the whole daemon */
 	struct llm_hosts hosts;    /* --promote: hosts whose SNI promotes */
 	struct promote_stats promo;
+	struct promote_pending awaiting; /* promoted by SNI, first TLS data due */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -211,6 +212,8 @@ static void judge_first_write(struct discover *d, const void *rec, size_t len)
 	}
 	info("promoted pid %u to a target: %s %s", h->tgid, promote__reason_name(r), what);
 	scan_pid(d, h->tgid, true); /* its identity too: it sent no exec record */
+	if (r == PROMOTE_SNI)
+		promote__await(&d->awaiting, h->tgid);
 }
 
 void discover__handle(struct discover *d, const void *rec, size_t len)
@@ -239,6 +242,12 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		break;
 	case AR_EV_FIRST_WRITE:
 		judge_first_write(d, rec, len);
+		break;
+	case AR_EV_DATA:
+		if (probes__promoting(d->probes) &&
+		    promote__first_tls(&d->awaiting, rec, len, &d->promo) < 0)
+			warn("pid %u was promoted after its first TLS write: that request is "
+			     "not traced (promote: late)", h->tgid);
 		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
@@ -304,7 +313,9 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	for (int r = PROMOTE_SNI; r <= PROMOTE_MCP; r++)
 		fprintf(f, " promoted_%s=%llu", promote__reason_name(r),
 			(unsigned long long)d->promo.promoted[r]);
-	fprintf(f, " malformed=%llu\n", (unsigned long long)d->promo.malformed);
+	fprintf(f, " on_time=%llu late=%llu malformed=%llu\n",
+		(unsigned long long)d->promo.on_time, (unsigned long long)d->promo.late,
+		(unsigned long long)d->promo.malformed);
 }
 
 void discover__each_tls_file(const struct discover *d,

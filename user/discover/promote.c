@@ -115,3 +115,29 @@ enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *re
 	st->promoted[r]++;
 	return r;
 }
+
+void promote__await(struct promote_pending *p, uint32_t pid)
+{
+	p->pid[p->next++ % PROMOTE_PENDING_MAX] = pid;
+}
+
+int promote__first_tls(struct promote_pending *p, const void *rec, size_t len,
+		       struct promote_stats *st)
+{
+	const struct ar_data_event *ev = rec;
+
+	if (len < sizeof(*ev) || !(ev->hdr.flags & AR_F_TLS) || !ev->hdr.tgid)
+		return 0;
+	for (unsigned i = 0; i < PROMOTE_PENDING_MAX; i++) {
+		if (p->pid[i] != ev->hdr.tgid)
+			continue;
+		p->pid[i] = 0;
+		if (ev->dir == AR_DIR_EGRESS) {
+			st->on_time++;
+			return 1;
+		}
+		st->late++;
+		return -1;
+	}
+	return 0;
+}

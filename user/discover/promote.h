@@ -29,6 +29,17 @@ struct promote_stats {
 	uint64_t tls_no_sni;  /* ClientHellos without a usable server name */
 	uint64_t promoted[PROMOTE_MCP + 1]; /* by reason; [0]: not promoted */
 	uint64_t malformed;   /* records too short */
+	uint64_t on_time;     /* promoted by SNI: first TLS plaintext was its request */
+	uint64_t late;        /* ...was a response: the first SSL_write ran unprobed */
+};
+
+/* Processes promoted by SNI whose first TLS plaintext is awaited, to tell
+ * whether their probes beat the first SSL_write. Bounded: the oldest is
+ * forgotten (and counted nowhere) when full. */
+#define PROMOTE_PENDING_MAX 64
+struct promote_pending {
+	uint32_t pid[PROMOTE_PENDING_MAX];
+	unsigned next;
 };
 
 /* Judges one AR_EV_FIRST_WRITE record; names what matched in what (host
@@ -37,5 +48,15 @@ enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *re
 				   char *what, size_t cap, struct promote_stats *st);
 
 const char *promote__reason_name(enum promote_reason r);
+
+/* Awaits pid's first TLS plaintext record. */
+void promote__await(struct promote_pending *p, uint32_t pid);
+
+/* For an AR_EV_DATA record: when it is the first TLS plaintext of an
+ * awaited process, counts it on time (egress: the request) or late
+ * (ingress: the request was written before the probes) and returns 1 or
+ * -1; otherwise 0. */
+int promote__first_tls(struct promote_pending *p, const void *rec, size_t len,
+		       struct promote_stats *st);
 
 #endif
