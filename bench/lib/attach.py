@@ -77,6 +77,21 @@ def ready_times(case):
              out, "s")
 
 
+def first_call_rows(case, spans_path, sent, failed, label):
+    """One row per client kind: the share of its markers found in spans."""
+    _, seen = b.count_spans(spans_path, "gen_ai.request.model")
+    for kind, marks in sent.items():
+        if not marks:
+            continue
+        got = sum(1 for m in marks if m in seen)
+        missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
+        case.row("first HTTPS call captured, fresh %s processes%s" % (kind, label), got,
+                 len(marks), got / len(marks), ">= 0.99",
+                 [1.0 if m in seen else 0.0 for m in marks], "calls")
+        case.note("%s%s: %d calls made, %d client failures, missed call numbers %s"
+                  % (kind, label, len(marks), failed[kind], missed[:20] or "none"))
+
+
 def first_calls(case, ng, select=()):
     label = ", --comm (probes per process)" if select else ""
     spans_path = case.file("attach-spans%s.jsonl" % ("-comm" if select else ""))
@@ -102,18 +117,7 @@ def first_calls(case, ng, select=()):
         time.sleep(2.0)  # let the last spans reach the file exporter
     finally:
         stats = ar.stop()
-    _, seen = b.count_spans(spans_path, "gen_ai.request.model")
-    for kind, marks in sent.items():
-        if not marks:
-            continue
-        got = sum(1 for m in marks if m in seen)
-        missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
-        case.row("first HTTPS call captured, fresh %s processes%s" % (kind, label), got,
-                 len(marks),
-                 got / len(marks), ">= 0.99", [1.0 if m in seen else 0.0 for m in marks],
-                 "calls")
-        case.note("%s%s: %d calls made, %d client failures, missed call numbers %s"
-                  % (kind, label, len(marks), failed[kind], missed[:20] or "none"))
+    first_call_rows(case, spans_path, sent, failed, label)
     case.note("agentrace%s: kernel %s; spans %s" % (label, stats.get("kernel"),
                                                    stats.get("spans")))
 
@@ -156,17 +160,7 @@ def first_calls_promoted(case, ng, delay_ms):
         if proxy:
             proxy.kill()
             proxy.wait()
-    _, seen = b.count_spans(spans_path, "gen_ai.request.model")
-    for kind, marks in sent.items():
-        if not marks:
-            continue
-        got = sum(1 for m in marks if m in seen)
-        missed = [m.rsplit("-", 1)[1] for m in marks if m not in seen]
-        case.row("first HTTPS call captured, fresh %s processes%s" % (kind, label), got,
-                 len(marks), got / len(marks), ">= 0.99",
-                 [1.0 if m in seen else 0.0 for m in marks], "calls")
-        case.note("%s%s: %d calls made, %d client failures, missed call numbers %s"
-                  % (kind, label, len(marks), failed[kind], missed[:20] or "none"))
+    first_call_rows(case, spans_path, sent, failed, label)
     case.note("agentrace%s: promote %s" % (label, stats.get("promote")))
 
 
