@@ -2,9 +2,12 @@
 /* Promotion (--promote, issue #13): a process that is not a target tells
  * userspace the head of the first write on each TCP socket it connects, so
  * that a TLS ClientHello naming an LLM host, or a plaintext LLM/MCP
- * request, makes it a target (user/discover/promote.c). Nothing else of an
- * untargeted process is copied: its connects cost a socket walk, its
- * writes one more hash lookup, which misses unless a connect is pending. */
+ * request, makes it a target (user/discover/promote.c). A process that
+ * accepts a connection from a target (a tool server, a sub-agent) becomes
+ * one here, in the kernel, when it first reads from it, so that request is
+ * already traced. Nothing else of an untargeted process is copied: its
+ * connects and accepts cost a socket walk, its reads and writes one more
+ * hash lookup, which misses unless a first read or write is pending. */
 #ifndef AR_PROMOTE_BPF_H
 #define AR_PROMOTE_BPF_H
 
@@ -13,16 +16,111 @@
 /* Set by userspace between open and load. */
 const volatile bool promote_first_write = false;
 
-/* Sockets of untargeted processes whose first write is awaited:
- * sock_key -> 1. Written at connect (promote_connect), deleted by the
- * first write on it (promote_write); LRU, so sockets never written age
- * out. */
+#define WATCH_CONNECTED 1 /* first write awaited */
+#define WATCH_ACCEPTED 2  /* first read awaited: is the peer a target? */
+/* Marks sock_args.iovcnt of an accepted socket's read, for the exit. */
+#define PROMOTE_READ 0xffffffffu
+
+/* Sockets of untargeted processes whose first write (connected) or first
+ * read (accepted) is awaited: sock_key -> WATCH_*. Written at connect and
+ * accept exit (promote_enter, promote_accept), deleted by that first
+ * write or read; LRU, so sockets never used age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct sock_key);
 	__type(value, __u8);
 } promote_watch SEC(".maps");
+
+/* The client end of a connection a target opened: address and port as
+ * the server sees its peer (IPv4-mapped IPv6 folded to IPv4). */
+struct peer_key {
+	__u8 addr[16];
+	__u16 port;
+	__u16 family;
+	__u32 _pad;
+};
+/* Client ends of targets' connections: peer_key -> tgid. Written by
+ * conn_get when a target connects (promote_note_client); read when an
+ * untargeted server first reads an accepted socket. LRU: never deleted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct peer_key);
+	__type(value, __u32);
+} promote_peers SEC(".maps");
+
+static __always_inline void peer_key_of(const struct ar_tuple *t, bool local,
+					struct peer_key *k)
+{
+	const __u8 *a = local ? t->saddr : t->daddr;
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	bool mapped = t->family == AR_AF_INET6;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->port = local ? t->sport : t->dport;
+	for (int i = 0; i < 12 && mapped; i++)
+		if (a[i] != v4mapped[i])
+			mapped = false;
+	if (t->family == AR_AF_INET || mapped) {
+		k->family = AR_AF_INET;
+		__builtin_memcpy(k->addr, a + (mapped ? 12 : 0), 4);
+	} else {
+		k->family = t->family;
+		__builtin_memcpy(k->addr, a, 16);
+	}
+}
+
+/* A target connected fd: remember its client end. */
+static __always_inline void promote_note_client(__s32 fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ar_tuple t = {};
+	struct peer_key k;
+	struct sock *sk;
+
+	if (!promote_first_write || !(sk = fd_tcp_sock(fd)))
+		return;
+	read_tuple(sk, &t);
+	peer_key_of(&t, true, &k);
+	bpf_map_update_elem(&promote_peers, &k, &tgid, BPF_ANY);
+}
+
+/* accept exit in an untargeted process: await the first read of fd. */
+static __always_inline void promote_accept(__u64 id, __s32 fd)
+{
+	struct sock_key k = { .tgid = id >> 32, .fd = fd };
+	__u8 v = WATCH_ACCEPTED;
+
+	if (fd >= 0 && fd_tcp_sock(fd))
+		bpf_map_update_elem(&promote_watch, &k, &v, BPF_ANY);
+}
+
+/* First read of an accepted socket by an untargeted process returned
+ * data: when the peer is a target's client end, the process becomes a
+ * target (userspace learns it from the connection record conn_get sends)
+ * and 1 is returned, so the caller traces this read; else 0. */
+/* A global function: verified once rather than inlined into every read
+ * exit program, which made exit_read too large to verify (E2BIG). */
+__attribute__((noinline)) int promote_first_read(__u64 id, __s32 fd)
+{
+	struct sock_key sk_key = { .tgid = id >> 32, .fd = fd };
+	struct ar_tuple t = {};
+	struct peer_key k;
+	struct sock *sk;
+	__u8 matched = 1; /* TARGET_MATCHED: stays until exit or exec */
+
+	bpf_map_delete_elem(&promote_watch, &sk_key);
+	sk = fd_tcp_sock(fd);
+	if (!sk)
+		return 0;
+	read_tuple(sk, &t);
+	peer_key_of(&t, false, &k);
+	if (!bpf_map_lookup_elem(&promote_peers, &k))
+		return 0;
+	bpf_map_update_elem(&targets, &sk_key.tgid, &matched, BPF_NOEXIST);
+	return conn_get(sk_key.tgid, fd, AR_ROLE_SERVER, true) != NULL;
+}
 
 /* Gives the first buffer of a write/sendto (buf, len), writev (iovec
  * array, count) or sendmsg (user_msghdr) call, or false. */
@@ -55,7 +153,7 @@ static __always_inline void promote_enter(__u64 id, __s32 fd, __u64 buf, __u64 l
 {
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
 	struct ar_first_write *ev;
-	__u8 one = 1;
+	__u8 one = 1, *w;
 	__u64 p, n;
 
 	if (!promote_first_write || k.tgid == self_tgid || fd < 0)
@@ -65,9 +163,28 @@ static __always_inline void promote_enter(__u64 id, __s32 fd, __u64 buf, __u64 l
 			bpf_map_update_elem(&promote_watch, &k, &one, BPF_ANY);
 		return;
 	}
-	if (call != SC_WRITE && call != SC_WRITEV && call != SC_SENDMSG)
+	if (call == SC_ACCEPT) {
+		struct sock_args a = { .fd = fd, .call = SC_ACCEPT, .iovcnt = PROMOTE_READ };
+
+		bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY);
 		return;
-	if (!bpf_map_lookup_elem(&promote_watch, &k))
+	}
+	w = bpf_map_lookup_elem(&promote_watch, &k);
+	if (!w)
+		return;
+	if (*w == WATCH_ACCEPTED) {
+		/* Decided at the exit, once the peer has written (and so has
+		 * returned from its connect and been noted). */
+		if (call == SC_READ || call == SC_READV || call == SC_RECVMSG) {
+			struct sock_args a = { .buf = buf, .fd = fd, .call = call,
+					       .iovcnt = (__u32)len };
+
+			a._pad = PROMOTE_READ;
+			bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY);
+		}
+		return;
+	}
+	if (call != SC_WRITE && call != SC_WRITEV && call != SC_SENDMSG)
 		return;
 	bpf_map_delete_elem(&promote_watch, &k);
 	if (!first_buffer(call, buf, len, &p, &n) || !n)

@@ -221,6 +221,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	bpf_map_delete_elem(&active_sock_args, &id);
 	if (ret <= 0)
 		return 0;
+	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd))
+		return 0;
 	k.tgid = id >> 32;
 	k.fd = a.fd;
 	st = bpf_map_lookup_elem(&conns, &k);
@@ -285,6 +287,11 @@ static __always_inline int sock_open_exit(long ret)
 
 	if (!ap)
 		return 0;
+	if (ap->call == SC_ACCEPT && ap->iovcnt == PROMOTE_READ) {
+		bpf_map_delete_elem(&active_sock_args, &id);
+		promote_accept(id, ret);
+		return 0;
+	}
 	if (ap->call == SC_CONNECT) {
 		fd = ap->fd;
 		role = AR_ROLE_CLIENT;
@@ -295,8 +302,8 @@ static __always_inline int sock_open_exit(long ret)
 		role = AR_ROLE_SERVER;
 	}
 	bpf_map_delete_elem(&active_sock_args, &id);
-	if (fd >= 0)
-		conn_get(id >> 32, fd, role, true);
+	if (fd >= 0 && conn_get(id >> 32, fd, role, true) && role == AR_ROLE_CLIENT)
+		promote_note_client(fd);
 	return 0;
 }
 

@@ -11,6 +11,11 @@ to back, A B C, so slow drift of the shared box cancels out:
   E  HTTPS, agentrace --comm <nobody>: nothing is a target, so neither wrk
      nor nginx may carry an OpenSSL uprobe (issue #13); E/D is the row
      "HTTPS untargeted"
+  P  plaintext, agentrace --promote --llm-host localhost with an agent
+     beside nginx: a python process calling a second nginx's
+     /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
+     one handshake and a pause, so its promotion is not raced); P/A is
+     nginx's throughput, and every call of the agent must be a span
 A ratio is B/A (or C/A) within one round; the spread is over rounds.
 Throughput on a shared 2-CPU box swings with the neighbours' load, so each
 run also reports CPU per request (wrk + nginx + agentrace CPU seconds /
@@ -20,7 +25,9 @@ One extra B and C run with kernel.bpf_stats_enabled measures the kernel
 time of agentrace's programs per request."""
 
 import os
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
@@ -30,22 +37,63 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
 NOBODY = ["--comm", "bench-nobody", "--scoped-uprobes", "--exporter", "none"]
-CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY}
+PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
+CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY,
+           "P": PROMOTE}
+
+AGENT = r"""
+import http.client, signal, socket, ssl, sys, time
+port, ca, prefix = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+ctx = ssl.create_default_context(cafile=ca)
+c = http.client.HTTPSConnection("localhost", port, context=ctx)
+c.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                         server_hostname="localhost")
+time.sleep(0.5)
+i = 0
+while not stop:
+    m = "%s-%d" % (prefix, i)
+    c.request("POST", "/v1/chat/completions", headers={"content-type": "application/json"},
+              body='{"model":"%s","messages":[{"role":"user","content":"hi"}]}' % m)
+    r = c.getresponse()
+    r.read()
+    if r.status == 200:
+        print(m, flush=True)
+    i += 1
+    time.sleep(0.05)
+"""
 TLS = ("D", "E")
 
 
-def one_run(case, ng, args, with_stats=False, tls=False):
+def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
+    spans = case.file("promote-spans.jsonl")
+    if args is PROMOTE:
+        args = args + ["--output", spans]
+        if os.path.exists(spans):
+            os.unlink(spans)
     ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
     before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
+    agent = None
+    if llm:
+        agent = subprocess.Popen([sys.executable, "-c", AGENT, str(llm.tls_port), llm.ca,
+                                  "bench-agent-%d" % os.getpid()], stdout=subprocess.PIPE)
     try:
         r = b.wrk_cpu((ng.tls_url if tls else ng.url) + "/", SECONDS, CONNS, 0, ng.pids(),
                       ar.p.pid if ar else None)
     finally:
+        if agent:
+            agent.terminate()
+            r["agent_calls"] = agent.communicate(timeout=30)[0].decode().split()
         if ar:
             after = b.prog_stats(ar.p.pid) if with_stats else None
+            time.sleep(1.0 if agent else 0)  # the last spans reach the file
             r["stats"] = ar.stop()
             if with_stats:
                 r["progs"] = b.prog_delta(after, before)
+    if agent:
+        _, seen = b.count_spans(spans, "gen_ai.request.model")
+        r["agent_seen"] = sum(1 for m in r["agent_calls"] if m in seen)
     return r
 
 
@@ -56,15 +104,17 @@ def main():
                   "HTTP on 127.0.0.1, wrk on CPU 0 and nginx on CPU 1, agentrace "
                   "unpinned; %d interleaved rounds of A (untraced), B (--comm "
                   "bench-nobody), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
-                  "bench-nobody), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "bench-nobody), P (--promote, an agent calling a second nginx over "
+                  "HTTPS beside it), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
+    llm = b.Nginx(case, name="llm")
     res = {k: [] for k in CONFIGS}
     try:
         b.wrk(ng.url + "/", 1, CONNS, cpu=0)  # warm up nginx and the page cache
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
             for k, args in CONFIGS.items():
-                r = one_run(case, ng, args, tls=k in TLS)
+                r = one_run(case, ng, args, tls=k in TLS, llm=llm if k == "P" else None)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
         with b.BpfStats():
@@ -72,11 +122,13 @@ def main():
                      for k in ("B", "C", "E")}
     finally:
         ng.stop()
+        llm.stop()
 
     for k, base, metric, goal in (
             ("B", "A", "throughput, untargeted (--comm other)", ">= 0.99"),
             ("C", "A", "throughput, everything traced (default)", "-"),
-            ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97")):
+            ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
+            ("P", "A", "throughput, --promote with an agent beside nginx", ">= 0.95")):
         a = [r["rps"] for r in res[base]]
         v = [r["rps"] for r in res[k]]
         ratios = [x / y for x, y in zip(v, a)]
@@ -87,6 +139,11 @@ def main():
         cr = [y / x for x, y in zip(cv, ca)]
         case.row(metric.replace("throughput", "CPU per request"), b.spread(cv)[1],
                  b.spread(ca)[1], b.spread(cr)[1], goal, cr, "us, ratio untraced/traced")
+    made = sum(len(r["agent_calls"]) for r in res["P"])
+    seen = sum(r["agent_seen"] for r in res["P"])
+    case.row("agent's LLM calls captured beside nginx (--promote)", seen, made,
+             seen / max(1, made), "1.0", [r["agent_seen"] / max(1, len(r["agent_calls"]))
+                                          for r in res["P"]], "calls")
     for k, label in (("B", "untargeted"), ("C", "everything traced"),
                      ("E", "HTTPS untargeted")):
         r = extra[k]

@@ -13,7 +13,7 @@ import sys
 import time
 
 from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
-                     test, wait_for, HERE)
+                     stream_bytes, test, wait_for, HERE)
 
 PY = os.path.realpath(sys.executable)
 SYS_LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
@@ -49,6 +49,12 @@ def private_libssl_env(wd):
     os.mkdir(d)
     shutil.copy2(SYS_LIBSSL, os.path.join(d, "libssl.so.3"))
     return clean_env(LD_LIBRARY_PATH=d)
+
+
+def tls_stream_pids(wd):
+    """Pids of the TLS plaintext streams with bytes in wd's cap.agt."""
+    return {r["pid"] for r in analyze_dump(wd, wd.file("cap.agt"))
+            if r["tls"] == "1" and int(r["bytes"]) > 0}
 
 
 def require_quiet_libssl(srv, ca, env):
@@ -109,9 +115,7 @@ def test_uprobes_only_inside_targets():
         for k in ("old other", "new other"):
             check(res[k]["ssl_write"] != INT3 and res[k]["ssl_read"] != INT3 and
                   not res[k]["uprobes_vma"], "untargeted %s carries uprobes: %r" % (k, res))
-        rows = [r for r in analyze_dump(wd, wd.file("cap.agt"))
-                if r["tls"] == "1" and int(r["bytes"]) > 0]
-        pids = {r["pid"] for r in rows}
+        pids = tls_stream_pids(wd)
         want = {str(old_target.pid), str(new_target.pid)}
         check(pids == want, "TLS streams from pids %r, want the targets %r" % (pids, want))
     finally:
@@ -193,18 +197,75 @@ def test_promotion_by_sni_probes_only_llm_clients():
         ar.finish()
         check("promoted pid %d" % procs["other"].pid not in ar.err(),
               "the other client was promoted:\n" + ar.err()[-2000:])
+        # Both requests were written after the probes: the daemon's own
+        # account of the race says so.
+        check(re.search(r"^promote: .*promoted_sni=2 .*on_time=2 late=0 ", ar.err(), re.M),
+              "promote stats:\n" + ar.err()[-2000:])
         for k in ("builtin", "pattern"):
             check(res[k]["ssl_write"] == INT3 and res[k]["uprobes_vma"],
                   "promoted %s client carries no uprobes: %r" % (k, res))
         check(res["other"]["ssl_write"] != INT3 and not res["other"]["uprobes_vma"],
               "untargeted client carries uprobes: %r" % res)
-        rows = [r for r in analyze_dump(wd, wd.file("cap.agt"))
-                if r["tls"] == "1" and int(r["bytes"]) > 0]
-        pids = {r["pid"] for r in rows}
+        pids = tls_stream_pids(wd)
         want = {str(procs["builtin"].pid), str(procs["pattern"].pid)}
         check(pids == want, "TLS streams from pids %r, want the promoted %r" % (pids, want))
     finally:
         if ar:
             ar.stop()
         srv.stop()
+        wd.cleanup()
+
+
+AGENT_CALLS = r"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(2):
+    c.request("POST", "/echo?resp=10", body=b"tool-call-%d" % i)
+    assert len(c.getresponse().read()) == 10
+"""
+
+
+@test
+def test_promotion_of_a_server_an_agent_calls():
+    """--promote --comm ARPROMOAGENT: a plaintext tool server (untargeted)
+    that the agent (a target by selector) calls becomes a target in the
+    kernel at its first read of the agent's connection, so both requests
+    it served are captured on its side, byte-exact against what the server
+    itself logged; a second server called only by an untargeted client
+    stays untargeted (no stream of its pid)."""
+    wd = Workdir("promote-srv")
+    tool = EchoServer(wd, plain=True, name="tool")
+    other = EchoServer(wd, plain=True, name="other")
+    ar = None
+    agent = wd.file("arpromoagent")
+    os.symlink(PY, agent)
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote", "--comm",
+                            "arpromoagent"], mode="record")
+        for argv in ([agent, "-c", AGENT_CALLS, str(tool.port)],
+                     [PY, "-c", AGENT_CALLS, str(other.port)]):
+            r = subprocess.run(argv, capture_output=True, timeout=60, env=clean_env())
+            check(r.returncode == 0, "client failed: %r" % r.stderr[-1500:])
+        wait_for(lambda: len(tool.conns()) == 1 and len(other.conns()) == 1, timeout=10,
+                 what="both servers logged their connection")
+        time.sleep(0.5)
+        ar.finish()
+        rows = analyze_dump(wd, wd.file("cap.agt"))
+        served = [r for r in rows if r["pid"] == str(tool.p.pid)]
+        ingress = [r for r in served if r["dir"] == "ingress"]
+        check(len(ingress) == 1 and ingress[0]["role"] == "server",
+              "tool server streams: %r" % served)
+        want_in, want_out = tool.conn_bytes(tool.conns()[0]["n"])
+        check(stream_bytes(ingress[0]) == want_in and want_in.count(b"POST /echo") == 2,
+              "tool server's read stream differs from what it logged")
+        egress = [r for r in served if r["dir"] == "egress"]
+        check(len(egress) == 1 and stream_bytes(egress[0]) == want_out,
+              "tool server's write stream differs from what it logged")
+        check(not [r for r in rows if r["pid"] == str(other.p.pid)],
+              "the server only an untargeted client called was traced: %r" % rows)
+    finally:
+        if ar:
+            ar.stop()
+        tool.stop()
+        other.stop()
         wd.cleanup()

@@ -208,8 +208,8 @@ void caps__log(const struct caps_report *r)
 	if (r->uprobes == CAPS_UPROBES_NEED_ADMIN &&
 	    access("/sys/kernel/tracing/uprobe_events", W_OK) == 0)
 		info("this kernel reserves the perf uprobe PMU for CAP_SYS_ADMIN (Linux 6.16+ and "
-		     "stable kernels with commit ba677dbe77af); OpenSSL uprobes attach through "
-		     "uprobe_multi links, or through tracefs on kernels before 6.6");
+		     "stable kernels with commit ba677dbe77af); OpenSSL uprobes will be defined "
+		     "through tracefs instead (scoped ones use uprobe_multi links on 6.6+)");
 	else if (r->uprobes == CAPS_UPROBES_NEED_ADMIN)
 		warn("this kernel allows perf uprobes only with CAP_SYS_ADMIN and "
 		     "/sys/kernel/tracing/uprobe_events is not writable, so OpenSSL probes "
