@@ -48,6 +48,8 @@ struct facts {
 	char *response_id;
 	char *prev_response_id;  /* OpenAI Responses previous_response_id */
 	char *conversation;      /* a conversation id the request carries */
+	json_t *in_msgs, *sys;   /* the call's semconv input messages and system
+				  * instructions (references), for hand-offs */
 };
 
 /* Fills f from a chat-like call (other operations leave f->s NULL).

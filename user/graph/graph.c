@@ -78,6 +78,7 @@ void graph__free(struct graph *g)
 		conv__release(g, &g->convs[i]);
 	}
 	facts__release(&g->facts);
+	handoff__free(g);
 	ids__free(g->ids);
 	free(g);
 }
@@ -104,11 +105,23 @@ static bool all_zero(const uint8_t *b, size_t n)
 	return true;
 }
 
+static void release_probe(struct graph *g)
+{
+	json_decref(g->probe.msgs);
+	json_decref(g->probe.sys);
+	memset(&g->probe, 0, sizeof(g->probe));
+}
+
 void graph__after_context(struct graph *g, struct span *s)
 {
 	struct turn *t = g->decided.turn;
 	bool window = t && memcmp(g->decided.span_id, t->span_id, 8);
 
+	if (s == g->probe.s)
+		handoff__on_llm(g, s);
+	release_probe(g);
+	if (s->kind == SPAN_KIND_SERVER)
+		handoff__on_server(g, s);
 	if (g->decided.s != s || !t)
 		return;
 	g->decided.s = NULL;
@@ -446,12 +459,21 @@ void graph__on_span(struct graph *g, struct span *s, const struct http_exchange 
 	uint32_t tgid = x && x->conn ? x->conn->tgid : s->proc.pid;
 
 	g->decided.s = NULL;
+	release_probe(g);
 	/* replayed captures have no clock ticks: their own time drives expiry */
 	expire(g, s->start_ns);
-	if (g->facts.s == s)
+	if (g->facts.s == s) {
 		on_llm(g, s, tgid);
-	else if (s->kind == SPAN_KIND_CLIENT)
+		/* its input waits for graph__after_context (handoff.c) */
+		g->probe.s = s;
+		g->probe.msgs = g->facts.in_msgs;
+		g->probe.sys = g->facts.sys;
+		g->facts.in_msgs = g->facts.sys = NULL;
+	} else if (s->kind == SPAN_KIND_CLIENT) {
 		on_tool(g, s, x);
+	} else if (x && x->inbound && x->conn) {
+		handoff__on_served(g, s, x);
+	}
 	facts__release(&g->facts);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,40 @@ char *norm__result_text(const json_t *v, size_t *len)
 	o[n] = '\0';
 	*len = n;
 	return o;
+}
+
+static int leaves(const json_t *v, bool ints, int (*fn)(void *, const char *, size_t),
+		  void *ctx, int depth)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	char num[32];
+	int err = 0;
+
+	if (depth > 8)
+		return 0;
+	if (json_is_string(v))
+		return fn(ctx, json_string_value(v), json_string_length(v));
+	if (json_is_integer(v) && ints) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return fn(ctx, num, strlen(num));
+	}
+	if (json_is_object(v))
+		json_object_foreach((json_t *)v, k, e)
+			if ((err = leaves(e, ints, fn, ctx, depth + 1)))
+				return err;
+	if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			if ((err = leaves(e, ints, fn, ctx, depth + 1)))
+				return err;
+	return 0;
+}
+
+int norm__leaves(const json_t *v, bool ints, int (*fn)(void *ctx, const char *s, size_t n),
+		 void *ctx)
+{
+	return leaves(v, ints, fn, ctx, 0);
 }
 
 /* Feeds a length as 8 little-endian bytes after its bytes, so "ab"+"c"
