@@ -12,6 +12,7 @@
 #define GRAPH_ARG_VALUE_MAX 256  /* longer values are not used */
 #define GRAPH_CONV_ID_MAX 256
 #define GRAPH_MAX_HANDOFFS 32    /* served requests awaiting their SERVER span */
+#define GRAPH_TAIL_BUCKETS 1024  /* hash index of the conversations' tails */
 
 /* One tool call the model asked for: an execute_tool span in the making. */
 struct window {
@@ -71,6 +72,11 @@ struct graph {
 	struct ids *ids;
 	struct conv convs[GRAPH_MAX_CONVS];
 	uint64_t clock;              /* LRU clock */
+	/* conversations by tail hash (graph.c, tails__*): chains of nodes
+	 * conv * 2 + (0: tail_in, 1: tail_full); -1 ends a chain */
+	int16_t tail_head[GRAPH_TAIL_BUCKETS];
+	int16_t tail_next[2 * GRAPH_MAX_CONVS];
+	uint64_t next_expiry;        /* no open turn goes idle before this (ns) */
 	size_t output_bytes;         /* tool outputs kept, all windows */
 	struct facts facts;          /* of the last observed call */
 	struct {

@@ -9,9 +9,11 @@
 
 #include "graph/norm.h"
 
-static bool is_ws(char c)
+static inline bool is_ws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	/* one compare for the common case: every whitespace byte is <= ' ' */
+	return (unsigned char)c <= ' ' &&
+	       (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v');
 }
 
 char *norm__ws(const char *s, size_t n, size_t *len)
@@ -168,30 +170,30 @@ static void feed_str(XXH3_state_t *st, const char *s)
 	feed(st, s, s ? strlen(s) : 0);
 }
 
-/* Feeds norm__ws(s) without allocating: collapsed through a small buffer. */
+/* Feeds norm__ws(s) without allocating or copying: runs of text whose
+ * whitespace is single spaces go to the hash as they are, each other
+ * whitespace run as one space. */
 static void feed_ws(XXH3_state_t *st, const char *s, size_t n)
 {
-	char buf[1024];
-	size_t k = 0, len = 0;
-	bool gap = false;
+	size_t i = 0, j, total = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (is_ws(s[i])) {
-			gap = len + k > 0;
-			continue;
+	while (i < n && is_ws(s[i]))
+		i++;
+	while (i < n) {
+		for (j = i; j < n; j++)
+			if (is_ws(s[j]) && (s[j] != ' ' || j + 1 == n || is_ws(s[j + 1])))
+				break;
+		XXH3_64bits_update(st, s + i, j - i);
+		total += j - i;
+		while (j < n && is_ws(s[j]))
+			j++;
+		if (j < n) {
+			XXH3_64bits_update(st, " ", 1);
+			total++;
 		}
-		if (k + 2 > sizeof(buf)) {
-			XXH3_64bits_update(st, buf, k);
-			len += k;
-			k = 0;
-		}
-		if (gap)
-			buf[k++] = ' ';
-		gap = false;
-		buf[k++] = s[i];
+		i = j;
 	}
-	XXH3_64bits_update(st, buf, k);
-	feed_len(st, len + k);
+	feed_len(st, total);
 }
 
 /* Feeds the normal form of text s[0..n). Returns false on -ENOMEM. */
