@@ -40,7 +40,8 @@ static json_t *text_msg(const char *role, const char *text)
 
 /* The sub-agent's LLM call with user message `user`, placed by the given
  * parent source under SERVER_ID, through the graph as span_path runs it. */
-static struct span *llm_call(struct graph *g, const char *user, const char *source)
+static struct span *llm_call(struct graph *g, const char *user, const char *source,
+			     const json_t *req)
 {
 	struct conn_meta conn = { .tgid = 200, .conn_id = 7 };
 	struct http_exchange x = { .conn = &conn };
@@ -58,7 +59,7 @@ static struct span *llm_call(struct graph *g, const char *user, const char *sour
 	s->proc.pid = 200;
 	s->start_ns = 1000;
 	s->end_ns = 2000;
-	graph__observe_llm(g, &c, NULL, s);
+	graph__observe_llm(g, &c, req, s);
 	genai_call__release(&c);
 	graph__on_span(g, s, &x);
 	memset(s->trace_id, 9, 16);
@@ -100,7 +101,7 @@ static const char *handoff(const char *body, const char *user, const char *sourc
 	struct graph_stats st;
 
 	cr_assert_not_null(g);
-	llm = llm_call(g, user, source);
+	llm = llm_call(g, user, source, NULL);
 	srv = served(g, body);
 	a = span__get(srv, "agentrace.graph.handoff");
 	sh = span__get(srv, "agentrace.graph.handoff.share");
@@ -208,4 +209,33 @@ Test(graph_handoff, input_text_joins_instructions_messages_and_results)
 	free(t);
 	json_decref(msgs);
 	json_decref(sys);
+}
+
+/* A lone answer is a one-call turn when the request offered tools (an
+ * agent's), and no turn at all for a plain chat call. */
+Test(graph, lone_answer_is_a_turn_only_for_agents)
+{
+	struct graph_cfg cfg = { .emit = keep };
+	json_t *agent = json_pack("{s:[{s:s}]}", "tools", "type", "function");
+	json_t *bedrock = json_pack("{s:{s:[{}]}}", "toolConfig", "tools");
+	const json_t *reqs[] = { NULL, agent, bedrock };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct graph *g = graph__new(&cfg);
+		struct span *s = llm_call(g, TASK, TS_PARENT_NONE, reqs[i]);
+
+		graph__free(g);
+		cr_assert_eq(n_emitted, i ? 1 : 0, "request %zu: %zu spans", i, n_emitted);
+		if (i) {
+			cr_assert_str_eq(emitted[0]->name, "invoke_agent ");
+			cr_assert_str_eq(span__get(emitted[0], "agentrace.graph.turn.end")->s,
+					 "final_answer");
+			cr_assert_eq(span__get(emitted[0], "agentrace.graph.turn.llm_calls")->i, 1);
+			span__free(emitted[0]);
+		}
+		n_emitted = 0;
+		span__free(s);
+	}
+	json_decref(agent);
+	json_decref(bedrock);
 }

@@ -93,6 +93,12 @@ static int take_request(struct facts *f, const json_t *req)
 	const json_t *conv = json_object_get(req, "conversation");
 	int err;
 
+	/* "tools": OpenAI chat and Responses, Anthropic, Gemini, Ollama;
+	 * "toolConfig.tools": Bedrock Converse */
+	f->offers_tools = json_array_size(json_object_get(req, "tools")) ||
+			  json_array_size(json_object_get(json_object_get(req, "toolConfig"),
+							  "tools"));
+
 	err = dup_str(&f->prev_response_id, json_string_value(json_object_get(req,
 								   "previous_response_id")));
 	if (json_is_object(conv))

@@ -426,9 +426,11 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 		g->st.turns_new_user++;
 		end_turn(g, c, GN_END_NEW_USER_MESSAGE, 0);
 	}
-	/* A turn is agentic: it starts with a call that asks for tools (or
-	 * hands results back). A lone answer stays a root span of its own. */
-	if (!t->open && !f->n_tools && !f->n_results) {
+	/* A turn is an agent's: it starts with a call that offers the model
+	 * tools, asks for some or hands results back; an answer without tools
+	 * is a one-call turn. A plain chat call (no tools anywhere) is no
+	 * agent's and stays a span of its own. */
+	if (!t->open && !f->n_tools && !f->n_results && !f->offers_tools) {
 		remember(g, c, f);
 		return;
 	}
