@@ -335,3 +335,39 @@ def test_graph_subagent_handoff_share():
           "cut hand-off: %r, want share %r" % (cut, len(sent) / len(task)))
     # and the agent's own two served /run requests (curl's "weather" task)
     check("handoffs=4 handoffs_unmatched=0 " in err, "stats: %s" % err[-1500:])
+
+
+@test
+def test_graph_lone_answer_is_a_turn_only_for_agents():
+    """curl asks twice: offering a tool the model does not use (tool_choice
+    none: answered in one call, a one-call turn rooted at invoke_agent),
+    then a plain chat call (no tools: no agent, a root of its own)."""
+    def body(tools):
+        b = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        if tools:
+            b.update(tools=[{"type": "function", "function": {"name": "get_weather",
+                                                               "parameters": {}}}],
+                     tool_choice="none")
+        return json.dumps(b)
+
+    spans, truth, summ, err = run_traced(["curl"], lambda m: [
+        ["curl", "-sS", "--fail", "-H", "Content-Type: application/json", "--data", body(t),
+         m.base + "/v1/chat/completions"] for t in (True, False)])
+    check([s["choices"][0]["finish_reason"] for s in summ] == ["stop", "stop"],
+          "answers %r" % summ)
+    llm = {attrs(s).get("gen_ai.response.id"): s for s in spans if s["kind"] == 3}
+    agent, plain = (llm[s["id"]] for s in summ)
+    roots = [s for s in spans if attrs(s).get("gen_ai.operation.name") == "invoke_agent"]
+    check(len(roots) == 1 and len(spans) == 3, "spans %r" % [s["name"] for s in spans])
+    root = roots[0]
+    check(not root["parent_span_id"] and agent["parent_span_id"] == root["span_id"] and
+          agent["trace_id"] == root["trace_id"], "the agent's call under its turn")
+    a = attrs(root)
+    check(a.get("agentrace.graph.turn.end") == "final_answer" and
+          a.get("agentrace.graph.turn.llm_calls") == 1 and
+          a.get("gen_ai.conversation.id") == attrs(agent).get("gen_ai.conversation.id") ==
+          attrs(agent).get("agentrace.graph.input.hash"), "turn %r" % a)
+    check(root["start_time_unix_nano"] == agent["start_time_unix_nano"] and
+          root["end_time_unix_nano"] == agent["end_time_unix_nano"], "turn spans its call")
+    check(not plain["parent_span_id"] and plain["trace_id"] != root["trace_id"],
+          "the plain call is a root: %r" % plain)
