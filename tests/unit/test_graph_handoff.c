@@ -192,12 +192,14 @@ Test(graph_handoff, measure_on_raw_text_and_several_values)
 Test(graph_handoff, input_text_joins_instructions_messages_and_results)
 {
 	json_t *msgs = json_array(), *sys = json_array(), *parts = json_array();
+	json_t *res = json_string("sunny, 21C");
 	size_t len;
 	char *t;
 
 	json_array_append_new(sys, genai_part__text("Be  brief.", 10, 100));
 	json_array_append_new(msgs, text_msg("user", "hello\n\nthere"));
-	json_array_append_new(parts, genai_part__tool_response("c1", json_string("sunny, 21C"), 100));
+	json_array_append_new(parts, genai_part__tool_response("c1", res, 100));
+	json_decref(res); /* copied */
 	json_array_append_new(msgs, genai_msg__new("tool", parts));
 	t = handoff__input_text(msgs, sys, 1000, &len);
 	cr_assert_str_eq(t, "Be brief. hello there sunny, 21C");
