@@ -177,7 +177,9 @@ void handoff__on_served(struct graph *g, const struct span *s, const struct http
 
 	for (size_t i = 0; i < GRAPH_MAX_HANDOFFS && !any; i++)
 		any = g->ho[i].used && g->ho[i].tgid == x->conn->tgid;
-	if (!any || !x->req.body || !x->req.body_len || x->req.body_len > GRAPH_OUTPUT_MAX)
+	/* a cut body would understate what was handed over */
+	if (!any || !x->req.body || !x->req.body_len || x->req.body_truncated ||
+	    x->req.body_len > GRAPH_OUTPUT_MAX)
 		return;
 	p = &g->hp[g->hp_next++ % GRAPH_MAX_HANDOFFS];
 	held__release(p);
