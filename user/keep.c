@@ -163,10 +163,10 @@ void keep__print_stats(const struct keep *k, FILE *f)
 
 	metrics__stats(k->metrics, &ms);
 	fprintf(f, "metrics: exports_ok=%" PRIu64 " exports_failed=%" PRIu64
-		" points_exported=%" PRIu64 " points_dropped=%" PRIu64 " series=%" PRIu64
-		" series_overflowed=%" PRIu64 "\n",
-		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped, ms.series,
-		ms.series_overflowed);
+		" points_exported=%" PRIu64 " points_dropped=%" PRIu64 " points_rejected=%" PRIu64
+		" series=%" PRIu64 " series_overflowed=%" PRIu64 "\n",
+		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped,
+		ms.points_rejected, ms.series, ms.series_overflowed);
 	tool_drift__stats(k->drift, &ds);
 	fprintf(f, "contracts: checked=%" PRIu64 " matched=%" PRIu64 " drifted=%" PRIu64
 		" undeclared=%" PRIu64 " tools=%" PRIu64 " tools_untracked=%" PRIu64 "\n",

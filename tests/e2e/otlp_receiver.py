@@ -24,7 +24,8 @@ protoc is required: without it the receiver does not start.
 Fault injection: --fail-first N answers the first N POSTs with
 --fail-status (default 503) and, if given, a Retry-After of --retry-after
 seconds; --partial-reject N answers every accepted request with a
-partial_success of N rejected spans; --delay-ms stalls each answer.
+partial_success of N rejected spans (data points on
+/v1/metrics); --delay-ms stalls each answer.
 
 GET /stats returns counters as JSON. --port 0 picks a free port and prints
 it; --ready-file gets the port once listening. The socket uses
@@ -672,9 +673,19 @@ class Handler(BaseHTTPRequestHandler):
                 for pt in points:
                     pt["protocol"] = "http/json" if is_json else "http/protobuf"
                     f.write(json.dumps(pt, sort_keys=True) + "\n")
-        self._reply(status, json.dumps({"error": err} if err else {}).encode()
-                    if is_json or err else b"",
-                    "application/json" if is_json or err else "application/x-protobuf")
+        if err:
+            self._reply(status, json.dumps({"error": err}).encode(), "application/json")
+        elif is_json:
+            doc = {}
+            if args.partial_reject:
+                doc = {"partialSuccess": {"rejectedDataPoints": str(args.partial_reject),
+                                          "errorMessage": args.partial_message}}
+            self._reply(200, json.dumps(doc).encode(), "application/json")
+        else:
+            body = b""
+            if args.partial_reject:  # ExportMetricsPartialSuccess: the same field numbers
+                body = pb_partial_success(args.partial_reject, args.partial_message)
+            self._reply(200, body, "application/x-protobuf")
 
     def _save_raw(self, seq, body, is_json):
         d = self.server.state.args.raw_dir

@@ -22,7 +22,8 @@ struct metrics_stats {
 	uint64_t exports_ok;
 	uint64_t exports_failed;    /* HTTP attempts that did not succeed */
 	uint64_t points_exported;
-	uint64_t points_dropped;    /* batches given up after retries */
+	uint64_t points_dropped;    /* refused by the collector or unsent at shutdown */
+	uint64_t points_rejected;   /* partial_success: accepted requests' rejected points */
 	uint64_t series;
 	uint64_t series_overflowed;
 };
