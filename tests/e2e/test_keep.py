@@ -9,12 +9,13 @@ test leaves its workdir in /tmp."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 
 from harness import (AGENTRACE, HERE, Agentrace, MockLLM, Receiver, Workdir, check,
-                     node_env, run_client, test)
+                     node_env, run_client, test, wait_for)
 
 V1 = "/tools/v1/weather"
 V2 = "/tools/v2/weather"
@@ -253,3 +254,77 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
     st = stats_line(err, "contracts")
     check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
     r["wd"].cleanup()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def metric_sums(points, metric, field, *keys):
+    """{attribute values: summed field} over the points of one metric."""
+    out = {}
+    for p in points:
+        if p["metric"] == metric:
+            k = tuple(p["attributes"].get(a) for a in keys)
+            out[k] = out.get(k, 0) + p[field]
+    return out
+
+
+@test
+def test_keep_metrics_survive_a_collector_outage():
+    """The collector is down while calls are made, for longer than the
+    traces' retry budget, then comes back on the same port. The delta
+    metrics it receives still count every call exactly once (a lost or
+    doubled batch would show in the sums), and the JSON partial_success it
+    answers with is counted."""
+    wd = Workdir("keep-outage")
+    mock = MockLLM(wd)
+    port = free_port()
+    rcv = ar = None
+    try:
+        ar = Agentrace(wd, ["--comm", COMM], env=node_env(
+            wd, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % port,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/json", OTEL_METRIC_EXPORT_INTERVAL="300",
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="delta",
+            OTEL_BSP_SCHEDULE_DELAY="100", AGENTRACE_EXPORT_RETRY_INITIAL_MS="100",
+            AGENTRACE_EXPORT_RETRY_MAX_MS="200", AGENTRACE_EXPORT_RETRY_MAX_ELAPSED_MS="500"))
+        before = len(mock.truth())
+        make_calls(wd, [chat(mock, "gpt-4o", "t1"), chat(mock, "gpt-4o-mini", "t1")], "down")
+        wait_for(lambda: "points export to" in ar.err() and "giving up on" in ar.err(),
+                 what="failed metrics exports and traces past their retry budget")
+        time.sleep(1.0)  # twice the retry budget: traces gave up, metrics must not
+        rcv = Receiver(wd, ["--partial-reject", "2"], port=port)
+        make_calls(wd, [chat(mock, "gpt-4o", "t2")], "up")
+        wait_for(lambda: sum(metric_sums(rcv.metrics(), "gen_ai.client.operation.duration",
+                                         "count").values()) >= 3,
+                 what="metrics of all three calls at the receiver")
+        ar.finish()
+        truth = [t for t in mock.truth()[before:] if t.get("provider") == "openai"]
+        points = rcv.metrics()
+        err = ar.err()
+    finally:
+        for p in (ar, rcv, mock):
+            if p:
+                p.stop()
+    check(len(truth) == 3, "mock saw %d chats" % len(truth))
+    check(all(p["temporality"] == 1 for p in points if p["metric"].startswith("gen_ai.")),
+          "delta points")
+    want = {}
+    for t in truth:
+        for typ in ("input", "output"):
+            k = (t["model"], typ)
+            want[k] = want.get(k, 0) + t[typ + "_tokens"]
+    got = metric_sums(points, "gen_ai.client.token.usage", "sum", "gen_ai.request.model",
+                      "gen_ai.token.type")
+    check(got == {k: float(v) for k, v in want.items()}, "token sums %r want %r" % (got, want))
+    n = metric_sums(points, "gen_ai.client.operation.duration", "count")
+    check(sum(n.values()) == 3, "operation.duration counts %r of 3 calls" % n)
+    st = stats_line(err, "metrics")
+    check(st["exports_failed"] >= 1 and st["points_dropped"] == 0, "metrics stats %r" % st)
+    check(st["points_rejected"] == 2 * st["exports_ok"] > 0,
+          "partial success counted per accepted request: %r" % st)
+    wd.cleanup()
