@@ -328,3 +328,92 @@ def test_keep_metrics_survive_a_collector_outage():
     check(st["points_rejected"] == 2 * st["exports_ok"] > 0,
           "partial success counted per accepted request: %r" % st)
     wd.cleanup()
+
+
+def weather_tool(*props):
+    return {"type": "function", "function": {
+        "name": "get_weather", "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {p: {"type": "string"} for p in props},
+                       "required": ["city"]}}}
+
+
+def drift_events(span):
+    return [e for e in span.get("events", []) if e["name"] == "tool.schema.drift"]
+
+
+def tool_hash(span, key, tool):
+    """The hash a span's "name=hash" array gives one tool."""
+    return dict(v.split("=", 1) for v in attrs(span).get(key, [])).get(tool)
+
+
+@test
+def test_keep_definition_and_listing_drift():
+    """An agent offers the model get_weather, then a changed get_weather (a
+    python client), and an MCP server lists a changed get_weather to the MCP
+    SDK client on its second session: each change is drift of its kind, on
+    the span, in the event's hashes, in the drift metric and in one log line;
+    nothing unchanged is flagged."""
+    wd = Workdir("keep-defs")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["--comm", COMM, "--comm", "node"],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint,
+                                    OTEL_METRIC_EXPORT_INTERVAL="3600000"))
+        body = lambda *props: {"model": "gpt-4o", "tools": [weather_tool(*props)],
+                               "messages": [{"role": "user", "content": "weather in Paris?"}]}
+        url = mock.base + "/v1/chat/completions"
+        make_calls(wd, [(url, {}, body("city")), (url, {}, body("city")),
+                        (url, {}, body("city", "units"))], "defs")
+        for q in ("", "&tools=v2"):
+            run_client(["node", os.path.join(HERE, "clients", "mcp_client.mjs"), "--base",
+                        mock.base, "--path", "/mcp?mode=json" + q], node_env(wd))
+        ar.finish()
+        spans, points, err = rcv.spans(), rcv.metrics(), ar.err()
+    finally:
+        for p in (ar, mock, rcv):
+            if p:
+                p.stop()
+
+    llm = sorted((s for s in spans if attrs(s).get("gen_ai.operation.name") == "chat"),
+                 key=lambda s: s["start_time_unix_nano"])
+    check(len(llm) == 3, "three chat spans: %r" % [s["name"] for s in spans])
+    h = [tool_hash(s, "tool.definition.hashes", "get_weather") for s in llm]
+    check(h[0] and h[0] == h[1] != h[2], "definition hashes %r" % h)
+    for s in llm[:2]:
+        check(not drift_events(s) and attrs(s).get("tool.schema.drift") is not True,
+              "unchanged definition not flagged: %r" % attrs(s))
+    ev = drift_events(llm[2])
+    check(attrs(llm[2]).get("tool.schema.drift") is True and len(ev) == 1,
+          "changed definition flagged once: %r" % llm[2])
+    ea = ev[0]["attributes"]
+    check(ea.get("tool.schema.drift.kind") == "definition" and
+          ea.get("gen_ai.tool.name") == "get_weather" and
+          ea.get("tool.schema.expected_hashes") == [h[0]] and
+          ea.get("tool.schema.observed_hash") == h[2], "definition event %r" % ea)
+
+    lists = sorted((s for s in spans if attrs(s).get("mcp.method.name") == "tools/list"),
+                   key=lambda s: s["start_time_unix_nano"])
+    check(len(lists) == 2, "two tools/list spans: %r" % [s["name"] for s in spans])
+    lh = [tool_hash(s, "mcp.tool.schema_hashes", "get_weather") for s in lists]
+    fh = [tool_hash(s, "mcp.tool.schema_hashes", "failing_tool") for s in lists]
+    check(lh[0] and lh[1] and lh[0] != lh[1], "listed get_weather hashes %r" % lh)
+    check(fh[0] and fh[0] == fh[1], "listed failing_tool hashes %r" % fh)
+    check(not drift_events(lists[0]), "first listing is the tool's own")
+    ev = drift_events(lists[1])
+    check(len(ev) == 1, "only get_weather changed: %r" % ev)
+    ea = ev[0]["attributes"]
+    check(ea.get("tool.schema.drift.kind") == "listed" and
+          ea.get("gen_ai.tool.name") == "get_weather" and
+          ea.get("tool.schema.expected_hashes") == [lh[0]] and
+          ea.get("tool.schema.observed_hash") == lh[1], "listing event %r" % ea)
+
+    drift = metric_sums(points, "agentrace.tool.schema.drift", "value", "agentrace.tool.key",
+                        "tool.schema.drift.kind")
+    check(drift == {("get_weather", "definition"): 1, ("get_weather", "listed"): 1},
+          "drift metric %r" % drift)
+    logs = [l for l in err.splitlines() if " drift: get_weather" in l]
+    check(len(logs) == 2 and any("definition drift" in l and h[2] in l for l in logs) and
+          any("listed drift" in l and lh[1] in l for l in logs), "drift log lines %r" % logs)
+    wd.cleanup()
