@@ -43,14 +43,15 @@ static int to_exporter(void *ctx, struct span *s)
 	return err;
 }
 
-/* Sampling is on when asked for: a rate below 1 or a config file. */
+/* Sampling is on when asked for: any sampling flag or a config file. */
 static int sampler_from_opts(struct keep *k, const struct cli_opts *o)
 {
 	struct sample_cfg c;
 	char err[256];
 	int ret = 0;
 
-	if (o->sample_rate < 0 && !o->sample_config && o->n_sample_rules_off == 0)
+	if (o->sample_rate < 0 && !o->sample_config && o->n_sample_rules_off == 0 &&
+	    !o->sample_token_budget && !o->sample_slow_k)
 		return 0;
 	sample_cfg__init(&c);
 	if (o->sample_config && (ret = sample_cfg__load(&c, o->sample_config, err, sizeof(err)))) {
@@ -62,6 +63,10 @@ static int sampler_from_opts(struct keep *k, const struct cli_opts *o)
 		c.rate = o->sample_rate;
 	if (o->sample_settle_ms >= 0)
 		c.settle_ms = (uint32_t)o->sample_settle_ms;
+	if (o->sample_token_budget)
+		c.token_budget = o->sample_token_budget;
+	if (o->sample_slow_k)
+		c.slow_k = o->sample_slow_k;
 	for (size_t i = 0; i < o->n_sample_rules_off; i++)
 		c.rules_off |= 1u << sample_rule__parse(o->sample_rules_off[i]);
 	k->sampler = sampler__new(&c, to_exporter, k);
