@@ -637,17 +637,7 @@ class Handler(BaseHTTPRequestHandler):
         if status != 200:
             self._reply(status, json.dumps({"error": err}).encode())
             return
-        if is_json:
-            doc = {}
-            if args.partial_reject:
-                doc = {"partialSuccess": {"rejectedSpans": str(args.partial_reject),
-                                          "errorMessage": args.partial_message}}
-            self._reply(200, json.dumps(doc).encode(), "application/json")
-        else:
-            body = b""
-            if args.partial_reject:
-                body = pb_partial_success(args.partial_reject, args.partial_message)
-            self._reply(200, body, "application/x-protobuf")
+        self._reply_ok(is_json, "rejectedSpans")
 
     def _metrics(self, rec, raw, enc, ctype, is_json):
         """POST /v1/metrics: protoc-checked, decoded to --metrics lines."""
@@ -675,15 +665,22 @@ class Handler(BaseHTTPRequestHandler):
                     f.write(json.dumps(pt, sort_keys=True) + "\n")
         if err:
             self._reply(status, json.dumps({"error": err}).encode(), "application/json")
-        elif is_json:
+        else:
+            self._reply_ok(is_json, "rejectedDataPoints")
+
+    def _reply_ok(self, is_json, rejected_key):
+        """200, with --partial-reject's partial_success (JSON rejected_key;
+        in protobuf every signal's has the same field numbers)."""
+        args = self.server.state.args
+        if is_json:
             doc = {}
             if args.partial_reject:
-                doc = {"partialSuccess": {"rejectedDataPoints": str(args.partial_reject),
+                doc = {"partialSuccess": {rejected_key: str(args.partial_reject),
                                           "errorMessage": args.partial_message}}
             self._reply(200, json.dumps(doc).encode(), "application/json")
         else:
             body = b""
-            if args.partial_reject:  # ExportMetricsPartialSuccess: the same field numbers
+            if args.partial_reject:
                 body = pb_partial_success(args.partial_reject, args.partial_message)
             self._reply(200, body, "application/x-protobuf")
 

@@ -9,13 +9,12 @@ test leaves its workdir in /tmp."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 from harness import (AGENTRACE, HERE, Agentrace, MockLLM, Receiver, Workdir, check,
-                     node_env, run_client, test, wait_for)
+                     free_port, node_env, run_client, test, wait_for)
 
 V1 = "/tools/v1/weather"
 V2 = "/tools/v2/weather"
@@ -254,14 +253,6 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
     st = stats_line(err, "contracts")
     check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
     r["wd"].cleanup()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def metric_sums(points, metric, field, *keys):

@@ -4,10 +4,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cli/args.h"
+#include "run_child.h"
 
 static void parse(struct cli_opts *o, const char *flag, const char *value)
 {
@@ -28,30 +27,12 @@ Test(args_keep, thresholds_as_flags)
 	cr_assert_eq(o.sample_token_budget, 0, "not given");
 }
 
-/* Exit status and stderr of parsing flag value in a child. */
-static int parse_child(const char *flag, const char *value, char *err, size_t cap)
+static void parse_flag(void *arg)
 {
-	int pipefd[2], status;
-	ssize_t n, got = 0;
-	pid_t pid;
+	const char *const *fv = arg;
+	struct cli_opts o;
 
-	cr_assert_eq(pipe(pipefd), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		struct cli_opts o;
-
-		dup2(pipefd[1], 2);
-		parse(&o, flag, value);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	while ((n = read(pipefd[0], err + got, cap - 1 - got)) > 0)
-		got += n;
-	err[got] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	parse(&o, fv[0], fv[1]);
 }
 
 Test(args_keep, bad_thresholds_are_refused_by_name)
@@ -64,8 +45,8 @@ Test(args_keep, bad_thresholds_are_refused_by_name)
 	char err[4096];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_assert_eq(parse_child(bad[i][0], bad[i][1], err, sizeof(err)), 64, "%s %s accepted",
-			     bad[i][0], bad[i][1]);
+		cr_assert_eq(run_child(parse_flag, (void *)bad[i], err, sizeof(err)), 64,
+			     "%s %s accepted", bad[i][0], bad[i][1]);
 		cr_assert(strstr(err, bad[i][0]), "%s %s: %s", bad[i][0], bad[i][1], err);
 	}
 }

@@ -16,23 +16,12 @@
 #include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
+#include "export/otlp_sender.h"
 
 static void free_spans(struct span **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		span__free(v[i]);
-}
-
-static int http_post(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_http__post(ctx, body, len, timeout_ms, res);
-}
-
-static int grpc_post(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
 }
 
 /* One OTLP/JSON request per line; a failed write drops the batch (counted). */
@@ -216,16 +205,14 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 				err = -EIO;
 				goto cleanup;
 			}
-			e->tr.post = grpc_post;
-			e->tr.ctx = e->grpc;
+			e->tr = otlp_sender__transport(NULL, e->grpc);
 		} else {
 			e->http = otlp_http__new(&e->cfg, &e->abort_at_ns);
 			if (!e->http) {
 				err = -EIO;
 				goto cleanup;
 			}
-			e->tr.post = http_post;
-			e->tr.ctx = e->http;
+			e->tr = otlp_sender__transport(e->http, NULL);
 		}
 		break;
 	case EXPORT_FILE:

@@ -7,10 +7,31 @@
 #include "common/log.h"
 #include "export/exporter_int.h"
 #include "export/grpc_wire.h"
+#include "export/otlp_grpc.h"
+#include "export/otlp_http.h"
 #include "export/otlp_json.h"
 #include "export/otlp_pb.h"
 #include "export/otlp_sender.h"
 #include "export/retry.h"
+
+static int post_http(void *ctx, const void *body, size_t len, int timeout_ms,
+		     struct http_response *res)
+{
+	return otlp_http__post(ctx, body, len, timeout_ms, res);
+}
+
+static int post_grpc(void *ctx, const void *body, size_t len, int timeout_ms,
+		     struct http_response *res)
+{
+	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
+}
+
+struct export_transport otlp_sender__transport(struct otlp_http *http, struct otlp_grpc *grpc)
+{
+	if (grpc)
+		return (struct export_transport){ post_grpc, grpc };
+	return (struct export_transport){ post_http, http };
+}
 
 static void bump(const struct otlp_sender *s, uint64_t *counter, uint64_t n)
 {

@@ -48,6 +48,12 @@ enum otlp_send_result {
 	OTLP_SEND_SHUTDOWN,    /* the shutdown deadline passed */
 };
 
+struct otlp_grpc;
+
+/* The transport that posts over http (http/protobuf, http/json) or, when
+ * grpc is not NULL, calls over grpc. */
+struct export_transport otlp_sender__transport(struct otlp_http *http, struct otlp_grpc *grpc);
+
 /* Sends body (n items, for logs) until one of the results above. */
 enum otlp_send_result otlp_sender__send(const struct otlp_sender *s, const void *body,
 					size_t len, size_t n);

@@ -88,18 +88,6 @@ static int encode(struct metrics *m, const struct mbatch *b, uint8_t **body, siz
 	return err;
 }
 
-static int post_http(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_http__post(ctx, body, len, timeout_ms, res);
-}
-
-static int post_grpc(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
-}
-
 /*
  * Sends one batch with the traces exporter's retry policy (otlp_sender.h),
  * but without its retry budget: while a batch waits out a collector
@@ -111,7 +99,7 @@ static void send_batch(struct metrics *m, const struct mbatch *b)
 {
 	const struct otlp_sender s = {
 		.cfg = &m->cfg.http, .mu = &m->mu, .cv = &m->cv,
-		.tr = { m->grpc ? post_grpc : post_http, m->grpc ? (void *)m->grpc : m->http },
+		.tr = otlp_sender__transport(m->http, m->grpc),
 		.stopping = &m->stopping, .deadline_ns = &m->deadline_ns, .seed = &m->seed,
 		.url_log = m->url_log, .what = "points", .json_rejected_key = "rejectedDataPoints",
 		.until_shutdown = true, .requests_ok = &m->st.exports_ok,
