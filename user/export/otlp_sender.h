@@ -25,7 +25,8 @@ struct otlp_sender {
 	const struct export_config *cfg;  /* protocol, timeout, retry settings */
 	struct export_transport tr;
 	pthread_mutex_t *mu;              /* guards what follows and the counters */
-	pthread_cond_t *cv;               /* broadcast on shutdown: ends a backoff */
+	pthread_cond_t *cv;               /* CLOCK_MONOTONIC; broadcast on shutdown:
+					   * ends a backoff */
 	const bool *stopping;
 	const uint64_t *deadline_ns;      /* monotonic, valid once *stopping */
 	unsigned int *seed;               /* backoff jitter */
