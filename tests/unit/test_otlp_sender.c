@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/mono_cond.h"
 #include "export/otlp_sender.h"
 
 struct script {
@@ -51,13 +52,8 @@ static void setup(struct fixture *f, bool until_shutdown, bool json, const char 
 	f->cfg.retry_initial_ms = 1;
 	f->cfg.retry_max_ms = 2;
 	f->cfg.retry_max_elapsed_ms = 20; /* about 10 retries */
-	pthread_condattr_t ca;
-
 	pthread_mutex_init(&f->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond__init(&f->cv);
 	f->s = (struct otlp_sender){
 		.cfg = &f->cfg, .tr = { scripted, &f->sc }, .mu = &f->mu, .cv = &f->cv,
 		.stopping = &f->stopping, .deadline_ns = &f->deadline_ns, .seed = &f->seed,

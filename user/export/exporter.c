@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "common/mono_cond.h"
 #include "common/safe_file.h"
 #include "export/exporter_int.h"
 #include "export/otlp_grpc.h"
@@ -161,7 +162,6 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 					      const struct export_transport *t)
 {
 	struct exporter *e = calloc(1, sizeof(*e));
-	pthread_condattr_t ca;
 	int err;
 
 	if (!e) {
@@ -169,10 +169,7 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&e->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond__init(&e->cv);
 	if (export_config__copy(&e->cfg, cfg)) {
 		export_config__init(&e->cfg);
 		err = -ENOMEM;

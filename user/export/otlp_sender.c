@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mono_cond.h"
 #include "export/exporter_int.h"
 #include "export/grpc_wire.h"
 #include "export/otlp_grpc.h"
@@ -114,12 +115,10 @@ static void back_off(const struct otlp_sender *s, uint64_t until)
 		(*s->retries)++;
 	for (;;) {
 		uint64_t t = *s->stopping && *s->deadline_ns < until ? *s->deadline_ns : until;
-		struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
-				       .tv_nsec = (long)(t % 1000000000ull) };
 
 		if (exporter__mono_ns() >= t)
 			break;
-		pthread_cond_timedwait(s->cv, s->mu, &ts);
+		mono_cond__wait_until(s->cv, s->mu, t);
 	}
 	pthread_mutex_unlock(s->mu);
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/mono_cond.h"
 #include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/otlp_sender.h"
@@ -50,14 +51,6 @@ static uint64_t real_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-/* Waits (mu held) until the monotonic time at or a signal. */
-static void wait_until(struct metrics *m, uint64_t at)
-{
-	struct timespec ts = { .tv_sec = (time_t)(at / NS), .tv_nsec = (long)(at % NS) };
-
-	pthread_cond_timedwait(&m->cv, &m->mu, &ts);
 }
 
 static int encode(struct metrics *m, const struct mbatch *b, uint8_t **body, size_t *len)
@@ -144,7 +137,7 @@ static void *thread_main(void *arg)
 	pthread_mutex_lock(&m->mu);
 	while (!m->stopping) {
 		if (mono_ns() < next) {
-			wait_until(m, next);
+			mono_cond__wait_until(&m->cv, &m->mu, next);
 			continue;
 		}
 		pthread_mutex_unlock(&m->mu);
@@ -160,16 +153,11 @@ static void *thread_main(void *arg)
 struct metrics *metrics__new(const struct metrics_config *cfg)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
-	pthread_condattr_t ca;
 
 	if (!m)
 		return NULL;
 	pthread_mutex_init(&m->mu, NULL);
-	/* deadlines are monotonic (see wait_until) */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond__init(&m->cv);
 	m->seed = (unsigned int)mono_ns();
 	if (export_config__copy(&m->cfg.http, &cfg->http))
 		goto fail;
