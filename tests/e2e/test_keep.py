@@ -265,22 +265,33 @@ def metric_sums(points, metric, field, *keys):
     return out
 
 
-@test
-def test_keep_metrics_survive_a_collector_outage():
-    """The collector is down while calls are made, for longer than the
-    traces' retry budget, then comes back on the same port. The delta
-    metrics it receives still count every call exactly once (a lost or
-    doubled batch would show in the sums), and the JSON partial_success it
-    answers with is counted."""
-    wd = Workdir("keep-outage")
+def latest(points):
+    """Cumulative points: the newest of each series (metric, attributes,
+    process), which holds its totals."""
+    out = {}
+    for p in points:
+        k = (p["metric"], json.dumps(p["attributes"], sort_keys=True),
+             p["resource"].get("process.pid"))
+        if k not in out or p["time"] >= out[k]["time"]:
+            out[k] = p
+    return list(out.values())
+
+
+def outage_run(temporality):
+    """Three chats, two of them while the collector is down for longer than
+    the traces' retry budget; it comes back on the same port. Returns the
+    workdir, the mock's chats, the points received (the newest per series
+    when cumulative) and agentrace's stderr."""
+    wd = Workdir("keep-outage-" + temporality)
     mock = MockLLM(wd)
     port = free_port()
+    view = (lambda ps: ps) if temporality == "delta" else latest
     rcv = ar = None
     try:
         ar = Agentrace(wd, ["--comm", COMM], env=node_env(
             wd, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % port,
             OTEL_EXPORTER_OTLP_PROTOCOL="http/json", OTEL_METRIC_EXPORT_INTERVAL="300",
-            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="delta",
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=temporality,
             OTEL_BSP_SCHEDULE_DELAY="100", AGENTRACE_EXPORT_RETRY_INITIAL_MS="100",
             AGENTRACE_EXPORT_RETRY_MAX_MS="200", AGENTRACE_EXPORT_RETRY_MAX_ELAPSED_MS="500"))
         before = len(mock.truth())
@@ -290,35 +301,49 @@ def test_keep_metrics_survive_a_collector_outage():
         time.sleep(1.0)  # twice the retry budget: traces gave up, metrics must not
         rcv = Receiver(wd, ["--partial-reject", "2"], port=port)
         make_calls(wd, [chat(mock, "gpt-4o", "t2")], "up")
-        wait_for(lambda: sum(metric_sums(rcv.metrics(), "gen_ai.client.operation.duration",
+        wait_for(lambda: sum(metric_sums(view(rcv.metrics()), "gen_ai.client.operation.duration",
                                          "count").values()) >= 3,
                  what="metrics of all three calls at the receiver")
         ar.finish()
         truth = [t for t in mock.truth()[before:] if t.get("provider") == "openai"]
-        points = rcv.metrics()
-        err = ar.err()
+        out = wd, truth, view(rcv.metrics()), ar.err()
     finally:
         for p in (ar, rcv, mock):
             if p:
                 p.stop()
-    check(len(truth) == 3, "mock saw %d chats" % len(truth))
-    check(all(p["temporality"] == 1 for p in points if p["metric"].startswith("gen_ai.")),
-          "delta points")
-    want = {}
-    for t in truth:
-        for typ in ("input", "output"):
-            k = (t["model"], typ)
-            want[k] = want.get(k, 0) + t[typ + "_tokens"]
-    got = metric_sums(points, "gen_ai.client.token.usage", "sum", "gen_ai.request.model",
-                      "gen_ai.token.type")
-    check(got == {k: float(v) for k, v in want.items()}, "token sums %r want %r" % (got, want))
-    n = metric_sums(points, "gen_ai.client.operation.duration", "count")
-    check(sum(n.values()) == 3, "operation.duration counts %r of 3 calls" % n)
-    st = stats_line(err, "metrics")
-    check(st["exports_failed"] >= 1 and st["points_dropped"] == 0, "metrics stats %r" % st)
-    check(st["points_rejected"] == 2 * st["exports_ok"] > 0,
-          "partial success counted per accepted request: %r" % st)
-    wd.cleanup()
+    return out
+
+
+@test
+def test_keep_metrics_survive_a_collector_outage():
+    """In delta temporality (where a lost or doubled batch shows in the
+    sums) and cumulative (the newest point holds the totals), the metrics
+    received after a collector outage longer than the traces' retry budget
+    count every call exactly once, and the JSON partial_success the
+    collector answers with is counted."""
+    for temporality, code in (("delta", 1), ("cumulative", 2)):
+        wd, truth, points, err = outage_run(temporality)
+        what = temporality + ": "
+        check(len(truth) == 3, what + "mock saw %d chats" % len(truth))
+        check(all(p["temporality"] == code for p in points if p["metric"].startswith("gen_ai.")),
+              what + "temporality")
+        want = {}
+        for t in truth:
+            for typ in ("input", "output"):
+                k = (t["model"], typ)
+                want[k] = want.get(k, 0) + t[typ + "_tokens"]
+        got = metric_sums(points, "gen_ai.client.token.usage", "sum", "gen_ai.request.model",
+                          "gen_ai.token.type")
+        check(got == {k: float(v) for k, v in want.items()},
+              what + "token sums %r want %r" % (got, want))
+        n = metric_sums(points, "gen_ai.client.operation.duration", "count")
+        check(sum(n.values()) == 3, what + "operation.duration counts %r of 3 calls" % n)
+        st = stats_line(err, "metrics")
+        check(st["exports_failed"] >= 1 and st["points_dropped"] == 0,
+              what + "metrics stats %r" % st)
+        check(st["points_rejected"] == 2 * st["exports_ok"] > 0,
+              what + "partial success counted per accepted request: %r" % st)
+        wd.cleanup()
 
 
 def weather_tool(*props):
