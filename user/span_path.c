@@ -20,6 +20,7 @@
 #include "trace/baggage.h"
 #include "trace/context.h"
 #include "trace/hold.h"
+#include "trace/span_exchange.h"
 #include "trace/traceparent.h"
 
 struct span_path {
@@ -133,6 +134,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
+	span__mark_evicted(s, x);
 	if (sp->graph)
 		graph__on_span(sp->graph, s, x);
 	err = tracectx__apply_exchange(sp->tctx, s, x, false);
@@ -331,9 +333,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	budget__stats(&bs);
 	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
 		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64
+		" budget_evicted=%" PRIu64 " budget_evicted_bytes=%" PRIu64
 		" mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
 		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, bs.used, bs.peak,
-		bs.refused, bs.refused_bytes, tls.ids_dropped, es.attrs_truncated,
+		bs.refused, bs.refused_bytes, bs.evicted, bs.evicted_bytes, tls.ids_dropped, es.attrs_truncated,
 		es.dropped_queue_bytes, es.queued_bytes);
 	for (int i = 1; i < DECODE_STOP__COUNT; i++)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
