@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/args.h"
 #include "common/budget.h"
@@ -389,8 +390,24 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	keep__print_stats(sp->keep, f);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int deadline_left(uint64_t t0, int deadline_ms)
+{
+	uint64_t spent = mono_ms() - t0;
+
+	return deadline_ms <= 0 ? deadline_ms : spent < (uint64_t)deadline_ms ? deadline_ms - (int)spent : 1;
+}
+
 int span_path__finish(struct span_path *sp, int deadline_ms)
 {
+	uint64_t t0 = mono_ms();
 	int err = 0;
 
 	if (!sp)
@@ -401,8 +418,8 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	span_hold__free(sp->hold);
 	graph__free(sp->graph); /* ends open turns: emits before the flush */
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
-	if (sp->exporter)
-		err = exporter__shutdown(sp->exporter, deadline_ms);
+	if (sp->exporter) /* one deadline for both: what keep spent is gone */
+		err = exporter__shutdown(sp->exporter, deadline_left(t0, deadline_ms));
 	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);

@@ -169,6 +169,9 @@ enum ar_stat {
 	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
 	AR_STAT_TLS_BIO_LINK,       /* SSL* over a memory BIO linked to the socket
 				     * written right after its SSL_write */
+	AR_STAT_DROP_SHED,          /* bytes shed under ring pressure: a call's
+				     * chunks after its first (3/4 full), large
+				     * first chunks (7/8 full); emit.bpf.h */
 	AR_STAT_MAX,
 };
 

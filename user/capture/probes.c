@@ -34,6 +34,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_PROC_EXEC] = "proc_exec",
 	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
 	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
+	[AR_STAT_DROP_SHED] = "drop_shed_bytes",
 };
 
 struct probes {
