@@ -15,7 +15,7 @@ import time
 import harness
 
 from harness import (Agentrace, EchoServer, MockLLM, Workdir, analyze_dump, check, node_env,
-                     stream_bytes, test, wait_for, HERE)
+                     stream_bytes, teardown, test, wait_for, HERE)
 
 NODE = os.path.join(HERE, "clients")
 
@@ -133,7 +133,7 @@ def test_hardening_killed_in_ssl_read_leaves_no_args_entry():
     new process that gets the same pid (so the same pid_tgid) must have its
     plain HTTP captured as plaintext, not marked TLS by the stale entry."""
     wd = Workdir("ssl-killed")
-    srv_sock = ssl_srv = None
+    srv_sock = None
     echo = EchoServer(wd, plain=True)
     ar = victim = None
     try:
@@ -187,12 +187,9 @@ def test_hardening_killed_in_ssl_read_leaves_no_args_entry():
     finally:
         if victim and victim.poll() is None:
             victim.kill()
-        if ar:
-            ar.stop()
-        echo.stop()
         if srv_sock:
             srv_sock.close()
-        wd.cleanup()
+        teardown(wd, ar, echo)
 
 
 OVERLAP_CLIENT = r"""
@@ -253,8 +250,4 @@ def test_hardening_same_cpu_overlap_never_mixes_connections():
                   (r["file"], r["pid"], own, sorted(bytes([b]) for b in other)[:8]))
         check(seen >= 6, "only %d of 8 client streams captured with a body" % seen)
     finally:
-        if ar:
-            ar.stop()
-        plain.stop()
-        tls.stop()
-        wd.cleanup()
+        teardown(wd, ar, plain, tls)
