@@ -25,6 +25,7 @@ AGENTS = os.path.join(ROOT, "tests", "agents", "node_modules")
 CLAUDE = os.path.join(AGENTS, "@anthropic-ai", "claude-code", "bin", "claude.exe")
 CODEX = os.path.join(AGENTS, "@openai", "codex-linux-x64", "vendor",
                      "x86_64-unknown-linux-musl", "bin", "codex")
+GEMINI = os.path.join(AGENTS, "@google", "gemini-cli", "bundle", "gemini.js")
 
 
 def list_tls(pid):
@@ -89,9 +90,9 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
-def tool_turn_spans(wd, argv, env, exe, attach_re, secret, mock, rcv, cwd=None):
-    """Runs the agent's tool turn twice under an agentrace tracing every
-    process, and checks the second turn: each LLM call is one CLIENT span
+def tool_turn_spans(wd, argv, env, exe, attach_re, secret, mock, rcv, cwd=None, runs=2):
+    """Runs the agent's tool turn (twice by default) under an agentrace
+    tracing every process, and checks the last turn: each LLM call is one CLIENT span
     from the agent's own process, matching the mock's truth attribute by
     attribute (the strict gen_ai checker), and the API key never leaves.
     Locating the functions of a 300 MB binary takes about a second (more on
@@ -100,7 +101,7 @@ def tool_turn_spans(wd, argv, env, exe, attach_re, secret, mock, rcv, cwd=None):
     keeps them 5 s after the last user)."""
     ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
     try:
-        for _ in range(2):
+        for _ in range(runs):
             warm = len(mock.truth())
             r = subprocess.run(argv, env=env, capture_output=True, timeout=120,
                                stdin=subprocess.DEVNULL, cwd=cwd)
@@ -178,6 +179,36 @@ def test_agents_claude_code_tool_turn_spans():
         tool_turn_spans(wd, [CLAUDE, "-p", "What is the weather in Paris?"], env,
                         "claude.exe", r"attached BoringSSL probes to .*claude\.exe",
                         "sk-ant-e2e-SECRET", mock, rcv, cwd=home)
+    finally:
+        for p in (mock, rcv):
+            if p and p.p.poll() is None:
+                p.stop()
+        wd.cleanup()
+
+
+@test
+def test_agents_gemini_cli_tool_turn_spans():
+    """Gemini CLI, JS on the system node 20, whose OpenSSL is the system
+    libssl (probed from the start: one run is enough). GOOGLE_GEMINI_BASE_URL
+    points it at the mock, NODE_EXTRA_CA_CERTS trusts the test CA; -m skips
+    the model router, whose classifier calls expect real JSON answers."""
+    wd = Workdir("gemini")
+    rcv = mock = None
+    try:
+        check(os.path.exists(GEMINI), "gemini-cli missing: make installs tests/agents")
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        home = wd.file("gemini-home")
+        os.makedirs(os.path.join(home, ".gemini"))
+        with open(os.path.join(home, ".gemini", "settings.json"), "w") as f:
+            f.write('{"security": {"auth": {"selectedType": "gemini-api-key"}}}')
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "GOOGLE_GEMINI_BASE_URL": mock.base,
+               "GEMINI_API_KEY": "gm-e2e-SECRET", "GEMINI_CLI_TRUST_WORKSPACE": "true",
+               "NODE_EXTRA_CA_CERTS": os.path.join(wd.cert_dir(), "ca.pem")}
+        tool_turn_spans(wd, ["node", GEMINI, "-m", "gemini-2.5-flash", "-p",
+                             "What is the weather in Paris?"], env, "node",
+                        r"attached OpenSSL \S+ probes to ", "gm-e2e-SECRET", mock, rcv,
+                        cwd=home, runs=1)
     finally:
         for p in (mock, rcv):
             if p and p.p.poll() is None:
