@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from harness import (KIND_CLIENT, Agentrace, MockLLM, Receiver, Workdir, check, clean_env,
-                     span_pid, test, wait_for, ROOT)
+                     span_pid, teardown, test, wait_for, ROOT)
 from genai_truth import check_genai_span, match_calls
 
 
@@ -90,17 +90,23 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
-def tool_turn_spans(wd, argv, env, exe, attach_re, secret, mock, rcv, cwd=None, runs=2):
-    """Runs the agent's tool turn (twice by default) under an agentrace
-    tracing every process, and checks the last turn: each LLM call is one CLIENT span
-    from the agent's own process, matching the mock's truth attribute by
-    attribute (the strict gen_ai checker), and the API key never leaves.
-    Locating the functions of a 300 MB binary takes about a second (more on
-    a loaded host) and the agent's first call can come sooner: the first run
-    warms the file's probes, which stay for the second run (shared mode
-    keeps them 5 s after the last user)."""
-    ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+def agent_tool_turn(name, exe, attach_re, secret, setup, runs=2):
+    """Runs an agent's tool turn (twice by default) against the HTTPS mock
+    under an agentrace tracing every process, and checks the last turn:
+    each LLM call is one CLIENT span from the agent's own process, matching
+    the mock's truth attribute by attribute (the strict gen_ai checker), and
+    the API key never leaves. setup(wd, mock) gives (argv, env, cwd).
+    Locating the functions of a 300 MB binary takes a second or two and the
+    agent's whole turn can end sooner: the first run warms the file's
+    probes, which stay for the second run (shared mode keeps them 5 s after
+    the last user)."""
+    wd = Workdir(name)
+    rcv = mock = ar = None
     try:
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        argv, env, cwd = setup(wd, mock)
+        ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         for _ in range(runs):
             warm = len(mock.truth())
             r = subprocess.run(argv, env=env, capture_output=True, timeout=120,
@@ -122,8 +128,7 @@ def tool_turn_spans(wd, argv, env, exe, attach_re, secret, mock, rcv, cwd=None, 
             check_genai_span(span, t, mock.port, span_pid(span), exe)
         check(secret.encode() not in rcv.raw_bytes(), "API key reached the collector")
     finally:
-        if ar.p.poll() is None:
-            ar.stop()
+        teardown(wd, ar if ar and ar.p.poll() is None else None, mock, rcv)
 
 
 @test
@@ -132,12 +137,8 @@ def test_agents_codex_openssl_tool_turn_spans():
     strings of ssl_read_internal/ssl_write_internal. Codex trusts the system
     bundle; a private mount namespace puts the test CA into it for Codex
     alone."""
-    wd = Workdir("codex")
-    rcv = mock = None
-    try:
+    def setup(wd, mock):
         check(os.path.exists(CODEX), "codex missing: make installs tests/agents")
-        rcv = Receiver(wd)
-        mock = MockLLM(wd)
         bundle = wd.file("bundle.pem")
         with open(bundle, "wb") as out:
             for f in ("/etc/ssl/certs/ca-certificates.crt",
@@ -146,16 +147,11 @@ def test_agents_codex_openssl_tool_turn_spans():
                     out.write(open(f, "rb").read())
         script = ('mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && '
                   'exec "$@"')
-        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
-                bundle, CODEX, "exec", "--skip-git-repo-check", "What is the weather in Paris?"]
-        tool_turn_spans(wd, argv, codex_env(wd, mock.port), "codex",
-                        r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
-                        "sk-codex-e2e-SECRET", mock, rcv)
-    finally:
-        for p in (mock, rcv):
-            if p and p.p.poll() is None:
-                p.stop()
-        wd.cleanup()
+        return (["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                 bundle, CODEX, "exec", "--skip-git-repo-check",
+                 "What is the weather in Paris?"], codex_env(wd, mock.port), None)
+    agent_tool_turn("codex", "codex", r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
+                    "sk-codex-e2e-SECRET", setup)
 
 
 @test
@@ -164,26 +160,17 @@ def test_agents_claude_code_tool_turn_spans():
     located through its ssl_lib.cc error reasons. Claude Code trusts
     NODE_EXTRA_CA_CERTS; the mock answers its first call with a tool_use
     and the second (carrying the tool_result) with end_turn."""
-    wd = Workdir("claude")
-    rcv = mock = None
-    try:
+    def setup(wd, mock):
         check(os.path.exists(CLAUDE), "claude missing: make installs tests/agents")
-        rcv = Receiver(wd)
-        mock = MockLLM(wd)
         home = wd.file("claude-home")
         os.makedirs(home)
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "ANTHROPIC_BASE_URL": mock.base,
                "ANTHROPIC_API_KEY": "sk-ant-e2e-SECRET",
                "NODE_EXTRA_CA_CERTS": os.path.join(wd.cert_dir(), "ca.pem"),
                "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-        tool_turn_spans(wd, [CLAUDE, "-p", "What is the weather in Paris?"], env,
-                        "claude.exe", r"attached BoringSSL probes to .*claude\.exe",
-                        "sk-ant-e2e-SECRET", mock, rcv, cwd=home)
-    finally:
-        for p in (mock, rcv):
-            if p and p.p.poll() is None:
-                p.stop()
-        wd.cleanup()
+        return [CLAUDE, "-p", "What is the weather in Paris?"], env, home
+    agent_tool_turn("claude", "claude.exe", r"attached BoringSSL probes to .*claude\.exe",
+                    "sk-ant-e2e-SECRET", setup)
 
 
 @test
@@ -192,12 +179,8 @@ def test_agents_gemini_cli_tool_turn_spans():
     libssl (probed from the start: one run is enough). GOOGLE_GEMINI_BASE_URL
     points it at the mock, NODE_EXTRA_CA_CERTS trusts the test CA; -m skips
     the model router, whose classifier calls expect real JSON answers."""
-    wd = Workdir("gemini")
-    rcv = mock = None
-    try:
+    def setup(wd, mock):
         check(os.path.exists(GEMINI), "gemini-cli missing: make installs tests/agents")
-        rcv = Receiver(wd)
-        mock = MockLLM(wd)
         home = wd.file("gemini-home")
         os.makedirs(os.path.join(home, ".gemini"))
         with open(os.path.join(home, ".gemini", "settings.json"), "w") as f:
@@ -205,12 +188,7 @@ def test_agents_gemini_cli_tool_turn_spans():
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "GOOGLE_GEMINI_BASE_URL": mock.base,
                "GEMINI_API_KEY": "gm-e2e-SECRET", "GEMINI_CLI_TRUST_WORKSPACE": "true",
                "NODE_EXTRA_CA_CERTS": os.path.join(wd.cert_dir(), "ca.pem")}
-        tool_turn_spans(wd, ["node", GEMINI, "-m", "gemini-2.5-flash", "-p",
-                             "What is the weather in Paris?"], env, "node",
-                        r"attached OpenSSL \S+ probes to ", "gm-e2e-SECRET", mock, rcv,
-                        cwd=home, runs=1)
-    finally:
-        for p in (mock, rcv):
-            if p and p.p.poll() is None:
-                p.stop()
-        wd.cleanup()
+        return (["node", GEMINI, "-m", "gemini-2.5-flash", "-p", "What is the weather in Paris?"],
+                env, home)
+    agent_tool_turn("gemini", "node", r"attached OpenSSL \S+ probes to ", "gm-e2e-SECRET",
+                    setup, runs=1)
