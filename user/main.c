@@ -100,6 +100,7 @@ static int run_live(const struct cli_opts *o)
 		.cgroups = o->cgroups, .n_cgroups = o->n_cgroups,
 		.ringbuf_bytes = o->ringbuf_bytes,
 		.scoped_uprobes = o->scoped_uprobes,
+		.inject = o->inject_traceparent,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;

@@ -151,6 +151,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 		if (p->spans && len >= sizeof(struct ar_proc_runtime))
 			span_path__proc_runtime(p->spans, rec);
 		break;
+	case AR_EV_INJECT:
+		if (p->spans && len >= sizeof(struct ar_inject_event))
+			span_path__inject(p->spans, rec);
+		break;
 	case AR_EV_DATA:
 	case AR_EV_CONN_OPEN:
 	case AR_EV_CONN_CLOSE:

@@ -288,6 +288,11 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
+void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
+{
+	tracectx__injected(sp->tctx, rec);
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -343,10 +348,11 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
-		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
+		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
-		ts.requests.evicted_open);
+		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),

@@ -7,6 +7,7 @@
 #include "conn/stream.h"
 #include "trace/context.h"
 #include "trace/ids.h"
+#include "trace/injected.h"
 #include "trace/parent.h"
 #include "trace/reqctx.h"
 #include "trace/semconv.h"
@@ -183,6 +184,37 @@ Test(parent_rules, injected_ids_name_the_span)
 	fx_fini(&f);
 }
 
+/* What is on the wire decides: the kernel took the server's trace from
+ * inject_ctx (agree), or had none yet (the span follows the wire, and
+ * the late context is counted). */
+Test(parent_rules, injected_ids_beat_the_enclosing_server)
+{
+	struct fx f;
+	struct reqctx *s, *with, *late;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	cr_assert_eq(parent__resolve(&f.env, s), 0);
+	with = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	with->has_injected = with->inj_has_parent = true;
+	memcpy(with->inj_trace_id, s->trace_id, 16);
+	memcpy(with->inj_parent_id, s->span_id, 8);
+	memset(with->inj_span_id, 0x22, 8);
+	cr_assert_eq(parent__resolve(&f.env, with), 0);
+	expect_child(with, s, PARENT_INJECTED);
+	cr_expect_eq(with->span_id[0], 0x22);
+	late = req(&f, 3, 0, 100, 10, false, NULL, 31, 31);
+	late->has_injected = true;
+	memset(late->inj_trace_id, 0x11, 16);
+	memset(late->inj_span_id, 0x33, 8);
+	cr_assert_eq(parent__resolve(&f.env, late), 0);
+	cr_expect_eq(late->source, PARENT_INJECTED);
+	cr_expect_eq(late->trace_id[0], 0x11, "the wire's trace, not the server's");
+	cr_expect_arr_eq(late->parent_id, zero, 8);
+	cr_expect_eq(f.env.st.inject_ctx_late, 1);
+	fx_fini(&f);
+}
+
 Test(parent_rules, none_starts_a_trace)
 {
 	struct fx f;
@@ -289,4 +321,31 @@ Test(parent_tracectx, inbound_traceparent_and_tenant_reach_the_outbound_call)
 	span__free(sin);
 	span__free(sout);
 	tracectx__free(t);
+}
+
+/* An AR_EV_INJECT record is taken by the request with its process,
+ * ports and request index, once. */
+Test(parent_rules, injected_record_matches_its_request_once)
+{
+	struct injected *t = injected__new();
+	struct ar_inject_event ev = { .hdr = { .type = AR_EV_INJECT, .tgid = 7 }, .sport = 5000,
+				      .dport = 80, .req_index = 2 };
+	struct ar_inject_event out;
+	struct injected_stats st;
+
+	cr_assert(t);
+	ev.span_id[0] = 0x5a;
+	injected__add(t, &ev);
+	cr_expect_not(injected__take(t, 7, 5000, 80, 1, &out), "other request");
+	cr_expect_not(injected__take(t, 8, 5000, 80, 2, &out), "other process");
+	cr_expect_not(injected__take(t, 7, 80, 5000, 2, &out), "reversed ports");
+	cr_assert(injected__take(t, 7, 5000, 80, 2, &out));
+	cr_expect_eq(out.span_id[0], 0x5a);
+	cr_expect_not(injected__take(t, 7, 5000, 80, 2, &out), "taken once");
+	for (int i = 0; i < INJECTED_CAP + 1; i++)
+		injected__add(t, &ev);
+	injected__stats(t, &st);
+	cr_expect_eq(st.overwritten, 1);
+	cr_expect_eq(st.matched, 1);
+	injected__free(t);
 }

@@ -9,6 +9,7 @@
 #include "conn/stream.h"
 #include "trace/context.h"
 #include "trace/ids.h"
+#include "trace/injected.h"
 #include "trace/parent.h"
 #include "trace/semconv.h"
 
@@ -23,6 +24,7 @@ struct name_list {
 struct tracectx {
 	struct ids *ids;
 	struct parent_env env;           /* parent rules over the request table */
+	struct injected *inj;            /* --inject-traceparent ids; made on first use */
 	struct name_list tenant_keys;
 	struct name_list tenant_headers;
 	struct name_list allow;          /* baggage keys */
@@ -90,6 +92,7 @@ void tracectx__free(struct tracectx *t)
 	name_list__clear(&t->allow);
 	name_list__clear(&t->allow_attrs);
 	reqctx_table__free(t->env.table);
+	injected__free(t->inj);
 	ids__free(t->ids);
 	free(t);
 }
@@ -146,6 +149,7 @@ void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out)
 	*out = t->st;
 	out->parent = t->env.st;
 	reqctx_table__stats(t->env.table, &out->requests);
+	injected__stats(t->inj, &out->injected);
 	out->joined = out->parent.by_source[PARENT_OBSERVED];
 	out->from_server = out->parent.by_source[PARENT_SERVER];
 	out->from_peer = out->parent.by_source[PARENT_PEER];
@@ -403,6 +407,21 @@ cleanup:
 	return err;
 }
 
+/* The ids the kernel put into e's request on the wire, if it did. */
+static void take_injected(struct tracectx *t, struct reqctx *e)
+{
+	static const uint8_t zero[8];
+	struct ar_inject_event ev;
+
+	if (!injected__take(t->inj, e->tgid, e->tuple.sport, e->tuple.dport, e->req_index, &ev))
+		return;
+	e->has_injected = true;
+	memcpy(e->inj_trace_id, ev.trace_id, 16);
+	memcpy(e->inj_span_id, ev.span_id, 8);
+	memcpy(e->inj_parent_id, ev.parent_id, 8);
+	e->inj_has_parent = memcmp(ev.parent_id, zero, 8) != 0;
+}
+
 /* The table entry of x's request, added (and filled from x's request
  * headers) on first sight. NULL on id failure. */
 static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x)
@@ -430,8 +449,20 @@ static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x
 		t->st.id_errors++;
 	if (take_request(t, e, &x->req))
 		t->st.nomem++;
+	if (!e->inbound && e->has_tuple)
+		take_injected(t, e);
 	reqctx_table__index(t->env.table, e);
 	return e;
+}
+
+void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev)
+{
+	if (!t->inj)
+		t->inj = injected__new();
+	if (t->inj)
+		injected__add(t->inj, ev);
+	else
+		t->st.nomem++;
 }
 
 void tracectx__request(struct tracectx *t, const struct http_exchange *x)

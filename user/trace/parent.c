@@ -73,15 +73,19 @@ static bool rule_peer(struct parent_env *env, struct reqctx *e, struct pick *p, 
 }
 
 /* The kernel chose and sent the ids (--inject-traceparent): the span is
- * the one they name, in the trace they name. Only reached when no
- * observed header, enclosing server or peer decided first; the kernel
- * takes the enclosing context from userspace when there is one, so the
- * answers agree. */
+ * the one they name, in the trace they name, whatever the enclosing
+ * server says, since the callee continues what is on the wire. The
+ * kernel takes the enclosing context from inject_ctx when userspace
+ * wrote it before the send, so the answers then agree; when they do not
+ * (written too late) it is counted as inject_ctx_late. */
 static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
 	(void)env, (void)depth;
 	if (!e->has_injected)
 		return false;
+	if (!e->inj_has_parent && !e->inbound &&
+	    reqctx_table__enclosing(env->table, e, NULL, 0) == 1)
+		env->st.inject_ctx_late++;
 	p->trace_id = e->inj_trace_id;
 	p->span_id = e->inj_parent_id;
 	p->flags = TRACE_FLAG_SAMPLED;
@@ -91,9 +95,9 @@ static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick 
 /* Priority order; index = enum parent_source. Extend by adding one. */
 static const parent_rule rules[] = {
 	[PARENT_OBSERVED] = rule_observed,
+	[PARENT_INJECTED] = rule_injected,
 	[PARENT_SERVER] = rule_server,
 	[PARENT_PEER] = rule_peer,
-	[PARENT_INJECTED] = rule_injected,
 };
 
 const char *parent__source_name(enum parent_source s)
