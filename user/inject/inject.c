@@ -33,7 +33,9 @@ static const char *const stat_names[AR_INJ_STAT_MAX] = {
 	[AR_INJ_STAT_DROP_RINGBUF] = "drop_ringbuf",
 };
 
-/* The cgroup v2 mount point (hybrid hosts mount it at .../unified). */
+/* The cgroup v2 mount point (hybrid hosts mount it at .../unified). The
+ * last one listed: a pod's hostPath mount of the host's tree lies over
+ * the runtime's namespaced one. */
 static int cgroup2_root(char *out, size_t len)
 {
 	FILE *f = setmntent("/proc/self/mounts", "r");
@@ -46,7 +48,6 @@ static int cgroup2_root(char *out, size_t len)
 		if (!strcmp(m->mnt_type, "cgroup2")) {
 			snprintf(out, len, "%s", m->mnt_dir);
 			err = 0;
-			break;
 		}
 	endmntent(f);
 	return err;

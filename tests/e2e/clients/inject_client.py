@@ -7,11 +7,14 @@ request, an own traceparent, two pipelined requests in one send, a request
 line split over three sends, a chunked body in several sends. Writes the
 exact bytes it sent to OUT.bin and the sha256 of each request body to
 OUT.json.
-usage: inject_client.py PORT GO_FILE OUT"""
+Then one HTTPS request to TLS_PORT (never injected: ciphertext), its
+plaintext written to OUT.tls.
+usage: inject_client.py PORT GO_FILE OUT TLS_PORT CA"""
 import hashlib
 import json
 import os
 import socket
+import ssl
 import sys
 import time
 
@@ -76,6 +79,15 @@ def main():
     send(b"0\r\n\r\n")
     buf = read_response(s, buf)
     s.close()
+    ctx = ssl.create_default_context(cafile=sys.argv[5])
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[4]))),
+                        server_hostname="localhost")
+    tls_req = post("/tls?resp=7", b"secret body")
+    bodies.pop()
+    t.sendall(tls_req)
+    read_response(t, b"")
+    t.close()
+    open(out + ".tls", "wb").write(tls_req)
     open(out + ".bin", "wb").write(b"".join(sent))
     json.dump({"bodies": bodies}, open(out + ".json", "w"))
 
