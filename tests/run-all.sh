@@ -36,10 +36,9 @@ runner() {
 # Criterion: "[====] Synthesis: Tested: N | Passing: N | Failing: N | Crashing: N"
 criterion='s/.*Passing: ([0-9]+) \| Failing: ([0-9]+) \| Crashing: ([0-9]+).*/\1 \2+\3/p'
 runner unit 'Synthesis:' "$criterion" "$build/tests/unit" --jobs=2
-# Leak checks off: options parsed from a config file are kept for the
-# process's life, as argv is (user/cli/config_file.c), which LSan reports.
+# With leak checks: a leak fails the test that made it.
 runner unit-asan 'Synthesis:' "$criterion" \
-	env ASAN_OPTIONS=detect_leaks=0 "$build/asan/tests/unit" --jobs=2
+	env ASAN_OPTIONS=detect_leaks=1 "$build/asan/tests/unit" --jobs=2
 # selftest: "N passed, N failed, N skipped"; a skip (no node_modules) fails
 runner selftest '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' \
 	's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2+\3/p' \

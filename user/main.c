@@ -16,6 +16,7 @@
 #include "capture/probes.h"
 #include "capture/ring.h"
 #include "cli/args.h"
+#include "cli/config_file.h"
 #include "common/caps.h"
 #include "common/log.h"
 #include "discover/discover.h"
@@ -283,5 +284,6 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = o.mode == CLI_ANALYZE || o.mode == CLI_CONTRACTS ? run_analyze(&o) : run_live(&o);
 	curl_global_cleanup();
+	config_file__release();
 	return err ? 1 : 0;
 }

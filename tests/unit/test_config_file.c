@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "cli/config_file.h"
 
 static char path[64];
 
@@ -78,6 +79,8 @@ static void expect_error(const char *text, int line, const char *key, const char
 	cr_assert(strstr(err, "/tmp/agentrace-cfg-"), "no file name in: %s", err);
 	cr_assert(strstr(err, why), "no '%s' in: %s", why, err);
 }
+
+TestSuite(config_file, .fini = config_file__release);
 
 Test(config_file, file_sets_options_generically)
 {

@@ -213,6 +213,37 @@ static argp_parser_t parser_for(const struct argp *argp, int key)
 	return owner->parser;
 }
 
+/* The argp parsers keep pointers to their argument strings for the whole
+ * run, so values from the file live on this list until config_file__release. */
+struct kept {
+	struct kept *next;
+	char s[];
+};
+static struct kept *kept_strings;
+
+static char *keep(const char *val)
+{
+	size_t n = strlen(val) + 1;
+	struct kept *k = malloc(sizeof(*k) + n);
+
+	if (!k)
+		return NULL;
+	memcpy(k->s, val, n);
+	k->next = kept_strings;
+	kept_strings = k;
+	return k->s;
+}
+
+void config_file__release(void)
+{
+	struct kept *k;
+
+	while ((k = kept_strings)) {
+		kept_strings = k->next;
+		free(k);
+	}
+}
+
 /* Calls the argp parser for one value; its argp_error() text becomes our
  * error, with the file, line and key in front. */
 static int call_parser(struct loader *l, const yaml_node_t *n, const char *name, int key,
@@ -224,7 +255,7 @@ static int call_parser(struct loader *l, const yaml_node_t *n, const char *name,
 	error_t r;
 	int err = 0;
 
-	if (val && !(arg = strdup(val))) /* the parser keeps it: never freed */
+	if (val && !(arg = keep(val)))
 		return -ENOMEM;
 	st.root_argp = l->argp;
 	st.input = l->input;
@@ -232,10 +263,8 @@ static int call_parser(struct loader *l, const yaml_node_t *n, const char *name,
 	st.flags = ARGP_NO_EXIT;
 	st.out_stream = stdout;
 	st.err_stream = open_memstream(&buf, &len);
-	if (!st.err_stream) {
-		free(arg);
+	if (!st.err_stream)
 		return -ENOMEM;
-	}
 	r = parser_for(l->argp, key)(key, arg, &st);
 	fclose(st.err_stream);
 	if (len) {

@@ -22,9 +22,12 @@ const char *config_file__find(int argc, char **argv);
  * environment (env wins). Unknown keys, wrong types, bad values and YAML
  * errors are written to err as "FILE:LINE: KEY: reason"; returns 0,
  * -EINVAL on those, or -errno if path cannot be read. Strings the parser
- * keeps stay allocated for the process's lifetime.
+ * keeps stay allocated until config_file__release().
  */
 int config_file__apply(const char *path, const struct argp *argp, int argc, char **argv,
 		       void *input, FILE *err);
+
+/* Frees the strings every apply kept; the options that point at them die too. */
+void config_file__release(void);
 
 #endif
