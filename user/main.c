@@ -156,6 +156,7 @@ static int run_live(const struct cli_opts *o)
 	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
+	pipeline__set_inject(l.pipe, probes__inject(probes));
 	l.disc = discover__new(probes, on_discovered, &l);
 	if (!l.disc) {
 		err = -ENOMEM;

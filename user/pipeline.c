@@ -166,6 +166,12 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 	}
 }
 
+void pipeline__set_inject(struct pipeline *p, struct inject *in)
+{
+	if (p->spans)
+		span_path__set_inject(p->spans, in);
+}
+
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
 	conn_table__expire(p->conns, now);

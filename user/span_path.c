@@ -12,6 +12,7 @@
 #include "export/exporter.h"
 #include "genai/genai.h"
 #include "graph/graph.h"
+#include "inject/inject.h"
 #include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
@@ -35,6 +36,8 @@ struct span_path {
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
 	uint64_t server_spans; /* exchanges the traced process served */
+	struct inject *inject;  /* --inject-traceparent, or NULL */
+	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -161,6 +164,20 @@ static void emit_graph_span(void *ctx, struct span *s)
 	submit(ctx, s, 0);
 }
 
+/* --inject-traceparent: while x's thread serves x, its outbound requests
+ * carry x's trace (the kernel reads inject_ctx by thread id). */
+static void serve_inject_ctx(struct span_path *sp, const struct http_exchange *x, bool serving)
+{
+	struct ar_inject_ctx c;
+
+	if (!serving) {
+		inject__clear_ctx(sp->inject, x->req.tid);
+		return;
+	}
+	if (tracectx__inject_ctx(sp->tctx, x, &c) == 0 && inject__set_ctx(sp->inject, x->req.tid, &c))
+		sp->inject_ctx_errors++;
+}
+
 /* Trace context is decided while requests are still being served. */
 static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
 {
@@ -170,6 +187,8 @@ static void on_milestone(void *ctx, const struct http_exchange *x, enum http_mil
 		tracectx__request(sp->tctx, x);
 	else
 		tracectx__response(sp->tctx, x);
+	if (sp->inject && x->inbound)
+		serve_inject_ctx(sp, x, what == HTTP_REQ_HEADERS);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -293,6 +312,11 @@ void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
 	tracectx__injected(sp->tctx, rec);
 }
 
+void span_path__set_inject(struct span_path *sp, struct inject *in)
+{
+	sp->inject = in;
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -349,10 +373,12 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
 		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
-		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64,
+		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64
+		" inject_ctx_errors=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
-		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late);
+		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late,
+		sp->inject_ctx_errors);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),

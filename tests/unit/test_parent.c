@@ -184,10 +184,11 @@ Test(parent_rules, injected_ids_name_the_span)
 	fx_fini(&f);
 }
 
-/* What is on the wire decides: the kernel took the server's trace from
- * inject_ctx (agree), or had none yet (the span follows the wire, and
- * the late context is counted). */
-Test(parent_rules, injected_ids_beat_the_enclosing_server)
+/* The kernel took the server's trace from inject_ctx: the injected ids
+ * decide and agree with the server. It had none yet (userspace wrote the
+ * context too late): the server rule keeps the span in its workflow, with
+ * the injected span id, and the late context is counted. */
+Test(parent_rules, injected_ids_with_and_without_the_servers_context)
 {
 	struct fx f;
 	struct reqctx *s, *with, *late;
@@ -208,9 +209,8 @@ Test(parent_rules, injected_ids_beat_the_enclosing_server)
 	memset(late->inj_trace_id, 0x11, 16);
 	memset(late->inj_span_id, 0x33, 8);
 	cr_assert_eq(parent__resolve(&f.env, late), 0);
-	cr_expect_eq(late->source, PARENT_INJECTED);
-	cr_expect_eq(late->trace_id[0], 0x11, "the wire's trace, not the server's");
-	cr_expect_arr_eq(late->parent_id, zero, 8);
+	expect_child(late, s, PARENT_SERVER);
+	cr_expect_eq(late->span_id[0], 0x33, "the span the wire names");
 	cr_expect_eq(f.env.st.inject_ctx_late, 1);
 	fx_fini(&f);
 }
@@ -348,4 +348,31 @@ Test(parent_rules, injected_record_matches_its_request_once)
 	cr_expect_eq(st.overwritten, 1);
 	cr_expect_eq(st.matched, 1);
 	injected__free(t);
+}
+
+/* The sub-agent's request carries the traceparent agentrace injected into
+ * its caller's request on this host: the caller's CLIENT span decides
+ * (it may have settled in the workflow's trace when the wire has the
+ * kernel's), not the header. */
+Test(parent_rules, own_injected_header_defers_to_the_local_caller)
+{
+	struct ar_tuple ct = tup(1, 40000, 2, 8080), st = tup(2, 8080, 1, 40000);
+	struct fx f;
+	struct reqctx *srv, *call, *sub;
+
+	fx_init(&f);
+	srv = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	call = req(&f, 2, 0, 100, 10, false, &ct, 30, 30);
+	call->has_injected = true; /* the kernel had no context: a fresh trace on the wire */
+	memset(call->inj_trace_id, 0x11, 16);
+	memset(call->inj_span_id, 0x33, 8);
+	sub = req(&f, 3, 0, 200, 20, true, &st, 31, 32);
+	sub->has_observed = true;
+	memset(sub->obs_trace_id, 0x11, 16);
+	memset(sub->obs_span_id, 0x33, 8);
+	cr_assert_eq(parent__resolve(&f.env, sub), 0);
+	expect_child(call, srv, PARENT_SERVER);
+	expect_child(sub, call, PARENT_PEER);
+	cr_expect_eq(sub->parent_id[0], 0x33);
+	fx_fini(&f);
 }

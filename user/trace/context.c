@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -494,6 +495,64 @@ static bool waits_for_peer(struct tracectx *t, const struct reqctx *e)
 	 * turn, tracectx__settle): wait for it to be built */
 	p = reqctx_table__peer(t->env.table, e);
 	return !p || !p->emitted;
+}
+
+/* Baggage values that need no percent-encoding. */
+static bool baggage_safe(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (*v <= ' ' || *v >= 0x7f || strchr("\",;\\%=", *v))
+			return false;
+	return true;
+}
+
+static void add_member(char *buf, size_t cap, size_t *len, const char *k, const char *v)
+{
+	int n;
+
+	if (!k || !v || !baggage_safe(v))
+		return;
+	n = snprintf(buf + *len, cap - *len, "%s%s=%s", *len > 9 ? "," : "", k, v);
+	if (n > 0 && (size_t)n < cap - *len - 2)
+		*len += (size_t)n;
+	else
+		buf[*len] = 0; /* does not fit: left out */
+}
+
+int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
+			 struct ar_inject_ctx *out)
+{
+	const char *tkey = t->tenant_keys.n ? t->tenant_keys.v[0] : "tenant.id";
+	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
+							x->req_index) : NULL;
+	size_t len = 9;
+	int err;
+
+	if (!e || !e->inbound)
+		return -ENOENT;
+	if (waits_for_peer(t, e))
+		return -EAGAIN;
+	err = parent__resolve(&t->env, e);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->trace_id, e->trace_id, 16);
+	memcpy(out->span_id, e->span_id, 8);
+	memcpy(out->baggage, "baggage: ", 9);
+	add_member(out->baggage, sizeof(out->baggage), &len, tkey, e->tenant);
+	for (size_t i = 0; i < e->n_bag; i++) {
+		const char *k = e->bag[i].attr + strlen(BAGGAGE_ATTR_PREFIX);
+
+		if (strcmp(k, tkey))
+			add_member(out->baggage, sizeof(out->baggage), &len, k, e->bag[i].value);
+	}
+	if (len > 9) {
+		memcpy(out->baggage + len, "\r\n", 2);
+		out->baggage_len = (uint16_t)(len + 2);
+	}
+	return 0;
 }
 
 static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)

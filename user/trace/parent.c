@@ -34,10 +34,23 @@ static bool usable(struct parent_env *env, struct reqctx *from, int depth)
 	return resolve(env, from, depth + 1) == 0 && from->state == REQCTX_RESOLVED;
 }
 
+/* e's traceparent is one agentrace injected into its caller's request on
+ * this host: the caller's entry (rule peer) knows the trace it settled
+ * in, which the wire may not (trace/parent.h, rule injected). */
+static bool injected_by_peer(struct parent_env *env, const struct reqctx *e)
+{
+	const struct reqctx *c;
+
+	if (!e->inbound || !e->has_tuple)
+		return false;
+	c = reqctx_table__peer(env->table, e);
+	return c && c->has_injected && memcmp(c->inj_span_id, e->obs_span_id, 8) == 0;
+}
+
 static bool rule_observed(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
-	(void)env, (void)depth;
-	if (!e->has_observed)
+	(void)depth;
+	if (!e->has_observed || injected_by_peer(env, e))
 		return false;
 	p->trace_id = e->obs_trace_id;
 	p->span_id = e->obs_span_id;
@@ -73,19 +86,25 @@ static bool rule_peer(struct parent_env *env, struct reqctx *e, struct pick *p, 
 }
 
 /* The kernel chose and sent the ids (--inject-traceparent): the span is
- * the one they name, in the trace they name, whatever the enclosing
- * server says, since the callee continues what is on the wire. The
- * kernel takes the enclosing context from inject_ctx when userspace
- * wrote it before the send, so the answers then agree; when they do not
- * (written too late) it is counted as inject_ctx_late. */
+ * the one they name (always, see resolve), in the trace they name, since
+ * the callee continues what is on the wire. The kernel takes the
+ * enclosing server's context from inject_ctx when userspace wrote it
+ * before the send, so the answers agree. When it had none but the call
+ * has an enclosing server, the server rule decides instead (the local
+ * workflow stays one trace; the callee's side starts the kernel's) and
+ * inject_ctx_late counts it. */
 static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
 	(void)env, (void)depth;
 	if (!e->has_injected)
 		return false;
 	if (!e->inj_has_parent && !e->inbound &&
-	    reqctx_table__enclosing(env->table, e, NULL, 0) == 1)
+	    reqctx_table__enclosing(env->table, e, NULL, 0) == 1) {
+		/* the kernel had no context for the thread: keep the CLIENT
+		 * span in its workflow (server rule) and count the mismatch */
 		env->st.inject_ctx_late++;
+		return false;
+	}
 	p->trace_id = e->inj_trace_id;
 	p->span_id = e->inj_parent_id;
 	p->flags = TRACE_FLAG_SAMPLED;

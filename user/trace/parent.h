@@ -6,9 +6,10 @@
  *   1. traceparent  a valid traceparent observed on the request;
  *   2. injected     ids agentrace injected into the request on the wire
  *                   (--inject-traceparent): what the callee continues, so
- *                   it beats the enclosing server; the kernel took that
- *                   server's trace from inject_ctx when userspace had
- *                   written it in time;
+ *                   it beats the enclosing server, whose trace the kernel
+ *                   took from inject_ctx; if the kernel had none while
+ *                   there is one enclosing server, rule 3 decides (the
+ *                   span keeps the injected span id) and it is counted;
  *   3. server       an outbound call made while its thread serves exactly
  *                   one inbound request: the child of that SERVER span;
  *   4. peer         an inbound request whose caller is traced on this
