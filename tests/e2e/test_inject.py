@@ -99,3 +99,38 @@ def test_inject_traceparent_plaintext():
               "the TLS socket must be given up as not HTTP: %r" % st)
     finally:
         teardown(wd, client, ar, plain, tls, rcv)
+
+
+@test
+def test_inject_workflow_stays_one_trace_with_tenant():
+    """The workflow of test_workflow.py with --inject-traceparent: the
+    agent's plaintext call to the sub-agent is injected with the incoming
+    request's trace (the kernel read it from inject_ctx) and tenant
+    baggage; the whole workflow is still one trace, the sub-agent's SERVER
+    span the child of the injected CLIENT span, every span with the
+    tenant, and the sub-agent read the tenant from its own baggage."""
+    from test_workflow import IN_PARENT, IN_TRACE, attrs, is_child, one, run_workflow
+    by_pid, answer, truth, out = run_workflow([
+        "traceparent: 00-%s-%s-01" % (IN_TRACE, IN_PARENT),
+        "baggage: tenant.id=acme-e2e"], extra=["--inject-traceparent"])
+    st = inject_stats(out)
+    trace = [l for l in out.splitlines() if l.startswith("trace:")]
+    print("    %s\n    %s" % (" ".join("%s=%d" % kv for kv in st.items()),
+                              trace[-1] if trace else "-"), flush=True)
+    every = by_pid["agent"] + by_pid["sub"] + by_pid["mock"]
+    check(every and all(s["trace_id"] == IN_TRACE for s in every),
+          "not one trace: %r" % sorted({s["trace_id"] for s in every}))
+    to_sub = one(by_pid["agent"], lambda s: s["kind"] == CLIENT_KIND and
+                 attrs(s).get("url.full", "").endswith("/run"), "call to sub")
+    check(attrs(to_sub).get("agentrace.parent.source") == "injected",
+          "call to sub: source %r" % attrs(to_sub).get("agentrace.parent.source"))
+    sroot = one(by_pid["sub"], lambda s: s["kind"] == 2, "sub-agent SERVER span")
+    check(is_child(sroot, to_sub), "sub-agent SERVER is not the child of the injected call")
+    for s in every:
+        if s["kind"] != 1:
+            check(attrs(s).get("tenant.id") == "acme-e2e", "%s has tenant %r" %
+                  (s["name"], attrs(s).get("tenant.id")))
+    check(st.get("injected") == 1 and st.get("with_context") == 1 and st.get("failed") == 0,
+          "inject stats %r" % st)
+    tfb = int(trace[-1].split("tenant_from_baggage=")[1].split()[0]) if trace else 0
+    check(tfb >= 2, "the sub-agent did not read the injected tenant baggage: %s" % trace)
