@@ -195,6 +195,7 @@ Test(parent_rules, injected_ids_with_and_without_the_servers_context)
 
 	fx_init(&f);
 	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	s->tenant = strdup("acme");
 	cr_assert_eq(parent__resolve(&f.env, s), 0);
 	with = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
 	with->has_injected = with->inj_has_parent = true;
@@ -204,6 +205,7 @@ Test(parent_rules, injected_ids_with_and_without_the_servers_context)
 	cr_assert_eq(parent__resolve(&f.env, with), 0);
 	expect_child(with, s, PARENT_INJECTED);
 	cr_expect_eq(with->span_id[0], 0x22);
+	cr_expect_str_eq(with->tenant, "acme", "tenant inherited from the server");
 	late = req(&f, 3, 0, 100, 10, false, NULL, 31, 31);
 	late->has_injected = true;
 	memset(late->inj_trace_id, 0x11, 16);

@@ -95,15 +95,25 @@ static bool rule_peer(struct parent_env *env, struct reqctx *e, struct pick *p, 
  * inject_ctx_late counts it. */
 static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
-	(void)env, (void)depth;
+	struct reqctx *c[1];
+	size_t n;
+
 	if (!e->has_injected)
 		return false;
-	if (!e->inj_has_parent && !e->inbound &&
-	    reqctx_table__enclosing(env->table, e, NULL, 0) == 1) {
+	n = e->inbound ? 0 : reqctx_table__enclosing(env->table, e, c, 1);
+	if (!e->inj_has_parent && n == 1) {
 		/* the kernel had no context for the thread: keep the CLIENT
 		 * span in its workflow (server rule) and count the mismatch */
 		env->st.inject_ctx_late++;
 		return false;
+	}
+	/* the kernel's parent is the enclosing server: take it as the
+	 * parent entry, so tenant and baggage are inherited too */
+	if (n == 1 && usable(env, c[0], depth) &&
+	    memcmp(c[0]->span_id, e->inj_parent_id, 8) == 0 &&
+	    memcmp(c[0]->trace_id, e->inj_trace_id, 16) == 0) {
+		p->from = c[0];
+		return true;
 	}
 	p->trace_id = e->inj_trace_id;
 	p->span_id = e->inj_parent_id;
