@@ -29,6 +29,9 @@
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
+/* --inject-traceparent: a served request's context must reach the kernel
+ * (inject_ctx) before the calls it causes, which may follow within ms */
+#define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
 
@@ -186,7 +189,7 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;

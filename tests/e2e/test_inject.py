@@ -134,3 +134,30 @@ def test_inject_workflow_stays_one_trace_with_tenant():
           "inject stats %r" % st)
     tfb = int(trace[-1].split("tenant_from_baggage=")[1].split()[0]) if trace else 0
     check(tfb >= 2, "the sub-agent did not read the injected tenant baggage: %s" % trace)
+
+
+@test
+def test_inject_workflow_untraced_caller_stays_one_trace():
+    """No incoming traceparent and an untraced caller (curl): the agent's
+    trace is not decided when its call to the sub-agent goes out, so the
+    kernel injects fresh ids. Locally the workflow is still one trace: the
+    call keeps the injected span id under the agent's SERVER span, the
+    sub-agent's SERVER span follows its local caller rather than the
+    header, and the late context is counted."""
+    from test_workflow import attrs, is_child, one, run_workflow
+    by_pid, answer, truth, out = run_workflow([], extra=["--inject-traceparent"])
+    st = inject_stats(out)
+    trace = [l for l in out.splitlines() if l.startswith("trace:")]
+    print("    %s\n    %s" % (" ".join("%s=%d" % kv for kv in st.items()),
+                              trace[-1] if trace else "-"), flush=True)
+    every = by_pid["agent"] + by_pid["sub"] + by_pid["mock"]
+    check(every and len({s["trace_id"] for s in every}) == 1,
+          "not one trace: %r" % sorted({s["trace_id"] for s in every}))
+    to_sub = one(by_pid["agent"], lambda s: s["kind"] == CLIENT_KIND and
+                 attrs(s).get("url.full", "").endswith("/run"), "call to sub")
+    sroot = one(by_pid["sub"], lambda s: s["kind"] == 2, "sub-agent SERVER span")
+    check(is_child(sroot, to_sub), "sub-agent SERVER is not the child of the agent's call")
+    check(attrs(sroot).get("agentrace.parent.source") == "peer",
+          "sub source %r" % attrs(sroot).get("agentrace.parent.source"))
+    check(st.get("injected") == 1 and st.get("with_context") == 0, "inject stats %r" % st)
+    check(trace and "inject_ctx_late=1" in trace[-1], "late context not counted: %s" % trace)
