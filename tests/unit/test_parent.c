@@ -2,6 +2,7 @@
 /* The parent decision over every source (trace/parent.h), on the request
  * table, and through tracectx on exchanges with real headers. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "conn/stream.h"
@@ -377,4 +378,40 @@ Test(parent_rules, own_injected_header_defers_to_the_local_caller)
 	expect_child(sub, call, PARENT_PEER);
 	cr_expect_eq(sub->parent_id[0], 0x33);
 	fx_fini(&f);
+}
+
+/* The context a served request hands the kernel for injection: its
+ * trace, its span, and a baggage line of the tenant and allow-listed keys
+ * (values needing percent-encoding left out); none before its trace can
+ * be decided (a local caller may still claim it). */
+Test(parent_tracectx, inject_ctx_of_a_served_request)
+{
+	static const char *const allow[] = { "session.id", "note" };
+	struct tracectx_cfg cfg = { .baggage_allow = allow, .n_baggage_allow = 2 };
+	struct tracectx *t = tracectx__new(&cfg);
+	struct conn_meta in = { .conn_id = 1, .tgid = 100 };
+	struct conn_meta local = { .conn_id = 2, .tgid = 100, .has_tuple = true };
+	struct header_view ih[] = {
+		hv("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+		hv("baggage", "tenant.id=acme,session.id=s1,note=a%20b"),
+	};
+	struct http_exchange xin = { .conn = &in, .method = "POST", .target = "/run", .inbound = true,
+				     .req = { .headers = ih, .n_headers = 2, .ts_first = 10,
+					      .ts_last = 20, .tid = 7 } };
+	struct http_exchange xloc = { .conn = &local, .method = "POST", .target = "/run",
+				      .inbound = true, .req = { .ts_first = 10, .ts_last = 20, .tid = 8 } };
+	struct ar_inject_ctx c;
+
+	cr_assert(t);
+	local.tuple = (struct ar_tuple){ .family = 2, .sport = 80, .dport = 40000 };
+	tracectx__request(t, &xin);
+	cr_assert_eq(tracectx__inject_ctx(t, &xin, &c), 0);
+	cr_expect_eq(c.trace_id[0], 0x4b);
+	cr_expect_eq(c.trace_id[15], 0x36);
+	cr_expect_eq(c.baggage_len, strlen("baggage: tenant.id=acme,session.id=s1\r\n"));
+	cr_expect_eq(memcmp(c.baggage, "baggage: tenant.id=acme,session.id=s1\r\n", c.baggage_len), 0,
+		     "%.*s", (int)c.baggage_len, c.baggage);
+	tracectx__request(t, &xloc);
+	cr_expect_eq(tracectx__inject_ctx(t, &xloc, &c), -EAGAIN, "its caller may be local");
+	tracectx__free(t);
 }
