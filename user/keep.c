@@ -43,14 +43,15 @@ static int to_exporter(void *ctx, struct span *s)
 	return err;
 }
 
-/* Sampling is on when asked for: a rate below 1 or a config file. */
+/* Sampling is on when asked for: any sampling flag or a config file. */
 static int sampler_from_opts(struct keep *k, const struct cli_opts *o)
 {
 	struct sample_cfg c;
 	char err[256];
 	int ret = 0;
 
-	if (o->sample_rate < 0 && !o->sample_config && o->n_sample_rules_off == 0)
+	if (o->sample_rate < 0 && !o->sample_config && o->n_sample_rules_off == 0 &&
+	    !o->sample_token_budget && !o->sample_slow_k)
 		return 0;
 	sample_cfg__init(&c);
 	if (o->sample_config && (ret = sample_cfg__load(&c, o->sample_config, err, sizeof(err)))) {
@@ -62,6 +63,10 @@ static int sampler_from_opts(struct keep *k, const struct cli_opts *o)
 		c.rate = o->sample_rate;
 	if (o->sample_settle_ms >= 0)
 		c.settle_ms = (uint32_t)o->sample_settle_ms;
+	if (o->sample_token_budget)
+		c.token_budget = o->sample_token_budget;
+	if (o->sample_slow_k)
+		c.slow_k = o->sample_slow_k;
 	for (size_t i = 0; i < o->n_sample_rules_off; i++)
 		c.rules_off |= 1u << sample_rule__parse(o->sample_rules_off[i]);
 	k->sampler = sampler__new(&c, to_exporter, k);
@@ -163,10 +168,10 @@ void keep__print_stats(const struct keep *k, FILE *f)
 
 	metrics__stats(k->metrics, &ms);
 	fprintf(f, "metrics: exports_ok=%" PRIu64 " exports_failed=%" PRIu64
-		" points_exported=%" PRIu64 " points_dropped=%" PRIu64 " series=%" PRIu64
-		" series_overflowed=%" PRIu64 "\n",
-		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped, ms.series,
-		ms.series_overflowed);
+		" points_exported=%" PRIu64 " points_dropped=%" PRIu64 " points_rejected=%" PRIu64
+		" series=%" PRIu64 " series_overflowed=%" PRIu64 "\n",
+		ms.exports_ok, ms.exports_failed, ms.points_exported, ms.points_dropped,
+		ms.points_rejected, ms.series, ms.series_overflowed);
 	tool_drift__stats(k->drift, &ds);
 	fprintf(f, "contracts: checked=%" PRIu64 " matched=%" PRIu64 " drifted=%" PRIu64
 		" undeclared=%" PRIu64 " tools=%" PRIu64 " tools_untracked=%" PRIu64 "\n",

@@ -13,7 +13,11 @@ each round, paired:
 
 Figures: wall ns per call over the 0-call file, and the process's peak RSS
 (ru_maxrss), each with its ratio to plain in the same round. Goal: sampling
-holding 10k traces stays within the memory bench's 128 MiB."""
+holding 10k traces stays within the memory bench's 128 MiB.
+
+Also the live daemon's idle CPU (nothing traced) with OTLP metrics on
+against off: the metrics thread must sleep between exports (it once spun
+on a condvar timed on the wrong clock)."""
 
 import os
 import re
@@ -80,6 +84,41 @@ def peak_rss(path, mode):
     return ru.ru_maxrss / 1024.0
 
 
+IDLE_S = 5.0
+
+
+def idle_cpu(case, metrics):
+    """CPU seconds per second of an idle live daemon, metrics "otlp" (to a
+    port nothing listens on; the first export is a minute away) or "none"."""
+    old = dict(os.environ)
+    os.environ.update(OTEL_METRICS_EXPORTER=metrics,
+                      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="http://127.0.0.1:9/v1/metrics")
+    try:
+        ar = b.Agentrace(case, ["--comm", "nosuchcomm-b", "--exporter", "none"],
+                         name="idle-" + metrics)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    try:
+        time.sleep(1.0)
+        c0 = b.cpu_s([ar.p.pid])
+        time.sleep(IDLE_S)
+        return (b.cpu_s([ar.p.pid]) - c0) / IDLE_S
+    finally:
+        ar.stop()
+
+
+def idle_rows(case):
+    on, off = [], []
+    for _ in range(3):
+        off.append(100 * idle_cpu(case, "none"))
+        on.append(100 * idle_cpu(case, "otlp"))
+    med_off = b.spread(off)[1]
+    case.row("idle daemon CPU, OTLP metrics on", b.spread(on)[1], med_off,
+             b.spread(on)[1] / med_off if med_off else None, "<= 1 %", on, "% of a core")
+    case.row("idle daemon CPU, metrics off", med_off, None, None, "-", off, "% of a core")
+
+
 def main():
     b.need(b.AGENTRACE)
     case = b.Case("keep", "agentrace analyze on a bench/gen_capture file of %d non-streaming "
@@ -116,6 +155,7 @@ def main():
         case.row("peak RSS, %s%s" % (m, " (%d traces held)" % N if m == "sampling" else ""),
                  med, b.spread(rss["plain"])[1], b.spread(ratios)[1],
                  "<= 128 MiB" if m == "sampling" else "-", ratios, "MiB")
+    idle_rows(case)
     case.finish()
 
 

@@ -10,7 +10,9 @@
 // in DIR must be listed. --dump writes the objects as one JSON array.
 // --collector checks an OpenTelemetry Collector config's wiring instead:
 // every pipeline component is defined, every defined one is used, and each
-// type is one this project's configs may name.
+// type is one this project's configs may name; tail_sampling policies are
+// checked against the processor's policy schema (types, their fields and
+// value types, and/drop sub-policies).
 // Prints one line per problem and "ok N ..."; exits 1 on any problem, 2 on a
 // usage error.
 
@@ -124,6 +126,69 @@ const COLLECTOR_TYPES = {
     "debug"],
 };
 
+// tail_sampling policy types and the fields of each one's section, from the
+// processor's config.go: [field, check] pairs.
+const num = (v) => typeof v === "number";
+const str = (v) => typeof v === "string" && v.length > 0;
+const strs = (v) => Array.isArray(v) && v.length > 0 && v.every(str);
+const bool = (v) => typeof v === "boolean";
+const POLICY_FIELDS = {
+  always_sample: null,
+  latency: { threshold_ms: num, upper_threshold_ms: num },
+  numeric_attribute: { key: str, min_value: num, max_value: num, invert_match: bool },
+  probabilistic: { sampling_percentage: (v) => num(v) && v >= 0 && v <= 100, hash_salt: str },
+  status_code: { status_codes: (v) => strs(v) && v.every((c) => ["OK", "ERROR", "UNSET"].includes(c)) },
+  string_attribute: { key: str, values: strs, enabled_regex_matching: bool, cache_max_size: num,
+    invert_match: bool },
+  boolean_attribute: { key: str, value: bool, invert_match: bool },
+  span_count: { min_spans: num, max_spans: num },
+  trace_state: { key: str, values: strs },
+  rate_limiting: { spans_per_second: num },
+  ottl_condition: { error_mode: (v) => ["ignore", "silent", "propagate"].includes(v), span: strs,
+    spanevent: strs },
+};
+const POLICY_REQUIRED = { numeric_attribute: ["key"], string_attribute: ["key", "values"],
+  boolean_attribute: ["key", "value"], latency: ["threshold_ms"],
+  probabilistic: ["sampling_percentage"], status_code: ["status_codes"] };
+
+function checkPolicies(file, where, policies, nested) {
+  if (!Array.isArray(policies) || !policies.length) {
+    problem(file, `${where}: no policies`);
+    return;
+  }
+  const names = new Set();
+  for (const p of policies) {
+    const at = `${where} ${p && p.name}`;
+    if (!p || !str(p.name)) { problem(file, `${where}: a policy without a name`); continue; }
+    if (names.has(p.name)) problem(file, `${at}: duplicate policy name`);
+    names.add(p.name);
+    const sub = { and: "and_sub_policy", drop: "drop_sub_policy" }[p.type];
+    if (sub && !nested) {
+      for (const k of Object.keys(p)) if (!["name", "type", p.type].includes(k))
+        problem(file, `${at}: unexpected field ${k}`);
+      checkPolicies(file, `${at}.${sub}`, p[p.type] && p[p.type][sub], true);
+      continue;
+    }
+    if (!(p.type in POLICY_FIELDS)) { problem(file, `${at}: unknown policy type ${p.type}`); continue; }
+    for (const k of Object.keys(p)) if (!["name", "type", p.type].includes(k))
+      problem(file, `${at}: unexpected field ${k}`);
+    const fields = POLICY_FIELDS[p.type];
+    if (!fields) continue;
+    const c = p[p.type];
+    if (!c || typeof c !== "object") { problem(file, `${at}: no ${p.type} section`); continue; }
+    for (const [k, v] of Object.entries(c)) {
+      if (!(k in fields)) problem(file, `${at}: ${p.type}.${k} is not a field`);
+      else if (!fields[k](v)) problem(file, `${at}: ${p.type}.${k} has a bad value ${JSON.stringify(v)}`);
+    }
+    for (const k of POLICY_REQUIRED[p.type] || [])
+      if (!(k in c)) problem(file, `${at}: ${p.type}.${k} is required`);
+    if (p.type === "numeric_attribute" && !("min_value" in c) && !("max_value" in c))
+      problem(file, `${at}: numeric_attribute needs min_value or max_value`);
+    if (p.type === "ottl_condition" && !c.span && !c.spanevent)
+      problem(file, `${at}: ottl_condition needs span or spanevent conditions`);
+  }
+}
+
 function checkCollector(file) {
   let cfg;
   try {
@@ -161,6 +226,9 @@ function checkCollector(file) {
   for (const k of Object.keys(cfg || {}))
     if (!(k in COLLECTOR_TYPES) && k !== "service" && k !== "connectors")
       problem(file, `unknown top-level section ${k}`);
+  for (const [name, p] of Object.entries((cfg && cfg.processors) || {}))
+    if (name.split("/")[0] === "tail_sampling")
+      checkPolicies(file, `processors ${name}`, p && p.policies, false);
   return n;
 }
 

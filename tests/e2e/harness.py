@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -155,6 +156,15 @@ def teardown(wd, *procs):
         if p:
             p.stop()
     wd.cleanup()
+
+
+def free_port():
+    """A TCP port nothing listens on now (for a collector started later)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def clean_env(**extra):

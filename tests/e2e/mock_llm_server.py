@@ -13,7 +13,8 @@ Endpoints (any Host):
              POST .../M:streamGenerateContent[?alt=sse]   (SSE, or JSON array)
   Ollama     POST /api/chat, /api/generate (NDJSON stream or JSON),
              /api/embed, GET /api/tags, /api/version, POST /api/show
-  MCP        POST/GET/DELETE /mcp       (Streamable HTTP, JSON-RPC 2.0)
+  MCP        POST/GET/DELETE /mcp       (Streamable HTTP, JSON-RPC 2.0;
+             ?tools=v2 lists get_weather with a changed inputSchema)
   Tool API   GET|POST /tools/v1/weather, /tools/v2/weather (different shapes;
              switches delay-ms, error, shape=v1|v2 to answer in either shape)
 
@@ -886,6 +887,11 @@ MCP_TOOLS = [
     {"name": "failing_tool", "description": "Always reports an error",
      "inputSchema": {"type": "object", "properties": {}}},
 ]
+# the same tools, get_weather's input grown a field: listing drift
+MCP_TOOLS_V2 = [dict(MCP_TOOLS[0], inputSchema={
+    "type": "object", "properties": {"city": {"type": "string"},
+                                     "units": {"type": "string"}},
+    "required": ["city"]})] + MCP_TOOLS[1:]
 
 
 def mcp(ctx):
@@ -965,7 +971,7 @@ def mcp(ctx):
     elif method == "ping":
         result = {}
     elif method == "tools/list":
-        result = {"tools": MCP_TOOLS}
+        result = {"tools": MCP_TOOLS_V2 if req.query.get("tools") == "v2" else MCP_TOOLS}
     elif method == "tools/call":
         name = params.get("name")
         t["tool_name"] = name

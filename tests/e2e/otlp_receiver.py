@@ -24,7 +24,8 @@ protoc is required: without it the receiver does not start.
 Fault injection: --fail-first N answers the first N POSTs with
 --fail-status (default 503) and, if given, a Retry-After of --retry-after
 seconds; --partial-reject N answers every accepted request with a
-partial_success of N rejected spans; --delay-ms stalls each answer.
+partial_success of N rejected spans (data points on
+/v1/metrics); --delay-ms stalls each answer.
 
 GET /stats returns counters as JSON. --port 0 picks a free port and prints
 it; --ready-file gets the port once listening. The socket uses
@@ -636,17 +637,7 @@ class Handler(BaseHTTPRequestHandler):
         if status != 200:
             self._reply(status, json.dumps({"error": err}).encode())
             return
-        if is_json:
-            doc = {}
-            if args.partial_reject:
-                doc = {"partialSuccess": {"rejectedSpans": str(args.partial_reject),
-                                          "errorMessage": args.partial_message}}
-            self._reply(200, json.dumps(doc).encode(), "application/json")
-        else:
-            body = b""
-            if args.partial_reject:
-                body = pb_partial_success(args.partial_reject, args.partial_message)
-            self._reply(200, body, "application/x-protobuf")
+        self._reply_ok(is_json, "rejectedSpans")
 
     def _metrics(self, rec, raw, enc, ctype, is_json):
         """POST /v1/metrics: protoc-checked, decoded to --metrics lines."""
@@ -672,9 +663,26 @@ class Handler(BaseHTTPRequestHandler):
                 for pt in points:
                     pt["protocol"] = "http/json" if is_json else "http/protobuf"
                     f.write(json.dumps(pt, sort_keys=True) + "\n")
-        self._reply(status, json.dumps({"error": err} if err else {}).encode()
-                    if is_json or err else b"",
-                    "application/json" if is_json or err else "application/x-protobuf")
+        if err:
+            self._reply(status, json.dumps({"error": err}).encode(), "application/json")
+        else:
+            self._reply_ok(is_json, "rejectedDataPoints")
+
+    def _reply_ok(self, is_json, rejected_key):
+        """200, with --partial-reject's partial_success (JSON rejected_key;
+        in protobuf every signal's has the same field numbers)."""
+        args = self.server.state.args
+        if is_json:
+            doc = {}
+            if args.partial_reject:
+                doc = {"partialSuccess": {rejected_key: str(args.partial_reject),
+                                          "errorMessage": args.partial_message}}
+            self._reply(200, json.dumps(doc).encode(), "application/json")
+        else:
+            body = b""
+            if args.partial_reject:
+                body = pb_partial_success(args.partial_reject, args.partial_message)
+            self._reply(200, body, "application/x-protobuf")
 
     def _save_raw(self, seq, body, is_json):
         d = self.server.state.args.raw_dir

@@ -199,8 +199,25 @@ def test_deploy_collector_configs():
         check(want in agent, "agent.yaml lacks %r" % want)
     for want in ("type: status_code", "type: latency", "type: ottl_condition",
                  'IsMatch(attributes["gen_ai.response.finish_reasons"][0]', "type: probabilistic",
-                 "tail_sampling", "key: tool.schema.drift", 'attributes["agentrace.sampling.rules"]'):
+                 "tail_sampling", "key: tool.schema.drift", 'attributes["agentrace.sampling.rules"]',
+                 "key: agentrace.trace.tokens", "and_sub_policy:"):
         check(want in gw, "gateway.yaml lacks %r" % want)
+    # The policy check must fail on a misspelt field, a wrong value type and
+    # an unknown policy type, including inside an and policy.
+    for old, new, want in (("min_value: 50000", "min: 50000", "numeric_attribute.min is not a field"),
+                           ("sampling_percentage: 10", "sampling_percentage: ten",
+                            "probabilistic.sampling_percentage has a bad value"),
+                           ("type: string_attribute\n              string_attribute:\n                key: tenant.id",
+                            "type: string_attr\n              string_attribute:\n                key: tenant.id",
+                            "unknown policy type string_attr")):
+        check(old in gw, "gateway.yaml lacks %r" % old)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(gw.replace(old, new))
+        try:
+            rc, out = validate("--collector", f.name)
+            check(rc == 1 and want in out, "%r -> %r accepted:\n%s" % (old, new, out))
+        finally:
+            os.unlink(f.name)
     # The wiring check itself must fail on a pipeline naming an undefined exporter.
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(gw.replace("exporters: [otlp/tempo]", "exporters: [otlp/jaeger]"))

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-from harness import (Agentrace, Failure, MockLLM, Receiver, Workdir, check, node_env, run_client,
-                     test, wait_for)
+from harness import (Agentrace, Failure, MockLLM, Receiver, Workdir, check, free_port, node_env,
+                     run_client, test, wait_for)
 
 PY = os.path.realpath(sys.executable)
 # Python clients run through a symlink of this name, so --comm selects them
@@ -283,14 +283,6 @@ def test_export_retry_after_503_exactly_once():
               "export stats %r" % st)
     finally:
         c.stop()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @test

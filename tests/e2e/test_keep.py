@@ -14,7 +14,7 @@ import sys
 import time
 
 from harness import (AGENTRACE, HERE, Agentrace, MockLLM, Receiver, Workdir, check,
-                     node_env, run_client, test)
+                     free_port, node_env, run_client, test, wait_for)
 
 V1 = "/tools/v1/weather"
 V2 = "/tools/v2/weather"
@@ -253,3 +253,183 @@ def test_keep_contracts_weather_v1_flags_v2_shapes():
     st = stats_line(err, "contracts")
     check(st["drifted"] == 2 and st["matched"] == 2, "contracts stats %r" % st)
     r["wd"].cleanup()
+
+
+def metric_sums(points, metric, field, *keys):
+    """{attribute values: summed field} over the points of one metric."""
+    out = {}
+    for p in points:
+        if p["metric"] == metric:
+            k = tuple(p["attributes"].get(a) for a in keys)
+            out[k] = out.get(k, 0) + p[field]
+    return out
+
+
+def latest(points):
+    """Cumulative points: the newest of each series (metric, attributes,
+    process), which holds its totals."""
+    out = {}
+    for p in points:
+        k = (p["metric"], json.dumps(p["attributes"], sort_keys=True),
+             p["resource"].get("process.pid"))
+        if k not in out or p["time"] >= out[k]["time"]:
+            out[k] = p
+    return list(out.values())
+
+
+def outage_run(temporality):
+    """Three chats, two of them while the collector is down for longer than
+    the traces' retry budget; it comes back on the same port. Returns the
+    workdir, the mock's chats, the points received (the newest per series
+    when cumulative) and agentrace's stderr."""
+    wd = Workdir("keep-outage-" + temporality)
+    mock = MockLLM(wd)
+    port = free_port()
+    view = (lambda ps: ps) if temporality == "delta" else latest
+    rcv = ar = None
+    try:
+        ar = Agentrace(wd, ["--comm", COMM], env=node_env(
+            wd, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % port,
+            OTEL_EXPORTER_OTLP_PROTOCOL="http/json", OTEL_METRIC_EXPORT_INTERVAL="300",
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=temporality,
+            OTEL_BSP_SCHEDULE_DELAY="100", AGENTRACE_EXPORT_RETRY_INITIAL_MS="100",
+            AGENTRACE_EXPORT_RETRY_MAX_MS="200", AGENTRACE_EXPORT_RETRY_MAX_ELAPSED_MS="500"))
+        before = len(mock.truth())
+        make_calls(wd, [chat(mock, "gpt-4o", "t1"), chat(mock, "gpt-4o-mini", "t1")], "down")
+        wait_for(lambda: "points export to" in ar.err() and "giving up on" in ar.err(),
+                 what="failed metrics exports and traces past their retry budget")
+        time.sleep(1.0)  # twice the retry budget: traces gave up, metrics must not
+        rcv = Receiver(wd, ["--partial-reject", "2"], port=port)
+        make_calls(wd, [chat(mock, "gpt-4o", "t2")], "up")
+        wait_for(lambda: sum(metric_sums(view(rcv.metrics()), "gen_ai.client.operation.duration",
+                                         "count").values()) >= 3,
+                 what="metrics of all three calls at the receiver")
+        ar.finish()
+        truth = [t for t in mock.truth()[before:] if t.get("provider") == "openai"]
+        out = wd, truth, view(rcv.metrics()), ar.err()
+    finally:
+        for p in (ar, rcv, mock):
+            if p:
+                p.stop()
+    return out
+
+
+@test
+def test_keep_metrics_survive_a_collector_outage():
+    """In delta temporality (where a lost or doubled batch shows in the
+    sums) and cumulative (the newest point holds the totals), the metrics
+    received after a collector outage longer than the traces' retry budget
+    count every call exactly once, and the JSON partial_success the
+    collector answers with is counted."""
+    for temporality, code in (("delta", 1), ("cumulative", 2)):
+        wd, truth, points, err = outage_run(temporality)
+        what = temporality + ": "
+        check(len(truth) == 3, what + "mock saw %d chats" % len(truth))
+        check(all(p["temporality"] == code for p in points if p["metric"].startswith("gen_ai.")),
+              what + "temporality")
+        want = {}
+        for t in truth:
+            for typ in ("input", "output"):
+                k = (t["model"], typ)
+                want[k] = want.get(k, 0) + t[typ + "_tokens"]
+        got = metric_sums(points, "gen_ai.client.token.usage", "sum", "gen_ai.request.model",
+                          "gen_ai.token.type")
+        check(got == {k: float(v) for k, v in want.items()},
+              what + "token sums %r want %r" % (got, want))
+        n = metric_sums(points, "gen_ai.client.operation.duration", "count")
+        check(sum(n.values()) == 3, what + "operation.duration counts %r of 3 calls" % n)
+        st = stats_line(err, "metrics")
+        check(st["exports_failed"] >= 1 and st["points_dropped"] == 0,
+              what + "metrics stats %r" % st)
+        check(st["points_rejected"] == 2 * st["exports_ok"] > 0,
+              what + "partial success counted per accepted request: %r" % st)
+        wd.cleanup()
+
+
+def weather_tool(*props):
+    return {"type": "function", "function": {
+        "name": "get_weather", "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {p: {"type": "string"} for p in props},
+                       "required": ["city"]}}}
+
+
+def drift_events(span):
+    return [e for e in span.get("events", []) if e["name"] == "tool.schema.drift"]
+
+
+def tool_hash(span, key, tool):
+    """The hash a span's "name=hash" array gives one tool."""
+    return dict(v.split("=", 1) for v in attrs(span).get(key, [])).get(tool)
+
+
+@test
+def test_keep_definition_and_listing_drift():
+    """An agent offers the model get_weather, then a changed get_weather (a
+    python client), and an MCP server lists a changed get_weather to the MCP
+    SDK client on its second session: each change is drift of its kind, on
+    the span, in the event's hashes, in the drift metric and in one log line;
+    nothing unchanged is flagged."""
+    wd = Workdir("keep-defs")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["--comm", COMM, "--comm", "node"],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint,
+                                    OTEL_METRIC_EXPORT_INTERVAL="3600000"))
+        body = lambda *props: {"model": "gpt-4o", "tools": [weather_tool(*props)],
+                               "messages": [{"role": "user", "content": "weather in Paris?"}]}
+        url = mock.base + "/v1/chat/completions"
+        make_calls(wd, [(url, {}, body("city")), (url, {}, body("city")),
+                        (url, {}, body("city", "units"))], "defs")
+        for q in ("", "&tools=v2"):
+            run_client(["node", os.path.join(HERE, "clients", "mcp_client.mjs"), "--base",
+                        mock.base, "--path", "/mcp?mode=json" + q], node_env(wd))
+        ar.finish()
+        spans, points, err = rcv.spans(), rcv.metrics(), ar.err()
+    finally:
+        for p in (ar, mock, rcv):
+            if p:
+                p.stop()
+
+    llm = sorted((s for s in spans if attrs(s).get("gen_ai.operation.name") == "chat"),
+                 key=lambda s: s["start_time_unix_nano"])
+    check(len(llm) == 3, "three chat spans: %r" % [s["name"] for s in spans])
+    h = [tool_hash(s, "tool.definition.hashes", "get_weather") for s in llm]
+    check(h[0] and h[0] == h[1] != h[2], "definition hashes %r" % h)
+    for s in llm[:2]:
+        check(not drift_events(s) and attrs(s).get("tool.schema.drift") is not True,
+              "unchanged definition not flagged: %r" % attrs(s))
+    ev = drift_events(llm[2])
+    check(attrs(llm[2]).get("tool.schema.drift") is True and len(ev) == 1,
+          "changed definition flagged once: %r" % llm[2])
+    ea = ev[0]["attributes"]
+    check(ea.get("tool.schema.drift.kind") == "definition" and
+          ea.get("gen_ai.tool.name") == "get_weather" and
+          ea.get("tool.schema.expected_hashes") == [h[0]] and
+          ea.get("tool.schema.observed_hash") == h[2], "definition event %r" % ea)
+
+    lists = sorted((s for s in spans if attrs(s).get("mcp.method.name") == "tools/list"),
+                   key=lambda s: s["start_time_unix_nano"])
+    check(len(lists) == 2, "two tools/list spans: %r" % [s["name"] for s in spans])
+    lh = [tool_hash(s, "mcp.tool.schema_hashes", "get_weather") for s in lists]
+    fh = [tool_hash(s, "mcp.tool.schema_hashes", "failing_tool") for s in lists]
+    check(lh[0] and lh[1] and lh[0] != lh[1], "listed get_weather hashes %r" % lh)
+    check(fh[0] and fh[0] == fh[1], "listed failing_tool hashes %r" % fh)
+    check(not drift_events(lists[0]), "first listing is the tool's own")
+    ev = drift_events(lists[1])
+    check(len(ev) == 1, "only get_weather changed: %r" % ev)
+    ea = ev[0]["attributes"]
+    check(ea.get("tool.schema.drift.kind") == "listed" and
+          ea.get("gen_ai.tool.name") == "get_weather" and
+          ea.get("tool.schema.expected_hashes") == [lh[0]] and
+          ea.get("tool.schema.observed_hash") == lh[1], "listing event %r" % ea)
+
+    drift = metric_sums(points, "agentrace.tool.schema.drift", "value", "agentrace.tool.key",
+                        "tool.schema.drift.kind")
+    check(drift == {("get_weather", "definition"): 1, ("get_weather", "listed"): 1},
+          "drift metric %r" % drift)
+    logs = [l for l in err.splitlines() if " drift: get_weather" in l]
+    check(len(logs) == 2 and any("definition drift" in l and h[2] in l for l in logs) and
+          any("listed drift" in l and lh[1] in l for l in logs), "drift log lines %r" % logs)
+    wd.cleanup()

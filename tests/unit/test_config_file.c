@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/args.h"
+#include "run_child.h"
 #include "cli/config_file.h"
 
 static char path[64];
@@ -39,34 +40,25 @@ static void parse(struct cli_opts *o, const char **args)
 	cli__parse(argc, argv, o);
 }
 
+static void parse_config(void *unused)
+{
+	const char *args[] = { "--config", path, NULL };
+	struct cli_opts o;
+
+	(void)unused;
+	parse(&o, args);
+}
+
 /* Runs cli__parse on the config in a child; returns its exit status and
  * its stderr in err. */
 static int parse_child(const char *text, char *err, size_t cap)
 {
-	int pipefd[2], status;
-	ssize_t n, got = 0;
-	pid_t pid;
+	int status;
 
 	write_config(text);
-	cr_assert_eq(pipe(pipefd), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		const char *args[] = { "--config", path, NULL };
-		struct cli_opts o;
-
-		dup2(pipefd[1], 2);
-		parse(&o, args);
-		_exit(0);
-	}
-	close(pipefd[1]);
-	while ((n = read(pipefd[0], err + got, cap - 1 - got)) > 0)
-		got += n;
-	err[got] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
+	status = run_child(parse_config, NULL, err, cap);
 	unlink(path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return status;
 }
 
 static void expect_error(const char *text, int line, const char *key, const char *why)

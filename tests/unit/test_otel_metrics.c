@@ -11,6 +11,7 @@
 
 #include "metrics/config.h"
 #include "metrics/encode.h"
+#include "contracts/tool_drift.h"
 #include "metrics/record.h"
 #include "metrics/store.h"
 
@@ -220,6 +221,8 @@ Test(metrics_record, mcp_and_blackbox_tools)
 	span__set_str(t, "url.full", "https://api.weather.test/v1/city/12345?key=REDACTED");
 	span__set_str(t, "server.address", "api.weather.test");
 	span__set_bool(t, "tool.schema.drift", true);
+	attrs__set_str(&span__add_event(t, "tool.schema.drift", 0)->attrs, "tool.schema.drift.kind",
+		       "output");
 	metrics_record__span(st, m);
 	metrics_record__span(st, t);
 	cr_assert_eq(mstore__collect(st, 1, &b), 0);
@@ -233,10 +236,58 @@ Test(metrics_record, mcp_and_blackbox_tools)
 		       "api.weather.test/v1/city/{id}");
 	cr_assert_not_null(p);
 	cr_assert_eq(p->value, 1);
+	cr_assert_str_eq(attrs__get(&p->attrs, "tool.schema.drift.kind")->s, "output");
 	mbatch__release(&b);
 	mstore__free(st);
 	span__free(m);
 	span__free(t);
+}
+
+/* The drift counter of a series with these attributes (0 if none). */
+static int64_t drift_count(const struct mbatch *b, const char *tool, const char *kind)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct attr *t = attrs__get(&b->v[i].attrs, "agentrace.tool.key");
+		const struct attr *k = attrs__get(&b->v[i].attrs, "tool.schema.drift.kind");
+
+		if (!strcmp(b->v[i].inst->name, "agentrace.tool.schema.drift") && t && k &&
+		    !strcmp(t->s, tool) && !strcmp(k->s, kind))
+			return b->v[i].value;
+	}
+	return 0;
+}
+
+Test(metrics_record, definition_and_listing_drift_count_by_tool_and_kind)
+{
+	const char *v1[] = { "get_weather=00000000000000a1", "search=00000000000000b1" };
+	const char *v2[] = { "get_weather=00000000000000a2", "search=00000000000000b2" };
+	struct tool_drift *d = tool_drift__new(NULL, 5, 16);
+	struct mstore *st = mstore__new(100, false, 0);
+	struct mbatch b;
+
+	for (int i = 0; i < 4; i++) {
+		struct span *l = span__new("tools/list", SPAN_KIND_CLIENT);
+		struct span *c = llm_span("gpt-4o", NULL, 1, 1);
+
+		/* listing: both tools change at call 2; definitions: one changes at 3 */
+		attrs__set_str_array(&l->attrs, "mcp.tool.schema_hashes", i >= 2 ? v2 : v1, 2);
+		span__set_str(l, "mcp.method.name", "tools/list");
+		attrs__set_str_array(&c->attrs, "tool.definition.hashes", i >= 3 ? v2 : v1, 1);
+		tool_drift__check(d, l);
+		tool_drift__check(d, c);
+		metrics_record__span(st, l);
+		metrics_record__span(st, c);
+		span__free(l);
+		span__free(c);
+	}
+	cr_assert_eq(mstore__collect(st, 1, &b), 0);
+	cr_assert_eq(drift_count(&b, "get_weather", "listed"), 2);
+	cr_assert_eq(drift_count(&b, "search", "listed"), 2);
+	cr_assert_eq(drift_count(&b, "get_weather", "definition"), 1);
+	cr_assert_eq(drift_count(&b, "search", "definition"), 0);
+	mbatch__release(&b);
+	mstore__free(st);
+	tool_drift__free(d);
 }
 
 /* A batch with a histogram and a sum from two processes. */

@@ -185,3 +185,21 @@ Test(otlp_json, partial_success_response)
 	cr_assert_eq(otlp_json__parse_response("", 0, &rej, msg, sizeof(msg)), 0);
 	cr_assert_eq(otlp_json__parse_response("{nope", 5, &rej, msg, sizeof(msg)), -EBADMSG);
 }
+
+/* ExportMetricsServiceResponse: the count is rejectedDataPoints, and a
+ * traces key there is not a metrics rejection. */
+Test(otlp_json, metrics_partial_success_response)
+{
+	int64_t rej;
+	char msg[32];
+	const char *a = "{\"partialSuccess\":{\"rejectedDataPoints\":\"7\",\"errorMessage\":\"nan\"}}";
+	const char *b = "{\"partialSuccess\":{\"rejectedSpans\":\"7\"}}";
+
+	cr_assert_eq(otlp_json__parse_partial(a, strlen(a), "rejectedDataPoints", &rej, msg,
+					      sizeof(msg)), 0);
+	cr_assert_eq(rej, 7);
+	cr_assert_str_eq(msg, "nan");
+	cr_assert_eq(otlp_json__parse_partial(b, strlen(b), "rejectedDataPoints", &rej, msg,
+					      sizeof(msg)), 0);
+	cr_assert_eq(rej, 0);
+}

@@ -256,6 +256,36 @@ Test(sample_rules, token_budget_global_and_per_tenant)
 	sample_cfg__release(&c);
 }
 
+/* The root of a kept trace carries the trace's token total (what the
+ * gateway's budget policy reads); the other spans do not. */
+Test(sample_rules, kept_root_carries_the_trace_token_total)
+{
+	struct sampler *sm = new_sampler(&sink, 1.0);
+	struct span *root = mk(7, 1, 0, "POST /agent");
+	size_t tagged = 0;
+
+	root->kind = SPAN_KIND_SERVER;
+	root->end_ns = 1200 * MS;
+	sampler__submit(sm, llm(7, 2, 1, "stop"), 0);
+	sampler__submit(sm, llm(7, 3, 1, "stop"), 0);
+	sampler__submit(sm, tool(7, 4, 1, 10, 200), 0);
+	sampler__submit(sm, root, 0);
+	sampler__tick(sm, 10000 * MS);
+	cr_assert_eq(sink.n, 4);
+	for (size_t i = 0; i < sink.n; i++) {
+		const struct attr *a = span__get(sink.v[i], SAMPLING_TOKENS_ATTR);
+
+		if (!a)
+			continue;
+		tagged++;
+		cr_assert_eq(sink.v[i]->kind, SPAN_KIND_SERVER);
+		cr_assert_eq(a->i, 2 * (10 + 5));
+	}
+	cr_assert_eq(tagged, 1);
+	sink_clear(&sink);
+	sampler__free(sm);
+}
+
 Test(sample_rules, schema_drift_kept)
 {
 	struct sampler *sm = new_sampler(&sink, 0);

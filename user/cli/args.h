@@ -54,6 +54,8 @@ struct cli_opts {
 	int sample_settle_ms;      /* -1: not given */
 	const char *sample_rules_off[8];
 	size_t n_sample_rules_off;
+	int64_t sample_token_budget; /* 0: not given */
+	double sample_slow_k;      /* 0: not given */
 	bool capture_content;
 	bool summaries;           /* print one line per finished connection */
 	int verbose;

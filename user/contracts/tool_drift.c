@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "contracts/tool_drift.h"
 #include "contracts/names.h"
+#include "genai/semconv.h"
 #include "sample/rules.h"
 #include "tools/names.h"
 
@@ -123,6 +124,9 @@ static void flag(struct tool_drift *d, struct span *s, const char *kind, const c
 		attrs__set_str_array(&e->attrs, CN_DRIFT_EXPECTED, ev, n);
 		attrs__set_str(&e->attrs, CN_DRIFT_OBSERVED, obs);
 		attrs__set_str(&e->attrs, CN_DRIFT_KIND, kind);
+		/* a definition or listing names the tool; the metric counts by it */
+		if (strcmp(kind, "output"))
+			attrs__set_str(&e->attrs, SC_GEN_AI_TOOL_NAME, key);
 		if (version)
 			attrs__set_str(&e->attrs, CN_TOOL_CONTRACT_VERSION, version);
 	}

@@ -11,28 +11,18 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "common/mono_cond.h"
 #include "common/safe_file.h"
 #include "export/exporter_int.h"
 #include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
 #include "export/otlp_json.h"
+#include "export/otlp_sender.h"
 
 static void free_spans(struct span **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		span__free(v[i]);
-}
-
-static int http_post(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_http__post(ctx, body, len, timeout_ms, res);
-}
-
-static int grpc_post(void *ctx, const void *body, size_t len, int timeout_ms,
-		     struct http_response *res)
-{
-	return otlp_grpc__call(ctx, body, len, timeout_ms, res);
 }
 
 /* One OTLP/JSON request per line; a failed write drops the batch (counted). */
@@ -172,7 +162,6 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 					      const struct export_transport *t)
 {
 	struct exporter *e = calloc(1, sizeof(*e));
-	pthread_condattr_t ca;
 	int err;
 
 	if (!e) {
@@ -180,10 +169,7 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 		return NULL;
 	}
 	pthread_mutex_init(&e->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond__init(&e->cv);
 	if (export_config__copy(&e->cfg, cfg)) {
 		export_config__init(&e->cfg);
 		err = -ENOMEM;
@@ -216,16 +202,14 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 				err = -EIO;
 				goto cleanup;
 			}
-			e->tr.post = grpc_post;
-			e->tr.ctx = e->grpc;
+			e->tr = otlp_sender__transport(NULL, e->grpc);
 		} else {
 			e->http = otlp_http__new(&e->cfg, &e->abort_at_ns);
 			if (!e->http) {
 				err = -EIO;
 				goto cleanup;
 			}
-			e->tr.post = http_post;
-			e->tr.ctx = e->http;
+			e->tr = otlp_sender__transport(e->http, NULL);
 		}
 		break;
 	case EXPORT_FILE:

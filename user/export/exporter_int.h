@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/mono_cond.h"
 #include "export/console.h"
 #include "export/console_tree.h"
 #include "export/exporter.h"
@@ -63,12 +64,7 @@ static inline uint64_t exporter__mono_ns(void)
 /* Waits on e->cv (e->mu held) until the monotonic time at_ns or a signal. */
 static inline void exporter__wait_until(struct exporter *e, uint64_t at_ns)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)(at_ns / 1000000000ull),
-		.tv_nsec = (long)(at_ns % 1000000000ull),
-	};
-
-	pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+	mono_cond__wait_until(&e->cv, &e->mu, at_ns);
 }
 
 /*

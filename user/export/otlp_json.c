@@ -159,6 +159,12 @@ cleanup:
 int otlp_json__parse_response(const char *buf, size_t len, int64_t *rejected,
 			      char *msg, size_t msgsz)
 {
+	return otlp_json__parse_partial(buf, len, "rejectedSpans", rejected, msg, msgsz);
+}
+
+int otlp_json__parse_partial(const char *buf, size_t len, const char *key, int64_t *rejected,
+			     char *msg, size_t msgsz)
+{
 	json_t *root, *ps, *rej, *em;
 
 	*rejected = 0;
@@ -175,7 +181,7 @@ int otlp_json__parse_response(const char *buf, size_t len, int64_t *rejected,
 	}
 	ps = json_object_get(root, "partialSuccess");
 	if (json_is_object(ps)) {
-		rej = json_object_get(ps, "rejectedSpans");
+		rej = json_object_get(ps, key);
 		if (json_is_integer(rej))
 			*rejected = json_integer_value(rej);
 		else if (json_is_string(rej))

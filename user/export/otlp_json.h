@@ -29,4 +29,9 @@ char *otlp_json__encode(struct span *const *spans, size_t n, const struct attr_l
 int otlp_json__parse_response(const char *buf, size_t len, int64_t *rejected,
 			      char *msg, size_t msgsz);
 
+/* Same for any signal's response: key is partialSuccess's count member
+ * ("rejectedDataPoints" for metrics, "rejectedLogRecords" for logs). */
+int otlp_json__parse_partial(const char *buf, size_t len, const char *key, int64_t *rejected,
+			     char *msg, size_t msgsz);
+
 #endif

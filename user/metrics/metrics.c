@@ -7,9 +7,10 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/mono_cond.h"
 #include "export/otlp_grpc.h"
 #include "export/otlp_http.h"
-#include "export/retry.h"
+#include "export/otlp_sender.h"
 #include "metrics/encode.h"
 #include "metrics/metrics.h"
 #include "metrics/record.h"
@@ -52,14 +53,6 @@ static uint64_t real_ns(void)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* Waits (mu held) until the monotonic time at or a signal. */
-static void wait_until(struct metrics *m, uint64_t at)
-{
-	struct timespec ts = { .tv_sec = (time_t)(at / NS), .tv_nsec = (long)(at % NS) };
-
-	pthread_cond_timedwait(&m->cv, &m->mu, &ts);
-}
-
 static int encode(struct metrics *m, const struct mbatch *b, uint8_t **body, size_t *len)
 {
 	uint8_t *raw = NULL;
@@ -88,82 +81,38 @@ static int encode(struct metrics *m, const struct mbatch *b, uint8_t **body, siz
 	return err;
 }
 
-/* Sends one batch, retrying like the traces exporter until it is
- * accepted, dropped by policy, past the retry budget or the shutdown
- * deadline. Runs on the metrics thread. */
+/*
+ * Sends one batch with the traces exporter's retry policy (otlp_sender.h),
+ * but without its retry budget: while a batch waits out a collector
+ * outage the store keeps aggregating (bounded by its series cap), so a
+ * batch is only lost when the collector refuses it or the shutdown
+ * deadline passes, and either is counted. Runs on the metrics thread.
+ */
 static void send_batch(struct metrics *m, const struct mbatch *b)
 {
-	uint64_t start = mono_ns();
+	const struct otlp_sender s = {
+		.cfg = &m->cfg.http, .mu = &m->mu, .cv = &m->cv,
+		.tr = otlp_sender__transport(m->http, m->grpc),
+		.stopping = &m->stopping, .deadline_ns = &m->deadline_ns, .seed = &m->seed,
+		.url_log = m->url_log, .what = "points", .json_rejected_key = "rejectedDataPoints",
+		.until_shutdown = true, .requests_ok = &m->st.exports_ok,
+		.requests_failed = &m->st.exports_failed,
+		.partial_rejected = &m->st.points_rejected,
+	};
 	uint8_t *body = NULL;
 	size_t len = 0;
-	int attempt = 0;
 	bool ok = false;
 
-	if (encode(m, b, &body, &len)) {
+	if (encode(m, b, &body, &len))
 		warn("metrics: cannot encode %zu points", b->n);
-		goto out;
-	}
-	for (;;) {
-		struct http_response res = { .retry_after_ms = -1 };
-		enum retry_verdict v;
-		uint64_t now = mono_ns(), until;
-		long delay, status;
-		int timeout = m->cfg.http.timeout_ms;
-
-		pthread_mutex_lock(&m->mu);
-		if (m->stopping && now >= m->deadline_ns) {
-			pthread_mutex_unlock(&m->mu);
-			break;
-		}
-		if (m->stopping && (m->deadline_ns - now) / MS < (uint64_t)timeout)
-			timeout = (int)((m->deadline_ns - now) / MS) + 1;
-		pthread_mutex_unlock(&m->mu);
-		if (m->grpc)
-			otlp_grpc__call(m->grpc, body, len, timeout, &res);
-		else
-			otlp_http__post(m->http, body, len, timeout, &res);
-		v = retry__classify(res.status);
-		delay = res.retry_after_ms;
-		status = res.status;
-		http_response__release(&res);
-		if (v == RETRY_DONE) {
-			ok = true;
-			break;
-		}
-		pthread_mutex_lock(&m->mu);
-		m->st.exports_failed++;
-		pthread_mutex_unlock(&m->mu);
-		if (v == RETRY_DROP) {
-			warn("metrics: %s rejected %zu points (http %ld), not retrying", m->url_log,
-			     b->n, status);
-			break;
-		}
-		if (delay < 0)
-			delay = retry__backoff_ms(attempt, m->cfg.http.retry_initial_ms,
-						  m->cfg.http.retry_max_ms,
-						  (double)rand_r(&m->seed) / ((double)RAND_MAX + 1));
-		now = mono_ns();
-		if (m->cfg.http.retry_max_elapsed_ms > 0 &&
-		    now + (uint64_t)delay * MS - start > (uint64_t)m->cfg.http.retry_max_elapsed_ms * MS)
-			break;
-		if (!attempt)
-			warn("metrics: export to %s failed, retrying", m->url_log);
-		attempt++;
-		until = now + (uint64_t)delay * MS;
-		pthread_mutex_lock(&m->mu);
-		while (mono_ns() < (m->stopping && m->deadline_ns < until ? m->deadline_ns : until))
-			wait_until(m, m->stopping && m->deadline_ns < until ? m->deadline_ns : until);
-		pthread_mutex_unlock(&m->mu);
-	}
-out:
+	else
+		ok = otlp_sender__send(&s, body, len, b->n) == OTLP_SEND_OK;
 	free(body);
 	pthread_mutex_lock(&m->mu);
-	if (ok) {
-		m->st.exports_ok++;
+	if (ok)
 		m->st.points_exported += b->n;
-	} else {
+	else
 		m->st.points_dropped += b->n;
-	}
 	pthread_mutex_unlock(&m->mu);
 }
 
@@ -188,7 +137,7 @@ static void *thread_main(void *arg)
 	pthread_mutex_lock(&m->mu);
 	while (!m->stopping) {
 		if (mono_ns() < next) {
-			wait_until(m, next);
+			mono_cond__wait_until(&m->cv, &m->mu, next);
 			continue;
 		}
 		pthread_mutex_unlock(&m->mu);
@@ -208,7 +157,7 @@ struct metrics *metrics__new(const struct metrics_config *cfg)
 	if (!m)
 		return NULL;
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	mono_cond__init(&m->cv);
 	m->seed = (unsigned int)mono_ns();
 	if (export_config__copy(&m->cfg.http, &cfg->http))
 		goto fail;

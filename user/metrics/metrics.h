@@ -3,9 +3,11 @@
  * The metrics stage: sees every span before sampling, aggregates it into
  * the store (see record.h), and exports the store every interval over
  * OTLP (HTTP /v1/metrics, protobuf or JSON, or gRPC MetricsService/Export)
- * from its own thread, with the traces exporter's transports, retry policy
- * and per-process resources. The console exporter
- * prints a short summary at shutdown instead.
+ * from its own thread, with the traces exporter's transports, sender
+ * (export/otlp_sender.h) and per-process resources. A batch is retried
+ * through a collector outage until accepted, refused or shut down: the
+ * store keeps aggregating meanwhile, so nothing queues up and no count is
+ * lost. The console exporter prints a short summary at shutdown instead.
  */
 #ifndef AR_METRICS_METRICS_H
 #define AR_METRICS_METRICS_H
@@ -22,7 +24,8 @@ struct metrics_stats {
 	uint64_t exports_ok;
 	uint64_t exports_failed;    /* HTTP attempts that did not succeed */
 	uint64_t points_exported;
-	uint64_t points_dropped;    /* batches given up after retries */
+	uint64_t points_dropped;    /* refused by the collector or unsent at shutdown */
+	uint64_t points_rejected;   /* partial_success: accepted requests' rejected points */
 	uint64_t series;
 	uint64_t series_overflowed;
 };

@@ -28,8 +28,8 @@ const struct minst minst_mcp_server =
 	     b_mcp);
 const struct minst minst_tool_duration =
 	HIST(MN_TOOL_DURATION, "s", "Duration of black-box tool (HTTP) calls, per tool", b_http);
-const struct minst minst_tool_drift = { MN_TOOL_DRIFT, "{response}",
-					"Tool responses whose structure drifted from the contract",
+const struct minst minst_tool_drift = { MN_TOOL_DRIFT, "{drift}",
+					"Tool responses, definitions and listings whose structure drifted",
 					MINST_SUM, NULL, 0 };
 
 /* Copies the listed attributes of s that are present, in this order. */
@@ -127,16 +127,31 @@ static void record_tool(struct mstore *st, const struct span *s, const char *key
 	attrs__clear(&l);
 }
 
+/* One count per drift event on s: a tool response's structure (kind
+ * "output", by the span's tool key), or a tool definition an LLM request
+ * offered ("definition") or an MCP server listed ("listed"), by tool name. */
 static void record_drift(struct mstore *st, const struct span *s, const char *key)
 {
-	const struct attr *d = span__get(s, CN_TOOL_SCHEMA_DRIFT);
-	struct attr_list l = { 0 };
+	const struct attr *version = span__get(s, CN_TOOL_CONTRACT_VERSION);
 
-	if (!d || d->type != ATTR_BOOL || !d->b)
-		return;
-	if (!attrs__set_str(&l, MA_TOOL_KEY, key))
-		mstore__add(st, &minst_tool_drift, &s->proc, &l, 1);
-	attrs__clear(&l);
+	for (size_t i = 0; i < s->n_events; i++) {
+		const struct span_event *e = &s->events[i];
+		const struct attr *kind = attrs__get(&e->attrs, CN_DRIFT_KIND);
+		const struct attr *name = attrs__get(&e->attrs, SC_GEN_AI_TOOL_NAME);
+		const char *tool = name && name->type == ATTR_STR ? name->s : key;
+		struct attr_list l = { 0 };
+		int err;
+
+		if (strcmp(e->name, CN_EVENT_DRIFT) || !kind || kind->type != ATTR_STR || !tool)
+			continue;
+		err = attrs__set_str(&l, MA_TOOL_KEY, tool) ?: attrs__set_str(&l, CN_DRIFT_KIND, kind->s);
+		/* a contract versions a tool's responses only */
+		if (!err && version && version->type == ATTR_STR && !strcmp(kind->s, "output"))
+			err = attrs__set_str(&l, CN_TOOL_CONTRACT_VERSION, version->s);
+		if (!err)
+			mstore__add(st, &minst_tool_drift, &s->proc, &l, 1);
+		attrs__clear(&l);
+	}
 }
 
 void metrics_record__span(struct mstore *st, const struct span *s)
@@ -152,6 +167,5 @@ void metrics_record__span(struct mstore *st, const struct span *s)
 		record_llm(st, s);
 	else if (kind == TOOL_KEY_HTTP && s->kind == SPAN_KIND_CLIENT)
 		record_tool(st, s, key);
-	if (kind != TOOL_KEY_NONE)
-		record_drift(st, s, key);
+	record_drift(st, s, kind != TOOL_KEY_NONE ? key : NULL);
 }

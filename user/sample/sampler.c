@@ -156,7 +156,7 @@ static void unlink_held(struct sampler *sm, struct held *h)
 	sm->st.held_bytes -= h->bytes;
 }
 
-/* Writes the rules that kept the trace on its root. */
+/* Writes the rules that kept the trace, and its token total, on its root. */
 static void tag_root(struct held *h, uint32_t rules)
 {
 	const char *names[RULE__COUNT + 1];
@@ -170,6 +170,8 @@ static void tag_root(struct held *h, uint32_t rules)
 		names[n++] = sample_rule__name(RULE_PROBABILITY);
 	/* -ENOMEM only loses the annotation, not the trace */
 	attrs__set_str_array(&root->attrs, SAMPLING_RULES_ATTR, names, n);
+	if (h->rt.tokens > 0)
+		attrs__set_int(&root->attrs, SAMPLING_TOKENS_ATTR, h->rt.tokens);
 }
 
 static void remember(struct sampler *sm, const uint8_t tid[16], bool kept)

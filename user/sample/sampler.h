@@ -25,6 +25,10 @@
 #include "trace/span.h"
 
 #define SAMPLING_RULES_ATTR "agentrace.sampling.rules"
+/* On the same root: gen_ai.usage input + output over this node's part of the
+ * trace, so a gateway tail_sampling policy (a per-span numeric_attribute)
+ * can apply a trace token budget; see docs/sampling.md. */
+#define SAMPLING_TOKENS_ATTR "agentrace.trace.tokens"
 
 /* Receives each kept span (ownership passes). Returns 0 or a negative
  * errno when it dropped the span (counted as export drops by the caller). */
