@@ -118,9 +118,13 @@ static void release_held(struct span_path *sp, uint64_t now)
 {
 	struct span_hold_item it;
 
-	while (span_hold__pop(sp->hold, now, held_ready, sp, &it))
-		submit(sp, it.span,
-		       tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true));
+	while (span_hold__pop(sp->hold, now, held_ready, sp, &it)) {
+		int err = tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true);
+
+		if (!err && sp->graph) /* a SERVER span: its hand-off share */
+			graph__after_context(sp->graph, it.span);
+		submit(sp, it.span, err);
+	}
 }
 
 static void on_exchange(void *ctx, const struct http_exchange *x)
@@ -404,11 +408,11 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" tool_calls=%" PRIu64 " consumed=%" PRIu64 " not_executed=%" PRIu64
 		" children_mcp=%" PRIu64 " children_args=%" PRIu64 " children_order=%" PRIu64
 		" links=%" PRIu64 " windows_dropped=%" PRIu64 " output_over_budget=%" PRIu64
-		" nomem=%" PRIu64 "\n",
+		" handoffs=%" PRIu64 " handoffs_unmatched=%" PRIu64 " nomem=%" PRIu64 "\n",
 		grs.llm_calls, grs.conversations, grs.chained, grs.turns, grs.turns_final,
 		grs.turns_timeout, grs.tool_calls, grs.tools_consumed, grs.tools_not_executed,
 		grs.child_mcp, grs.child_args, grs.child_order, grs.links, grs.windows_dropped,
-		grs.output_over_budget, grs.nomem);
+		grs.output_over_budget, grs.handoffs, grs.handoffs_unmatched, grs.nomem);
 	fprintf(f, "export: exported=%" PRIu64 " requests_ok=%" PRIu64 " requests_failed=%" PRIu64
 		" retries=%" PRIu64 " dropped_queue_full=%" PRIu64 " dropped_failed=%" PRIu64
 		" dropped_shutdown=%" PRIu64 " partial_rejected=%" PRIu64 " queued=%" PRIu64 "\n",

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import time
 
-from harness import (teardown, Agentrace, MockLLM, Receiver, Workdir, check, node_env, run_client,
-                     test, HERE)
+from harness import (teardown, Agentrace, MockLLM, Proc, Receiver, Workdir, check, node_env,
+                     run_client, test, wait_for, HERE)
 
 PY = os.path.realpath(sys.executable)
 PY_COMM = os.path.basename(PY)[:15]
@@ -278,3 +278,96 @@ def test_graph_mcp_tools_call_is_child_of_execute_tool():
     early = [x for x in spans if attrs(x).get("mcp.method.name") in ("initialize", "tools/list")]
     check(len(early) == 2 and all(x["trace_id"] != root["trace_id"] for x in early),
           "set-up outside the turn: %r" % [(x["name"], x["trace_id"]) for x in early])
+
+
+WORKFLOW_AGENT = os.path.join(HERE, "agents", "workflow_agent.py")
+
+
+@test
+def test_graph_subagent_handoff_share():
+    """An agent server hands its LLM's answer to a sub-agent server (an
+    LLM-written payload); the sub-agent passes all of it, then (X-Cut) only
+    a prefix, to its own LLM. The sub-agent's SERVER span says how much of
+    the payload reached that first LLM input, against what the sub-agent
+    reports it received and sent."""
+    wd = Workdir("graph-handoff")
+    rcv = Receiver(wd)
+    mock = MockLLM(wd)
+    procs, ar = [], None
+    try:
+        ports = {}
+        for name in ("sub", "agent"):
+            pf = wd.file(name + ".port")
+            argv = [PY, WORKFLOW_AGENT, "--port-file", pf, "--mock", mock.base]
+            if name == "agent":
+                argv += ["--sub", "http://127.0.0.1:%d" % ports["sub"], "--delegate-answer"]
+            procs.append(Proc(wd, name, argv, env=node_env(wd)))
+            wait_for(lambda: os.path.exists(pf), what=name + " port")
+            ports[name] = int(open(pf).read())
+        sub_pid = procs[0].p.pid
+        ar = Agentrace(wd, [a for p in procs for a in ("--pid", str(p.p.pid))],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        answers = []
+        for cut in (0, 12):
+            r = subprocess.run(["curl", "-sS", "--max-time", "60", "-X", "POST", "-d",
+                                json.dumps({"task": "weather", "cut": cut}),
+                                "http://127.0.0.1:%d/run" % ports["agent"]],
+                               capture_output=True, timeout=90)
+            check(r.returncode == 0, "curl: %r" % r.stderr)
+            answers.append(json.loads(r.stdout)["sub"])
+        time.sleep(1.0)
+        ar.finish()
+        spans, err = rcv.spans(), ar.err()
+    finally:
+        teardown(wd, ar, *procs, mock, rcv)
+    served = sorted([s for s in spans if s["kind"] == 2 and
+                     attrs(s).get("process.pid") == sub_pid],
+                    key=lambda s: s["start_time_unix_nano"])
+    check(len(served) == 2, "two sub-agent SERVER spans: %r" % [s["name"] for s in spans])
+    whole, cut = (attrs(s) for s in served)
+    check(whole.get("agentrace.graph.handoff") == "unchanged" and
+          whole.get("agentrace.graph.handoff.share") == 1.0,
+          "whole hand-off: %r" % whole)
+    sent, task = answers[1]["sent"], " ".join(answers[1]["task"].split())
+    check(len(sent) == 12 and task.startswith(sent), "sub-agent report %r" % answers[1])
+    check(cut.get("agentrace.graph.handoff") == "truncated" and
+          abs(cut.get("agentrace.graph.handoff.share", -1) - len(sent) / len(task)) < 1e-9,
+          "cut hand-off: %r, want share %r" % (cut, len(sent) / len(task)))
+    # and the agent's own two served /run requests (curl's "weather" task)
+    check("handoffs=4 handoffs_unmatched=0 " in err, "stats: %s" % err[-1500:])
+
+
+@test
+def test_graph_lone_answer_is_a_turn_only_for_agents():
+    """curl asks twice: offering a tool the model does not use (tool_choice
+    none: answered in one call, a one-call turn rooted at invoke_agent),
+    then a plain chat call (no tools: no agent, a root of its own)."""
+    def body(tools):
+        b = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        if tools:
+            b.update(tools=[{"type": "function", "function": {"name": "get_weather",
+                                                               "parameters": {}}}],
+                     tool_choice="none")
+        return json.dumps(b)
+
+    spans, truth, summ, err = run_traced(["curl"], lambda m: [
+        ["curl", "-sS", "--fail", "-H", "Content-Type: application/json", "--data", body(t),
+         m.base + "/v1/chat/completions"] for t in (True, False)])
+    check([s["choices"][0]["finish_reason"] for s in summ] == ["stop", "stop"],
+          "answers %r" % summ)
+    llm = {attrs(s).get("gen_ai.response.id"): s for s in spans if s["kind"] == 3}
+    agent, plain = (llm[s["id"]] for s in summ)
+    roots = [s for s in spans if attrs(s).get("gen_ai.operation.name") == "invoke_agent"]
+    check(len(roots) == 1 and len(spans) == 3, "spans %r" % [s["name"] for s in spans])
+    root = roots[0]
+    check(not root["parent_span_id"] and agent["parent_span_id"] == root["span_id"] and
+          agent["trace_id"] == root["trace_id"], "the agent's call under its turn")
+    a = attrs(root)
+    check(a.get("agentrace.graph.turn.end") == "final_answer" and
+          a.get("agentrace.graph.turn.llm_calls") == 1 and
+          a.get("gen_ai.conversation.id") == attrs(agent).get("gen_ai.conversation.id") ==
+          attrs(agent).get("agentrace.graph.input.hash"), "turn %r" % a)
+    check(root["start_time_unix_nano"] == agent["start_time_unix_nano"] and
+          root["end_time_unix_nano"] == agent["end_time_unix_nano"], "turn spans its call")
+    check(not plain["parent_span_id"] and plain["trace_id"] != root["trace_id"],
+          "the plain call is a root: %r" % plain)

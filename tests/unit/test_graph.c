@@ -258,9 +258,9 @@ Test(graph, content_only_with_capture)
 	json_decref(fx);
 }
 
-/* A new user message after the final answer ends that turn; answered
- * without tools, it is no agent turn: its call is a root of its own, in the
- * same conversation. */
+/* A new user message after the final answer starts a new turn; answered
+ * without tools (but offered them), it is a one-call turn of its own, in
+ * the same conversation. */
 Test(graph, turn_boundaries)
 {
 	json_t *fx = gx_load("openai_chat_two_turns");
@@ -269,17 +269,26 @@ Test(graph, turn_boundaries)
 
 	gx_start(&r, fx, 0, false, 0, 0);
 	gx_finish(&r);
-	cr_assert_eq(gx_op(&r, "invoke_agent", roots, 4), 1);
+	cr_assert_eq(gx_op(&r, "invoke_agent", roots, 4), 2);
 	cr_assert_eq(gx_op(&r, "chat", llm, 4), 3);
 	cr_assert_str_eq(gx_str(roots[0], "agentrace.graph.turn.end"), "final_answer");
+	cr_assert_str_eq(gx_str(roots[1], "agentrace.graph.turn.end"), "final_answer");
 	cr_assert_arr_eq(llm[0]->parent_span_id, roots[0]->span_id, 8);
 	cr_assert_arr_eq(llm[1]->parent_span_id, roots[0]->span_id, 8);
-	cr_assert(memcmp(llm[2]->trace_id, roots[0]->trace_id, 16), "a trace of its own");
+	cr_assert_arr_eq(llm[2]->parent_span_id, roots[1]->span_id, 8, "the lone answer's turn");
+	cr_assert_arr_eq(llm[2]->trace_id, roots[1]->trace_id, 16);
+	cr_assert(memcmp(roots[1]->trace_id, roots[0]->trace_id, 16), "a trace of its own");
 	for (int i = 0; i < 8; i++)
-		cr_assert_eq(llm[2]->parent_span_id[i], 0, "a root");
+		cr_assert_eq(roots[1]->parent_span_id[i], 0, "a root");
+	cr_assert_eq(roots[1]->start_ns, llm[2]->start_ns);
+	cr_assert_eq(roots[1]->end_ns, llm[2]->end_ns);
 	cr_assert_str_eq(gx_str(roots[0], "gen_ai.conversation.id"),
 			 gx_str(llm[2], "gen_ai.conversation.id"));
+	cr_assert_str_eq(gx_str(roots[1], "gen_ai.conversation.id"),
+			 gx_str(llm[2], "gen_ai.conversation.id"));
 	cr_assert_eq(span__get(roots[0], "agentrace.graph.turn.llm_calls")->i, 2);
+	cr_assert_eq(span__get(roots[1], "agentrace.graph.turn.llm_calls")->i, 1);
+	cr_assert_eq(span__get(roots[1], "agentrace.graph.turn.tool_calls")->i, 0);
 	gx_release(&r);
 	json_decref(fx);
 }

@@ -62,7 +62,7 @@ static json_t *block_part(const json_t *b, size_t max, bool *is_result)
 		return genai_part__generic(NULL);
 	if (strcmp(type, "text") == 0) {
 		v = json_object_get(b, "text");
-		return genai_part__text(json_string_value(v), json_string_length(v), max);
+		return genai_part__text_str(v, max);
 	}
 	if (strcmp(type, "tool_use") == 0)
 		return genai_part__tool_call(genai__jstr(b, "id"), genai__jstr(b, "name"), NULL,
@@ -87,8 +87,7 @@ static void anthropic_input(struct genai_call *c, const json_t *r)
 	if (json_is_string(sys)) {
 		c->system_instructions = json_array();
 		json_array_append_new(c->system_instructions,
-				      genai_part__text(json_string_value(sys),
-						       json_string_length(sys), max));
+				      genai_part__text_str(sys, max));
 	} else if (json_is_array(sys)) {
 		bool res;
 
@@ -108,9 +107,7 @@ static void anthropic_input(struct genai_call *c, const json_t *r)
 		if (!parts)
 			continue;
 		if (json_is_string(content))
-			json_array_append_new(parts, genai_part__text(json_string_value(content),
-								      json_string_length(content),
-								      max));
+			json_array_append_new(parts, genai_part__text_str(content, max));
 		json_array_foreach(content, k, b) {
 			json_array_append_new(parts, block_part(b, max, &res));
 			all_results &= res;

@@ -99,7 +99,7 @@ static json_t *block_part(const json_t *b, size_t max, bool *is_result)
 
 	*is_result = false;
 	if (json_is_string(v = json_object_get(b, "text")))
-		return genai_part__text(json_string_value(v), json_string_length(v), max);
+		return genai_part__text_str(v, max);
 	if ((v = json_object_get(b, "toolUse")))
 		return genai_part__tool_call(genai__jstr(v, "toolUseId"), genai__jstr(v, "name"),
 					     NULL, 0, json_object_get(v, "input"), max);

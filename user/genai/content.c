@@ -12,22 +12,38 @@ static json_t *str_cut(const char *s, size_t n, size_t max)
 	return json_stringn(s ? s : "", s ? genai__utf8_cut(s, n, max) : 0);
 }
 
-static json_t *part_with_content(const char *type, const char *s, size_t n, size_t max)
+/* {"type": type, "content": content}; steals content. type and the keys
+ * are our own ASCII literals: no UTF-8 check. */
+static json_t *part_with_value(const char *type, json_t *content)
 {
-	json_t *p = json_object();
+	json_t *p = content ? json_object() : NULL;
 
-	if (!p)
-		return NULL;
-	if (json_object_set_new(p, "type", json_string(type)) ||
-	    json_object_set_new(p, "content", str_cut(s, n, max))) {
-		json_decref(p);
+	if (!p || json_object_set_new_nocheck(p, "type", json_string_nocheck(type)) ||
+	    json_object_set_new_nocheck(p, "content", content)) {
+		json_decref(p ? p : content);
 		return NULL;
 	}
 	return p;
 }
 
+static json_t *part_with_content(const char *type, const char *s, size_t n, size_t max)
+{
+	return part_with_value(type, str_cut(s, n, max));
+}
+
 json_t *genai_part__text(const char *s, size_t n, size_t max)
 {
+	return part_with_content("text", s, n, max);
+}
+
+json_t *genai_part__text_str(const json_t *str, size_t max)
+{
+	const char *s = json_string_value(str);
+	size_t n = json_string_length(str);
+
+	/* shared with the parsed request when it fits: no copy, no re-check */
+	if (s && genai__utf8_cut(s, n, max) == n)
+		return part_with_value("text", json_incref((json_t *)str));
 	return part_with_content("text", s, n, max);
 }
 
@@ -98,8 +114,8 @@ json_t *genai_msg__new(const char *role, json_t *parts)
 		json_decref(parts);
 		return NULL;
 	}
-	json_object_set_new(m, "role", json_string(role ? role : "user"));
-	json_object_set_new(m, "parts", parts);
+	json_object_set_new_nocheck(m, "role", json_string(role ? role : "user"));
+	json_object_set_new_nocheck(m, "parts", parts);
 	return m;
 }
 

@@ -17,6 +17,9 @@
 #include <jansson.h>
 
 json_t *genai_part__text(const char *s, size_t n, size_t max);
+/* The same for a JSON string value (a NULL or non-string gives ""): the
+ * value itself is shared, not copied, when it fits in max. */
+json_t *genai_part__text_str(const json_t *str, size_t max);
 /* {"type":"reasoning","content":...} */
 json_t *genai_part__reasoning(const char *s, size_t n, size_t max);
 /* arguments: args_json parsed as JSON when it parses, else kept as a

@@ -168,8 +168,7 @@ static json_t *content_parts(const json_t *content, size_t max, bool *all_respon
 			part = json_is_true(json_object_get(p, "thought"))
 				       ? genai_part__reasoning(json_string_value(v),
 							       json_string_length(v), max)
-				       : genai_part__text(json_string_value(v),
-							  json_string_length(v), max);
+				       : genai_part__text_str(v, max);
 		} else {
 			void *it = json_is_object(p) ? json_object_iter((json_t *)p) : NULL;
 

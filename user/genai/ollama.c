@@ -118,8 +118,7 @@ static json_t *text_parts(const json_t *t, size_t max)
 	json_t *parts = json_array();
 
 	if (parts && json_is_string(t) && json_string_length(t))
-		json_array_append_new(parts, genai_part__text(json_string_value(t),
-							      json_string_length(t), max));
+		json_array_append_new(parts, genai_part__text_str(t, max));
 	return parts;
 }
 

@@ -110,8 +110,7 @@ static json_t *chat_content_parts(const json_t *content, size_t max)
 	if (!parts)
 		return NULL;
 	if (json_is_string(content)) {
-		json_array_append_new(parts, genai_part__text(json_string_value(content),
-							      json_string_length(content), max));
+		json_array_append_new(parts, genai_part__text_str(content, max));
 		return parts;
 	}
 	json_array_foreach(content, i, p) {
@@ -119,8 +118,7 @@ static json_t *chat_content_parts(const json_t *content, size_t max)
 		const json_t *t = json_object_get(p, "text");
 
 		if (json_is_string(t)) /* text, input_text, output_text */
-			json_array_append_new(parts, genai_part__text(json_string_value(t),
-								      json_string_length(t), max));
+			json_array_append_new(parts, genai_part__text_str(t, max));
 		else
 			json_array_append_new(parts, genai_part__generic(type));
 	}
@@ -176,14 +174,12 @@ static void responses_input(struct genai_call *c, const json_t *r)
 	if (json_is_string(instr)) {
 		c->system_instructions = json_array();
 		json_array_append_new(c->system_instructions,
-				      genai_part__text(json_string_value(instr),
-						       json_string_length(instr), max));
+				      genai_part__text_str(instr, max));
 	}
 	if (json_is_string(in)) {
 		json_t *parts = json_array();
 
-		json_array_append_new(parts, genai_part__text(json_string_value(in),
-							      json_string_length(in), max));
+		json_array_append_new(parts, genai_part__text_str(in, max));
 		genai_msgs__append(c->input_messages, genai_msg__new("user", parts));
 		return;
 	}

@@ -102,6 +102,69 @@ cleanup:
 	return ret;
 }
 
+/* The longest prefix of v found in in: found(L) is monotone in L. */
+static size_t found_prefix(const char *v, size_t n, const char *in, size_t in_len)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+
+		if (memmem(in, in_len, v, mid))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Bytes of v that reached in; *cls gets the value's class. -1: -ENOMEM. */
+static double reached_one(const struct drift_val *v, const char *in, size_t in_len, int *cls)
+{
+	size_t p = found_prefix(v->s, v->n, in, in_len);
+	double rest;
+
+	*cls = DRIFT_UNCHANGED;
+	if (p == v->n)
+		return (double)v->n;
+	/* a cut: the prefix is there, what followed it mostly is not */
+	rest = shingle_share(v->s + p, v->n - p, in, in_len);
+	if (rest < 0)
+		return -1;
+	if (p >= SHINGLE && rest < 0.5) {
+		*cls = DRIFT_TRUNCATED;
+		return (double)p;
+	}
+	rest = shingle_share(v->s, v->n, in, in_len);
+	*cls = DRIFT_TRANSFORMED;
+	return rest < 0 ? -1 : rest * (double)v->n;
+}
+
+int drift__reached(const struct drift_val *vals, size_t n_vals, const char *in, size_t in_len,
+		   double *share)
+{
+	double got = 0, all = 0;
+	int worst = DRIFT_UNCHANGED, cls;
+
+	for (size_t i = 0; i < n_vals; i++) {
+		double r;
+
+		if (!vals[i].n)
+			continue;
+		r = reached_one(&vals[i], in, in_len, &cls);
+		if (r < 0)
+			return -ENOMEM;
+		got += r;
+		all += (double)vals[i].n;
+		if (cls > worst)
+			worst = cls;
+	}
+	if (all == 0)
+		return -ENOENT;
+	*share = got / all;
+	return worst;
+}
+
 const char *drift__name(enum drift d)
 {
 	switch (d) {

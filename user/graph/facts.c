@@ -22,6 +22,8 @@ void facts__release(struct facts *f)
 	free(f->response_id);
 	free(f->prev_response_id);
 	free(f->conversation);
+	json_decref(f->in_msgs);
+	json_decref(f->sys);
 	/* roll[] is only read up to n_msgs: leave it */
 	memset(f, 0, offsetof(struct facts, roll));
 	memset(&f->n_msgs, 0, sizeof(*f) - offsetof(struct facts, n_msgs));
@@ -91,6 +93,12 @@ static int take_request(struct facts *f, const json_t *req)
 	const json_t *conv = json_object_get(req, "conversation");
 	int err;
 
+	/* "tools": OpenAI chat and Responses, Anthropic, Gemini, Ollama;
+	 * "toolConfig.tools": Bedrock Converse */
+	f->offers_tools = json_array_size(json_object_get(req, "tools")) ||
+			  json_array_size(json_object_get(json_object_get(req, "toolConfig"),
+							  "tools"));
+
 	err = dup_str(&f->prev_response_id, json_string_value(json_object_get(req,
 								   "previous_response_id")));
 	if (json_is_object(conv))
@@ -142,6 +150,8 @@ int facts__take(struct facts *f, const struct genai_call *c, const json_t *req,
 	f->final = !c->n_tools && !c->error_type && c->n_choices && c->choices[0].finish_reason;
 	if (dup_str(&f->response_id, c->response_id))
 		goto cleanup;
+	f->in_msgs = json_incref(c->input_messages);
+	f->sys = json_incref(c->system_instructions);
 	f->s = s;
 	return 0;
 cleanup:

@@ -45,9 +45,12 @@ struct facts {
 	struct facts_tool tools[GENAI_MAX_TOOL_CALLS];
 	size_t n_tools;
 	bool final;              /* an answer with no tool calls: the turn is over */
+	bool offers_tools;       /* the request offers the model tools: an agent's */
 	char *response_id;
 	char *prev_response_id;  /* OpenAI Responses previous_response_id */
 	char *conversation;      /* a conversation id the request carries */
+	json_t *in_msgs, *sys;   /* the call's semconv input messages and system
+				  * instructions (references), for hand-offs */
 };
 
 /* Fills f from a chat-like call (other operations leave f->s NULL).

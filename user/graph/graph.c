@@ -28,12 +28,72 @@ struct graph *graph__new(const struct graph_cfg *cfg)
 	g->cfg = *cfg;
 	if (!g->cfg.idle_ms)
 		g->cfg.idle_ms = GRAPH_IDLE_DEFAULT_MS;
+	memset(g->tail_head, 0xff, sizeof(g->tail_head));
+	g->next_expiry = UINT64_MAX;
 	g->ids = ids__new();
 	if (!g->ids) {
 		free(g);
 		return NULL;
 	}
 	return g;
+}
+
+/* ---- the tail index: which conversation a rolling hash ends ---- */
+
+static uint64_t tail_of(const struct graph *g, int node)
+{
+	const struct conv *c = &g->convs[node / 2];
+
+	return node & 1 ? c->tail_full : c->tail_in;
+}
+
+static void tails__unlink(struct graph *g, int node)
+{
+	int16_t *p = &g->tail_head[tail_of(g, node) % GRAPH_TAIL_BUCKETS];
+
+	while (*p >= 0 && *p != node)
+		p = &g->tail_next[*p];
+	if (*p == node)
+		*p = g->tail_next[node];
+}
+
+static void tails__link(struct graph *g, int node)
+{
+	int16_t *head = &g->tail_head[tail_of(g, node) % GRAPH_TAIL_BUCKETS];
+
+	g->tail_next[node] = *head;
+	*head = (int16_t)node;
+}
+
+/* Sets c's tails, keeping the index in step. */
+static void tails__set(struct graph *g, struct conv *c, uint64_t in, uint64_t full)
+{
+	int node = (int)(c - g->convs) * 2;
+
+	if (c->tail_in || c->tail_full) {
+		tails__unlink(g, node);
+		tails__unlink(g, node + 1);
+	}
+	c->tail_in = in;
+	c->tail_full = full;
+	if (in || full) {
+		tails__link(g, node);
+		tails__link(g, node + 1);
+	}
+}
+
+/* The conversation of tgid whose tail is h (the lowest slot when several). */
+static struct conv *tails__find(struct graph *g, uint32_t tgid, uint64_t h)
+{
+	struct conv *best = NULL;
+
+	for (int n = g->tail_head[h % GRAPH_TAIL_BUCKETS]; n >= 0; n = g->tail_next[n]) {
+		struct conv *c = &g->convs[n / 2];
+
+		if (c->used && c->tgid == tgid && tail_of(g, n) == h && (!best || c < best))
+			best = c;
+	}
+	return best;
 }
 
 static void end_turn(struct graph *g, struct conv *c, const char *reason, uint64_t end_ns)
@@ -59,8 +119,8 @@ static void conv__release(struct graph *g, struct conv *c)
 {
 	free(c->last_response_id);
 	c->last_response_id = NULL;
+	tails__set(g, c, 0, 0);
 	c->used = false;
-	c->tail_in = c->tail_full = 0;
 	c->id[0] = '\0';
 	c->lru = 0;
 	c->turn.open = false;
@@ -78,6 +138,7 @@ void graph__free(struct graph *g)
 		conv__release(g, &g->convs[i]);
 	}
 	facts__release(&g->facts);
+	handoff__free(g);
 	ids__free(g->ids);
 	free(g);
 }
@@ -104,11 +165,23 @@ static bool all_zero(const uint8_t *b, size_t n)
 	return true;
 }
 
+static void release_probe(struct graph *g)
+{
+	json_decref(g->probe.msgs);
+	json_decref(g->probe.sys);
+	memset(&g->probe, 0, sizeof(g->probe));
+}
+
 void graph__after_context(struct graph *g, struct span *s)
 {
 	struct turn *t = g->decided.turn;
 	bool window = t && memcmp(g->decided.span_id, t->span_id, 8);
 
+	if (s == g->probe.s)
+		handoff__on_llm(g, s);
+	release_probe(g);
+	if (s->kind == SPAN_KIND_SERVER)
+		handoff__on_server(g, s);
 	if (g->decided.s != s || !t)
 		return;
 	g->decided.s = NULL;
@@ -182,23 +255,13 @@ static struct conv *by_result_id(struct graph *g, uint32_t tgid, const struct fa
  * prefix of this input. */
 static struct conv *by_prefix(struct graph *g, uint32_t tgid, const struct facts *f)
 {
-	struct conv *best = NULL;
-	size_t best_len = 0;
+	for (size_t k = f->n_msgs; k-- > 0;) {
+		struct conv *c = tails__find(g, tgid, f->roll[k]);
 
-	for (size_t i = 0; i < GRAPH_MAX_CONVS; i++) {
-		struct conv *c = &g->convs[i];
-
-		if (!c->used || c->tgid != tgid)
-			continue;
-		for (size_t k = f->n_msgs; k-- > 0 && k + 1 > best_len;) {
-			if (f->roll[k] == c->tail_full || f->roll[k] == c->tail_in) {
-				best = c;
-				best_len = k + 1;
-				break;
-			}
-		}
+		if (c)
+			return c;
 	}
-	return best;
+	return NULL;
 }
 
 static struct conv *new_conv(struct graph *g, uint32_t tgid, uint64_t now_ns)
@@ -337,10 +400,9 @@ static int set_llm_attrs(struct conv *c, struct span *s, const struct facts *f)
 	return err;
 }
 
-static void remember(struct conv *c, struct facts *f)
+static void remember(struct graph *g, struct conv *c, struct facts *f)
 {
-	c->tail_in = f->in_hash;
-	c->tail_full = norm__roll(f->in_hash, f->out_hash);
+	tails__set(g, c, f->in_hash, norm__roll(f->in_hash, f->out_hash));
 	free(c->last_response_id);
 	c->last_response_id = f->response_id; /* moved */
 	f->response_id = NULL;
@@ -364,10 +426,12 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 		g->st.turns_new_user++;
 		end_turn(g, c, GN_END_NEW_USER_MESSAGE, 0);
 	}
-	/* A turn is agentic: it starts with a call that asks for tools (or
-	 * hands results back). A lone answer stays a root span of its own. */
-	if (!t->open && !f->n_tools && !f->n_results) {
-		remember(c, f);
+	/* A turn is an agent's: it starts with a call that offers the model
+	 * tools, asks for some or hands results back; an answer without tools
+	 * is a one-call turn. A plain chat call (no tools anywhere) is no
+	 * agent's and stays a span of its own. */
+	if (!t->open && !f->n_tools && !f->n_results && !f->offers_tools) {
+		remember(g, c, f);
 		return;
 	}
 	if (!t->open && start_turn(g, c, s)) {
@@ -378,11 +442,13 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 	if (open_windows(g, c, f, s))
 		g->st.nomem++;
 	decide(g, s, t, t->trace_id, t->span_id);
-	remember(c, f);
+	remember(g, c, f);
 	t->llm_calls++;
 	if (s->end_ns > t->end_ns)
 		t->end_ns = s->end_ns;
 	t->last_ns = t->end_ns;
+	if (t->last_ns + (uint64_t)g->cfg.idle_ms * 1000000ull < g->next_expiry)
+		g->next_expiry = t->last_ns + (uint64_t)g->cfg.idle_ms * 1000000ull;
 	if (f->final) {
 		g->st.turns_final++;
 		end_turn(g, c, GN_END_FINAL_ANSWER, s->end_ns);
@@ -429,16 +495,25 @@ static void on_tool(struct graph *g, struct span *s, const struct http_exchange 
 
 static void expire(struct graph *g, uint64_t now_ns)
 {
-	uint64_t idle = (uint64_t)g->cfg.idle_ms * 1000000ull;
+	uint64_t idle = (uint64_t)g->cfg.idle_ms * 1000000ull, next = UINT64_MAX;
 
+	/* a turn's deadline only moves later: until the earliest one noted,
+	 * nothing can have gone idle */
+	if (now_ns <= g->next_expiry)
+		return;
 	for (size_t i = 0; i < GRAPH_MAX_CONVS; i++) {
 		struct conv *c = &g->convs[i];
 
-		if (c->turn.open && c->turn.last_ns + idle < now_ns) {
+		if (!c->turn.open)
+			continue;
+		if (c->turn.last_ns + idle < now_ns) {
 			g->st.turns_timeout++;
 			end_turn(g, c, GN_END_IDLE_TIMEOUT, c->turn.last_ns);
+		} else if (c->turn.last_ns + idle < next) {
+			next = c->turn.last_ns + idle;
 		}
 	}
+	g->next_expiry = next;
 }
 
 void graph__on_span(struct graph *g, struct span *s, const struct http_exchange *x)
@@ -446,12 +521,21 @@ void graph__on_span(struct graph *g, struct span *s, const struct http_exchange 
 	uint32_t tgid = x && x->conn ? x->conn->tgid : s->proc.pid;
 
 	g->decided.s = NULL;
+	release_probe(g);
 	/* replayed captures have no clock ticks: their own time drives expiry */
 	expire(g, s->start_ns);
-	if (g->facts.s == s)
+	if (g->facts.s == s) {
 		on_llm(g, s, tgid);
-	else if (s->kind == SPAN_KIND_CLIENT)
+		/* its input waits for graph__after_context (handoff.c) */
+		g->probe.s = s;
+		g->probe.msgs = g->facts.in_msgs;
+		g->probe.sys = g->facts.sys;
+		g->facts.in_msgs = g->facts.sys = NULL;
+	} else if (s->kind == SPAN_KIND_CLIENT) {
 		on_tool(g, s, x);
+	} else if (x && x->inbound && x->conn) {
+		handoff__on_served(g, s, x);
+	}
 	facts__release(&g->facts);
 }
 

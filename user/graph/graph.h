@@ -55,6 +55,8 @@ struct graph_stats {
 	uint64_t links;
 	uint64_t drift_unchanged, drift_truncated, drift_transformed;
 	uint64_t output_over_budget; /* tool output not kept: over a cap */
+	uint64_t handoffs;          /* served requests whose hand-off share was set */
+	uint64_t handoffs_unmatched; /* first inputs whose SERVER span never came */
 	uint64_t nomem;
 };
 

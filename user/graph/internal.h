@@ -11,6 +11,8 @@
 #define GRAPH_MAX_ARG_VALUES 8   /* argument values kept for matching */
 #define GRAPH_ARG_VALUE_MAX 256  /* longer values are not used */
 #define GRAPH_CONV_ID_MAX 256
+#define GRAPH_MAX_HANDOFFS 32    /* served requests awaiting their SERVER span */
+#define GRAPH_TAIL_BUCKETS 1024  /* hash index of the conversations' tails */
 
 /* One tool call the model asked for: an execute_tool span in the making. */
 struct window {
@@ -48,11 +50,33 @@ struct conv {
 	struct turn turn;
 };
 
+/* The first LLM input under one served request (handoff.c). */
+struct handoff {
+	bool used;
+	uint32_t tgid;
+	uint8_t server_span_id[8];
+	char *input;              /* handoff__input_text, bounded */
+	size_t len;
+};
+
+/* A served request's body, until its SERVER span's ids are decided. */
+struct held_payload {
+	const struct span *s;     /* compared, never dereferenced */
+	uint64_t start_ns;
+	char *body;
+	size_t len;
+};
+
 struct graph {
 	struct graph_cfg cfg;
 	struct ids *ids;
 	struct conv convs[GRAPH_MAX_CONVS];
 	uint64_t clock;              /* LRU clock */
+	/* conversations by tail hash (graph.c, tails__*): chains of nodes
+	 * conv * 2 + (0: tail_in, 1: tail_full); -1 ends a chain */
+	int16_t tail_head[GRAPH_TAIL_BUCKETS];
+	int16_t tail_next[2 * GRAPH_MAX_CONVS];
+	uint64_t next_expiry;        /* no open turn goes idle before this (ns) */
 	size_t output_bytes;         /* tool outputs kept, all windows */
 	struct facts facts;          /* of the last observed call */
 	struct {
@@ -60,6 +84,14 @@ struct graph {
 		struct turn *turn;       /* the turn s belongs to */
 		uint8_t trace_id[16], span_id[8];
 	} decided;
+	/* the last LLM call's input, for handoff__on_llm */
+	struct {
+		const struct span *s;
+		json_t *msgs, *sys;
+	} probe;
+	struct handoff ho[GRAPH_MAX_HANDOFFS];
+	struct held_payload hp[GRAPH_MAX_HANDOFFS];
+	size_t ho_next, hp_next;
 	struct graph_stats st;
 };
 
@@ -84,5 +116,15 @@ void spans__tool(struct graph *g, struct conv *c, struct window *w,
 /* Emits the invoke_agent span of c's turn. */
 void spans__turn(struct graph *g, struct conv *c, const char *end_reason);
 void window__release(struct graph *g, struct window *w);
+
+/* handoff.c */
+/* s (an LLM call, probe set) was placed: keeps its input when it is the
+ * first call under a served request. */
+void handoff__on_llm(struct graph *g, const struct span *s);
+/* s/x is a served request: keeps its body while a hand-off may wait. */
+void handoff__on_served(struct graph *g, const struct span *s, const struct http_exchange *x);
+/* s, a SERVER span, has its ids: sets the hand-off share on it. */
+void handoff__on_server(struct graph *g, struct span *s);
+void handoff__free(struct graph *g);
 
 #endif

@@ -20,10 +20,13 @@
 #include "genai/semconv.h"
 #include "graph/internal.h"
 #include "graph/names.h"
+#include "graph/norm.h"
 #include "tools/names.h"
 
-static int add_value(struct window *w, const char *s, size_t n)
+static int add_value(void *ctx, const char *s, size_t n)
 {
+	struct window *w = ctx;
+
 	if (!n || n > GRAPH_ARG_VALUE_MAX || w->n_values == GRAPH_MAX_ARG_VALUES)
 		return 0;
 	w->values[w->n_values] = strndup(s, n);
@@ -33,32 +36,7 @@ static int add_value(struct window *w, const char *s, size_t n)
 	return 0;
 }
 
-/* Strings and numbers at the leaves; true, false and null say too little. */
-static int walk(struct window *w, const json_t *v, int depth)
-{
-	const char *k;
-	json_t *e;
-	size_t i;
-	char num[64];
-	int err = 0;
-
-	if (depth > 8)
-		return 0;
-	if (json_is_string(v))
-		return add_value(w, json_string_value(v), json_string_length(v));
-	if (json_is_integer(v)) {
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return add_value(w, num, strlen(num));
-	}
-	if (json_is_object(v))
-		json_object_foreach((json_t *)v, k, e)
-			err = err ? err : walk(w, e, depth + 1);
-	else if (json_is_array(v))
-		json_array_foreach(v, i, e)
-			err = err ? err : walk(w, e, depth + 1);
-	return err;
-}
-
+/* Strings and integers at the leaves. */
 int match__arg_values(struct window *w)
 {
 	json_t *v;
@@ -69,7 +47,7 @@ int match__arg_values(struct window *w)
 	v = json_loadb(w->args, w->args_len, JSON_DECODE_ANY, NULL);
 	if (!v)
 		return 0;
-	err = walk(w, v, 0);
+	err = norm__leaves(v, true, add_value, w);
 	json_decref(v);
 	return err;
 }

@@ -43,6 +43,11 @@
 #define GN_DRIFT_TRANSFORMED           "transformed"
 #define GN_DRIFT_TRUNCATED             "truncated"
 
+/* Ours: sub-agent hand-off (the sub-agent's SERVER span): how much of the
+ * request's payload reached its first LLM input; values as GN_DRIFT_* */
+#define GN_HANDOFF                     "agentrace.graph.handoff"
+#define GN_HANDOFF_SHARE               "agentrace.graph.handoff.share"
+
 /* Ours: agentrace.parent.source values (trace/semconv.h) for spans the
  * graph placed */
 #define GN_PARENT_AGENT_TURN           "agent_turn"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,11 @@
 
 #include "graph/norm.h"
 
-static bool is_ws(char c)
+static inline bool is_ws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	/* one compare for the common case: every whitespace byte is <= ' ' */
+	return (unsigned char)c <= ' ' &&
+	       (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v');
 }
 
 char *norm__ws(const char *s, size_t n, size_t *len)
@@ -111,6 +114,40 @@ char *norm__result_text(const json_t *v, size_t *len)
 	return o;
 }
 
+static int leaves(const json_t *v, bool ints, int (*fn)(void *, const char *, size_t),
+		  void *ctx, int depth)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	char num[32];
+	int err = 0;
+
+	if (depth > 8)
+		return 0;
+	if (json_is_string(v))
+		return fn(ctx, json_string_value(v), json_string_length(v));
+	if (json_is_integer(v) && ints) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return fn(ctx, num, strlen(num));
+	}
+	if (json_is_object(v))
+		json_object_foreach((json_t *)v, k, e)
+			if ((err = leaves(e, ints, fn, ctx, depth + 1)))
+				return err;
+	if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			if ((err = leaves(e, ints, fn, ctx, depth + 1)))
+				return err;
+	return 0;
+}
+
+int norm__leaves(const json_t *v, bool ints, int (*fn)(void *ctx, const char *s, size_t n),
+		 void *ctx)
+{
+	return leaves(v, ints, fn, ctx, 0);
+}
+
 /* Feeds a length as 8 little-endian bytes after its bytes, so "ab"+"c"
  * and "a"+"bc" differ. */
 static void feed_len(XXH3_state_t *st, size_t n)
@@ -133,30 +170,30 @@ static void feed_str(XXH3_state_t *st, const char *s)
 	feed(st, s, s ? strlen(s) : 0);
 }
 
-/* Feeds norm__ws(s) without allocating: collapsed through a small buffer. */
+/* Feeds norm__ws(s) without allocating or copying: runs of text whose
+ * whitespace is single spaces go to the hash as they are, each other
+ * whitespace run as one space. */
 static void feed_ws(XXH3_state_t *st, const char *s, size_t n)
 {
-	char buf[1024];
-	size_t k = 0, len = 0;
-	bool gap = false;
+	size_t i = 0, j, total = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (is_ws(s[i])) {
-			gap = len + k > 0;
-			continue;
+	while (i < n && is_ws(s[i]))
+		i++;
+	while (i < n) {
+		for (j = i; j < n; j++)
+			if (is_ws(s[j]) && (s[j] != ' ' || j + 1 == n || is_ws(s[j + 1])))
+				break;
+		XXH3_64bits_update(st, s + i, j - i);
+		total += j - i;
+		while (j < n && is_ws(s[j]))
+			j++;
+		if (j < n) {
+			XXH3_64bits_update(st, " ", 1);
+			total++;
 		}
-		if (k + 2 > sizeof(buf)) {
-			XXH3_64bits_update(st, buf, k);
-			len += k;
-			k = 0;
-		}
-		if (gap)
-			buf[k++] = ' ';
-		gap = false;
-		buf[k++] = s[i];
+		i = j;
 	}
-	XXH3_64bits_update(st, buf, k);
-	feed_len(st, len + k);
+	feed_len(st, total);
 }
 
 /* Feeds the normal form of text s[0..n). Returns false on -ENOMEM. */

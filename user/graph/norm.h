@@ -9,6 +9,7 @@
 #ifndef AR_GRAPH_NORM_H
 #define AR_GRAPH_NORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ char *norm__value_text(const json_t *v, size_t *len);
  * as Anthropic, Bedrock and MCP carry them) stands for its joined text,
  * anything else as norm__value_text. Same contract. */
 char *norm__result_text(const json_t *v, size_t *len);
+
+/* Calls fn(ctx, s, n) on each leaf string of v (and each integer, as its
+ * decimal text, when ints is set), depth-first down to 8 levels; true,
+ * false, null and reals say too little and are skipped. Stops at fn's
+ * first non-zero return and returns it; else 0. */
+int norm__leaves(const json_t *v, bool ints, int (*fn)(void *ctx, const char *s, size_t n),
+		 void *ctx);
 
 /*
  * Hash of one semconv message ({"role", "parts"}): the role, then per

@@ -6,6 +6,11 @@ tracing code: ThreadingHTTPServer, one thread per request.
 POST /run (agent, --sub given): the LLM (tool_calls) over HTTPS, the tool
 endpoint, the LLM again with the tool result, then the sub-agent over
 plaintext HTTP. POST /run (sub-agent, no --sub): the LLM once.
+--delegate-answer (agent): the sub-agent's task is the second LLM answer
+(an LLM-written hand-off payload) instead of "summarise", and the request's
+"cut" goes along as X-Cut; the sub-agent passes only the first X-Cut
+characters of its task to its LLM (all when 0 or absent) and answers what
+it received and what it sent on.
 Prints nothing; writes its port to --port-file. Answers JSON with what
 each step returned, so the test can match spans to calls."""
 
@@ -20,10 +25,10 @@ TOOLS = [{"type": "function", "function": {
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
 
 
-def post(url, body, ctx=None):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          "Authorization": "Bearer sk-agent-e2e-SECRET"})
+def post(url, body, ctx=None, headers=None):
+    h = {"Content-Type": "application/json", "Authorization": "Bearer sk-agent-e2e-SECRET"}
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=h)
     with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
         return json.loads(r.read())
 
@@ -41,12 +46,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", 0))
-        task = json.loads(self.rfile.read(n) or b"{}").get("task", "weather in Paris")
+        req = json.loads(self.rfile.read(n) or b"{}")
+        task = req.get("task", "weather in Paris")
         a = self.server.args
         ctx = ssl.create_default_context()
         chat = a.mock + "/v1/chat/completions"
-        msgs = [{"role": "user", "content": task}]
         out = {"llm": []}
+        cut = int(self.headers.get("X-Cut", 0))
+        if not a.sub and cut:
+            out["task"], task = task, task[:cut]
+            out["sent"] = task
+        msgs = [{"role": "user", "content": task}]
         r1 = post(chat, {"model": "gpt-4o-mini", "messages": msgs, "tools": TOOLS}, ctx)
         out["llm"].append(r1["id"])
         if a.sub:
@@ -57,7 +67,12 @@ class Handler(BaseHTTPRequestHandler):
                       "content": json.dumps(out["tool"])}]
             r2 = post(chat, {"model": "gpt-4o-mini", "messages": msgs, "tools": TOOLS}, ctx)
             out["llm"].append(r2["id"])
-            out["sub"] = post(a.sub + "/run", {"task": "summarise"})
+            if a.delegate_answer:
+                answer = r2["choices"][0]["message"].get("content") or ""
+                out["sub"] = post(a.sub + "/run", {"task": answer},
+                                  headers={"X-Cut": str(req.get("cut", 0))})
+            else:
+                out["sub"] = post(a.sub + "/run", {"task": "summarise"})
         body = json.dumps(out).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -71,6 +86,8 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--mock", required=True, help="https://127.0.0.1:PORT of the mock LLM")
     p.add_argument("--sub", help="http://127.0.0.1:PORT of the sub-agent")
+    p.add_argument("--delegate-answer", action="store_true",
+                   help="hand the sub-agent the LLM's answer as its task")
     a = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
