@@ -29,6 +29,9 @@
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
+/* --inject-traceparent: a served request's context must reach the kernel
+ * (inject_ctx) before the calls it causes, which may follow within ms */
+#define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
 
@@ -115,6 +118,7 @@ static int run_live(const struct cli_opts *o)
 		.cgroups = o->cgroups, .n_cgroups = o->n_cgroups,
 		.ringbuf_bytes = o->ringbuf_bytes,
 		.scoped_uprobes = o->scoped_uprobes,
+		.inject = o->inject_traceparent,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;
@@ -169,6 +173,7 @@ static int run_live(const struct cli_opts *o)
 	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
+	pipeline__set_inject(l.pipe, probes__inject(probes));
 	l.disc = discover__new(probes, on_discovered, &l);
 	if (!l.disc) {
 		err = -ENOMEM;
@@ -198,7 +203,7 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;

@@ -13,6 +13,7 @@
 #include "export/exporter.h"
 #include "genai/genai.h"
 #include "graph/graph.h"
+#include "inject/inject.h"
 #include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
@@ -37,6 +38,8 @@ struct span_path {
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
 	uint64_t server_spans; /* exchanges the traced process served */
+	struct inject *inject;  /* --inject-traceparent, or NULL */
+	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -168,6 +171,20 @@ static void emit_graph_span(void *ctx, struct span *s)
 	submit(ctx, s, 0);
 }
 
+/* --inject-traceparent: while x's thread serves x, its outbound requests
+ * carry x's trace (the kernel reads inject_ctx by thread id). */
+static void serve_inject_ctx(struct span_path *sp, const struct http_exchange *x, bool serving)
+{
+	struct ar_inject_ctx c;
+
+	if (!serving) {
+		inject__clear_ctx(sp->inject, x->req.tid);
+		return;
+	}
+	if (tracectx__inject_ctx(sp->tctx, x, &c) == 0 && inject__set_ctx(sp->inject, x->req.tid, &c))
+		sp->inject_ctx_errors++;
+}
+
 /* Trace context is decided while requests are still being served. */
 static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
 {
@@ -177,6 +194,8 @@ static void on_milestone(void *ctx, const struct http_exchange *x, enum http_mil
 		tracectx__request(sp->tctx, x);
 	else
 		tracectx__response(sp->tctx, x);
+	if (sp->inject && x->inbound)
+		serve_inject_ctx(sp, x, what == HTTP_REQ_HEADERS);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -295,6 +314,16 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
+void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
+{
+	tracectx__injected(sp->tctx, rec);
+}
+
+void span_path__set_inject(struct span_path *sp, struct inject *in)
+{
+	sp->inject = in;
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -351,10 +380,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
-		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
+		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64
+		" inject_ctx_errors=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
-		ts.requests.evicted_open);
+		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late,
+		sp->inject_ctx_errors);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),

@@ -41,6 +41,8 @@ enum ar_event_type {
 	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
 			       * process (hdr.tgid); no filename */
 	AR_EV_PROC_RUNTIME = 9, /* struct ar_proc_runtime: written by userspace */
+	AR_EV_INJECT = 10,    /* struct ar_inject_event (agentrace/inject.h): the
+			       * ids bpf/inject.bpf.c put into a request */
 };
 
 /* Direction relative to the traced process. ABI. */

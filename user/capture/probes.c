@@ -16,6 +16,7 @@
 #include "capture.skel.h"
 #include "capture/probes.h"
 #include "capture/uprobe_tracefs.h"
+#include "inject/inject.h"
 #include "common/log.h"
 
 const char *const ar_stat_names[AR_STAT_MAX] = {
@@ -43,6 +44,7 @@ struct probes {
 	bool scoped;  /* uprobes per target process */
 	int warm_fd; /* per-task dummy perf event on ourselves, or -1 */
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
+	struct inject *inject; /* --inject-traceparent, or NULL */
 };
 
 /* The links of one file's plan, in plan order. */
@@ -205,6 +207,17 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to attach tracepoints: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (cfg->inject) {
+		struct inject_cfg ic = {
+			.ringbuf_fd = bpf_map__fd(p->skel->maps.events),
+			.targets_fd = bpf_map__fd(p->skel->maps.targets),
+			.targ_all = p->all, .self_tgid = (uint32_t)getpid(),
+		};
+
+		err = inject__open(&ic, &p->inject);
+		if (err)
+			goto cleanup;
+	}
 	*out = p;
 	return 0;
 cleanup:
@@ -216,10 +229,16 @@ void probes__close(struct probes *p)
 {
 	if (!p)
 		return;
+	inject__close(p->inject);
 	capture_bpf__destroy(p->skel);
 	if (p->warm_fd >= 0)
 		close(p->warm_fd);
 	free(p);
+}
+
+struct inject *probes__inject(const struct probes *p)
+{
+	return p->inject;
 }
 
 int probes__ringbuf_fd(const struct probes *p)

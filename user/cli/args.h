@@ -46,6 +46,7 @@ struct cli_opts {
 	uint32_t turn_idle_ms;    /* agent turn idle timeout, 0 = default */
 	bool no_graph;            /* no causal graph (turns, execute_tool, links) */
 	bool scoped_uprobes;      /* uprobes inside targets only (issue #13) */
+	bool inject_traceparent;  /* load bpf/inject.bpf.c (user/inject/) */
 	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
 	double sample_rate;        /* -1: not given */
 	const char *sample_config;
