@@ -186,15 +186,36 @@ test-deploy: deps
 
 # libFuzzer harnesses (clang, ASan+UBSan). `make fuzz` builds them;
 # `make fuzz-corpus` replays the committed seed corpus (part of make test).
+# The sources are instrumented once into one archive ($(FUZZ_LIB)) that
+# every harness links against, instead of each harness compiling them all.
 FUZZERS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	      $(filter-out -Werror -O2 -g,$(CFLAGS)) -Wno-unused-command-line-argument -Wno-unknown-warning-option
+FUZZ_LIB   := $(BUILD)/fuzzobj/libagentrace_fuzz.a
+FUZZ_OBJS  := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(filter-out user/main.c,$(USER_SRCS))) \
+	      $(patsubst $(BUILD)/gen/%.c,$(BUILD)/fuzzobj/gen/%.o,$(PROTO_C)) \
+	      $(patsubst $(LLHTTP)/%.c,$(BUILD)/fuzzobj/llhttp/%.o,$(LLHTTP_SRCS))
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(filter-out user/main.c,$(USER_SRCS)) $(PROTO_C) $(SKELS) | $(BUILD)
+$(BUILD)/fuzzobj/user/%.o: user/%.c $(SKELS) $(PROTO_C) | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(BUILD)/fuzzobj/gen/%.o: $(BUILD)/gen/%.c $(PROTO_C) | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzzobj/llhttp/%.o: $(LLHTTP)/%.c | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB) | $(BUILD)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_FLAGS) $< $(filter-out user/main.c,$(USER_SRCS)) $(PROTO_C) \
-		$(LLHTTP_SRCS) $(LDLIBS) -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZERS)
 
@@ -216,7 +237,7 @@ vmlinux:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
 
 # For building one test file by hand: gcc $(make -s print-cflags) ...
 print-cflags:

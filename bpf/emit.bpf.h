@@ -7,6 +7,9 @@
 
 #include "maps.bpf.h"
 
+/* A first chunk up to this size is never shed (see emit_chunk_cb). */
+#define AR_SHED_SMALL 4096
+
 struct emit_ctx {
 	__u64 buf;  /* user address of the bytes */
 	__u64 len;  /* bytes to emit */
@@ -30,6 +33,20 @@ static long emit_chunk_cb(__u32 i, void *arg)
 	/* Re-bound n for the verifier: clang may lose the range above. */
 	if (n > AR_CHUNK_MAX)
 		return 1;
+	/* Under pressure, bulk goes first (counted, a gap later), so small
+	 * records (a real client's calls during a flood of large bodies, the
+	 * connection events) still find room: with the ring 3/4 full a call's
+	 * chunks after its first are shed, and 7/8 full its first chunk too
+	 * unless it is small. */
+	if (i > 0 || n > AR_SHED_SMALL) {
+		__u64 used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		__u64 eighth = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+
+		if (used > eighth * (i > 0 ? 6 : 7)) {
+			stat_add(AR_STAT_DROP_SHED, c->len - off);
+			return 1;
+		}
+	}
 	s->ev.seq = c->seq + off;
 	s->ev.len = n;
 	if (bpf_probe_read_user(s->buf, n, (void *)(c->buf + off))) {

@@ -7,11 +7,16 @@
 # build/fuzz-crashes/NAME/; copy them into tests/fuzz/corpus/NAME once
 # fixed, so they become regression seeds. Exit status 1 on any crash.
 # FUZZ_JOBS: harnesses run in parallel (default 1; the machine is shared).
+# FUZZ_NICE: niceness of the runs (default 19, so others keep the CPU).
+# ASan keeps a small quarantine and short malloc stacks: that is most of
+# what an allocation-heavy harness spends outside the code under test.
 set -u
 BUILD=${BUILD:-build}
 SECS=${FUZZ_SECONDS:-600}
 JOBS=${FUZZ_JOBS:-1}
 ONLY=${FUZZ_ONLY:-}
+NICE=${FUZZ_NICE:-19}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16:malloc_context_size=4}
 out=$BUILD/fuzz-long
 mkdir -p "$out"
 
@@ -20,7 +25,7 @@ run_one() {
 	n=$(basename "$f" | sed 's/^fuzz_//')
 	mkdir -p "$out/corpus/$n" "$BUILD/fuzz-crashes/$n"
 	cp -n tests/fuzz/corpus/"$n"/* "$out/corpus/$n/" 2>/dev/null
-	"$f" -max_total_time="$SECS" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
+	nice -n "$NICE" "$f" -max_total_time="$SECS" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
 		-artifact_prefix="$BUILD/fuzz-crashes/$n/" "$out/corpus/$n" \
 		>"$out/$n.log" 2>&1
 	echo $? >"$out/$n.rc"

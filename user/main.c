@@ -29,6 +29,9 @@
 
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
+/* --inject-traceparent: a served request's context must reach the kernel
+ * (inject_ctx) before the calls it causes, which may follow within ms */
+#define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
 
@@ -50,6 +53,20 @@ struct live {
 	struct discover *disc;
 	struct pid_watch *pids; /* --pid processes, NULL without --pid */
 };
+
+static uint64_t ms_since(uint64_t t)
+{
+	return (clock_ns(CLOCK_MONOTONIC) - t) / 1000000ull;
+}
+
+/* What is left of the shutdown timeout since stop_at, keeping a tenth of
+ * it for detaching the probes after the flush. */
+static int exit_ms_left(uint64_t stop_at, unsigned shutdown_ms)
+{
+	uint64_t spent = ms_since(stop_at), usable = (uint64_t)shutdown_ms * 9 / 10;
+
+	return spent < usable ? (int)(usable - spent) : 0;
+}
 
 static void on_discovered(void *ctx, const void *rec, size_t len)
 {
@@ -102,6 +119,7 @@ static int run_live(const struct cli_opts *o)
 		.ringbuf_bytes = o->ringbuf_bytes,
 		.scoped_uprobes = o->scoped_uprobes,
 		.promote = o->promote,
+		.inject = o->inject_traceparent,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;
@@ -110,7 +128,7 @@ static int run_live(const struct cli_opts *o)
 	struct caps_report caps;
 	struct probes *probes = NULL;
 	struct live l = { 0 };
-	uint64_t start, last_stats, last_tick;
+	uint64_t start, last_stats, last_tick, stop_at = 0;
 	int err, n;
 
 	err = caps__check(&caps);
@@ -156,6 +174,7 @@ static int run_live(const struct cli_opts *o)
 	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
+	pipeline__set_inject(l.pipe, probes__inject(probes));
 	l.disc = discover__new(probes, on_discovered, &l);
 	if (!l.disc) {
 		err = -ENOMEM;
@@ -187,7 +206,7 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
@@ -209,14 +228,18 @@ static int run_live(const struct cli_opts *o)
 			break;
 	}
 	/* Drain what the kernel already produced; bounded, as producers may
-	 * never stop (a ring's worth of full batches at most). */
-	for (int i = 0; i < 64 && ring_reader__poll(ring, 0) > 0; i++)
+	 * never stop: a ring's worth of full batches, and a quarter of the
+	 * shutdown timeout, which covers the whole exit from here. */
+	stop_at = clock_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < 64 && ms_since(stop_at) < o->shutdown_ms / 4 &&
+			ring_reader__poll(ring, 0) > 0; i++)
 		;
 	err = 0;
 cleanup:
 	self_stats__emit(probes, l.pipe, l.disc, NULL, stderr);
 	if (l.pipe)
-		pipeline__finish(l.pipe, o->shutdown_ms);
+		pipeline__finish(l.pipe, stop_at ? exit_ms_left(stop_at, o->shutdown_ms)
+						 : (int)o->shutdown_ms);
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	pid_watch__free(l.pids);

@@ -151,6 +151,10 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 		if (p->spans && len >= sizeof(struct ar_proc_runtime))
 			span_path__proc_runtime(p->spans, rec);
 		break;
+	case AR_EV_INJECT:
+		if (p->spans && len >= sizeof(struct ar_inject_event))
+			span_path__inject(p->spans, rec);
+		break;
 	case AR_EV_DATA:
 	case AR_EV_CONN_OPEN:
 	case AR_EV_CONN_CLOSE:
@@ -160,6 +164,12 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len)
 	default:
 		break;
 	}
+}
+
+void pipeline__set_inject(struct pipeline *p, struct inject *in)
+{
+	if (p->spans)
+		span_path__set_inject(p->spans, in);
 }
 
 void pipeline__tick(struct pipeline *p, uint64_t now)

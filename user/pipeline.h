@@ -24,6 +24,11 @@ int pipeline__new(const struct cli_opts *o, uint64_t mono_to_real_ns,
 /* Feeds one record. Malformed records are counted, never fatal. */
 void pipeline__handle(struct pipeline *p, const void *rec, size_t len);
 
+/* --inject-traceparent: the loaded programs whose per-thread context the
+ * span stage writes (NULL: off). */
+struct inject;
+void pipeline__set_inject(struct pipeline *p, struct inject *in);
+
 /* Periodic work: idle-connection expiry. now is monotonic ns. */
 void pipeline__tick(struct pipeline *p, uint64_t now);
 

@@ -9,6 +9,7 @@
 #include "discover/discover.h"
 #include "health/health.h"
 #include "health/metrics.h"
+#include "inject/inject.h"
 #include "pipeline.h"
 #include "self_stats.h"
 
@@ -93,8 +94,10 @@ void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct disc
 		debug("stats: out of memory");
 		return;
 	}
-	if (p)
+	if (p) {
 		print_kernel_stats(p, m);
+		inject__print_stats(probes__inject(p), m);
+	}
 	if (pipe)
 		pipeline__print_stats(pipe, m);
 	if (d)

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/args.h"
 #include "common/budget.h"
@@ -12,6 +13,7 @@
 #include "export/exporter.h"
 #include "genai/genai.h"
 #include "graph/graph.h"
+#include "inject/inject.h"
 #include "keep.h"
 #include "proto/http_tracker.h"
 #include "server/http_server.h"
@@ -20,6 +22,7 @@
 #include "trace/baggage.h"
 #include "trace/context.h"
 #include "trace/hold.h"
+#include "trace/span_exchange.h"
 #include "trace/traceparent.h"
 
 struct span_path {
@@ -35,6 +38,8 @@ struct span_path {
 	uint64_t mono_to_real_ns;
 	uint64_t spans, dropped;
 	uint64_t server_spans; /* exchanges the traced process served */
+	struct inject *inject;  /* --inject-traceparent, or NULL */
+	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
 };
 
 /* Process identity, from discovery when it met the process, else from
@@ -137,6 +142,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	if (!s)
 		return;
 	stamp_process(sp, s, x);
+	span__mark_evicted(s, x);
 	if (sp->graph)
 		graph__on_span(sp->graph, s, x);
 	err = tracectx__apply_exchange(sp->tctx, s, x, false);
@@ -165,6 +171,20 @@ static void emit_graph_span(void *ctx, struct span *s)
 	submit(ctx, s, 0);
 }
 
+/* --inject-traceparent: while x's thread serves x, its outbound requests
+ * carry x's trace (the kernel reads inject_ctx by thread id). */
+static void serve_inject_ctx(struct span_path *sp, const struct http_exchange *x, bool serving)
+{
+	struct ar_inject_ctx c;
+
+	if (!serving) {
+		inject__clear_ctx(sp->inject, x->req.tid);
+		return;
+	}
+	if (tracectx__inject_ctx(sp->tctx, x, &c) == 0 && inject__set_ctx(sp->inject, x->req.tid, &c))
+		sp->inject_ctx_errors++;
+}
+
 /* Trace context is decided while requests are still being served. */
 static void on_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
 {
@@ -174,6 +194,8 @@ static void on_milestone(void *ctx, const struct http_exchange *x, enum http_mil
 		tracectx__request(sp->tctx, x);
 	else
 		tracectx__response(sp->tctx, x);
+	if (sp->inject && x->inbound)
+		serve_inject_ctx(sp, x, what == HTTP_REQ_HEADERS);
 }
 
 static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
@@ -292,6 +314,16 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 	proc_table__put_runtime(sp->procs, rec);
 }
 
+void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
+{
+	tracectx__injected(sp->tctx, rec);
+}
+
+void span_path__set_inject(struct span_path *sp, struct inject *in)
+{
+	sp->inject = in;
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -335,9 +367,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	budget__stats(&bs);
 	fprintf(f, "limits: buffered_bytes=%" PRIu64 " buffered_peak=%" PRIu64
 		" budget_refused=%" PRIu64 " budget_refused_bytes=%" PRIu64
+		" budget_evicted=%" PRIu64 " budget_evicted_bytes=%" PRIu64
 		" mcp_ids_dropped=%" PRIu64 " attrs_truncated=%" PRIu64
 		" dropped_queue_bytes=%" PRIu64 " queued_bytes=%" PRIu64, bs.used, bs.peak,
-		bs.refused, bs.refused_bytes, tls.ids_dropped, es.attrs_truncated,
+		bs.refused, bs.refused_bytes, bs.evicted, bs.evicted_bytes, tls.ids_dropped, es.attrs_truncated,
 		es.dropped_queue_bytes, es.queued_bytes);
 	for (int i = 1; i < DECODE_STOP__COUNT; i++)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
@@ -347,10 +380,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
-		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64,
+		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
+		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64
+		" inject_ctx_errors=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
-		ts.requests.evicted_open);
+		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late,
+		sp->inject_ctx_errors);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
@@ -390,8 +426,24 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 	keep__print_stats(sp->keep, f);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int deadline_left(uint64_t t0, int deadline_ms)
+{
+	uint64_t spent = mono_ms() - t0;
+
+	return deadline_ms <= 0 ? deadline_ms : spent < (uint64_t)deadline_ms ? deadline_ms - (int)spent : 1;
+}
+
 int span_path__finish(struct span_path *sp, int deadline_ms)
 {
+	uint64_t t0 = mono_ms();
 	int err = 0;
 
 	if (!sp)
@@ -402,8 +454,8 @@ int span_path__finish(struct span_path *sp, int deadline_ms)
 	span_hold__free(sp->hold);
 	graph__free(sp->graph); /* ends open turns: emits before the flush */
 	keep__finish(sp->keep, deadline_ms); /* flushes held traces into the exporter */
-	if (sp->exporter)
-		err = exporter__shutdown(sp->exporter, deadline_ms);
+	if (sp->exporter) /* one deadline for both: what keep spent is gone */
+		err = exporter__shutdown(sp->exporter, deadline_left(t0, deadline_ms));
 	keep__free(sp->keep);
 	tracectx__free(sp->tctx);
 	genai__free(sp->genai);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <agentrace/events.h>
+#include <agentrace/inject.h>
 
 #include "conn/stream.h"
 
@@ -27,6 +28,11 @@ struct stream_sink span_path__sink(struct span_path *sp);
 void span_path__proc_info(struct span_path *sp, const struct ar_proc_info *rec);
 /* The AR_EV_PROC_RUNTIME record that follows it: owner and runtime. */
 void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime *rec);
+/* An AR_EV_INJECT record (--inject-traceparent). */
+void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec);
+/* Hands the kernel each served request's context (NULL: off). */
+struct inject;
+void span_path__set_inject(struct span_path *sp, struct inject *in);
 
 /* Periodic work: SERVER spans whose wait for their caller is over,
  * sampling decisions that came due, agent turns that went quiet. now is monotonic ns. */

@@ -41,6 +41,8 @@ enum ar_event_type {
 	AR_EV_PROC_FORK = 8,  /* struct ar_proc_event: a target forked a new
 			       * process (hdr.tgid); no filename */
 	AR_EV_PROC_RUNTIME = 9, /* struct ar_proc_runtime: written by userspace */
+	AR_EV_INJECT = 10,    /* struct ar_inject_event (agentrace/inject.h): the
+			       * ids bpf/inject.bpf.c put into a request */
 	AR_EV_FIRST_WRITE = 13, /* struct ar_first_write: the first bytes an
 				 * untargeted process wrote on a TCP socket it
 				 * connected (--promote; bpf/promote.bpf.h) */
@@ -184,6 +186,9 @@ enum ar_stat {
 	AR_STAT_DROP_SCRATCH,       /* bytes lost: every scratch slot of the CPU busy */
 	AR_STAT_TLS_BIO_LINK,       /* SSL* over a memory BIO linked to the socket
 				     * written right after its SSL_write */
+	AR_STAT_DROP_SHED,          /* bytes shed under ring pressure: a call's
+				     * chunks after its first (3/4 full), large
+				     * first chunks (7/8 full); emit.bpf.h */
 	AR_STAT_MAX,
 };
 

@@ -11,7 +11,7 @@ and discarded. Every connection's plaintext is logged to --log-dir:
   conns.jsonl  one line per closed connection:
                {"n", "client_port", "bytes_in", "bytes_out", "requests":[
                  {"method","target","req_body_len","chunked_req",
-                  "resp_body_len","status"}]}
+                  "resp_body_len","status","req_body_sha256"}]}
 
 Optional query switches: chunk=K answers with Transfer-Encoding: chunked in
 K-byte chunks; close=1 answers with Connection: close; status=N sets the
@@ -19,6 +19,7 @@ status code.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -112,6 +113,7 @@ def main():
 def _rec(req, resp_n, status):
     return {"method": req.method, "target": req.target,
             "req_body_len": len(req.body), "chunked_req": req.chunked,
+            "req_body_sha256": hashlib.sha256(req.body).hexdigest(),
             "resp_body_len": resp_n, "status": status}
 
 

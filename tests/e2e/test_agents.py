@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The coding agents people run (tests/agents, pinned by its lockfile),
-unmodified. Codex's static, stripped OpenSSL 3 is located and traced.
-Claude Code's native Bun build carries BoringSSL, which agentrace cannot
-probe yet: it must say so rather than be silently blind, once per
-executable on stderr, in the discover stats line and in --list-tls PID."""
+unmodified. Codex's static, stripped OpenSSL 3 and Claude Code's static,
+stripped BoringSSL (inside Bun) are located and traced. Codex's rustls path
+cannot be probed yet: agentrace must say so rather than be silently blind,
+once per executable on stderr, in the discover stats line and in
+--list-tls PID."""
 
 import os
 import re
@@ -13,7 +14,7 @@ import subprocess
 import time
 
 from harness import (KIND_CLIENT, Agentrace, MockLLM, Receiver, Workdir, check, clean_env,
-                     span_pid, test, wait_for, ROOT)
+                     span_pid, teardown, test, wait_for, ROOT)
 from genai_truth import check_genai_span, match_calls
 
 
@@ -24,6 +25,7 @@ AGENTS = os.path.join(ROOT, "tests", "agents", "node_modules")
 CLAUDE = os.path.join(AGENTS, "@anthropic-ai", "claude-code", "bin", "claude.exe")
 CODEX = os.path.join(AGENTS, "@openai", "codex-linux-x64", "vendor",
                      "x86_64-unknown-linux-musl", "bin", "codex")
+GEMINI = os.path.join(AGENTS, "@google", "gemini-cli", "bundle", "gemini.js")
 
 
 def list_tls(pid):
@@ -66,13 +68,6 @@ def run_reported(name, argv, env, want_lib):
 
 
 @test
-def test_agents_claude_code_boringssl_reported():
-    env = clean_env(ANTHROPIC_BASE_URL="https://127.0.0.1:9/", ANTHROPIC_API_KEY="sk-ant-test",
-                    HOME=Workdir("claude-home").path, DISABLE_AUTOUPDATER="1")
-    run_reported("claude", [CLAUDE, "-p", "say hi"], env, "BoringSSL")
-
-
-@test
 def test_agents_codex_rustls_reported():
     """With a custom CA Codex uses rustls, which is not probed: the binary's
     OpenSSL is, and the rustls beside it is reported."""
@@ -95,62 +90,105 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
+def agent_tool_turn(name, exe, attach_re, secret, setup, runs=2):
+    """Runs an agent's tool turn (twice by default) against the HTTPS mock
+    under an agentrace tracing every process, and checks the last turn:
+    each LLM call is one CLIENT span from the agent's own process, matching
+    the mock's truth attribute by attribute (the strict gen_ai checker), and
+    the API key never leaves. setup(wd, mock) gives (argv, env, cwd).
+    Locating the functions of a 300 MB binary takes a second or two and the
+    agent's whole turn can end sooner: the first run warms the file's
+    probes, which stay for the second run (shared mode keeps them 5 s after
+    the last user)."""
+    wd = Workdir(name)
+    rcv = mock = ar = None
+    try:
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        argv, env, cwd = setup(wd, mock)
+        ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        for _ in range(runs):
+            warm = len(mock.truth())
+            r = subprocess.run(argv, env=env, capture_output=True, timeout=120,
+                               stdin=subprocess.DEVNULL, cwd=cwd)
+            check(r.returncode == 0, "%s failed: %s" % (exe, r.stderr[-2000:]))
+        time.sleep(1.0)
+        ar.finish()
+        err = ar.err()
+        check(re.search(attach_re, err), "no %s probes attached:\n%s" % (exe, err[-3000:]))
+        truth = [t for t in mock.truth()[warm:] if t.get("input_tokens") is not None]
+        check(len(truth) >= 2, "%s made %d LLM calls" % (exe, len(truth)))
+        check(any(t.get("tool_calls") for t in truth), "no tool call in the turn")
+        # every process is traced: keep the agent's own calls (the mock's
+        # server side is traced too)
+        spans = [s for s in rcv.spans() if s["kind"] == KIND_CLIENT
+                 and "gen_ai.provider.name" in attrs(s)
+                 and attrs(s).get("process.executable.name") == exe]
+        for t, span in match_calls(spans, truth):
+            check_genai_span(span, t, mock.port, span_pid(span), exe)
+        check(secret.encode() not in rcv.raw_bytes(), "API key reached the collector")
+    finally:
+        teardown(wd, ar if ar and ar.p.poll() is None else None, mock, rcv)
+
+
 @test
 def test_agents_codex_openssl_tool_turn_spans():
     """Codex's static, stripped OpenSSL 3, located through the __func__
-    strings of ssl_read_internal/ssl_write_internal: every LLM call of one
-    tool turn is a span from Codex's own process, matching the mock's truth,
-    exactly once. Codex trusts the system bundle; a private mount namespace
-    puts the test CA into it for Codex alone."""
-    wd = Workdir("codex")
-    rcv = mock = ar = None
-    try:
+    strings of ssl_read_internal/ssl_write_internal. Codex trusts the system
+    bundle; a private mount namespace puts the test CA into it for Codex
+    alone."""
+    def setup(wd, mock):
         check(os.path.exists(CODEX), "codex missing: make installs tests/agents")
-        rcv = Receiver(wd)
-        mock = MockLLM(wd)
         bundle = wd.file("bundle.pem")
         with open(bundle, "wb") as out:
             for f in ("/etc/ssl/certs/ca-certificates.crt",
                       os.path.join(wd.cert_dir(), "ca.pem")):
                 if os.path.exists(f):
                     out.write(open(f, "rb").read())
-        # Every process is a target: the file is probed once for all, so
-        # Codex's helper processes and its own start race nothing.
-        ar = Agentrace(wd, [], env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         script = ('mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && '
                   'exec "$@"')
-        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
-                bundle, CODEX, "exec", "--skip-git-repo-check", "What is the weather in Paris?"]
-        # Locating the functions in Codex's 290 MB binary takes about a
-        # second (more on a loaded host), and Codex's first call can come
-        # sooner: the first run warms the file's probes, which stay for the
-        # second run (shared mode keeps them 5 s after the last user).
-        r = subprocess.run(argv, env=codex_env(wd, mock.port), capture_output=True,
-                           timeout=120)
-        check(r.returncode == 0, "codex failed: %s" % r.stderr[-2000:])
-        warm = len(mock.truth())
-        r = subprocess.run(argv, env=codex_env(wd, mock.port), capture_output=True,
-                           timeout=120)
-        check(r.returncode == 0, "codex failed: %s" % r.stderr[-2000:])
-        time.sleep(1.0)
-        ar.finish()
-        err = ar.err()
-        check(re.search(r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex", err),
-              "no static OpenSSL probes attached:\n" + err[-3000:])
-        truth = [t for t in mock.truth()[warm:] if t.get("input_tokens") is not None]
-        check(len(truth) >= 2, "codex made %d LLM calls" % len(truth))
-        # every process is traced: keep Codex's own calls (the mock's
-        # server side is traced too)
-        spans = [s for s in rcv.spans() if s["kind"] == KIND_CLIENT
-                 and "gen_ai.provider.name" in attrs(s)
-                 and attrs(s).get("process.executable.name") == "codex"]
-        # each of the turn's calls exactly once, from codex, attribute by
-        # attribute against the mock's truth
-        for t, span in match_calls(spans, truth):
-            check_genai_span(span, t, mock.port, span_pid(span), "codex")
-        check(b"sk-codex-e2e-SECRET" not in rcv.raw_bytes(), "API key reached the collector")
-    finally:
-        for p in (ar, mock, rcv):
-            if p and p.p.poll() is None:
-                p.stop()
-        wd.cleanup()
+        return (["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                 bundle, CODEX, "exec", "--skip-git-repo-check",
+                 "What is the weather in Paris?"], codex_env(wd, mock.port), None)
+    agent_tool_turn("codex", "codex", r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
+                    "sk-codex-e2e-SECRET", setup)
+
+
+@test
+def test_agents_claude_code_tool_turn_spans():
+    """Claude Code's native Bun build: BoringSSL, static and stripped,
+    located through its ssl_lib.cc error reasons. Claude Code trusts
+    NODE_EXTRA_CA_CERTS; the mock answers its first call with a tool_use
+    and the second (carrying the tool_result) with end_turn."""
+    def setup(wd, mock):
+        check(os.path.exists(CLAUDE), "claude missing: make installs tests/agents")
+        home = wd.file("claude-home")
+        os.makedirs(home)
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "ANTHROPIC_BASE_URL": mock.base,
+               "ANTHROPIC_API_KEY": "sk-ant-e2e-SECRET",
+               "NODE_EXTRA_CA_CERTS": os.path.join(wd.cert_dir(), "ca.pem"),
+               "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+        return [CLAUDE, "-p", "What is the weather in Paris?"], env, home
+    agent_tool_turn("claude", "claude.exe", r"attached BoringSSL probes to .*claude\.exe",
+                    "sk-ant-e2e-SECRET", setup)
+
+
+@test
+def test_agents_gemini_cli_tool_turn_spans():
+    """Gemini CLI, JS on the system node 20, whose OpenSSL is the system
+    libssl (probed from the start: one run is enough). GOOGLE_GEMINI_BASE_URL
+    points it at the mock, NODE_EXTRA_CA_CERTS trusts the test CA; -m skips
+    the model router, whose classifier calls expect real JSON answers."""
+    def setup(wd, mock):
+        check(os.path.exists(GEMINI), "gemini-cli missing: make installs tests/agents")
+        home = wd.file("gemini-home")
+        os.makedirs(os.path.join(home, ".gemini"))
+        with open(os.path.join(home, ".gemini", "settings.json"), "w") as f:
+            f.write('{"security": {"auth": {"selectedType": "gemini-api-key"}}}')
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "GOOGLE_GEMINI_BASE_URL": mock.base,
+               "GEMINI_API_KEY": "gm-e2e-SECRET", "GEMINI_CLI_TRUST_WORKSPACE": "true",
+               "NODE_EXTRA_CA_CERTS": os.path.join(wd.cert_dir(), "ca.pem")}
+        return (["node", GEMINI, "-m", "gemini-2.5-flash", "-p", "What is the weather in Paris?"],
+                env, home)
+    agent_tool_turn("gemini", "node", r"attached OpenSSL \S+ probes to ", "gm-e2e-SECRET",
+                    setup, runs=1)

@@ -198,7 +198,9 @@ def test_burst_overflow_counts_drops_and_stays_bounded():
                 rss_kb = int(line.split()[1])
         ar.finish()
         stats = ar.kernel_stats()
-        check(stats.get("drop_ringbuf_full", 0) > 0, "expected ring buffer drops: %r" % stats)
+        # bulk is shed before the ring fills (emit.bpf.h); either way counted
+        check(stats.get("drop_ringbuf_full", 0) + stats.get("drop_shed_bytes", 0) > 0,
+              "expected counted ring buffer drops or shed bytes: %r" % stats)
         check(rss_kb < 256 * 1024, "daemon RSS %d KiB" % rss_kb)
         check("gaps=" in ar.out(), "connection summaries report gaps")
     finally:

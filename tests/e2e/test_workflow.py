@@ -43,10 +43,10 @@ class AgentServer(Proc):
         self.pid = self.p.pid
 
 
-def run_workflow(headers):
-    """Starts mock, sub-agent and agent, traces the three by pid, runs one
-    POST /run with curl (not traced). Returns (spans by pid, pids, truth,
-    agentrace output)."""
+def run_workflow(headers, extra=()):
+    """Starts mock, sub-agent and agent, traces the three by pid (plus the
+    extra agentrace arguments), runs one POST /run with curl (not traced).
+    Returns (spans by pid, pids, truth, agentrace output)."""
     wd = Workdir("workflow")
     rcv = Receiver(wd)
     mock = MockLLM(wd)
@@ -55,7 +55,7 @@ def run_workflow(headers):
         sub = AgentServer(wd, "sub", mock)
         agent = AgentServer(wd, "agent", mock, sub)
         pids = {"agent": agent.pid, "sub": sub.pid, "mock": mock.p.pid}
-        args = []
+        args = list(extra)
         for pid in pids.values():
             args += ["--pid", str(pid)]
         ar = Agentrace(wd, args, env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))

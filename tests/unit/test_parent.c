@@ -2,11 +2,13 @@
 /* The parent decision over every source (trace/parent.h), on the request
  * table, and through tracectx on exchanges with real headers. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "conn/stream.h"
 #include "trace/context.h"
 #include "trace/ids.h"
+#include "trace/injected.h"
 #include "trace/parent.h"
 #include "trace/reqctx.h"
 #include "trace/semconv.h"
@@ -183,6 +185,39 @@ Test(parent_rules, injected_ids_name_the_span)
 	fx_fini(&f);
 }
 
+/* The kernel took the server's trace from inject_ctx: the injected ids
+ * decide and agree with the server. It had none yet (userspace wrote the
+ * context too late): the server rule keeps the span in its workflow, with
+ * the injected span id, and the late context is counted. */
+Test(parent_rules, injected_ids_with_and_without_the_servers_context)
+{
+	struct fx f;
+	struct reqctx *s, *with, *late;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	s->tenant = strdup("acme");
+	cr_assert_eq(parent__resolve(&f.env, s), 0);
+	with = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	with->has_injected = with->inj_has_parent = true;
+	memcpy(with->inj_trace_id, s->trace_id, 16);
+	memcpy(with->inj_parent_id, s->span_id, 8);
+	memset(with->inj_span_id, 0x22, 8);
+	cr_assert_eq(parent__resolve(&f.env, with), 0);
+	expect_child(with, s, PARENT_INJECTED);
+	cr_expect_eq(with->span_id[0], 0x22);
+	cr_expect_str_eq(with->tenant, "acme", "tenant inherited from the server");
+	late = req(&f, 3, 0, 100, 10, false, NULL, 31, 31);
+	late->has_injected = true;
+	memset(late->inj_trace_id, 0x11, 16);
+	memset(late->inj_span_id, 0x33, 8);
+	cr_assert_eq(parent__resolve(&f.env, late), 0);
+	expect_child(late, s, PARENT_SERVER);
+	cr_expect_eq(late->span_id[0], 0x33, "the span the wire names");
+	cr_expect_eq(f.env.st.inject_ctx_late, 1);
+	fx_fini(&f);
+}
+
 Test(parent_rules, none_starts_a_trace)
 {
 	struct fx f;
@@ -288,5 +323,95 @@ Test(parent_tracectx, inbound_traceparent_and_tenant_reach_the_outbound_call)
 	cr_expect_str_eq(attr(sout, "baggage.session.id"), "s1");
 	span__free(sin);
 	span__free(sout);
+	tracectx__free(t);
+}
+
+/* An AR_EV_INJECT record is taken by the request with its process,
+ * ports and request index, once. */
+Test(parent_rules, injected_record_matches_its_request_once)
+{
+	struct injected *t = injected__new();
+	struct ar_inject_event ev = { .hdr = { .type = AR_EV_INJECT, .tgid = 7 }, .sport = 5000,
+				      .dport = 80, .req_index = 2 };
+	struct ar_inject_event out;
+	struct injected_stats st;
+
+	cr_assert(t);
+	ev.span_id[0] = 0x5a;
+	injected__add(t, &ev);
+	cr_expect_not(injected__take(t, 7, 5000, 80, 1, &out), "other request");
+	cr_expect_not(injected__take(t, 8, 5000, 80, 2, &out), "other process");
+	cr_expect_not(injected__take(t, 7, 80, 5000, 2, &out), "reversed ports");
+	cr_assert(injected__take(t, 7, 5000, 80, 2, &out));
+	cr_expect_eq(out.span_id[0], 0x5a);
+	cr_expect_not(injected__take(t, 7, 5000, 80, 2, &out), "taken once");
+	for (int i = 0; i < INJECTED_CAP + 1; i++)
+		injected__add(t, &ev);
+	injected__stats(t, &st);
+	cr_expect_eq(st.overwritten, 1);
+	cr_expect_eq(st.matched, 1);
+	injected__free(t);
+}
+
+/* The sub-agent's request carries the traceparent agentrace injected into
+ * its caller's request on this host: the caller's CLIENT span decides
+ * (it may have settled in the workflow's trace when the wire has the
+ * kernel's), not the header. */
+Test(parent_rules, own_injected_header_defers_to_the_local_caller)
+{
+	struct ar_tuple ct = tup(1, 40000, 2, 8080), st = tup(2, 8080, 1, 40000);
+	struct fx f;
+	struct reqctx *srv, *call, *sub;
+
+	fx_init(&f);
+	srv = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	call = req(&f, 2, 0, 100, 10, false, &ct, 30, 30);
+	call->has_injected = true; /* the kernel had no context: a fresh trace on the wire */
+	memset(call->inj_trace_id, 0x11, 16);
+	memset(call->inj_span_id, 0x33, 8);
+	sub = req(&f, 3, 0, 200, 20, true, &st, 31, 32);
+	sub->has_observed = true;
+	memset(sub->obs_trace_id, 0x11, 16);
+	memset(sub->obs_span_id, 0x33, 8);
+	cr_assert_eq(parent__resolve(&f.env, sub), 0);
+	expect_child(call, srv, PARENT_SERVER);
+	expect_child(sub, call, PARENT_PEER);
+	cr_expect_eq(sub->parent_id[0], 0x33);
+	fx_fini(&f);
+}
+
+/* The context a served request hands the kernel for injection: its
+ * trace, its span, and a baggage line of the tenant and allow-listed keys
+ * (values needing percent-encoding left out); none before its trace can
+ * be decided (a local caller may still claim it). */
+Test(parent_tracectx, inject_ctx_of_a_served_request)
+{
+	static const char *const allow[] = { "session.id", "note" };
+	struct tracectx_cfg cfg = { .baggage_allow = allow, .n_baggage_allow = 2 };
+	struct tracectx *t = tracectx__new(&cfg);
+	struct conn_meta in = { .conn_id = 1, .tgid = 100 };
+	struct conn_meta local = { .conn_id = 2, .tgid = 100, .has_tuple = true };
+	struct header_view ih[] = {
+		hv("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+		hv("baggage", "tenant.id=acme,session.id=s1,note=a%20b"),
+	};
+	struct http_exchange xin = { .conn = &in, .method = "POST", .target = "/run", .inbound = true,
+				     .req = { .headers = ih, .n_headers = 2, .ts_first = 10,
+					      .ts_last = 20, .tid = 7 } };
+	struct http_exchange xloc = { .conn = &local, .method = "POST", .target = "/run",
+				      .inbound = true, .req = { .ts_first = 10, .ts_last = 20, .tid = 8 } };
+	struct ar_inject_ctx c;
+
+	cr_assert(t);
+	local.tuple = (struct ar_tuple){ .family = 2, .sport = 80, .dport = 40000 };
+	tracectx__request(t, &xin);
+	cr_assert_eq(tracectx__inject_ctx(t, &xin, &c), 0);
+	cr_expect_eq(c.trace_id[0], 0x4b);
+	cr_expect_eq(c.trace_id[15], 0x36);
+	cr_expect_eq(c.baggage_len, strlen("baggage: tenant.id=acme,session.id=s1\r\n"));
+	cr_expect_eq(memcmp(c.baggage, "baggage: tenant.id=acme,session.id=s1\r\n", c.baggage_len), 0,
+		     "%.*s", (int)c.baggage_len, c.baggage);
+	tracectx__request(t, &xloc);
+	cr_expect_eq(tracectx__inject_ctx(t, &xloc, &c), -EAGAIN, "its caller may be local");
 	tracectx__free(t);
 }

@@ -289,12 +289,55 @@ Test(tls_locate, codex_missing_func_string_is_refused)
 	munmap(b, len);
 }
 
-Test(tls_locate, claude_code_boringssl_detected_not_located)
+Test(tls_locate, claude_code_boringssl_by_error_reasons)
 {
+	size_t len;
+	uint8_t *b = map_private(CLAUDE, &len);
 	static struct tls_plan p;
 
-	cr_assert_eq(access(CLAUDE, R_OK), 0, "%s missing", CLAUDE);
-	cr_assert_eq(tls_lib__plan(CLAUDE, &p), 0);
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
 	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
-	cr_assert(p.note[0]);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE), 1);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ), 1);
+	cr_assert_eq(first_off(&p, TLS_PROG_SSL_WRITE), first_off(&p, TLS_PROG_SSL_WRITE_RET));
+	cr_assert_eq(first_off(&p, TLS_PROG_SSL_READ), first_off(&p, TLS_PROG_SSL_READ_RET));
+	cr_assert_neq(first_off(&p, TLS_PROG_SSL_READ), first_off(&p, TLS_PROG_SSL_WRITE));
+	/* both are frame-opening function starts */
+	cr_assert_eq(memcmp(b + first_off(&p, TLS_PROG_SSL_WRITE), "\x55\x48\x89\xe5", 4), 0);
+	cr_assert_eq(memcmp(b + first_off(&p, TLS_PROG_SSL_READ), "\x55\x48\x89\xe5", 4), 0);
+	munmap(b, len);
+}
+
+/* SSL_write no longer opens a frame: neither it nor anything else may be
+ * taken for it. */
+Test(tls_locate, claude_code_corrupt_prologue_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CLAUDE, &len);
+	static struct tls_plan p;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	memset(b + first_off(&p, TLS_PROG_SSL_WRITE), 0x90, 4);
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
+	cr_assert(strstr(p.note, "SSL_write"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* One of SSL_write's reasons changed (BAD_LENGTH -> 112): its set no
+ * longer matches, and no other function is taken instead. */
+Test(tls_locate, claude_code_changed_reason_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CLAUDE, &len), *fn, *hit;
+	static struct tls_plan p;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	fn = b + first_off(&p, TLS_PROG_SSL_WRITE);
+	hit = memmem(fn, 0x400, "\xba\x6f\x00\x00\x00", 5); /* mov edx, SSL_R_BAD_LENGTH */
+	cr_assert_not_null(hit);
+	hit[1] = 0x70;
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert(strstr(p.note, "SSL_write not identified"), "%s", p.note);
+	munmap(b, len);
 }

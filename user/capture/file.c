@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include <agentrace/events.h>
+#include <agentrace/inject.h>
 
 #include "capture/file.h"
 #include "common/safe_file.h"
@@ -380,6 +381,9 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 		break;
 	case AR_EV_PROC_RUNTIME:
 		want = sizeof(struct ar_proc_runtime);
+		break;
+	case AR_EV_INJECT:
+		want = sizeof(struct ar_inject_event);
 		break;
 	case 0:
 		return fail(r, off, "record at offset %llu has type 0", (unsigned long long)off);

@@ -17,6 +17,7 @@
 #include "capture/probes.h"
 #include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
+#include "inject/inject.h"
 #include "common/log.h"
 
 const char *const ar_stat_names[AR_STAT_MAX] = {
@@ -35,6 +36,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_PROC_EXEC] = "proc_exec",
 	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
 	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
+	[AR_STAT_DROP_SHED] = "drop_shed_bytes",
 };
 
 struct probes {
@@ -45,6 +47,7 @@ struct probes {
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 	bool multi;   /* uprobes through uprobe_multi links (capture/uprobe_multi.h) */
 	bool promote; /* AR_EV_FIRST_WRITE records for promotion */
+	struct inject *inject; /* --inject-traceparent, or NULL */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -228,6 +231,17 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to attach tracepoints: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (cfg->inject) {
+		struct inject_cfg ic = {
+			.ringbuf_fd = bpf_map__fd(p->skel->maps.events),
+			.targets_fd = bpf_map__fd(p->skel->maps.targets),
+			.targ_all = p->all, .self_tgid = (uint32_t)getpid(),
+		};
+
+		err = inject__open(&ic, &p->inject);
+		if (err)
+			goto cleanup;
+	}
 	*out = p;
 	return 0;
 cleanup:
@@ -239,10 +253,16 @@ void probes__close(struct probes *p)
 {
 	if (!p)
 		return;
+	inject__close(p->inject);
 	capture_bpf__destroy(p->skel);
 	if (p->warm_fd >= 0)
 		close(p->warm_fd);
 	free(p);
+}
+
+struct inject *probes__inject(const struct probes *p)
+{
+	return p->inject;
 }
 
 int probes__ringbuf_fd(const struct probes *p)

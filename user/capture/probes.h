@@ -24,6 +24,7 @@ struct probes_cfg {
 	bool scoped_uprobes;      /* with targets: uprobes inside targets only */
 	bool promote;             /* targets also by promotion (discover/promote.h);
 				   * implies scoped uprobes */
+	bool inject;              /* --inject-traceparent: also load user/inject/ */
 };
 
 struct probes;
@@ -31,6 +32,9 @@ struct probes;
 /* Loads and attaches every tracepoint. Returns 0 and *out, or -errno. */
 int probes__open(const struct probes_cfg *cfg, struct probes **out);
 void probes__close(struct probes *p);
+
+/* The --inject-traceparent programs, or NULL when not loaded. */
+struct inject *probes__inject(const struct probes *p);
 
 /* Ring buffer map fd, for the reader. */
 int probes__ringbuf_fd(const struct probes *p);

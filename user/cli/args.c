@@ -38,7 +38,7 @@ enum {
 	OPT_CONTENT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_CONTENT_MAX, OPT_DURATION,
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
-	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED, OPT_PROMOTE, OPT_LLM_HOST,
+	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED, OPT_PROMOTE, OPT_LLM_HOST, OPT_INJECT,
 	OPT_CONFIG,
 	OPT_LIST_TLS = 1100,
 };
@@ -50,6 +50,7 @@ static const struct argp_option options[] = {
 	{ "scoped-uprobes", OPT_SCOPED, NULL, 0, "With --pid/--comm/--cgroup, set OpenSSL uprobes inside targets only: other processes carry no breakpoint, but a target that calls right after its exec may lose that first call (docs/performance.md)", 1 },
 	{ "promote", OPT_PROMOTE, NULL, 0, "Also trace, from then until it exits, any process whose TLS ClientHello names an LLM host (SNI) or whose plaintext request is an LLM or MCP call; other processes only get their first write on each connection read (uprobes inside targets only, as --scoped-uprobes)", 1 },
 	{ "llm-host", OPT_LLM_HOST, "PATTERN", 0, "With --promote: another LLM or tool host name, a glob such as '*.example.com' (repeatable; adds to the built-in provider hosts)", 1 },
+	{ "inject-traceparent", OPT_INJECT, NULL, 0, "Insert traceparent (and tenant baggage) into targets' outbound plaintext HTTP/1.1 requests that carry none; needs CAP_NET_ADMIN (docs/security.md)", 1 },
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
 	{ "stats-interval", OPT_STATS, "SEC", 0, "Print statistics every SEC seconds (0: only at exit; default 60)", 2 },
 	{ "duration", OPT_DURATION, "SEC", 0, "Stop after SEC seconds", 2 },
@@ -152,6 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "too many --llm-host");
 		o->llm_hosts[o->n_llm_hosts++] = arg;
 		break;
+	case OPT_INJECT: o->inject_traceparent = true; break;
 	case OPT_TURN_IDLE:
 		o->turn_idle_ms = parse_num(st, arg, "--turn-idle-ms", 10, 86400000);
 		break;

@@ -49,6 +49,7 @@ struct cli_opts {
 	bool promote;             /* promotion by SNI / LLM request (issue #13) */
 	const char *llm_hosts[CLI_MAX_TARGETS]; /* --llm-host patterns */
 	size_t n_llm_hosts;
+	bool inject_traceparent;  /* load bpf/inject.bpf.c (user/inject/) */
 	/* tail sampling, tool contracts (cli/args_keep.c, user/keep.c) */
 	double sample_rate;        /* -1: not given */
 	const char *sample_config;

@@ -3,7 +3,7 @@
 
 #include "common/budget.h"
 
-static _Atomic uint64_t used, peak, refused, refused_bytes;
+static _Atomic uint64_t used, peak, refused, refused_bytes, evicted, evicted_bytes;
 static _Atomic uint64_t max_bytes = BUDGET_DEFAULT_BYTES;
 
 void budget__set(size_t max)
@@ -33,6 +33,12 @@ void budget__give(size_t n)
 	atomic_fetch_sub(&used, n);
 }
 
+void budget__count_evicted(size_t n)
+{
+	atomic_fetch_add(&evicted, 1);
+	atomic_fetch_add(&evicted_bytes, n);
+}
+
 void budget__stats(struct budget_stats *out)
 {
 	out->used = atomic_load(&used);
@@ -40,4 +46,6 @@ void budget__stats(struct budget_stats *out)
 	out->max = atomic_load(&max_bytes);
 	out->refused = atomic_load(&refused);
 	out->refused_bytes = atomic_load(&refused_bytes);
+	out->evicted = atomic_load(&evicted);
+	out->evicted_bytes = atomic_load(&evicted_bytes);
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/probes.h"
 #include "common/log.h"
@@ -181,10 +183,13 @@ static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t p
 }
 
 /* Plans the probes of files[idx] once, through the TLS library
- * descriptions (discover/tls_lib.h). */
-static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path)
+ * descriptions (discover/tls_lib.h), reading the file through via. */
+static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path,
+		    const char *via)
 {
 	struct tls_plan *plan;
+	struct timespec t0, t1;
+	long ms;
 	int n;
 
 	if (f->resolved)
@@ -193,7 +198,12 @@ static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const
 	if (!plan)
 		return false; /* tried again on the next sighting */
 	f->resolved = true;
-	n = tls_lib__plan(path, plan);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = tls_lib__plan(via, plan);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (ms >= 100) /* calls made meanwhile by a new process are not seen */
+		info("locating the TLS functions of %s took %ld ms", path, ms);
 	if (n <= 0) {
 		if (n == 0 && plan->lib != TLS_LIB_NONE)
 			report_unlocated(t, f, pid, path, plan, plan->detected, plan->note);
@@ -217,7 +227,8 @@ void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
 }
 
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
-static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path,
+		      const char *via)
 {
 	struct timespec t0, t1, c0, c1;
 	struct tls_attach *a;
@@ -233,7 +244,7 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 		return -ENOSPC;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	err = probes__attach_tls(t->probes, path, t->files[idx].plan, pid, &a);
+	err = probes__attach_tls(t->probes, via, t->files[idx].plan, pid, &a);
 	if (err)
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -249,18 +260,20 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 	return 1;
 }
 
-/* Plans the probes of files[idx] and attaches them. */
-static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path)
+/* Plans the probes of files[idx] and attaches them. path names the file
+ * in logs; via is how it is opened (see tls_files__add). */
+static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path,
+		       const char *via)
 {
 	struct tls_file *f = &t->files[idx];
 	char what[160];
 	int err;
 
-	if (!resolve(t, f, pid, path))
+	if (!resolve(t, f, pid, path, via))
 		return 0;
 	if (t->scoped)
-		return attach_pid(t, pid, idx, path);
-	err = probes__attach_tls(t->probes, path, f->plan, -1, &f->attach);
+		return attach_pid(t, pid, idx, path, via);
+	err = probes__attach_tls(t->probes, via, f->plan, -1, &f->attach);
 	if (err) {
 		f->attach = NULL;
 		return err;
@@ -273,23 +286,21 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 	return 1;
 }
 
-int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
+static int add_open(struct tls_files *t, uint32_t pid, const char *path, const char *via,
+		    const struct stat *st)
 {
-	struct stat st;
 	struct tls_file *f;
 	int idx;
 
-	if (stat(path, &st))
-		return -errno;
 	t->tick++;
 	for (size_t i = 0; i < t->n_files; i++) {
 		f = &t->files[i];
-		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+		if (f->dev == st->st_dev && f->ino == st->st_ino) {
 			f->last_use = t->tick;
 			if (!f->has_ssl)
 				return 0;
 			if (!f->attach || t->scoped)
-				return attach_file(t, pid, i, path);
+				return attach_file(t, pid, i, path, via);
 			add_user(t, pid, i);
 			return 0;
 		}
@@ -300,10 +311,35 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 	f = &t->files[idx];
 	free(f->plan); /* a reused negative-cache slot has none; be safe */
 	memset(f, 0, sizeof(*f));
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	f->last_use = t->tick;
-	return attach_file(t, pid, idx, path);
+	return attach_file(t, pid, idx, path, via);
+}
+
+/* The file is opened once and then read and probed through
+ * /proc/self/fd/N: /proc/PID/root/... vanishes when PID exits, and a short
+ * agent run can end while its 300 MB executable is still being located;
+ * the open descriptor keeps the file reachable for the probes that the
+ * next process using it needs. */
+int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
+{
+	char via[40];
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
+	err = add_open(t, pid, path, via, &st);
+cleanup:
+	close(fd);
+	return err;
 }
 
 void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)

@@ -32,7 +32,7 @@ const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
 const struct tls_lib_desc tls_libs[] = {
 	{ TLS_LIB_OPENSSL, "OpenSSL", tls_openssl__detect, tls_openssl__locate },
 	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, tls_go__locate },
-	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_static__locate_none },
+	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_boringssl__locate },
 	{ TLS_LIB_OPENSSL_STATIC, "OpenSSL (static, stripped)", tls_static__detect_openssl,
 	  tls_static__locate_openssl },
 	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_static__locate_none },

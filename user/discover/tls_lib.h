@@ -114,5 +114,6 @@ bool tls_static__detect_openssl(const struct elf_image *img, char *version, size
 bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_t len);
 int tls_static__locate_none(const struct elf_image *img, struct tls_plan *plan);
 int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan);
+int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan);
 
 #endif

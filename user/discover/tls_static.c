@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* TLS libraries linked statically into stripped binaries, recognised by
- * the strings that survive stripping. Their plaintext functions are not
- * located yet: detection exists so that such a binary is reported, never
- * silently skipped. */
+ * the strings that survive stripping. Locating their plaintext functions
+ * is each library's own file (tls_ossl_static.c, tls_boringssl.c); a
+ * library detected but not located (rustls) is reported, never silently
+ * skipped. */
 #include <stdio.h>
 #include <string.h>
 

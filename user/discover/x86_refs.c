@@ -26,3 +26,29 @@ size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t ta
 	}
 	return n;
 }
+
+size_t x86_refs__mov_imm(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
+			 uint64_t *out, size_t max)
+{
+	const uint8_t *p = code + 1, *end = code + len;
+	uint32_t imm = (uint32_t)target;
+	size_t n = 0;
+
+	if (target > UINT32_MAX)
+		return 0;
+	/* memchr for the immediate's low byte: glibc's memmem is several
+	 * times slower on a 4-byte needle over 100 MB */
+	while (end - p >= 4 && (p = memchr(p, imm & 0xff, end - p - 3))) {
+		size_t i = p++ - code - 1;
+
+		/* b8+r imm32, without a REX prefix (r8d-r15d are not argument
+		 * registers we look for) */
+		if (memcmp(code + i + 1, &imm, 4) || code[i] < 0xb8 || code[i] > 0xbf ||
+		    (i && (code[i - 1] & 0xf0) == 0x40))
+			continue;
+		if (n < max)
+			out[n] = addr + i;
+		n++;
+	}
+	return n;
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Code that takes the address of a datum: RIP-relative `lea r64,
  * [rip+disp32]`, the way x86-64 code passes a string's address (an
- * OpenSSL ERR_raise passing __func__). */
+ * OpenSSL ERR_raise passing __func__), or `mov r32, imm32` in a
+ * non-PIE executable. */
 #ifndef AR_DISCOVER_X86_REFS_H
 #define AR_DISCOVER_X86_REFS_H
 
@@ -14,5 +15,10 @@
  * not a decode: callers must confirm each hit (function bounds). */
 size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
 		     uint64_t *out, size_t max);
+
+/* Same for `mov r32, imm32` with imm32 == target: how a position-dependent
+ * executable (Bun) passes a string's address. */
+size_t x86_refs__mov_imm(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
+			 uint64_t *out, size_t max);
 
 #endif

@@ -13,14 +13,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "common/budget.h"
 #include "proto/decode.h"
 
 #define DECODE_CHUNK 16384
 /* zstd frames may ask for huge windows. The zstd content coding (RFC
  * 9659) limits them to 8 MiB, which also bounds memory per layer. */
 #define ZSTD_WINDOW_LOG_MAX 23
-#define BUF_MIN 1024
 
 enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR, CODING_ZSTD };
 enum { ST_MORE, ST_END, ST_ERR };
@@ -48,93 +46,6 @@ struct decode {
 	enum decode_stop why; /* first limit that stopped decoding */
 	uint8_t *scratch; /* (n - 1) chunks, one per non-final layer */
 };
-
-/* --- body_buf --- */
-
-/* Resizes to sz bytes, charged to the daemon's budget first (common/
- * budget.h). Returns 0, or -ENOMEM with the buffer unchanged. */
-static int body_buf__resize(struct body_buf *b, size_t sz)
-{
-	uint8_t *p;
-
-	if (!budget__take(sz - b->size))
-		return -ENOMEM;
-	p = realloc(b->p, sz);
-	if (!p) {
-		budget__give(sz - b->size);
-		return -ENOMEM;
-	}
-	b->p = p;
-	b->size = sz;
-	return 0;
-}
-
-static int body_buf__grow(struct body_buf *b, size_t need)
-{
-	size_t sz = b->size ? b->size : BUF_MIN;
-
-	if (need <= b->size)
-		return 0;
-	while (sz < need)
-		sz = sz * 2;
-	if (sz > b->cap + 1 && need <= b->cap + 1)
-		sz = b->cap + 1;
-	return body_buf__resize(b, sz);
-}
-
-int body_buf__reserve(struct body_buf *b, size_t extra)
-{
-	size_t need = b->len + extra + 1;
-	size_t sz = b->size ? b->size : BUF_MIN;
-
-	if (need <= b->size)
-		return 0;
-	while (sz < need)
-		sz *= 2;
-	return body_buf__resize(b, sz);
-}
-
-int body_buf__append(struct body_buf *b, const void *data, size_t n)
-{
-	size_t room = b->cap > b->len ? b->cap - b->len : 0;
-
-	if (n > room) {
-		b->truncated = true;
-		n = room;
-	}
-	if (n == 0)
-		return 0;
-	if (body_buf__grow(b, b->len + n + 1)) {
-		b->truncated = true;
-		return -ENOMEM;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = 0;
-	return 0;
-}
-
-void body_buf__reset(struct body_buf *b, size_t keep)
-{
-	if (b->size > keep) {
-		budget__give(b->size);
-		free(b->p);
-		b->p = NULL;
-		b->size = 0;
-	}
-	b->len = 0;
-	b->truncated = false;
-	if (b->p)
-		b->p[0] = 0;
-}
-
-void body_buf__free(struct body_buf *b)
-{
-	budget__give(b->size);
-	free(b->p);
-	b->p = NULL;
-	b->size = b->len = 0;
-}
 
 /* --- construction --- */
 
@@ -364,7 +275,7 @@ static int out_space(struct decode *d, int i, struct body_buf *out,
 		*avail = DECODE_CHUNK;
 		return 0;
 	}
-	if (out->len >= out->cap) {
+	if (out->evicted || out->len >= out->cap) {
 		out->truncated = true;
 		return STOP;
 	}

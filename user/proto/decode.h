@@ -13,26 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Growable byte buffer with a hard cap. p[len] is always 0 once anything
- * was allocated, so bodies can go to JSON parsers directly. */
-struct body_buf {
-	uint8_t *p;
-	size_t len;
-	size_t size;    /* allocated bytes, >= len + 1 */
-	size_t cap;     /* never hold more than cap bytes */
-	bool truncated; /* bytes were refused because of cap (or -ENOMEM) */
-};
-
-/* Appends up to cap - len bytes of data, growing geometrically. Refused
- * bytes set truncated. Returns 0, or -ENOMEM (truncated set, content kept). */
-int body_buf__append(struct body_buf *b, const void *data, size_t n);
-/* Makes room for extra more bytes (plus the NUL) without changing len,
- * ignoring cap. Returns 0 or -ENOMEM (buffer unchanged). */
-int body_buf__reserve(struct body_buf *b, size_t extra);
-/* Empties the buffer and clears truncated; memory is kept unless it is
- * larger than keep bytes, in which case it is freed. */
-void body_buf__reset(struct body_buf *b, size_t keep);
-void body_buf__free(struct body_buf *b);
+#include "proto/body_buf.h"
 
 /* Most codings one header may stack. */
 #define DECODE_MAX_LAYERS 4

@@ -19,6 +19,7 @@ void http_msg__init(struct http_msg *m, size_t hdr_cap, size_t body_cap)
 	/* raw holds the header bytes plus NULs and derived copies of values */
 	m->raw.cap = 3 * hdr_cap + 64;
 	m->body.cap = body_cap;
+	m->body.evictable = true;
 	m->target_off = m->host_off = m->ctype_off = HTTP_MSG_NONE;
 }
 
@@ -321,6 +322,7 @@ void http_msg__view(const struct http_msg *m, struct header_view *views,
 	out->body_len = m->body.len;
 	out->body_truncated = m->body.truncated || m->cut;
 	out->decode_failed = m->decode_failed;
+	out->body_evicted = m->body.evicted;
 	out->content_type = http_msg__str(m, m->ctype_off);
 	out->ts_first = m->ts_first;
 	out->ts_first_body = m->ts_first_body;

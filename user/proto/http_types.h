@@ -32,6 +32,7 @@ struct http_message {
 	size_t body_len;
 	bool body_truncated;  /* over the cap, or decoding stopped early */
 	bool decode_failed;   /* Content-Encoding could not be decoded */
+	bool body_evicted;    /* dropped for the buffer budget (body_buf.h) */
 	const char *content_type; /* lowercased media type without params, or "" */
 	uint64_t ts_first;    /* monotonic ns of the first byte of the message */
 	uint64_t ts_first_body; /* first body byte, 0 if no body */

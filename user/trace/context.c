@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 #include "conn/stream.h"
 #include "trace/context.h"
 #include "trace/ids.h"
+#include "trace/injected.h"
 #include "trace/parent.h"
 #include "trace/semconv.h"
 
@@ -23,6 +25,7 @@ struct name_list {
 struct tracectx {
 	struct ids *ids;
 	struct parent_env env;           /* parent rules over the request table */
+	struct injected *inj;            /* --inject-traceparent ids; made on first use */
 	struct name_list tenant_keys;
 	struct name_list tenant_headers;
 	struct name_list allow;          /* baggage keys */
@@ -90,6 +93,7 @@ void tracectx__free(struct tracectx *t)
 	name_list__clear(&t->allow);
 	name_list__clear(&t->allow_attrs);
 	reqctx_table__free(t->env.table);
+	injected__free(t->inj);
 	ids__free(t->ids);
 	free(t);
 }
@@ -146,6 +150,7 @@ void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out)
 	*out = t->st;
 	out->parent = t->env.st;
 	reqctx_table__stats(t->env.table, &out->requests);
+	injected__stats(t->inj, &out->injected);
 	out->joined = out->parent.by_source[PARENT_OBSERVED];
 	out->from_server = out->parent.by_source[PARENT_SERVER];
 	out->from_peer = out->parent.by_source[PARENT_PEER];
@@ -403,6 +408,21 @@ cleanup:
 	return err;
 }
 
+/* The ids the kernel put into e's request on the wire, if it did. */
+static void take_injected(struct tracectx *t, struct reqctx *e)
+{
+	static const uint8_t zero[8];
+	struct ar_inject_event ev;
+
+	if (!injected__take(t->inj, e->tgid, e->tuple.sport, e->tuple.dport, e->req_index, &ev))
+		return;
+	e->has_injected = true;
+	memcpy(e->inj_trace_id, ev.trace_id, 16);
+	memcpy(e->inj_span_id, ev.span_id, 8);
+	memcpy(e->inj_parent_id, ev.parent_id, 8);
+	e->inj_has_parent = memcmp(ev.parent_id, zero, 8) != 0;
+}
+
 /* The table entry of x's request, added (and filled from x's request
  * headers) on first sight. NULL on id failure. */
 static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x)
@@ -430,8 +450,20 @@ static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x
 		t->st.id_errors++;
 	if (take_request(t, e, &x->req))
 		t->st.nomem++;
+	if (!e->inbound && e->has_tuple)
+		take_injected(t, e);
 	reqctx_table__index(t->env.table, e);
 	return e;
+}
+
+void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev)
+{
+	if (!t->inj)
+		t->inj = injected__new();
+	if (t->inj)
+		injected__add(t->inj, ev);
+	else
+		t->st.nomem++;
 }
 
 void tracectx__request(struct tracectx *t, const struct http_exchange *x)
@@ -463,6 +495,64 @@ static bool waits_for_peer(struct tracectx *t, const struct reqctx *e)
 	 * turn, tracectx__settle): wait for it to be built */
 	p = reqctx_table__peer(t->env.table, e);
 	return !p || !p->emitted;
+}
+
+/* Baggage values that need no percent-encoding. */
+static bool baggage_safe(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (*v <= ' ' || *v >= 0x7f || strchr("\",;\\%=", *v))
+			return false;
+	return true;
+}
+
+static void add_member(char *buf, size_t cap, size_t *len, const char *k, const char *v)
+{
+	int n;
+
+	if (!k || !v || !baggage_safe(v))
+		return;
+	n = snprintf(buf + *len, cap - *len, "%s%s=%s", *len > 9 ? "," : "", k, v);
+	if (n > 0 && (size_t)n < cap - *len - 2)
+		*len += (size_t)n;
+	else
+		buf[*len] = 0; /* does not fit: left out */
+}
+
+int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
+			 struct ar_inject_ctx *out)
+{
+	const char *tkey = t->tenant_keys.n ? t->tenant_keys.v[0] : "tenant.id";
+	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
+							x->req_index) : NULL;
+	size_t len = 9;
+	int err;
+
+	if (!e || !e->inbound)
+		return -ENOENT;
+	if (waits_for_peer(t, e))
+		return -EAGAIN;
+	err = parent__resolve(&t->env, e);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->trace_id, e->trace_id, 16);
+	memcpy(out->span_id, e->span_id, 8);
+	memcpy(out->baggage, "baggage: ", 9);
+	add_member(out->baggage, sizeof(out->baggage), &len, tkey, e->tenant);
+	for (size_t i = 0; i < e->n_bag; i++) {
+		const char *k = e->bag[i].attr + strlen(BAGGAGE_ATTR_PREFIX);
+
+		if (strcmp(k, tkey))
+			add_member(out->baggage, sizeof(out->baggage), &len, k, e->bag[i].value);
+	}
+	if (len > 9) {
+		memcpy(out->baggage + len, "\r\n", 2);
+		out->baggage_len = (uint16_t)(len + 2);
+	}
+	return 0;
 }
 
 static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)

@@ -13,6 +13,7 @@
 
 #include "proto/http_types.h"
 #include "trace/baggage.h"
+#include "trace/injected.h"
 #include "trace/parent.h"
 #include "trace/reqctx.h"
 #include "trace/span.h"
@@ -59,6 +60,7 @@ struct tracectx_stats {
 	uint64_t new_traces;      /* started a new trace */
 	struct parent_stats parent;
 	struct reqctx_stats requests;
+	struct injected_stats injected; /* --inject-traceparent records */
 	uint64_t nomem;           /* request context lost tenant/baggage/tracestate */
 	uint64_t tenant_from_baggage;
 	uint64_t tenant_from_header;
@@ -111,5 +113,18 @@ bool tracectx__peer_known(struct tracectx *t, uint64_t conn_id, uint32_t req_ind
 void tracectx__settle(struct tracectx *t, const struct span *s, const struct http_exchange *x);
 
 void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out);
+
+/* An AR_EV_INJECT record: the ids the kernel put into an outbound request,
+ * for that request's entry to take (trace/injected.h). */
+void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev);
+/* The context x's inbound request gives the calls its thread makes while
+ * serving it, for the kernel to inject (--inject-traceparent): its
+ * trace, its span and a "baggage:" line of the tenant and allow-listed
+ * baggage it has. Decides the request's parent now. Returns 0; -EAGAIN
+ * when deciding now could cut it off from a caller on this host not yet
+ * built (then its calls get fresh ids and the server rule keeps the CLIENT
+ * spans in the workflow, trace/parent.h); -ENOENT; or getrandom's -errno. */
+int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
+			 struct ar_inject_ctx *out);
 
 #endif

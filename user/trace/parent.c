@@ -34,10 +34,23 @@ static bool usable(struct parent_env *env, struct reqctx *from, int depth)
 	return resolve(env, from, depth + 1) == 0 && from->state == REQCTX_RESOLVED;
 }
 
+/* e's traceparent is one agentrace injected into its caller's request on
+ * this host: the caller's entry (rule peer) knows the trace it settled
+ * in, which the wire may not (trace/parent.h, rule injected). */
+static bool injected_by_peer(struct parent_env *env, const struct reqctx *e)
+{
+	const struct reqctx *c;
+
+	if (!e->inbound || !e->has_tuple)
+		return false;
+	c = reqctx_table__peer(env->table, e);
+	return c && c->has_injected && memcmp(c->inj_span_id, e->obs_span_id, 8) == 0;
+}
+
 static bool rule_observed(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
-	(void)env, (void)depth;
-	if (!e->has_observed)
+	(void)depth;
+	if (!e->has_observed || injected_by_peer(env, e))
 		return false;
 	p->trace_id = e->obs_trace_id;
 	p->span_id = e->obs_span_id;
@@ -73,15 +86,35 @@ static bool rule_peer(struct parent_env *env, struct reqctx *e, struct pick *p, 
 }
 
 /* The kernel chose and sent the ids (--inject-traceparent): the span is
- * the one they name, in the trace they name. Only reached when no
- * observed header, enclosing server or peer decided first; the kernel
- * takes the enclosing context from userspace when there is one, so the
- * answers agree. */
+ * the one they name (always, see resolve), in the trace they name, since
+ * the callee continues what is on the wire. The kernel takes the
+ * enclosing server's context from inject_ctx when userspace wrote it
+ * before the send, so the answers agree. When it had none but the call
+ * has an enclosing server, the server rule decides instead (the local
+ * workflow stays one trace; the callee's side starts the kernel's) and
+ * inject_ctx_late counts it. */
 static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick *p, int depth)
 {
-	(void)env, (void)depth;
+	struct reqctx *c[1];
+	size_t n;
+
 	if (!e->has_injected)
 		return false;
+	n = e->inbound ? 0 : reqctx_table__enclosing(env->table, e, c, 1);
+	if (!e->inj_has_parent && n == 1) {
+		/* the kernel had no context for the thread: keep the CLIENT
+		 * span in its workflow (server rule) and count the mismatch */
+		env->st.inject_ctx_late++;
+		return false;
+	}
+	/* the kernel's parent is the enclosing server: take it as the
+	 * parent entry, so tenant and baggage are inherited too */
+	if (n == 1 && usable(env, c[0], depth) &&
+	    memcmp(c[0]->span_id, e->inj_parent_id, 8) == 0 &&
+	    memcmp(c[0]->trace_id, e->inj_trace_id, 16) == 0) {
+		p->from = c[0];
+		return true;
+	}
 	p->trace_id = e->inj_trace_id;
 	p->span_id = e->inj_parent_id;
 	p->flags = TRACE_FLAG_SAMPLED;
@@ -91,9 +124,9 @@ static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick 
 /* Priority order; index = enum parent_source. Extend by adding one. */
 static const parent_rule rules[] = {
 	[PARENT_OBSERVED] = rule_observed,
+	[PARENT_INJECTED] = rule_injected,
 	[PARENT_SERVER] = rule_server,
 	[PARENT_PEER] = rule_peer,
-	[PARENT_INJECTED] = rule_injected,
 };
 
 const char *parent__source_name(enum parent_source s)

@@ -4,12 +4,17 @@
  * priority order; the first that answers decides, and its name is kept
  * on the span as agentrace.parent.source (trace/semconv.h):
  *   1. traceparent  a valid traceparent observed on the request;
- *   2. server       an outbound call made while its thread serves exactly
+ *   2. injected     ids agentrace injected into the request on the wire
+ *                   (--inject-traceparent): what the callee continues, so
+ *                   it beats the enclosing server, whose trace the kernel
+ *                   took from inject_ctx; if the kernel had none while
+ *                   there is one enclosing server, rule 3 decides (the
+ *                   span keeps the injected span id) and it is counted;
+ *   3. server       an outbound call made while its thread serves exactly
  *                   one inbound request: the child of that SERVER span;
- *   3. peer         an inbound request whose caller is traced on this
+ *   4. peer         an inbound request whose caller is traced on this
  *                   host: the child of the caller's CLIENT span (same
  *                   4-tuple reversed, same request order);
- *   4. injected     ids agentrace injected into the request on the wire;
  *   5. none         the root of a new trace.
  * A later rule (the agent turn) is one more entry in the table in
  * parent.c. Deciding a parent may first decide the parent's own (the
@@ -27,9 +32,9 @@ struct ids;
 /* Which rule decided. Order is the priority order. */
 enum parent_source {
 	PARENT_OBSERVED = 0,
+	PARENT_INJECTED,
 	PARENT_SERVER,
 	PARENT_PEER,
-	PARENT_INJECTED,
 	PARENT_NONE,
 	PARENT__COUNT,
 };
@@ -40,6 +45,9 @@ struct parent_stats {
 	 * once (an event loop): left as their own trace, never guessed */
 	uint64_t ambiguous;
 	uint64_t id_errors; /* getrandom failed: the entry stays undecided */
+	/* injected into a new trace while its thread served a request: the
+	 * thread's context reached the kernel after the send */
+	uint64_t inject_ctx_late;
 	uint64_t nomem;     /* inherited tenant/baggage/tracestate not copied */
 };
 

@@ -53,6 +53,7 @@ struct reqctx {
 	uint8_t obs_trace_id[16], obs_span_id[8], obs_flags;
 	char *obs_state;        /* tracestate kept with it, or NULL */
 	bool has_injected;      /* ids agentrace put on the wire (kernel) */
+	bool inj_has_parent;    /* the kernel took a parent from inject_ctx */
 	uint8_t inj_trace_id[16], inj_span_id[8], inj_parent_id[8]; /* parent 0: root */
 	char *tenant;           /* own or, after resolving, inherited */
 	struct reqctx_bag bag[REQCTX_MAX_BAGGAGE];

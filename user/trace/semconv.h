@@ -34,4 +34,8 @@
 #define TS_PARENT_INJECTED            "injected"    /* ids agentrace put on the wire */
 #define TS_PARENT_NONE                "none"        /* root of a new trace */
 
+/* agentrace.incomplete: why a span lacks data we would have read. */
+#define TS_INCOMPLETE                 "agentrace.incomplete"
+#define TS_INCOMPLETE_BUDGET          "buffer_budget" /* a body evicted for the budget */
+
 #endif

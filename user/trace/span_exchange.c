@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
 #include "conn/stream.h"
+#include "trace/semconv.h"
 #include "trace/span_exchange.h"
 
 struct span *span__from_exchange(const struct http_exchange *x, const char *name,
@@ -20,4 +24,15 @@ struct span *span__from_exchange(const struct http_exchange *x, const char *name
 		s->proc.pid = x->conn->tgid;
 	}
 	return s;
+}
+
+int span__mark_evicted(struct span *s, const struct http_exchange *x)
+{
+	if (!x->req.body_evicted && !x->resp.body_evicted)
+		return 0;
+	s->status = SPAN_STATUS_ERROR;
+	if (!s->status_message &&
+	    !(s->status_message = strdup("incomplete: body evicted for the buffer budget")))
+		return -ENOMEM;
+	return span__set_str(s, TS_INCOMPLETE, TS_INCOMPLETE_BUDGET) ? -ENOMEM : 0;
 }

@@ -16,4 +16,11 @@
 struct span *span__from_exchange(const struct http_exchange *x, const char *name,
 				 enum span_kind kind, uint64_t mono_to_real_ns);
 
+/* When x's request or response body was evicted for the daemon's buffer
+ * budget (proto/body_buf.h), marks s incomplete: agentrace.incomplete =
+ * buffer_budget and status ERROR with a message (what the call did is
+ * unknown, so it must not look like a clean success). Returns 0 or
+ * -ENOMEM. */
+int span__mark_evicted(struct span *s, const struct http_exchange *x);
+
 #endif

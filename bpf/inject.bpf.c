@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * --inject-traceparent: inserts "traceparent" (and "baggage") into the
+ * outbound plaintext HTTP/1.1 requests of targeted processes, on the send
+ * path. A separate object from capture.bpf.c, loaded only with the flag:
+ * sockops and sk_msg programs need CAP_NET_ADMIN, which the default
+ * four-capability mode does not have (docs/security.md).
+ *
+ *   sockops (cgroup v2 root)  connect() of a targeted process: the socket
+ *                             gets parser state; once established it goes
+ *                             into inject_socks.
+ *   sk_msg (inject_socks)     every send on those sockets: the parser of
+ *                             include/agentrace/inject_parse.h walks the
+ *                             bytes and says where a header block goes;
+ *                             bpf_msg_push_data makes the room.
+ *
+ * The ids are chosen here and reported on capture's ring (AR_EV_INJECT)
+ * before the data record of the same send, so the CLIENT span uses them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <agentrace/events.h>
+#include <agentrace/inject.h>
+#include <agentrace/inject_parse.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Header bytes looked at per bpf_loop window, and windows plus body skips
+ * per send call. Header bytes past WIN * ROUNDS in one send give the
+ * socket up (AR_INJ_STAT_LOST_SYNC) rather than guess. The window lives
+ * on the stack: per-CPU scratch could be reused by a preempting sender. */
+#define WIN 128
+#define ROUNDS 32
+
+/* Set by userspace between open and load, as in capture.bpf.c. */
+const volatile bool targ_all = true;
+const volatile __u32 self_tgid = 0;
+
+/* capture.bpf.c's ring: userspace passes its fd before load (reuse), so
+ * AR_EV_INJECT records are ordered with the data records. Writer: sk_msg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
+/* capture.bpf.c's targets map (reused fd): tgid -> 1. Read here only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+/* Counters, index enum ar_inject_stat -> u64 per CPU. Writers: both
+ * programs. Reader: user/inject/inject.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AR_INJ_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} inject_stats SEC(".maps");
+
+/* Client sockets of targeted processes: socket cookie -> socket. Writer:
+ * sockops at ACTIVE_ESTABLISHED; the kernel drops a socket at close. The
+ * sk_msg program is attached to this map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} inject_socks SEC(".maps");
+
+/* Per-socket parser state. Created by sockops at connect() of a
+ * targeted process, advanced by sk_msg, freed with the socket. */
+struct inject_sk {
+	struct inj_parse p;
+	__u64 sent; /* bytes the process wrote (before any insert) */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inject_sk);
+} inject_state SEC(".maps");
+
+/* Thread id -> the trace the thread's outbound calls belong to (the
+ * inbound request it serves). Writer: userspace, while the request is
+ * served; deleted when its response begins. Read by sk_msg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ar_inject_ctx);
+} inject_ctx SEC(".maps");
+
+static __always_inline void stat(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&inject_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	if (targ_all)
+		return true;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+SEC("sockops")
+int inject_sockops(struct bpf_sock_ops *skops)
+{
+	struct inject_sk *st;
+	struct bpf_sock *sk;
+	__u64 key;
+
+	if (skops->family != AF_INET && skops->family != AF_INET6)
+		return 1;
+	sk = skops->sk;
+	if (!sk)
+		return 1;
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		/* connect() runs in the caller's context: its tgid is real */
+		if (!is_target(bpf_get_current_pid_tgid() >> 32))
+			return 1;
+		if (!bpf_sk_storage_get(&inject_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE))
+			stat(AR_INJ_STAT_SOCKHASH_FULL);
+		return 1;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		/* only now may a socket enter a sockhash */
+		st = bpf_sk_storage_get(&inject_state, sk, 0, 0);
+		if (!st)
+			return 1;
+		key = bpf_get_socket_cookie(skops);
+		if (bpf_sock_hash_update(skops, &inject_socks, &key, BPF_NOEXIST))
+			stat(AR_INJ_STAT_SOCKHASH_FULL);
+		else
+			stat(AR_INJ_STAT_SOCKETS);
+		return 1;
+	}
+	return 1;
+}
+
+/* One window through the parser, from bpf_loop. */
+struct walk {
+	struct inject_sk *st;
+	__u8 *buf;
+	__u32 n;        /* bytes in buf */
+	__u32 consumed; /* bytes the parser took */
+	bool insert;    /* stop: insert before byte consumed - 1 */
+};
+
+static long walk_byte(__u32 i, struct walk *w)
+{
+	struct inj_parse *p = &w->st->p;
+	__u8 c, before, flags;
+	int act;
+
+	if (i >= w->n || i >= WIN || inj_parse__skippable(p))
+		return 1; /* the outer loop skips body bytes by count */
+	/* clang drops a plain mask after the test above; the verifier (6.18)
+	 * needs it to bound a variable stack offset */
+	asm volatile("%0 &= %1" : "+r"(i) : "i"(WIN - 1));
+	c = w->buf[i];
+	before = p->state;
+	flags = p->flags;
+	act = inj_parse__byte(p, c);
+	w->consumed = i + 1;
+	if (before == INJ_ST_LINE_START && (c == '\r' || c == '\n') && (flags & INJ_F_HAS_TP))
+		stat(AR_INJ_STAT_PRESENT);
+	if (act == INJ_ACT_INSERT) {
+		w->insert = true;
+		return 1;
+	}
+	if (act == INJ_ACT_DEAD) {
+		stat(AR_INJ_STAT_NOT_HTTP);
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline char hex(__u32 v)
+{
+	v &= 15;
+	return v < 10 ? '0' + v : 'a' + v - 10;
+}
+
+static __always_inline void rand_bytes(__u8 *b, int n)
+{
+	for (int i = 0; i < n; i += 4) {
+		__u32 r = bpf_get_prandom_u32();
+
+		__builtin_memcpy(b + i, &r, 4);
+	}
+}
+
+/* Inserts the header block before byte at of msg and reports it.
+ * Returns the bytes inserted, or 0 with msg as it was. */
+static __always_inline __u32 insert(struct sk_msg_md *msg, struct inject_sk *st, __u32 at,
+				    __u64 orig)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct ar_inject_ctx *ctx = bpf_map_lookup_elem(&inject_ctx, &tid);
+	struct ar_inject_event *ev;
+	__u8 tp[AR_INJECT_TP_LEN + 2] = "traceparent: 00-";
+	__u8 trace_id[16], span_id[8];
+	__u32 blen = 0, len, i, rport;
+	__u8 *d, *end;
+
+	if (ctx) {
+		__builtin_memcpy(trace_id, ctx->trace_id, 16);
+		blen = ctx->baggage_len;
+		if (blen > AR_INJECT_BAGGAGE_MAX)
+			blen = 0;
+	} else {
+		rand_bytes(trace_id, 16);
+	}
+	rand_bytes(span_id, 8);
+	span_id[0] |= 1; /* never the invalid all-zero id */
+	for (i = 0; i < 16; i++) {
+		tp[16 + 2 * i] = hex(trace_id[i] >> 4);
+		tp[17 + 2 * i] = hex(trace_id[i]);
+	}
+	tp[48] = '-';
+	for (i = 0; i < 8; i++) {
+		tp[49 + 2 * i] = hex(span_id[i] >> 4);
+		tp[50 + 2 * i] = hex(span_id[i]);
+	}
+	__builtin_memcpy(tp + 65, "-01\r\n", 5);
+	len = AR_INJECT_TP_LEN + blen;
+	if (bpf_msg_push_data(msg, at, len, 0))
+		goto fail;
+	if (bpf_msg_pull_data(msg, at, at + len, 0))
+		goto undo;
+	d = (__u8 *)(long)msg->data;
+	end = (__u8 *)(long)msg->data_end;
+	if (d + AR_INJECT_TP_LEN > end)
+		goto undo;
+	__builtin_memcpy(d, tp, AR_INJECT_TP_LEN);
+	for (i = 0; ctx && i < AR_INJECT_BAGGAGE_MAX; i++) {
+		__u8 *q = d + AR_INJECT_TP_LEN + i;
+
+		if (i >= blen)
+			break;
+		if (q + 1 > end)
+			goto undo;
+		*q = ctx->baggage[i];
+	}
+	stat(AR_INJ_STAT_INJECTED);
+	if (ctx)
+		stat(AR_INJ_STAT_WITH_CTX);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat(AR_INJ_STAT_DROP_RINGBUF);
+		return len;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = AR_EV_INJECT;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = tid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->trace_id, trace_id, 16);
+	__builtin_memcpy(ev->span_id, span_id, 8);
+	if (ctx)
+		__builtin_memcpy(ev->parent_id, ctx->span_id, 8);
+	ev->offset = orig;
+	ev->req_index = st->p.requests - 1;
+	ev->sport = (__u16)msg->local_port;
+	/* network order; in the upper half on 6.18, the lower on older kernels */
+	rport = msg->remote_port;
+	ev->dport = bpf_ntohs((__u16)(rport >> 16 ? rport >> 16 : rport));
+	ev->inserted = (__u16)len;
+	bpf_ringbuf_submit(ev, 0);
+	return len;
+undo:
+	bpf_msg_pop_data(msg, at, len, 0);
+fail:
+	stat(AR_INJ_STAT_FAILED);
+	return 0;
+}
+
+SEC("sk_msg")
+int inject_msg(struct sk_msg_md *msg)
+{
+	__u8 buf[WIN];
+	struct walk w = { .buf = buf };
+	struct inject_sk *st;
+	__u32 size, off = 0, added = 0, round;
+
+	if (!msg->sk)
+		return SK_PASS;
+	st = bpf_sk_storage_get(&inject_state, msg->sk, 0, 0);
+	if (!st || st->p.state == INJ_ST_DEAD)
+		return SK_PASS;
+	w.st = st;
+	size = msg->size;
+	for (round = 0; round < ROUNDS && off < size; round++) {
+		__u64 skip = inj_parse__skippable(&st->p);
+		__u32 n = size - off, got;
+		__u8 *d, *end;
+
+		if (skip) {
+			if (skip < n)
+				n = (__u32)skip;
+			inj_parse__skip(&st->p, n);
+			off += n;
+			continue;
+		}
+		if (n > WIN)
+			n = WIN;
+		if (bpf_msg_pull_data(msg, off, off + n, 0))
+			break;
+		d = (__u8 *)(long)msg->data;
+		end = (__u8 *)(long)msg->data_end;
+		for (got = 0; got < WIN; got++) {
+			if (got >= n || d + got + 1 > end)
+				break;
+			buf[got] = d[got];
+		}
+		w.n = got;
+		w.consumed = 0;
+		w.insert = false;
+		bpf_loop(WIN, walk_byte, &w, 0);
+		if (!w.consumed && !inj_parse__skippable(&st->p))
+			break; /* nothing moved: pull gave less than asked */
+		if (w.insert) {
+			__u32 at = off + w.consumed - 1;
+			__u32 len = insert(msg, st, at, st->sent + at - added);
+
+			off += len;
+			added += len;
+			size += len;
+		}
+		off += w.consumed;
+		if (st->p.state == INJ_ST_DEAD)
+			break;
+	}
+	if (off < size && st->p.state != INJ_ST_DEAD) {
+		/* header bytes left unparsed: the next send would be misread */
+		st->p.state = INJ_ST_DEAD;
+		stat(AR_INJ_STAT_LOST_SYNC);
+	}
+	st->sent += size - added;
+	return SK_PASS;
+}
