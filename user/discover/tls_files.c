@@ -16,7 +16,7 @@
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
 
-#define MAX_FILES 512     /* probed or known non-TLS files */
+#define MAX_FILES TLS_FILES_MAX
 #define MAX_USERS 16384   /* (pid, file) pairs */
 
 struct tls_file {
@@ -43,6 +43,7 @@ struct file_user {
 
 struct tls_files {
 	struct probes *probes;
+	struct tls_files_ops ops;
 	bool scoped;
 	struct detacher *detacher; /* scoped mode: detaches off the event loop */
 	struct tls_file files[MAX_FILES];
@@ -50,16 +51,28 @@ struct tls_files {
 	struct file_user users[MAX_USERS];
 	size_t n_users;
 	uint64_t tick;
-	uint64_t evicted;          /* idle probed files detached for room */
 	struct tls_files_stats stats;
 };
 
 struct tls_files *tls_files__new(struct probes *p, bool scoped)
 {
+	static const struct tls_files_ops real = {
+		.plan = tls_lib__plan,
+		.attach = probes__attach_tls,
+		.detach = probes__detach_tls,
+	};
+
+	return tls_files__new_ops(p, scoped, &real);
+}
+
+struct tls_files *tls_files__new_ops(struct probes *p, bool scoped,
+				     const struct tls_files_ops *ops)
+{
 	struct tls_files *t = calloc(1, sizeof(*t));
 
 	if (t) {
 		t->probes = p;
+		t->ops = *ops;
 		t->scoped = scoped;
 		if (scoped && !(t->detacher = detacher__new()))
 			warn("no detach thread (%s): probes of exited targets are detached on the "
@@ -74,11 +87,11 @@ void tls_files__free(struct tls_files *t)
 		return;
 	detacher__free(t->detacher);
 	for (size_t i = 0; i < t->n_files; i++) {
-		probes__detach_tls(t->files[i].attach);
+		t->ops.detach(t->files[i].attach);
 		free(t->files[i].plan);
 	}
 	for (size_t i = 0; i < t->n_users; i++)
-		probes__detach_tls(t->users[i].attach);
+		t->ops.detach(t->users[i].attach);
 	free(t);
 }
 
@@ -132,9 +145,9 @@ static int file_slot(struct tls_files *t)
 	}
 	if (victim < 0 && idle >= 0) {
 		info("detaching TLS probes from idle %s: the file table is full", t->files[idle].path);
-		probes__detach_tls(t->files[idle].attach);
+		t->ops.detach(t->files[idle].attach);
 		t->files[idle].attach = NULL;
-		t->evicted++;
+		t->stats.evicted++;
 		victim = idle;
 	}
 	return victim < 0 ? -ENOSPC : victim;
@@ -199,7 +212,7 @@ static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const
 		return false; /* tried again on the next sighting */
 	f->resolved = true;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = tls_lib__plan(via, plan);
+	n = t->ops.plan(via, plan);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	if (ms >= 100) /* calls made meanwhile by a new process are not seen */
@@ -244,7 +257,7 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 		return -ENOSPC;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	err = probes__attach_tls(t->probes, via, t->files[idx].plan, pid, &a);
+	err = t->ops.attach(t->probes, via, t->files[idx].plan, pid, &a);
 	if (err)
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -273,7 +286,7 @@ static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const ch
 		return 0;
 	if (t->scoped)
 		return attach_pid(t, pid, idx, path, via);
-	err = probes__attach_tls(t->probes, via, f->plan, -1, &f->attach);
+	err = t->ops.attach(t->probes, via, f->plan, -1, &f->attach);
 	if (err) {
 		f->attach = NULL;
 		return err;
@@ -409,7 +422,7 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 		info("detaching TLS probes from %s (dev %lu inode %lu): unused for %llu s",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino,
 		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
-		probes__detach_tls(f->attach);
+		t->ops.detach(f->attach);
 		f->attach = NULL;
 		f->idle_since = 0;
 	}

@@ -17,10 +17,30 @@
 
 #include "discover/tls_lib.h"
 
+/* Files the table holds at most, probed or known to carry no TLS. */
+#define TLS_FILES_MAX 512
+
 struct probes;
+struct tls_attach;
 struct tls_files;
 
 struct tls_files *tls_files__new(struct probes *p, bool scoped);
+
+/* The calls the table makes outside itself: planning a file
+ * (tls_lib__plan) and attaching and detaching its probes
+ * (probes__attach_tls, probes__detach_tls). tls_files__new uses those;
+ * tests pass stand-ins, so the table runs without BPF or TLS libraries.
+ * detach must accept NULL. Scoped mode's detach thread (discover/detacher.h)
+ * still calls probes__detach_tls. */
+struct tls_files_ops {
+	int (*plan)(const char *path, struct tls_plan *plan);
+	int (*attach)(struct probes *p, const char *path, const struct tls_plan *plan,
+		      int pid, struct tls_attach **out);
+	void (*detach)(struct tls_attach *a);
+};
+/* As tls_files__new, through ops (copied). NULL when out of memory. */
+struct tls_files *tls_files__new_ops(struct probes *p, bool scoped,
+				     const struct tls_files_ops *ops);
 void tls_files__free(struct tls_files *t);
 
 /* Makes sure the file at path (as the daemon sees it, e.g.
@@ -45,6 +65,7 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns);
 struct tls_files_stats {
 	uint64_t probed[TLS_LIB_MAX]; /* files attached, per enum tls_lib_id */
 	uint64_t unlocated;  /* files carrying TLS we could not probe (reported) */
+	uint64_t evicted;    /* idle probed files detached early: the table was full */
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 
