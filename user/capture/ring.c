@@ -6,11 +6,6 @@
 
 #include "capture/ring.h"
 
-/* Records and bytes one poll delivers at most: under a producer that
- * never pauses, libbpf would otherwise keep consuming for ever and the
- * main loop's tick, health beat and SIGTERM check would never run. */
-#define RING_POLL_MAX_RECORDS 8192
-#define RING_POLL_MAX_BYTES (8u << 20)
 /* libbpf stops consuming (the record is already consumed) and returns the
  * callback's negative value: our "budget spent" marker. */
 #define RING_BUDGET_SPENT (-ECANCELED)
@@ -19,17 +14,22 @@ struct ring_reader {
 	struct ring_buffer *rb;
 	ring_record_fn fn;
 	void *ctx;
-	size_t records, bytes; /* delivered in this poll */
+	struct ring_budget spent; /* delivered in this poll */
 };
+
+bool ring_budget__charge(struct ring_budget *b, size_t len)
+{
+	b->records++;
+	b->bytes += len;
+	return b->records >= RING_POLL_MAX_RECORDS || b->bytes >= RING_POLL_MAX_BYTES;
+}
 
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ring_reader *r = ctx;
 
 	r->fn(r->ctx, data, len);
-	r->records++;
-	r->bytes += len;
-	if (r->records >= RING_POLL_MAX_RECORDS || r->bytes >= RING_POLL_MAX_BYTES)
+	if (ring_budget__charge(&r->spent, len))
 		return RING_BUDGET_SPENT;
 	return 0;
 }
@@ -65,7 +65,7 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 {
 	int n;
 
-	r->records = r->bytes = 0;
+	r->spent = (struct ring_budget){ 0 };
 	n = ring_buffer__poll(r->rb, timeout_ms);
 	if (n == -EINTR)
 		n = 0;
@@ -78,5 +78,5 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 		if (n < 0 && n != RING_BUDGET_SPENT)
 			return n;
 	}
-	return (int)r->records;
+	return (int)r->spent.records;
 }

@@ -3,6 +3,7 @@
 #ifndef AR_CAPTURE_RING_H
 #define AR_CAPTURE_RING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef void (*ring_record_fn)(void *ctx, const void *rec, size_t len);
@@ -18,5 +19,21 @@ void ring_reader__free(struct ring_reader *r);
  * back. Returns the number of records, 0 on timeout or -EINTR (treat as a
  * clean wake-up), or -errno. */
 int ring_reader__poll(struct ring_reader *r, int timeout_ms);
+
+/* Records and bytes one poll delivers at most: under a producer that
+ * never pauses, libbpf would otherwise keep consuming for ever and the
+ * main loop's tick, health beat and SIGTERM check would never run. */
+#define RING_POLL_MAX_RECORDS 8192
+#define RING_POLL_MAX_BYTES (8u << 20)
+
+/* What one poll has delivered so far; zeroed at the start of each poll. */
+struct ring_budget {
+	size_t records, bytes;
+};
+
+/* Counts one delivered record of len bytes. Returns true once the poll's
+ * budget is spent: the caller must stop delivering (the record counted is
+ * already delivered). */
+bool ring_budget__charge(struct ring_budget *b, size_t len);
 
 #endif
