@@ -309,11 +309,13 @@ void http_msg__view(const struct http_msg *m, struct header_view *views,
 {
 	static const uint8_t empty[1];
 	uint32_t n = views ? m->n_hdrs : 0; /* no views: -ENOMEM, show none */
+	/* Empty names and values leave raw unallocated: offsets are then 0. */
+	const char *raw = m->raw.p ? (const char *)m->raw.p : (const char *)empty;
 
 	for (uint32_t i = 0; i < n; i++) {
-		views[i].name = (const char *)m->raw.p + m->hdrs[i].name_off;
+		views[i].name = raw + m->hdrs[i].name_off;
 		views[i].name_len = m->hdrs[i].name_len;
-		views[i].value = (const char *)m->raw.p + m->hdrs[i].val_off;
+		views[i].value = raw + m->hdrs[i].val_off;
 		views[i].value_len = m->hdrs[i].val_len;
 	}
 	out->headers = n ? views : NULL;
