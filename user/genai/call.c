@@ -179,7 +179,12 @@ bool genai__jint(const json_t *o, const char *key, int64_t *out)
 		return true;
 	}
 	if (json_is_real(v)) { /* some servers send 10.0 */
-		*out = (int64_t)json_real_value(v);
+		double d = json_real_value(v);
+
+		/* Out of int64 range (or NaN): converting would be undefined. */
+		if (!(d > -9.2e18 && d < 9.2e18))
+			return false;
+		*out = (int64_t)d;
 		return true;
 	}
 	return false;
