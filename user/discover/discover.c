@@ -293,18 +293,9 @@ size_t discover__attached_files(const struct discover *d)
 
 void discover__print_stats(const struct discover *d, FILE *f)
 {
-	static const char *const key[TLS_LIB_MAX] = {
-		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
-		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
-		[TLS_LIB_RUSTLS] = "rustls",
-	};
-	struct tls_files_stats s;
-
-	tls_files__stats(d->files, &s);
-	fprintf(f, "discover: tls_files_attached=%zu", tls_files__attached(d->files));
-	for (int i = 1; i < TLS_LIB_MAX; i++)
-		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
-	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
+	fputs("discover:", f);
+	tls_files__print_stats(d->files, f);
+	fputc('\n', f);
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",
