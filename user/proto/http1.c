@@ -697,11 +697,10 @@ void http1__free(struct http1 *h)
 	if (!h)
 		return;
 	for (int i = 0; i < HTTP1_MAX_PENDING; i++) {
-		if (!h->slots[i])
-			continue;
-		http_msg__free(&h->slots[i]->req);
-		http_msg__free(&h->slots[i]->resp);
-		free(h->slots[i]);
+		struct slot *sl = h->slots[i];
+
+		if (sl)
+			http_msg__free_exchange(sl, &sl->req, &sl->resp);
 	}
 	for (int d = 0; d < 2; d++) {
 		http_msg__free(&h->side[d].spare);
