@@ -219,7 +219,8 @@ static int run_live(const struct cli_opts *o)
 			pipeline__tick(l.pipe, now);
 			discover__tick(l.disc, now);
 			/* /metrics and the stats line come from one rendering */
-			self_stats__emit(probes, l.pipe, l.disc, health, print ? stderr : NULL);
+			self_stats__emit(probes, ring, l.pipe, l.disc, health,
+					 print ? stderr : NULL);
 			if (print)
 				last_stats = now;
 			last_tick = now;
@@ -236,7 +237,7 @@ static int run_live(const struct cli_opts *o)
 		;
 	err = 0;
 cleanup:
-	self_stats__emit(probes, l.pipe, l.disc, NULL, stderr);
+	self_stats__emit(probes, ring, l.pipe, l.disc, NULL, stderr);
 	if (l.pipe)
 		pipeline__finish(l.pipe, stop_at ? exit_ms_left(stop_at, o->shutdown_ms)
 						 : (int)o->shutdown_ms);

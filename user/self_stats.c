@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture/probes.h"
+#include "capture/ring.h"
 #include "common/log.h"
 #include "discover/discover.h"
 #include "health/health.h"
@@ -83,8 +84,8 @@ static void publish(struct probes *p, const struct discover *d, struct health *h
 	debug("metrics: out of memory, /metrics keeps its last text");
 }
 
-void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct discover *d,
-		      struct health *h, FILE *f)
+void self_stats__emit(struct probes *p, const struct ring_reader *ring, struct pipeline *pipe,
+		      const struct discover *d, struct health *h, FILE *f)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -98,6 +99,8 @@ void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct disc
 		print_kernel_stats(p, m);
 		inject__print_stats(probes__inject(p), m);
 	}
+	if (ring)
+		ring_reader__print_stats(ring, m);
 	if (pipe)
 		pipeline__print_stats(pipe, m);
 	if (d)

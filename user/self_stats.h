@@ -11,11 +11,12 @@ struct probes;
 struct pipeline;
 struct discover;
 struct health;
+struct ring_reader;
 
-/* Renders the stats of whichever of p, pipe and d are not NULL; prints
+/* Renders the stats of whichever of p, ring, pipe and d are not NULL; prints
  * them to f if f is not NULL and publishes the Prometheus exposition to h
  * if h is not NULL. Failures to allocate skip this round (logged at debug). */
-void self_stats__emit(struct probes *p, struct pipeline *pipe, const struct discover *d,
-		      struct health *h, FILE *f);
+void self_stats__emit(struct probes *p, const struct ring_reader *ring, struct pipeline *pipe,
+		      const struct discover *d, struct health *h, FILE *f);
 
 #endif

@@ -5,6 +5,7 @@ right on hostile or unlucky timing, checked against real clients."""
 
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -190,3 +191,61 @@ def test_hardening_killed_in_ssl_read_leaves_no_args_entry():
         if srv_sock:
             srv_sock.close()
         teardown(wd, ar, echo)
+
+
+FLOOD_CLIENT = r"""
+import socket, sys
+n = int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("ready", flush=True)
+sys.stdin.readline()
+s.sendall(b"POST /flood HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % (8 * n))
+for _ in range(n):
+    s.sendall(b"12345678")
+while b"\r\n\r\n" not in s.recv(65536):
+    pass
+"""
+
+
+@test
+def test_hardening_ring_drain_stops_at_its_bound():
+    """The real ring under a consumer that fell behind: agentrace is
+    stopped (SIGSTOP) while a client makes 20000 small writes, so 20000
+    records wait in the ring when it resumes. Its first drain must stop at
+    the bound (8192 records, capture/ring.h), so that ticks, health and
+    SIGTERM run in between (ring: polls_bounded), and every record still
+    arrives, none dropped."""
+    n = 20000
+    wd = Workdir("ring-bound")
+    srv = EchoServer(wd, plain=True)
+    cl = ar = None
+    try:
+        cl = subprocess.Popen([sys.executable, "-c", FLOOD_CLIENT, str(srv.port), str(n)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        check(cl.stdout.readline().split() == ["ready"], "flood client did not connect")
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--pid", str(cl.pid)], mode="record")
+        os.kill(ar.p.pid, signal.SIGSTOP)
+        try:
+            cl.stdin.write("go\n")
+            cl.stdin.flush()
+            cl.wait(60)
+        finally:
+            os.kill(ar.p.pid, signal.SIGCONT)
+        check(cl.returncode == 0, "flood client failed")
+        time.sleep(0.5)
+        ar.finish()
+        ks = ar.kernel_stats()
+        ring = {}
+        for line in ar.err().splitlines():
+            if line.startswith("ring:"):
+                ring = {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+        check(ks.get("events", 0) >= n, "only %d of %d writes became records: %r" %
+              (ks.get("events", 0), n, ks))
+        check(not any(v for k, v in ks.items() if k.startswith("drop_")),
+              "records were dropped, so the ring did not hold the flood: %r" % ks)
+        check(ring.get("polls_bounded", 0) >= 1,
+              "no drain stopped at the bound with %d records waiting: %r" % (n, ring))
+    finally:
+        if cl and cl.poll() is None:
+            cl.kill()
+        teardown(wd, ar, srv)

@@ -15,6 +15,7 @@ struct ring_reader {
 	ring_record_fn fn;
 	void *ctx;
 	struct ring_budget spent; /* delivered in this poll */
+	unsigned long long polls, bounded; /* all polls, those cut at the bound */
 };
 
 bool ring_budget__charge(struct ring_budget *b, size_t len)
@@ -66,6 +67,7 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 	int n;
 
 	r->spent = (struct ring_budget){ 0 };
+	r->polls++;
 	n = ring_buffer__poll(r->rb, timeout_ms);
 	if (n == -EINTR)
 		n = 0;
@@ -78,5 +80,12 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 		if (n < 0 && n != RING_BUDGET_SPENT)
 			return n;
 	}
+	if (n == RING_BUDGET_SPENT)
+		r->bounded++;
 	return (int)r->spent.records;
+}
+
+void ring_reader__print_stats(const struct ring_reader *r, FILE *f)
+{
+	fprintf(f, "ring: polls=%llu polls_bounded=%llu\n", r->polls, r->bounded);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef void (*ring_record_fn)(void *ctx, const void *rec, size_t len);
 
@@ -19,6 +20,11 @@ void ring_reader__free(struct ring_reader *r);
  * back. Returns the number of records, 0 on timeout or -EINTR (treat as a
  * clean wake-up), or -errno. */
 int ring_reader__poll(struct ring_reader *r, int timeout_ms);
+
+/* Prints the stats line "ring: polls=N polls_bounded=N": polls_bounded
+ * counts the polls that stopped at the bound with records still waiting
+ * (the consumer was behind). */
+void ring_reader__print_stats(const struct ring_reader *r, FILE *f);
 
 /* Records and bytes one poll delivers at most: under a producer that
  * never pauses, libbpf would otherwise keep consuming for ever and the
