@@ -29,10 +29,18 @@ static __always_inline __u64 slot_conn(int slot)
 	return s ? s->ev.hdr.conn_id : 0;
 }
 
+/* Releases the claimed ones among the four slots in v. */
+static __always_inline void release4(const int *v)
+{
+	for (int i = 0; i < 4; i++)
+		if (v[i] >= 0)
+			emit_release(v[i]);
+}
+
 SEC("raw_tp")
 int scratch_claim(void *ctx)
 {
-	int a, b, c, d, e;
+	int a, b, e, v[4];
 
 	a = claim(0xa);
 	if (a < 0) {
@@ -43,7 +51,7 @@ int scratch_claim(void *ctx)
 	b = claim(0xb);
 	if (b < 0 || b == a) {
 		step = 2; /* it got no slot, or a's slot */
-		goto out_a;
+		goto out_b;
 	}
 	if (slot_conn(a) != 0xa || slot_conn(b) != 0xb) {
 		step = 3; /* a header was overwritten */
@@ -51,17 +59,19 @@ int scratch_claim(void *ctx)
 	}
 	emit_release(b);
 	/* the preempted call resumes: its header is intact */
+	b = -1;
 	if (slot_conn(a) != 0xa) {
 		step = 4;
-		goto out_a;
+		goto out_b;
 	}
 	/* the other slots, then none: bytes are counted, not mixed */
-	b = claim(0xb);
-	c = claim(0xc);
-	d = claim(0xd);
+	v[0] = a;
+	v[1] = claim(0xb);
+	v[2] = claim(0xc);
+	v[3] = claim(0xd);
 	e = claim(0xe);
-	if (b < 0 || c < 0 || d < 0 || e >= 0 || b == c || c == d || b == d || b == a ||
-	    c == a || d == a)
+	if (v[1] < 0 || v[2] < 0 || v[3] < 0 || e >= 0 || v[1] == v[2] || v[2] == v[3] ||
+	    v[1] == v[3] || v[1] == a || v[2] == a || v[3] == a)
 		step = 5;
 	else if (slot_conn(a) != 0xa)
 		step = 6;
@@ -69,32 +79,22 @@ int scratch_claim(void *ctx)
 		step = 0;
 	if (e >= 0)
 		emit_release(e);
-	if (d >= 0)
-		emit_release(d);
-	if (c >= 0)
-		emit_release(c);
-out_b:
-	if (b >= 0)
-		emit_release(b);
-out_a:
-	emit_release(a);
+	release4(v);
+	if (step)
+		return 0;
 	/* every slot is free again */
-	if (!step) {
-		a = claim(0xa);
-		b = claim(0xb);
-		c = claim(0xc);
-		d = claim(0xd);
-		if (a < 0 || b < 0 || c < 0 || d < 0)
-			step = 7;
-		if (a >= 0)
-			emit_release(a);
-		if (b >= 0)
-			emit_release(b);
-		if (c >= 0)
-			emit_release(c);
-		if (d >= 0)
-			emit_release(d);
-	}
+	v[0] = claim(0xa);
+	v[1] = claim(0xb);
+	v[2] = claim(0xc);
+	v[3] = claim(0xd);
+	if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
+		step = 7;
+	release4(v);
+	return 0;
+out_b:
+	if (b >= 0 && b != a)
+		emit_release(b);
+	emit_release(a);
 	return 0;
 }
 
