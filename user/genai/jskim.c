@@ -123,12 +123,20 @@ static bool bulk_key(const char *k, size_t n)
 	return false;
 }
 
-json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete)
+static bool is_member(const struct genai_jmember *m, const char *k, size_t kl)
+{
+	return m && strlen(m->key) == kl && memcmp(m->key, k, kl) == 0;
+}
+
+json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete,
+			 struct genai_jmember *m)
 {
 	const char *p = b, *end = b + n;
 	json_t *o;
 
 	*complete = false;
+	if (m)
+		m->v = NULL;
 	p = skip_ws(p, end);
 	if (p == end || *p != '{')
 		return NULL;
@@ -153,6 +161,10 @@ json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *comple
 		ve = skip_value(v, end);
 		if (!ve || ve == v)
 			break;
+		if (is_member(m, k + 1, ke - k - 2)) {
+			m->v = v;
+			m->n = ve - v;
+		}
 		if ((size_t)(ve - v) <= small_max &&
 		    !((*v == '[' || *v == '{') && bulk_key(k + 1, ke - k - 2)))
 			val = load_small(v, ve - v);
@@ -209,6 +221,7 @@ int genai__json_one_str(const char *d, size_t n, const char *key, json_t **out)
 struct fast {
 	const char *p, *end;
 	int depth;
+	struct genai_jmember *m; /* a top-level member to report, or NULL */
 };
 
 static json_t *fast_value(struct fast *f);
@@ -299,6 +312,28 @@ static json_t *fast_number(struct fast *f)
 	}
 }
 
+/* The reported member's value: built, or with m->skip an empty stand-in
+ * for a container, whose end is found by bracket matching. */
+static json_t *fast_member(struct fast *f)
+{
+	const char *v = f->p, *ve;
+	json_t *o;
+
+	if (f->m->skip && v < f->end && (*v == '[' || *v == '{')) {
+		ve = skip_value(v, f->end);
+		o = !ve ? NULL : *v == '[' ? json_array() : json_object();
+	} else {
+		o = fast_value(f);
+		ve = f->p;
+	}
+	if (!o)
+		return NULL;
+	f->p = ve;
+	f->m->v = v;
+	f->m->n = ve - v;
+	return o;
+}
+
 static json_t *fast_object(struct fast *f)
 {
 	json_t *o = json_object(), *v;
@@ -321,7 +356,10 @@ static json_t *fast_object(struct fast *f)
 		if (f->p == f->end || *f->p != ':')
 			goto fail;
 		f->p = skip_ws(f->p + 1, f->end);
-		v = fast_value(f);
+		if (f->depth == 1 && is_member(f->m, k + 1, ke - k - 2))
+			v = fast_member(f);
+		else
+			v = fast_value(f);
 		if (!v || json_object_setn_new(o, k + 1, ke - k - 2, v))
 			goto fail; /* setn_new drops v on failure */
 		f->p = skip_ws(f->p, f->end);
@@ -404,11 +442,13 @@ static json_t *fast_value(struct fast *f)
 	}
 }
 
-json_t *genai__json_load(const char *b, size_t n, size_t flags)
+static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m)
 {
-	struct fast f = { .p = b, .end = b + n };
+	struct fast f = { .p = b, .end = b + n, .m = m };
 	json_t *v;
 
+	if (m)
+		m->v = NULL;
 	f.p = skip_ws(f.p, f.end);
 	if (f.p < f.end && (*f.p == '{' || *f.p == '[' || (flags & JSON_DECODE_ANY))) {
 		v = fast_value(&f);
@@ -416,5 +456,27 @@ json_t *genai__json_load(const char *b, size_t n, size_t flags)
 			return v;
 		json_decref(v);
 	}
+	if (m)
+		m->v = NULL; /* jansson's parse says nothing about where it was */
 	return json_loadb(b, n, flags, NULL);
+}
+
+json_t *genai__json_load(const char *b, size_t n, size_t flags)
+{
+	return load(b, n, flags, NULL);
+}
+
+json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m)
+{
+	return load(b, n, 0, m);
+}
+
+bool genai__json_raw_nonempty_array(const char *v, size_t n)
+{
+	const char *p;
+
+	if (!v || !n || *v != '[')
+		return false;
+	p = skip_ws(v + 1, v + n);
+	return p < v + n && *p != ']';
 }
