@@ -227,16 +227,22 @@ struct fast {
 static json_t *fast_value(struct fast *f);
 
 /* f->p at the opening quote. Sets *esc when the string has escapes (the
- * caller then lets jansson decode it). Returns just past the closing
+ * caller then lets jansson decode it) and *ascii when every byte is ASCII
+ * (valid UTF-8 without jansson's check). Returns just past the closing
  * quote, or NULL on a raw control byte or a cut string. */
-static const char *fast_string_end(const char *p, const char *end, bool *esc)
+static const char *fast_string_end(const char *p, const char *end, bool *esc, bool *ascii)
 {
+	unsigned char hi = 0;
+
 	*esc = false;
 	for (p++; p < end; p++) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch == '"')
+		hi |= ch;
+		if (ch == '"') {
+			*ascii = !(hi & 0x80);
 			return p + 1;
+		}
 		if (ch == '\\') {
 			*esc = true;
 			p++;
@@ -250,14 +256,16 @@ static const char *fast_string_end(const char *p, const char *end, bool *esc)
 static json_t *fast_string(struct fast *f)
 {
 	const char *s = f->p, *e;
-	bool esc;
+	bool esc, ascii;
 
-	e = fast_string_end(s, f->end, &esc);
+	e = fast_string_end(s, f->end, &esc, &ascii);
 	if (!e)
 		return NULL;
 	f->p = e;
 	if (esc)
 		return json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
+	if (ascii)
+		return json_stringn_nocheck(s + 1, e - s - 2);
 	return json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
 }
 
@@ -338,7 +346,8 @@ static json_t *fast_object(struct fast *f)
 {
 	json_t *o = json_object(), *v;
 	const char *k, *ke;
-	bool esc;
+	bool esc, ascii;
+	int err;
 
 	if (!o)
 		return NULL;
@@ -349,7 +358,7 @@ static json_t *fast_object(struct fast *f)
 	}
 	while (f->p < f->end && *f->p == '"') {
 		k = f->p;
-		ke = fast_string_end(k, f->end, &esc);
+		ke = fast_string_end(k, f->end, &esc, &ascii);
 		if (!ke || esc) /* escaped keys (NUL, ...) are jansson's call */
 			goto fail;
 		f->p = skip_ws(ke, f->end);
@@ -360,8 +369,13 @@ static json_t *fast_object(struct fast *f)
 			v = fast_member(f);
 		else
 			v = fast_value(f);
-		if (!v || json_object_setn_new(o, k + 1, ke - k - 2, v))
-			goto fail; /* setn_new drops v on failure */
+		if (!v)
+			goto fail;
+		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure */
+		err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
+			    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		if (err)
+			goto fail;
 		f->p = skip_ws(f->p, f->end);
 		if (f->p < f->end && *f->p == '}') {
 			f->p++;
