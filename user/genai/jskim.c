@@ -485,6 +485,13 @@ json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m
 	return load(b, n, 0, m);
 }
 
+json_t *genai__json_str_at(const char *v, size_t n)
+{
+	struct fast f = { .p = v, .end = v + n };
+
+	return n && *v == '"' ? fast_string(&f) : NULL;
+}
+
 bool genai__json_raw_nonempty_array(const char *v, size_t n)
 {
 	const char *p;

@@ -57,6 +57,10 @@ json_t *genai__json_load(const char *b, size_t n, size_t flags);
  */
 json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m);
 
+/* The JSON string whose opening quote is v[0] (v[0..n) may go on past
+ * it), as a new reference; NULL when v does not start a valid string. */
+json_t *genai__json_str_at(const char *v, size_t n);
+
 /* Whether raw JSON text is an array with at least one element. */
 bool genai__json_raw_nonempty_array(const char *v, size_t n);
 
