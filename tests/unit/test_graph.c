@@ -578,3 +578,40 @@ Test(graph, child_rules_mcp_name_order_and_none)
 	json_decref(mine);
 	json_decref(fx);
 }
+
+static json_t *user_text(const char *s)
+{
+	return json_pack("{s:s,s:[{s:s,s:s}]}", "role", "user", "parts", "type", "text", "content", s);
+}
+
+/* A message's hash does not see whitespace runs: random text with spaces,
+ * tabs, newlines and runs of them at every offset hashes like its normal
+ * form (norm__ws), which the word-at-a-time scan must not change. */
+Test(graph, message_hash_collapses_whitespace_at_any_offset)
+{
+	static const char alphabet[] = "abcdefgh \t\n  \r\x01.";
+	uint64_t x = 88172645463325252ull;
+	char s[200];
+
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 1 + round % 150, len;
+		json_t *a, *b;
+		char *normal;
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			s[i] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		s[0] = 'w'; /* text, not JSON */
+		s[n] = '\0';
+		normal = norm__ws(s, n, &len);
+		a = user_text(s);
+		b = user_text(normal);
+		cr_assert(a && b);
+		cr_assert_neq(norm__msg_hash(a), 0);
+		cr_assert_eq(norm__msg_hash(a), norm__msg_hash(b), "round %d: \"%s\"", round, s);
+		json_decref(a);
+		json_decref(b);
+		free(normal);
+	}
+}

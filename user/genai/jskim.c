@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,10 +233,25 @@ static json_t *fast_value(struct fast *f);
  * quote, or NULL on a raw control byte or a cut string. */
 static const char *fast_string_end(const char *p, const char *end, bool *esc, bool *ascii)
 {
-	unsigned char hi = 0;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t hi8 = 0;
+	unsigned char hi;
 
 	*esc = false;
-	for (p++; p < end; p++) {
+	/* 8 bytes at a time while none is a quote, a backslash or a control
+	 * byte (the usual zero-byte and less-than word tests) */
+	for (p++; end - p >= 8; p += 8) {
+		uint64_t x, q, b;
+
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
+			break;
+		hi8 |= x;
+	}
+	hi = (hi8 & highs) ? 0x80 : 0;
+	for (; p < end; p++) {
 		unsigned char ch = (unsigned char)*p;
 
 		hi |= ch;
