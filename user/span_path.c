@@ -42,6 +42,16 @@ struct span_path {
 	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
 };
 
+/* snprintf(dst, cap, "%s", src) without the format machinery (this runs
+ * for every span). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Process identity, from discovery when it met the process, else from
  * what the kernel told us about the connection. */
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
@@ -58,20 +68,19 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 
 		if (pi->exe_path[0])
 			exe = slash ? slash + 1 : pi->exe_path;
-		snprintf(p->exe_path, sizeof(p->exe_path), "%s", pi->exe_path);
-		snprintf(p->container_id, sizeof(p->container_id), "%s", pi->container_id);
-		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
+		copy_str(p->exe_path, sizeof(p->exe_path), pi->exe_path);
+		copy_str(p->container_id, sizeof(p->container_id), pi->container_id);
+		copy_str(p->pod_uid, sizeof(p->pod_uid), pi->pod_uid);
 		qos = cgroup_id__qos(pi->cgroup_path);
-		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
+		copy_str(p->qos_class, sizeof(p->qos_class), qos ? qos : "");
 	}
 	if (rt) {
-		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
-		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
-		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
-			 rt->runtime_version);
+		copy_str(p->owner, sizeof(p->owner), rt->owner);
+		copy_str(p->runtime_name, sizeof(p->runtime_name), rt->runtime_name);
+		copy_str(p->runtime_version, sizeof(p->runtime_version), rt->runtime_version);
 	}
-	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
-	snprintf(p->service_name, sizeof(p->service_name), "%s",
+	copy_str(p->exe_name, sizeof(p->exe_name), exe);
+	copy_str(p->service_name, sizeof(p->service_name),
 		 pi && pi->service_name[0] ? pi->service_name : exe);
 	span__set_int(s, "process.pid", p->pid);
 	span__set_str(s, "process.executable.name", p->exe_name);
