@@ -545,3 +545,29 @@ Test(parent_tracectx, served_record_names_the_server_span)
 	span__free(s2);
 	tracectx__free(t);
 }
+
+/* The record table across wrap-around: the newest INJECTED_CAP records
+ * are found in any order, each once; older ones were overwritten. */
+Test(parent_rules, injected_records_found_in_any_order_after_wrapping)
+{
+	struct injected *t = injected__new();
+	struct ar_inject_event ev = { .hdr = { .tgid = 100 }, .sport = 1, .dport = 2 }, out;
+	struct injected_stats st;
+
+	cr_assert(t);
+	for (uint32_t i = 0; i < 3 * INJECTED_CAP; i++) {
+		ev.req_index = i;
+		injected__add(t, &ev);
+		if (i % 3 == 0 && i < 2 * INJECTED_CAP) /* some taken at once, in order */
+			cr_assert(injected__take(t, 100, 1, 2, i, &out));
+	}
+	cr_expect(!injected__take(t, 100, 1, 2, 2 * INJECTED_CAP - 1, &out), "overwritten");
+	for (uint32_t i = 3 * INJECTED_CAP; i-- > 2 * INJECTED_CAP;) {
+		cr_assert(injected__take(t, 100, 1, 2, i, &out), "record %u", i);
+		cr_expect_eq(out.req_index, i);
+		cr_expect(!injected__take(t, 100, 1, 2, i, &out), "taken twice: %u", i);
+	}
+	injected__stats(t, &st);
+	cr_expect_eq(st.added, st.matched + st.overwritten);
+	injected__free(t);
+}
