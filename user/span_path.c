@@ -181,7 +181,10 @@ static void emit_graph_span(void *ctx, struct span *s)
 }
 
 /* --inject-traceparent: while x's thread serves x, its outbound requests
- * carry x's trace (the kernel reads inject_ctx by thread id). */
+ * carry x's trace (the kernel reads inject_ctx by thread id). The kernel
+ * decides a plaintext request's ids itself at the read (bpf/serve.bpf.h);
+ * userspace then only adds baggage, or a trace a caller on this host
+ * decided, once that record is in (span_path__inject). */
 static void serve_inject_ctx(struct span_path *sp, const struct http_exchange *x, bool serving)
 {
 	struct ar_inject_ctx c;
@@ -203,7 +206,8 @@ static void on_milestone(void *ctx, const struct http_exchange *x, enum http_mil
 		tracectx__request(sp->tctx, x);
 	else
 		tracectx__response(sp->tctx, x);
-	if (sp->inject && x->inbound)
+	/* a plaintext socket's request: wait for the kernel's ids */
+	if (sp->inject && x->inbound && x->conn && (x->conn->is_tls || what != HTTP_REQ_HEADERS))
 		serve_inject_ctx(sp, x, what == HTTP_REQ_HEADERS);
 }
 
@@ -325,7 +329,12 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 
 void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
 {
+	struct ar_inject_ctx c;
+
 	tracectx__injected(sp->tctx, rec);
+	if (sp->inject && tracectx__served_record_ctx(sp->tctx, rec, &c) == 0 &&
+	    inject__set_ctx(sp->inject, rec->hdr.tid, &c))
+		sp->inject_ctx_errors++;
 }
 
 void span_path__set_inject(struct span_path *sp, struct inject *in)
@@ -391,11 +400,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
 		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
 		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64
-		" inject_ctx_errors=%" PRIu64,
+		" inject_ctx_errors=%" PRIu64 " serve_diverged=%" PRIu64 " serve_mismatch=%" PRIu64
+		" serve_late=%" PRIu64 " serve_ids_unmatched=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
 		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late,
-		sp->inject_ctx_errors);
+		sp->inject_ctx_errors, ts.parent.serve_diverged, ts.parent.serve_mismatch,
+		ts.serve_late, ts.served.overwritten);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),
