@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
+#include "discover/plan_cache.h"
 #include "discover/targets.h"
 #include "discover/tls_list.h"
 #include "health/health.h"
@@ -182,6 +183,8 @@ static int run_live(const struct cli_opts *o)
 	}
 	for (size_t i = 0; i < o->n_llm_hosts; i++)
 		discover__add_llm_host(l.disc, o->llm_hosts[i]);
+	if (!o->tls_cache || strcmp(o->tls_cache, "none"))
+		discover__set_tls_cache(l.disc, o->tls_cache ? o->tls_cache : PLAN_CACHE_DEFAULT);
 	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
 	if (err < 0)
 		warn("failed to scan processes for targets: %s", strerror(-err));
@@ -211,6 +214,7 @@ static int run_live(const struct cli_opts *o)
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
 		}
+		discover__poll(l.disc); /* binaries located off the loop get their probes */
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			bool print = o->stats_interval &&

@@ -90,7 +90,7 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
-def agent_tool_turn(name, exe, attach_re, secret, setup, runs=2):
+def agent_tool_turn(name, exe, attach_re, secret, setup, runs=int(os.environ.get("AGENT_RUNS", "2"))):
     """Runs an agent's tool turn (twice by default) against the HTTPS mock
     under an agentrace tracing every process, and checks the last turn:
     each LLM call is one CLIENT span from the agent's own process, matching

@@ -170,6 +170,12 @@ int discover__scan_all(struct discover *d)
 	err = proc_maps__for_each_pid(scan_one, d);
 	if (err < 0)
 		return err;
+	/* The processes running at start were located here, before the ready
+	 * file; from now on a new binary is located off the event loop. */
+	err = tls_files__locate_async(d->files);
+	if (err)
+		warn("no locator thread (%s): new binaries are located on the event loop",
+		     strerror(-err));
 	return tls_files__attached(d->files);
 }
 
@@ -276,6 +282,16 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	}
 }
 
+int discover__set_tls_cache(struct discover *d, const char *path)
+{
+	return tls_files__set_cache(d->files, path);
+}
+
+void discover__poll(struct discover *d)
+{
+	tls_files__poll(d->files);
+}
+
 void discover__tick(struct discover *d, uint64_t now)
 {
 	if (d->rescans_skipped != d->skips_reported) {
@@ -304,7 +320,9 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	fprintf(f, "discover: tls_files_attached=%zu", tls_files__attached(d->files));
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
-	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
+	fprintf(f, " tls_unlocated=%llu tls_located_async=%llu tls_plan_cache_hits=%llu\n",
+		(unsigned long long)s.unlocated, (unsigned long long)s.located_async,
+		(unsigned long long)s.cache_hits);
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",

@@ -28,6 +28,14 @@ int discover__scan_all(struct discover *d);
  * ignores the rest. */
 void discover__handle(struct discover *d, const void *rec, size_t len);
 
+/* Remembers located TLS functions across restarts in the file at path
+ * (discover/plan_cache.h; NULL: off). Returns 0 or -ENOMEM. */
+int discover__set_tls_cache(struct discover *d, const char *path);
+
+/* Attaches the probes of binaries located off the event loop since the
+ * last call; cheap when there are none. */
+void discover__poll(struct discover *d);
+
 /* Periodic work (monotonic now): detaches files unused for a while. */
 void discover__tick(struct discover *d, uint64_t now);
 
