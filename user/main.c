@@ -31,7 +31,8 @@
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
 /* --inject-traceparent: a served request's context must reach the kernel
- * (inject_ctx) before the calls it causes, which may follow within ms */
+ * (inject_ctx) before the calls it causes, which may follow within ms;
+ * also while a binary is located: its probes are awaited by a new agent */
 #define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
@@ -130,6 +131,7 @@ static int run_live(const struct cli_opts *o)
 	struct probes *probes = NULL;
 	struct live l = { 0 };
 	uint64_t start, last_stats, last_tick, stop_at = 0;
+	bool locating = false;
 	int err, n;
 
 	err = caps__check(&caps);
@@ -209,12 +211,15 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) || locating ? INJECT_POLL_MS
+									   : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
 		}
-		discover__poll(l.disc); /* binaries located off the loop get their probes */
+		/* binaries located off the loop get their probes; while one is
+		 * being located the loop turns faster, so they come soon after */
+		locating = discover__poll(l.disc);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			bool print = o->stats_interval &&

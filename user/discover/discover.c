@@ -287,9 +287,10 @@ int discover__set_tls_cache(struct discover *d, const char *path)
 	return tls_files__set_cache(d->files, path);
 }
 
-void discover__poll(struct discover *d)
+bool discover__poll(struct discover *d)
 {
 	tls_files__poll(d->files);
+	return tls_files__locating(d->files);
 }
 
 void discover__tick(struct discover *d, uint64_t now)

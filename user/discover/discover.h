@@ -4,6 +4,7 @@
 #ifndef AR_DISCOVER_DISCOVER_H
 #define AR_DISCOVER_DISCOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +34,10 @@ void discover__handle(struct discover *d, const void *rec, size_t len);
 int discover__set_tls_cache(struct discover *d, const char *path);
 
 /* Attaches the probes of binaries located off the event loop since the
- * last call; cheap when there are none. */
-void discover__poll(struct discover *d);
+ * last call; cheap when there are none. true while some binary is still
+ * being located: the caller should call again soon (a new agent's first
+ * calls wait on it). */
+bool discover__poll(struct discover *d);
 
 /* Periodic work (monotonic now): detaches files unused for a while. */
 void discover__tick(struct discover *d, uint64_t now);

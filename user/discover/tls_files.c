@@ -524,6 +524,11 @@ static int located(struct tls_files *t, struct locate_job *j)
 	return n;
 }
 
+bool tls_files__locating(const struct tls_files *t)
+{
+	return t->locator && locator__pending(t->locator);
+}
+
 int tls_files__poll(struct tls_files *t)
 {
 	struct locate_job j;

@@ -66,6 +66,8 @@ int tls_files__locate_async(struct tls_files *t);
  * many attachments were made. Call it often (the event loop does, after
  * every ring poll): a new agent's first calls wait on it. */
 int tls_files__poll(struct tls_files *t);
+/* Files being located now (or located and not yet polled). */
+bool tls_files__locating(const struct tls_files *t);
 
 /* Scoped mode: pid holds probes on some file. */
 bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid);
