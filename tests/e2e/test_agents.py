@@ -90,7 +90,7 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
-def agent_tool_turn(name, exe, attach_re, secret, setup):
+def agent_tool_turn(name, exe, attach_re, secret, setup, located=False):
     """Runs an agent's tool turn once against the HTTPS mock under an
     agentrace tracing every process, and checks it: each LLM call is one
     CLIENT span from the agent's own process, matching the mock's truth
@@ -99,7 +99,9 @@ def agent_tool_turn(name, exe, attach_re, secret, setup):
     The run is cold: the daemon has never seen the agent's binary (its plan
     cache is a fresh file), so a 300 MB stripped executable is located
     while the agent starts, off the event loop, and its probes must be in
-    place before the agent's first call (~0.8 s after exec here)."""
+    place before the agent's first call (~0.8 s after exec here).
+    located: the TLS functions were found by evidence, not symbols; their
+    first calls must have been judged plaintext (not detached)."""
     wd = Workdir(name)
     rcv = mock = ar = None
     try:
@@ -115,6 +117,9 @@ def agent_tool_turn(name, exe, attach_re, secret, setup):
         ar.finish()
         err = ar.err()
         check(re.search(attach_re, err), "no %s probes attached:\n%s" % (exe, err[-3000:]))
+        check(not located or re.search(r"first calls through its located TLS functions carry "
+                                       r"plaintext: trusted", err),
+              "the located functions' first calls were not judged plaintext:\n" + err[-3000:])
         truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
         check(len(truth) >= 2, "%s made %d LLM calls" % (exe, len(truth)))
         check(any(t.get("tool_calls") for t in truth), "no tool call in the turn")
@@ -150,7 +155,7 @@ def test_agents_codex_openssl_tool_turn_spans():
                  bundle, CODEX, "exec", "--skip-git-repo-check",
                  "What is the weather in Paris?"], codex_env(wd, mock.port), None)
     agent_tool_turn("codex", "codex", r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
-                    "sk-codex-e2e-SECRET", setup)
+                    "sk-codex-e2e-SECRET", setup, located=True)
 
 
 @test
@@ -169,7 +174,7 @@ def test_agents_claude_code_tool_turn_spans():
                "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
         return [CLAUDE, "-p", "What is the weather in Paris?"], env, home
     agent_tool_turn("claude", "claude.exe", r"attached BoringSSL probes to .*claude\.exe",
-                    "sk-ant-e2e-SECRET", setup)
+                    "sk-ant-e2e-SECRET", setup, located=True)
 
 
 @test

@@ -250,6 +250,7 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		judge_first_write(d, rec, len);
 		break;
 	case AR_EV_DATA:
+		tls_files__first_call(d->files, rec, len);
 		if (probes__promoting(d->probes) &&
 		    promote__first_tls(&d->awaiting, rec, len, &d->promo) < 0)
 			warn("pid %u was promoted after its first TLS write: that request is "
@@ -321,9 +322,10 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	fprintf(f, "discover: tls_files_attached=%zu", tls_files__attached(d->files));
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
-	fprintf(f, " tls_unlocated=%llu tls_located_async=%llu tls_plan_cache_hits=%llu\n",
+	fprintf(f, " tls_unlocated=%llu tls_located_async=%llu tls_plan_cache_hits=%llu"
+		" tls_refused=%llu\n",
 		(unsigned long long)s.unlocated, (unsigned long long)s.located_async,
-		(unsigned long long)s.cache_hits);
+		(unsigned long long)s.cache_hits, (unsigned long long)s.refused);
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",

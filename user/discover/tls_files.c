@@ -11,7 +11,9 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
+#include "agentrace/events.h"
 #include "discover/detacher.h"
+#include "discover/first_calls.h"
 #include "discover/locator.h"
 #include "discover/plan_cache.h"
 #include "discover/proc_info.h"
@@ -31,6 +33,8 @@ struct tls_file {
 	bool reported;             /* an unprobed TLS library was reported */
 	bool pinned;
 	bool locating;             /* on the locator thread now */
+	bool on_probation;         /* probes by evidence, first calls not judged yet */
+	uint8_t strikes;           /* stream starts that did not look like plaintext */
 	uint8_t n_waiting;
 	uint32_t waiting[8];       /* scoped mode: targets to probe once located */
 	uint32_t users;
@@ -53,6 +57,7 @@ struct tls_files {
 	struct detacher *detacher; /* scoped mode: detaches off the event loop */
 	struct locator *locator;   /* NULL: files are located on the caller's thread */
 	struct plan_cache *cache;  /* NULL: plans are not remembered across restarts */
+	size_t on_probation;       /* files whose first calls are being judged */
 	struct tls_file files[MAX_FILES];
 	size_t n_files;
 	struct file_user users[MAX_USERS];
@@ -233,6 +238,11 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 	f->plan = plan;
 	f->has_ssl = true;
 	t->stats.probed[plan->lib]++;
+	/* functions found by evidence, not by name: judged on their first calls */
+	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC) {
+		f->on_probation = true;
+		t->on_probation++;
+	}
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
 	if (plan->detected & ~(1u << plan->lib))
 		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
@@ -522,6 +532,74 @@ static int located(struct tls_files *t, struct locate_job *j)
 			n += attach_pid(t, f->waiting[i], j->idx, f->path, via) > 0;
 	f->n_waiting = 0;
 	return n;
+}
+
+/* The one probed file pid uses, or -1 (none, or several: their records
+ * cannot be told apart). */
+static int only_file(const struct tls_files *t, uint32_t pid)
+{
+	int idx = -1;
+
+	for (size_t i = 0; i < t->n_users; i++) {
+		if (t->users[i].pid != pid || t->users[i].gone)
+			continue;
+		if (idx >= 0 && (uint32_t)idx != t->users[i].file)
+			return -1;
+		idx = t->users[i].file;
+	}
+	return idx;
+}
+
+/* files[idx]'s first calls do not behave like SSL_write/SSL_read: its
+ * probes go, and it is reported and never probed again by this daemon. */
+static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid)
+{
+	struct tls_file *f = &t->files[idx];
+	char what[160], comm[32] = "?";
+
+	tls_plan__describe(f->plan, what, sizeof(what));
+	proc_info__comm(pid, comm, sizeof(comm));
+	warn("process %u (%s): TLS library %s located in %s, but its first %d stream starts do "
+	     "not look like plaintext: its probes are detached, its calls are not traced",
+	     pid, comm, what, f->path, FIRST_CALLS_STRIKES);
+	t->ops.detach(f->attach);
+	f->attach = NULL;
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].file == idx && t->users[i].attach) {
+			t->ops.detach(t->users[i].attach);
+			t->users[i].attach = NULL;
+		}
+	free(f->plan);
+	f->plan = NULL;
+	f->has_ssl = false;
+	t->stats.refused++;
+}
+
+void tls_files__first_call(struct tls_files *t, const void *rec, size_t len)
+{
+	const struct ar_data_event *ev = rec;
+	struct tls_file *f;
+	int idx, v;
+
+	if (!t->on_probation || len < sizeof(*ev) || ev->hdr.type != AR_EV_DATA ||
+	    ev->source != AR_SRC_TLS || ev->seq != 0 || ev->len > len - sizeof(*ev))
+		return;
+	idx = only_file(t, ev->hdr.tgid);
+	if (idx < 0 || !t->files[idx].on_probation)
+		return;
+	f = &t->files[idx];
+	v = first_calls__plausible(ev->data, ev->len);
+	if (v < 0)
+		return;
+	if (v == 0 && ++f->strikes < FIRST_CALLS_STRIKES)
+		return;
+	f->on_probation = false;
+	t->on_probation--;
+	if (v == 0)
+		refuse(t, idx, ev->hdr.tgid);
+	else
+		info("%s: the first calls through its located TLS functions carry plaintext: "
+		     "trusted", f->path);
 }
 
 bool tls_files__locating(const struct tls_files *t)

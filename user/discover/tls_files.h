@@ -69,6 +69,12 @@ int tls_files__poll(struct tls_files *t);
 /* Files being located now (or located and not yet polled). */
 bool tls_files__locating(const struct tls_files *t);
 
+/* Judges a data record (discover/first_calls.h): the first calls through
+ * functions located by evidence must carry plaintext, or the file's probes
+ * are detached and it is reported. Only records of a process using one
+ * probed file count; cheap when no file is on probation. */
+void tls_files__first_call(struct tls_files *t, const void *rec, size_t len);
+
 /* Scoped mode: pid holds probes on some file. */
 bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid);
 
@@ -86,6 +92,7 @@ struct tls_files_stats {
 	uint64_t evicted;    /* idle probed files detached early: the table was full */
 	uint64_t located_async; /* files located on the locator thread */
 	uint64_t cache_hits; /* files whose plan came from the plan cache */
+	uint64_t refused;    /* located files detached: first calls implausible */
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 
