@@ -12,6 +12,9 @@
  *   ssl_read_impl   UNINITIALIZED, SSL_HANDSHAKE_FAILURE; nothing else
  *   SSL_read        SHOULD_NOT_HAVE_BEEN_CALLED only (SSL_peek inlined),
  *                   and a direct call to ssl_read_impl
+ *   SSL_shutdown    UNINITIALIZED, APPLICATION_DATA_ON_SHUTDOWN, and a
+ *                   direct call to ssl_read_impl (optional: it ends the
+ *                   stream; SSL_free reports no error and is not found)
  *
  * A function start is a 16-byte aligned address right after int3 padding
  * that opens a frame (`push rbp; mov rbp, rsp`, optionally after endbr64);
@@ -44,6 +47,7 @@
 #define R_BAD_LENGTH 111
 #define R_SSL_HANDSHAKE_FAILURE 215
 #define R_UNINITIALIZED 226
+#define R_APPLICATION_DATA_ON_SHUTDOWN 291
 
 struct bssl_fn {
 	uint64_t start, end;           /* [start, first int3) */
@@ -307,10 +311,12 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 						  R_SSL_HANDSHAKE_FAILURE, R_UNINITIALIZED };
 	static const uint16_t impl_reasons[] = { R_SSL_HANDSHAKE_FAILURE, R_UNINITIALIZED };
 	static const uint16_t read_reasons[] = { R_SHOULD_NOT_HAVE_BEEN_CALLED };
+	static const uint16_t shutdown_reasons[] = { R_UNINITIALIZED,
+						     R_APPLICATION_DATA_ON_SHUTDOWN };
 	struct bssl_scan *s = calloc(1, sizeof(*s));
-	uint64_t *refs = calloc(MAX_REFS, sizeof(*refs)), wr, rd;
+	uint64_t *refs = calloc(MAX_REFS, sizeof(*refs)), wr, rd, sd;
 	size_t n;
-	bool wr_called, rd_called;
+	bool wr_called, rd_called, sd_called = false, unused;
 	int err = 0;
 
 	if (!s || !refs) {
@@ -353,7 +359,13 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 	tls_plan__add(plan, TLS_PROG_SSL_WRITE_RET, elf_image__file_off(img, wr));
 	tls_plan__add(plan, TLS_PROG_SSL_READ, elf_image__file_off(img, rd));
 	tls_plan__add(plan, TLS_PROG_SSL_READ_RET, elf_image__file_off(img, rd));
-	if (plan->n != 4) {
+	/* the stream's end, so its state does not wait for the LRU */
+	sd = match_one(s, shutdown_reasons, 2, impl_reasons, 2);
+	if (sd)
+		called(s, sd, sd, &sd_called, &unused);
+	if (sd_called && plan->n == 4)
+		tls_plan__add(plan, TLS_PROG_SSL_SHUTDOWN, elf_image__file_off(img, sd));
+	if (plan->n != 4u + sd_called) {
 		plan->n = 0;
 		snprintf(plan->note, sizeof(plan->note), "functions outside the code segment");
 	}
