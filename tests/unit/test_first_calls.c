@@ -17,6 +17,7 @@
 #include "discover/first_calls.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
+#include "tls_attach_fake.h"
 
 static const uint8_t h2_settings[] = { 0, 0, 18, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100,
 				       0, 4, 0, 1, 0, 0, 0, 5, 0, 0x40, 0 };
@@ -48,7 +49,6 @@ Test(first_calls, other_bytes_are_not)
 	cr_assert_eq(plausible("POST"), -1, "too short to say");
 }
 
-static size_t live;
 
 static int stripped_plan(const char *path, struct tls_plan *plan)
 {
@@ -58,24 +58,6 @@ static int stripped_plan(const char *path, struct tls_plan *plan)
 	plan->detected = 1u << TLS_LIB_OPENSSL_STATIC;
 	tls_plan__add(plan, TLS_PROG_SSL_WRITE_EX, 0x100);
 	return plan->n;
-}
-
-static int fake_attach(struct probes *p, const char *path, const struct tls_plan *plan,
-		       int pid, struct tls_attach **out)
-{
-	(void)p, (void)path, (void)plan, (void)pid;
-	*out = malloc(1);
-	if (!*out)
-		return -ENOMEM;
-	live++;
-	return 0;
-}
-
-static void fake_detach(struct tls_attach *a)
-{
-	if (a)
-		live--;
-	free(a);
 }
 
 static const struct tls_files_ops ops = {

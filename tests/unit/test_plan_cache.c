@@ -21,10 +21,10 @@
 #include "discover/plan_cache.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
+#include "tls_attach_fake.h"
 
 static char dir[64], bin[96], cache[96];
 static atomic_int plans;  /* stand-in plan calls */
-static size_t live;       /* stand-in attachments held */
 
 static void write_bin(uint8_t fill)
 {
@@ -222,24 +222,6 @@ static int slow_plan(const char *path, struct tls_plan *plan)
 	plans++;
 	sample_plan(plan);
 	return plan->n;
-}
-
-static int fake_attach(struct probes *p, const char *path, const struct tls_plan *plan,
-		       int pid, struct tls_attach **out)
-{
-	(void)p, (void)path, (void)plan, (void)pid;
-	*out = malloc(1);
-	if (!*out)
-		return -ENOMEM;
-	live++;
-	return 0;
-}
-
-static void fake_detach(struct tls_attach *a)
-{
-	if (a)
-		live--;
-	free(a);
 }
 
 static const struct tls_files_ops ops = {
