@@ -138,6 +138,24 @@ Test(plan_cache, a_rewritten_file_misses)
 	plan_cache__free(c);
 }
 
+/* Its offsets become uprobes: a cache file others could have written is
+ * not read. */
+Test(plan_cache, a_file_others_can_write_is_ignored)
+{
+	struct plan_cache *c = plan_cache__open(cache);
+	struct tls_plan p;
+	struct stat st;
+
+	sample_plan(&p);
+	stat_bin(&st);
+	cr_assert_eq(plan_cache__put(c, bin, &st, &p), 0);
+	plan_cache__free(c);
+	cr_assert_eq(chmod(cache, 0666), 0);
+	c = plan_cache__open(cache);
+	cr_assert_not(plan_cache__get(c, bin, &st, &p));
+	plan_cache__free(c);
+}
+
 /* The same identity with other bytes at a probe (a file rewritten in place
  * and its times set back, or an inode reused): the entry is dropped, never
  * trusted. The stored identity is edited to match the new file, since

@@ -111,9 +111,18 @@ static void load(struct plan_cache *c)
 {
 	FILE *f = fopen(c->path, "re");
 	char line[4096];
+	struct stat st;
 
 	if (!f)
 		return;
+	/* offsets from the file become uprobes: only a file no one else could
+	 * have written is read */
+	if (fstat(fileno(f), &st) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		warn("ignoring the TLS plan cache %s: not owned by us or writable by others",
+		     c->path);
+		fclose(f);
+		return;
+	}
 	if (!fgets(line, sizeof(line), f) || strncmp(line, MAGIC "\n", sizeof(MAGIC))) {
 		fclose(f);
 		return;
@@ -174,6 +183,8 @@ static int save(struct plan_cache *c)
 	}
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", c->path, (int)getpid());
 	f = fopen(tmp, "wxe");
+	if (f)
+		fchmod(fileno(f), 0644);
 	if (!f)
 		return -errno;
 	fprintf(f, MAGIC "\n");
