@@ -170,6 +170,12 @@ int discover__scan_all(struct discover *d)
 	err = proc_maps__for_each_pid(scan_one, d);
 	if (err < 0)
 		return err;
+	/* The processes running at start were located here, before the ready
+	 * file; from now on a new binary is located off the event loop. */
+	err = tls_files__locate_async(d->files);
+	if (err)
+		warn("no locator thread (%s): new binaries are located on the event loop",
+		     strerror(-err));
 	return tls_files__attached(d->files);
 }
 
@@ -244,6 +250,7 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		judge_first_write(d, rec, len);
 		break;
 	case AR_EV_DATA:
+		tls_files__first_call(d->files, rec, len);
 		if (probes__promoting(d->probes) &&
 		    promote__first_tls(&d->awaiting, rec, len, &d->promo) < 0)
 			warn("pid %u was promoted after its first TLS write: that request is "
@@ -274,6 +281,17 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	default:
 		break;
 	}
+}
+
+int discover__set_tls_cache(struct discover *d, const char *path)
+{
+	return tls_files__set_cache(d->files, path);
+}
+
+bool discover__poll(struct discover *d)
+{
+	tls_files__poll(d->files);
+	return tls_files__locating(d->files);
 }
 
 void discover__tick(struct discover *d, uint64_t now)
