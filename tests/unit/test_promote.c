@@ -171,3 +171,20 @@ Test(promote, first_tls_record_tells_on_time_from_late)
 	cr_assert_eq(st.on_time, 1);
 	cr_assert_eq(st.late, 1);
 }
+
+Test(promote, exit_before_any_tls_plaintext_is_unseen)
+{
+	struct promote_pending p = { 0 };
+	struct promote_stats st = { 0 };
+	struct ar_data_event ev;
+
+	promote__await(&p, 100);
+	promote__await(&p, 200);
+	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 100, AR_DIR_EGRESS, true), &st), 1);
+	cr_assert_eq(promote__exit(&p, 100, &st), 0, "its first plaintext was seen");
+	cr_assert_eq(promote__exit(&p, 300, &st), 0, "never awaited");
+	cr_assert_eq(promote__exit(&p, 200, &st), 1);
+	cr_assert_eq(promote__exit(&p, 200, &st), 0, "counted once");
+	cr_assert_eq(st.unseen, 1);
+	cr_assert_eq(st.on_time, 1);
+}
