@@ -35,16 +35,19 @@ struct go_tls_args {
 };
 /* go_key -> go_tls_args between the entry uprobe and a RET uprobe of
  * (*tls.Conn).Write / Read, one map per direction. Written at entry, taken
- * at RET; a goroutine that never returns (panics) leaves its entry to LRU. */
+ * at RET; a goroutine that never returns (panics) leaves its entry to LRU.
+ * Per-CPU LRU lists, as for active_ssl_*_args (maps.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct go_key);
 	__type(value, struct go_tls_args);
 } go_tls_write_args SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct go_key);
 	__type(value, struct go_tls_args);
 } go_tls_read_args SEC(".maps");
