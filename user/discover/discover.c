@@ -206,6 +206,7 @@ static void judge_first_write(struct discover *d, const void *rec, size_t len)
 	const struct ar_event_hdr *h = rec;
 	enum promote_reason r;
 	char what[128];
+	uint64_t lag;
 	int err;
 
 	r = promote__judge(&d->hosts, rec, len, what, sizeof(what), &d->promo);
@@ -216,10 +217,20 @@ static void judge_first_write(struct discover *d, const void *rec, size_t len)
 		warn("failed to promote pid %u: %s", h->tgid, strerror(-err));
 		return;
 	}
-	info("promoted pid %u to a target: %s %s", h->tgid, promote__reason_name(r), what);
 	scan_pid(d, h->tgid, true); /* its identity too: it sent no exec record */
-	if (r == PROMOTE_SNI)
-		promote__await(&d->awaiting, h->tgid);
+	/* The first uprobe registration after a quiet spell waits for an RCU
+	 * grace period in the kernel (10-30 ms here); a handshake that is
+	 * faster than that loses its first SSL_write (docs/performance.md). */
+	lag = now_mono() - h->ts_ns;
+	info("promoted pid %u to a target: %s %s (probed %llu us after its first write)",
+	     h->tgid, promote__reason_name(r), what, (unsigned long long)lag / 1000);
+	if (r != PROMOTE_SNI)
+		return;
+	promote__await(&d->awaiting, h->tgid);
+	d->promo.probed++;
+	d->promo.probe_ns_sum += lag;
+	if (lag > d->promo.probe_ns_max)
+		d->promo.probe_ns_max = lag;
 }
 
 void discover__handle(struct discover *d, const void *rec, size_t len)
@@ -258,6 +269,10 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
+		if (probes__promoting(d->probes) &&
+		    promote__exit(&d->awaiting, h->tgid, &d->promo))
+			warn("pid %u was promoted by SNI and exited before any TLS plaintext was "
+			     "seen (promote: unseen)", h->tgid);
 		tls_files__proc_exit(d->files, h->tgid, now_mono());
 		break;
 	case AR_EV_CONN_OPEN: {
@@ -322,9 +337,13 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	for (int r = PROMOTE_SNI; r <= PROMOTE_MCP; r++)
 		fprintf(f, " promoted_%s=%llu", promote__reason_name(r),
 			(unsigned long long)d->promo.promoted[r]);
-	fprintf(f, " on_time=%llu late=%llu malformed=%llu\n",
+	fprintf(f, " on_time=%llu late=%llu unseen=%llu malformed=%llu",
 		(unsigned long long)d->promo.on_time, (unsigned long long)d->promo.late,
-		(unsigned long long)d->promo.malformed);
+		(unsigned long long)d->promo.unseen, (unsigned long long)d->promo.malformed);
+	fprintf(f, " probed_after_hello_us_avg=%llu probed_after_hello_us_max=%llu\n",
+		(unsigned long long)(d->promo.probed ?
+				     d->promo.probe_ns_sum / d->promo.probed / 1000 : 0),
+		(unsigned long long)d->promo.probe_ns_max / 1000);
 }
 
 void discover__each_tls_file(const struct discover *d,
