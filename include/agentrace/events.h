@@ -189,6 +189,10 @@ enum ar_stat {
 	AR_STAT_DROP_SHED,          /* bytes shed under ring pressure: a call's
 				     * chunks after its first (3/4 full), large
 				     * first chunks (7/8 full); emit.bpf.h */
+	AR_STAT_BOUNDED_BYTES,      /* bytes of untargeted processes' calls left
+				     * uncopied by bounded capture (bounded.bpf.h) */
+	AR_STAT_VERDICT_HIT,        /* connections the kernel stopped copying on
+				     * userspace's verdict (bounded.bpf.h) */
 	AR_STAT_MAX,
 };
 

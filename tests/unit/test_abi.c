@@ -142,5 +142,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_PROC_EXEC, 12);
 	cr_expect_eq(AR_STAT_DROP_SCRATCH, 13);
 	cr_expect_eq(AR_STAT_TLS_BIO_LINK, 14);
-	cr_expect_eq(AR_STAT_MAX, 16);
+	cr_expect_eq(AR_STAT_DROP_SHED, 15);
+	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
+	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
+	cr_expect_eq(AR_STAT_MAX, 18);
 }
