@@ -276,8 +276,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	if (cut && st->cut == CUT_SKIP)
 		return 0;
 	n = bounded_len(st, cut, ret);
-	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, n < ret ? AR_F_TRUNCATED : 0, a.fd,
-			    0, 0);
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET,
+			    (cut ? AR_F_BOUNDED : 0) | (n < ret ? AR_F_TRUNCATED : 0), a.fd, 0, 0);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;

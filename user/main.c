@@ -15,6 +15,7 @@
 #include "capture/file.h"
 #include "capture/probes.h"
 #include "capture/ring.h"
+#include "capture/target_set.h"
 #include "cli/args.h"
 #include "cli/config_file.h"
 #include "common/caps.h"
@@ -52,6 +53,7 @@ struct live {
 	struct pipeline *pipe;
 	struct discover *disc;
 	struct pid_watch *pids; /* --pid processes, NULL without --pid */
+	struct target_set *targets; /* bounded capture: who makes spans */
 };
 
 static uint64_t ms_since(uint64_t t)
@@ -84,13 +86,14 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	pipeline__handle(l->pipe, rec, len);
 	discover__handle(l->disc, rec, len);
 	pid_watch__handle(l->pids, rec, len);
+	target_set__record(l->targets, rec, len);
 }
 
 /* Bounded capture copies untargeted processes' messages to classify them;
  * only targets' exchanges become spans. */
 static bool is_target(void *ctx, uint32_t tgid)
 {
-	return probes__is_target(ctx, tgid);
+	return target_set__has(ctx, tgid);
 }
 
 static int write_ready_file(const char *path)
@@ -185,8 +188,14 @@ static int run_live(const struct cli_opts *o)
 	if (err)
 		goto cleanup;
 	pipeline__set_inject(l.pipe, probes__inject(probes));
-	if (probes__bounded_bytes(probes))
-		pipeline__set_targets(l.pipe, is_target, probes);
+	if (probes__bounded_bytes(probes)) {
+		l.targets = target_set__new(probes);
+		if (!l.targets) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		pipeline__set_targets(l.pipe, is_target, l.targets);
+	}
 	l.disc = discover__new(probes, on_discovered, &l);
 	if (!l.disc) {
 		err = -ENOMEM;
@@ -255,6 +264,7 @@ cleanup:
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	pid_watch__free(l.pids);
+	target_set__free(l.targets);
 	probes__close(probes);
 	health__stop(health);
 	if (writer) {

@@ -73,6 +73,8 @@ enum ar_event_flags {
 	AR_F_TRUNCATED = 1 << 1, /* the call moved more bytes than were copied */
 	AR_F_CIPHERTEXT = 1 << 2, /* close of a TLS socket: its bytes were never
 				   * emitted (the SSL* stream carries them) */
+	AR_F_BOUNDED = 1 << 3,   /* data of a process that was not a target
+				  * (bounded capture, bpf/bounded.bpf.h) */
 };
 
 /* Common header of every record. */

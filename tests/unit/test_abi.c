@@ -123,6 +123,8 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_SRC_TLS, 1);
 	cr_expect_eq(AR_F_TLS, 1);
 	cr_expect_eq(AR_F_TRUNCATED, 2);
+	cr_expect_eq(AR_F_CIPHERTEXT, 4);
+	cr_expect_eq(AR_F_BOUNDED, 8);
 }
 
 Test(abi_events, stat_indexes)
