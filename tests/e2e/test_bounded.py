@@ -18,27 +18,39 @@ from harness import (Agentrace, EchoServer, Receiver, Workdir, analyze_dump, che
 
 PY = os.path.realpath(sys.executable)
 
-# An untargeted client (a package manager, a health check): a large GET,
-# then, once the daemon had time to judge the connection, three more.
+# An untargeted client (an upload, a package manager): a 20 KB PUT in one
+# write (http.client would write the head first, and the daemon's verdict
+# on it may beat the body), then, once the daemon had time to judge the
+# connection, three GETs.
 PLAIN_CLIENT = r"""
-import http.client, sys, time
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-c.request("GET", "/pkg?resp=20000"); c.getresponse().read()
+import http.client, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def call(req):
+    s.sendall(req)
+    r = http.client.HTTPResponse(s)
+    r.begin()
+    r.read()
+body = b"u" * 20000
+call(b"PUT /pkg?resp=20000 HTTP/1.1\r\nHost: pkg\r\nContent-Length: %d\r\n\r\n" % len(body) +
+     body)
 time.sleep(1)
 for i in range(3):
-    c.request("GET", "/later%d?resp=100" % i); c.getresponse().read()
+    call(b"GET /later%d?resp=100 HTTP/1.1\r\nHost: pkg\r\n\r\n" % i)
 """
 
 # An agent over plaintext: an LLM call with a 20 KB prompt in one write,
-# then it execs a child that fetches 20 KB on a new connection.
+# then, once the test saw it promoted, it execs a child that fetches 20 KB
+# on a new connection.
 AGENT = r"""
-import http.client, os, sys
+import http.client, os, sys, time
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
 body = b'{"model":"m","messages":[{"role":"user","content":"' + b"p" * 20000 + b'"}]}'
 c.request("POST", "/v1/chat/completions?resp=9000", body=body,
           headers={"Content-Type": "application/json"})
 c.getresponse().read()
 c.close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
 os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], sys.argv[1]])
 """
 AFTER_EXEC = r"""
@@ -81,13 +93,18 @@ def test_bounded_capture_verdicts_and_promotion():
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = plain.communicate(timeout=60)
         check(plain.returncode == 0, "plain client failed: %r" % err[-1500:])
-        agent = subprocess.Popen([PY, "-c", AGENT, str(srv.port), AFTER_EXEC],
+        go = wd.file("go")
+        agent = subprocess.Popen([PY, "-c", AGENT, str(srv.port), AFTER_EXEC, go],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+        # exec only once the daemon is done with the call, so that nothing
+        # but the kept promotion can make the child a target
+        wait_for(lambda: re.search(r"promoted pid %d to a target" % agent.pid, ar.err()) and
+                 [s for s in rcv.spans() if span_pid(s) == agent.pid], timeout=20,
+                 what="the agent promoted and its call's span")
+        open(go, "w").close()
         out, err = agent.communicate(timeout=60)
         check(agent.returncode == 0, "agent failed: %r" % err[-1500:])
         wait_for(lambda: len(srv.conns()) == 3, timeout=10, what="three connections logged")
-        wait_for(lambda: [s for s in rcv.spans() if span_pid(s) == agent.pid], timeout=20,
-                 what="the agent's spans")
         time.sleep(0.5)
         ar.finish()
         log = ar.err()
@@ -107,8 +124,10 @@ def test_bounded_capture_verdicts_and_promotion():
         mine = [r for r in rows if r["remote"].endswith(":%d" % srv.port) and
                 r["local"].endswith(":%d" % first["client_port"])]
         got_out, _ = one(mine, "egress", "plain client")
-        check(want_in.startswith(got_out) and got_out.startswith(b"GET /pkg?resp=20000 "),
-              "plain client's first request not captured as sent: %r" % got_out[:200])
+        check(got_out == want_in[:4096] and got_out.startswith(b"PUT /pkg?"),
+              "plain client's 20 KB request not cut at 4096 bytes (%d of %d)" %
+              (len(got_out), len(want_in)))
+        check(ar.kernel_stats().get("bounded_bytes_skipped", 0) > 0, "nothing was cut")
         check(b"/later" not in got_out, "requests after the verdict were copied")
         ins = [r for r in mine if r["dir"] == "ingress"]
         got_in = b"".join(stream_bytes(r) for r in ins)
