@@ -77,7 +77,8 @@ struct conn_state {
 	__u64 seq[2];  /* bytes seen per enum ar_dir: next record's offset */
 	__u8 role;     /* enum ar_role */
 	__u8 tls;      /* ciphertext: never emitted as data */
-	__u8 _pad[6];
+	__u8 cut;      /* untargeted process's: enum conn_cut (bounded.bpf.h) */
+	__u8 _pad[5];
 };
 /* Live TCP sockets: sock_key -> conn_state. LRU so a missed close cannot
  * fill it. Writers: sock.bpf.h on connect/accept/first data, deleted on
@@ -140,7 +141,7 @@ struct sock_args {
 	__s32 fd;
 	__u32 call;   /* enum sock_call */
 	__u32 iovcnt; /* readv/writev only */
-	__u32 _pad;
+	__u32 _pad;   /* PROMOTE_READ or BOUNDED_CALL: see promote/bounded.bpf.h */
 };
 /* pid_tgid -> sock_args. Written at sys_enter_*, taken at sys_exit_*
  * (Pixie's active_*_args_map pattern). LRU, and deleted at thread exit

@@ -40,6 +40,9 @@ struct span_path {
 	uint64_t server_spans; /* exchanges the traced process served */
 	struct inject *inject;  /* --inject-traceparent, or NULL */
 	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
+	span_path_target_fn is_target; /* bounded capture: spans only from targets */
+	void *target_ctx;
+	uint64_t untargeted; /* exchanges of untargeted processes: no span */
 };
 
 /* snprintf(dst, cap, "%s", src) without the format machinery (this runs
@@ -144,6 +147,10 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	struct span *s;
 	int err;
 
+	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid)) {
+		sp->untargeted++;
+		return;
+	}
 	if (x->inbound)
 		s = server_span(sp, x);
 	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
@@ -342,6 +349,12 @@ void span_path__set_inject(struct span_path *sp, struct inject *in)
 	sp->inject = in;
 }
 
+void span_path__set_targets(struct span_path *sp, span_path_target_fn fn, void *ctx)
+{
+	sp->is_target = fn;
+	sp->target_ctx = ctx;
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -394,8 +407,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
 	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64
+		" untargeted=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces,
+		sp->untargeted);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
 		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
