@@ -16,14 +16,13 @@
 #include "common/log.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
+#include "tls_attach_fake.h"
 
 #define N_PATHS (2 * TLS_FILES_MAX)
 #define LATER 64 /* later pods' files, past a full table */
 
 static char dir[64];
 static char paths[N_PATHS][96];
-static size_t live;     /* attachments the stand-ins hold */
-static size_t detached; /* non-NULL detaches */
 
 static int fake_plan(const char *path, struct tls_plan *plan)
 {
@@ -33,26 +32,6 @@ static int fake_plan(const char *path, struct tls_plan *plan)
 	plan->detected = 1u << TLS_LIB_OPENSSL;
 	plan->n = 1;
 	return 1;
-}
-
-static int fake_attach(struct probes *p, const char *path, const struct tls_plan *plan,
-		       int pid, struct tls_attach **out)
-{
-	(void)p, (void)path, (void)plan, (void)pid;
-	*out = malloc(1); /* opaque: leak checks catch a missed detach */
-	if (!*out)
-		return -ENOMEM;
-	live++;
-	return 0;
-}
-
-static void fake_detach(struct tls_attach *a)
-{
-	if (!a)
-		return;
-	free(a);
-	live--;
-	detached++;
 }
 
 static const struct tls_files_ops fake_ops = {
