@@ -124,6 +124,29 @@ Test(tls_files, full_table_of_idle_files_evicts_for_new_ones)
 	cr_assert_eq(live, 0, "every attachment detached at free");
 }
 
+/* Evictions reach the stats line, and through it the self-metrics and
+ * /metrics (agentrace_discover_tls_files_evicted_total). */
+Test(tls_files, evictions_are_on_the_stats_line)
+{
+	struct tls_files *t = fill(all_idle);
+	char *line = NULL, want[64];
+	size_t n = 0;
+	FILE *f;
+
+	for (int i = TLS_FILES_MAX; i < TLS_FILES_MAX + 3; i++)
+		cr_assert_eq(tls_files__add(t, 5000 + i, paths[i]), 1, "file %d", i);
+	f = open_memstream(&line, &n);
+	cr_assert(f);
+	tls_files__print_stats(t, f);
+	fclose(f);
+	snprintf(want, sizeof(want), " tls_files_attached=%d ", TLS_FILES_MAX);
+	cr_assert(strstr(line, want), "%s", line);
+	cr_assert(strstr(line, " tls_probed_openssl=515 "), "%s", line);
+	cr_assert(strstr(line, " tls_files_evicted=3"), "%s", line);
+	free(line);
+	tls_files__free(t);
+}
+
 Test(tls_files, files_in_use_are_never_evicted)
 {
 	struct tls_files *t = fill(none_idle);

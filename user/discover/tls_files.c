@@ -295,6 +295,24 @@ void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
 	*out = t->stats;
 }
 
+void tls_files__print_stats(const struct tls_files *t, FILE *f)
+{
+	static const char *const key[TLS_LIB_MAX] = {
+		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
+		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
+		[TLS_LIB_RUSTLS] = "rustls",
+	};
+
+	fprintf(f, " tls_files_attached=%zu", tls_files__attached(t));
+	for (int i = 1; i < TLS_LIB_MAX; i++)
+		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)t->stats.probed[i]);
+	fprintf(f, " tls_unlocated=%llu tls_files_evicted=%llu tls_located_async=%llu"
+		" tls_plan_cache_hits=%llu tls_refused=%llu",
+		(unsigned long long)t->stats.unlocated, (unsigned long long)t->stats.evicted,
+		(unsigned long long)t->stats.located_async,
+		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused);
+}
+
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
 static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path,
 		      const char *via)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "discover/tls_lib.h"
 
@@ -95,6 +96,11 @@ struct tls_files_stats {
 	uint64_t refused;    /* located files detached: first calls implausible */
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
+/* Prints the table's part of the "discover:" stats line (no prefix, no
+ * newline): " tls_files_attached=N tls_probed_LIB=N ... tls_unlocated=N
+ * tls_files_evicted=N tls_located_async=N tls_plan_cache_hits=N tls_refused=N".
+ * The self-metrics are parsed from that line. */
+void tls_files__print_stats(const struct tls_files *t, FILE *f);
 
 /* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);
