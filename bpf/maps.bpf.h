@@ -6,10 +6,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <agentrace/events.h>
+#include "target.bpf.h" /* targ_all, self_tgid, targets, is_target */
 
 /* Set by userspace between open and load. */
-const volatile bool targ_all = true;  /* trace every process but ourselves */
-const volatile __u32 self_tgid = 0;   /* agentrace's own pid: never traced */
 const volatile bool targ_comm = false;   /* target_comms holds entries */
 const volatile bool targ_cgroup = false; /* target_cgroups holds entries */
 
@@ -52,16 +51,6 @@ struct {
 	__type(value, struct data_scratch);
 } scratch SEC(".maps");
 
-/* Processes to trace when !targ_all: tgid -> 1.
- * Writers: userspace (initial scan, --pid), proc.bpf.h on exec/fork of a
- * match. Deleted by proc.bpf.h on exit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
-
 /* --comm targets: comm (NUL padded) -> 1. Writer: userspace only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -88,7 +77,8 @@ struct conn_state {
 	__u64 seq[2];  /* bytes seen per enum ar_dir: next record's offset */
 	__u8 role;     /* enum ar_role */
 	__u8 tls;      /* ciphertext: never emitted as data */
-	__u8 _pad[6];
+	__u8 cut;      /* untargeted process's: enum conn_cut (bounded.bpf.h) */
+	__u8 _pad[5];
 };
 /* Live TCP sockets: sock_key -> conn_state. LRU so a missed close cannot
  * fill it. Writers: sock.bpf.h on connect/accept/first data, deleted on
@@ -151,7 +141,7 @@ struct sock_args {
 	__s32 fd;
 	__u32 call;   /* enum sock_call */
 	__u32 iovcnt; /* readv/writev only */
-	__u32 _pad;
+	__u32 _pad;   /* PROMOTE_READ or BOUNDED_CALL: see promote/bounded.bpf.h */
 };
 /* pid_tgid -> sock_args. Written at sys_enter_*, taken at sys_exit_*
  * (Pixie's active_*_args_map pattern). LRU, and deleted at thread exit
@@ -196,20 +186,7 @@ struct {
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += n;
-}
-
-/* One lookup at most for an untargeted process. */
-static __always_inline bool is_target(__u32 tgid)
-{
-	if (tgid == self_tgid)
-		return false;
-	if (targ_all)
-		return true;
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	counter_add(&stats, idx, n);
 }
 
 /* Wake the reader only once a batch has built up: a wakeup per record

@@ -7,64 +7,9 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "emit.bpf.h"
+#include "fdsock.bpf.h"
 
-#define AR_AF_INET 2
-#define AR_AF_INET6 10
-#define AR_SOCK_STREAM 1
-#define AR_IPPROTO_TCP 6
-#define AR_S_IFMT 00170000
-#define AR_S_IFSOCK 0140000
 #define AR_EINPROGRESS 115
-
-/* The struct sock behind fd if it is a TCP/IPv4 or TCP/IPv6 socket. */
-static __always_inline struct sock *fd_tcp_sock(int fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *f;
-	struct socket *sock;
-	struct sock *sk;
-	__u16 family;
-
-	if (fd < 0 || !fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	if ((BPF_CORE_READ(f, f_inode, i_mode) & AR_S_IFMT) != AR_S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AR_AF_INET && family != AR_AF_INET6)
-		return NULL;
-	if (BPF_CORE_READ(sk, sk_type) != AR_SOCK_STREAM ||
-	    BPF_CORE_READ(sk, sk_protocol) != AR_IPPROTO_TCP)
-		return NULL;
-	return sk;
-}
-
-static __always_inline void read_tuple(struct sock *sk, struct ar_tuple *t)
-{
-	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (t->family == AR_AF_INET) {
-		__u32 src = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 dst = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-
-		__builtin_memcpy(t->saddr, &src, sizeof(src));
-		__builtin_memcpy(t->daddr, &dst, sizeof(dst));
-	} else {
-		struct in6_addr src = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
-		struct in6_addr dst = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
-
-		__builtin_memcpy(t->saddr, &src, sizeof(src));
-		__builtin_memcpy(t->daddr, &dst, sizeof(dst));
-	}
-}
 
 static __always_inline void emit_conn_event(__u16 type, __u16 flags, __u64 conn_id,
 					    __s32 fd, __u8 role, struct sock *sk,
@@ -123,6 +68,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 }
 
 /* Untargeted processes' connects and first writes (needs fd_tcp_sock). */
+#include "bounded.bpf.h"
 #include "promote.bpf.h"
 
 static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call)
@@ -132,6 +78,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 
 	if (!is_target(id >> 32)) {
 		promote_enter(id, fd, buf, iovcnt, call);
+		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
 	}
 	/* Only TCP sockets are worth the exit probe's work. */
@@ -210,8 +157,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	struct sock_key k;
 	struct conn_state *st;
 	struct user_msghdr msg;
-	__u64 seq, buf = 0, iovcnt = 0;
-	bool vec;
+	__u64 seq, n, buf = 0, iovcnt = 0;
+	bool vec, cut;
 	struct sock_args a;
 	int slot;
 
@@ -221,8 +168,13 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	bpf_map_delete_elem(&active_sock_args, &id);
 	if (ret <= 0)
 		return 0;
-	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd))
-		return 0;
+	cut = a._pad == BOUNDED_CALL;
+	/* not promoted by its peer: bounded, or not copied at all */
+	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd)) {
+		if (!bounded_bytes)
+			return 0;
+		cut = true;
+	}
 	k.tgid = id >> 32;
 	k.fd = a.fd;
 	st = bpf_map_lookup_elem(&conns, &k);
@@ -257,6 +209,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 			first = (__u64)iov.iov_base;
 		if (ret >= 3 && looks_like_tls(first))
 			st->tls = 1;
+		else if (cut)
+			bounded_first(st, first, ret);
 	}
 	if (st->tls) {
 		if (dir == AR_DIR_EGRESS)
@@ -264,15 +218,19 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}
-	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0);
+	if (cut && st->cut == CUT_SKIP)
+		return 0;
+	n = bounded_len(st, cut, ret);
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET,
+			    (cut ? AR_F_BOUNDED : 0) | (n < ret ? AR_F_TRUNCATED : 0), a.fd, 0, 0);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
 	}
 	if (vec)
-		emit_iov(slot, buf, iovcnt, ret, seq);
+		emit_iov(slot, buf, iovcnt, n, seq);
 	else
-		emit_buf(slot, buf, ret, seq);
+		emit_buf(slot, buf, n, seq);
 	emit_release(slot);
 	return 0;
 }
@@ -290,6 +248,15 @@ static __always_inline int sock_open_exit(long ret)
 	if (ap->call == SC_ACCEPT && ap->iovcnt == PROMOTE_READ) {
 		bpf_map_delete_elem(&active_sock_args, &id);
 		promote_accept(id, ret);
+		if (bounded_bytes && ret >= 0)
+			bounded_opened(conn_get(id >> 32, ret, AR_ROLE_SERVER, true));
+		return 0;
+	}
+	if (ap->_pad == BOUNDED_CALL) { /* an untargeted process's connect */
+		fd = ap->fd;
+		bpf_map_delete_elem(&active_sock_args, &id);
+		if (ret == 0 || ret == -AR_EINPROGRESS)
+			bounded_opened(conn_get(id >> 32, fd, AR_ROLE_CLIENT, true));
 		return 0;
 	}
 	if (ap->call == SC_CONNECT) {
@@ -313,11 +280,13 @@ static __always_inline void sock_close(__s32 fd)
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
 	struct conn_state *st;
 
-	if (!is_target(k.tgid))
+	if (!bounded_bytes && !is_target(k.tgid))
 		return;
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st)
 		return;
+	if (st->cut)
+		bpf_map_delete_elem(&verdicts, &st->conn_id);
 	stat_add(AR_STAT_CONN_CLOSE, 1);
 	/* A TLS socket's bytes never left the kernel as data: report no
 	 * stream length, so userspace sees no gap. */

@@ -51,6 +51,11 @@ struct promote_pending {
 enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *rec, size_t len,
 				   char *what, size_t cap, struct promote_stats *st);
 
+/* Judges a plaintext request head, "METHOD target HTTP/1.x\r\n", headers
+ * and maybe the start of the body (n bytes at p, not NUL-terminated). */
+enum promote_reason promote__judge_http(const struct llm_hosts *hosts, const char *p, size_t n,
+				       char *what, size_t cap);
+
 const char *promote__reason_name(enum promote_reason r);
 
 /* Awaits pid's first TLS plaintext record. */
