@@ -112,6 +112,18 @@ $(BUILD)/agentrace: $(MAIN_OBJ) $(ALL_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# BPF programs that unit tests load (tests/bpf/): the real bpf/*.bpf.h
+# code driven through BPF_PROG_TEST_RUN.
+TEST_BPF_SKELS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.skel.h,$(wildcard tests/bpf/*.bpf.c))
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/agentrace/events.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+$(TEST_OBJS): $(TEST_BPF_SKELS)
+
 $(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests $(GO_FIXTURES)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@

@@ -23,6 +23,7 @@
 #include <agentrace/events.h>
 #include <agentrace/inject.h>
 #include <agentrace/inject_parse.h>
+#include "target.bpf.h" /* targ_all, self_tgid, targets (capture's, reused) */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,24 +37,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define WIN 128
 #define ROUNDS 32
 
-/* Set by userspace between open and load, as in capture.bpf.c. */
-const volatile bool targ_all = true;
-const volatile __u32 self_tgid = 0;
-
 /* capture.bpf.c's ring: userspace passes its fd before load (reuse), so
  * AR_EV_INJECT records are ordered with the data records. Writer: sk_msg. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
 } events SEC(".maps");
-
-/* capture.bpf.c's targets map (reused fd): tgid -> 1. Read here only. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
 
 /* Counters, index enum ar_inject_stat -> u64 per CPU. Writers: both
  * programs. Reader: user/inject/inject.c. */
@@ -88,8 +77,11 @@ struct {
 } inject_state SEC(".maps");
 
 /* Thread id -> the trace the thread's outbound calls belong to (the
- * inbound request it serves). Writer: userspace, while the request is
- * served; deleted when its response begins. Read by sk_msg. */
+ * inbound request it serves), with the baggage line to send. Writer:
+ * userspace, while the request is served; deleted when its response
+ * begins. Read by sk_msg: for a request the kernel decided at its read
+ * (serve_thr) only when it names that request's span, as a refinement
+ * (baggage, a trace decided by a caller on this host). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -99,20 +91,20 @@ struct {
 
 static __always_inline void stat(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&inject_stats, &idx);
-
-	if (v)
-		*v += 1;
+	counter_add(&inject_stats, idx, 1);
 }
 
-static __always_inline bool is_target(__u32 tgid)
+static __always_inline void rand_bytes(__u8 *b, int n)
 {
-	if (tgid == self_tgid)
-		return false;
-	if (targ_all)
-		return true;
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	for (int i = 0; i < n; i += 4) {
+		__u32 r = bpf_get_prandom_u32();
+
+		__builtin_memcpy(b + i, &r, 4);
+	}
 }
+
+/* The inbound side: SERVER ids decided at the read (serve_thr). */
+#include "serve.bpf.h"
 
 SEC("sockops")
 int inject_sockops(struct bpf_sock_ops *skops)
@@ -193,37 +185,52 @@ static __always_inline char hex(__u32 v)
 	return v < 10 ? '0' + v : 'a' + v - 10;
 }
 
-static __always_inline void rand_bytes(__u8 *b, int n)
-{
-	for (int i = 0; i < n; i += 4) {
-		__u32 r = bpf_get_prandom_u32();
-
-		__builtin_memcpy(b + i, &r, 4);
-	}
-}
-
 /* Inserts the header block before byte at of msg and reports it.
- * Returns the bytes inserted, or 0 with msg as it was. */
-static __always_inline __u32 insert(struct sk_msg_md *msg, struct inject_sk *st, __u32 at,
-				    __u64 orig)
+ * Returns the bytes inserted, or 0 with msg as it was. A global function:
+ * verified once, not once per parser round of inject_msg (whose stack
+ * and instruction budget it would otherwise share; 6.18). */
+__attribute__((noinline)) int insert(struct sk_msg_md *msg, struct inject_sk *st, __u32 at,
+				     __u64 orig)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct ar_inject_ctx *ctx = bpf_map_lookup_elem(&inject_ctx, &tid);
 	struct ar_inject_event *ev;
 	__u8 tp[AR_INJECT_TP_LEN + 2] = "traceparent: 00-";
-	__u8 trace_id[16], span_id[8];
+	__u8 trace_id[16], span_id[8], parent_id[8] = {};
 	__u32 blen = 0, len, i, rport;
+	const struct serve_slot *sv;
+	bool ambiguous, parent = false;
 	__u8 *d, *end;
 
-	if (ctx) {
+	sv = thr_serving(tid, &ambiguous);
+	if (ambiguous) {
+		stat(AR_INJ_STAT_AMBIGUOUS);
+		ctx = NULL;
+	} else if (sv) {
+		__u64 a, b;
+
+		__builtin_memcpy(&a, sv->span_id, 8);
+		if (ctx)
+			__builtin_memcpy(&b, ctx->span_id, 8);
+		if (ctx && a != b)
+			ctx = NULL; /* userspace's context is of an earlier request */
+		__builtin_memcpy(trace_id, ctx ? ctx->trace_id : sv->trace_id, 16);
+		__builtin_memcpy(parent_id, sv->span_id, 8);
+		parent = true;
+	}
+	if (ctx && !parent) {
 		__builtin_memcpy(trace_id, ctx->trace_id, 16);
+		__builtin_memcpy(parent_id, ctx->span_id, 8);
+		parent = true;
+	}
+	if (ctx) {
 		blen = ctx->baggage_len;
 		if (blen > AR_INJECT_BAGGAGE_MAX)
 			blen = 0;
-	} else {
-		rand_bytes(trace_id, 16);
 	}
+	if (!parent)
+		rand_bytes(trace_id, 16);
 	rand_bytes(span_id, 8);
 	span_id[0] |= 1; /* never the invalid all-zero id */
 	for (i = 0; i < 16; i++) {
@@ -256,7 +263,7 @@ static __always_inline __u32 insert(struct sk_msg_md *msg, struct inject_sk *st,
 		*q = ctx->baggage[i];
 	}
 	stat(AR_INJ_STAT_INJECTED);
-	if (ctx)
+	if (parent)
 		stat(AR_INJ_STAT_WITH_CTX);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
@@ -270,10 +277,9 @@ static __always_inline __u32 insert(struct sk_msg_md *msg, struct inject_sk *st,
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(ev->trace_id, trace_id, 16);
 	__builtin_memcpy(ev->span_id, span_id, 8);
-	if (ctx)
-		__builtin_memcpy(ev->parent_id, ctx->span_id, 8);
+	__builtin_memcpy(ev->parent_id, parent_id, 8);
 	ev->offset = orig;
-	ev->req_index = st->p.requests - 1;
+	ev->req_index = st ? st->p.requests - 1 : 0;
 	ev->sport = (__u16)msg->local_port;
 	/* network order; in the upper half on 6.18, the lower on older kernels */
 	rport = msg->remote_port;
@@ -334,7 +340,7 @@ int inject_msg(struct sk_msg_md *msg)
 			break; /* nothing moved: pull gave less than asked */
 		if (w.insert) {
 			__u32 at = off + w.consumed - 1;
-			__u32 len = insert(msg, st, at, st->sent + at - added);
+			__u32 len = (__u32)insert(msg, st, at, st->sent + at - added);
 
 			off += len;
 			added += len;
@@ -352,3 +358,53 @@ int inject_msg(struct sk_msg_md *msg)
 	st->sent += size - added;
 	return SK_PASS;
 }
+
+/* The inbound side's syscall tracepoints (serve.bpf.h). */
+#define ARG(n) ((__u64)ctx->args[n])
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int serve_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	serve_accept(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int serve_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	serve_accept(ctx->ret);
+	return 0;
+}
+
+#define SERVE_READ(name, call)                                               \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
+	int serve_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
+	{                                                                    \
+		serve_read_enter((__s32)ARG(0), ARG(1), call);               \
+		return 0;                                                    \
+	}                                                                    \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
+	int serve_exit_##name(struct trace_event_raw_sys_exit *ctx)          \
+	{                                                                    \
+		serve_read_exit(ctx->ret);                                   \
+		return 0;                                                    \
+	}
+
+SERVE_READ(read, SV_READ)
+SERVE_READ(recvfrom, SV_READ)
+SERVE_READ(readv, SV_READV)
+SERVE_READ(recvmsg, SV_RECVMSG)
+
+#define SERVE_END(name, closing)                                             \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
+	int serve_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
+	{                                                                    \
+		serve_end((__s32)ARG(0), closing);                           \
+		return 0;                                                    \
+	}
+
+SERVE_END(write, false)
+SERVE_END(sendto, false)
+SERVE_END(writev, false)
+SERVE_END(sendmsg, false)
+SERVE_END(close, true)

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
+#include "discover/plan_cache.h"
 #include "discover/targets.h"
 #include "discover/tls_list.h"
 #include "health/health.h"
@@ -31,7 +32,8 @@
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
 /* --inject-traceparent: a served request's context must reach the kernel
- * (inject_ctx) before the calls it causes, which may follow within ms */
+ * (inject_ctx) before the calls it causes, which may follow within ms;
+ * also while a binary is located: its probes are awaited by a new agent */
 #define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
@@ -142,6 +144,7 @@ static int run_live(const struct cli_opts *o)
 	struct probes *probes = NULL;
 	struct live l = { 0 };
 	uint64_t start, last_stats, last_tick, stop_at = 0;
+	bool locating = false;
 	int err, n;
 
 	err = caps__check(&caps);
@@ -203,6 +206,8 @@ static int run_live(const struct cli_opts *o)
 	}
 	for (size_t i = 0; i < o->n_llm_hosts; i++)
 		discover__add_llm_host(l.disc, o->llm_hosts[i]);
+	if (!o->tls_cache || strcmp(o->tls_cache, "none"))
+		discover__set_tls_cache(l.disc, o->tls_cache ? o->tls_cache : PLAN_CACHE_DEFAULT);
 	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
 	if (err < 0)
 		warn("failed to scan processes for targets: %s", strerror(-err));
@@ -227,11 +232,15 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) || locating ? INJECT_POLL_MS
+									   : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
 		}
+		/* binaries located off the loop get their probes; while one is
+		 * being located the loop turns faster, so they come soon after */
+		locating = discover__poll(l.disc);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			bool print = o->stats_interval &&

@@ -45,6 +45,16 @@ struct span_path {
 	uint64_t untargeted; /* exchanges of untargeted processes: no span */
 };
 
+/* snprintf(dst, cap, "%s", src) without the format machinery (this runs
+ * for every span). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Process identity, from discovery when it met the process, else from
  * what the kernel told us about the connection. */
 static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
@@ -61,20 +71,19 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 
 		if (pi->exe_path[0])
 			exe = slash ? slash + 1 : pi->exe_path;
-		snprintf(p->exe_path, sizeof(p->exe_path), "%s", pi->exe_path);
-		snprintf(p->container_id, sizeof(p->container_id), "%s", pi->container_id);
-		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
+		copy_str(p->exe_path, sizeof(p->exe_path), pi->exe_path);
+		copy_str(p->container_id, sizeof(p->container_id), pi->container_id);
+		copy_str(p->pod_uid, sizeof(p->pod_uid), pi->pod_uid);
 		qos = cgroup_id__qos(pi->cgroup_path);
-		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
+		copy_str(p->qos_class, sizeof(p->qos_class), qos ? qos : "");
 	}
 	if (rt) {
-		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
-		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
-		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
-			 rt->runtime_version);
+		copy_str(p->owner, sizeof(p->owner), rt->owner);
+		copy_str(p->runtime_name, sizeof(p->runtime_name), rt->runtime_name);
+		copy_str(p->runtime_version, sizeof(p->runtime_version), rt->runtime_version);
 	}
-	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
-	snprintf(p->service_name, sizeof(p->service_name), "%s",
+	copy_str(p->exe_name, sizeof(p->exe_name), exe);
+	copy_str(p->service_name, sizeof(p->service_name),
 		 pi && pi->service_name[0] ? pi->service_name : exe);
 	span__set_int(s, "process.pid", p->pid);
 	span__set_str(s, "process.executable.name", p->exe_name);
@@ -179,7 +188,10 @@ static void emit_graph_span(void *ctx, struct span *s)
 }
 
 /* --inject-traceparent: while x's thread serves x, its outbound requests
- * carry x's trace (the kernel reads inject_ctx by thread id). */
+ * carry x's trace (the kernel reads inject_ctx by thread id). The kernel
+ * decides a plaintext request's ids itself at the read (bpf/serve.bpf.h);
+ * userspace then only adds baggage, or a trace a caller on this host
+ * decided, once that record is in (span_path__inject). */
 static void serve_inject_ctx(struct span_path *sp, const struct http_exchange *x, bool serving)
 {
 	struct ar_inject_ctx c;
@@ -201,7 +213,8 @@ static void on_milestone(void *ctx, const struct http_exchange *x, enum http_mil
 		tracectx__request(sp->tctx, x);
 	else
 		tracectx__response(sp->tctx, x);
-	if (sp->inject && x->inbound)
+	/* a plaintext socket's request: wait for the kernel's ids */
+	if (sp->inject && x->inbound && x->conn && (x->conn->is_tls || what != HTTP_REQ_HEADERS))
 		serve_inject_ctx(sp, x, what == HTTP_REQ_HEADERS);
 }
 
@@ -323,7 +336,12 @@ void span_path__proc_runtime(struct span_path *sp, const struct ar_proc_runtime 
 
 void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec)
 {
+	struct ar_inject_ctx c;
+
 	tracectx__injected(sp->tctx, rec);
+	if (sp->inject && tracectx__served_record_ctx(sp->tctx, rec, &c) == 0 &&
+	    inject__set_ctx(sp->inject, rec->hdr.tid, &c))
+		sp->inject_ctx_errors++;
 }
 
 void span_path__set_inject(struct span_path *sp, struct inject *in)
@@ -397,11 +415,13 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
 		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64
 		" injected_ids_unmatched=%" PRIu64 " inject_ctx_late=%" PRIu64
-		" inject_ctx_errors=%" PRIu64,
+		" inject_ctx_errors=%" PRIu64 " serve_diverged=%" PRIu64 " serve_mismatch=%" PRIu64
+		" serve_late=%" PRIu64 " serve_ids_unmatched=%" PRIu64,
 		ts.tenant_from_baggage, ts.tenant_from_header, ts.tenant_rejected, ts.from_server,
 		ts.from_peer, ts.parent.by_source[PARENT_INJECTED], ts.parent.ambiguous,
 		ts.requests.evicted_open, ts.injected.overwritten, ts.parent.inject_ctx_late,
-		sp->inject_ctx_errors);
+		sp->inject_ctx_errors, ts.parent.serve_diverged, ts.parent.serve_mismatch,
+		ts.serve_late, ts.served.overwritten);
 	for (int i = 0; i < TRACEPARENT__COUNT; i++)
 		if (ts.traceparent_invalid[i])
 			fprintf(f, " traceparent_%s=%" PRIu64, traceparent__res_str(i),

@@ -27,12 +27,28 @@ ARGS = {"B": ["--comm", "wrk", "--exporter", "none"],
 def one_run(case, ng, mode):
     tracer = b.Agentrace(case, ARGS[mode]) if mode in ARGS else None
     try:
+        before = b.prog_stats(tracer.p.pid) if tracer else {}
         r = b.wrk_cpu(ng.url + "/", SECONDS, CONNS, 0, ng.pids(),
                       tracer.p.pid if tracer else None)
+        if tracer:
+            r["progs"] = b.prog_delta(b.prog_stats(tracer.p.pid), before)
     finally:
         if tracer:
             r["stats"] = tracer.stop()
     return r
+
+
+def bpf_ns_per_req(runs):
+    """Median over runs of each program's BPF run time per request (ns)
+    and runs per request: where the kernel side of the cost goes."""
+    out = {}
+    for name in sorted({n for r in runs for n in r.get("progs", {})}):
+        per = [(r["progs"][name][1] / max(1, r["requests"]), r["progs"][name][0] /
+                max(1, r["requests"])) for r in runs if name in r.get("progs", {})]
+        if any(ns for ns, _ in per):
+            out[name] = (round(b.spread([ns for ns, _ in per])[1]),
+                         round(b.spread([c for _, c in per])[1], 2))
+    return out
 
 
 def main():
@@ -47,11 +63,12 @@ def main():
     res = {"A": [], "B": [], "I": []}
     try:
         b.wrk(ng.url + "/", 1, CONNS, cpu=0)
-        for i in range(ROUNDS):
-            for k in res:
-                r = one_run(case, ng, k)
-                res[k].append(r)
-                b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
+        with b.BpfStats():
+            for i in range(ROUNDS):
+                for k in res:
+                    r = one_run(case, ng, k)
+                    res[k].append(r)
+                    b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
     finally:
         ng.stop()
     rps = {k: [r["rps"] for r in v] for k, v in res.items()}
@@ -66,6 +83,14 @@ def main():
     cr = [y / x for x, y in zip(cpu["I"], cpu["B"])]
     case.row("CPU per request, --inject-traceparent vs capture only", b.spread(cpu["I"])[1],
              b.spread(cpu["B"])[1], b.spread(cr)[1], "-", cr, "us, ratio capture/inject")
+    for k in res:
+        split = {w: round(b.spread([1e6 * r[w + "_cpu_s"] / max(1, r["requests"])
+                                    for r in res[k]])[1], 1)
+                 for w in ("client", "server", "tracer")}
+        case.note("%s: CPU us per request by process (median): %s" % (k, split))
+    for k in ARGS:
+        case.note("%s: BPF ns per request and runs per request by program (median): %s"
+                  % (k, bpf_ns_per_req(res[k])))
     case.note("agentrace --inject-traceparent last run: %s" %
               res["I"][-1]["stats"].get("inject"))
     case.note("runs per config: %s" % {k: [round(x) for x in v] for k, v in rps.items()})

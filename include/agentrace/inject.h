@@ -17,19 +17,28 @@
 /* "traceparent: 00-<32>-<16>-01\r\n" */
 #define AR_INJECT_TP_LEN 70
 
+/* ar_inject_event.hdr.flags: the record is about an inbound request. */
+#define AR_INJ_F_SERVE 0x1
+
 /* AR_EV_INJECT: one per request a header block went into. Arrives on the
- * ring before the data record of the same send call. */
+ * ring before the data record of the same send call.
+ * With AR_INJ_F_SERVE: one per request a target's server socket read,
+ * sent when its header block is in (bpf/serve.bpf.h), after that read's
+ * data record: the ids the kernel gave its SERVER span, which the
+ * thread's outbound requests then carry. */
 struct ar_inject_event {
-	struct ar_event_hdr hdr; /* tgid/tid of the sender; conn_id 0 */
+	struct ar_event_hdr hdr; /* tgid/tid of the sender (reader); conn_id 0 */
 	__u8 trace_id[16];
-	__u8 span_id[8];         /* the CLIENT span: parent-id on the wire */
-	__u8 parent_id[8];       /* span the kernel took from inject_ctx; 0: a new trace */
-	__u64 offset;            /* stream offset (bytes the process wrote) of the insert */
+	__u8 span_id[8];         /* the CLIENT (SERVER) span: parent-id on the wire */
+	__u8 parent_id[8];       /* span the kernel took from inject_ctx (the inbound
+				  * traceparent's parent-id); 0: a new trace */
+	__u64 offset;            /* stream offset (bytes the process wrote) of the insert; 0 */
 	__u32 req_index;         /* 0-based order of the request on its connection */
 	__u16 sport;             /* local port, host order */
 	__u16 dport;             /* remote port, host order */
-	__u16 inserted;          /* bytes inserted (traceparent + baggage lines) */
-	__u8 _pad[6];
+	__u16 inserted;          /* bytes inserted (traceparent + baggage lines); 0 */
+	__u8 trace_flags;        /* SERVE: the inbound traceparent's flags */
+	__u8 _pad[5];
 };
 
 /* inject_ctx value: the context a thread's outbound calls belong to,
@@ -54,6 +63,11 @@ enum ar_inject_stat {
 	AR_INJ_STAT_LOST_SYNC,      /* sockets given up: header bytes past the per-send bound */
 	AR_INJ_STAT_WITH_CTX,       /* injected into the trace of inject_ctx */
 	AR_INJ_STAT_DROP_RINGBUF,   /* injected, but its record was lost */
+	AR_INJ_STAT_SERVED,         /* inbound requests given SERVER ids at their read */
+	AR_INJ_STAT_SERVED_TP,      /* ... that continue their own valid traceparent */
+	AR_INJ_STAT_AMBIGUOUS,      /* sends from a thread serving several requests: new trace */
+	AR_INJ_STAT_SERVE_LOST,     /* server sockets given up: not HTTP/1.x or past a bound */
+	AR_INJ_STAT_SERVE_FULL,     /* server sockets or threads not tracked: map full */
 	AR_INJ_STAT_MAX,
 };
 

@@ -21,7 +21,7 @@ import re
 import sys
 
 from harness import (teardown, Agentrace, EchoServer, Proc, Receiver, Workdir, check, node_env,
-                     test, wait_for, wait_spans, HERE)
+                     span_pid, test, wait_for, wait_spans, HERE, KIND_SERVER)
 
 CLIENT_KIND = 3
 INJECTED = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
@@ -138,12 +138,11 @@ def test_inject_workflow_stays_one_trace_with_tenant():
 
 @test
 def test_inject_workflow_untraced_caller_stays_one_trace():
-    """No incoming traceparent and an untraced caller (curl): the agent's
-    trace is not decided when its call to the sub-agent goes out, so the
-    kernel injects fresh ids. Locally the workflow is still one trace: the
-    call keeps the injected span id under the agent's SERVER span, the
-    sub-agent's SERVER span follows its local caller rather than the
-    header, and the late context is counted."""
+    """No incoming traceparent and an untraced caller (curl): the kernel
+    decided the agent's SERVER ids at the read (bpf/serve.bpf.h), so its
+    call to the sub-agent carries the workflow's trace, and nothing is
+    late. The workflow is one trace; the sub-agent's SERVER span follows
+    its local caller (peer), whose ids are the header's."""
     from test_workflow import attrs, is_child, one, run_workflow
     by_pid, answer, truth, out = run_workflow([], extra=["--inject-traceparent"])
     st = inject_stats(out)
@@ -159,5 +158,76 @@ def test_inject_workflow_untraced_caller_stays_one_trace():
     check(is_child(sroot, to_sub), "sub-agent SERVER is not the child of the agent's call")
     check(attrs(sroot).get("agentrace.parent.source") == "peer",
           "sub source %r" % attrs(sroot).get("agentrace.parent.source"))
-    check(st.get("injected") == 1 and st.get("with_context") == 0, "inject stats %r" % st)
-    check(trace and "inject_ctx_late=1" in trace[-1], "late context not counted: %s" % trace)
+    check(st.get("injected") == 1 and st.get("with_context") == 1, "inject stats %r" % st)
+    check(trace and "inject_ctx_late=0" in trace[-1], "late context counted: %s" % trace)
+
+
+INJ_FULL = re.compile(rb"traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-01\r\n")
+IN_TRACE, IN_PARENT = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+
+@test
+def test_inject_immediate_call_continues_trace():
+    """The injection race (issue 10, left item 1): an untraced caller
+    (this test) posts to a relay agent (ThreadingHTTPServer) that calls a
+    plaintext callee at once, within microseconds of reading the request.
+    The callee stands for a service on another node: all it contributes
+    is the traceparent it received (the echo server's byte log). Once
+    without a traceparent, once with one. Each time the callee must
+    continue the agent's trace: trace-id of its SERVER span (the incoming
+    one when given), parent-id the agent's CLIENT span, itself the SERVER
+    span's child. Before the kernel decided SERVER ids at the read, the
+    call carried a fresh trace (inject_ctx_late)."""
+    import urllib.request
+    wd = Workdir("inject-race")
+    rcv = Receiver(wd)
+    callee = EchoServer(wd, plain=True, name="callee")
+    agent = ar = None
+    try:
+        port_file = wd.file("relay.port")
+        agent = Proc(wd, "relay", [sys.executable, os.path.join(HERE, "agents", "relay_agent.py"),
+                                   port_file, str(callee.port)])
+        wait_for(lambda: os.path.exists(port_file), what="relay port")
+        port = int(open(port_file).read())
+        ar = Agentrace(wd, ["--pid", str(agent.p.pid), "--inject-traceparent"],
+                       env=node_env(wd, OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        for hdr in ({}, {"traceparent": "00-%s-%s-01" % (IN_TRACE, IN_PARENT)}):
+            req = urllib.request.Request("http://127.0.0.1:%d/run" % port, data=b'{"task":1}',
+                                         method="POST", headers=hdr)
+            with urllib.request.urlopen(req, timeout=30) as r:
+                check(r.status == 200 and b'"callee":200' in r.read(), "relay failed")
+        wait_spans(rcv, ar, 4, pids={agent.p.pid})
+        ar.finish()
+        st = inject_stats(ar.err())
+        trace = [l for l in ar.err().splitlines() if l.startswith("trace:")]
+        print("    %s\n    %s" % (" ".join("%s=%d" % kv for kv in st.items()),
+                                  trace[-1] if trace else "-"), flush=True)
+        spans = [s for s in rcv.spans() if span_pid(s) == agent.p.pid]
+        servers = sorted((s for s in spans if s["kind"] == KIND_SERVER),
+                         key=lambda s: s["start_time_unix_nano"])
+        clients = {s["span_id"]: s for s in spans if s["kind"] == CLIENT_KIND}
+        check(len(servers) == 2 and len(clients) == 2, "agent spans %r" %
+              [(s["name"], s["kind"]) for s in spans])
+        wait_for(lambda: len(callee.conns()) == 2, what="callee logs")
+        got = [INJ_FULL.findall(callee.conn_bytes(c["n"])[0]) for c in callee.conns()]
+        check(all(len(g) == 1 for g in got), "callee traceparents %r" % got)
+        wire = {parent.decode(): tid.decode() for ((tid, parent),) in got}
+        for i, srv in enumerate(servers):
+            kids = [c for c in clients.values() if c.get("parent_span_id") == srv["span_id"]]
+            check(len(kids) == 1 and kids[0]["trace_id"] == srv["trace_id"],
+                  "request %d: the call is not the SERVER span's child" % i)
+            call = kids[0]
+            check(wire.get(call["span_id"]) == srv["trace_id"],
+                  "request %d: the callee got trace %r under parent-id %s, the agent's "
+                  "workflow is trace %s" % (i, sorted(wire.items()), call["span_id"],
+                                             srv["trace_id"]))
+        check(servers[1]["trace_id"] == IN_TRACE and
+              servers[1].get("parent_span_id") == IN_PARENT,
+              "incoming traceparent not continued: %s/%s" %
+              (servers[1]["trace_id"], servers[1].get("parent_span_id")))
+        check(st.get("served") == 2 and st.get("served_traceparent") == 1 and
+              st.get("with_context") == 2, "inject stats %r" % st)
+        check(trace and "inject_ctx_late=0" in trace[-1] and "serve_mismatch=0" in trace[-1],
+              "trace stats: %s" % trace)
+    finally:
+        teardown(wd, agent, ar, callee, rcv)

@@ -415,3 +415,159 @@ Test(parent_tracectx, inject_ctx_of_a_served_request)
 	cr_expect_eq(tracectx__inject_ctx(t, &xloc, &c), -EAGAIN, "its caller may be local");
 	tracectx__free(t);
 }
+
+/* The kernel decided an inbound request's ids at its read
+ * (--inject-traceparent, AR_INJ_F_SERVE). */
+static void kernel_ids(struct reqctx *e, uint8_t trace, uint8_t span)
+{
+	e->has_kernel = true;
+	memset(e->k_trace_id, trace, 16);
+	memset(e->k_span_id, span, 8);
+	memcpy(e->span_id, e->k_span_id, 8);
+	e->k_flags = 1;
+}
+
+/* No header, no local caller: the kernel's trace and span, which the
+ * thread's injected call already named as its parent. */
+Test(parent_rules, kernel_ids_decide_a_root_server_and_its_injected_call)
+{
+	struct fx f;
+	struct reqctx *s, *call;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	kernel_ids(s, 0x44, 0x55);
+	call = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	call->has_injected = call->inj_has_parent = true;
+	memset(call->inj_trace_id, 0x44, 16);
+	memset(call->inj_parent_id, 0x55, 8);
+	memset(call->inj_span_id, 0x66, 8);
+	cr_assert_eq(parent__resolve(&f.env, call), 0);
+	expect_root(s);
+	cr_expect_eq(s->trace_id[7], 0x44, "the kernel's trace");
+	cr_expect_eq(s->span_id[3], 0x55, "the kernel's span");
+	expect_child(call, s, PARENT_INJECTED);
+	cr_expect_eq(f.env.st.serve_diverged + f.env.st.serve_mismatch + f.env.st.inject_ctx_late, 0);
+	fx_fini(&f);
+}
+
+/* A caller on this host decides the trace (peer); the span stays the
+ * kernel's, so the call the thread sent stays its child locally; the
+ * divergence from what the wire carried is counted. */
+Test(parent_rules, local_caller_overrides_the_kernels_trace_counted)
+{
+	struct fx f;
+	struct ar_tuple ct = tup(1, 40000, 2, 80), st = tup(2, 80, 1, 40000);
+	struct reqctx *caller, *s, *call;
+
+	fx_init(&f);
+	caller = req(&f, 1, 0, 200, 20, false, &ct, 5, 5);
+	s = req(&f, 2, 0, 100, 10, true, &st, 10, 20);
+	kernel_ids(s, 0x44, 0x55);
+	call = req(&f, 3, 0, 100, 10, false, NULL, 30, 30);
+	call->has_injected = call->inj_has_parent = true;
+	memset(call->inj_trace_id, 0x44, 16);
+	memset(call->inj_parent_id, 0x55, 8);
+	cr_assert_eq(parent__resolve(&f.env, call), 0);
+	expect_child(s, caller, PARENT_PEER);
+	cr_expect_eq(s->span_id[0], 0x55);
+	expect_child(call, s, PARENT_INJECTED);
+	cr_expect_eq(f.env.st.serve_diverged, 1);
+	fx_fini(&f);
+}
+
+/* The kernel read the same traceparent as userspace: no mismatch; a
+ * kernel parent userspace did not see is one. */
+Test(parent_rules, kernel_and_observed_traceparent_agree)
+{
+	struct fx f;
+	struct reqctx *s, *odd;
+
+	fx_init(&f);
+	s = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	s->has_observed = true;
+	memset(s->obs_trace_id, 0x77, 16);
+	memset(s->obs_span_id, 0x88, 8);
+	kernel_ids(s, 0x77, 0x55);
+	s->k_has_parent = true;
+	memset(s->k_parent_id, 0x88, 8);
+	cr_assert_eq(parent__resolve(&f.env, s), 0);
+	cr_expect_eq(s->source, PARENT_OBSERVED);
+	cr_expect_eq(s->span_id[0], 0x55);
+	odd = req(&f, 2, 0, 100, 11, true, NULL, 10, 20);
+	kernel_ids(odd, 0x12, 0x34);
+	odd->k_has_parent = true;
+	memset(odd->k_parent_id, 0x88, 8);
+	cr_assert_eq(parent__resolve(&f.env, odd), 0);
+	cr_expect_eq(odd->trace_id[0], 0x12, "the wire's trace, still");
+	cr_expect_eq(f.env.st.serve_mismatch, 1);
+	cr_expect_eq(f.env.st.serve_diverged, 0);
+	fx_fini(&f);
+}
+
+/* tracectx: a served record after its entry (the usual order: capture's
+ * data record first) and before it (an entry made later takes it). */
+Test(parent_tracectx, served_record_names_the_server_span)
+{
+	struct tracectx *t = tracectx__new(NULL);
+	struct conn_meta in = { .conn_id = 1, .tgid = 100, .has_tuple = true };
+	struct conn_meta in2 = { .conn_id = 2, .tgid = 100, .has_tuple = true };
+	struct http_exchange x = { .conn = &in, .method = "POST", .target = "/run", .inbound = true,
+				   .req = { .ts_first = 10, .ts_last = 20, .tid = 7 },
+				   .status = 200, .resp = { .ts_first = 30, .ts_last = 31 } };
+	struct http_exchange x2 = x;
+	struct ar_inject_event ev = { .hdr = { .type = AR_EV_INJECT, .flags = AR_INJ_F_SERVE,
+					       .tgid = 100, .tid = 7 },
+				      .sport = 80, .dport = 40000 };
+	struct span *s = span__new("POST /run", SPAN_KIND_SERVER);
+	struct span *s2 = span__new("POST /run", SPAN_KIND_SERVER);
+	struct ar_inject_ctx c;
+
+	cr_assert(t && s && s2);
+	in.tuple = (struct ar_tuple){ .family = 2, .sport = 80, .dport = 40000 };
+	in2.tuple = (struct ar_tuple){ .family = 2, .sport = 80, .dport = 40001 };
+	x2.conn = &in2;
+	memset(ev.trace_id, 0x44, 16);
+	memset(ev.span_id, 0x55, 8);
+	tracectx__request(t, &x);
+	tracectx__injected(t, &ev);
+	cr_expect_eq(tracectx__served_record_ctx(t, &ev, &c), -ENODATA, "nothing to add");
+	cr_assert_eq(tracectx__apply_exchange(t, s, &x, true), 0);
+	cr_expect_eq(s->trace_id[0], 0x44);
+	cr_expect_eq(s->span_id[0], 0x55);
+	ev.dport = 40001;
+	memset(ev.span_id, 0x66, 8);
+	tracectx__injected(t, &ev);
+	tracectx__request(t, &x2);
+	cr_assert_eq(tracectx__apply_exchange(t, s2, &x2, true), 0);
+	cr_expect_eq(s2->span_id[0], 0x66, "taken when its entry was made");
+	span__free(s);
+	span__free(s2);
+	tracectx__free(t);
+}
+
+/* The record table across wrap-around: the newest INJECTED_CAP records
+ * are found in any order, each once; older ones were overwritten. */
+Test(parent_rules, injected_records_found_in_any_order_after_wrapping)
+{
+	struct injected *t = injected__new();
+	struct ar_inject_event ev = { .hdr = { .tgid = 100 }, .sport = 1, .dport = 2 }, out;
+	struct injected_stats st;
+
+	cr_assert(t);
+	for (uint32_t i = 0; i < 3 * INJECTED_CAP; i++) {
+		ev.req_index = i;
+		injected__add(t, &ev);
+		if (i % 3 == 0 && i < 2 * INJECTED_CAP) /* some taken at once, in order */
+			cr_assert(injected__take(t, 100, 1, 2, i, &out));
+	}
+	cr_expect(!injected__take(t, 100, 1, 2, 2 * INJECTED_CAP - 1, &out), "overwritten");
+	for (uint32_t i = 3 * INJECTED_CAP; i-- > 2 * INJECTED_CAP;) {
+		cr_assert(injected__take(t, 100, 1, 2, i, &out), "record %u", i);
+		cr_expect_eq(out.req_index, i);
+		cr_expect(!injected__take(t, 100, 1, 2, i, &out), "taken twice: %u", i);
+	}
+	injected__stats(t, &st);
+	cr_expect_eq(st.added, st.matched + st.overwritten);
+	injected__free(t);
+}

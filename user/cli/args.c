@@ -40,7 +40,7 @@ enum {
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
 	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED, OPT_PROMOTE, OPT_LLM_HOST, OPT_INJECT,
 	OPT_CONFIG, OPT_TRACE_ALL, OPT_BOUNDED,
-	OPT_LIST_TLS = 1100,
+	OPT_LIST_TLS = 1100, OPT_TLS_CACHE,
 };
 
 static const struct argp_option options[] = {
@@ -79,6 +79,7 @@ static const struct argp_option options[] = {
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
 	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
+	{ "tls-cache", OPT_TLS_CACHE, "FILE", 0, "Remember where the TLS functions of stripped binaries are across restarts, in FILE (default /var/cache/agentrace/tls-plans; none: off)", 4 },
 	{},
 };
 
@@ -201,6 +202,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_LIST_TLS:
 		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
 		break;
+	case OPT_TLS_CACHE: o->tls_cache = arg; break;
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = o;
 		break;

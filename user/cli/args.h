@@ -65,6 +65,7 @@ struct cli_opts {
 	bool summaries;           /* print one line per finished connection */
 	int verbose;
 	pid_t list_tls_pid;       /* --list-tls: print and exit */
+	const char *tls_cache;    /* --tls-cache; NULL: the default, "none": off */
 };
 
 /* Parses argv into o. Exits the process on --help/--version and prints

@@ -139,3 +139,14 @@ int promote__first_tls(struct promote_pending *p, const void *rec, size_t len,
 	}
 	return 0;
 }
+
+int promote__exit(struct promote_pending *p, uint32_t pid, struct promote_stats *st)
+{
+	for (unsigned i = 0; i < PROMOTE_PENDING_MAX && pid; i++)
+		if (p->pid[i] == pid) {
+			p->pid[i] = 0;
+			st->unseen++;
+			return 1;
+		}
+	return 0;
+}

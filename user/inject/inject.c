@@ -14,9 +14,13 @@
 #include "inject.skel.h"
 #include "inject/inject.h"
 
+/* The inbound side's syscall tracepoints (bpf/serve.bpf.h). */
+#define MAX_TP_LINKS 16
+
 struct inject {
 	struct inject_bpf *skel;
 	struct bpf_link *sockops;
+	struct bpf_link *tp[MAX_TP_LINKS];
 	int cgroup_fd;
 	bool msg_attached;
 };
@@ -31,6 +35,11 @@ static const char *const stat_names[AR_INJ_STAT_MAX] = {
 	[AR_INJ_STAT_LOST_SYNC] = "lost_sync",
 	[AR_INJ_STAT_WITH_CTX] = "with_context",
 	[AR_INJ_STAT_DROP_RINGBUF] = "drop_ringbuf",
+	[AR_INJ_STAT_SERVED] = "served",
+	[AR_INJ_STAT_SERVED_TP] = "served_traceparent",
+	[AR_INJ_STAT_AMBIGUOUS] = "ambiguous",
+	[AR_INJ_STAT_SERVE_LOST] = "serve_lost",
+	[AR_INJ_STAT_SERVE_FULL] = "serve_missed",
 };
 
 /* The cgroup v2 mount point (hybrid hosts mount it at .../unified). The
@@ -51,6 +60,29 @@ static int cgroup2_root(char *out, size_t len)
 		}
 	endmntent(f);
 	return err;
+}
+
+/* Every tracepoint program of the object: accept, read, write, close. */
+static int attach_serve(struct inject *in)
+{
+	struct bpf_program *prog;
+	int n = 0, err;
+
+	bpf_object__for_each_program(prog, in->skel->obj) {
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_TRACEPOINT)
+			continue;
+		if (n == MAX_TP_LINKS)
+			return -E2BIG;
+		in->tp[n] = bpf_program__attach(prog);
+		if (!in->tp[n]) {
+			err = -errno;
+			warn("--inject-traceparent: failed to attach %s: %s",
+			     bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		n++;
+	}
+	return 0;
 }
 
 int inject__open(const struct inject_cfg *cfg, struct inject **out)
@@ -109,6 +141,9 @@ int inject__open(const struct inject_cfg *cfg, struct inject **out)
 		warn("--inject-traceparent: failed to attach sockops to %s: %s", cg, strerror(-err));
 		goto cleanup;
 	}
+	err = attach_serve(in);
+	if (err)
+		goto cleanup;
 	info("injecting traceparent into plaintext HTTP/1.1 requests (sockets connected from now on, cgroup %s)",
 	     cg);
 	*out = in;
@@ -122,6 +157,8 @@ void inject__close(struct inject *in)
 {
 	if (!in)
 		return;
+	for (int i = 0; i < MAX_TP_LINKS; i++)
+		bpf_link__destroy(in->tp[i]);
 	bpf_link__destroy(in->sockops);
 	if (in->msg_attached)
 		bpf_prog_detach2(bpf_program__fd(in->skel->progs.inject_msg),

@@ -26,6 +26,7 @@ struct tracectx {
 	struct ids *ids;
 	struct parent_env env;           /* parent rules over the request table */
 	struct injected *inj;            /* --inject-traceparent ids; made on first use */
+	struct injected *served;         /* ... the kernel's SERVER ids, ahead of their entry */
 	struct name_list tenant_keys;
 	struct name_list tenant_headers;
 	struct name_list allow;          /* baggage keys */
@@ -94,6 +95,7 @@ void tracectx__free(struct tracectx *t)
 	name_list__clear(&t->allow_attrs);
 	reqctx_table__free(t->env.table);
 	injected__free(t->inj);
+	injected__free(t->served);
 	ids__free(t->ids);
 	free(t);
 }
@@ -151,6 +153,7 @@ void tracectx__stats(const struct tracectx *t, struct tracectx_stats *out)
 	out->parent = t->env.st;
 	reqctx_table__stats(t->env.table, &out->requests);
 	injected__stats(t->inj, &out->injected);
+	injected__stats(t->served, &out->served);
 	out->joined = out->parent.by_source[PARENT_OBSERVED];
 	out->from_server = out->parent.by_source[PARENT_SERVER];
 	out->from_peer = out->parent.by_source[PARENT_PEER];
@@ -423,6 +426,38 @@ static void take_injected(struct tracectx *t, struct reqctx *e)
 	e->inj_has_parent = memcmp(ev.parent_id, zero, 8) != 0;
 }
 
+/* The ids the kernel gave inbound entry e at its read. Before e is
+ * emitted they are what its thread's calls named: e becomes that span
+ * (trace/parent.c keeps it whichever rule decides the trace). */
+static void adopt_served(struct tracectx *t, struct reqctx *e, const struct ar_inject_event *ev)
+{
+	static const uint8_t zero[8];
+
+	if (e->emitted) {
+		t->st.serve_late++;
+		return;
+	}
+	e->has_kernel = true;
+	memcpy(e->k_trace_id, ev->trace_id, 16);
+	memcpy(e->k_span_id, ev->span_id, 8);
+	memcpy(e->k_parent_id, ev->parent_id, 8);
+	e->k_has_parent = memcmp(ev->parent_id, zero, 8) != 0;
+	e->k_flags = ev->trace_flags & (TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM);
+	if (!e->k_has_parent)
+		e->k_flags = TRACE_FLAG_SAMPLED;
+	memcpy(e->span_id, ev->span_id, 8);
+	if (e->state == REQCTX_RESOLVED && memcmp(e->trace_id, ev->trace_id, 16))
+		t->env.st.serve_diverged++;
+}
+
+static void take_served(struct tracectx *t, struct reqctx *e)
+{
+	struct ar_inject_event ev;
+
+	if (injected__take(t->served, e->tgid, e->tuple.sport, e->tuple.dport, e->req_index, &ev))
+		adopt_served(t, e, &ev);
+}
+
 /* The table entry of x's request, added (and filled from x's request
  * headers) on first sight. NULL on id failure. */
 static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x)
@@ -452,18 +487,42 @@ static struct reqctx *entry_of(struct tracectx *t, const struct http_exchange *x
 		t->st.nomem++;
 	if (!e->inbound && e->has_tuple)
 		take_injected(t, e);
+	else if (e->inbound && e->has_tuple)
+		take_served(t, e);
 	reqctx_table__index(t->env.table, e);
 	return e;
 }
 
-void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev)
+static void stash(struct tracectx *t, struct injected **tab, const struct ar_inject_event *ev)
 {
-	if (!t->inj)
-		t->inj = injected__new();
-	if (t->inj)
-		injected__add(t->inj, ev);
+	if (!*tab)
+		*tab = injected__new();
+	if (*tab)
+		injected__add(*tab, ev);
 	else
 		t->st.nomem++;
+}
+
+static struct reqctx *served_entry(struct tracectx *t, const struct ar_inject_event *ev)
+{
+	return reqctx_table__served_on(t->env.table, ev->hdr.tgid, ev->hdr.tid, ev->sport,
+				       ev->dport, ev->req_index);
+}
+
+void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev)
+{
+	struct reqctx *e;
+
+	if (!(ev->hdr.flags & AR_INJ_F_SERVE)) {
+		stash(t, &t->inj, ev);
+		return;
+	}
+	/* normally after the read's data record, so the entry exists */
+	e = served_entry(t, ev);
+	if (e)
+		adopt_served(t, e, ev);
+	else
+		stash(t, &t->served, ev);
 }
 
 void tracectx__request(struct tracectx *t, const struct http_exchange *x)
@@ -521,24 +580,16 @@ static void add_member(char *buf, size_t cap, size_t *len, const char *k, const 
 		buf[*len] = 0; /* does not fit: left out */
 }
 
-int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
-			 struct ar_inject_ctx *out)
+/* e's context for the kernel: trace, e's span and a "baggage:" line of
+ * the tenant and allow-listed baggage e has. */
+static void fill_ctx(struct tracectx *t, const struct reqctx *e, const uint8_t *trace_id,
+		     struct ar_inject_ctx *out)
 {
 	const char *tkey = t->tenant_keys.n ? t->tenant_keys.v[0] : "tenant.id";
-	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
-							x->req_index) : NULL;
 	size_t len = 9;
-	int err;
 
-	if (!e || !e->inbound)
-		return -ENOENT;
-	if (waits_for_peer(t, e))
-		return -EAGAIN;
-	err = parent__resolve(&t->env, e);
-	if (err)
-		return err;
 	memset(out, 0, sizeof(*out));
-	memcpy(out->trace_id, e->trace_id, 16);
+	memcpy(out->trace_id, trace_id, 16);
 	memcpy(out->span_id, e->span_id, 8);
 	memcpy(out->baggage, "baggage: ", 9);
 	add_member(out->baggage, sizeof(out->baggage), &len, tkey, e->tenant);
@@ -552,7 +603,61 @@ int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
 		memcpy(out->baggage + len, "\r\n", 2);
 		out->baggage_len = (uint16_t)(len + 2);
 	}
+}
+
+/* The context e gives the calls of its thread: see tracectx__inject_ctx. */
+static int entry_inject_ctx(struct tracectx *t, struct reqctx *e, struct ar_inject_ctx *out)
+{
+	int err;
+
+	if (!e || !e->inbound)
+		return -ENOENT;
+	if (waits_for_peer(t, e))
+		return -EAGAIN;
+	err = parent__resolve(&t->env, e);
+	if (err)
+		return err;
+	fill_ctx(t, e, e->trace_id, out);
 	return 0;
+}
+
+int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
+			 struct ar_inject_ctx *out)
+{
+	struct reqctx *e = x->conn ? reqctx_table__find(t->env.table, x->conn->conn_id,
+							x->req_index) : NULL;
+
+	if (e && e->has_kernel)
+		return tracectx__served_ctx(t, e, out);
+	return entry_inject_ctx(t, e, out);
+}
+
+int tracectx__served_ctx(struct tracectx *t, struct reqctx *e, struct ar_inject_ctx *out)
+{
+	int err;
+
+	if (!e || !e->has_kernel)
+		return -ENOENT;
+	if (waits_for_peer(t, e)) {
+		/* its own baggage, in the trace the kernel already sends */
+		fill_ctx(t, e, e->k_trace_id, out);
+	} else {
+		err = entry_inject_ctx(t, e, out);
+		if (err)
+			return err;
+	}
+	/* the kernel already sends the same trace, and there is no baggage */
+	if (!out->baggage_len && !memcmp(out->trace_id, e->k_trace_id, 16))
+		return -ENODATA;
+	return 0;
+}
+
+int tracectx__served_record_ctx(struct tracectx *t, const struct ar_inject_event *ev,
+				struct ar_inject_ctx *out)
+{
+	if (!(ev->hdr.flags & AR_INJ_F_SERVE))
+		return -ENOENT;
+	return tracectx__served_ctx(t, served_entry(t, ev), out);
 }
 
 static int apply_entry(struct tracectx *t, struct span *s, struct reqctx *e, bool final)

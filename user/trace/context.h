@@ -61,6 +61,8 @@ struct tracectx_stats {
 	struct parent_stats parent;
 	struct reqctx_stats requests;
 	struct injected_stats injected; /* --inject-traceparent records */
+	struct injected_stats served;   /* ... of inbound requests, ahead of their entry */
+	uint64_t serve_late;      /* kernel SERVER ids that came after the span was built */
 	uint64_t nomem;           /* request context lost tenant/baggage/tracestate */
 	uint64_t tenant_from_baggage;
 	uint64_t tenant_from_header;
@@ -126,5 +128,14 @@ void tracectx__injected(struct tracectx *t, const struct ar_inject_event *ev);
  * spans in the workflow, trace/parent.h); -ENOENT; or getrandom's -errno. */
 int tracectx__inject_ctx(struct tracectx *t, const struct http_exchange *x,
 			 struct ar_inject_ctx *out);
+/* For an inbound request the kernel decided at its read (an
+ * AR_INJ_F_SERVE record, or its entry e): the refinement userspace adds
+ * to the kernel's per-thread context, with the kernel's span id: the
+ * baggage line, and the trace when a caller on this host decided it.
+ * Returns 0; -ENODATA when there is nothing to add; -ENOENT (no such
+ * request yet); or the errors of tracectx__inject_ctx. */
+int tracectx__served_ctx(struct tracectx *t, struct reqctx *e, struct ar_inject_ctx *out);
+int tracectx__served_record_ctx(struct tracectx *t, const struct ar_inject_event *ev,
+				struct ar_inject_ctx *out);
 
 #endif

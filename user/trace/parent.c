@@ -52,6 +52,9 @@ static bool rule_observed(struct parent_env *env, struct reqctx *e, struct pick 
 	(void)depth;
 	if (!e->has_observed || injected_by_peer(env, e))
 		return false;
+	if (e->has_kernel && (!e->k_has_parent || memcmp(e->k_trace_id, e->obs_trace_id, 16) ||
+			      memcmp(e->k_parent_id, e->obs_span_id, 8)))
+		env->st.serve_mismatch++;
 	p->trace_id = e->obs_trace_id;
 	p->span_id = e->obs_span_id;
 	p->flags = e->obs_flags;
@@ -108,10 +111,11 @@ static bool rule_injected(struct parent_env *env, struct reqctx *e, struct pick 
 		return false;
 	}
 	/* the kernel's parent is the enclosing server: take it as the
-	 * parent entry, so tenant and baggage are inherited too */
+	 * parent entry, so tenant and baggage are inherited too (and its
+	 * trace, should a caller on this host have moved it: counted as
+	 * serve_diverged on the server) */
 	if (n == 1 && usable(env, c[0], depth) &&
-	    memcmp(c[0]->span_id, e->inj_parent_id, 8) == 0 &&
-	    memcmp(c[0]->trace_id, e->inj_trace_id, 16) == 0) {
+	    memcmp(c[0]->span_id, e->inj_parent_id, 8) == 0) {
 		p->from = c[0];
 		return true;
 	}
@@ -195,6 +199,13 @@ static int resolve(struct parent_env *env, struct reqctx *e, int depth)
 		memcpy(e->parent_id, p.span_id, 8);
 		e->flags = p.flags;
 		e->state_str = dup_or_null(env, p.state);
+	} else if (e->has_kernel) {
+		/* the trace the kernel chose at the read, and its calls carry */
+		if (e->k_has_parent)
+			env->st.serve_mismatch++;
+		memcpy(e->trace_id, e->k_trace_id, 16);
+		memcpy(e->parent_id, e->k_parent_id, 8);
+		e->flags = e->k_flags;
 	} else {
 		err = ids__trace_id(env->ids, e->trace_id);
 		if (err) {
@@ -204,9 +215,15 @@ static int resolve(struct parent_env *env, struct reqctx *e, int depth)
 		}
 		e->flags = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
 	}
-	/* A request that carried injected ids is the span they name. */
+	/* A request that carried injected ids is the span they name; one
+	 * the kernel decided at its read, the span its calls name. */
 	if (e->has_injected)
 		memcpy(e->span_id, e->inj_span_id, 8);
+	if (e->has_kernel) {
+		memcpy(e->span_id, e->k_span_id, 8);
+		if (memcmp(e->trace_id, e->k_trace_id, 16))
+			env->st.serve_diverged++;
+	}
 	env->st.by_source[e->source]++;
 	e->state = REQCTX_RESOLVED;
 	return 0;

@@ -15,7 +15,11 @@
  *   4. peer         an inbound request whose caller is traced on this
  *                   host: the child of the caller's CLIENT span (same
  *                   4-tuple reversed, same request order);
- *   5. none         the root of a new trace.
+ *   5. none         the root of a new trace: for an inbound request the
+ *                   kernel decided at its read (--inject-traceparent),
+ *                   the kernel's trace, which its calls already carry.
+ * An inbound request the kernel decided at its read keeps the kernel's
+ * span id whichever rule decides its trace.
  * A later rule (the agent turn) is one more entry in the table in
  * parent.c. Deciding a parent may first decide the parent's own (the
  * enclosing server or the peer), recursively and boundedly.
@@ -48,6 +52,12 @@ struct parent_stats {
 	/* injected into a new trace while its thread served a request: the
 	 * thread's context reached the kernel after the send */
 	uint64_t inject_ctx_late;
+	/* inbound requests whose kernel-chosen ids (AR_INJ_F_SERVE) the
+	 * rules overrode: a caller on this host put them in its trace
+	 * (diverged: calls sent before userspace caught up went out in the
+	 * kernel's), or the kernel read the traceparent differently */
+	uint64_t serve_diverged;
+	uint64_t serve_mismatch;
 	uint64_t nomem;     /* inherited tenant/baggage/tracestate not copied */
 };
 

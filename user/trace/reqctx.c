@@ -263,6 +263,19 @@ size_t reqctx_table__enclosing(struct reqctx_table *r, const struct reqctx *e,
 	return n;
 }
 
+struct reqctx *reqctx_table__served_on(struct reqctx_table *r, uint32_t tgid, uint32_t tid,
+				       uint16_t sport, uint16_t dport, uint32_t req_index)
+{
+	for (int32_t i = r->by_thr[thr_bucket(r, tgid, tid)]; i != NONE; i = r->pool[i].next_thr) {
+		struct reqctx *s = &r->pool[i];
+
+		if (s->tgid == tgid && s->tid == tid && s->req_index == req_index && s->has_tuple &&
+		    s->tuple.sport == sport && s->tuple.dport == dport)
+			return s;
+	}
+	return NULL;
+}
+
 void reqctx_table__stats(const struct reqctx_table *r, struct reqctx_stats *out)
 {
 	*out = r->st;

@@ -55,6 +55,11 @@ struct reqctx {
 	bool has_injected;      /* ids agentrace put on the wire (kernel) */
 	bool inj_has_parent;    /* the kernel took a parent from inject_ctx */
 	uint8_t inj_trace_id[16], inj_span_id[8], inj_parent_id[8]; /* parent 0: root */
+	/* inbound: the ids the kernel gave this request at its read
+	 * (--inject-traceparent, AR_INJ_F_SERVE): the span id it is, and
+	 * the trace its thread's calls were sent in */
+	bool has_kernel, k_has_parent;
+	uint8_t k_trace_id[16], k_span_id[8], k_parent_id[8], k_flags;
 	char *tenant;           /* own or, after resolving, inherited */
 	struct reqctx_bag bag[REQCTX_MAX_BAGGAGE];
 	size_t n_bag;
@@ -108,6 +113,11 @@ struct reqctx *reqctx_table__peer(struct reqctx_table *r, const struct reqctx *e
  * out; returns how many there are in all. */
 size_t reqctx_table__enclosing(struct reqctx_table *r, const struct reqctx *e,
 			       struct reqctx **out, size_t max);
+
+/* The inbound request req_index that thread (tgid, tid) read on the
+ * connection with these local and remote ports; NULL if none. */
+struct reqctx *reqctx_table__served_on(struct reqctx_table *r, uint32_t tgid, uint32_t tid,
+				       uint16_t sport, uint16_t dport, uint32_t req_index);
 
 void reqctx_table__stats(const struct reqctx_table *r, struct reqctx_stats *out);
 

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --inject-traceparent, inbound side: when a target's accepted TCP socket
+ * reads a request's header block, the kernel decides that request's
+ * SERVER span ids right there (the inbound traceparent's trace when it
+ * carries a valid one, else a new trace; a new span id) and notes them
+ * for the reading thread, so the very first outbound request the thread
+ * sends on its behalf already carries them (sk_msg, inject.bpf.c). The
+ * ids go to userspace as an AR_EV_INJECT record flagged AR_INJ_F_SERVE.
+ *
+ * A thread serves a request from the read that completes its header
+ * block until its server socket is next written (the response) or
+ * closed. A thread serving two or more at once (an event loop) is
+ * ambiguous: its sends get new traces, counted, never a guess.
+ *
+ * Syscall tracepoints of this object only (the capture object's are
+ * untouched): accept exits register a socket, read exits parse, write
+ * and close entries end serving.
+ */
+#ifndef AR_SERVE_BPF_H
+#define AR_SERVE_BPF_H
+
+#include "fdsock.bpf.h"
+#include <agentrace/inject_serve.h>
+
+/* Requests one thread may serve at once before it counts as ambiguous. */
+#define SERVE_SLOTS 4
+
+struct serve_key {
+	__u32 tgid;
+	__s32 fd;
+};
+struct serve_sk {
+	struct inj_serve s;
+	__u16 sport, dport;   /* local and remote port, host order */
+	__u32 serving_tid;    /* thread serving this socket's current request; 0: none */
+};
+/* Accepted TCP sockets of targets: (tgid, fd) -> parser state. Written
+ * at accept exit, advanced by read exits, deleted at close entry; LRU, so
+ * a close we missed ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct serve_key);
+	__type(value, struct serve_sk);
+} serve_socks SEC(".maps");
+
+struct serve_slot {
+	__s32 fd;             /* the server socket */
+	__u32 used;
+	__u8 trace_id[16];
+	__u8 span_id[8];      /* the SERVER span */
+};
+struct serve_thr {
+	__u8 n;               /* slots used */
+	__u8 over;            /* a request found no free slot: ambiguous until n is 0 */
+	__u8 _pad[6];
+	struct serve_slot slot[SERVE_SLOTS];
+};
+/* Thread id -> the inbound requests it serves. Written by read exits
+ * (header block in) and by write/close entries on the server socket
+ * (slot freed); read by sk_msg. LRU: threads that exit age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct serve_thr);
+} serve_thr SEC(".maps");
+
+enum serve_call { SV_READ = 0, SV_READV, SV_RECVMSG };
+struct serve_args {
+	__u64 buf;    /* buffer, iovec array or user_msghdr */
+	__s32 fd;
+	__u32 call;   /* enum serve_call */
+};
+/* pid_tgid -> arguments of a read on a server socket, sys_enter to
+ * sys_exit. LRU: a thread killed inside the call leaves nothing behind. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct serve_args);
+} serve_args SEC(".maps");
+
+static __always_inline void stat(__u32 idx);
+static __always_inline void rand_bytes(__u8 *b, int n);
+
+static __always_inline void thr_close(__u32 tid, __s32 fd)
+{
+	struct serve_thr *t = bpf_map_lookup_elem(&serve_thr, &tid);
+
+	if (!t)
+		return;
+	for (int i = 0; i < SERVE_SLOTS; i++)
+		if (t->slot[i].used && t->slot[i].fd == fd) {
+			t->slot[i].used = 0;
+			if (t->n)
+				t->n--;
+		}
+	if (!t->n)
+		t->over = 0;
+}
+
+/* tid now serves the request just read on fd (a keep-alive socket's
+ * next request replaces its previous one). */
+static __always_inline void thr_open(__u32 tid, __s32 fd, const __u8 *trace_id,
+				     const __u8 *span_id)
+{
+	struct serve_thr *t = bpf_map_lookup_elem(&serve_thr, &tid), zero = {};
+	int hit = -1, free = -1;
+
+	if (!t) {
+		bpf_map_update_elem(&serve_thr, &tid, &zero, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&serve_thr, &tid);
+		if (!t) {
+			stat(AR_INJ_STAT_SERVE_FULL);
+			return;
+		}
+	}
+	for (int i = 0; i < SERVE_SLOTS; i++) {
+		if (t->slot[i].used && t->slot[i].fd == fd)
+			hit = i;
+		else if (!t->slot[i].used && free < 0)
+			free = i;
+	}
+	if (hit < 0) {
+		if (free < 0) {
+			t->over = 1;
+			return;
+		}
+		hit = free;
+		t->n++;
+	}
+	hit &= SERVE_SLOTS - 1;
+	t->slot[hit].used = 1;
+	t->slot[hit].fd = fd;
+	__builtin_memcpy(t->slot[hit].trace_id, trace_id, 16);
+	__builtin_memcpy(t->slot[hit].span_id, span_id, 8);
+}
+
+/* The one request tid serves, or NULL; *ambiguous when it serves more. */
+static __always_inline const struct serve_slot *thr_serving(__u32 tid, bool *ambiguous)
+{
+	struct serve_thr *t = bpf_map_lookup_elem(&serve_thr, &tid);
+
+	*ambiguous = false;
+	if (!t || !t->n)
+		return NULL;
+	if (t->n > 1 || t->over) {
+		*ambiguous = true;
+		return NULL;
+	}
+	for (int i = 0; i < SERVE_SLOTS; i++)
+		if (t->slot[i].used)
+			return &t->slot[i];
+	return NULL;
+}
+
+/* A request's header block is in: decide its SERVER span ids, hand them
+ * to the thread and report them. Global functions here and below are
+ * verified once, not once per round of serve_read_exit's loop, which
+ * otherwise passes the verifier's 1M instruction limit (6.18). */
+__attribute__((noinline)) int serve_decide(struct serve_sk *st, __s32 fd, __u64 id)
+{
+	__u32 tid = (__u32)id;
+	struct ar_inject_event *ev;
+	__u8 trace_id[16], span_id[8], parent_id[8] = {}, flags = 1;
+
+	if (!st)
+		return 0;
+
+	if (inj_tp__valid(&st->s.tp)) {
+		__builtin_memcpy(trace_id, st->s.tp.trace_id, 16);
+		__builtin_memcpy(parent_id, st->s.tp.parent_id, 8);
+		flags = st->s.tp.flags;
+		stat(AR_INJ_STAT_SERVED_TP);
+	} else {
+		rand_bytes(trace_id, 16);
+		trace_id[0] |= 1; /* never the invalid all-zero id */
+	}
+	rand_bytes(span_id, 8);
+	span_id[0] |= 1;
+	if (st->serving_tid && st->serving_tid != tid)
+		thr_close(st->serving_tid, fd);
+	thr_open(tid, fd, trace_id, span_id);
+	st->serving_tid = tid;
+	stat(AR_INJ_STAT_SERVED);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat(AR_INJ_STAT_DROP_RINGBUF);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = AR_EV_INJECT;
+	ev->hdr.flags = AR_INJ_F_SERVE;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = tid;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->trace_id, trace_id, 16);
+	__builtin_memcpy(ev->span_id, span_id, 8);
+	__builtin_memcpy(ev->parent_id, parent_id, 8);
+	ev->req_index = st->s.p.requests - 1;
+	ev->sport = st->sport;
+	ev->dport = st->dport;
+	ev->trace_flags = flags;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* accept exit of a target: a server socket to watch. */
+static __always_inline void serve_accept(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct serve_key k = { .tgid = id >> 32, .fd = (__s32)ret };
+	struct serve_sk st = {};
+	struct sock *sk;
+
+	if (ret < 0 || !is_target(k.tgid))
+		return;
+	sk = fd_tcp_sock(k.fd);
+	if (!sk)
+		return;
+	st.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	st.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (bpf_map_update_elem(&serve_socks, &k, &st, BPF_ANY))
+		stat(AR_INJ_STAT_SERVE_FULL);
+}
+
+static __always_inline void serve_read_enter(__s32 fd, __u64 buf, __u32 call)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct serve_key k = { .tgid = id >> 32, .fd = fd };
+	struct serve_args a = { .buf = buf, .fd = fd, .call = call };
+	struct serve_sk *st;
+
+	if (!is_target(k.tgid))
+		return;
+	st = bpf_map_lookup_elem(&serve_socks, &k);
+	if (st && st->s.p.state != INJ_ST_DEAD)
+		bpf_map_update_elem(&serve_args, &id, &a, BPF_ANY);
+}
+
+/* One window through the parser, from bpf_loop. */
+struct srv_walk {
+	struct serve_sk *st;
+	__u8 *buf;
+	__u32 n;        /* bytes in buf */
+	__u32 consumed; /* bytes the parser took */
+	int act;        /* INJ_SRV_* that stopped the window */
+};
+
+static long srv_walk_byte(__u32 i, struct srv_walk *w)
+{
+	int act;
+
+	if (i >= w->n || i >= WIN || inj_parse__skippable(&w->st->s.p))
+		return 1;
+	asm volatile("%0 &= %1" : "+r"(i) : "i"(WIN - 1)); /* see walk_byte */
+	act = inj_serve__byte(&w->st->s, w->buf[i]);
+	w->consumed = i + 1;
+	if (act != INJ_SRV_NONE) {
+		w->act = act;
+		return 1;
+	}
+	return 0;
+}
+
+/* Feeds up to WIN bytes at user address p to st's parser. Returns the
+ * bytes consumed | INJ_SRV_* that stopped it << 16; 0: nothing moved. */
+__attribute__((noinline)) int serve_window(struct serve_sk *st, __u64 p, __u32 n)
+{
+	__u8 buf[2 * WIN]; /* twice: the mask below is what the verifier bounds */
+	struct srv_walk w = { .st = st, .buf = buf, .n = n };
+	__u64 sz = n;
+
+	asm volatile("%0 &= %1" : "+r"(sz) : "i"(2 * WIN - 1));
+	if (!st || n > WIN || bpf_probe_read_user(buf, sz, (void *)p))
+		return 0;
+	bpf_loop(WIN, srv_walk_byte, &w, 0);
+	return (int)(w.consumed | (__u32)w.act << 16);
+}
+
+/* The bytes a read returned: the first buffer (a vector read's first
+ * iovec), and how many of the ret bytes it holds. */
+static __always_inline bool read_buffer(const struct serve_args *a, long ret, __u64 *p, __u64 *n)
+{
+	struct user_msghdr msg;
+	struct iovec iov;
+	__u64 vec = a->buf;
+
+	*n = (__u64)ret;
+	if (a->call == SV_READ) {
+		*p = a->buf;
+		return true;
+	}
+	if (a->call == SV_RECVMSG) {
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a->buf) || !msg.msg_iovlen)
+			return false;
+		vec = (__u64)msg.msg_iov;
+	}
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)vec))
+		return false;
+	*p = (__u64)iov.iov_base;
+	if (iov.iov_len < *n)
+		*n = iov.iov_len;
+	return true;
+}
+
+static __always_inline void serve_give_up(struct serve_sk *st)
+{
+	st->s.p.state = INJ_ST_DEAD;
+	stat(AR_INJ_STAT_SERVE_LOST);
+}
+
+static __always_inline void serve_read_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct serve_args *ap = bpf_map_lookup_elem(&serve_args, &id), a;
+	struct serve_key k;
+	struct serve_sk *st;
+	__u64 p, len, off = 0;
+
+	if (!ap)
+		return;
+	a = *ap;
+	bpf_map_delete_elem(&serve_args, &id);
+	k.tgid = id >> 32;
+	k.fd = a.fd;
+	st = bpf_map_lookup_elem(&serve_socks, &k);
+	if (ret <= 0 || !st || st->s.p.state == INJ_ST_DEAD)
+		return;
+	if (!read_buffer(&a, ret, &p, &len)) {
+		serve_give_up(st);
+		return;
+	}
+	for (int round = 0; round < ROUNDS && off < len; round++) {
+		__u64 skip = inj_parse__skippable(&st->s.p);
+		int r, act;
+
+		if (skip) {
+			if (skip > len - off)
+				skip = len - off;
+			inj_parse__skip(&st->s.p, skip);
+			off += skip;
+			continue;
+		}
+		r = serve_window(st, p + off, len - off > WIN ? WIN : (__u32)(len - off));
+		if (!(r & 0xffff))
+			break;
+		off += r & 0xffff;
+		act = r >> 16;
+		if (act == INJ_SRV_HEADERS)
+			serve_decide(st, a.fd, id);
+		else if (act == INJ_SRV_DEAD)
+			stat(AR_INJ_STAT_SERVE_LOST);
+		if (st->s.p.state == INJ_ST_DEAD)
+			return; /* not HTTP/1.x, or a tunnel after its request */
+	}
+	/* bytes left unparsed (past the bound, or a vector read's later
+	 * iovecs): the next read would be misread */
+	if (off < (__u64)ret)
+		serve_give_up(st);
+}
+
+/* A write on a server socket begins its response; a close ends it. */
+static __always_inline void serve_end(__s32 fd, bool closing)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct serve_key k = { .tgid = id >> 32, .fd = fd };
+	struct serve_sk *st;
+
+	if (!is_target(k.tgid))
+		return;
+	st = bpf_map_lookup_elem(&serve_socks, &k);
+	if (!st)
+		return;
+	if (st->serving_tid) {
+		thr_close(st->serving_tid, fd);
+		st->serving_tid = 0;
+	}
+	if (closing)
+		bpf_map_delete_elem(&serve_socks, &k);
+}
+
+#endif
