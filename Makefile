@@ -112,6 +112,18 @@ $(BUILD)/agentrace: $(MAIN_OBJ) $(ALL_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# BPF programs that unit tests load (tests/bpf/): the real bpf/*.bpf.h
+# code driven through BPF_PROG_TEST_RUN.
+TEST_BPF_SKELS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/%.skel.h,$(wildcard tests/bpf/*.bpf.c))
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/agentrace/events.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+$(TEST_OBJS): $(TEST_BPF_SKELS)
+
 $(BUILD)/tests/unit: $(TEST_OBJS) $(ALL_LIB_OBJS) | $(BUILD)/tests $(GO_FIXTURES)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcriterion -o $@
@@ -130,9 +142,12 @@ $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 # `run` and `test` install the packages first and then build in a second
 # make, because this make read `pkg-config --libs` when it parsed the
 # Makefile, which on a fresh machine was before the packages existed.
+# RUN_MODE: agent-first (agents whole, everything else bounded; issue #13);
+# RUN_MODE=--trace-all copies every process whole.
+RUN_MODE ?= --promote
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(abspath $(BUILD))/agentrace $(ARGS)
+	$(abspath $(BUILD))/agentrace $(RUN_MODE) $(ARGS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-built

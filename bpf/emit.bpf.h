@@ -73,10 +73,14 @@ static __always_inline int emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct data_scratch *s = NULL;
-	__u32 slot;
+	__u32 slot, key;
 
+	/* The lookup key is a copy: with slot itself spilled for the lookup,
+	 * the verifier lost its value and, depending on what clang kept in
+	 * registers, saw an infinite loop (tests/bpf/scratch_claim.bpf.c). */
 	for (slot = 0; slot < AR_SCRATCH_SLOTS; slot++) {
-		s = bpf_map_lookup_elem(&scratch, &slot);
+		key = slot;
+		s = bpf_map_lookup_elem(&scratch, &key);
 		if (s && __sync_val_compare_and_swap(&s->owner, 0, id + 1) == 0)
 			break;
 		s = NULL;

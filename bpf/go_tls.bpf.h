@@ -35,16 +35,19 @@ struct go_tls_args {
 };
 /* go_key -> go_tls_args between the entry uprobe and a RET uprobe of
  * (*tls.Conn).Write / Read, one map per direction. Written at entry, taken
- * at RET; a goroutine that never returns (panics) leaves its entry to LRU. */
+ * at RET; a goroutine that never returns (panics) leaves its entry to LRU.
+ * Per-CPU LRU lists, as for active_ssl_*_args (maps.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct go_key);
 	__type(value, struct go_tls_args);
 } go_tls_write_args SEC(".maps");
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct go_key);
 	__type(value, struct go_tls_args);
 } go_tls_read_args SEC(".maps");
@@ -83,8 +86,6 @@ static __always_inline int go_tls_ret(void *map, __u8 dir, struct pt_regs *ctx)
 	struct go_tls_args *ap = bpf_map_lookup_elem(map, &k), a;
 	struct tls_state *st;
 	__s64 n = ctx->ax;
-	__u64 seq;
-	int slot;
 
 	if (!ap)
 		return 0;
@@ -95,25 +96,9 @@ static __always_inline int go_tls_ret(void *map, __u8 dir, struct pt_regs *ctx)
 	st = tls_get(k.tgid, a.conn);
 	if (!st)
 		return 0;
-	if (!st->sock_conn_id) {
-		struct sock_key sk = { .tgid = k.tgid, .fd = go_conn_fd(a.conn) };
-		struct conn_state *cs = sk.fd >= 0 ? bpf_map_lookup_elem(&conns, &sk) : NULL;
-
-		if (cs) {
-			st->sock_conn_id = cs->conn_id;
-			st->fd = sk.fd;
-			stat_add(AR_STAT_TLS_NESTED_LINK, 1);
-		}
-	}
-	seq = __sync_fetch_and_add(&st->seq[dir], n);
-	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.conn,
-			    st->sock_conn_id);
-	if (slot < 0) {
-		stat_add(AR_STAT_DROP_SCRATCH, n);
-		return 0;
-	}
-	emit_buf(slot, a.buf, n, seq);
-	emit_release(slot);
+	if (!st->sock_conn_id)
+		tls_link_sock(st, k.tgid, go_conn_fd(a.conn));
+	emit_tls_plain(st, dir, a.conn, a.buf, n);
 	return 0;
 }
 

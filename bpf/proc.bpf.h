@@ -10,13 +10,16 @@
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
+#define TARGET_PROMOTED 3 /* promoted (discover/promote.c, promote.bpf.h):
+			   * survives exec, until the process exits */
 
 /* Re-evaluates the filters for the current task after exec. */
 static __always_inline bool exec_matches(__u32 tgid)
 {
 	__u8 *v = bpf_map_lookup_elem(&targets, &tgid);
 	__u8 one = TARGET_MATCHED;
-	bool match = v && *v == TARGET_PINNED;
+	bool kept = v && (*v == TARGET_PINNED || *v == TARGET_PROMOTED);
+	bool match = kept;
 
 	if (!match && targ_comm) {
 		char comm[AR_COMM_LEN] = {};
@@ -29,7 +32,7 @@ static __always_inline bool exec_matches(__u32 tgid)
 
 		match = bpf_map_lookup_elem(&target_cgroups, &cg) != NULL;
 	}
-	if (match && !(v && *v == TARGET_PINNED))
+	if (match && !kept)
 		bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
 	else if (!match && v)
 		bpf_map_delete_elem(&targets, &tgid);
@@ -141,8 +144,9 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* In targ_all mode every process is traced; nothing to inherit. A
 	 * new thread (child is a tid) gets an entry too; exit removes it.
-	 * The child inherits PINNED, so --pid covers the process's
-	 * descendants across their exec; MATCHED is re-checked at exec. */
+	 * The child inherits PINNED or PROMOTED, so --pid and promotion
+	 * cover the process's descendants across their exec; MATCHED is
+	 * re-checked at exec. */
 	if (targ_all)
 		return 0;
 	v = bpf_map_lookup_elem(&targets, &ptgid);

@@ -108,7 +108,7 @@ __attribute__((noinline)) int promote_first_read(__u64 id, __s32 fd)
 	struct ar_tuple t = {};
 	struct peer_key k;
 	struct sock *sk;
-	__u8 matched = 1; /* TARGET_MATCHED: stays until exit or exec */
+	__u8 promoted = 3; /* TARGET_PROMOTED (proc.bpf.h): stays until exit */
 
 	bpf_map_delete_elem(&promote_watch, &sk_key);
 	sk = fd_tcp_sock(fd);
@@ -118,8 +118,9 @@ __attribute__((noinline)) int promote_first_read(__u64 id, __s32 fd)
 	peer_key_of(&t, false, &k);
 	if (!bpf_map_lookup_elem(&promote_peers, &k))
 		return 0;
-	bpf_map_update_elem(&targets, &sk_key.tgid, &matched, BPF_NOEXIST);
-	return conn_get(sk_key.tgid, fd, AR_ROLE_SERVER, true) != NULL;
+	bpf_map_update_elem(&targets, &sk_key.tgid, &promoted, BPF_NOEXIST);
+	/* with bounded capture, accept already made the connection */
+	return conn_get(sk_key.tgid, fd, AR_ROLE_SERVER, !bounded_bytes) != NULL;
 }
 
 /* Gives the first buffer of a write/sendto (buf, len), writev (iovec

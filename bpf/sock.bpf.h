@@ -68,6 +68,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 }
 
 /* Untargeted processes' connects and first writes (needs fd_tcp_sock). */
+#include "bounded.bpf.h"
 #include "promote.bpf.h"
 
 static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call)
@@ -77,6 +78,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 
 	if (!is_target(id >> 32)) {
 		promote_enter(id, fd, buf, iovcnt, call);
+		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
 	}
 	/* Only TCP sockets are worth the exit probe's work. */
@@ -155,8 +157,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	struct sock_key k;
 	struct conn_state *st;
 	struct user_msghdr msg;
-	__u64 seq, buf = 0, iovcnt = 0;
-	bool vec;
+	__u64 seq, n, buf = 0, iovcnt = 0;
+	bool vec, cut;
 	struct sock_args a;
 	int slot;
 
@@ -166,8 +168,13 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	bpf_map_delete_elem(&active_sock_args, &id);
 	if (ret <= 0)
 		return 0;
-	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd))
-		return 0;
+	cut = a._pad == BOUNDED_CALL;
+	/* not promoted by its peer: bounded, or not copied at all */
+	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd)) {
+		if (!bounded_bytes)
+			return 0;
+		cut = true;
+	}
 	k.tgid = id >> 32;
 	k.fd = a.fd;
 	st = bpf_map_lookup_elem(&conns, &k);
@@ -202,6 +209,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 			first = (__u64)iov.iov_base;
 		if (ret >= 3 && looks_like_tls(first))
 			st->tls = 1;
+		else if (cut)
+			bounded_first(st, first, ret);
 	}
 	if (st->tls) {
 		if (dir == AR_DIR_EGRESS)
@@ -209,15 +218,19 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}
-	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET, 0, a.fd, 0, 0);
+	if (cut && st->cut == CUT_SKIP)
+		return 0;
+	n = bounded_len(st, cut, ret);
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET,
+			    (cut ? AR_F_BOUNDED : 0) | (n < ret ? AR_F_TRUNCATED : 0), a.fd, 0, 0);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
 	}
 	if (vec)
-		emit_iov(slot, buf, iovcnt, ret, seq);
+		emit_iov(slot, buf, iovcnt, n, seq);
 	else
-		emit_buf(slot, buf, ret, seq);
+		emit_buf(slot, buf, n, seq);
 	emit_release(slot);
 	return 0;
 }
@@ -235,6 +248,15 @@ static __always_inline int sock_open_exit(long ret)
 	if (ap->call == SC_ACCEPT && ap->iovcnt == PROMOTE_READ) {
 		bpf_map_delete_elem(&active_sock_args, &id);
 		promote_accept(id, ret);
+		if (bounded_bytes && ret >= 0)
+			bounded_opened(conn_get(id >> 32, ret, AR_ROLE_SERVER, true));
+		return 0;
+	}
+	if (ap->_pad == BOUNDED_CALL) { /* an untargeted process's connect */
+		fd = ap->fd;
+		bpf_map_delete_elem(&active_sock_args, &id);
+		if (ret == 0 || ret == -AR_EINPROGRESS)
+			bounded_opened(conn_get(id >> 32, fd, AR_ROLE_CLIENT, true));
 		return 0;
 	}
 	if (ap->call == SC_CONNECT) {
@@ -258,11 +280,13 @@ static __always_inline void sock_close(__s32 fd)
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
 	struct conn_state *st;
 
-	if (!is_target(k.tgid))
+	if (!bounded_bytes && !is_target(k.tgid))
 		return;
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st)
 		return;
+	if (st->cut)
+		bpf_map_delete_elem(&verdicts, &st->conn_id);
 	stat_add(AR_STAT_CONN_CLOSE, 1);
 	/* A TLS socket's bytes never left the kernel as data: report no
 	 * stream length, so userspace sees no gap. */

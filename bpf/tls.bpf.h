@@ -36,14 +36,47 @@ static __always_inline struct tls_state *tls_get(__u32 tgid, __u64 ssl)
 	return bpf_map_lookup_elem(&tls_conns, &k);
 }
 
+/* Links the TLS stream st to its socket fd, once, when conns knows that
+ * socket in this process. */
+static __always_inline void tls_link_sock(struct tls_state *st, __u32 tgid, __s32 fd)
+{
+	struct sock_key sk = { .tgid = tgid, .fd = fd };
+	struct conn_state *cs;
+
+	if (fd < 0 || st->sock_conn_id)
+		return;
+	cs = bpf_map_lookup_elem(&conns, &sk);
+	if (cs) {
+		st->sock_conn_id = cs->conn_id;
+		st->fd = fd;
+		stat_add(AR_STAT_TLS_NESTED_LINK, 1);
+	}
+}
+
+/* Emits n plaintext bytes at buf of the TLS stream st (keyed by the
+ * library's connection object tls, an SSL* or a Go *tls.Conn). */
+static __always_inline void emit_tls_plain(struct tls_state *st, __u8 dir, __u64 tls, __u64 buf,
+					   __u64 n)
+{
+	__u64 seq = __sync_fetch_and_add(&st->seq[dir], n);
+	int slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, tls,
+				st->sock_conn_id);
+
+	if (slot < 0) {
+		stat_add(AR_STAT_DROP_SCRATCH, n);
+		return;
+	}
+	emit_buf(slot, buf, n, seq);
+	emit_release(slot);
+}
+
 static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ssl_args *ap = bpf_map_lookup_elem(map, &id);
 	struct tls_state *st;
 	struct ssl_args a;
-	__u64 n, seq;
-	int slot;
+	__u64 n;
 
 	if (!ap)
 		return 0;
@@ -63,16 +96,7 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 	st = tls_get(id >> 32, a.ssl);
 	if (!st)
 		return 0;
-	if (a.fd >= 0 && !st->sock_conn_id) {
-		struct sock_key sk = { .tgid = id >> 32, .fd = a.fd };
-		struct conn_state *cs = bpf_map_lookup_elem(&conns, &sk);
-
-		if (cs) {
-			st->sock_conn_id = cs->conn_id;
-			st->fd = a.fd;
-			stat_add(AR_STAT_TLS_NESTED_LINK, 1);
-		}
-	}
+	tls_link_sock(st, id >> 32, a.fd);
 	if (dir == AR_DIR_EGRESS && !st->sock_conn_id) {
 		/* node may write headers and body with two SSL_writes and
 		 * flush both records with one socket write: add them up */
@@ -86,15 +110,7 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 		}
 		bpf_map_update_elem(&tls_bio_pending, &id, &p, BPF_ANY);
 	}
-	seq = __sync_fetch_and_add(&st->seq[dir], n);
-	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, a.ssl,
-			    st->sock_conn_id);
-	if (slot < 0) {
-		stat_add(AR_STAT_DROP_SCRATCH, n);
-		return 0;
-	}
-	emit_buf(slot, a.buf, n, seq);
-	emit_release(slot);
+	emit_tls_plain(st, dir, a.ssl, a.buf, n);
 	return 0;
 }
 

@@ -15,12 +15,14 @@
 #include "capture/file.h"
 #include "capture/probes.h"
 #include "capture/ring.h"
+#include "capture/target_set.h"
 #include "cli/args.h"
 #include "cli/config_file.h"
 #include "common/caps.h"
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
+#include "discover/plan_cache.h"
 #include "discover/targets.h"
 #include "discover/tls_list.h"
 #include "health/health.h"
@@ -30,7 +32,8 @@
 /* Longest a record waits in the ring: data is submitted without wakeups. */
 #define POLL_MS 50
 /* --inject-traceparent: a served request's context must reach the kernel
- * (inject_ctx) before the calls it causes, which may follow within ms */
+ * (inject_ctx) before the calls it causes, which may follow within ms;
+ * also while a binary is located: its probes are awaited by a new agent */
 #define INJECT_POLL_MS 5
 
 static volatile sig_atomic_t exiting;
@@ -52,6 +55,7 @@ struct live {
 	struct pipeline *pipe;
 	struct discover *disc;
 	struct pid_watch *pids; /* --pid processes, NULL without --pid */
+	struct target_set *targets; /* bounded capture: who makes spans */
 };
 
 static uint64_t ms_since(uint64_t t)
@@ -84,6 +88,14 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	pipeline__handle(l->pipe, rec, len);
 	discover__handle(l->disc, rec, len);
 	pid_watch__handle(l->pids, rec, len);
+	target_set__record(l->targets, rec, len);
+}
+
+/* Bounded capture copies untargeted processes' messages to classify them;
+ * only targets' exchanges become spans. */
+static bool is_target(void *ctx, uint32_t tgid)
+{
+	return target_set__has(ctx, tgid);
 }
 
 static int write_ready_file(const char *path)
@@ -100,12 +112,14 @@ static int write_ready_file(const char *path)
 	return rename(tmp, path) ? -errno : 0;
 }
 
-static void fill_capture_info(struct capture_info *ci, uint64_t mono_to_real)
+static void fill_capture_info(struct capture_info *ci, uint64_t mono_to_real,
+			      uint32_t bounded_bytes)
 {
 	memset(ci, 0, sizeof(*ci));
 	ci->mono_to_real_ns = mono_to_real;
 	ci->start_unix_ns = clock_ns(CLOCK_REALTIME);
 	ci->chunk_max = AR_CHUNK_MAX;
+	ci->bounded_bytes = bounded_bytes;
 	gethostname(ci->hostname, sizeof(ci->hostname) - 1);
 	snprintf(ci->agentrace_version, sizeof(ci->agentrace_version), "%s", AGENTRACE_VERSION);
 }
@@ -119,6 +133,7 @@ static int run_live(const struct cli_opts *o)
 		.ringbuf_bytes = o->ringbuf_bytes,
 		.scoped_uprobes = o->scoped_uprobes,
 		.promote = o->promote,
+		.bounded_bytes = o->bounded_bytes,
 		.inject = o->inject_traceparent,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -129,6 +144,7 @@ static int run_live(const struct cli_opts *o)
 	struct probes *probes = NULL;
 	struct live l = { 0 };
 	uint64_t start, last_stats, last_tick, stop_at = 0;
+	bool locating = false;
 	int err, n;
 
 	err = caps__check(&caps);
@@ -160,7 +176,7 @@ static int run_live(const struct cli_opts *o)
 	if (o->mode == CLI_RECORD) {
 		struct capture_info ci;
 
-		fill_capture_info(&ci, mono_to_real);
+		fill_capture_info(&ci, mono_to_real, o->promote ? o->bounded_bytes : 0);
 		err = capture_writer__open(o->output, &ci, &writer);
 		if (err) {
 			warn("failed to open %s: %s", o->output, strerror(-err));
@@ -175,6 +191,14 @@ static int run_live(const struct cli_opts *o)
 	if (err)
 		goto cleanup;
 	pipeline__set_inject(l.pipe, probes__inject(probes));
+	if (probes__bounded_bytes(probes)) {
+		l.targets = target_set__new(probes);
+		if (!l.targets) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		pipeline__set_targets(l.pipe, is_target, l.targets);
+	}
 	l.disc = discover__new(probes, on_discovered, &l);
 	if (!l.disc) {
 		err = -ENOMEM;
@@ -182,6 +206,8 @@ static int run_live(const struct cli_opts *o)
 	}
 	for (size_t i = 0; i < o->n_llm_hosts; i++)
 		discover__add_llm_host(l.disc, o->llm_hosts[i]);
+	if (!o->tls_cache || strcmp(o->tls_cache, "none"))
+		discover__set_tls_cache(l.disc, o->tls_cache ? o->tls_cache : PLAN_CACHE_DEFAULT);
 	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
 	if (err < 0)
 		warn("failed to scan processes for targets: %s", strerror(-err));
@@ -206,11 +232,15 @@ static int run_live(const struct cli_opts *o)
 		uint64_t now;
 
 		health__beat(health);
-		err = ring_reader__poll(ring, probes__inject(probes) ? INJECT_POLL_MS : POLL_MS);
+		err = ring_reader__poll(ring, probes__inject(probes) || locating ? INJECT_POLL_MS
+									   : POLL_MS);
 		if (err < 0) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto cleanup;
 		}
+		/* binaries located off the loop get their probes; while one is
+		 * being located the loop turns faster, so they come soon after */
+		locating = discover__poll(l.disc);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			bool print = o->stats_interval &&
@@ -243,6 +273,7 @@ cleanup:
 	ring_reader__free(ring);
 	discover__free(l.disc);
 	pid_watch__free(l.pids);
+	target_set__free(l.targets);
 	probes__close(probes);
 	health__stop(health);
 	if (writer) {
@@ -270,6 +301,11 @@ static int run_analyze(const struct cli_opts *o)
 		warn("%s: %s", o->input, r ? capture_reader__error(r) : strerror(-err));
 		goto cleanup;
 	}
+	if (ci.bounded_bytes)
+		info("%s was recorded with bounded capture: processes that were not targets "
+		     "have at most %u bytes of each read/write and little after each "
+		     "connection's first message: their streams have gaps, spans made of "
+		     "them lack bodies (live tracing made none)", o->input, ci.bounded_bytes);
 	err = pipeline__new(o, ci.mono_to_real_ns, NULL, &pipe);
 	if (err)
 		goto cleanup;

@@ -172,6 +172,12 @@ void pipeline__set_inject(struct pipeline *p, struct inject *in)
 		span_path__set_inject(p->spans, in);
 }
 
+void pipeline__set_targets(struct pipeline *p, span_path_target_fn fn, void *ctx)
+{
+	if (p->spans)
+		span_path__set_targets(p->spans, fn, ctx);
+}
+
 void pipeline__tick(struct pipeline *p, uint64_t now)
 {
 	conn_table__expire(p->conns, now);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "span_path.h"
+
 struct capture_writer;
 struct cli_opts;
 struct pipeline;
@@ -28,6 +30,8 @@ void pipeline__handle(struct pipeline *p, const void *rec, size_t len);
  * span stage writes (NULL: off). */
 struct inject;
 void pipeline__set_inject(struct pipeline *p, struct inject *in);
+/* Bounded capture: only targets' exchanges make spans (span_path.h). */
+void pipeline__set_targets(struct pipeline *p, span_path_target_fn fn, void *ctx);
 
 /* Periodic work: idle-connection expiry. now is monotonic ns. */
 void pipeline__tick(struct pipeline *p, uint64_t now);

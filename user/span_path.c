@@ -40,7 +40,20 @@ struct span_path {
 	uint64_t server_spans; /* exchanges the traced process served */
 	struct inject *inject;  /* --inject-traceparent, or NULL */
 	uint64_t inject_ctx_errors; /* inject_ctx map updates refused (full) */
+	span_path_target_fn is_target; /* bounded capture: spans only from targets */
+	void *target_ctx;
+	uint64_t untargeted; /* exchanges of untargeted processes: no span */
 };
+
+/* snprintf(dst, cap, "%s", src) without the format machinery (this runs
+ * for every span). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /* Process identity, from discovery when it met the process, else from
  * what the kernel told us about the connection. */
@@ -58,20 +71,19 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 
 		if (pi->exe_path[0])
 			exe = slash ? slash + 1 : pi->exe_path;
-		snprintf(p->exe_path, sizeof(p->exe_path), "%s", pi->exe_path);
-		snprintf(p->container_id, sizeof(p->container_id), "%s", pi->container_id);
-		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", pi->pod_uid);
+		copy_str(p->exe_path, sizeof(p->exe_path), pi->exe_path);
+		copy_str(p->container_id, sizeof(p->container_id), pi->container_id);
+		copy_str(p->pod_uid, sizeof(p->pod_uid), pi->pod_uid);
 		qos = cgroup_id__qos(pi->cgroup_path);
-		snprintf(p->qos_class, sizeof(p->qos_class), "%s", qos ? qos : "");
+		copy_str(p->qos_class, sizeof(p->qos_class), qos ? qos : "");
 	}
 	if (rt) {
-		snprintf(p->owner, sizeof(p->owner), "%s", rt->owner);
-		snprintf(p->runtime_name, sizeof(p->runtime_name), "%s", rt->runtime_name);
-		snprintf(p->runtime_version, sizeof(p->runtime_version), "%s",
-			 rt->runtime_version);
+		copy_str(p->owner, sizeof(p->owner), rt->owner);
+		copy_str(p->runtime_name, sizeof(p->runtime_name), rt->runtime_name);
+		copy_str(p->runtime_version, sizeof(p->runtime_version), rt->runtime_version);
 	}
-	snprintf(p->exe_name, sizeof(p->exe_name), "%s", exe);
-	snprintf(p->service_name, sizeof(p->service_name), "%s",
+	copy_str(p->exe_name, sizeof(p->exe_name), exe);
+	copy_str(p->service_name, sizeof(p->service_name),
 		 pi && pi->service_name[0] ? pi->service_name : exe);
 	span__set_int(s, "process.pid", p->pid);
 	span__set_str(s, "process.executable.name", p->exe_name);
@@ -135,6 +147,10 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	struct span *s;
 	int err;
 
+	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid)) {
+		sp->untargeted++;
+		return;
+	}
 	if (x->inbound)
 		s = server_span(sp, x);
 	else if (!(s = genai__span_from_exchange(sp->genai, x, sp->mono_to_real_ns)))
@@ -333,6 +349,12 @@ void span_path__set_inject(struct span_path *sp, struct inject *in)
 	sp->inject = in;
 }
 
+void span_path__set_targets(struct span_path *sp, span_path_target_fn fn, void *ctx)
+{
+	sp->is_target = fn;
+	sp->target_ctx = ctx;
+}
+
 void span_path__tick(struct span_path *sp, uint64_t now)
 {
 	release_held(sp, now);
@@ -385,8 +407,10 @@ void span_path__print_stats(const struct span_path *sp, FILE *f)
 		fprintf(f, " decode_stop_%s=%" PRIu64, decode__stop_str(i), hs.decode_stops[i]);
 	fputc('\n', f);
 	fprintf(f, "spans: built=%" PRIu64 " dropped=%" PRIu64 " genai_exchanges=%" PRIu64
-		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64 "\n",
-		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces);
+		" server=%" PRIu64 " traceparent_joined=%" PRIu64 " new_traces=%" PRIu64
+		" untargeted=%" PRIu64 "\n",
+		sp->spans, sp->dropped, gs.exchanges, sp->server_spans, ts.joined, ts.new_traces,
+		sp->untargeted);
 	fprintf(f, "trace: tenant_from_baggage=%" PRIu64 " tenant_from_header=%" PRIu64
 		" tenant_rejected=%" PRIu64 " parent_server=%" PRIu64 " parent_peer=%" PRIu64
 		" parent_injected=%" PRIu64 " parent_ambiguous=%" PRIu64 " requests_evicted_open=%" PRIu64

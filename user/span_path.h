@@ -7,6 +7,7 @@
 #ifndef AR_SPAN_PATH_H
 #define AR_SPAN_PATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -33,6 +34,10 @@ void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec);
 /* Hands the kernel each served request's context (NULL: off). */
 struct inject;
 void span_path__set_inject(struct span_path *sp, struct inject *in);
+/* Bounded capture: exchanges of processes fn does not call targets (now)
+ * make no span, counted as untargeted (fn NULL: every exchange does). */
+typedef bool (*span_path_target_fn)(void *ctx, uint32_t tgid);
+void span_path__set_targets(struct span_path *sp, span_path_target_fn fn, void *ctx);
 
 /* Periodic work: SERVER spans whose wait for their caller is over,
  * sampling decisions that came due, agent turns that went quiet. now is monotonic ns. */

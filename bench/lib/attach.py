@@ -29,6 +29,8 @@ import benchlib as b  # noqa: E402
 
 READY_RUNS = int(os.environ.get("BENCH_ATTACH_RUNS", "5"))
 CLIENTS = int(os.environ.get("BENCH_ATTACH_CLIENTS", "100"))
+# "promote" runs only the SNI promotion rows (when iterating on them).
+ONLY = os.environ.get("BENCH_ATTACH_ONLY", "")
 
 NODE_CALL = r"""
 const https = require('https');
@@ -175,11 +177,13 @@ def main():
                   "node processes with SNI localhost under --promote --llm-host localhost, "
                   "directly and through a proxy delaying each direction by 20 ms"
                   % (READY_RUNS, CLIENTS, CLIENTS, CLIENTS, CLIENTS))
-    ready_times(case)
+    if ONLY != "promote":
+        ready_times(case)
     ng = b.Nginx(case)
     try:
-        first_calls(case, ng)
-        first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
+        if ONLY != "promote":
+            first_calls(case, ng)
+            first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
         for delay_ms in (0, 20):
             first_calls_promoted(case, ng, delay_ms)
     finally:

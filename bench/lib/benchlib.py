@@ -144,7 +144,10 @@ class Case:
         day = datetime.date.today().isoformat()
         with open(os.path.join(resdir, "%s-%s.json" % (day, self.name)), "w") as f:
             f.write(text)
-        shutil.rmtree(self.wd, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            log("kept %s (BENCH_KEEP)" % self.wd)
+        else:
+            shutil.rmtree(self.wd, ignore_errors=True)
 
 
 def certs(case):

@@ -73,6 +73,8 @@ enum ar_event_flags {
 	AR_F_TRUNCATED = 1 << 1, /* the call moved more bytes than were copied */
 	AR_F_CIPHERTEXT = 1 << 2, /* close of a TLS socket: its bytes were never
 				   * emitted (the SSL* stream carries them) */
+	AR_F_BOUNDED = 1 << 3,   /* data of a process that was not a target
+				  * (bounded capture, bpf/bounded.bpf.h) */
 };
 
 /* Common header of every record. */
@@ -189,6 +191,10 @@ enum ar_stat {
 	AR_STAT_DROP_SHED,          /* bytes shed under ring pressure: a call's
 				     * chunks after its first (3/4 full), large
 				     * first chunks (7/8 full); emit.bpf.h */
+	AR_STAT_BOUNDED_BYTES,      /* bytes of untargeted processes' calls left
+				     * uncopied by bounded capture (bounded.bpf.h) */
+	AR_STAT_VERDICT_HIT,        /* connections the kernel stopped copying on
+				     * userspace's verdict (bounded.bpf.h) */
 	AR_STAT_MAX,
 };
 

@@ -199,7 +199,7 @@ def test_promotion_by_sni_probes_only_llm_clients():
               "the other client was promoted:\n" + ar.err()[-2000:])
         # Both requests were written after the probes: the daemon's own
         # account of the race says so.
-        check(re.search(r"^promote: .*promoted_sni=2 .*on_time=2 late=0 ", ar.err(), re.M),
+        check(re.search(r"^promote: .*promoted_sni=2 .*on_time=2 late=0 unseen=0 ", ar.err(), re.M),
               "promote stats:\n" + ar.err()[-2000:])
         for k in ("builtin", "pattern"):
             check(res[k]["ssl_write"] == INT3 and res[k]["uprobes_vma"],

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Differential libFuzzer harness: genai's fast JSON loader must accept
- * exactly what jansson accepts and build an equal document. */
+ * exactly what jansson accepts and build an equal document (also when it
+ * reports a member's text). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,6 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!a != !b || (a && !json_equal(a, b)))
 		abort();
+	if (!flags) {
+		/* the request loader: the same document, and "tools" text inside it */
+		struct genai_jmember m = { .key = "tools" };
+		json_t *c = genai__json_load_member((const char *)data, size, &m);
+
+		if (!a != !c || (a && !json_equal(a, c)) ||
+		    (m.v && (m.v < (const char *)data || m.v + m.n > (const char *)data + size)))
+			abort();
+		json_decref(c);
+	}
 	json_decref(a);
 	json_decref(b);
 	return 0;

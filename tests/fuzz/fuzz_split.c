@@ -18,18 +18,20 @@ struct log {
 	size_t n, cap;
 };
 
-static void put(struct log *l, const char *tag, const char *p, size_t n)
+/* Appends tag, length and bytes (a raw length: snprintf here was a tenth
+ * of the harness's time). */
+static void put(struct log *l, char tag, const char *p, size_t n)
 {
-	char head[32];
-	int hn = snprintf(head, sizeof(head), "%s%zu:", tag, n);
+	size_t hn = 1 + sizeof(n);
 
-	if (l->n + (size_t)hn + n > l->cap) {
+	if (l->n + hn + n > l->cap) {
 		l->cap = (l->n + hn + n) * 2 + 64;
 		l->s = realloc(l->s, l->cap);
 		if (!l->s)
 			abort();
 	}
-	memcpy(l->s + l->n, head, hn);
+	l->s[l->n] = tag;
+	memcpy(l->s + l->n + 1, &n, sizeof(n));
 	l->n += hn;
 	memcpy(l->s + l->n, p, n);
 	l->n += n;
@@ -37,15 +39,15 @@ static void put(struct log *l, const char *tag, const char *p, size_t n)
 
 static int on_event(void *ctx, const struct sse_event *ev)
 {
-	put(ctx, "E", ev->event, ev->event_len);
-	put(ctx, "D", ev->data, ev->data_len);
-	put(ctx, "I", ev->id, ev->id_len);
+	put(ctx, 'E', ev->event, ev->event_len);
+	put(ctx, 'D', ev->data, ev->data_len);
+	put(ctx, 'I', ev->id, ev->id_len);
 	return 0;
 }
 
 static int on_line(void *ctx, const char *line, size_t n)
 {
-	put(ctx, "L", line, n);
+	put(ctx, 'L', line, n);
 	return 0;
 }
 
@@ -80,10 +82,10 @@ static void run(const char *d, size_t n, unsigned seed, bool split, struct log *
 	ndjson__stats(j, &ns);
 	snprintf(st, sizeof(st), "%llu/%llu/%llu", (unsigned long long)ss.dropped_lines,
 		 (unsigned long long)ss.dropped_events, (unsigned long long)ss.unterminated);
-	put(sl, "S", st, strlen(st));
+	put(sl, 'S', st, strlen(st));
 	snprintf(st, sizeof(st), "%llu/%llu", (unsigned long long)ns.dropped_lines,
 		 (unsigned long long)ns.unterminated);
-	put(nl, "S", st, strlen(st));
+	put(nl, 'S', st, strlen(st));
 	sse__free(s);
 	ndjson__free(j);
 }

@@ -123,6 +123,8 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_SRC_TLS, 1);
 	cr_expect_eq(AR_F_TLS, 1);
 	cr_expect_eq(AR_F_TRUNCATED, 2);
+	cr_expect_eq(AR_F_CIPHERTEXT, 4);
+	cr_expect_eq(AR_F_BOUNDED, 8);
 }
 
 Test(abi_events, stat_indexes)
@@ -142,5 +144,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_PROC_EXEC, 12);
 	cr_expect_eq(AR_STAT_DROP_SCRATCH, 13);
 	cr_expect_eq(AR_STAT_TLS_BIO_LINK, 14);
-	cr_expect_eq(AR_STAT_MAX, 16);
+	cr_expect_eq(AR_STAT_DROP_SHED, 15);
+	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
+	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
+	cr_expect_eq(AR_STAT_MAX, 18);
 }

@@ -31,6 +31,7 @@ static struct capture_info test_info(void)
 		.mono_to_real_ns = 1700000000123456789ull,
 		.start_unix_ns = 1700000100000000000ull,
 		.chunk_max = AR_CHUNK_MAX,
+		.bounded_bytes = 4096,
 	};
 
 	strcpy(info.hostname, "build-host-01");
@@ -211,6 +212,7 @@ Test(capture_file, round_trip_every_type)
 	cr_expect_eq(got.mono_to_real_ns, want.mono_to_real_ns);
 	cr_expect_eq(got.start_unix_ns, want.start_unix_ns);
 	cr_expect_eq(got.chunk_max, AR_CHUNK_MAX);
+	cr_expect_eq(got.bounded_bytes, 4096, "bounded capture is recorded");
 	cr_expect_str_eq(got.hostname, "build-host-01");
 	cr_expect_str_eq(got.agentrace_version, "0.1.0-test");
 	for (unsigned i = 0; i < n; i++) {
@@ -281,6 +283,27 @@ Test(capture_file, bad_magic)
 	cr_expect(strstr(capture_reader__error(r), "magic"));
 	expect_offset_msg(r, 0);
 	cr_expect_eq(capture_reader__next(r, &(const void *){ 0 }, &(size_t){ 0 }), -EBADMSG);
+	capture_reader__close(r);
+	free(b);
+}
+
+/* Bounded capture is recorded at offset 36 (reserved, 0, before it was
+ * used), so a file of an earlier writer reads as unbounded. */
+Test(capture_file, bounded_bytes_at_offset_36)
+{
+	const char *path = tmpfile_path();
+	struct capture_info info;
+	struct capture_reader *r;
+	long size;
+	uint8_t *b;
+
+	write_file(path, 1);
+	b = slurp(path, &size);
+	cr_assert_eq(b[36] | b[37] << 8 | b[38] << 16 | (uint32_t)b[39] << 24, 4096);
+	put32(b + 36, 0);
+	spit(path, b, size);
+	cr_assert_eq(capture_reader__open(path, &info, &r), 0);
+	cr_expect_eq(info.bounded_bytes, 0);
 	capture_reader__close(r);
 	free(b);
 }

@@ -220,6 +220,7 @@ Test(tool_key, path_templates)
 }
 
 #include "genai/tool_defs.h"
+#include "genai/jskim.h"
 
 static const char *def_hash_of(const struct span *s, const char *name)
 {
@@ -238,16 +239,21 @@ Test(tool_defs, openai_anthropic_gemini_shapes_hash_alike)
 			     "{\"type\":\"function\",\"function\":{\"name\":\"a_search\"}}]}";
 	const char *gemini = "{\"tools\":[{\"functionDeclarations\":[{\"parameters\":"
 			     "{\"type\":\"object\"},\"name\":\"get_weather\"}]}]}";
-	json_t *full = json_loads(openai, 0, NULL), *skim = json_loads("{\"tools\":[]}", 0, NULL);
+	struct genai_jmember m = { .key = "tools" };
+	bool complete;
+	json_t *full = json_loads(openai, 0, NULL);
+	json_t *skim = genai__json_skim(openai, strlen(openai), 1024, &complete, &m);
 	json_t *g = json_loads(gemini, 0, NULL);
 	struct span *a = span__new("chat", SPAN_KIND_CLIENT), *b = span__new("chat", SPAN_KIND_CLIENT);
 	struct span *c = span__new("chat", SPAN_KIND_CLIENT);
 	const struct attr *arr;
 
-	cr_assert_eq(genai_tool_defs__annotate(a, full, openai, strlen(openai), true), 2);
-	/* a skimmed request (tools emptied) is parsed from the body */
-	cr_assert_eq(genai_tool_defs__annotate(b, skim, openai, strlen(openai), false), 2);
-	cr_assert_eq(genai_tool_defs__annotate(c, g, gemini, strlen(gemini), false), 1);
+	cr_assert_eq(genai_tool_defs__annotate(NULL, a, full, NULL, 0, true), 2);
+	/* a skimmed request (tools emptied) is parsed from the member's text */
+	cr_assert_eq(json_array_size(json_object_get(skim, "tools")), 0);
+	cr_assert_not_null(m.v);
+	cr_assert_eq(genai_tool_defs__annotate(NULL, b, skim, m.v, m.n, false), 2);
+	cr_assert_eq(genai_tool_defs__annotate(NULL, c, g, NULL, 0, false), 1);
 	arr = span__get(a, "tool.definition.hashes");
 	cr_assert_eq(arr->arr.n, 2);
 	cr_assert_eq(strncmp(arr->arr.v[0], "a_search=", 9), 0, "sorted by name");
@@ -265,6 +271,50 @@ Test(tool_defs, openai_anthropic_gemini_shapes_hash_alike)
 	span__free(c);
 }
 
+/* The hashes remembered by the "tools" text are the ones computed: a
+ * repeat is served from the cache, and a set whose text differs (here only
+ * in key order) is computed anew to the same hashes. */
+Test(tool_defs, cache_gives_the_computed_hashes)
+{
+	const char *t1 = "[{\"name\":\"b_tool\",\"parameters\":{\"type\":\"object\",\"x\":1}},"
+			 "{\"name\":\"a_tool\"}]";
+	const char *t2 = "[{\"parameters\":{\"x\":1,\"type\":\"object\"},\"name\":\"b_tool\"},"
+			 "{\"name\":\"a_tool\"}]";
+	const char *t3 = "[{\"name\":\"b_tool\",\"parameters\":{\"type\":\"object\",\"x\":2}}]";
+	const char *raws[] = { t1, t1, t2, t3, t1 };
+	struct genai_tool_defs *d = genai_tool_defs__new();
+	json_t *skim = json_loads("{\"tools\":[]}", 0, NULL);
+	struct span *s[5];
+
+	for (int i = 0; i < 5; i++) {
+		s[i] = span__new("chat", SPAN_KIND_CLIENT);
+		cr_assert_eq(genai_tool_defs__annotate(d, s[i], skim, raws[i], strlen(raws[i]), false),
+			     i == 3 ? 1 : 2);
+	}
+	for (int i = 1; i < 5; i++) {
+		if (i == 3)
+			continue;
+		cr_assert_str_eq(span__get(s[i], "tool.definitions.hash")->s,
+				 span__get(s[0], "tool.definitions.hash")->s, "set %d", i);
+		cr_assert_str_eq(def_hash_of(s[i], "b_tool"), def_hash_of(s[0], "b_tool"));
+		cr_assert_str_eq(def_hash_of(s[i], "a_tool"), def_hash_of(s[0], "a_tool"));
+	}
+	cr_assert_str_neq(def_hash_of(s[3], "b_tool"), def_hash_of(s[0], "b_tool"));
+	/* without a cache, the same */
+	{
+		struct span *u = span__new("chat", SPAN_KIND_CLIENT);
+
+		cr_assert_eq(genai_tool_defs__annotate(NULL, u, skim, t1, strlen(t1), false), 2);
+		cr_assert_str_eq(span__get(u, "tool.definitions.hash")->s,
+				 span__get(s[1], "tool.definitions.hash")->s);
+		span__free(u);
+	}
+	for (int i = 0; i < 5; i++)
+		span__free(s[i]);
+	json_decref(skim);
+	genai_tool_defs__free(d);
+}
+
 Test(contracts_drift, changed_tool_definition_is_drift)
 {
 	struct tool_drift *d = tool_drift__new(NULL, 5, 16);
@@ -278,7 +328,7 @@ Test(contracts_drift, changed_tool_definition_is_drift)
 
 		s[i] = span__new("chat", SPAN_KIND_CLIENT);
 		j = json_loads(body, 0, NULL);
-		cr_assert_eq(genai_tool_defs__annotate(s[i], j, body, strlen(body), false), 1);
+		cr_assert_eq(genai_tool_defs__annotate(NULL, s[i], j, NULL, 0, false), 1);
 		json_decref(j);
 		tool_drift__check(d, s[i]);
 	}

@@ -55,3 +55,48 @@ Test(genai_jload, deep_nesting_falls_back)
 	doc[2 * d] = '\0';
 	same(doc, 0);
 }
+
+/* The request loaders report the raw text of "tools" (the key the tool
+ * definition cache hashes), and the full loader can leave it unbuilt. */
+Test(genai_jload, member_text_reported_and_skipped)
+{
+	const char *doc = "{\"model\":\"m\", \"tools\" : [ {\"name\":\"a\",\"x\":{\"y\":[1]}} ] ,"
+			  "\"messages\":[{\"role\":\"user\",\"content\":\"]\"}]}";
+	const char *raw = strchr(doc, '[');
+	size_t raw_n = strlen("[ {\"name\":\"a\",\"x\":{\"y\":[1]}} ]");
+	struct genai_jmember m = { .key = "tools" };
+	bool complete;
+	json_t *j;
+
+	for (int skip = 0; skip < 2; skip++) {
+		m.skip = skip;
+		j = genai__json_load_member(doc, strlen(doc), &m);
+		cr_assert_not_null(j);
+		cr_assert_eq(m.v, raw);
+		cr_assert_eq(m.n, raw_n);
+		cr_assert_eq(json_array_size(json_object_get(j, "tools")), skip ? 0 : 1);
+		cr_assert(json_is_array(json_object_get(j, "tools")));
+		cr_assert_eq(json_array_size(json_object_get(j, "messages")), 1);
+		json_decref(j);
+	}
+	j = genai__json_skim(doc, strlen(doc), 1024, &complete, &m);
+	cr_assert(complete);
+	cr_assert_eq(m.v, raw);
+	cr_assert_eq(m.n, raw_n);
+	json_decref(j);
+	/* absent; nested "tools" is not the member */
+	j = genai__json_load_member("{\"a\":{\"tools\":[1]}}", 19, &m);
+	cr_assert_null(m.v);
+	json_decref(j);
+	/* a document only jansson reads (escaped key) reports nothing, builds all */
+	doc = "{\"k\\u0041\":1,\"tools\":[1]}";
+	m.skip = true;
+	j = genai__json_load_member(doc, strlen(doc), &m);
+	cr_assert_null(m.v);
+	cr_assert_eq(json_array_size(json_object_get(j, "tools")), 1);
+	json_decref(j);
+	cr_assert(genai__json_raw_nonempty_array(" [ 0 ]" + 1, 5));
+	cr_assert_not(genai__json_raw_nonempty_array("[ ]", 3));
+	cr_assert_not(genai__json_raw_nonempty_array("{\"a\":1}", 7));
+	cr_assert_not(genai__json_raw_nonempty_array(NULL, 0));
+}

@@ -472,3 +472,146 @@ Test(graph, conversations_are_capped_and_evictions_counted)
 	free(r);
 	json_decref(fx);
 }
+
+/* A copy of fixture step i with `from` replaced by `to` (same length) in
+ * its request. */
+static json_t *step_with(json_t *fx, size_t i, const char *from, const char *to)
+{
+	json_t *st = json_deep_copy(json_array_get(json_object_get(fx, "steps"), i));
+	char *q = strdup(json_string_value(json_object_get(st, "c2s"))), *p = strstr(q, from);
+
+	cr_assert(p && strlen(from) == strlen(to));
+	memcpy(p, to, strlen(to));
+	json_object_set_new(st, "c2s", json_string(q));
+	free(q);
+	return st;
+}
+
+static json_t *tool_step(const char *c2s, const char *s2c)
+{
+	return json_pack("{s:s,s:s}", "c2s", c2s, "s2c", s2c);
+}
+
+static const struct span *span_named(const struct gx_run *r, const char *name, size_t nth)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->spans[i]->name, name) && nth-- == 0)
+			return r->spans[i];
+	return NULL;
+}
+
+static const struct span *tool_by_id(const struct gx_run *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->spans[i]->name, "execute_tool get_weather") &&
+		    !strcmp(gx_str(r->spans[i], "gen_ai.tool.call.id") ?: "", id))
+			return r->spans[i];
+	return NULL;
+}
+
+#define MCP_CALL                                                                            \
+	"POST /mcp HTTP/1.1\r\nHost: tools.example.com:8080\r\nContent-Type: application/json\r\n" \
+	"Accept: application/json, text/event-stream\r\nContent-Length: 106\r\n\r\n"             \
+	"{\"method\":\"tools/call\",\"params\":{\"name\":\"get_weather\",\"arguments\":{\"city\":" \
+	"\"Lyon\"}},\"jsonrpc\":\"2.0\",\"id\":2}"
+#define MCP_RESULT                                                                          \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 98\r\n\r\n"        \
+	"{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\",\"text\":"   \
+	"\"Lyon: 12C\"}],\"isError\":false}}"
+#define PLAIN_CALL "GET /current HTTP/1.1\r\nHost: tools.example.com:8080\r\n\r\n"
+#define PLAIN_RESULT                                                                        \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
+
+/* The child rules after the argument values (the round trips): an MCP
+ * tools/call naming the tool goes to that tool's first window without a
+ * child, a call carrying no argument value to the next window in order,
+ * and, while two turns of the process have windows open, such a call is
+ * nobody's child: it keeps its ordinary parent, with no rule recorded. */
+Test(graph, child_rules_mcp_name_order_and_none)
+{
+	json_t *fx = gx_load("openai_chat"), *mine = json_object(), *steps = json_array();
+	const struct span *mcp, *plain, *ex;
+	struct gx_run r;
+
+	/* one turn: the LLM asks for call_A1 and call_B2; an MCP call and a
+	 * plain call follow, neither carrying "Paris" or "Oslo" */
+	json_array_append_new(steps, json_deep_copy(json_array_get(json_object_get(fx, "steps"), 0)));
+	json_array_append_new(steps, tool_step(MCP_CALL, MCP_RESULT));
+	json_array_append_new(steps, tool_step(PLAIN_CALL, PLAIN_RESULT));
+	json_object_set_new(mine, "steps", steps);
+	gx_start(&r, mine, 0, false, 0, 0);
+	gx_finish(&r);
+	mcp = span_named(&r, "tools/call get_weather", 0);
+	plain = span_named(&r, "GET", 0);
+	cr_assert(mcp && plain, "%zu spans", r.n);
+	ex = tool_by_id(&r, "call_A1");
+	cr_assert_not_null(ex);
+	cr_assert_arr_eq(mcp->parent_span_id, ex->span_id, 8, "MCP call under call_A1");
+	cr_assert_str_eq(gx_str(mcp, "agentrace.graph.tool.match"), "mcp_tool_name");
+	ex = tool_by_id(&r, "call_B2");
+	cr_assert_not_null(ex);
+	cr_assert_arr_eq(plain->parent_span_id, ex->span_id, 8, "plain call under call_B2");
+	cr_assert_str_eq(gx_str(plain, "agentrace.graph.tool.match"), "order");
+	cr_assert_str_eq(gx_str(plain, "agentrace.parent.source"), "execute_tool");
+	gx_release(&r);
+
+	/* two conversations of one process (another city in the second user
+	 * message), both with windows open: a plain call is nobody's */
+	steps = json_array();
+	json_array_append_new(steps, json_deep_copy(json_array_get(json_object_get(fx, "steps"), 0)));
+	json_array_append_new(steps, step_with(fx, 0, "Paris and", "Turin and"));
+	json_array_append_new(steps, tool_step(PLAIN_CALL, PLAIN_RESULT));
+	json_object_set(mine, "steps", steps);
+	json_decref(steps);
+	gx_start(&r, mine, 0, false, 0, 0);
+	gx_finish(&r);
+	cr_assert_eq(gx_op(&r, "invoke_agent", (const struct span *[4]){ 0 }, 4), 2,
+		     "two conversations, two turns");
+	plain = span_named(&r, "GET", 0);
+	cr_assert_not_null(plain);
+	cr_assert_null(gx_str(plain, "agentrace.graph.tool.match"));
+	cr_assert_str_neq(gx_str(plain, "agentrace.parent.source") ?: "", "execute_tool");
+	for (size_t i = 0; i < r.n; i++)
+		if (!strcmp(r.spans[i]->name, "execute_tool get_weather"))
+			cr_assert_arr_neq(plain->parent_span_id, r.spans[i]->span_id, 8);
+	gx_release(&r);
+	json_decref(mine);
+	json_decref(fx);
+}
+
+static json_t *user_text(const char *s)
+{
+	return json_pack("{s:s,s:[{s:s,s:s}]}", "role", "user", "parts", "type", "text", "content", s);
+}
+
+/* A message's hash does not see whitespace runs: random text with spaces,
+ * tabs, newlines and runs of them at every offset hashes like its normal
+ * form (norm__ws), which the word-at-a-time scan must not change. */
+Test(graph, message_hash_collapses_whitespace_at_any_offset)
+{
+	static const char alphabet[] = "abcdefgh \t\n  \r\x01.";
+	uint64_t x = 88172645463325252ull;
+	char s[200];
+
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 1 + round % 150, len;
+		json_t *a, *b;
+		char *normal;
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			s[i] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		s[0] = 'w'; /* text, not JSON */
+		s[n] = '\0';
+		normal = norm__ws(s, n, &len);
+		a = user_text(s);
+		b = user_text(normal);
+		cr_assert(a && b);
+		cr_assert_neq(norm__msg_hash(a), 0);
+		cr_assert_eq(norm__msg_hash(a), norm__msg_hash(b), "round %d: \"%s\"", round, s);
+		json_decref(a);
+		json_decref(b);
+		free(normal);
+	}
+}

@@ -53,6 +53,8 @@ static struct span *llm_call(struct graph *g, const char *user, const char *sour
 	c.input_messages = json_array();
 	json_array_append_new(c.input_messages, text_msg("system", "You are a terse sub-agent."));
 	json_array_append_new(c.input_messages, text_msg("user", user));
+	/* what span_build.c says of the request's "tools" */
+	c.offers_tools = json_array_size(json_object_get(req, "tools")) > 0;
 	c.n_choices = 1;
 	c.choices[0].used = true;
 	c.choices[0].finish_reason = strdup("stop");

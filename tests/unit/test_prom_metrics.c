@@ -16,7 +16,8 @@ static const char stats[] =
 	"conns: live=3 opened=7 closed=4 gaps=1 gap_bytes=512 held_bytes=2048\n"
 	"export: exported=5 requests_ok=2 dropped_queue_full=1 dropped_failed=0 queued=4\n"
 	"agentrace: info: not a stats line = 5\n"
-	"trace: tenant_from_baggage=1 traceparent_bad-version=2\n";
+	"trace: tenant_from_baggage=1 traceparent_bad-version=2\n"
+	"discover: tls_files_attached=512 tls_unlocated=0 tls_files_evicted=3\n";
 
 static char *render(const struct metrics_extra *x)
 {
@@ -58,6 +59,7 @@ Test(metrics, counters_gauges_and_drop_reasons)
 	has(t, "# TYPE agentrace_export_queued gauge");
 	has(t, "agentrace_export_queued 4");
 	has(t, "agentrace_trace_traceparent_bad_version_total 2");
+	has(t, "agentrace_discover_tls_files_evicted_total 3");
 	has(t, "agentrace_build_info{version=\"1.2.3\"} 1");
 	has(t, "agentrace_tls_files_attached{library=\"libssl.so.3\"} 2");
 	has(t, "agentrace_tls_files_attached{library=\"node\"} 1");

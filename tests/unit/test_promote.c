@@ -153,7 +153,7 @@ static size_t tls_rec(struct ar_data_event *ev, uint32_t pid, uint8_t dir, bool 
 	return sizeof(*ev);
 }
 
-Test(promote, first_tls_record_tells_on_time_from_late)
+Test(promote, first_tls_record_tells_on_time_late_and_unseen)
 {
 	struct promote_pending p = { 0 };
 	struct promote_stats st = { 0 };
@@ -161,6 +161,7 @@ Test(promote, first_tls_record_tells_on_time_from_late)
 
 	promote__await(&p, 100);
 	promote__await(&p, 200);
+	promote__await(&p, 400);
 	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 300, AR_DIR_EGRESS, true), &st), 0);
 	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 100, AR_DIR_EGRESS, false), &st), 0,
 		     "socket plaintext is not the TLS stream");
@@ -170,4 +171,9 @@ Test(promote, first_tls_record_tells_on_time_from_late)
 	cr_assert_eq(promote__first_tls(&p, &ev, tls_rec(&ev, 200, AR_DIR_INGRESS, true), &st), -1);
 	cr_assert_eq(st.on_time, 1);
 	cr_assert_eq(st.late, 1);
+	cr_assert_eq(promote__exit(&p, 100, &st), 0, "its first plaintext was seen");
+	cr_assert_eq(promote__exit(&p, 300, &st), 0, "never awaited");
+	cr_assert_eq(promote__exit(&p, 400, &st), 1, "exited before any plaintext");
+	cr_assert_eq(promote__exit(&p, 400, &st), 0, "counted once");
+	cr_assert_eq(st.unseen, 1);
 }

@@ -16,14 +16,13 @@
 #include "common/log.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
+#include "tls_attach_fake.h"
 
 #define N_PATHS (2 * TLS_FILES_MAX)
 #define LATER 64 /* later pods' files, past a full table */
 
 static char dir[64];
 static char paths[N_PATHS][96];
-static size_t live;     /* attachments the stand-ins hold */
-static size_t detached; /* non-NULL detaches */
 
 static int fake_plan(const char *path, struct tls_plan *plan)
 {
@@ -33,26 +32,6 @@ static int fake_plan(const char *path, struct tls_plan *plan)
 	plan->detected = 1u << TLS_LIB_OPENSSL;
 	plan->n = 1;
 	return 1;
-}
-
-static int fake_attach(struct probes *p, const char *path, const struct tls_plan *plan,
-		       int pid, struct tls_attach **out)
-{
-	(void)p, (void)path, (void)plan, (void)pid;
-	*out = malloc(1); /* opaque: leak checks catch a missed detach */
-	if (!*out)
-		return -ENOMEM;
-	live++;
-	return 0;
-}
-
-static void fake_detach(struct tls_attach *a)
-{
-	if (!a)
-		return;
-	free(a);
-	live--;
-	detached++;
 }
 
 static const struct tls_files_ops fake_ops = {
@@ -143,6 +122,29 @@ Test(tls_files, full_table_of_idle_files_evicts_for_new_ones)
 	cr_assert_eq(evicted(t), LATER + 1);
 	tls_files__free(t);
 	cr_assert_eq(live, 0, "every attachment detached at free");
+}
+
+/* Evictions reach the stats line, and through it the self-metrics and
+ * /metrics (agentrace_discover_tls_files_evicted_total). */
+Test(tls_files, evictions_are_on_the_stats_line)
+{
+	struct tls_files *t = fill(all_idle);
+	char *line = NULL, want[64];
+	size_t n = 0;
+	FILE *f;
+
+	for (int i = TLS_FILES_MAX; i < TLS_FILES_MAX + 3; i++)
+		cr_assert_eq(tls_files__add(t, 5000 + i, paths[i]), 1, "file %d", i);
+	f = open_memstream(&line, &n);
+	cr_assert(f);
+	tls_files__print_stats(t, f);
+	fclose(f);
+	snprintf(want, sizeof(want), " tls_files_attached=%d ", TLS_FILES_MAX);
+	cr_assert(strstr(line, want), "%s", line);
+	cr_assert(strstr(line, " tls_probed_openssl=515 "), "%s", line);
+	cr_assert(strstr(line, " tls_files_evicted=3"), "%s", line);
+	free(line);
+	tls_files__free(t);
 }
 
 Test(tls_files, files_in_use_are_never_evicted)

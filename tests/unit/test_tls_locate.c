@@ -295,10 +295,14 @@ Test(tls_locate, claude_code_boringssl_by_error_reasons)
 	uint8_t *b = map_private(CLAUDE, &len);
 	static struct tls_plan p;
 
-	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(plan_memory(b, len, &p), 5, "%s", p.note);
 	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE), 1);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ), 1);
+	/* SSL_shutdown ends the stream: its own two reasons and ssl_read_impl */
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_SHUTDOWN), 1);
+	cr_assert_eq(memcmp(b + first_off(&p, TLS_PROG_SSL_SHUTDOWN), "\x55\x48\x89\xe5", 4), 0);
+	cr_assert_neq(first_off(&p, TLS_PROG_SSL_SHUTDOWN), first_off(&p, TLS_PROG_SSL_READ));
 	cr_assert_eq(first_off(&p, TLS_PROG_SSL_WRITE), first_off(&p, TLS_PROG_SSL_WRITE_RET));
 	cr_assert_eq(first_off(&p, TLS_PROG_SSL_READ), first_off(&p, TLS_PROG_SSL_READ_RET));
 	cr_assert_neq(first_off(&p, TLS_PROG_SSL_READ), first_off(&p, TLS_PROG_SSL_WRITE));
@@ -316,7 +320,7 @@ Test(tls_locate, claude_code_corrupt_prologue_is_refused)
 	uint8_t *b = map_private(CLAUDE, &len);
 	static struct tls_plan p;
 
-	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(plan_memory(b, len, &p), 5, "%s", p.note);
 	memset(b + first_off(&p, TLS_PROG_SSL_WRITE), 0x90, 4);
 	cr_assert_eq(plan_memory(b, len, &p), 0);
 	cr_assert_eq(p.lib, TLS_LIB_BORINGSSL);
@@ -332,12 +336,31 @@ Test(tls_locate, claude_code_changed_reason_is_refused)
 	uint8_t *b = map_private(CLAUDE, &len), *fn, *hit;
 	static struct tls_plan p;
 
-	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(plan_memory(b, len, &p), 5, "%s", p.note);
 	fn = b + first_off(&p, TLS_PROG_SSL_WRITE);
 	hit = memmem(fn, 0x400, "\xba\x6f\x00\x00\x00", 5); /* mov edx, SSL_R_BAD_LENGTH */
 	cr_assert_not_null(hit);
 	hit[1] = 0x70;
 	cr_assert_eq(plan_memory(b, len, &p), 0);
 	cr_assert(strstr(p.note, "SSL_write not identified"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* SSL_shutdown's APPLICATION_DATA_ON_SHUTDOWN changed (291 -> 292): it is
+ * no longer identified and gets no probe; SSL_write and SSL_read are still
+ * traced (the stream then ends at the LRU, as before). */
+Test(tls_locate, claude_code_unidentified_shutdown_is_left_out)
+{
+	size_t len;
+	uint8_t *b = map_private(CLAUDE, &len), *fn, *hit;
+	static struct tls_plan p;
+
+	cr_assert_eq(plan_memory(b, len, &p), 5, "%s", p.note);
+	fn = b + first_off(&p, TLS_PROG_SSL_SHUTDOWN);
+	hit = memmem(fn, 0x400, "\xba\x23\x01\x00\x00", 5); /* mov edx, 291 */
+	cr_assert_not_null(hit);
+	hit[1] = 0x24;
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_SHUTDOWN), 0);
 	munmap(b, len);
 }

@@ -31,7 +31,7 @@
 #define OFF_MONO2REAL 16
 #define OFF_START 24
 #define OFF_CHUNK_MAX 32
-#define OFF_RESERVED 36
+#define OFF_BOUNDED 36
 #define OFF_HOSTNAME 40
 #define OFF_VERSION_STR 104
 
@@ -170,6 +170,7 @@ int capture_writer__open(const char *path, const struct capture_info *info,
 	put_u64(hdr + OFF_MONO2REAL, info->mono_to_real_ns);
 	put_u64(hdr + OFF_START, info->start_unix_ns);
 	put_u32(hdr + OFF_CHUNK_MAX, info->chunk_max);
+	put_u32(hdr + OFF_BOUNDED, info->bounded_bytes);
 	/* strnlen: the strings need not be terminated in the caller's copy;
 	 * the last byte of each field stays NUL. */
 	memcpy(hdr + OFF_HOSTNAME, info->hostname,
@@ -298,6 +299,7 @@ static int read_header(struct capture_reader *r, struct capture_info *info)
 	info->mono_to_real_ns = get_u64(fixed + OFF_MONO2REAL);
 	info->start_unix_ns = get_u64(fixed + OFF_START);
 	info->chunk_max = get_u32(fixed + OFF_CHUNK_MAX);
+	info->bounded_bytes = get_u32(fixed + OFF_BOUNDED);
 	memcpy(info->hostname, fixed + OFF_HOSTNAME, sizeof(info->hostname) - 1);
 	memcpy(info->agentrace_version, fixed + OFF_VERSION_STR,
 	       sizeof(info->agentrace_version) - 1);

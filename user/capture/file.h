@@ -28,6 +28,9 @@ struct capture_info {
 	uint64_t mono_to_real_ns; /* add to a monotonic ts to get unix ns */
 	uint64_t start_unix_ns;   /* when the capture started */
 	uint32_t chunk_max;       /* AR_CHUNK_MAX of the writer; 0 = unknown */
+	uint32_t bounded_bytes;   /* bounded capture: processes that were not
+				   * targets had each read/write copied up to
+				   * this many bytes (the rest a gap); 0 = none */
 	char hostname[64];        /* NUL-terminated */
 	char agentrace_version[32]; /* NUL-terminated */
 };

@@ -37,6 +37,8 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_DROP_SCRATCH] = "drop_scratch",
 	[AR_STAT_TLS_BIO_LINK] = "tls_bio_link",
 	[AR_STAT_DROP_SHED] = "drop_shed_bytes",
+	[AR_STAT_BOUNDED_BYTES] = "bounded_bytes_skipped",
+	[AR_STAT_VERDICT_HIT] = "verdict_hit",
 };
 
 struct probes {
@@ -47,6 +49,7 @@ struct probes {
 	bool tracefs_uprobes; /* the perf uprobe PMU refused us once */
 	bool multi;   /* uprobes through uprobe_multi links (capture/uprobe_multi.h) */
 	bool promote; /* AR_EV_FIRST_WRITE records for promotion */
+	uint32_t bounded_bytes; /* untargeted calls copied up to this; 0 = none */
 	struct inject *inject; /* --inject-traceparent, or NULL */
 };
 
@@ -178,6 +181,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups && !p->promote;
 	p->skel->rodata->targ_all = p->all;
 	p->skel->rodata->promote_first_write = p->promote;
+	p->bounded_bytes = p->promote ? cfg->bounded_bytes : 0;
+	p->skel->rodata->bounded_bytes = p->bounded_bytes;
 	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
@@ -285,16 +290,39 @@ bool probes__promoting(const struct probes *p)
 	return p->promote;
 }
 
-int probes__add_target(struct probes *p, uint32_t tgid)
+/* v: TARGET_MATCHED (1) or TARGET_PROMOTED (3) of bpf/proc.bpf.h. */
+static int put_target(struct probes *p, uint32_t tgid, uint8_t v)
 {
-	uint8_t one = 1;
 	int err;
 
 	if (p->all)
 		return 0;
-	err = bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &one,
-				   sizeof(one), BPF_NOEXIST);
+	err = bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &v, sizeof(v),
+				   BPF_NOEXIST);
 	return err == -EEXIST ? 0 : err;
+}
+
+int probes__add_target(struct probes *p, uint32_t tgid)
+{
+	return put_target(p, tgid, 1);
+}
+
+int probes__promote(struct probes *p, uint32_t tgid)
+{
+	return put_target(p, tgid, 3);
+}
+
+uint32_t probes__bounded_bytes(const struct probes *p)
+{
+	return p->bounded_bytes;
+}
+
+int probes__set_verdict(struct probes *p, uint64_t conn_id)
+{
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(p->skel->maps.verdicts, &conn_id, sizeof(conn_id), &one,
+				    sizeof(one), BPF_ANY);
 }
 
 bool probes__is_target(const struct probes *p, uint32_t tgid)

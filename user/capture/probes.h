@@ -24,6 +24,9 @@ struct probes_cfg {
 	bool scoped_uprobes;      /* with targets: uprobes inside targets only */
 	bool promote;             /* targets also by promotion (discover/promote.h);
 				   * implies scoped uprobes */
+	uint32_t bounded_bytes;   /* with promote: an untargeted process's
+				   * reads and writes are copied up to this
+				   * many bytes each (bpf/bounded.bpf.h) */
 	bool inject;              /* --inject-traceparent: also load user/inject/ */
 };
 
@@ -52,6 +55,18 @@ bool probes__promoting(const struct probes *p);
 /* Marks tgid as a target (used for processes that predate the daemon).
  * Returns 0 or -errno. */
 int probes__add_target(struct probes *p, uint32_t tgid);
+
+/* Makes tgid a target until it exits, across exec (promotion).
+ * Returns 0 or -errno. */
+int probes__promote(struct probes *p, uint32_t tgid);
+
+/* Bytes of each read/write of an untargeted process copied; 0 when such
+ * processes are not copied at all (no bounded capture). */
+uint32_t probes__bounded_bytes(const struct probes *p);
+
+/* Tells the kernel to stop copying connection conn_id of an untargeted
+ * process (bpf/bounded.bpf.h verdicts). Returns 0 or -errno. */
+int probes__set_verdict(struct probes *p, uint64_t conn_id);
 
 /* True when tgid is a target now (always, but for ourselves, in all mode). */
 bool probes__is_target(const struct probes *p, uint32_t tgid);

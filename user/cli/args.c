@@ -39,8 +39,8 @@ enum {
 	OPT_HEALTH, OPT_SUMMARIES, OPT_SHUTDOWN, OPT_TENANT_KEY, OPT_TENANT_HDR, OPT_BAGGAGE_ATTR,
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
 	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED, OPT_PROMOTE, OPT_LLM_HOST, OPT_INJECT,
-	OPT_CONFIG,
-	OPT_LIST_TLS = 1100,
+	OPT_CONFIG, OPT_TRACE_ALL, OPT_BOUNDED,
+	OPT_LIST_TLS = 1100, OPT_TLS_CACHE,
 };
 
 static const struct argp_option options[] = {
@@ -49,6 +49,8 @@ static const struct argp_option options[] = {
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory (repeatable)", 1 },
 	{ "scoped-uprobes", OPT_SCOPED, NULL, 0, "With --pid/--comm/--cgroup, set OpenSSL uprobes inside targets only: other processes carry no breakpoint, but a target that calls right after its exec may lose that first call (docs/performance.md)", 1 },
 	{ "promote", OPT_PROMOTE, NULL, 0, "Also trace, from then until it exits, any process whose TLS ClientHello names an LLM host (SNI) or whose plaintext request is an LLM or MCP call; other processes only get their first write on each connection read (uprobes inside targets only, as --scoped-uprobes)", 1 },
+	{ "trace-all", OPT_TRACE_ALL, NULL, 0, "Trace every process fully: whole bodies and uprobes everywhere, spans for every HTTP call on the host (for debugging; no --pid/--comm/--cgroup/--promote)", 1 },
+	{ "bounded-bytes", OPT_BOUNDED, "N", 0, "With --promote: copy at most N bytes of each plaintext read or write of a process that is not a target, enough for a request or status line, headers and the start of a body (default 4096)", 1 },
 	{ "llm-host", OPT_LLM_HOST, "PATTERN", 0, "With --promote: another LLM or tool host name, a glob such as '*.example.com' (repeatable; adds to the built-in provider hosts)", 1 },
 	{ "inject-traceparent", OPT_INJECT, NULL, 0, "Insert traceparent (and tenant baggage) into targets' outbound plaintext HTTP/1.1 requests that carry none; needs CAP_NET_ADMIN (docs/security.md)", 1 },
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
@@ -77,6 +79,7 @@ static const struct argp_option options[] = {
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
 	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
+	{ "tls-cache", OPT_TLS_CACHE, "FILE", 0, "Remember where the TLS functions of stripped binaries are across restarts, in FILE (default /var/cache/agentrace/tls-plans; none: off)", 4 },
 	{},
 };
 
@@ -148,6 +151,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_NO_GRAPH: o->no_graph = true; break;
 	case OPT_SCOPED: o->scoped_uprobes = true; break;
 	case OPT_PROMOTE: o->promote = true; break;
+	case OPT_TRACE_ALL: o->trace_all = true; break;
+	case OPT_BOUNDED:
+		o->bounded_bytes = parse_num(st, arg, "--bounded-bytes", 64, 65536);
+		break;
 	case OPT_LLM_HOST:
 		if (o->n_llm_hosts == CLI_MAX_TARGETS)
 			argp_error(st, "too many --llm-host");
@@ -195,6 +202,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_LIST_TLS:
 		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
 		break;
+	case OPT_TLS_CACHE: o->tls_cache = arg; break;
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = o;
 		break;
@@ -211,6 +219,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "analyze needs a capture FILE");
 		if (o->exporter && !strcmp(o->exporter, "file") && !o->output)
 			argp_error(st, "--exporter file needs --output PATH");
+		if (o->trace_all && (o->promote || o->n_pids || o->n_comms || o->n_cgroups))
+			argp_error(st, "--trace-all traces every process: it takes no --pid, "
+				   "--comm, --cgroup or --promote");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -229,6 +240,7 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 	o->shutdown_ms = 5000;
 	o->sample_rate = -1;
 	o->sample_settle_ms = -1;
+	o->bounded_bytes = 4096;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];

@@ -47,6 +47,8 @@ struct cli_opts {
 	bool no_graph;            /* no causal graph (turns, execute_tool, links) */
 	bool scoped_uprobes;      /* uprobes inside targets only (issue #13) */
 	bool promote;             /* promotion by SNI / LLM request (issue #13) */
+	bool trace_all;           /* --trace-all: every process a full target */
+	uint32_t bounded_bytes;   /* with promote: per-call copy of non-targets */
 	const char *llm_hosts[CLI_MAX_TARGETS]; /* --llm-host patterns */
 	size_t n_llm_hosts;
 	bool inject_traceparent;  /* load bpf/inject.bpf.c (user/inject/) */
@@ -63,6 +65,7 @@ struct cli_opts {
 	bool summaries;           /* print one line per finished connection */
 	int verbose;
 	pid_t list_tls_pid;       /* --list-tls: print and exit */
+	const char *tls_cache;    /* --tls-cache; NULL: the default, "none": off */
 };
 
 /* Parses argv into o. Exits the process on --help/--version and prints

@@ -16,6 +16,7 @@
 #include "discover/proc_maps.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
+#include "discover/verdict.h"
 
 /* Probed at start even when no process maps them yet, so a process that
  * dlopen()s the system libssl later (python's ssl module) is covered from
@@ -56,6 +57,7 @@ struct discover {
 	struct llm_hosts hosts;    /* --promote: hosts whose SNI promotes */
 	struct promote_stats promo;
 	struct promote_pending awaiting; /* promoted by SNI, first TLS data due */
+	struct verdict_stats verdicts; /* bounded capture's connection verdicts */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -170,6 +172,12 @@ int discover__scan_all(struct discover *d)
 	err = proc_maps__for_each_pid(scan_one, d);
 	if (err < 0)
 		return err;
+	/* The processes running at start were located here, before the ready
+	 * file; from now on a new binary is located off the event loop. */
+	err = tls_files__locate_async(d->files);
+	if (err)
+		warn("no locator thread (%s): new binaries are located on the event loop",
+		     strerror(-err));
 	return tls_files__attached(d->files);
 }
 
@@ -195,25 +203,71 @@ void discover__add_llm_host(struct discover *d, const char *pattern)
 /* --promote: the first write of an untargeted process may make it a
  * target; its TLS files are then probed inside it at once, ahead of the
  * first SSL_write that follows a ClientHello by one round trip. */
+static void promote_pid(struct discover *d, uint32_t tgid, enum promote_reason r,
+			const char *what, uint64_t seen_ns)
+{
+	int err = probes__promote(d->probes, tgid);
+	uint64_t lag;
+
+	if (err) {
+		warn("failed to promote pid %u: %s", tgid, strerror(-err));
+		return;
+	}
+	scan_pid(d, tgid, true); /* its identity too: it sent no exec record */
+	/* The first uprobe registration after a quiet spell waits for an RCU
+	 * grace period in the kernel (10-30 ms here); a handshake that is
+	 * faster than that loses its first SSL_write (docs/performance.md). */
+	lag = now_mono() - seen_ns;
+	info("promoted pid %u to a target: %s %s (probed %llu us after its first write)",
+	     tgid, promote__reason_name(r), what, (unsigned long long)lag / 1000);
+	if (r != PROMOTE_SNI)
+		return;
+	promote__await(&d->awaiting, tgid);
+	d->promo.probed++;
+	d->promo.probe_ns_sum += lag;
+	if (lag > d->promo.probe_ns_max)
+		d->promo.probe_ns_max = lag;
+}
+
 static void judge_first_write(struct discover *d, const void *rec, size_t len)
 {
 	const struct ar_event_hdr *h = rec;
 	enum promote_reason r;
 	char what[128];
-	int err;
 
 	r = promote__judge(&d->hosts, rec, len, what, sizeof(what), &d->promo);
 	if (r == PROMOTE_NO || probes__is_target(d->probes, h->tgid))
 		return;
-	err = probes__add_target(d->probes, h->tgid);
-	if (err) {
-		warn("failed to promote pid %u: %s", h->tgid, strerror(-err));
+	promote_pid(d, h->tgid, r, what, h->ts_ns);
+}
+
+/* Bounded capture: the first bytes of each direction of an untargeted
+ * process's connection decide whether the kernel goes on copying it. A
+ * server whose first request is an LLM or MCP call is promoted: its
+ * caller is an agent (by that very request) that was not one yet when it
+ * connected, so the kernel could not promote the server itself. */
+static void judge_conn(struct discover *d, const void *rec, size_t len)
+{
+	const struct ar_data_event *ev = rec;
+	enum promote_reason why;
+	enum verdict v;
+	char what[128];
+
+	v = verdict__judge(&d->hosts, rec, len, &why, what, sizeof(what));
+	if (v == VERDICT_WAIT || probes__is_target(d->probes, ev->hdr.tgid))
+		return;
+	if (v == VERDICT_KEEP) {
+		d->verdicts.keep++;
+		promote_pid(d, ev->hdr.tgid, why, what, ev->hdr.ts_ns);
 		return;
 	}
-	info("promoted pid %u to a target: %s %s", h->tgid, promote__reason_name(r), what);
-	scan_pid(d, h->tgid, true); /* its identity too: it sent no exec record */
-	if (r == PROMOTE_SNI)
-		promote__await(&d->awaiting, h->tgid);
+	if (probes__set_verdict(d->probes, ev->hdr.conn_id)) {
+		if (!d->verdicts.errors++)
+			warn("failed to write a connection verdict: the kernel goes on "
+			     "copying (verdict: errors)");
+		return;
+	}
+	d->verdicts.skip++;
 }
 
 void discover__handle(struct discover *d, const void *rec, size_t len)
@@ -244,6 +298,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		judge_first_write(d, rec, len);
 		break;
 	case AR_EV_DATA:
+		tls_files__first_call(d->files, rec, len);
+		if (probes__bounded_bytes(d->probes))
+			judge_conn(d, rec, len);
 		if (probes__promoting(d->probes) &&
 		    promote__first_tls(&d->awaiting, rec, len, &d->promo) < 0)
 			warn("pid %u was promoted after its first TLS write: that request is "
@@ -251,6 +308,10 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		break;
 	case AR_EV_PROC_EXIT:
 		debug("exit pid %u", h->tgid);
+		if (probes__promoting(d->probes) &&
+		    promote__exit(&d->awaiting, h->tgid, &d->promo))
+			warn("pid %u was promoted by SNI and exited before any TLS plaintext was "
+			     "seen (promote: unseen)", h->tgid);
 		tls_files__proc_exit(d->files, h->tgid, now_mono());
 		break;
 	case AR_EV_CONN_OPEN: {
@@ -276,6 +337,17 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	}
 }
 
+int discover__set_tls_cache(struct discover *d, const char *path)
+{
+	return tls_files__set_cache(d->files, path);
+}
+
+bool discover__poll(struct discover *d)
+{
+	tls_files__poll(d->files);
+	return tls_files__locating(d->files);
+}
+
 void discover__tick(struct discover *d, uint64_t now)
 {
 	if (d->rescans_skipped != d->skips_reported) {
@@ -293,18 +365,9 @@ size_t discover__attached_files(const struct discover *d)
 
 void discover__print_stats(const struct discover *d, FILE *f)
 {
-	static const char *const key[TLS_LIB_MAX] = {
-		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
-		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
-		[TLS_LIB_RUSTLS] = "rustls",
-	};
-	struct tls_files_stats s;
-
-	tls_files__stats(d->files, &s);
-	fprintf(f, "discover: tls_files_attached=%zu", tls_files__attached(d->files));
-	for (int i = 1; i < TLS_LIB_MAX; i++)
-		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)s.probed[i]);
-	fprintf(f, " tls_unlocated=%llu\n", (unsigned long long)s.unlocated);
+	fputs("discover:", f);
+	tls_files__print_stats(d->files, f);
+	fputc('\n', f);
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",
@@ -313,9 +376,18 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	for (int r = PROMOTE_SNI; r <= PROMOTE_MCP; r++)
 		fprintf(f, " promoted_%s=%llu", promote__reason_name(r),
 			(unsigned long long)d->promo.promoted[r]);
-	fprintf(f, " on_time=%llu late=%llu malformed=%llu\n",
+	fprintf(f, " on_time=%llu late=%llu unseen=%llu malformed=%llu",
 		(unsigned long long)d->promo.on_time, (unsigned long long)d->promo.late,
-		(unsigned long long)d->promo.malformed);
+		(unsigned long long)d->promo.unseen, (unsigned long long)d->promo.malformed);
+	fprintf(f, " probed_after_hello_us_avg=%llu probed_after_hello_us_max=%llu\n",
+		(unsigned long long)(d->promo.probed ?
+				     d->promo.probe_ns_sum / d->promo.probed / 1000 : 0),
+		(unsigned long long)d->promo.probe_ns_max / 1000);
+	if (probes__bounded_bytes(d->probes))
+		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu\n",
+			(unsigned long long)d->verdicts.skip,
+			(unsigned long long)d->verdicts.keep,
+			(unsigned long long)d->verdicts.errors);
 }
 
 void discover__each_tls_file(const struct discover *d,

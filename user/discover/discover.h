@@ -4,6 +4,7 @@
 #ifndef AR_DISCOVER_DISCOVER_H
 #define AR_DISCOVER_DISCOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,16 @@ int discover__scan_all(struct discover *d);
 /* Handles AR_EV_PROC_EXEC / AR_EV_PROC_EXIT / AR_EV_CONN_OPEN records;
  * ignores the rest. */
 void discover__handle(struct discover *d, const void *rec, size_t len);
+
+/* Remembers located TLS functions across restarts in the file at path
+ * (discover/plan_cache.h; NULL: off). Returns 0 or -ENOMEM. */
+int discover__set_tls_cache(struct discover *d, const char *path);
+
+/* Attaches the probes of binaries located off the event loop since the
+ * last call; cheap when there are none. true while some binary is still
+ * being located: the caller should call again soon (a new agent's first
+ * calls wait on it). */
+bool discover__poll(struct discover *d);
 
 /* Periodic work (monotonic now): detaches files unused for a while. */
 void discover__tick(struct discover *d, uint64_t now);

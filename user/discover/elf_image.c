@@ -189,21 +189,44 @@ bool elf_image__has_symtab(const struct elf_image *img)
 	return false;
 }
 
-/* First occurrence of needle in the data sections for which accept (when
+/* Sections that can hold the evidence strings: read-only data (string
+ * literals, __func__, __FILE__, version text) and Go's writable
+ * .go.buildinfo. Writable data and unwind tables are skipped: Bun's 220 MB
+ * JS bundle (.bun) and Codex's 30 MB of unwind tables made every string
+ * the file lacks cost a scan of them (most of locating's time). */
+static bool string_section(const struct elf_image *img, size_t shstrndx, const GElf_Shdr *sh)
+{
+	const char *name;
+
+	if (sh->sh_type != SHT_PROGBITS || !(sh->sh_flags & SHF_ALLOC) ||
+	    (sh->sh_flags & SHF_EXECINSTR))
+		return false;
+	name = elf_strptr(img->elf, shstrndx, sh->sh_name);
+	if (!name)
+		return !(sh->sh_flags & SHF_WRITE);
+	if (sh->sh_flags & SHF_WRITE)
+		return strcmp(name, ".go.buildinfo") == 0;
+	return strcmp(name, ".eh_frame") && strcmp(name, ".eh_frame_hdr") &&
+	       strcmp(name, ".gcc_except_table");
+}
+
+/* First occurrence of needle in the string sections for which accept (when
  * given) says yes; *end is the end of that section. */
 static const uint8_t *find_where(const struct elf_image *img, const void *needle, size_t n,
 				 bool (*accept)(const uint8_t *hit, const uint8_t *end, size_t n),
 				 const uint8_t **end)
 {
 	Elf_Scn *scn = NULL;
+	size_t shstrndx;
 
+	if (elf_getshdrstrndx(img->elf, &shstrndx))
+		shstrndx = SHN_UNDEF;
 	while ((scn = elf_nextscn(img->elf, scn))) {
 		GElf_Shdr sh;
 		const uint8_t *b, *e, *hit;
 		size_t len;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    !(sh.sh_flags & SHF_ALLOC) || (sh.sh_flags & SHF_EXECINSTR))
+		if (!gelf_getshdr(scn, &sh) || !string_section(img, shstrndx, &sh))
 			continue;
 		b = scn_bytes(img, &sh, &len);
 		if (!b)

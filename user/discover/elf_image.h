@@ -39,8 +39,9 @@ int elf_image__funcs(const struct elf_image *img, const char *const *names, size
 /* True when the image has any function symbol at all (not stripped). */
 bool elf_image__has_symtab(const struct elf_image *img);
 
-/* First occurrence of needle in the allocated, non-executable data sections
- * (.rodata and friends), or NULL. For version strings and __func__ names. */
+/* First occurrence of needle in the read-only data sections (.rodata and
+ * friends; not unwind tables) and .go.buildinfo, or NULL. For version
+ * strings and __func__ names. */
 const uint8_t *elf_image__find_data(const struct elf_image *img, const void *needle, size_t n,
 				    const uint8_t **end);
 

@@ -40,10 +40,8 @@ static void set_what(char *what, size_t cap, const char *p, size_t n)
 	snprintf(what, cap, "%.*s", (int)n, p);
 }
 
-/* A plaintext request head: "METHOD target HTTP/1.x\r\n" then headers and
- * maybe the start of the body. */
-static enum promote_reason judge_http(const struct llm_hosts *hosts, const char *p, size_t n,
-				      char *what, size_t cap)
+enum promote_reason promote__judge_http(const struct llm_hosts *hosts, const char *p, size_t n,
+				       char *what, size_t cap)
 {
 	const char *sp = memchr(p, ' ', n < 16 ? n : 16), *end, *host;
 	size_t tlen;
@@ -110,7 +108,7 @@ enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *re
 			r = PROMOTE_SNI;
 		}
 	} else {
-		r = judge_http(hosts, (const char *)w->data, n, what, cap);
+		r = promote__judge_http(hosts, (const char *)w->data, n, what, cap);
 	}
 	st->promoted[r]++;
 	return r;
@@ -139,5 +137,16 @@ int promote__first_tls(struct promote_pending *p, const void *rec, size_t len,
 		st->late++;
 		return -1;
 	}
+	return 0;
+}
+
+int promote__exit(struct promote_pending *p, uint32_t pid, struct promote_stats *st)
+{
+	for (unsigned i = 0; i < PROMOTE_PENDING_MAX && pid; i++)
+		if (p->pid[i] == pid) {
+			p->pid[i] = 0;
+			st->unseen++;
+			return 1;
+		}
 	return 0;
 }

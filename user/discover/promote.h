@@ -31,6 +31,10 @@ struct promote_stats {
 	uint64_t malformed;   /* records too short */
 	uint64_t on_time;     /* promoted by SNI: first TLS plaintext was its request */
 	uint64_t late;        /* ...was a response: the first SSL_write ran unprobed */
+	uint64_t unseen;      /* ...exited before any TLS plaintext was seen */
+	uint64_t probed;      /* promoted by SNI and probed: */
+	uint64_t probe_ns_sum; /* ...ClientHello to probes attached */
+	uint64_t probe_ns_max;
 };
 
 /* Processes promoted by SNI whose first TLS plaintext is awaited, to tell
@@ -47,6 +51,11 @@ struct promote_pending {
 enum promote_reason promote__judge(const struct llm_hosts *hosts, const void *rec, size_t len,
 				   char *what, size_t cap, struct promote_stats *st);
 
+/* Judges a plaintext request head, "METHOD target HTTP/1.x\r\n", headers
+ * and maybe the start of the body (n bytes at p, not NUL-terminated). */
+enum promote_reason promote__judge_http(const struct llm_hosts *hosts, const char *p, size_t n,
+				       char *what, size_t cap);
+
 const char *promote__reason_name(enum promote_reason r);
 
 /* Awaits pid's first TLS plaintext record. */
@@ -58,5 +67,10 @@ void promote__await(struct promote_pending *p, uint32_t pid);
  * -1; otherwise 0. */
 int promote__first_tls(struct promote_pending *p, const void *rec, size_t len,
 		       struct promote_stats *st);
+
+/* pid exited: if its first TLS plaintext was still awaited, counts it
+ * unseen (its calls all ran before the probes, or it made none) and
+ * returns 1; otherwise 0. */
+int promote__exit(struct promote_pending *p, uint32_t pid, struct promote_stats *st);
 
 #endif

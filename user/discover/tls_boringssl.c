@@ -12,6 +12,9 @@
  *   ssl_read_impl   UNINITIALIZED, SSL_HANDSHAKE_FAILURE; nothing else
  *   SSL_read        SHOULD_NOT_HAVE_BEEN_CALLED only (SSL_peek inlined),
  *                   and a direct call to ssl_read_impl
+ *   SSL_shutdown    UNINITIALIZED, APPLICATION_DATA_ON_SHUTDOWN, and a
+ *                   direct call to ssl_read_impl (optional: it ends the
+ *                   stream; SSL_free reports no error and is not found)
  *
  * A function start is a 16-byte aligned address right after int3 padding
  * that opens a frame (`push rbp; mov rbp, rsp`, optionally after endbr64);
@@ -21,7 +24,6 @@
  * function may match each description; anything else and the binary is
  * left alone (reported, not traced).
  */
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 
 #include "discover/elf_image.h"
 #include "discover/tls_lib.h"
+#include "discover/x86_decode.h"
 #include "discover/x86_refs.h"
 
 #define MAX_REFS 512
@@ -44,6 +47,7 @@
 #define R_BAD_LENGTH 111
 #define R_SSL_HANDSHAKE_FAILURE 215
 #define R_UNINITIALIZED 226
+#define R_APPLICATION_DATA_ON_SHUTDOWN 291
 
 struct bssl_fn {
 	uint64_t start, end;           /* [start, first int3) */
@@ -168,48 +172,49 @@ static int cmp_u16(const void *a, const void *b)
 	return *(const uint16_t *)a - *(const uint16_t *)b;
 }
 
+struct fn_walk {
+	struct bssl_scan *s;
+	struct bssl_fn *fn;
+	size_t n; /* instructions recorded in s->ins */
+};
+
+/* One instruction of the function: int3 ends it. */
+static int on_insn(void *ctx, const cs_insn *insn)
+{
+	struct fn_walk *w = ctx;
+	struct bssl_fn *fn = w->fn;
+
+	if (insn->id == X86_INS_INT3) {
+		fn->end = insn->address;
+		return 1;
+	}
+	if (w->n == MAX_INSNS)
+		return 1; /* no end within bounds */
+	w->s->ins[w->n++] = insn->address;
+	if (insn->size == 5 && insn->bytes[0] == 0xe8 && fn->n_calls < MAX_CALLS)
+		fn->calls[fn->n_calls++] = insn->address + 5 + (int32_t)imm32(insn->bytes + 1);
+	return 0;
+}
+
 /* Decodes the function at start and records the reasons it reports and
  * the functions it calls. Returns 0, or -EILSEQ when the body does not
  * decode (no function there), or -ENOMEM. */
 static int decode_fn(struct bssl_scan *s, uint64_t start, struct bssl_fn *fn)
 {
-	size_t off = start - s->text_addr, left = s->text_len - off, n = 0;
-	const uint8_t *p = s->text + off;
-	uint64_t pc = start;
-	cs_insn *insn;
-	csh h;
-	int err = 0;
+	size_t off = start - s->text_addr, left = s->text_len - off, n;
+	struct fn_walk w = { .s = s, .fn = fn };
+	int err;
 
 	memset(fn, 0, sizeof(*fn));
 	fn->start = start;
 	if (left > MAX_FN_BYTES)
 		left = MAX_FN_BYTES;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-		return -ENOMEM;
-	insn = cs_malloc(h);
-	if (!insn) {
-		cs_close(&h);
-		return -ENOMEM;
-	}
-	while (left && n < MAX_INSNS) {
-		if (!cs_disasm_iter(h, &p, &left, &pc, insn)) {
-			err = -EILSEQ;
-			break;
-		}
-		if (insn->id == X86_INS_INT3) {
-			fn->end = insn->address;
-			break;
-		}
-		s->ins[n++] = insn->address;
-		if (insn->size == 5 && insn->bytes[0] == 0xe8 && fn->n_calls < MAX_CALLS)
-			fn->calls[fn->n_calls++] = insn->address + 5 + (int32_t)imm32(insn->bytes + 1);
-	}
-	if (!fn->end && !err)
-		err = -EILSEQ; /* no end found within bounds */
-	cs_free(insn, 1);
-	cs_close(&h);
-	if (err)
+	err = x86_decode__each(s->text + off, left, start, on_insn, &w);
+	if (err < 0)
 		return err;
+	if (!fn->end)
+		return -EILSEQ; /* no end found within bounds */
+	n = w.n;
 	for (size_t k = 0; k < n; k++) {
 		size_t size = (k + 1 < n ? s->ins[k + 1] : fn->end) - s->ins[k];
 		int r;
@@ -306,10 +311,12 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 						  R_SSL_HANDSHAKE_FAILURE, R_UNINITIALIZED };
 	static const uint16_t impl_reasons[] = { R_SSL_HANDSHAKE_FAILURE, R_UNINITIALIZED };
 	static const uint16_t read_reasons[] = { R_SHOULD_NOT_HAVE_BEEN_CALLED };
+	static const uint16_t shutdown_reasons[] = { R_UNINITIALIZED,
+						     R_APPLICATION_DATA_ON_SHUTDOWN };
 	struct bssl_scan *s = calloc(1, sizeof(*s));
-	uint64_t *refs = calloc(MAX_REFS, sizeof(*refs)), wr, rd;
+	uint64_t *refs = calloc(MAX_REFS, sizeof(*refs)), wr, rd, sd;
 	size_t n;
-	bool wr_called, rd_called;
+	bool wr_called, rd_called, sd_called = false, unused;
 	int err = 0;
 
 	if (!s || !refs) {
@@ -352,7 +359,13 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 	tls_plan__add(plan, TLS_PROG_SSL_WRITE_RET, elf_image__file_off(img, wr));
 	tls_plan__add(plan, TLS_PROG_SSL_READ, elf_image__file_off(img, rd));
 	tls_plan__add(plan, TLS_PROG_SSL_READ_RET, elf_image__file_off(img, rd));
-	if (plan->n != 4) {
+	/* the stream's end, so its state does not wait for the LRU */
+	sd = match_one(s, shutdown_reasons, 2, impl_reasons, 2);
+	if (sd)
+		called(s, sd, sd, &sd_called, &unused);
+	if (sd_called && plan->n == 4)
+		tls_plan__add(plan, TLS_PROG_SSL_SHUTDOWN, elf_image__file_off(img, sd));
+	if (plan->n != 4u + sd_called) {
 		plan->n = 0;
 		snprintf(plan->note, sizeof(plan->note), "functions outside the code segment");
 	}

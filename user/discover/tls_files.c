@@ -11,7 +11,11 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
+#include "agentrace/events.h"
 #include "discover/detacher.h"
+#include "discover/first_calls.h"
+#include "discover/locator.h"
+#include "discover/plan_cache.h"
 #include "discover/proc_info.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
@@ -28,6 +32,11 @@ struct tls_file {
 	bool has_ssl;              /* a plan with probes exists */
 	bool reported;             /* an unprobed TLS library was reported */
 	bool pinned;
+	bool locating;             /* on the locator thread now */
+	bool on_probation;         /* probes by evidence, first calls not judged yet */
+	uint8_t strikes;           /* stream starts that did not look like plaintext */
+	uint8_t n_waiting;
+	uint32_t waiting[8];       /* scoped mode: targets to probe once located */
 	uint32_t users;
 	uint64_t last_use;         /* for replacing non-OpenSSL entries */
 	uint64_t idle_since;       /* monotonic ns the last user left; 0 = in use */
@@ -46,6 +55,9 @@ struct tls_files {
 	struct tls_files_ops ops;
 	bool scoped;
 	struct detacher *detacher; /* scoped mode: detaches off the event loop */
+	struct locator *locator;   /* NULL: files are located on the caller's thread */
+	struct plan_cache *cache;  /* NULL: plans are not remembered across restarts */
+	size_t on_probation;       /* files whose first calls are being judged */
 	struct tls_file files[MAX_FILES];
 	size_t n_files;
 	struct file_user users[MAX_USERS];
@@ -86,6 +98,8 @@ void tls_files__free(struct tls_files *t)
 	if (!t)
 		return;
 	detacher__free(t->detacher);
+	locator__free(t->locator);
+	plan_cache__free(t->cache);
 	for (size_t i = 0; i < t->n_files; i++) {
 		t->ops.detach(t->files[i].attach);
 		free(t->files[i].plan);
@@ -133,7 +147,7 @@ static int file_slot(struct tls_files *t)
 	for (size_t i = 0; i < t->n_files; i++) {
 		const struct tls_file *f = &t->files[i];
 
-		if (f->users || f->pinned)
+		if (f->users || f->pinned || f->locating)
 			continue;
 		if (f->attach) {
 			if (f->idle_since && (idle < 0 || f->idle_since < t->files[idle].idle_since))
@@ -195,28 +209,26 @@ static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t p
 	     pid, comm, what, path, why);
 }
 
-/* Plans the probes of files[idx] once, through the TLS library
- * descriptions (discover/tls_lib.h), reading the file through via. */
-static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path,
-		    const char *via)
+static uint64_t now_ns(void)
 {
-	struct tls_plan *plan;
-	struct timespec t0, t1;
-	long ms;
-	int n;
+	struct timespec ts;
 
-	if (f->resolved)
-		return f->has_ssl;
-	plan = malloc(sizeof(*plan));
-	if (!plan)
-		return false; /* tried again on the next sighting */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A file's plan is known (n: plan's return): keeps it when it has probes,
+ * reports a TLS library it has none for, and remembers it in the cache
+ * when st is given (a fresh plan). Takes plan. Returns f->has_ssl. */
+static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path,
+		     struct tls_plan *plan, int n, long ms, const char *via, const struct stat *st)
+{
 	f->resolved = true;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = t->ops.plan(via, plan);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	if (ms >= 100) /* calls made meanwhile by a new process are not seen */
-		info("locating the TLS functions of %s took %ld ms", path, ms);
+		info("locating the TLS functions of %s took %ld ms%s", path, ms,
+		     t->locator ? " (off the event loop)" : "");
+	if (n >= 0 && st && t->cache)
+		plan_cache__put(t->cache, via, st, plan);
 	if (n <= 0) {
 		if (n == 0 && plan->lib != TLS_LIB_NONE)
 			report_unlocated(t, f, pid, path, plan, plan->detected, plan->note);
@@ -226,6 +238,11 @@ static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const
 	f->plan = plan;
 	f->has_ssl = true;
 	t->stats.probed[plan->lib]++;
+	/* functions found by evidence, not by name: judged on their first calls */
+	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC) {
+		f->on_probation = true;
+		t->on_probation++;
+	}
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
 	if (plan->detected & ~(1u << plan->lib))
 		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
@@ -234,9 +251,66 @@ static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const
 	return true;
 }
 
+/* Plans the probes of a file met for the first time from the cache.
+ * false when the cache does not know it (or is off). */
+static bool from_cache(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path,
+		       const char *via, const struct stat *st)
+{
+	struct tls_plan *plan;
+
+	if (!t->cache || !st || !(plan = malloc(sizeof(*plan))))
+		return false;
+	if (!plan_cache__get(t->cache, via, st, plan)) {
+		free(plan);
+		return false;
+	}
+	t->stats.cache_hits++;
+	resolved(t, f, pid, path, plan, plan->n, 0, NULL, NULL);
+	return true;
+}
+
+/* Plans the probes of files[idx] once, through the TLS library
+ * descriptions (discover/tls_lib.h), reading the file through via. */
+static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const char *path,
+		    const char *via, const struct stat *st)
+{
+	struct tls_plan *plan;
+	struct timespec t0, t1;
+	int n;
+
+	if (f->resolved)
+		return f->has_ssl;
+	plan = malloc(sizeof(*plan));
+	if (!plan)
+		return false; /* tried again on the next sighting */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = t->ops.plan(via, plan);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return resolved(t, f, pid, path, plan, n,
+			(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, via, st);
+}
+
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out)
 {
 	*out = t->stats;
+}
+
+void tls_files__print_stats(const struct tls_files *t, FILE *f)
+{
+	static const char *const key[TLS_LIB_MAX] = {
+		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
+		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
+		[TLS_LIB_RUSTLS] = "rustls",
+	};
+
+	fprintf(f, " tls_files_attached=%zu", tls_files__attached(t));
+	for (int i = 1; i < TLS_LIB_MAX; i++)
+		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)t->stats.probed[i]);
+	fprintf(f, " tls_unlocated=%llu tls_files_evicted=%llu tls_located_async=%llu"
+		" tls_plan_cache_hits=%llu tls_refused=%llu",
+		(unsigned long long)t->stats.unlocated, (unsigned long long)t->stats.evicted,
+		(unsigned long long)t->stats.located_async,
+		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused);
 }
 
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
@@ -264,7 +338,8 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	t->users[t->n_users++] = (struct file_user){ .pid = pid, .file = idx, .attach = a };
 	t->files[idx].users++;
-	snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
+	if (path != t->files[idx].path)
+		snprintf(t->files[idx].path, sizeof(t->files[idx].path), "%s", path);
 	tls_plan__describe(t->files[idx].plan, what, sizeof(what));
 	info("attached %s probes to %s (dev %lu inode %lu) inside pid %u only, in %ld us (%ld us CPU)", what,
 	     path, (unsigned long)t->files[idx].dev, (unsigned long)t->files[idx].ino, pid,
@@ -273,34 +348,96 @@ static int attach_pid(struct tls_files *t, uint32_t pid, uint32_t idx, const cha
 	return 1;
 }
 
-/* Plans the probes of files[idx] and attaches them. path names the file
- * in logs; via is how it is opened (see tls_files__add). */
-static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path,
-		       const char *via)
+/* Shared mode: probes on files[idx] for every process. */
+static int attach_shared(struct tls_files *t, uint32_t idx, const char *path, const char *via)
 {
 	struct tls_file *f = &t->files[idx];
 	char what[160];
 	int err;
 
-	if (!resolve(t, f, pid, path, via))
-		return 0;
-	if (t->scoped)
-		return attach_pid(t, pid, idx, path, via);
 	err = t->ops.attach(t->probes, via, f->plan, -1, &f->attach);
 	if (err) {
 		f->attach = NULL;
 		return err;
 	}
-	snprintf(f->path, sizeof(f->path), "%s", path);
+	if (path != f->path)
+		snprintf(f->path, sizeof(f->path), "%s", path);
 	tls_plan__describe(f->plan, what, sizeof(what));
 	info("attached %s probes to %s (dev %lu inode %lu, %zu uprobes) for every process",
 	     what, path, (unsigned long)f->dev, (unsigned long)f->ino, f->plan->n);
-	add_user(t, pid, idx);
 	return 1;
 }
 
+/* pid waits for files[idx] to be located: a user of it (shared mode), or
+ * a target to probe inside once it is (scoped mode; at most 8 per file,
+ * later ones are probed at their next sighting). */
+static void await_plan(struct tls_files *t, uint32_t pid, uint32_t idx)
+{
+	struct tls_file *f = &t->files[idx];
+
+	if (!t->scoped) {
+		add_user(t, pid, idx);
+		return;
+	}
+	for (size_t i = 0; i < f->n_waiting; i++)
+		if (f->waiting[i] == pid)
+			return;
+	if (pid && f->n_waiting < sizeof(f->waiting) / sizeof(f->waiting[0]))
+		f->waiting[f->n_waiting++] = pid;
+}
+
+/* Hands files[idx] (open as fd) to the locator thread. Returns 0 when it
+ * is being located there (pid waits), 1 when it must be located here (no
+ * locator, or its queue is full). */
+static int locate_later(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path, int fd)
+{
+	struct tls_file *f = &t->files[idx];
+	int dfd;
+
+	if (!f->locating) {
+		if (!t->locator || fd < 0)
+			return 1;
+		/* the locator's own descriptor: ours closes when add returns */
+		dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (dfd < 0)
+			return 1;
+		if (locator__push(t->locator, idx, dfd)) {
+			close(dfd);
+			return 1;
+		}
+		f->locating = true;
+		snprintf(f->path, sizeof(f->path), "%s", path);
+	}
+	await_plan(t, pid, idx);
+	return 0;
+}
+
+/* Plans the probes of files[idx] and attaches them. path names the file
+ * in logs; via is how it is opened (see tls_files__add), fd the same file
+ * (-1: none), st its fstat. */
+static int attach_file(struct tls_files *t, uint32_t pid, uint32_t idx, const char *path,
+		       const char *via, const struct stat *st, int fd)
+{
+	struct tls_file *f = &t->files[idx];
+	int err;
+
+	if (f->locating)
+		return locate_later(t, pid, idx, path, fd);
+	if (!f->resolved && !from_cache(t, f, pid, path, via, st) &&
+	    locate_later(t, pid, idx, path, fd) == 0)
+		return 0;
+	if (!resolve(t, f, pid, path, via, st))
+		return 0;
+	if (t->scoped)
+		return attach_pid(t, pid, idx, path, via);
+	err = attach_shared(t, idx, path, via);
+	if (err > 0)
+		add_user(t, pid, idx);
+	return err;
+}
+
 static int add_open(struct tls_files *t, uint32_t pid, const char *path, const char *via,
-		    const struct stat *st)
+		    const struct stat *st, int fd)
 {
 	struct tls_file *f;
 	int idx;
@@ -310,10 +447,10 @@ static int add_open(struct tls_files *t, uint32_t pid, const char *path, const c
 		f = &t->files[i];
 		if (f->dev == st->st_dev && f->ino == st->st_ino) {
 			f->last_use = t->tick;
-			if (!f->has_ssl)
+			if (!f->has_ssl && !f->locating)
 				return 0;
 			if (!f->attach || t->scoped)
-				return attach_file(t, pid, i, path, via);
+				return attach_file(t, pid, i, path, via, st, fd);
 			add_user(t, pid, i);
 			return 0;
 		}
@@ -327,7 +464,7 @@ static int add_open(struct tls_files *t, uint32_t pid, const char *path, const c
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
 	f->last_use = t->tick;
-	return attach_file(t, pid, idx, path, via);
+	return attach_file(t, pid, idx, path, via, st, fd);
 }
 
 /* The file is opened once and then read and probed through
@@ -349,10 +486,155 @@ int tls_files__add(struct tls_files *t, uint32_t pid, const char *path)
 		goto cleanup;
 	}
 	snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
-	err = add_open(t, pid, path, via, &st);
+	err = add_open(t, pid, path, via, &st, fd);
 cleanup:
 	close(fd);
 	return err;
+}
+
+int tls_files__set_cache(struct tls_files *t, const char *path)
+{
+	plan_cache__free(t->cache);
+	t->cache = NULL;
+	if (!path)
+		return 0;
+	t->cache = plan_cache__open(path);
+	return t->cache ? 0 : -ENOMEM;
+}
+
+int tls_files__locate_async(struct tls_files *t)
+{
+	if (t->locator)
+		return 0;
+	t->locator = locator__new(t->ops.plan);
+	return t->locator ? 0 : -errno;
+}
+
+/* A user of files[idx] to name in a report (0: none left). */
+static uint32_t some_user(const struct tls_files *t, uint32_t idx)
+{
+	const struct tls_file *f = &t->files[idx];
+
+	if (t->scoped)
+		return f->n_waiting ? f->waiting[0] : 0;
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].file == idx)
+			return t->users[i].pid;
+	return 0;
+}
+
+/* A file the locator finished: its waiting users get their probes. */
+static int located(struct tls_files *t, struct locate_job *j)
+{
+	struct tls_file *f = &t->files[j->idx];
+	struct stat st;
+	char via[40];
+	int n = 0;
+
+	f->locating = false;
+	t->stats.located_async++;
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", j->fd);
+	if (!resolved(t, f, some_user(t, j->idx), f->path, j->plan, j->n, j->ms, via,
+		      fstat(j->fd, &st) ? NULL : &st)) {
+		f->n_waiting = 0;
+		return 0;
+	}
+	if (!t->scoped) {
+		n = attach_shared(t, j->idx, f->path, via) > 0;
+		if (n && !f->users && !f->pinned)
+			f->idle_since = now_ns(); /* its users left meanwhile: the grace starts now */
+		return n;
+	}
+	for (size_t i = 0; i < f->n_waiting; i++)
+		if (kill(f->waiting[i], 0) == 0 || errno != ESRCH)
+			n += attach_pid(t, f->waiting[i], j->idx, f->path, via) > 0;
+	f->n_waiting = 0;
+	return n;
+}
+
+/* The one probed file pid uses, or -1 (none, or several: their records
+ * cannot be told apart). */
+static int only_file(const struct tls_files *t, uint32_t pid)
+{
+	int idx = -1;
+
+	for (size_t i = 0; i < t->n_users; i++) {
+		if (t->users[i].pid != pid || t->users[i].gone)
+			continue;
+		if (idx >= 0 && (uint32_t)idx != t->users[i].file)
+			return -1;
+		idx = t->users[i].file;
+	}
+	return idx;
+}
+
+/* files[idx]'s first calls do not behave like SSL_write/SSL_read: its
+ * probes go, and it is reported and never probed again by this daemon. */
+static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid)
+{
+	struct tls_file *f = &t->files[idx];
+	char what[160], comm[32] = "?";
+
+	tls_plan__describe(f->plan, what, sizeof(what));
+	proc_info__comm(pid, comm, sizeof(comm));
+	warn("process %u (%s): TLS library %s located in %s, but its first %d stream starts do "
+	     "not look like plaintext: its probes are detached, its calls are not traced",
+	     pid, comm, what, f->path, FIRST_CALLS_STRIKES);
+	t->ops.detach(f->attach);
+	f->attach = NULL;
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].file == idx && t->users[i].attach) {
+			t->ops.detach(t->users[i].attach);
+			t->users[i].attach = NULL;
+		}
+	free(f->plan);
+	f->plan = NULL;
+	f->has_ssl = false;
+	t->stats.refused++;
+}
+
+void tls_files__first_call(struct tls_files *t, const void *rec, size_t len)
+{
+	const struct ar_data_event *ev = rec;
+	struct tls_file *f;
+	int idx, v;
+
+	if (!t->on_probation || len < sizeof(*ev) || ev->hdr.type != AR_EV_DATA ||
+	    ev->source != AR_SRC_TLS || ev->seq != 0 || ev->len > len - sizeof(*ev))
+		return;
+	idx = only_file(t, ev->hdr.tgid);
+	if (idx < 0 || !t->files[idx].on_probation)
+		return;
+	f = &t->files[idx];
+	v = first_calls__plausible(ev->data, ev->len);
+	if (v < 0)
+		return;
+	if (v == 0 && ++f->strikes < FIRST_CALLS_STRIKES)
+		return;
+	f->on_probation = false;
+	t->on_probation--;
+	if (v == 0)
+		refuse(t, idx, ev->hdr.tgid);
+	else
+		info("%s: the first calls through its located TLS functions carry plaintext: "
+		     "trusted", f->path);
+}
+
+bool tls_files__locating(const struct tls_files *t)
+{
+	return t->locator && locator__pending(t->locator);
+}
+
+int tls_files__poll(struct tls_files *t)
+{
+	struct locate_job j;
+	int n = 0;
+
+	while (t->locator && locator__pop(t->locator, &j)) {
+		n += located(t, &j);
+		close(j.fd);
+	}
+	return n;
 }
 
 void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "discover/tls_lib.h"
 
@@ -47,9 +48,33 @@ void tls_files__free(struct tls_files *t);
  * /proc/PID/root/usr/lib/libssl.so.3) is probed, recording pid as a user
  * (pid 0 pins the file; scoped mode ignores pid 0). Returns 1 when probes
  * were attached now, 0 when the file was already probed (for pid, in scoped
- * mode) or carries no TLS code we can probe (such a file is reported once),
+ * mode) or carries no TLS code we can probe (such a file is reported once), or
+ * is being located on the locator thread (tls_files__locate_async),
  * or -errno (-ENOSPC: too many pairs). */
 int tls_files__add(struct tls_files *t, uint32_t pid, const char *path);
+
+/* Remembers plans across restarts in the file at path (discover/
+ * plan_cache.h; NULL: off). Returns 0 or -ENOMEM (then off). */
+int tls_files__set_cache(struct tls_files *t, const char *path);
+
+/* From now on a file met for the first time, and not in the cache, is
+ * located on a thread of its own: tls_files__add returns 0 at once and
+ * tls_files__poll attaches its probes (for every process, or inside the
+ * targets that met it meanwhile) when it is done. Returns 0 or -errno
+ * (files are then located on the caller's thread, as before). */
+int tls_files__locate_async(struct tls_files *t);
+/* Attaches the probes of files located since the last call. Returns how
+ * many attachments were made. Call it often (the event loop does, after
+ * every ring poll): a new agent's first calls wait on it. */
+int tls_files__poll(struct tls_files *t);
+/* Files being located now (or located and not yet polled). */
+bool tls_files__locating(const struct tls_files *t);
+
+/* Judges a data record (discover/first_calls.h): the first calls through
+ * functions located by evidence must carry plaintext, or the file's probes
+ * are detached and it is reported. Only records of a process using one
+ * probed file count; cheap when no file is on probation. */
+void tls_files__first_call(struct tls_files *t, const void *rec, size_t len);
 
 /* Scoped mode: pid holds probes on some file. */
 bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid);
@@ -66,8 +91,16 @@ struct tls_files_stats {
 	uint64_t probed[TLS_LIB_MAX]; /* files attached, per enum tls_lib_id */
 	uint64_t unlocated;  /* files carrying TLS we could not probe (reported) */
 	uint64_t evicted;    /* idle probed files detached early: the table was full */
+	uint64_t located_async; /* files located on the locator thread */
+	uint64_t cache_hits; /* files whose plan came from the plan cache */
+	uint64_t refused;    /* located files detached: first calls implausible */
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
+/* Prints the table's part of the "discover:" stats line (no prefix, no
+ * newline): " tls_files_attached=N tls_probed_LIB=N ... tls_unlocated=N
+ * tls_files_evicted=N tls_located_async=N tls_plan_cache_hits=N tls_refused=N".
+ * The self-metrics are parsed from that line. */
+void tls_files__print_stats(const struct tls_files *t, FILE *f);
 
 /* Attachments currently held (files, or (pid, file) pairs when scoped). */
 size_t tls_files__attached(const struct tls_files *t);

@@ -35,25 +35,39 @@ static bool c_prologue(const uint8_t *p)
 	       (p[2] == 0xec || p[2] == 0x5c || p[2] == 0x6c || p[2] == 0x74 || p[2] == 0x7c);
 }
 
-/* The start of the one function that references the __func__ string
- * name, or 0 with plan->note set. */
-static uint64_t func_by_name_ref(const struct elf_image *img, const char *name,
-				 struct tls_plan *plan)
+/* The references to each __func__ string names[i], in one pass over
+ * .text: refs[i * MAX_REFS ...], n[i] of them. false with plan->note set
+ * when a string or .text is missing. */
+static bool name_refs(const struct elf_image *img, const char *const *names, size_t nn,
+		      uint64_t *refs, size_t *n, struct tls_plan *plan)
 {
+	uint64_t targets[2], text_addr;
+	const uint8_t *text, *hit;
 	char needle[64];
-	const uint8_t *text, *hit, *code;
-	uint64_t text_addr, target, refs[MAX_REFS], start = 0;
-	size_t tlen, n, nlen;
+	size_t tlen, nlen;
 
-	nlen = snprintf(needle, sizeof(needle), "%c%s", 0, name) + 1; /* with both NULs */
-	hit = elf_image__find_data(img, needle, nlen, NULL);
 	text = elf_image__section(img, ".text", &tlen, &text_addr);
-	if (!hit || !text) {
-		snprintf(plan->note, sizeof(plan->note), "no %s string or no .text", name);
-		return 0;
+	for (size_t i = 0; i < nn && i < 2; i++) {
+		nlen = snprintf(needle, sizeof(needle), "%c%s", 0, names[i]) + 1; /* both NULs */
+		hit = elf_image__find_data(img, needle, nlen, NULL);
+		if (!hit || !text) {
+			snprintf(plan->note, sizeof(plan->note), "no %s string or no .text", names[i]);
+			return false;
+		}
+		targets[i] = elf_image__addr_of(img, hit + 1);
 	}
-	target = elf_image__addr_of(img, hit + 1);
-	n = x86_refs__lea(text, tlen, text_addr, target, refs, MAX_REFS);
+	x86_refs__lea_many(text, tlen, text_addr, targets, nn, refs, n, MAX_REFS);
+	return true;
+}
+
+/* The start of the one function holding all n references refs to the
+ * __func__ string name, or 0 with plan->note set. */
+static uint64_t func_of_refs(const struct elf_image *img, const char *name, const uint64_t *refs,
+			     size_t n, struct tls_plan *plan)
+{
+	const uint8_t *code;
+	uint64_t start = 0;
+
 	if (n == 0 || n > MAX_REFS) {
 		snprintf(plan->note, sizeof(plan->note), "%s referenced %zu times", name, n);
 		return 0;
@@ -79,13 +93,18 @@ static uint64_t func_by_name_ref(const struct elf_image *img, const char *name,
 
 int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan)
 {
-	uint64_t rd = func_by_name_ref(img, "ssl_read_internal", plan), wr;
+	static const char *const names[2] = { "ssl_read_internal", "ssl_write_internal" };
+	uint64_t refs[2 * MAX_REFS], rd, wr;
+	size_t n[2];
 	char v[40] = "";
 	int major = 0, minor = 0;
 
+	if (!name_refs(img, names, 2, refs, n, plan))
+		return 0;
+	rd = func_of_refs(img, names[0], refs, n[0], plan);
 	if (!rd)
 		return 0;
-	wr = func_by_name_ref(img, "ssl_write_internal", plan);
+	wr = func_of_refs(img, names[1], refs + MAX_REFS, n[1], plan);
 	if (!wr)
 		return 0;
 	elf_image__version_after(img, "OpenSSL ", v, sizeof(v));

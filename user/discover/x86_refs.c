@@ -3,27 +3,41 @@
 
 #include "discover/x86_refs.h"
 
-size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
-		     uint64_t *out, size_t max)
+void x86_refs__lea_many(const uint8_t *code, size_t len, uint64_t addr, const uint64_t *targets,
+			size_t nt, uint64_t *out, size_t *counts, size_t max)
 {
 	const uint8_t *p = code + 1, *end = code + len;
-	size_t n = 0;
 
-	/* memchr for the opcode keeps a 100 MB .text scan well under a second */
+	for (size_t t = 0; t < nt; t++)
+		counts[t] = 0;
+	/* memchr for the opcode keeps a 100 MB .text scan well under a second;
+	 * lea is common, so all targets share one pass */
 	while (end - p >= 6 && (p = memchr(p, 0x8d, end - p - 5))) {
 		size_t i = p++ - code - 1;
+		uint64_t to;
 		int32_t disp;
 
 		/* REX.W (or REX.WR for r8-r15), 8d /r with mod 00, rm 101 */
 		if ((code[i] != 0x48 && code[i] != 0x4c) || (code[i + 2] & 0xc7) != 0x05)
 			continue;
 		memcpy(&disp, code + i + 3, 4);
-		if (addr + i + 7 + (int64_t)disp != target)
-			continue;
-		if (n < max)
-			out[n] = addr + i;
-		n++;
+		to = addr + i + 7 + (int64_t)disp;
+		for (size_t t = 0; t < nt; t++) {
+			if (to != targets[t])
+				continue;
+			if (counts[t] < max)
+				out[t * max + counts[t]] = addr + i;
+			counts[t]++;
+		}
 	}
+}
+
+size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
+		     uint64_t *out, size_t max)
+{
+	size_t n;
+
+	x86_refs__lea_many(code, len, addr, &target, 1, out, &n, max);
 	return n;
 }
 

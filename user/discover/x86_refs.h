@@ -16,6 +16,11 @@
 size_t x86_refs__lea(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,
 		     uint64_t *out, size_t max);
 
+/* As x86_refs__lea for nt targets in one pass over code: the references
+ * to targets[t] go to out[t * max ...], their number to counts[t]. */
+void x86_refs__lea_many(const uint8_t *code, size_t len, uint64_t addr, const uint64_t *targets,
+			size_t nt, uint64_t *out, size_t *counts, size_t max);
+
 /* Same for `mov r32, imm32` with imm32 == target: how a position-dependent
  * executable (Bun) passes a string's address. */
 size_t x86_refs__mov_imm(const uint8_t *code, size_t len, uint64_t addr, uint64_t target,

@@ -72,6 +72,8 @@ struct genai_call {
 	char *stop[GENAI_MAX_STOP];
 	size_t n_stop;
 	char *encoding_format;
+	bool offers_tools;      /* "tools" is a non-empty array (set by
+				 * span_build.c, which may leave it unparsed) */
 
 	/* response */
 	bool resp_stream;       /* the response body was an event stream */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,12 +124,20 @@ static bool bulk_key(const char *k, size_t n)
 	return false;
 }
 
-json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete)
+static bool is_member(const struct genai_jmember *m, const char *k, size_t kl)
+{
+	return m && strlen(m->key) == kl && memcmp(m->key, k, kl) == 0;
+}
+
+json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete,
+			 struct genai_jmember *m)
 {
 	const char *p = b, *end = b + n;
 	json_t *o;
 
 	*complete = false;
+	if (m)
+		m->v = NULL;
 	p = skip_ws(p, end);
 	if (p == end || *p != '{')
 		return NULL;
@@ -153,6 +162,10 @@ json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *comple
 		ve = skip_value(v, end);
 		if (!ve || ve == v)
 			break;
+		if (is_member(m, k + 1, ke - k - 2)) {
+			m->v = v;
+			m->n = ve - v;
+		}
 		if ((size_t)(ve - v) <= small_max &&
 		    !((*v == '[' || *v == '{') && bulk_key(k + 1, ke - k - 2)))
 			val = load_small(v, ve - v);
@@ -209,21 +222,43 @@ int genai__json_one_str(const char *d, size_t n, const char *key, json_t **out)
 struct fast {
 	const char *p, *end;
 	int depth;
+	struct genai_jmember *m; /* a top-level member to report, or NULL */
 };
 
 static json_t *fast_value(struct fast *f);
 
 /* f->p at the opening quote. Sets *esc when the string has escapes (the
- * caller then lets jansson decode it). Returns just past the closing
+ * caller then lets jansson decode it) and *ascii when every byte is ASCII
+ * (valid UTF-8 without jansson's check). Returns just past the closing
  * quote, or NULL on a raw control byte or a cut string. */
-static const char *fast_string_end(const char *p, const char *end, bool *esc)
+static const char *fast_string_end(const char *p, const char *end, bool *esc, bool *ascii)
 {
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t hi8 = 0;
+	unsigned char hi;
+
 	*esc = false;
-	for (p++; p < end; p++) {
+	/* 8 bytes at a time while none is a quote, a backslash or a control
+	 * byte (the usual zero-byte and less-than word tests) */
+	for (p++; end - p >= 8; p += 8) {
+		uint64_t x, q, b;
+
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
+			break;
+		hi8 |= x;
+	}
+	hi = (hi8 & highs) ? 0x80 : 0;
+	for (; p < end; p++) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch == '"')
+		hi |= ch;
+		if (ch == '"') {
+			*ascii = !(hi & 0x80);
 			return p + 1;
+		}
 		if (ch == '\\') {
 			*esc = true;
 			p++;
@@ -237,14 +272,16 @@ static const char *fast_string_end(const char *p, const char *end, bool *esc)
 static json_t *fast_string(struct fast *f)
 {
 	const char *s = f->p, *e;
-	bool esc;
+	bool esc, ascii;
 
-	e = fast_string_end(s, f->end, &esc);
+	e = fast_string_end(s, f->end, &esc, &ascii);
 	if (!e)
 		return NULL;
 	f->p = e;
 	if (esc)
 		return json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
+	if (ascii)
+		return json_stringn_nocheck(s + 1, e - s - 2);
 	return json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
 }
 
@@ -299,11 +336,34 @@ static json_t *fast_number(struct fast *f)
 	}
 }
 
+/* The reported member's value: built, or with m->skip an empty stand-in
+ * for a container, whose end is found by bracket matching. */
+static json_t *fast_member(struct fast *f)
+{
+	const char *v = f->p, *ve;
+	json_t *o;
+
+	if (f->m->skip && v < f->end && (*v == '[' || *v == '{')) {
+		ve = skip_value(v, f->end);
+		o = !ve ? NULL : *v == '[' ? json_array() : json_object();
+	} else {
+		o = fast_value(f);
+		ve = f->p;
+	}
+	if (!o)
+		return NULL;
+	f->p = ve;
+	f->m->v = v;
+	f->m->n = ve - v;
+	return o;
+}
+
 static json_t *fast_object(struct fast *f)
 {
 	json_t *o = json_object(), *v;
 	const char *k, *ke;
-	bool esc;
+	bool esc, ascii;
+	int err;
 
 	if (!o)
 		return NULL;
@@ -314,16 +374,24 @@ static json_t *fast_object(struct fast *f)
 	}
 	while (f->p < f->end && *f->p == '"') {
 		k = f->p;
-		ke = fast_string_end(k, f->end, &esc);
+		ke = fast_string_end(k, f->end, &esc, &ascii);
 		if (!ke || esc) /* escaped keys (NUL, ...) are jansson's call */
 			goto fail;
 		f->p = skip_ws(ke, f->end);
 		if (f->p == f->end || *f->p != ':')
 			goto fail;
 		f->p = skip_ws(f->p + 1, f->end);
-		v = fast_value(f);
-		if (!v || json_object_setn_new(o, k + 1, ke - k - 2, v))
-			goto fail; /* setn_new drops v on failure */
+		if (f->depth == 1 && is_member(f->m, k + 1, ke - k - 2))
+			v = fast_member(f);
+		else
+			v = fast_value(f);
+		if (!v)
+			goto fail;
+		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure */
+		err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
+			    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		if (err)
+			goto fail;
 		f->p = skip_ws(f->p, f->end);
 		if (f->p < f->end && *f->p == '}') {
 			f->p++;
@@ -404,11 +472,13 @@ static json_t *fast_value(struct fast *f)
 	}
 }
 
-json_t *genai__json_load(const char *b, size_t n, size_t flags)
+static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m)
 {
-	struct fast f = { .p = b, .end = b + n };
+	struct fast f = { .p = b, .end = b + n, .m = m };
 	json_t *v;
 
+	if (m)
+		m->v = NULL;
 	f.p = skip_ws(f.p, f.end);
 	if (f.p < f.end && (*f.p == '{' || *f.p == '[' || (flags & JSON_DECODE_ANY))) {
 		v = fast_value(&f);
@@ -416,5 +486,34 @@ json_t *genai__json_load(const char *b, size_t n, size_t flags)
 			return v;
 		json_decref(v);
 	}
+	if (m)
+		m->v = NULL; /* jansson's parse says nothing about where it was */
 	return json_loadb(b, n, flags, NULL);
+}
+
+json_t *genai__json_load(const char *b, size_t n, size_t flags)
+{
+	return load(b, n, flags, NULL);
+}
+
+json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m)
+{
+	return load(b, n, 0, m);
+}
+
+json_t *genai__json_str_at(const char *v, size_t n)
+{
+	struct fast f = { .p = v, .end = v + n };
+
+	return n && *v == '"' ? fast_string(&f) : NULL;
+}
+
+bool genai__json_raw_nonempty_array(const char *v, size_t n)
+{
+	const char *p;
+
+	if (!v || !n || *v != '[')
+		return false;
+	p = skip_ws(v + 1, v + n);
+	return p < v + n && *p != ']';
 }

@@ -16,10 +16,24 @@
 
 #include <jansson.h>
 
+/*
+ * One top-level member of a request body, as a loader found it in the raw
+ * text: the member's value text lets a caller key a cache on the bytes
+ * (genai/tool_defs.c) instead of building and walking the value.
+ */
+struct genai_jmember {
+	const char *key;   /* in: the member's name */
+	bool skip;         /* in (genai__json_load_member): leave its value unbuilt */
+	const char *v;     /* out: its value's raw text; NULL when absent or unknown */
+	size_t n;
+};
+
 /* Returns a new object, or NULL if b is not an object at all. *complete
  * is false when the body was malformed or cut: the object then holds the
- * keys read before the damage. */
-json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete);
+ * keys read before the damage. m (may be NULL) gets the raw text of the
+ * member it names (the last one when repeated). */
+json_t *genai__json_skim(const char *b, size_t n, size_t small_max, bool *complete,
+			 struct genai_jmember *m);
 
 /* Fast path for stream deltas: when key (quotes included, e.g.
  * "\"content\"") occurs exactly once in d[0..n), returns 1 and sets *out to
@@ -33,5 +47,21 @@ int genai__json_one_str(const char *d, size_t n, const char *key, json_t **out);
  * anything unusual (escaped keys, deep nesting, errors), so the result is
  * the same. Returns NULL when b is not valid JSON. */
 json_t *genai__json_load(const char *b, size_t n, size_t flags);
+
+/*
+ * genai__json_load(b, n, 0) that also reports the raw text of the
+ * top-level member m names (m->v NULL when absent, or when the document
+ * needed jansson's own parser). With m->skip, a container value is not
+ * built: an empty one of the same kind stands in, as genai__json_skim
+ * leaves it, and its text is only bracket-matched, not validated.
+ */
+json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m);
+
+/* The JSON string whose opening quote is v[0] (v[0..n) may go on past
+ * it), as a new reference; NULL when v does not start a valid string. */
+json_t *genai__json_str_at(const char *v, size_t n);
+
+/* Whether raw JSON text is an array with at least one element. */
+bool genai__json_raw_nonempty_array(const char *v, size_t n);
 
 #endif

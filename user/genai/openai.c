@@ -448,41 +448,81 @@ static void responses_object(struct genai_call *c, const json_t *r)
 	openai_usage(c, json_object_get(r, "usage"));
 }
 
-/* True if the value after a key (p just past its closing quote) is not
- * null. */
-static bool nonnull_after(const char *p, const char *end)
+/* What one pass over a chat stream chunk's keys (strings followed by a
+ * colon) found: whether it may carry more than text, and where the values
+ * of its "index" and "content" keys start, when each occurs once. */
+struct chunk_keys {
+	bool more;          /* "tool_calls" or "error", or a non-null
+			     * "finish_reason" or "usage": parse it whole */
+	int n_index, n_content;
+	const char *index, *content;
+};
+
+static bool key_is(const char *k, size_t n, const char *name)
 {
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == end || *p != ':')
-		return false;
-	p++;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	return p < end && *p != 'n';
+	return strlen(name) == n && memcmp(k, name, n) == 0;
 }
 
-/* True if a chunk may carry more than text: "tool_calls" or "error"
- * anywhere, or a non-null "finish_reason" or "usage". One pass over the
- * quotes; false positives only cost a parse. */
-static bool chunk_has_more(const char *d, size_t n)
+static void scan_chunk(const char *d, size_t n, struct chunk_keys *ck)
 {
-	const char *p = d, *end = d + n;
+	const char *p = d, *end = d + n, *q, *k;
 
+	memset(ck, 0, sizeof(*ck));
 	while ((p = memchr(p, '"', end - p)) != NULL) {
-		size_t left = end - ++p;
+		k = ++p;
+		/* the closing quote: one not escaped by an odd backslash run */
+		for (;;) {
+			const char *b;
 
-		if (left >= 11 && memcmp(p, "tool_calls\"", 11) == 0)
-			return true;
-		if (left >= 6 && memcmp(p, "error\"", 6) == 0)
-			return true;
-		if (left >= 14 && memcmp(p, "finish_reason\"", 14) == 0 &&
-		    nonnull_after(p + 14, end))
-			return true;
-		if (left >= 6 && memcmp(p, "usage\"", 6) == 0 && nonnull_after(p + 6, end))
-			return true;
+			q = memchr(p, '"', end - p);
+			if (!q)
+				return;
+			for (b = q; b > p && b[-1] == '\\'; b--)
+				;
+			p = q + 1;
+			if ((q - b) % 2 == 0)
+				break;
+		}
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p++;
+		if (p == end || *p != ':')
+			continue; /* a value, not a key */
+		do
+			p++;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'));
+		if (key_is(k, q - k, "index")) {
+			ck->n_index++;
+			ck->index = p;
+		} else if (key_is(k, q - k, "content")) {
+			ck->n_content++;
+			ck->content = p;
+		} else if (key_is(k, q - k, "tool_calls") || key_is(k, q - k, "error") ||
+			   ((key_is(k, q - k, "finish_reason") || key_is(k, q - k, "usage")) &&
+			    p < end && *p != 'n')) {
+			ck->more = true;
+			return;
+		}
 	}
-	return false;
+}
+
+/* The text of a chunk that only carries text: its one "content" value, in
+ * its one choice, index 0. Returns false when the chunk must be parsed. */
+static bool chunk_text(struct genai_call *c, const struct chunk_keys *ck, const char *end)
+{
+	const char *v = ck->content;
+	json_t *t;
+
+	if (ck->n_index != 1 || ck->n_content != 1 || end - ck->index < 2 ||
+	    ck->index[0] != '0' || (ck->index[1] >= '0' && ck->index[1] <= '9'))
+		return false;
+	if (end - v >= 4 && memcmp(v, "null", 4) == 0)
+		return true;
+	t = genai__json_str_at(v, end - v);
+	if (!t)
+		return false;
+	append_text(c, 0, t);
+	json_decref(t);
+	return true;
 }
 
 struct openai_stream {
@@ -499,18 +539,6 @@ static json_t *parse_chunk(struct openai_stream *s, const char *d, size_t n)
 	return o;
 }
 
-/* True if the chunk has one "index" key and it is 0. */
-static bool only_choice_zero(const char *d, size_t n)
-{
-	const char *k = memmem(d, n, "\"index\"", 7), *end = d + n, *p;
-
-	if (!k || memmem(k + 7, end - k - 7, "\"index\"", 7))
-		return false;
-	for (p = k + 7; p < end && (*p == ' ' || *p == ':'); p++)
-		;
-	return p + 1 < end && p[0] == '0' && (p[1] < '0' || p[1] > '9');
-}
-
 static int chat_sse_cb(void *ctx, const char *ev, size_t evl, const char *d, size_t n)
 {
 	struct openai_stream *s = ctx;
@@ -523,16 +551,12 @@ static int chat_sse_cb(void *ctx, const char *ev, size_t evl, const char *d, siz
 	}
 	/* most chunks only carry text: skip them, or with capture take the
 	 * text without parsing the whole chunk */
-	if (c->response_id && !chunk_has_more(d, n)) {
-		json_t *t;
+	if (c->response_id) {
+		struct chunk_keys ck;
 
-		if (!c->capture)
+		scan_chunk(d, n, &ck);
+		if (!ck.more && (!c->capture || chunk_text(c, &ck, d + n)))
 			return 0;
-		if (only_choice_zero(d, n) && genai__json_one_str(d, n, "\"content\"", &t)) {
-			append_text(c, 0, t);
-			json_decref(t);
-			return 0;
-		}
 	}
 	o = parse_chunk(s, d, n);
 	if (o) {

@@ -25,6 +25,7 @@
 struct genai {
 	struct genai_cfg cfg;
 	struct genai_stats st;
+	struct genai_tool_defs *defs; /* tool definition hashes by their text */
 };
 
 struct genai *genai__new(const struct genai_cfg *cfg)
@@ -35,6 +36,11 @@ struct genai *genai__new(const struct genai_cfg *cfg)
 
 	if (!g)
 		return NULL;
+	g->defs = genai_tool_defs__new();
+	if (!g->defs) {
+		free(g);
+		return NULL;
+	}
 	if (cfg)
 		g->cfg = *cfg;
 	if (!g->cfg.content_max_bytes)
@@ -48,6 +54,9 @@ struct genai *genai__new(const struct genai_cfg *cfg)
 
 void genai__free(struct genai *g)
 {
+	if (!g)
+		return;
+	genai_tool_defs__free(g->defs);
 	free(g);
 }
 
@@ -318,20 +327,26 @@ static struct span *build_span(struct genai *g, const struct http_exchange *x,
 	return s;
 }
 
-/* The request body as JSON: whole when content is captured, else only
- * its top level (see jskim.h). NULL if it is not a JSON object. */
-static json_t *load_request(struct genai *g, const struct http_exchange *x)
+/* The request body as JSON: whole when content is captured or observed,
+ * else only its top level (see jskim.h). "tools" is built only for
+ * capture; *tools gets its text, which tool_defs.c reads instead. NULL if
+ * the body is not a JSON object. */
+static json_t *load_request(struct genai *g, const struct http_exchange *x,
+			    struct genai_jmember *tools)
 {
 	const char *b = (const char *)x->req.body;
 	bool complete = true;
 	json_t *r;
 
+	tools->key = "tools";
+	tools->skip = !g->cfg.capture_content;
+	tools->v = NULL;
 	if (!b || !x->req.body_len)
 		return NULL;
 	if (g->cfg.capture_content || g->cfg.observe)
-		r = genai__json_load(b, x->req.body_len, 0);
+		r = genai__json_load_member(b, x->req.body_len, tools);
 	else
-		r = genai__json_skim(b, x->req.body_len, GENAI_SKIM_SMALL, &complete);
+		r = genai__json_skim(b, x->req.body_len, GENAI_SKIM_SMALL, &complete, tools);
 	if (!r || !complete) {
 		g->st.json_errors++;
 		if (x->req.body_truncated)
@@ -346,10 +361,12 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 	const struct genai_provider *p;
 	struct genai_counters cnt = { 0 };
 	struct genai_hint h;
+	struct genai_jmember tools;
 	struct genai_call c;
 	struct span *s = NULL;
 	size_t idx = 0;
 	json_t *req;
+	int n_defs;
 
 	g->st.exchanges++;
 	if (!x)
@@ -360,7 +377,7 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 		g->st.not_genai++;
 		return NULL;
 	}
-	req = load_request(g, x);
+	req = load_request(g, x, &tools);
 	h.req = req;
 	p = genai_registry__match(x, &h, &idx);
 	if (!p) {
@@ -381,8 +398,9 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 	g->st.sse_errors += cnt.sse_errors;
 	g->st.dropped += c.tools_dropped + c.choices_dropped;
 	s = build_span(g, x, p, &c, mono_to_real_ns);
-	if (s && genai_tool_defs__annotate(s, req, (const char *)x->req.body, x->req.body_len,
-					   g->cfg.capture_content) < 0) {
+	n_defs = s ? genai_tool_defs__annotate(g->defs, s, req, tools.v, tools.n,
+					       g->cfg.capture_content) : 0;
+	if (n_defs < 0) {
 		span__free(s);
 		s = NULL;
 	}
@@ -391,6 +409,8 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 		warn("gen_ai: out of memory building a span");
 		goto cleanup;
 	}
+	c.offers_tools = json_array_size(json_object_get(req, "tools")) ||
+			 genai__json_raw_nonempty_array(tools.v, tools.n);
 	if (g->cfg.observe)
 		g->cfg.observe(g->cfg.observe_ctx, &c, req, s);
 	g->st.calls++;

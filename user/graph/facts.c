@@ -88,14 +88,15 @@ static bool ends_with_user(const json_t *msgs)
 	return true;
 }
 
-static int take_request(struct facts *f, const json_t *req)
+static int take_request(struct facts *f, const struct genai_call *c, const json_t *req)
 {
 	const json_t *conv = json_object_get(req, "conversation");
 	int err;
 
-	/* "tools": OpenAI chat and Responses, Anthropic, Gemini, Ollama;
-	 * "toolConfig.tools": Bedrock Converse */
-	f->offers_tools = json_array_size(json_object_get(req, "tools")) ||
+	/* "tools": OpenAI chat and Responses, Anthropic, Gemini, Ollama (the
+	 * gen_ai stage says, it may not build them); "toolConfig.tools":
+	 * Bedrock Converse */
+	f->offers_tools = c->offers_tools ||
 			  json_array_size(json_object_get(json_object_get(req, "toolConfig"),
 							  "tools"));
 
@@ -129,7 +130,7 @@ int facts__take(struct facts *f, const struct genai_call *c, const json_t *req,
 	}
 	f->in_hash = h;
 	f->new_user = ends_with_user(c->input_messages);
-	if (take_results(f, c->input_messages) || take_request(f, req))
+	if (take_results(f, c->input_messages) || take_request(f, c, req))
 		goto cleanup;
 	for (i = 0; i < c->n_tools; i++) {
 		const struct genai_tool_call *t = &c->tools[i];

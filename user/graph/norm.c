@@ -170,6 +170,22 @@ static void feed_str(XXH3_state_t *st, const char *s)
 	feed(st, s, s ? strlen(s) : 0);
 }
 
+/* Whether the 8 bytes at s hold no control byte and no two spaces in a
+ * row, so that none ends a run of feed_ws (word tests; a false "no" only
+ * sends the bytes to the byte loop). */
+static inline bool plain8(const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t x, sp;
+
+	memcpy(&x, s, 8);
+	if ((x - ones * 0x20) & ~x & highs)
+		return false;
+	sp = x ^ (ones * ' ');
+	sp = (sp - ones) & ~sp & highs; /* spaces (and maybe a byte after one) */
+	return !(sp & (sp >> 8));
+}
+
 /* Feeds norm__ws(s) without allocating or copying: runs of text whose
  * whitespace is single spaces go to the hash as they are, each other
  * whitespace run as one space. */
@@ -180,7 +196,11 @@ static void feed_ws(XXH3_state_t *st, const char *s, size_t n)
 	while (i < n && is_ws(s[i]))
 		i++;
 	while (i < n) {
-		for (j = i; j < n; j++)
+		/* whole words first; s[j + 8] is read, and must not be a space
+		 * after one at s[j + 7] */
+		for (j = i; j + 9 <= n && plain8(s + j) && !(s[j + 7] == ' ' && is_ws(s[j + 8]));)
+			j += 8;
+		for (; j < n; j++)
 			if (is_ws(s[j]) && (s[j] != ' ' || j + 1 == n || is_ws(s[j + 1])))
 				break;
 		XXH3_64bits_update(st, s + i, j - i);

@@ -66,7 +66,9 @@ struct http1 {
 	bool synced;       /* a start line was ever found */
 	uint64_t seek_bytes;
 	struct side side[2];
-	struct slot *slots[HTTP1_MAX_PENDING];
+	/* apart, so the struct stays under malloc's large-bin size (1 KiB),
+	 * whose first use after many small frees consolidates the heap */
+	struct slot **slots; /* HTTP1_MAX_PENDING */
 	unsigned head, count;
 	uint32_t n_pushed;  /* slots ever pushed: the next request's index */
 	struct header_view *views;
@@ -670,6 +672,11 @@ struct http1 *http1__new(const struct http_cfg *cfg, struct http_stats *stats,
 
 	if (!h)
 		return NULL;
+	h->slots = calloc(HTTP1_MAX_PENDING, sizeof(*h->slots));
+	if (!h->slots) {
+		free(h);
+		return NULL;
+	}
 	h->cfg = cfg;
 	h->st = stats;
 	h->fn = fn;
@@ -697,11 +704,10 @@ void http1__free(struct http1 *h)
 	if (!h)
 		return;
 	for (int i = 0; i < HTTP1_MAX_PENDING; i++) {
-		if (!h->slots[i])
-			continue;
-		http_msg__free(&h->slots[i]->req);
-		http_msg__free(&h->slots[i]->resp);
-		free(h->slots[i]);
+		struct slot *sl = h->slots[i];
+
+		if (sl)
+			http_msg__free_exchange(sl, &sl->req, &sl->resp);
 	}
 	for (int d = 0; d < 2; d++) {
 		http_msg__free(&h->side[d].spare);
@@ -709,6 +715,7 @@ void http1__free(struct http1 *h)
 		free(h->side[d].carry2);
 	}
 	free(h->views);
+	free(h->slots);
 	free(h);
 }
 

@@ -621,11 +621,10 @@ void http2__free(struct http2 *h)
 	if (!h)
 		return;
 	for (int i = 0; i < HTTP2_MAX_STREAMS; i++) {
-		if (!h->streams[i])
-			continue;
-		http_msg__free(&h->streams[i]->req);
-		http_msg__free(&h->streams[i]->resp);
-		free(h->streams[i]);
+		struct h2_stream *st = h->streams[i];
+
+		if (st)
+			http_msg__free_exchange(st, &st->req, &st->resp);
 	}
 	for (int d = 0; d < 2; d++) {
 		if (h->dir[d].infl)

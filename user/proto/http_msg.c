@@ -58,6 +58,15 @@ void http_msg__free(struct http_msg *m)
 	m->cap_hdrs = m->n_hdrs = 0;
 }
 
+void http_msg__free_exchange(void *x, struct http_msg *req, struct http_msg *resp)
+{
+	if (!x)
+		return;
+	http_msg__free(req);
+	http_msg__free(resp);
+	free(x);
+}
+
 /* Stores wire bytes of the header block, enforcing the cap. */
 static int put_wire(struct http_msg *m, const char *at, size_t len)
 {

@@ -49,6 +49,10 @@ void http_msg__init(struct http_msg *m, size_t hdr_cap, size_t body_cap);
 /* Empties m for the next message, keeping buffers no bigger than keep. */
 void http_msg__reset(struct http_msg *m, size_t keep);
 void http_msg__free(struct http_msg *m);
+/* Frees an exchange x (an HTTP/1 slot, an HTTP/2 stream: one allocation
+ * holding both messages): its request, its response, then x. NULL is a
+ * no-op. */
+void http_msg__free_exchange(void *x, struct http_msg *req, struct http_msg *resp);
 
 /* Start-line and header pieces. Each returns 0, -E2BIG when the header
  * block passes its cap, or -ENOMEM; m is then unusable until reset. */

@@ -223,6 +223,16 @@ static int bom_skip(struct sse *p, const char *buf, size_t len, size_t *i)
 	return k ? sse__feed(p, BOM, k) : 0;
 }
 
+/* Length of the line at s (up to its CR or LF), or n when none ends in
+ * s[0..n). memchr, not a byte loop: streams are mostly long data lines. */
+static size_t line_end(const char *s, size_t n)
+{
+	const char *lf = memchr(s, '\n', n);
+	const char *cr = memchr(s, '\r', lf ? (size_t)(lf - s) : n);
+
+	return cr ? (size_t)(cr - s) : lf ? (size_t)(lf - s) : n;
+}
+
 int sse__feed(struct sse *p, const char *buf, size_t len)
 {
 	size_t i = 0;
@@ -244,9 +254,7 @@ int sse__feed(struct sse *p, const char *buf, size_t len)
 				continue;
 			}
 		}
-		for (j = 0; j < rem; j++)
-			if (s[j] == '\n' || s[j] == '\r')
-				break;
+		j = line_end(s, rem);
 		if (j == rem) {
 			err = sse__buffer(p, s, rem);
 			if (err)

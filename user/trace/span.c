@@ -71,19 +71,40 @@ void span__free(struct span *s)
 	free(s);
 }
 
-const struct attr *attrs__get(const struct attr_list *l, const char *key)
+/* A key's length and two of its bytes: keys on one span almost always
+ * differ there, so a lookup runs strcmp about once, not once per key. */
+static uint32_t key_tag(const char *key, size_t *len)
+{
+	size_t n = strlen(key);
+
+	*len = n;
+	return n ? (uint32_t)n << 16 ^ (uint32_t)(unsigned char)key[n - 1] << 8 ^
+			   (unsigned char)key[n / 2]
+		 : 0;
+}
+
+static const struct attr *find(const struct attr_list *l, const char *key, uint32_t tag)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].key, key) == 0)
+		if (l->v[i].key_tag == tag && strcmp(l->v[i].key, key) == 0)
 			return &l->v[i];
 	return NULL;
+}
+
+const struct attr *attrs__get(const struct attr_list *l, const char *key)
+{
+	size_t n;
+
+	return find(l, key, key_tag(key, &n));
 }
 
 /* Installs *val under key, replacing an old value. On failure the caller
  * still owns val's storage. */
 static int attrs__put(struct attr_list *l, const char *key, const struct attr *val)
 {
-	struct attr *slot = (struct attr *)attrs__get(l, key);
+	size_t len;
+	uint32_t tag = key_tag(key, &len);
+	struct attr *slot = (struct attr *)find(l, key, tag);
 	char *k;
 
 	if (slot) {
@@ -91,6 +112,7 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 		attr__release(slot);
 		*slot = *val;
 		slot->key = k;
+		slot->key_tag = tag;
 		return 0;
 	}
 	if (l->n == l->cap) {
@@ -102,11 +124,13 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 		l->v = v;
 		l->cap = cap;
 	}
-	k = strdup(key);
+	k = malloc(len + 1);
 	if (!k)
 		return -ENOMEM;
+	memcpy(k, key, len + 1);
 	l->v[l->n] = *val;
 	l->v[l->n].key = k;
+	l->v[l->n].key_tag = tag;
 	l->n++;
 	return 0;
 }

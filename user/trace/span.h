@@ -34,6 +34,7 @@ enum attr_type { ATTR_STR, ATTR_INT, ATTR_DOUBLE, ATTR_BOOL, ATTR_STR_ARRAY };
 struct attr {
 	char *key;
 	enum attr_type type;
+	uint32_t key_tag;  /* set by span.c: compared before the key itself */
 	union {
 		char *s;
 		int64_t i;

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of issue #13's agent-first default: a process that is
+not a target gets bounded capture (each plaintext read/write copied up to
+--bounded-bytes, a connection judged uninteresting not at all) and makes
+no spans; one whose plaintext request is an LLM call is promoted with
+that request whole, stays a target across exec, and the server it calls
+is promoted too. Ground truth: the echo server's own log of every byte."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from harness import (Agentrace, EchoServer, Receiver, Workdir, analyze_dump, check,
+                     clean_env, span_pid, stream_bytes, teardown, test, wait_for)
+
+PY = os.path.realpath(sys.executable)
+
+# An untargeted client (an upload, a package manager): a 20 KB PUT in one
+# write (http.client would write the head first, and the daemon's verdict
+# on it may beat the body), then, once the daemon had time to judge the
+# connection, three GETs.
+PLAIN_CLIENT = r"""
+import http.client, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def call(req):
+    s.sendall(req)
+    r = http.client.HTTPResponse(s)
+    r.begin()
+    r.read()
+body = b"u" * 20000
+call(b"PUT /pkg?resp=20000 HTTP/1.1\r\nHost: pkg\r\nContent-Length: %d\r\n\r\n" % len(body) +
+     body)
+time.sleep(1)
+for i in range(3):
+    call(b"GET /later%d?resp=100 HTTP/1.1\r\nHost: pkg\r\n\r\n" % i)
+"""
+
+# An agent over plaintext: an LLM call with a 20 KB prompt in one write,
+# then, once the test saw it promoted, it execs a child that fetches 20 KB
+# on a new connection.
+AGENT = r"""
+import http.client, os, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+body = b'{"model":"m","messages":[{"role":"user","content":"' + b"p" * 20000 + b'"}]}'
+c.request("POST", "/v1/chat/completions?resp=9000", body=body,
+          headers={"Content-Type": "application/json"})
+c.getresponse().read()
+c.close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+os.execv(sys.executable, [sys.executable, "-c", sys.argv[2], sys.argv[1]])
+"""
+AFTER_EXEC = r"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/after-exec?resp=20000"); c.getresponse().read()
+"""
+
+
+def rows_of(rows, pid, port=None):
+    return [r for r in rows if r["pid"] == str(pid) and
+            (port is None or r["remote"].endswith(":%d" % port) or
+             r["local"].endswith(":%d" % port))]
+
+
+def one(rows, d, what):
+    got = [r for r in rows if r["dir"] == d]
+    check(len(got) == 1, "%s: %d %s streams: %r" % (what, len(got), d, rows))
+    return stream_bytes(got[0]), int(got[0]["gap_bytes"])
+
+
+@test
+def test_bounded_capture_verdicts_and_promotion():
+    """Default mode (no selector): an untargeted client's large GET is cut
+    at 4096 bytes per read and, after the daemon's verdict, its later
+    requests are not copied at all, and it makes no span; an untargeted
+    agent's plaintext LLM call (20 KB, one write) promotes it with the
+    whole request and response byte-exact, its exec'd child stays a target
+    (its 20 KB response is whole), and the server it called is promoted by
+    that request."""
+    wd = Workdir("bounded")
+    srv = EchoServer(wd, plain=True)
+    rcv = Receiver(wd)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "otlp", "--promote"],
+                       mode="record",
+                       env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        plain = subprocess.Popen([PY, "-c", PLAIN_CLIENT, str(srv.port)], env=clean_env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = plain.communicate(timeout=60)
+        check(plain.returncode == 0, "plain client failed: %r" % err[-1500:])
+        go = wd.file("go")
+        agent = subprocess.Popen([PY, "-c", AGENT, str(srv.port), AFTER_EXEC, go],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+        # exec only once the daemon is done with the call, so that nothing
+        # but the kept promotion can make the child a target
+        wait_for(lambda: re.search(r"promoted pid %d to a target" % agent.pid, ar.err()) and
+                 [s for s in rcv.spans() if span_pid(s) == agent.pid], timeout=20,
+                 what="the agent promoted and its call's span")
+        open(go, "w").close()
+        out, err = agent.communicate(timeout=60)
+        check(agent.returncode == 0, "agent failed: %r" % err[-1500:])
+        wait_for(lambda: len(srv.conns()) == 3, timeout=10, what="three connections logged")
+        time.sleep(0.5)
+        ar.finish()
+        log = ar.err()
+        check(re.search(r"promoted pid %d to a target: http_path /v1/chat/completions" %
+                        agent.pid, log), "agent not promoted:\n" + log[-3000:])
+        check(re.search(r"promoted pid %d to a target: http_path" % srv.p.pid, log),
+              "the server the agent called was not promoted:\n" + log[-3000:])
+        check("promoted pid %d " % plain.pid not in log, "plain client promoted:\n" + log[-3000:])
+        check(re.search(r"^verdict: skip=[1-9]", log, re.M), "no verdict:\n" + log[-3000:])
+        check(ar.kernel_stats().get("verdict_hit", 0) >= 1, "verdict never hit: %r" %
+              ar.kernel_stats())
+        conns = sorted(srv.conns(), key=lambda c: c["n"])
+        rows = analyze_dump(wd, wd.file("cap.agt"))
+        # 1. the untargeted client: bounded, then nothing after the verdict
+        first, llm, after = conns
+        want_in, want_out = srv.conn_bytes(first["n"])
+        mine = [r for r in rows if r["remote"].endswith(":%d" % srv.port) and
+                r["local"].endswith(":%d" % first["client_port"])]
+        got_out, _ = one(mine, "egress", "plain client")
+        check(got_out == want_in[:4096] and got_out.startswith(b"PUT /pkg?"),
+              "plain client's 20 KB request not cut at 4096 bytes (%d of %d)" %
+              (len(got_out), len(want_in)))
+        check(ar.kernel_stats().get("bounded_bytes_skipped", 0) > 0, "nothing was cut")
+        check(b"/later" not in got_out, "requests after the verdict were copied")
+        ins = [r for r in mine if r["dir"] == "ingress"]
+        got_in = b"".join(stream_bytes(r) for r in ins)
+        check(len(got_in) < len(want_out), "the 20 KB response was not bounded (%d of %d)" %
+              (len(got_in), len(want_out)))
+        plain_spans = [s for s in rcv.spans() if span_pid(s) == plain.pid]
+        check(not plain_spans, "an untargeted process made spans: %r" % plain_spans[:3])
+        # 2. the agent's LLM call, whole, on both sides
+        for n, what in ((llm["n"], "LLM call"), (after["n"], "after exec")):
+            want_in, want_out = srv.conn_bytes(n)
+            c = [x for x in conns if x["n"] == n][0]
+            mine = rows_of(rows, agent.pid)
+            mine = [r for r in mine if r["local"].endswith(":%d" % c["client_port"])]
+            got_out, gap_out = one(mine, "egress", what)
+            got_in, gap_in = one(mine, "ingress", what)
+            check(got_out == want_in,
+                  "%s: request differs from what the server read (%d vs %d bytes)" %
+                  (what, len(got_out), len(want_in)))
+            check(got_in == want_out and not gap_in and not gap_out,
+                  "%s: response differs from what the server wrote (%d vs %d bytes, gaps "
+                  "%d/%d)" % (what, len(got_in), len(want_out), gap_out, gap_in))
+        served = [r for r in rows_of(rows, srv.p.pid)
+                  if r["remote"].endswith(":%d" % llm["client_port"])]
+        got_in, _ = one(served, "ingress", "server side of the LLM call")
+        check(got_in == srv.conn_bytes(llm["n"])[0], "server's read of the LLM call differs")
+    finally:
+        teardown(wd, ar, rcv, srv)

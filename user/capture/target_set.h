@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The processes whose exchanges make spans under bounded capture: those
+ * the kernel copied as targets (a data record without AR_F_BOUNDED) or
+ * that are targets when asked. Remembered past the kernel's targets entry,
+ * which goes at exit or with an exec that no longer matches, because a
+ * process's last exchange is often judged after it exited. Direct-mapped
+ * by pid: fixed memory (256 KiB); a colliding pid evicts the older one,
+ * which then counts on the kernel map alone. Not thread-safe. */
+#ifndef AR_CAPTURE_TARGET_SET_H
+#define AR_CAPTURE_TARGET_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct probes;
+struct target_set;
+
+/* Returns NULL on -ENOMEM. */
+struct target_set *target_set__new(struct probes *p);
+void target_set__free(struct target_set *ts);
+
+/* Notes the target of an AR_EV_DATA record copied as a target's. */
+void target_set__record(struct target_set *ts, const void *rec, size_t len);
+
+/* True when tgid was or is a target. */
+bool target_set__has(struct target_set *ts, uint32_t tgid);
+
+#endif

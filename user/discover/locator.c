@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "discover/locator.h"
+
+struct locator {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	int (*plan)(const char *path, struct tls_plan *plan);
+	/* jobs in order: [0, done) finished, [done, n) waiting; q[done] is
+	 * being located while the thread works without the lock */
+	struct locate_job q[LOCATOR_MAX];
+	unsigned n, done;
+};
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void *run(void *arg)
+{
+	struct locator *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		struct locate_job j;
+		struct timespec t0;
+		char via[40];
+
+		while (l->done == l->n && !l->stop)
+			pthread_cond_wait(&l->cond, &l->lock);
+		if (l->stop)
+			break;
+		j = l->q[l->done];
+		pthread_mutex_unlock(&l->lock);
+		snprintf(via, sizeof(via), "/proc/self/fd/%d", j.fd);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		j.n = l->plan(via, j.plan);
+		j.ms = ms_since(&t0);
+		pthread_mutex_lock(&l->lock);
+		l->q[l->done++] = j;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+struct locator *locator__new(int (*plan)(const char *path, struct tls_plan *plan))
+{
+	struct locator *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return NULL;
+	l->plan = plan;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cond, NULL);
+	err = pthread_create(&l->thread, NULL, run, l);
+	if (err) {
+		pthread_mutex_destroy(&l->lock);
+		pthread_cond_destroy(&l->cond);
+		free(l);
+		errno = err;
+		return NULL;
+	}
+	return l;
+}
+
+void locator__free(struct locator *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stop = true;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	pthread_join(l->thread, NULL);
+	for (unsigned i = 0; i < l->n; i++) {
+		close(l->q[i].fd);
+		free(l->q[i].plan);
+	}
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->cond);
+	free(l);
+}
+
+int locator__push(struct locator *l, uint32_t idx, int fd)
+{
+	struct tls_plan *plan;
+	int err = 0;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n == LOCATOR_MAX) {
+		err = -EAGAIN;
+		goto cleanup;
+	}
+	plan = malloc(sizeof(*plan));
+	if (!plan) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	l->q[l->n++] = (struct locate_job){ .idx = idx, .fd = fd, .plan = plan };
+	pthread_cond_signal(&l->cond);
+cleanup:
+	pthread_mutex_unlock(&l->lock);
+	return err;
+}
+
+bool locator__pop(struct locator *l, struct locate_job *out)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->done) {
+		*out = l->q[0];
+		/* the job being located moves down with done, so run() stores
+		 * its result at q[done] all the same */
+		for (unsigned i = 1; i < l->n; i++)
+			l->q[i - 1] = l->q[i];
+		l->n--;
+		l->done--;
+		got = true;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return got;
+}
+
+unsigned locator__pending(struct locator *l)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->n;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include <agentrace/events.h>
+
+#include "discover/verdict.h"
+
+enum verdict verdict__judge(const struct llm_hosts *hosts, const void *rec, size_t len,
+			    enum promote_reason *why, char *what, size_t cap)
+{
+	const struct ar_data_event *ev = rec;
+
+	*why = PROMOTE_NO;
+	what[0] = 0;
+	if (len < sizeof(*ev) || ev->hdr.type != AR_EV_DATA || ev->source != AR_SRC_SOCKET ||
+	    (ev->hdr.flags & AR_F_TLS) || ev->seq != 0 || !ev->len ||
+	    len < sizeof(*ev) + ev->len)
+		return VERDICT_WAIT;
+	*why = promote__judge_http(hosts, (const char *)(ev + 1), ev->len, what, cap);
+	return *why == PROMOTE_NO ? VERDICT_SKIP : VERDICT_KEEP;
+}
