@@ -103,6 +103,31 @@ static __always_inline void rand_bytes(__u8 *b, int n)
 	}
 }
 
+/* Reserves an AR_EV_INJECT record of the sending (reading) thread with
+ * its ids filled in; NULL, counted, when the ring is full. */
+static __always_inline struct ar_inject_event *inject_event(__u16 flags, __u64 id,
+							    const __u8 *trace_id,
+							    const __u8 *span_id,
+							    const __u8 *parent_id)
+{
+	struct ar_inject_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		stat(AR_INJ_STAT_DROP_RINGBUF);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = AR_EV_INJECT;
+	ev->hdr.flags = flags;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(ev->trace_id, trace_id, 16);
+	__builtin_memcpy(ev->span_id, span_id, 8);
+	__builtin_memcpy(ev->parent_id, parent_id, 8);
+	return ev;
+}
+
 /* The inbound side: SERVER ids decided at the read (serve_thr). */
 #include "serve.bpf.h"
 
@@ -265,19 +290,9 @@ __attribute__((noinline)) int insert(struct sk_msg_md *msg, struct inject_sk *st
 	stat(AR_INJ_STAT_INJECTED);
 	if (parent)
 		stat(AR_INJ_STAT_WITH_CTX);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		stat(AR_INJ_STAT_DROP_RINGBUF);
+	ev = inject_event(0, id, trace_id, span_id, parent_id);
+	if (!ev)
 		return len;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = AR_EV_INJECT;
-	ev->hdr.tgid = id >> 32;
-	ev->hdr.tid = tid;
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	__builtin_memcpy(ev->trace_id, trace_id, 16);
-	__builtin_memcpy(ev->span_id, span_id, 8);
-	__builtin_memcpy(ev->parent_id, parent_id, 8);
 	ev->offset = orig;
 	ev->req_index = st ? st->p.requests - 1 : 0;
 	ev->sport = (__u16)msg->local_port;

@@ -82,9 +82,6 @@ struct {
 	__type(value, struct serve_args);
 } serve_args SEC(".maps");
 
-static __always_inline void stat(__u32 idx);
-static __always_inline void rand_bytes(__u8 *b, int n);
-
 static __always_inline void thr_close(__u32 tid, __s32 fd)
 {
 	struct serve_thr *t = bpf_map_lookup_elem(&serve_thr, &tid);
@@ -185,20 +182,9 @@ __attribute__((noinline)) int serve_decide(struct serve_sk *st, __s32 fd, __u64 
 	thr_open(tid, fd, trace_id, span_id);
 	st->serving_tid = tid;
 	stat(AR_INJ_STAT_SERVED);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		stat(AR_INJ_STAT_DROP_RINGBUF);
+	ev = inject_event(AR_INJ_F_SERVE, id, trace_id, span_id, parent_id);
+	if (!ev)
 		return 0;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = AR_EV_INJECT;
-	ev->hdr.flags = AR_INJ_F_SERVE;
-	ev->hdr.tgid = id >> 32;
-	ev->hdr.tid = tid;
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	__builtin_memcpy(ev->trace_id, trace_id, 16);
-	__builtin_memcpy(ev->span_id, span_id, 8);
-	__builtin_memcpy(ev->parent_id, parent_id, 8);
 	ev->req_index = st->s.p.requests - 1;
 	ev->sport = st->sport;
 	ev->dport = st->dport;

@@ -200,11 +200,11 @@ MOCK_PORT=$(awk '{print $1; exit}' "$WORK/mock.ready")
 HEALTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # The pod's view (deploy/kubernetes/daemonset.yaml): read-only root
-# filesystem; emptyDir /tmp; procfs of the host PID namespace (hostPID);
+# filesystem; emptyDir /tmp; hostPath /var/cache/agentrace; procfs of the host PID namespace (hostPID);
 # read-only sysfs with hostPath tracefs, BTF and cgroup mounts on top; a
 # minimal /dev; only the DaemonSet's capabilities, and no_new_privs
 # (allowPrivilegeEscalation: false).
-mkdir -p "$WORK/pod-tmp"
+mkdir -p "$WORK/pod-tmp" "$WORK/pod-tls-cache" "$ROOTFS/var/cache/agentrace"
 chmod 1777 "$WORK/pod-tmp"
 AR_ARGS=(--exporter file --output /tmp/spans.jsonl --ready-file /tmp/agentrace.ready
 	--stats-interval 0)
@@ -212,10 +212,11 @@ AR_ARGS=(--exporter file --output /tmp/spans.jsonl --ready-file /tmp/agentrace.r
 say "starting agentrace chrooted, with the DaemonSet's mounts and capabilities"
 # shellcheck disable=SC2016
 unshare --mount --propagation private bash -euc '
-	r=$1 podtmp=$2 caps=$3; shift 3
+	r=$1 podtmp=$2 caps=$3 podcache=$4; shift 4
 	mount --bind "$r" "$r"
 	mount -o remount,bind,ro "$r"
 	mount --bind "$podtmp" "$r/tmp"
+	mount --bind "$podcache" "$r/var/cache/agentrace"
 	mount -t proc proc "$r/proc"
 	mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$r/sys"
 	mount --bind /sys/kernel/tracing "$r/sys/kernel/tracing"
@@ -232,7 +233,7 @@ unshare --mount --propagation private bash -euc '
 		--bounding-set "$caps" --inh-caps -all \
 		-- /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_NAME=test-deploy-node \
 		OTEL_SERVICE_NAME=agentrace /usr/local/bin/agentrace "$@"' \
-	_ "$ROOTFS" "$WORK/pod-tmp" "$SETPRIV_CAPS" "${AR_ARGS[@]}" >"$WORK/agentrace.out" 2>"$WORK/agentrace.err" &
+	_ "$ROOTFS" "$WORK/pod-tmp" "$SETPRIV_CAPS" "$WORK/pod-tls-cache" "${AR_ARGS[@]}" >"$WORK/agentrace.out" 2>"$WORK/agentrace.err" &
 AR_PID=$!
 PIDS+=("$AR_PID")
 end=$((SECONDS + 60))

@@ -216,6 +216,52 @@ def test_promotion_by_sni_probes_only_llm_clients():
         wd.cleanup()
 
 
+@test
+def test_promotion_race_every_first_call_captured_or_named():
+    """--promote, clients that call at once after their handshake (no gate,
+    a 0 ms loopback path): the probes may lose the race to the first
+    SSL_write, but never silently. Each promoted client is counted once as
+    on_time (its request was captured, ground truth: the capture's egress
+    TLS bytes), late or unseen (a warning names its pid)."""
+    wd = Workdir("promote-race")
+    srv = EchoServer(wd)
+    ar = None
+    ca = os.path.join(wd.cert_dir(), "ca.pem")
+    go = wd.file("go")
+    open(go, "w").close()
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote",
+                            "--llm-host", "*.agents.e2e.test"], mode="record")
+        procs = [subprocess.Popen([PY, PROBE, str(srv.port), ca, go, "r%d.agents.e2e.test" % i],
+                                  env=clean_env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for i in range(6)]
+        pids = {str(p.pid) for p in procs}
+        for p in procs:
+            report(p)
+        wait_for(lambda: all("promoted pid %s to a target" % pid in ar.err() for pid in pids),
+                 timeout=20, what="six clients promoted")
+        ar.finish()  # drains the ring: the clients' exit records are in it
+        m = re.search(r"^promote: .*promoted_sni=(\d+) .*on_time=(\d+) late=(\d+) "
+                      r"unseen=(\d+) ", ar.err(), re.M)
+        check(m, "no promote stats:\n" + ar.err()[-2000:])
+        promoted, on_time, late, unseen = (int(x) for x in m.groups())
+        check(promoted == 6 and on_time + late + unseen == 6,
+              "each promoted client counted once: %s" % m.group(0))
+        sent = {r["pid"] for r in analyze_dump(wd, wd.file("cap.agt"))
+                if r["tls"] == "1" and r["dir"] == "egress" and int(r["bytes"]) > 0}
+        check(sent <= pids and len(sent) == on_time,
+              "requests captured from %r, daemon says on_time=%d" % (sent, on_time))
+        for pid in pids - sent:
+            check(re.search(r"pid %s was promoted .*\((promote: (late|unseen))\)" % pid,
+                            ar.err()),
+                  "pid %s lost its first call silently:\n%s" % (pid, ar.err()[-3000:]))
+    finally:
+        if ar:
+            ar.stop()
+        srv.stop()
+        wd.cleanup()
+
+
 AGENT_CALLS = r"""
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
@@ -240,8 +286,11 @@ def test_promotion_of_a_server_an_agent_calls():
     agent = wd.file("arpromoagent")
     os.symlink(PY, agent)
     try:
+        # --bounded-bytes 0: no bounded capture, so that any stream of the
+        # other server's pid means it was wrongly made a target (bounded
+        # capture has its own test, test_bounded.py)
         ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote", "--comm",
-                            "arpromoagent"], mode="record")
+                            "arpromoagent", "--bounded-bytes", "0"], mode="record")
         for argv in ([agent, "-c", AGENT_CALLS, str(tool.port)],
                      [PY, "-c", AGENT_CALLS, str(other.port)]):
             r = subprocess.run(argv, capture_output=True, timeout=60, env=clean_env())

@@ -77,18 +77,26 @@ static void stat_bin(struct stat *st)
 
 TestSuite(plan_cache, .init = setup, .fini = teardown);
 
-Test(plan_cache, a_plan_survives_a_restart)
+/* A daemon that located bin (the sample plan) and exited: the cache file
+ * holds it. *p and *st get the plan and bin's identity. */
+static void store_sample(struct tls_plan *p, struct stat *st)
 {
 	struct plan_cache *c = plan_cache__open(cache);
+
+	sample_plan(p);
+	stat_bin(st);
+	cr_assert_eq(plan_cache__put(c, bin, st, p), 0);
+	plan_cache__free(c);
+}
+
+Test(plan_cache, a_plan_survives_a_restart)
+{
+	struct plan_cache *c;
 	struct tls_plan want, got;
 	struct plan_cache_stats s;
 	struct stat st;
 
-	sample_plan(&want);
-	stat_bin(&st);
-	cr_assert_eq(plan_cache__put(c, bin, &st, &want), 0);
-	plan_cache__free(c);
-
+	store_sample(&want, &st);
 	c = plan_cache__open(cache); /* the next daemon */
 	cr_assert(plan_cache__get(c, bin, &st, &got));
 	cr_assert_eq(got.lib, want.lib);
@@ -142,14 +150,11 @@ Test(plan_cache, a_rewritten_file_misses)
  * not read. */
 Test(plan_cache, a_file_others_can_write_is_ignored)
 {
-	struct plan_cache *c = plan_cache__open(cache);
+	struct plan_cache *c;
 	struct tls_plan p;
 	struct stat st;
 
-	sample_plan(&p);
-	stat_bin(&st);
-	cr_assert_eq(plan_cache__put(c, bin, &st, &p), 0);
-	plan_cache__free(c);
+	store_sample(&p, &st);
 	cr_assert_eq(chmod(cache, 0666), 0);
 	c = plan_cache__open(cache);
 	cr_assert_not(plan_cache__get(c, bin, &st, &p));
@@ -162,7 +167,7 @@ Test(plan_cache, a_file_others_can_write_is_ignored)
  * ctime cannot be set back from userspace. */
 Test(plan_cache, other_bytes_at_a_probe_are_refused)
 {
-	struct plan_cache *c = plan_cache__open(cache);
+	struct plan_cache *c;
 	struct plan_cache_stats s;
 	struct tls_plan p;
 	struct stat st;
@@ -170,10 +175,7 @@ Test(plan_cache, other_bytes_at_a_probe_are_refused)
 	FILE *f;
 	int fd;
 
-	sample_plan(&p);
-	stat_bin(&st);
-	cr_assert_eq(plan_cache__put(c, bin, &st, &p), 0);
-	plan_cache__free(c);
+	store_sample(&p, &st);
 	fd = open(bin, O_WRONLY | O_CLOEXEC);
 	cr_assert_eq(pwrite(fd, "\x90", 1, 0x405), 1); /* inside the write probe's 16 bytes */
 	close(fd);

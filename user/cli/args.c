@@ -48,9 +48,9 @@ static const struct argp_option options[] = {
 	{ "comm", 'c', "NAME", 0, "Trace processes with this command name (repeatable)", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory (repeatable)", 1 },
 	{ "scoped-uprobes", OPT_SCOPED, NULL, 0, "With --pid/--comm/--cgroup, set OpenSSL uprobes inside targets only: other processes carry no breakpoint, but a target that calls right after its exec may lose that first call (docs/performance.md)", 1 },
-	{ "promote", OPT_PROMOTE, NULL, 0, "Also trace, from then until it exits, any process whose TLS ClientHello names an LLM host (SNI) or whose plaintext request is an LLM or MCP call; other processes only get their first write on each connection read (uprobes inside targets only, as --scoped-uprobes)", 1 },
+	{ "promote", OPT_PROMOTE, NULL, 0, "Agent-first (make run and the DaemonSet): also trace, until it exits and across exec, any process whose TLS ClientHello names an LLM host (SNI), whose plaintext request is an LLM or MCP call, or that serves a target; other processes get bounded capture (--bounded-bytes) and make no spans (uprobes inside targets only, as --scoped-uprobes)", 1 },
 	{ "trace-all", OPT_TRACE_ALL, NULL, 0, "Trace every process fully: whole bodies and uprobes everywhere, spans for every HTTP call on the host (for debugging; no --pid/--comm/--cgroup/--promote)", 1 },
-	{ "bounded-bytes", OPT_BOUNDED, "N", 0, "With --promote: copy at most N bytes of each plaintext read or write of a process that is not a target, enough for a request or status line, headers and the start of a body (default 4096)", 1 },
+	{ "bounded-bytes", OPT_BOUNDED, "N", 0, "With --promote: copy at most N bytes of each plaintext read or write of a process that is not a target, enough for a request or status line, headers and the start of a body (default 4096; 0: only the head of each connection's first write, no bounded capture)", 1 },
 	{ "llm-host", OPT_LLM_HOST, "PATTERN", 0, "With --promote: another LLM or tool host name, a glob such as '*.example.com' (repeatable; adds to the built-in provider hosts)", 1 },
 	{ "inject-traceparent", OPT_INJECT, NULL, 0, "Insert traceparent (and tenant baggage) into targets' outbound plaintext HTTP/1.1 requests that carry none; needs CAP_NET_ADMIN (docs/security.md)", 1 },
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
@@ -153,7 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_PROMOTE: o->promote = true; break;
 	case OPT_TRACE_ALL: o->trace_all = true; break;
 	case OPT_BOUNDED:
-		o->bounded_bytes = parse_num(st, arg, "--bounded-bytes", 64, 65536);
+		o->bounded_bytes = parse_num(st, arg, "--bounded-bytes", 0, 65536);
 		break;
 	case OPT_LLM_HOST:
 		if (o->n_llm_hosts == CLI_MAX_TARGETS)

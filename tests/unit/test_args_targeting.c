@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/* The targeting flags of issue #13: --bounded-bytes reaches cli_opts with
+ * its default, --trace-all refuses selectors and --promote. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "run_child.h"
+
+static void parse_argv(void *arg)
+{
+	char **argv = arg;
+	struct cli_opts o;
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	cli__parse(argc, argv, &o);
+}
+
+Test(args_targeting, bounded_bytes_default_and_value)
+{
+	char *def[] = { (char *)"agentrace", (char *)"--promote", NULL };
+	char *set[] = { (char *)"agentrace", (char *)"--promote", (char *)"--bounded-bytes",
+			(char *)"512", NULL };
+	struct cli_opts o;
+
+	cli__parse(2, def, &o);
+	cr_assert(o.promote);
+	cr_assert_eq(o.bounded_bytes, 4096);
+	cr_assert_not(o.trace_all);
+	cli__parse(4, set, &o);
+	cr_assert_eq(o.bounded_bytes, 512);
+}
+
+Test(args_targeting, trace_all_takes_no_selector)
+{
+	static const char *const other[] = { "--promote", "--comm", "--pid" };
+	static const char *const value[] = { NULL, "python3", "1" };
+	char err[4096];
+
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		char *argv[] = { (char *)"agentrace", (char *)"--trace-all", (char *)other[i],
+				 (char *)value[i], NULL };
+
+		cr_assert_eq(run_child(parse_argv, argv, err, sizeof(err)), 64, "%s accepted",
+			     other[i]);
+		cr_assert(strstr(err, "--trace-all"), "%s: %s", other[i], err);
+	}
+	{
+		char *argv[] = { (char *)"agentrace", (char *)"--bounded-bytes", (char *)"70000",
+				 NULL };
+
+		cr_assert_eq(run_child(parse_argv, argv, err, sizeof(err)), 64);
+		cr_assert(strstr(err, "--bounded-bytes"), "%s", err);
+	}
+}
