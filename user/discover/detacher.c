@@ -5,15 +5,13 @@
 #include <stdlib.h>
 
 #include "capture/probes.h"
+#include "common/worker.h"
 #include "discover/detacher.h"
 
 #define QUEUE_MAX 4096
 
 struct detacher {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
+	struct worker w;
 	size_t head, n;
 	struct tls_attach *q[QUEUE_MAX];
 };
@@ -22,22 +20,22 @@ static void *run(void *arg)
 {
 	struct detacher *d = arg;
 
-	pthread_mutex_lock(&d->lock);
+	pthread_mutex_lock(&d->w.lock);
 	for (;;) {
 		struct tls_attach *a;
 
-		while (!d->n && !d->stop)
-			pthread_cond_wait(&d->cond, &d->lock);
+		while (!d->n && !d->w.stop)
+			pthread_cond_wait(&d->w.cond, &d->w.lock);
 		if (!d->n)
 			break;
 		a = d->q[d->head];
 		d->head = (d->head + 1) % QUEUE_MAX;
 		d->n--;
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->w.lock);
 		probes__detach_tls(a);
-		pthread_mutex_lock(&d->lock);
+		pthread_mutex_lock(&d->w.lock);
 	}
-	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_unlock(&d->w.lock);
 	return NULL;
 }
 
@@ -48,14 +46,10 @@ struct detacher *detacher__new(void)
 
 	if (!d)
 		return NULL;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
-	err = pthread_create(&d->thread, NULL, run, d);
+	err = worker__start(&d->w, run, d);
 	if (err) {
-		pthread_mutex_destroy(&d->lock);
-		pthread_cond_destroy(&d->cond);
 		free(d);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return d;
@@ -65,13 +59,7 @@ void detacher__free(struct detacher *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->lock);
-	d->stop = true;
-	pthread_cond_signal(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-	pthread_join(d->thread, NULL);
-	pthread_mutex_destroy(&d->lock);
-	pthread_cond_destroy(&d->cond);
+	worker__stop(&d->w);
 	free(d);
 }
 
@@ -80,14 +68,14 @@ void detacher__push(struct detacher *d, struct tls_attach *a)
 	bool queued = false;
 
 	if (d) {
-		pthread_mutex_lock(&d->lock);
+		pthread_mutex_lock(&d->w.lock);
 		if (d->n < QUEUE_MAX) {
 			d->q[(d->head + d->n) % QUEUE_MAX] = a;
 			d->n++;
 			queued = true;
-			pthread_cond_signal(&d->cond);
+			pthread_cond_signal(&d->w.cond);
 		}
-		pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->w.lock);
 	}
 	if (!queued)
 		probes__detach_tls(a);

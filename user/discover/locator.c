@@ -6,13 +6,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/worker.h"
 #include "discover/locator.h"
 
 struct locator {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop;
+	struct worker w;
 	int (*plan)(const char *path, struct tls_plan *plan);
 	/* jobs in order: [0, done) finished, [done, n) waiting; q[done] is
 	 * being located while the thread works without the lock */
@@ -32,26 +30,26 @@ static void *run(void *arg)
 {
 	struct locator *l = arg;
 
-	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&l->w.lock);
 	for (;;) {
 		struct locate_job j;
 		struct timespec t0;
 		char via[40];
 
-		while (l->done == l->n && !l->stop)
-			pthread_cond_wait(&l->cond, &l->lock);
-		if (l->stop)
+		while (l->done == l->n && !l->w.stop)
+			pthread_cond_wait(&l->w.cond, &l->w.lock);
+		if (l->w.stop)
 			break;
 		j = l->q[l->done];
-		pthread_mutex_unlock(&l->lock);
+		pthread_mutex_unlock(&l->w.lock);
 		snprintf(via, sizeof(via), "/proc/self/fd/%d", j.fd);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		j.n = l->plan(via, j.plan);
 		j.ms = ms_since(&t0);
-		pthread_mutex_lock(&l->lock);
+		pthread_mutex_lock(&l->w.lock);
 		l->q[l->done++] = j;
 	}
-	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->w.lock);
 	return NULL;
 }
 
@@ -63,14 +61,10 @@ struct locator *locator__new(int (*plan)(const char *path, struct tls_plan *plan
 	if (!l)
 		return NULL;
 	l->plan = plan;
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->cond, NULL);
-	err = pthread_create(&l->thread, NULL, run, l);
+	err = worker__start(&l->w, run, l);
 	if (err) {
-		pthread_mutex_destroy(&l->lock);
-		pthread_cond_destroy(&l->cond);
 		free(l);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	return l;
@@ -80,17 +74,11 @@ void locator__free(struct locator *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_lock(&l->lock);
-	l->stop = true;
-	pthread_cond_signal(&l->cond);
-	pthread_mutex_unlock(&l->lock);
-	pthread_join(l->thread, NULL);
+	worker__stop(&l->w);
 	for (unsigned i = 0; i < l->n; i++) {
 		close(l->q[i].fd);
 		free(l->q[i].plan);
 	}
-	pthread_mutex_destroy(&l->lock);
-	pthread_cond_destroy(&l->cond);
 	free(l);
 }
 
@@ -99,7 +87,7 @@ int locator__push(struct locator *l, uint32_t idx, int fd)
 	struct tls_plan *plan;
 	int err = 0;
 
-	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&l->w.lock);
 	if (l->n == LOCATOR_MAX) {
 		err = -EAGAIN;
 		goto cleanup;
@@ -110,9 +98,9 @@ int locator__push(struct locator *l, uint32_t idx, int fd)
 		goto cleanup;
 	}
 	l->q[l->n++] = (struct locate_job){ .idx = idx, .fd = fd, .plan = plan };
-	pthread_cond_signal(&l->cond);
+	pthread_cond_signal(&l->w.cond);
 cleanup:
-	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->w.lock);
 	return err;
 }
 
@@ -120,7 +108,7 @@ bool locator__pop(struct locator *l, struct locate_job *out)
 {
 	bool got = false;
 
-	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&l->w.lock);
 	if (l->done) {
 		*out = l->q[0];
 		/* the job being located moves down with done, so run() stores
@@ -131,7 +119,7 @@ bool locator__pop(struct locator *l, struct locate_job *out)
 		l->done--;
 		got = true;
 	}
-	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->w.lock);
 	return got;
 }
 
@@ -139,8 +127,8 @@ unsigned locator__pending(struct locator *l)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&l->w.lock);
 	n = l->n;
-	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_unlock(&l->w.lock);
 	return n;
 }
