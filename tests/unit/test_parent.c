@@ -571,3 +571,36 @@ Test(parent_rules, injected_records_found_in_any_order_after_wrapping)
 	cr_expect_eq(st.added, st.matched + st.overwritten);
 	injected__free(t);
 }
+
+/* A one-thread server (nginx) keeps every request it served on one thread
+ * chain, and the ring evicts the oldest, stepping over a request still
+ * being served (so evictions also come from the chain's middle): five
+ * tables' worth of requests on one thread leave a chain that still finds
+ * the newest request, both enclosing spans of an outbound call, and none
+ * of the evicted requests. */
+Test(parent_table, one_thread_chain_survives_ring_eviction)
+{
+	struct fx f;
+	struct reqctx *first = NULL, *last = NULL, *out[4];
+	const int n = 5 * 64;
+
+	fx_init(&f);
+	for (int k = 0; k < n; k++) {
+		struct ar_tuple t = tup(1, (uint16_t)(k + 1), 2, 80);
+
+		last = req(&f, 1000 + k, 0, 7, 7, true, &t, k * 10ull + 10, k * 10ull + 11);
+		if (k == 0)
+			first = last; /* still being served: the ring keeps it */
+		else if (k < n - 1)
+			last->ts_end = k * 10ull + 15;
+	}
+	struct reqctx *o = req(&f, 99999, 0, 7, 7, false, NULL, (n - 1) * 10ull + 12, 0);
+
+	cr_assert_eq(reqctx_table__enclosing(f.tab, o, out, 4), 2);
+	cr_expect((out[0] == last && out[1] == first) || (out[0] == first && out[1] == last));
+	cr_expect_eq(reqctx_table__served_on(f.tab, 7, 7, (uint16_t)n, 80, 0), last);
+	cr_expect_eq(reqctx_table__served_on(f.tab, 7, 7, 1, 80, 0), first);
+	cr_expect_null(reqctx_table__served_on(f.tab, 7, 7, 2, 80, 0));
+	cr_expect_not_null(reqctx_table__served_on(f.tab, 7, 7, (uint16_t)(n - 10), 80, 0));
+	fx_fini(&f);
+}

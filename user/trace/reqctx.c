@@ -25,7 +25,9 @@ static uint64_t mix(uint64_t h)
 
 static size_t conn_bucket(const struct reqctx_table *r, uint64_t conn_id, uint32_t idx)
 {
-	return mix(conn_id * 31 + idx) & (r->nbuckets - 1);
+	/* not conn_id * 31 + idx: a keep-alive connection's request indexes
+	 * run into the thousands, and that sum put them in few buckets */
+	return mix(mix(conn_id) ^ idx) & (r->nbuckets - 1);
 }
 
 /* The client-side view of a tuple: (client addr:port, server addr:port).
@@ -113,6 +115,23 @@ static void unlink_from(struct reqctx_table *r, int32_t *head, int32_t i, size_t
 	}
 }
 
+/* A thread's chain is as long as the requests it served that are still
+ * in the table (all of them, for a one-thread server such as nginx), and
+ * the ring evicts its oldest, at the chain's tail: walking to it made every
+ * new request cost the whole chain. Doubly linked, it costs nothing. */
+static void unlink_thr(struct reqctx_table *r, int32_t i)
+{
+	struct reqctx *e = &r->pool[i];
+
+	if (e->prev_thr != NONE)
+		r->pool[e->prev_thr].next_thr = e->next_thr;
+	else
+		r->by_thr[thr_bucket(r, e->tgid, e->tid)] = e->next_thr;
+	if (e->next_thr != NONE)
+		r->pool[e->next_thr].prev_thr = e->prev_thr;
+	e->in_thr = false;
+}
+
 static bool indexed_by_peer(const struct reqctx *e)
 {
 	return e->has_tuple && !e->inbound;
@@ -127,9 +146,8 @@ static void evict(struct reqctx_table *r, int32_t i)
 	if (indexed_by_peer(e))
 		unlink_from(r, &r->by_peer[peer_bucket(r, &e->tuple, false, e->req_index)], i,
 			    offsetof(struct reqctx, next_peer));
-	if (e->inbound)
-		unlink_from(r, &r->by_thr[thr_bucket(r, e->tgid, e->tid)], i,
-			    offsetof(struct reqctx, next_thr));
+	if (e->in_thr)
+		unlink_thr(r, i);
 	if (!e->ts_end)
 		r->st.evicted_open++;
 	release(e);
@@ -171,7 +189,7 @@ struct reqctx *reqctx_table__add(struct reqctx_table *r, uint64_t conn_id, uint3
 	e->used = true;
 	e->conn_id = conn_id;
 	e->req_index = req_index;
-	e->next_peer = e->next_thr = NONE;
+	e->next_peer = e->next_thr = e->prev_thr = NONE;
 	b = conn_bucket(r, conn_id, req_index);
 	e->next_conn = r->by_conn[b];
 	r->by_conn[b] = i;
@@ -189,10 +207,14 @@ void reqctx_table__index(struct reqctx_table *r, struct reqctx *e)
 		e->next_peer = r->by_peer[b];
 		r->by_peer[b] = i;
 	}
-	if (e->inbound) {
+	if (e->inbound && !e->in_thr) {
 		b = thr_bucket(r, e->tgid, e->tid);
 		e->next_thr = r->by_thr[b];
+		e->prev_thr = NONE;
+		if (e->next_thr != NONE)
+			r->pool[e->next_thr].prev_thr = i;
 		r->by_thr[b] = i;
+		e->in_thr = true;
 	}
 }
 
