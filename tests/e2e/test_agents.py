@@ -118,9 +118,9 @@ def agent_tool_turn(name, exe, attach_re, secret, setup, located=False):
         err = ar.err()
         check(re.search(attach_re, err), "no %s probes attached:\n%s" % (exe, err[-3000:]))
         # Never detached. Whether the first calls were judged is printed,
-        # not required: one cold CI run of Codex traced its calls but never
-        # judged them (cause unknown; docs/tls-libraries.md), and the spans
-        # below prove the located functions carry plaintext.
+        # not required (a pid using two probed files is not judged:
+        # docs/tls-libraries.md); the spans below prove the located
+        # functions carry plaintext.
         check(not re.search(r"do not look like plaintext: its probes are detached", err),
               "the located functions were refused:\n" + err[-3000:])
         if located:

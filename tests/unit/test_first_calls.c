@@ -139,3 +139,29 @@ Test(first_calls, plaintext_makes_it_trusted)
 	cr_assert_eq(live, 0);
 	unlink(bin);
 }
+
+/* A launcher (node's codex.js) forks and its child execs the stripped
+ * agent: the child's pid used the launcher's file before exec. Once exec
+ * drops the old image's files, the agent's first calls are judged. */
+Test(first_calls, judged_after_exec_from_a_launcher)
+{
+	struct tls_files *t = setup_table(false);
+	char launcher[64] = "/tmp/ar-first-calls-launcher-XXXXXX";
+	int fd = mkstemp(launcher);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(tls_files__add(t, getpid(), launcher), 1);
+	cr_assert_eq(live, 2);
+	for (int i = 0; i < FIRST_CALLS_STRIKES; i++)
+		feed(t, 0, junk, sizeof(junk));
+	cr_assert_eq(live, 2, "a pid using two probed files is not judged");
+	tls_files__proc_exec(t, getpid(), 1);
+	cr_assert_eq(tls_files__add(t, getpid(), bin), 0);
+	for (int i = 0; i < FIRST_CALLS_STRIKES; i++)
+		feed(t, 0, junk, sizeof(junk));
+	cr_assert_eq(live, 1, "after exec only the agent's file is its: judged, detached");
+	tls_files__free(t);
+	unlink(bin);
+	unlink(launcher);
+}

@@ -278,6 +278,8 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		return;
 	switch (h->type) {
 	case AR_EV_PROC_EXEC:
+		tls_files__proc_exec(d->files, h->tgid, now_mono());
+		/* fall through */
 	case AR_EV_PROC_FORK:
 		debug("exec/fork pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);

@@ -659,6 +659,16 @@ void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now)
 	}
 }
 
+void tls_files__proc_exec(struct tls_files *t, uint32_t pid, uint64_t now)
+{
+	/* Shared mode: the old image's files are no longer this pid's (a node
+	 * launcher's forked child that execs a static agent would otherwise
+	 * use two files, and its first calls would never be judged). Scoped
+	 * links die with the old mm and are reaped at exit. */
+	if (!t->scoped)
+		tls_files__proc_exit(t, pid, now);
+}
+
 bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid)
 {
 	for (size_t i = 0; i < t->n_users; i++)

@@ -81,6 +81,9 @@ bool tls_files__pid_probed(const struct tls_files *t, uint32_t pid);
 
 /* pid has exited at monotonic time now: release its files. */
 void tls_files__proc_exit(struct tls_files *t, uint32_t pid, uint64_t now);
+/* pid exec'd: in shared mode it no longer uses its old image's files (the
+ * scan of its new image adds them back). */
+void tls_files__proc_exec(struct tls_files *t, uint32_t pid, uint64_t now);
 
 /* Detaches files nobody has used for grace_ns. Detaching is slow (each
  * uprobe unregister waits for the kernel), and short-lived processes often
