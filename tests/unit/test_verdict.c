@@ -36,7 +36,7 @@ static enum verdict judge_file(const char *path, enum promote_reason *why, char 
 	size_t n, len;
 	char *buf = test_slurp(path, &n);
 
-	len = record(buf, n, 0, 0, AR_SRC_SOCKET);
+	len = record(buf, n, 0, AR_F_BOUNDED, AR_SRC_SOCKET);
 	free(buf);
 	return verdict__judge(NULL, rec, len, why, what, 128);
 }
@@ -70,7 +70,7 @@ Test(verdict, everything_else_is_skipped)
 	char what[128];
 
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		size_t len = record(heads[i], strlen(heads[i]), 0, 0, AR_SRC_SOCKET);
+		size_t len = record(heads[i], strlen(heads[i]), 0, AR_F_BOUNDED, AR_SRC_SOCKET);
 
 		cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_SKIP,
 			     "head %zu", i);
@@ -85,13 +85,16 @@ Test(verdict, only_the_first_plaintext_bytes_decide)
 	char what[128];
 	size_t len;
 
-	len = record(get, sizeof(get) - 1, 4096, 0, AR_SRC_SOCKET);
+	len = record(get, sizeof(get) - 1, 4096, AR_F_BOUNDED, AR_SRC_SOCKET);
 	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_WAIT,
 		     "not at the start of its direction");
 	len = record(get, sizeof(get) - 1, 0, AR_F_TLS, AR_SRC_TLS);
 	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_WAIT,
 		     "a target's TLS plaintext");
 	len = record(get, sizeof(get) - 1, 0, 0, AR_SRC_SOCKET);
+	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_WAIT,
+		     "a target's socket data (copied whole, not bounded) is never judged");
+	len = record(get, sizeof(get) - 1, 0, AR_F_BOUNDED, AR_SRC_SOCKET);
 	cr_assert_eq(verdict__judge(NULL, rec, len - 1, &why, what, sizeof(what)), VERDICT_WAIT,
 		     "a record shorter than its len is malformed");
 	((struct ar_event_hdr *)rec)->type = AR_EV_FIRST_WRITE;
