@@ -117,15 +117,9 @@ def agent_tool_turn(name, exe, attach_re, secret, setup, located=False):
         ar.finish()
         err = ar.err()
         check(re.search(attach_re, err), "no %s probes attached:\n%s" % (exe, err[-3000:]))
-        # Never detached. Whether the first calls were judged is printed,
-        # not required (a pid using two probed files is not judged:
-        # docs/tls-libraries.md); the spans below prove the located
-        # functions carry plaintext.
-        check(not re.search(r"do not look like plaintext: its probes are detached", err),
-              "the located functions were refused:\n" + err[-3000:])
-        if located:
-            print("    first calls judged plaintext: %s" % bool(re.search(
-                r"first calls through its located TLS functions carry plaintext: trusted", err)))
+        check(not located or re.search(r"first calls through its located TLS functions carry "
+                                       r"plaintext: trusted", err),
+              "the located functions' first calls were not judged plaintext:\n" + err[-3000:])
         truth = [t for t in mock.truth() if t.get("input_tokens") is not None]
         check(len(truth) >= 2, "%s made %d LLM calls" % (exe, len(truth)))
         check(any(t.get("tool_calls") for t in truth), "no tool call in the turn")
