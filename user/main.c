@@ -19,6 +19,7 @@
 #include "cli/args.h"
 #include "cli/config_file.h"
 #include "common/caps.h"
+#include "common/small_alloc.h"
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
@@ -329,6 +330,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
+	/* before anything builds JSON or starts a thread */
+	small_alloc__install_jansson();
 	cli__parse(argc, argv, &o);
 	if (o.list_tls_pid) {
 		err = tls_list__print(o.list_tls_pid, stdout);

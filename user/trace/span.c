@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/small_alloc.h"
 #include "trace/span.h"
 
 struct span *span__new(const char *name, enum span_kind kind)
@@ -34,11 +35,11 @@ int span__set_name(struct span *s, const char *name)
 static void attr__release(struct attr *a)
 {
 	if (a->type == ATTR_STR)
-		free(a->s);
+		small_alloc__free(a->s);
 	else if (a->type == ATTR_STR_ARRAY) {
 		for (size_t i = 0; i < a->arr.n; i++)
-			free(a->arr.v[i]);
-		free(a->arr.v);
+			small_alloc__free(a->arr.v[i]);
+		small_alloc__free(a->arr.v);
 	}
 }
 
@@ -46,7 +47,7 @@ void attrs__clear(struct attr_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		attr__release(&l->v[i]);
-		free(l->v[i].key);
+		small_alloc__free(l->v[i].key);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
@@ -124,7 +125,7 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 		l->v = v;
 		l->cap = cap;
 	}
-	k = malloc(len + 1);
+	k = small_alloc__malloc(len + 1);
 	if (!k)
 		return -ENOMEM;
 	memcpy(k, key, len + 1);
@@ -186,12 +187,12 @@ int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_
 			n--;
 	}
 
-	a.s = strndup(val, n);
+	a.s = small_alloc__strndup(val, n);
 	if (!a.s)
 		return -ENOMEM;
 	err = attrs__put(l, key, &a);
 	if (err)
-		free(a.s);
+		small_alloc__free(a.s);
 	else
 		l->truncated += cut;
 	return err;
@@ -229,11 +230,11 @@ int attrs__set_str_array(struct attr_list *l, const char *key,
 	struct attr a = { .type = ATTR_STR_ARRAY };
 	int err = -ENOMEM;
 
-	a.arr.v = calloc(n ? n : 1, sizeof(char *));
+	a.arr.v = small_alloc__malloc((n ? n : 1) * sizeof(char *));
 	if (!a.arr.v)
 		return -ENOMEM;
 	for (a.arr.n = 0; a.arr.n < n; a.arr.n++) {
-		a.arr.v[a.arr.n] = strdup(vals[a.arr.n]);
+		a.arr.v[a.arr.n] = small_alloc__strndup(vals[a.arr.n], SIZE_MAX);
 		if (!a.arr.v[a.arr.n])
 			goto cleanup;
 	}
