@@ -223,7 +223,14 @@ struct fast {
 	const char *p, *end;
 	int depth;
 	struct genai_jmember *m; /* a top-level member to report, or NULL */
+	genai_jkeep_fn *keep; /* whether to build a member; NULL: all */
+	int skip; /* > 0 inside a member keep leaves out: check, build nothing */
 };
+
+/* What a value being skipped stands for: jansson's null is a static
+ * singleton, so this allocates nothing and json_decref of it is free. */
+#define SKIPPED json_null()
+
 
 static json_t *fast_value(struct fast *f);
 
@@ -273,16 +280,25 @@ static json_t *fast_string(struct fast *f)
 {
 	const char *s = f->p, *e;
 	bool esc, ascii;
+	json_t *v;
 
 	e = fast_string_end(s, f->end, &esc, &ascii);
 	if (!e)
 		return NULL;
 	f->p = e;
+	if (f->skip && ascii && !esc)
+		return SKIPPED;
 	if (esc)
-		return json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
-	if (ascii)
+		v = json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
+	else if (ascii)
 		return json_stringn_nocheck(s + 1, e - s - 2);
-	return json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
+	else
+		v = json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
+	if (v && f->skip) {
+		json_decref(v);
+		return SKIPPED;
+	}
+	return v;
 }
 
 /* The JSON number grammar, strictly, so what jansson rejects fails here. */
@@ -328,11 +344,11 @@ static json_t *fast_number(struct fast *f)
 	if (!real) {
 		long long i = strtoll(num, &e, 10);
 
-		return errno ? NULL : json_integer(i);
+		return errno ? NULL : f->skip ? SKIPPED : json_integer(i);
 	} else {
 		double d = strtod(num, &e);
 
-		return errno ? NULL : json_real(d);
+		return errno ? NULL : f->skip ? SKIPPED : json_real(d);
 	}
 }
 
@@ -360,9 +376,9 @@ static json_t *fast_member(struct fast *f)
 
 static json_t *fast_object(struct fast *f)
 {
-	json_t *o = json_object(), *v;
+	json_t *o = f->skip ? SKIPPED : json_object(), *v;
 	const char *k, *ke;
-	bool esc, ascii;
+	bool esc, ascii, drop;
 	int err;
 
 	if (!o)
@@ -381,15 +397,26 @@ static json_t *fast_object(struct fast *f)
 		if (f->p == f->end || *f->p != ':')
 			goto fail;
 		f->p = skip_ws(f->p + 1, f->end);
+		drop = f->keep && !f->skip && !f->keep(k + 1, ke - k - 2);
+		f->skip += drop;
 		if (f->depth == 1 && is_member(f->m, k + 1, ke - k - 2))
 			v = fast_member(f);
 		else
 			v = fast_value(f);
+		f->skip -= drop;
 		if (!v)
 			goto fail;
-		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure */
-		err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
-			    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure;
+		 * a key left out is still checked, as jansson would */
+		if (f->skip || drop) {
+			json_decref(v);
+			v = ascii ? SKIPPED : json_stringn(k + 1, ke - k - 2);
+			err = !v;
+			json_decref(v);
+		} else {
+			err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
+				    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		}
 		if (err)
 			goto fail;
 		f->p = skip_ws(f->p, f->end);
@@ -408,7 +435,7 @@ fail:
 
 static json_t *fast_array(struct fast *f)
 {
-	json_t *a = json_array(), *v;
+	json_t *a = f->skip ? SKIPPED : json_array(), *v;
 
 	if (!a)
 		return NULL;
@@ -419,7 +446,7 @@ static json_t *fast_array(struct fast *f)
 	}
 	while (f->p < f->end) {
 		v = fast_value(f);
-		if (!v || json_array_append_new(a, v))
+		if (!v || (f->skip ? (json_decref(v), 0) : json_array_append_new(a, v)))
 			break;
 		f->p = skip_ws(f->p, f->end);
 		if (f->p < f->end && *f->p == ']') {
@@ -472,9 +499,10 @@ static json_t *fast_value(struct fast *f)
 	}
 }
 
-static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m)
+static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m,
+		    genai_jkeep_fn *keep)
 {
-	struct fast f = { .p = b, .end = b + n, .m = m };
+	struct fast f = { .p = b, .end = b + n, .m = m, .keep = keep };
 	json_t *v;
 
 	if (m)
@@ -493,12 +521,17 @@ static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember 
 
 json_t *genai__json_load(const char *b, size_t n, size_t flags)
 {
-	return load(b, n, flags, NULL);
+	return load(b, n, flags, NULL, NULL);
 }
 
 json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m)
 {
-	return load(b, n, 0, m);
+	return load(b, n, 0, m, NULL);
+}
+
+json_t *genai__json_load_keys(const char *b, size_t n, genai_jkeep_fn *keep)
+{
+	return load(b, n, 0, NULL, keep);
 }
 
 json_t *genai__json_str_at(const char *v, size_t n)

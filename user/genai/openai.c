@@ -640,9 +640,38 @@ static int responses_sse_cb(void *ctx, const char *ev, size_t evl, const char *d
 	return 0;
 }
 
+/* Every member chat_object and openai_error read, at any depth; a chat
+ * response's others (created, logprobs, refusal, system_fingerprint, the
+ * token details' other counts, ...) are checked but not built. A switch,
+ * not a list: it runs for every key of every response. */
+static bool chat_key(const char *k, size_t n)
+{
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+	switch (n) {
+	case 2: return IS("id");
+	case 4: return IS("text") || IS("name") || IS("type") || IS("code");
+	case 5: return IS("model") || IS("index") || IS("usage") || IS("error");
+	case 7: return IS("choices") || IS("message") || IS("content");
+	case 8: return IS("function");
+	case 9: return IS("arguments");
+	case 10: return IS("tool_calls");
+	case 12: return IS("input_tokens");
+	case 13: return IS("prompt_tokens") || IS("finish_reason") || IS("output_tokens") ||
+			IS("cached_tokens");
+	case 16: return IS("reasoning_tokens");
+	case 17: return IS("completion_tokens");
+	case 20: return IS("input_tokens_details");
+	case 21: return IS("prompt_tokens_details") || IS("output_tokens_details");
+	case 25: return IS("completion_tokens_details");
+	default: return false;
+	}
+#undef IS
+}
+
 static int openai_parse_response(struct genai_call *c, const struct http_exchange *x,
 				 const struct genai_hint *h, struct genai_counters *cnt)
 {
+	const char *b = (const char *)x->resp.body;
 	json_t *o;
 
 	if (!x->resp.body_len)
@@ -655,7 +684,8 @@ static int openai_parse_response(struct genai_call *c, const struct http_exchang
 				       c->endpoint == EP_RESPONSES ? responses_sse_cb : chat_sse_cb,
 				       &s, cnt);
 	}
-	o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
+	o = c->endpoint == EP_RESPONSES ? genai__json_load(b, x->resp.body_len, 0)
+					: genai__json_load_keys(b, x->resp.body_len, chat_key);
 	if (!o) {
 		cnt->json_errors++;
 		return 0;
