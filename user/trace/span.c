@@ -21,6 +21,23 @@ struct span *span__new(const char *name, enum span_kind kind)
 	return s;
 }
 
+void span__join_name(char *buf, size_t size, const char *op, const char *target)
+{
+	size_t n = 0;
+
+	if (!size)
+		return;
+	for (const char *p = op; *p && n + 1 < size; p++)
+		buf[n++] = *p;
+	if (target) {
+		if (n + 1 < size)
+			buf[n++] = ' ';
+		for (const char *p = target; *p && n + 1 < size; p++)
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+}
+
 int span__set_name(struct span *s, const char *name)
 {
 	char *n = strdup(name);
@@ -84,8 +101,18 @@ static uint32_t key_tag(const char *key, size_t *len)
 		 : 0;
 }
 
+/* A tag's bit in attr_list.tags (Fibonacci hashing to 7 bits). */
+static inline unsigned tag_bit(uint32_t tag)
+{
+	return (tag * 0x9e3779b1u) >> 25;
+}
+
 static const struct attr *find(const struct attr_list *l, const char *key, uint32_t tag)
 {
+	unsigned b = tag_bit(tag);
+
+	if (!(l->tags[b >> 6] & 1ull << (b & 63)))
+		return NULL;
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].key_tag == tag && strcmp(l->v[i].key, key) == 0)
 			return &l->v[i];
@@ -133,6 +160,7 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 	l->v[l->n].key = k;
 	l->v[l->n].key_tag = tag;
 	l->n++;
+	l->tags[tag_bit(tag) >> 6] |= 1ull << (tag_bit(tag) & 63);
 	return 0;
 }
 
