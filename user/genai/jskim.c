@@ -369,6 +369,15 @@ static json_t *fast_number(struct fast *f)
 			p++;
 	}
 	n = p - s;
+	if (!real && n <= 18) {
+		/* at most 18 digits: no overflow, no strtoll round trip */
+		long long i = 0;
+
+		for (const char *d = s + (*s == '-'); d < p; d++)
+			i = i * 10 + (*d - '0');
+		f->p = p;
+		return f->skip ? SKIPPED : json_integer(*s == '-' ? -i : i);
+	}
 	if (n >= sizeof(num))
 		return NULL;
 	memcpy(num, s, n);
