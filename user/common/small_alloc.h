@@ -8,8 +8,8 @@
  * measured malloc and free at a fifth of the daemon's work per call.
  *
  * Bounds: at most SMALL_ALLOC_KEEP blocks of each of SMALL_ALLOC_CLASSES
- * sizes (16 to 256 bytes) per thread; bigger blocks, and blocks beyond
- * the bound, go straight back to free(). Every block is a plain malloc()
+ * sizes (16 to 256 bytes) per thread, about 0.6 MiB at worst; bigger
+ * blocks, and blocks beyond the bound, go straight back to free(). Every block is a plain malloc()
  * block: free() may release what small_alloc__malloc returned, and
  * small_alloc__free takes any malloc() block, from any thread, so a value
  * built in one thread may be freed in another. A thread's cache is
