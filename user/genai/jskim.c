@@ -55,24 +55,70 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* Advances p over string bytes that need no look (no quote, backslash or
+ * control byte) and ORs their high bits into *hi. SSE2 takes 16 bytes a
+ * step and finds the stop byte in the block, so a string with escapes
+ * (LLM text is full of \n) does not fall back to a byte loop after the
+ * first; elsewhere the usual zero-byte and less-than word tests take 8. */
+static inline const char *plain_run(const char *p, const char *end, unsigned *hi)
+{
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), c = _mm_set1_epi8(0x1f);
+
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+					    _mm_cmpeq_epi8(_mm_min_epu8(x, c), x));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop), h = (unsigned)_mm_movemask_epi8(x);
+
+		if (m) {
+			m = (unsigned)__builtin_ctz(m);
+			*hi |= h & ((1u << m) - 1);
+			return p + m;
+		}
+		*hi |= h;
+		p += 16;
+	}
+#else
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	for (; end - p >= 8; p += 8) {
+		uint64_t x, q, b;
+
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
+			break;
+		*hi |= (x & highs) != 0;
+	}
+#endif
+	for (; p < end; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\' || ch < 0x20)
+			break;
+		*hi |= ch & 0x80;
+	}
+	return p;
+}
+
 /* p at the opening quote; returns just past the closing one, or NULL. */
 static const char *skip_string(const char *p, const char *end)
 {
-	p++;
-	while (p < end) {
-		const char *q = memchr(p, '"', end - p);
-		const char *b;
+	unsigned hi = 0;
 
-		if (!q)
+	for (p++;;) {
+		p = plain_run(p, end, &hi);
+		if (p == end)
 			return NULL;
-		/* an odd run of backslashes before the quote escapes it */
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			;
-		if ((q - b) % 2 == 0)
-			return q + 1;
-		p = q + 1;
+		if (*p == '"')
+			return p + 1;
+		/* a backslash takes the next byte; a control byte is skipped */
+		p += *p == '\\' ? 2 : 1;
+		if (p > end)
+			return NULL;
 	}
-	return NULL;
 }
 
 /* Returns just past the value starting at p, or NULL if malformed/cut. */
@@ -236,54 +282,6 @@ struct fast {
 
 
 static json_t *fast_value(struct fast *f);
-
-/* Advances p over string bytes that need no look (no quote, backslash or
- * control byte) and ORs their high bits into *hi. SSE2 takes 16 bytes a
- * step and finds the stop byte in the block, so a string with escapes
- * (LLM text is full of \n) does not fall back to a byte loop after the
- * first; elsewhere the usual zero-byte and less-than word tests take 8. */
-static inline const char *plain_run(const char *p, const char *end, unsigned *hi)
-{
-#ifdef __SSE2__
-	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), c = _mm_set1_epi8(0x1f);
-
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)p);
-		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
-					    _mm_cmpeq_epi8(_mm_min_epu8(x, c), x));
-		unsigned m = (unsigned)_mm_movemask_epi8(stop), h = (unsigned)_mm_movemask_epi8(x);
-
-		if (m) {
-			m = (unsigned)__builtin_ctz(m);
-			*hi |= h & ((1u << m) - 1);
-			return p + m;
-		}
-		*hi |= h;
-		p += 16;
-	}
-#else
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-
-	for (; end - p >= 8; p += 8) {
-		uint64_t x, q, b;
-
-		memcpy(&x, p, 8);
-		q = x ^ (ones * '"');
-		b = x ^ (ones * '\\');
-		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
-			break;
-		*hi |= (x & highs) != 0;
-	}
-#endif
-	for (; p < end; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '"' || ch == '\\' || ch < 0x20)
-			break;
-		*hi |= ch & 0x80;
-	}
-	return p;
-}
 
 /* p at the opening quote. Sets *esc when the string has escapes (the
  * caller then lets jansson decode it) and *ascii when every byte is ASCII
