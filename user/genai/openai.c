@@ -339,7 +339,7 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 			    int64_t pos)
 {
 	const json_t *fn = json_object_get(tc, "function");
-	const json_t *args = json_object_get(fn, "arguments");
+	const json_t *args = json_object_get(fn, "arguments"), *id, *name;
 	struct genai_tool_call *t;
 	int64_t index;
 
@@ -350,10 +350,12 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 	t = genai_call__tool(c, (uint32_t)choice, index);
 	if (!t)
 		return;
-	if (json_is_string(json_object_get(tc, "id")) && json_string_length(json_object_get(tc, "id")))
-		genai__set_json_str(&t->id, json_object_get(tc, "id"));
-	if (json_is_string(json_object_get(fn, "name")))
-		genai__set_json_str(&t->name, json_object_get(fn, "name"));
+	id = json_object_get(tc, "id");
+	name = json_object_get(fn, "name");
+	if (json_is_string(id) && json_string_length(id))
+		genai__set_json_str(&t->id, id);
+	if (json_is_string(name))
+		genai__set_json_str(&t->name, name);
 	if (c->capture && json_is_string(args))
 		genai_text__append(&t->args, json_string_value(args), json_string_length(args),
 				   c->content_max);
@@ -362,15 +364,15 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 /* One chat/completions response object or stream chunk. */
 static void chat_object(struct genai_call *c, const json_t *o, bool chunk)
 {
-	const json_t *choices = json_object_get(o, "choices"), *ch, *tc;
+	const json_t *choices = json_object_get(o, "choices"), *ch, *tc, *v;
 	size_t i, k;
 
 	/* Azure's first chunk carries only prompt_filter_results, with
 	 * "id": "" and "model": "": take the first non-empty values */
-	if (!c->response_id && json_string_length(json_object_get(o, "id")))
-		genai__set_json_str(&c->response_id, json_object_get(o, "id"));
-	if (!c->response_model && json_string_length(json_object_get(o, "model")))
-		genai__set_json_str(&c->response_model, json_object_get(o, "model"));
+	if (!c->response_id && json_string_length(v = json_object_get(o, "id")))
+		genai__set_json_str(&c->response_id, v);
+	if (!c->response_model && json_string_length(v = json_object_get(o, "model")))
+		genai__set_json_str(&c->response_model, v);
 	json_array_foreach(choices, i, ch) {
 		const json_t *msg = json_object_get(ch, chunk ? "delta" : "message");
 		int64_t idx;
