@@ -576,8 +576,8 @@ static int only_file(const struct tls_files *t, uint32_t pid)
 }
 
 /* files[idx]'s first calls do not behave like SSL_write/SSL_read (why
- * says how): its probes go, and it is reported and never probed again by
- * this daemon. */
+ * says how): its probes go, and it is reported and never probed again,
+ * by this daemon nor (through the plan cache) the next. */
 static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid, const char *why)
 {
 	struct tls_file *f = &t->files[idx];
@@ -598,6 +598,9 @@ static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid, const char *
 	f->plan = NULL;
 	f->has_ssl = false;
 	t->stats.refused++;
+	/* the next daemon reports it without placing probes again */
+	if (t->cache)
+		plan_cache__refuse(t->cache, f->dev, f->ino, why);
 }
 
 void tls_files__first_call(struct tls_files *t, const void *rec, size_t len)
