@@ -16,7 +16,9 @@
 #include "common/log.h"
 #include "discover/plan_cache.h"
 
-#define MAGIC "agentrace-tls-plans 1"
+/* 2: Go entry probes moved to the stack check's jump; older plans are
+ * located again */
+#define MAGIC "agentrace-tls-plans 2"
 #define CHECK_BYTES 16
 
 struct entry {
