@@ -140,6 +140,14 @@ static void feed_odd(struct tls_files *t, uint64_t ssl, uint8_t why, uint64_t le
 	tls_files__first_call(t, rec, odd_rec(rec, ssl, why, len_arg, ret));
 }
 
+/* n odd calls of one SSL* with 64-byte buffers: a pointer returned as
+ * the count, or a buffer that does not read. */
+static void feed_odds(struct tls_files *t, uint8_t why, int n)
+{
+	for (int i = 0; i < n; i++)
+		feed_odd(t, 0x5500001000, why, 64, why == AR_ODD_RETURN ? 0x5500a000 : 64);
+}
+
 static void wrong_function_is_detached(bool scoped)
 {
 	struct tls_files *t = setup_table(scoped);
@@ -216,10 +224,9 @@ Test(first_calls, results_beyond_the_length_argument_are_refused)
 {
 	struct tls_files *t = setup_table(false);
 
-	for (int i = 0; i < FIRST_CALLS_STRIKES - 1; i++)
-		feed_odd(t, 0x5500001000, AR_ODD_RETURN, 64, 0x5500a000);
+	feed_odds(t, AR_ODD_RETURN, FIRST_CALLS_STRIKES - 1);
 	cr_assert_eq(live, 1, "refused only after FIRST_CALLS_STRIKES");
-	feed_odd(t, 0x5500001000, AR_ODD_RETURN, 64, 0x5500a000);
+	feed_odds(t, AR_ODD_RETURN, 1);
 	cr_assert_eq(live, 0, "detached");
 	tls_files__free(t);
 	unlink(bin);
@@ -231,13 +238,11 @@ Test(first_calls, buffers_that_never_read_are_refused)
 {
 	struct tls_files *t = setup_table(false);
 
-	for (int i = 0; i < FIRST_CALLS_STRIKES - 1; i++)
-		feed_odd(t, 0x5500001000, AR_ODD_UNREADABLE, 64, 64);
+	feed_odds(t, AR_ODD_UNREADABLE, FIRST_CALLS_STRIKES - 1);
 	feed_at(t, 0x5500001000, 9, AR_DIR_INGRESS, 100, "x", 1); /* one read worked */
-	for (int i = 0; i < FIRST_CALLS_STRIKES - 1; i++)
-		feed_odd(t, 0x5500001000, AR_ODD_UNREADABLE, 64, 64);
+	feed_odds(t, AR_ODD_UNREADABLE, FIRST_CALLS_STRIKES - 1);
 	cr_assert_eq(live, 1, "counted in a row: a readable call resets");
-	feed_odd(t, 0x5500001000, AR_ODD_UNREADABLE, 64, 64);
+	feed_odds(t, AR_ODD_UNREADABLE, 1);
 	cr_assert_eq(live, 0, "detached");
 	tls_files__free(t);
 	unlink(bin);
