@@ -228,6 +228,12 @@ Test(first_calls, results_beyond_the_length_argument_are_refused)
 	cr_assert_eq(live, 1, "refused only after FIRST_CALLS_STRIKES");
 	feed_odds(t, AR_ODD_RETURN, 1);
 	cr_assert_eq(live, 0, "detached");
+	{
+		struct tls_files_stats st;
+
+		tls_files__stats(t, &st);
+		cr_assert_eq(st.odd_calls, FIRST_CALLS_STRIKES, "each odd call counted");
+	}
 	tls_files__free(t);
 	unlink(bin);
 }

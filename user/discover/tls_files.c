@@ -311,10 +311,11 @@ void tls_files__print_stats(const struct tls_files *t, FILE *f)
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)t->stats.probed[i]);
 	fprintf(f, " tls_unlocated=%llu tls_files_evicted=%llu tls_located_async=%llu"
-		" tls_plan_cache_hits=%llu tls_refused=%llu",
+		" tls_plan_cache_hits=%llu tls_refused=%llu tls_odd_calls=%llu",
 		(unsigned long long)t->stats.unlocated, (unsigned long long)t->stats.evicted,
 		(unsigned long long)t->stats.located_async,
-		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused);
+		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused,
+		(unsigned long long)t->stats.odd_calls);
 }
 
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
@@ -611,6 +612,9 @@ void tls_files__first_call(struct tls_files *t, const void *rec, size_t len)
 	struct tls_file *f;
 	int idx;
 
+	/* a call the kernel did not emit: counted, whoever probed it */
+	if (len >= sizeof(*h) && h->type == AR_EV_TLS_ODD)
+		t->stats.odd_calls++;
 	if (!t->on_probation || len < sizeof(*h) || !(h->flags & AR_F_TLS) ||
 	    (h->type != AR_EV_DATA && h->type != AR_EV_TLS_ODD))
 		return;
