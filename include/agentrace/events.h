@@ -46,6 +46,8 @@ enum ar_event_type {
 	AR_EV_FIRST_WRITE = 13, /* struct ar_first_write: the first bytes an
 				 * untargeted process wrote on a TCP socket it
 				 * connected (--promote; bpf/promote.bpf.h) */
+	AR_EV_TLS_ODD = 14,   /* struct ar_tls_odd: a TLS read/write call whose
+			       * result contradicts its arguments (bpf/tls.bpf.h) */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -169,6 +171,27 @@ struct ar_first_write {
 	__u8 data[AR_FIRST_WRITE_MAX];
 };
 
+/* A call of a TLS plaintext function that a right SSL_read/SSL_write never
+ * makes: its result exceeds its length argument, a successful write moved
+ * nothing, or its buffer cannot be read. Nothing of it is emitted; the
+ * first-calls judge (discover/first_calls.h) counts it against probes placed
+ * by evidence, which may sit on a wrong function or read the wrong
+ * registers. */
+enum ar_tls_odd_why {
+	AR_ODD_RETURN = 1,     /* result inconsistent with the length argument */
+	AR_ODD_UNREADABLE = 2, /* the buffer argument could not be read */
+};
+struct ar_tls_odd {
+	struct ar_event_hdr hdr; /* conn_id 0: no stream is made for it */
+	__u64 ssl_ptr;  /* the stream argument (SSL*) */
+	__u64 len_arg;  /* the length argument (num) */
+	__s64 ret;      /* the return value */
+	__u64 done;     /* bytes the call says it moved (rc, or what *written says) */
+	__u8 dir;       /* enum ar_dir */
+	__u8 why;       /* enum ar_tls_odd_why */
+	__u8 _pad[6];
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -206,6 +229,7 @@ _Static_assert(sizeof(struct ar_conn_event) == 112, "ar_conn_event ABI");
 _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
 _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 _Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
+_Static_assert(sizeof(struct ar_tls_odd) == 72, "ar_tls_odd ABI");
 _Static_assert(sizeof(struct ar_first_write) == 48 + AR_FIRST_WRITE_MAX, "ar_first_write ABI");
 #endif
 

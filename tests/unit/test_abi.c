@@ -149,3 +149,18 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
 	cr_expect_eq(AR_STAT_MAX, 18);
 }
+
+Test(abi_events, tls_odd)
+{
+	SIZE(ar_tls_odd, 72);
+	OFF(ar_tls_odd, hdr, 0);
+	OFF(ar_tls_odd, ssl_ptr, 32);
+	OFF(ar_tls_odd, len_arg, 40);
+	OFF(ar_tls_odd, ret, 48);
+	OFF(ar_tls_odd, done, 56);
+	OFF(ar_tls_odd, dir, 64);
+	OFF(ar_tls_odd, why, 65);
+	cr_expect_eq(AR_EV_TLS_ODD, 14);
+	cr_expect_eq(AR_ODD_RETURN, 1);
+	cr_expect_eq(AR_ODD_UNREADABLE, 2);
+}

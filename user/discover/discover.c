@@ -299,6 +299,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	case AR_EV_FIRST_WRITE:
 		judge_first_write(d, rec, len);
 		break;
+	case AR_EV_TLS_ODD:
+		tls_files__first_call(d->files, rec, len);
+		break;
 	case AR_EV_DATA:
 		tls_files__first_call(d->files, rec, len);
 		if (probes__bounded_bytes(d->probes))
