@@ -21,8 +21,9 @@
  * insertion into targets is followed by a bump of targets_gen (targets_put
  * here, targets_changed in user/capture/probes.c), while a cache fill
  * reads targets_gen before its lookup, so an insertion after the lookup
- * leaves the fill stale. Removals need no bump: only "untargeted" is
- * cached. */
+ * leaves the fill stale. A fork's child is inserted before it first runs:
+ * fast_forget drops a stale mark of its (reused) pid instead. Removals need
+ * no bump: only "untargeted" is cached. */
 #ifndef AR_FASTPATH_BPF_H
 #define AR_FASTPATH_BPF_H
 
@@ -63,6 +64,16 @@ static __always_inline long targets_put(__u32 tgid, __u8 v, __u64 flags)
 
 	__sync_fetch_and_add(&targets_gen, 1);
 	return err;
+}
+
+/* Drops a cached "untargeted" of tgid (a new process inserted into
+ * targets without a bump: a fork, before the child has run). */
+static __always_inline void fast_forget(__u32 tgid)
+{
+	__u64 *slot = &untargeted[tgid & (FAST_SLOTS - 1)];
+
+	if ((__u32)*(volatile __u64 *)slot == tgid)
+		*(volatile __u64 *)slot = 0;
 }
 
 /* Stashes a syscall's arguments for its exit probe (active_sock_args);

@@ -154,6 +154,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	val = *v;
 	bpf_map_update_elem(&targets, &cpid, &val, BPF_NOEXIST);
+	fast_forget(cpid); /* a reused pid's stale "untargeted" */
 	/* A new process (not a thread) that may never exec (a forked
 	 * worker): discovery must probe its TLS code inside it, since
 	 * uprobes are scoped per process. */
