@@ -14,6 +14,10 @@ to back, A B C, so slow drift of the shared box cancels out:
   F  plaintext, the floor: build/bench/floor_tracepoints, EMPTY programs on
      exactly the tracepoints agentrace attaches; B/F is what agentrace's
      untargeted path costs beyond reaching a program at all
+  R  (only when BENCH_CONFIGS names it) plaintext, empty programs on
+     raw_syscalls sys_enter/sys_exit instead: every syscall runs one, but
+     without the per-syscall perf buffer; R/A asks whether moving to raw
+     tracepoints would lower the floor
   P  plaintext, agentrace --promote --llm-host localhost with an agent
      beside nginx: a python process calling a second nginx's
      /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
@@ -45,10 +49,11 @@ CONNS = 16
 NOBODY = ["--comm", "bench-nobody", "--scoped-uprobes", "--exporter", "none"]
 PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
 FLOOR = ["floor"]  # not agentrace: build/bench/floor_tracepoints
+RAW_FLOOR = ["floor", "--raw"]
 FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
 CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
 CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY,
-           "F": FLOOR, "P": PROMOTE, "Q": PROMOTE}
+           "F": FLOOR, "R": RAW_FLOOR, "P": PROMOTE, "Q": PROMOTE}
 PICKED = os.environ.get("BENCH_CONFIGS", "ABCDEFP")
 STATS = os.environ.get("BENCH_STATS", "FBCEQ")
 
@@ -80,8 +85,9 @@ TLS = ("D", "E")
 class Floor:
     """floor_tracepoints running until stop(); .p as Agentrace's."""
 
-    def __init__(self):
-        self.p = subprocess.Popen([FLOOR_BIN, CAPTURE_O], stdout=subprocess.PIPE,
+    def __init__(self, raw=False):
+        self.p = subprocess.Popen([FLOOR_BIN, "--raw" if raw else CAPTURE_O],
+                                  stdout=subprocess.PIPE,
                                   start_new_session=True)
         if b"READY" not in self.p.stdout.readline():
             self.stop()
@@ -99,8 +105,8 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
         args = args + ["--output", spans]
         if os.path.exists(spans):
             os.unlink(spans)
-    if args is FLOOR:
-        ar = Floor()
+    if args in (FLOOR, RAW_FLOOR):
+        ar = Floor(raw=args is RAW_FLOOR)
     else:
         ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
     before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
@@ -154,7 +160,7 @@ def main():
         if STATS:
             with b.BpfStats():
                 extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
-                         for k in ("F", "B", "C", "E", "Q") if k in STATS}
+                         for k in ("F", "R", "B", "C", "E", "Q") if k in STATS}
     finally:
         ng.stop()
         llm.stop()
@@ -163,6 +169,7 @@ def main():
             ("B", "A", "throughput, untargeted (--comm other)", ">= 0.99"),
             ("F", "A", "throughput, floor: empty programs on the same tracepoints", "-"),
             ("B", "F", "throughput, untargeted (--comm other) vs the floor", "-"),
+            ("R", "A", "throughput, raw_syscalls floor: empty sys_enter/sys_exit", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
             ("P", "A", "throughput, --promote with an agent beside nginx", ">= 0.95")):
@@ -185,7 +192,8 @@ def main():
                  seen / max(1, made), "1.0",
                  [r["agent_seen"] / max(1, len(r["agent_calls"])) for r in res["P"]],
                  "calls")
-    for k, label in (("F", "floor (empty programs)"), ("B", "untargeted"), ("C", "everything traced"),
+    for k, label in (("F", "floor (empty programs)"), ("R", "raw_syscalls floor"),
+                     ("B", "untargeted"), ("C", "everything traced"),
                      ("E", "HTTPS untargeted"), ("Q", "untargeted, --promote")):
         if k not in extra:
             continue
