@@ -10,7 +10,7 @@
 #ifndef AR_BOUNDED_BPF_H
 #define AR_BOUNDED_BPF_H
 
-#include "maps.bpf.h"
+#include "fastpath.bpf.h"
 
 /* Set by userspace between open and load; 0 = no bounded capture (an
  * untargeted process's data is never copied). */
@@ -61,7 +61,7 @@ static __always_inline void bounded_enter(__u64 id, __s32 fd, __u64 buf, __u32 i
 	if (!bounded_bytes)
 		return;
 	if (call == SC_CONNECT) {
-		bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY);
+		args_stash(id, &a);
 		return;
 	}
 	if (call == SC_ACCEPT)
@@ -75,9 +75,9 @@ static __always_inline void bounded_enter(__u64 id, __s32 fd, __u64 buf, __u32 i
 		stat_add(AR_STAT_VERDICT_HIT, 1);
 		return;
 	}
-	if (bpf_map_lookup_elem(&active_sock_args, &id))
+	if (args_pending(id))
 		return; /* an accepted socket's first read: promote_enter's */
-	if (bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY))
+	if (args_stash(id, &a))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
 }
 

@@ -14,7 +14,7 @@ static __always_inline int ssl_enter(void *map, __u64 ssl, __u64 buf, __u64 num,
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ssl_args a = { .ssl = ssl, .buf = buf, .num = num, .len_ptr = len_ptr, .fd = -1 };
 
-	if (!is_target(id >> 32))
+	if (!is_target_fast(id >> 32))
 		return 0;
 	if (bpf_map_update_elem(map, &id, &a, BPF_ANY))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
@@ -161,7 +161,7 @@ static __always_inline int ssl_end(__u64 ssl)
 	struct tls_state *st;
 	struct ar_conn_event ev = {};
 
-	if (!is_target(k.tgid))
+	if (!is_target_fast(k.tgid))
 		return 0;
 	st = bpf_map_lookup_elem(&tls_conns, &k);
 	if (!st)
