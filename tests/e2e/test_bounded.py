@@ -86,8 +86,8 @@ def test_bounded_capture_verdicts_and_promotion():
     rcv = Receiver(wd)
     ar = None
     try:
-        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "otlp", "--promote"],
-                       mode="record",
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "otlp"],
+                       mode="record", default_mode=True,
                        env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         plain = subprocess.Popen([PY, "-c", PLAIN_CLIENT, str(srv.port)], env=clean_env(),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
