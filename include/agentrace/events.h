@@ -75,6 +75,9 @@ enum ar_event_flags {
 				   * emitted (the SSL* stream carries them) */
 	AR_F_BOUNDED = 1 << 3,   /* data of a process that was not a target
 				  * (bounded capture, bpf/bounded.bpf.h) */
+	AR_F_MSG_START = 1 << 4, /* bounded data that starts a new request
+				  * after its connection's start (a POST on a
+				  * connection being cut): judge it */
 };
 
 /* Common header of every record. */
@@ -195,6 +198,8 @@ enum ar_stat {
 				     * uncopied by bounded capture (bounded.bpf.h) */
 	AR_STAT_VERDICT_HIT,        /* connections the kernel stopped copying on
 				     * userspace's verdict (bounded.bpf.h) */
+	AR_STAT_BOUNDED_REOPEN,     /* skipped connections opened again by a
+				     * new POST (bounded.bpf.h) */
 	AR_STAT_MAX,
 };
 

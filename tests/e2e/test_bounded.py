@@ -7,6 +7,7 @@ no spans; one whose plaintext request is an LLM call is promoted with
 that request whole, stays a target across exec, and the server it calls
 is promoted too. Ground truth: the echo server's own log of every byte."""
 
+import json
 import os
 import re
 import subprocess
@@ -155,3 +156,100 @@ def test_bounded_capture_verdicts_and_promotion():
         check(got_in == srv.conn_bytes(llm["n"])[0], "server's read of the LLM call differs")
     finally:
         teardown(wd, ar, rcv, srv)
+
+
+# A client behind a gateway: one keep-alive connection, a GET the daemon
+# judges uninteresting, a second GET once that verdict is in the kernel
+# (so the connection is skipped, not merely cut), then an LLM call on the
+# same connection. Each request in one write; their exact bytes go to
+# argv[2] as JSON lengths for the test to split the server's log.
+GATEWAY_CLIENT = r"""
+import http.client, json, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def call(req):
+    s.sendall(req)
+    r = http.client.HTTPResponse(s)
+    r.begin()
+    r.read()
+body = b'{"model":"gw-model","messages":[{"role":"user","content":"' + b"q" * 6000 + b'"}]}'
+reqs = [b"GET /gw/models?resp=300 HTTP/1.1\r\nHost: gw\r\n\r\n",
+        b"GET /gw/health?resp=300 HTTP/1.1\r\nHost: gw\r\n\r\n",
+        b"POST /v1/chat/completions?resp=9000 HTTP/1.1\r\nHost: gw\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body]
+call(reqs[0])
+time.sleep(1)
+call(reqs[1])
+call(reqs[2])
+json.dump([len(r) for r in reqs], open(sys.argv[2], "w"))
+"""
+
+
+@test
+def test_bounded_keepalive_llm_call_after_a_verdict():
+    """Default mode: an untargeted client's first GET gets a skip verdict
+    and its second GET is not copied at all, but the LLM call it then
+    makes on the same keep-alive connection re-opens capture in the kernel
+    (a write starting with POST), is judged, promotes the client, and is
+    captured byte-exact, request and response, against the server's log."""
+    wd = Workdir("bounded-keepalive")
+    srv = EchoServer(wd, plain=True)
+    rcv = Receiver(wd)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "otlp"], mode="record",
+                       default_mode=True,
+                       env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        lens = wd.file("lens.json")
+        cl = subprocess.Popen([PY, "-c", GATEWAY_CLIENT, str(srv.port), lens], env=clean_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = cl.communicate(timeout=60)
+        check(cl.returncode == 0, "client failed: %r" % err[-1500:])
+        wait_for(lambda: len(srv.conns()) == 1, timeout=10, what="the connection logged")
+        wait_for(lambda: [s for s in rcv.spans() if span_pid(s) == cl.pid], timeout=20,
+                 what="a span of the promoted client")
+        ar.finish()
+        log = ar.err()
+        check(re.search(r"promoted pid %d to a target: http_path /v1/chat/completions" %
+                        cl.pid, log), "client not promoted by its LLM call:\n" + log[-3000:])
+        check(ar.kernel_stats().get("verdict_hit", 0) >= 1, "the GET's verdict never hit")
+        get1, get2, post = json.load(open(lens))
+        conn = srv.conns()[0]
+        want_in, want_out = srv.conn_bytes(conn["n"])
+        check(len(want_in) == get1 + get2 + post, "server read %d bytes" % len(want_in))
+        resp = [len(httpwire_head(want_out, i)) for i in range(3)]
+        rows = [r for r in analyze_dump(wd, wd.file("cap.agt")) if r["pid"] == str(cl.pid)]
+        ids = sorted({int(r["conn_id"]) for r in rows})
+        check(len(ids) == 2, "want the skipped connection and its reopening as two "
+              "streams, got %r" % rows)
+        old = [r for r in rows if int(r["conn_id"]) == ids[0]]
+        new = [r for r in rows if int(r["conn_id"]) == ids[1]]
+        got_out, _ = one(old, "egress", "before the skip")
+        check(got_out == want_in[:get1], "egress before the skip: want the first GET only, "
+              "got %d bytes: %r" % (len(got_out), got_out[:120]))
+        got_out, gap_out = one(new, "egress", "reopened")
+        got_in, gap_in = one(new, "ingress", "reopened")
+        check(got_out == want_in[get1 + get2:] and not gap_out,
+              "the LLM call differs from what the server read (%d vs %d bytes)" %
+              (len(got_out), post))
+        check(got_in == want_out[resp[0] + resp[1]:] and not gap_in,
+              "the LLM call's response differs from what the server wrote (%d vs %d bytes)"
+              % (len(got_in), resp[2]))
+        check(ar.kernel_stats().get("bounded_reopen", 0) == 1, "reopened %r times" %
+              ar.kernel_stats().get("bounded_reopen"))
+        mine = [s for s in rcv.spans() if span_pid(s) == cl.pid]
+        check([s.get("name") for s in mine] == ["chat gw-model"],
+              "want one span, the LLM call's: %r" % [s.get("name") for s in mine])
+    finally:
+        teardown(wd, ar, rcv, srv)
+
+
+def httpwire_head(out, i):
+    """The i-th response (head and Content-Length body) in a server's
+    output of back-to-back responses."""
+    off = 0
+    for k in range(i + 1):
+        end = out.index(b"\r\n\r\n", off) + 4
+        n = int(re.search(rb"(?i)content-length: *(\d+)", out[off:end]).group(1))
+        if k == i:
+            return out[off:end + n]
+        off = end + n

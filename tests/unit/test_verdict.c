@@ -100,3 +100,23 @@ Test(verdict, only_the_first_plaintext_bytes_decide)
 	((struct ar_event_hdr *)rec)->type = AR_EV_FIRST_WRITE;
 	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_WAIT);
 }
+
+/* A POST the kernel saw start mid-connection (AR_F_MSG_START: a keep-alive
+ * client's LLM call after a GET that was judged uninteresting) is judged
+ * like a first message, on the provider's real wire bytes. */
+Test(verdict, a_request_started_later_is_judged)
+{
+	enum promote_reason why;
+	char what[128];
+	size_t n, len;
+	char *buf = test_slurp("tests/fixtures/wire/openai_chat_basic/c2s.bin", &n);
+
+	len = record(buf, n, 731, AR_F_BOUNDED | AR_F_MSG_START, AR_SRC_SOCKET);
+	free(buf);
+	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_KEEP);
+	cr_assert_eq(why, PROMOTE_HTTP_PATH);
+	cr_assert_str_eq(what, "/v1/chat/completions");
+	len = record("POST /upload HTTP/1.1\r\n\r\n", 25, 731, AR_F_BOUNDED | AR_F_MSG_START,
+		     AR_SRC_SOCKET);
+	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_SKIP);
+}
