@@ -46,6 +46,9 @@ enum ar_event_type {
 	AR_EV_FIRST_WRITE = 13, /* struct ar_first_write: the first bytes an
 				 * untargeted process wrote on a TCP socket it
 				 * connected (--promote; bpf/promote.bpf.h) */
+	AR_EV_TARGET = 14,    /* struct ar_target_event: written by userspace
+			       * when it promotes a process (agent-first), so
+			       * that analyze knows who was a target */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -172,6 +175,13 @@ struct ar_first_write {
 	__u8 data[AR_FIRST_WRITE_MAX];
 };
 
+/* hdr.tgid became a target (user/discover/discover.c, promote_pid). */
+struct ar_target_event {
+	struct ar_event_hdr hdr;
+	__u32 reason; /* enum promote_reason (user/discover/promote.h) */
+	__u32 _pad;
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -212,6 +222,7 @@ _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
 _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 _Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
 _Static_assert(sizeof(struct ar_first_write) == 48 + AR_FIRST_WRITE_MAX, "ar_first_write ABI");
+_Static_assert(sizeof(struct ar_target_event) == 40, "ar_target_event ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import time
 
-from harness import (Agentrace, EchoServer, Receiver, Workdir, analyze_dump, check,
-                     clean_env, span_pid, stream_bytes, teardown, test, wait_for)
+import harness
+from harness import (KIND_CLIENT, KIND_SERVER, Agentrace, EchoServer, Receiver, Workdir,
+                     analyze_dump, check, clean_env, run_client, span_pid, stream_bytes,
+                     teardown, test, wait_for)
 
 PY = os.path.realpath(sys.executable)
 
@@ -59,6 +61,21 @@ import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
 c.request("GET", "/after-exec?resp=20000"); c.getresponse().read()
 """
+
+
+def analyze_like_live(wd, rcv, pids):
+    """analyze of wd's cap.agt makes the same spans as live, per process of
+    pids (bounded capture: spans only from targets and their callers)."""
+    import test_genai  # noqa: E402 - one reader of the file exporter's output
+    out = wd.file("replayed.jsonl")
+    r = subprocess.run([harness.AGENTRACE, "analyze", wd.file("cap.agt"), "--exporter",
+                        "file", "--output", out], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "analyze failed: " + r.stderr[-2000:])
+    replayed = test_genai.otlp_json_spans(out)
+    for pid in pids:
+        got = sorted((s.get("kind"), s.get("name")) for s in replayed if span_pid(s) == pid)
+        want = sorted((s.get("kind"), s.get("name")) for s in rcv.spans() if span_pid(s) == pid)
+        check(got == want, "pid %d: analyze made %r, live %r" % (pid, got, want))
 
 
 def rows_of(rows, pid, port=None):
@@ -154,6 +171,8 @@ def test_bounded_capture_verdicts_and_promotion():
                   if r["remote"].endswith(":%d" % llm["client_port"])]
         got_in, _ = one(served, "ingress", "server side of the LLM call")
         check(got_in == srv.conn_bytes(llm["n"])[0], "server's read of the LLM call differs")
+        # analyze: the untargeted client makes no span there either
+        analyze_like_live(wd, rcv, (plain.pid, agent.pid, srv.p.pid))
     finally:
         teardown(wd, ar, rcv, srv)
 
@@ -253,3 +272,93 @@ def httpwire_head(out, i):
         if k == i:
             return out[off:end + n]
         off = end + n
+
+
+# An agent that serves tools: a plaintext HTTP server in a thread; it
+# becomes a target by its own LLM call to the echo server, then writes its
+# port to argv[2] and serves until killed.
+AGENT_SERVER = r"""
+import http.client, http.server, sys, threading
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b'{"tool":"weather","result":"sunny"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+body = b'{"model":"m","messages":[{"role":"user","content":"plan"}]}'
+c.request("POST", "/v1/chat/completions?resp=100", body=body,
+          headers={"Content-Type": "application/json"})
+c.getresponse().read()
+c.close()
+open(sys.argv[2] + ".tmp", "w").write(str(srv.server_address[1]))
+import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+srv.serve_forever()
+"""
+
+TOOL_CLIENT = r"""
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/tools/weather?city=oslo")
+r = c.getresponse()
+assert r.status == 200 and b"sunny" in r.read()
+"""
+
+
+@test
+def test_bounded_untargeted_client_of_an_agent_gets_its_client_span():
+    """Default mode: a process that is not a target (a plain script) calls
+    a tool server run by an agent (a target, promoted by its own LLM call).
+    The script gets exactly one CLIENT span for that call and the agent one
+    SERVER span, and the script itself is not promoted; its connection got
+    no skip verdict."""
+    wd = Workdir("bounded-caller")
+    srv = EchoServer(wd, plain=True)
+    rcv = Receiver(wd)
+    ar = agent = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "otlp"], mode="record",
+                       default_mode=True,
+                       env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        port_file = wd.file("agent.port")
+        agent = subprocess.Popen([PY, "-c", AGENT_SERVER, str(srv.port), port_file],
+                                 env=clean_env(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        wait_for(lambda: os.path.exists(port_file), timeout=20, what="the agent's port")
+        wait_for(lambda: "promoted pid %d to a target" % agent.pid in ar.err(), timeout=20,
+                 what="the agent promoted")
+        client_pid = run_client([PY, "-c", TOOL_CLIENT, open(port_file).read()],
+                                clean_env()).pid
+
+        def spans_of(pid, kind):
+            return [s for s in rcv.spans() if span_pid(s) == pid and s.get("kind") == kind]
+        wait_for(lambda: spans_of(client_pid, KIND_CLIENT) and
+                 [s for s in spans_of(agent.pid, KIND_SERVER) if "/tools/" in str(s)],
+                 timeout=20, what="the client's CLIENT and the agent's SERVER span")
+        time.sleep(1)
+        ar.finish()
+        mine = [s for s in rcv.spans() if span_pid(s) == client_pid]
+        check(len(mine) == 1 and mine[0].get("kind") == KIND_CLIENT,
+              "want one CLIENT span of the caller, got %r" % mine)
+        check("/tools/weather" in str(mine[0].get("attributes")),
+              "the caller's span names another call: %r" % mine[0])
+        served = [s for s in rcv.spans() if span_pid(s) == agent.pid and
+                  s.get("kind") == KIND_SERVER]
+        check(len(served) == 1, "want one SERVER span of the agent, got %r" % served)
+        log = ar.err()
+        check("promoted pid %d " % client_pid not in log, "the caller was promoted")
+        check(re.search(r"^verdict: .*calls_target=[1-9]", log, re.M),
+              "no verdict withheld for a call to a target:\n" + log[-2000:])
+        # the file records who was a target (AR_EV_TARGET) and who called one
+        analyze_like_live(wd, rcv, (client_pid, agent.pid, srv.p.pid))
+    finally:
+        if agent:
+            agent.kill()
+            agent.wait()
+        teardown(wd, ar, rcv, srv)

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "discover/verdict.h"
+#include "discover/verdict_hold.h"
 #include "slurp.h"
 
 #define BOUNDED 4096
@@ -119,4 +120,24 @@ Test(verdict, a_request_started_later_is_judged)
 	len = record("POST /upload HTTP/1.1\r\n\r\n", 25, 731, AR_F_BOUNDED | AR_F_MSG_START,
 		     AR_SRC_SOCKET);
 	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_SKIP);
+}
+
+/* Held skip verdicts come out oldest first once due; a full hold gives
+ * back its oldest at once. */
+Test(verdict, hold_releases_in_order_and_when_full)
+{
+	static struct verdict_hold h;
+	uint64_t id;
+
+	cr_assert_eq(verdict_hold__push(&h, 1, 100), 0);
+	cr_assert_eq(verdict_hold__push(&h, 2, 200), 0);
+	cr_assert_not(verdict_hold__pop(&h, 150, 100, &id), "nothing due yet");
+	cr_assert(verdict_hold__pop(&h, 200, 100, &id));
+	cr_assert_eq(id, 1);
+	cr_assert_not(verdict_hold__pop(&h, 250, 100, &id));
+	cr_assert(verdict_hold__pop(&h, 300, 100, &id));
+	cr_assert_eq(id, 2);
+	for (uint64_t i = 1; i <= VERDICT_HOLD_MAX; i++)
+		cr_assert_eq(verdict_hold__push(&h, i, 1000), 0);
+	cr_assert_eq(verdict_hold__push(&h, 9999, 1000), 1, "the oldest is due at once");
 }
