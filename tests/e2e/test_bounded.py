@@ -21,11 +21,9 @@ from harness import (KIND_CLIENT, KIND_SERVER, Agentrace, EchoServer, Receiver, 
 
 PY = os.path.realpath(sys.executable)
 
-# An untargeted client (an upload, a package manager): a 20 KB PUT in one
-# write (http.client would write the head first, and the daemon's verdict
-# on it may beat the body), then, once the daemon had time to judge the
-# connection, three GETs.
-PLAIN_CLIENT = r"""
+# One connection to the port in argv[1]; call() sends a request in one
+# write and reads its response.
+RAW_CALLS = r"""
 import http.client, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 def call(req):
@@ -33,6 +31,13 @@ def call(req):
     r = http.client.HTTPResponse(s)
     r.begin()
     r.read()
+"""
+
+# An untargeted client (an upload, a package manager): a 20 KB PUT in one
+# write (http.client would write the head first, and the daemon's verdict
+# on it may beat the body), then, once the daemon had time to judge the
+# connection, three GETs.
+PLAIN_CLIENT = RAW_CALLS + r"""
 body = b"u" * 20000
 call(b"PUT /pkg?resp=20000 HTTP/1.1\r\nHost: pkg\r\nContent-Length: %d\r\n\r\n" % len(body) +
      body)
@@ -182,14 +187,8 @@ def test_bounded_capture_verdicts_and_promotion():
 # (so the connection is skipped, not merely cut), then an LLM call on the
 # same connection. Each request in one write; their exact bytes go to
 # argv[2] as JSON lengths for the test to split the server's log.
-GATEWAY_CLIENT = r"""
-import http.client, json, socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-def call(req):
-    s.sendall(req)
-    r = http.client.HTTPResponse(s)
-    r.begin()
-    r.read()
+GATEWAY_CLIENT = RAW_CALLS + r"""
+import json
 body = b'{"model":"gw-model","messages":[{"role":"user","content":"' + b"q" * 6000 + b'"}]}'
 reqs = [b"GET /gw/models?resp=300 HTTP/1.1\r\nHost: gw\r\n\r\n",
         b"GET /gw/health?resp=300 HTTP/1.1\r\nHost: gw\r\n\r\n",
