@@ -164,7 +164,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 
 	if (!args_take(id, &a) || ret <= 0)
 		return 0;
-	cut = a._pad == BOUNDED_CALL;
+	cut = bounded_call(a._pad);
 	/* not promoted by its peer: bounded, or not copied at all */
 	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd)) {
 		if (!bounded_bytes)
@@ -218,7 +218,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		return 0;
 	n = bounded_len(st, cut, ret);
 	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET,
-			    (cut ? AR_F_BOUNDED : 0) | (n < ret ? AR_F_TRUNCATED : 0), a.fd, 0, 0);
+			    (cut ? bounded_flags(a._pad) : 0) | (n < ret ? AR_F_TRUNCATED : 0),
+			    a.fd, 0, 0);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;

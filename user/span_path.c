@@ -153,7 +153,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	struct span *s;
 	int err;
 
-	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid)) {
+	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid, x->conn->conn_id)) {
 		sp->untargeted++;
 		return;
 	}

@@ -48,6 +48,9 @@ enum ar_event_type {
 				 * connected (--promote; bpf/promote.bpf.h) */
 	AR_EV_TLS_ODD = 14,   /* struct ar_tls_odd: a TLS read/write call whose
 			       * result contradicts its arguments (bpf/tls.bpf.h) */
+	AR_EV_TARGET = 15,    /* struct ar_target_event: written by userspace
+			       * when it promotes a process (agent-first), so
+			       * that analyze knows who was a target */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -77,6 +80,9 @@ enum ar_event_flags {
 				   * emitted (the SSL* stream carries them) */
 	AR_F_BOUNDED = 1 << 3,   /* data of a process that was not a target
 				  * (bounded capture, bpf/bounded.bpf.h) */
+	AR_F_MSG_START = 1 << 4, /* bounded data that starts a new request
+				  * after its connection's start (a POST on a
+				  * connection being cut): judge it */
 };
 
 /* Common header of every record. */
@@ -192,6 +198,13 @@ struct ar_tls_odd {
 	__u8 _pad[6];
 };
 
+/* hdr.tgid became a target (user/discover/discover.c, promote_pid). */
+struct ar_target_event {
+	struct ar_event_hdr hdr;
+	__u32 reason; /* enum promote_reason (user/discover/promote.h) */
+	__u32 _pad;
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -218,6 +231,8 @@ enum ar_stat {
 				     * uncopied by bounded capture (bounded.bpf.h) */
 	AR_STAT_VERDICT_HIT,        /* connections the kernel stopped copying on
 				     * userspace's verdict (bounded.bpf.h) */
+	AR_STAT_BOUNDED_REOPEN,     /* skipped connections opened again by a
+				     * new POST (bounded.bpf.h) */
 	AR_STAT_MAX,
 };
 
@@ -231,6 +246,7 @@ _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 _Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
 _Static_assert(sizeof(struct ar_tls_odd) == 72, "ar_tls_odd ABI");
 _Static_assert(sizeof(struct ar_first_write) == 48 + AR_FIRST_WRITE_MAX, "ar_first_write ABI");
+_Static_assert(sizeof(struct ar_target_event) == 40, "ar_target_event ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

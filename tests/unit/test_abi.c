@@ -98,6 +98,13 @@ Test(abi_events, proc_runtime)
 	OFF(ar_proc_runtime, runtime_version, 80);
 }
 
+Test(abi_events, target_event)
+{
+	SIZE(ar_target_event, 40);
+	OFF(ar_target_event, hdr, 0);
+	OFF(ar_target_event, reason, 32);
+}
+
 Test(abi_events, constants_and_enums)
 {
 	cr_expect_eq(AR_CHUNK_MAX, 16384);
@@ -113,6 +120,8 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_EV_PROC_EXEC, 4);
 	cr_expect_eq(AR_EV_PROC_EXIT, 5);
 	cr_expect_eq(AR_EV_PROC_INFO, 6);
+	cr_expect_eq(AR_EV_TLS_ODD, 14);
+	cr_expect_eq(AR_EV_TARGET, 15);
 
 	cr_expect_eq(AR_DIR_EGRESS, 0);
 	cr_expect_eq(AR_DIR_INGRESS, 1);
@@ -125,6 +134,7 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_F_TRUNCATED, 2);
 	cr_expect_eq(AR_F_CIPHERTEXT, 4);
 	cr_expect_eq(AR_F_BOUNDED, 8);
+	cr_expect_eq(AR_F_MSG_START, 16);
 }
 
 Test(abi_events, stat_indexes)
@@ -147,7 +157,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_DROP_SHED, 15);
 	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
 	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
-	cr_expect_eq(AR_STAT_MAX, 18);
+	cr_expect_eq(AR_STAT_BOUNDED_REOPEN, 18);
+	cr_expect_eq(AR_STAT_MAX, 19);
 }
 
 Test(abi_events, tls_odd)

@@ -39,6 +39,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_DROP_SHED] = "drop_shed_bytes",
 	[AR_STAT_BOUNDED_BYTES] = "bounded_bytes_skipped",
 	[AR_STAT_VERDICT_HIT] = "verdict_hit",
+	[AR_STAT_BOUNDED_REOPEN] = "bounded_reopen",
 };
 
 struct probes {
