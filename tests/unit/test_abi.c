@@ -147,5 +147,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_DROP_SHED, 15);
 	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
 	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
-	cr_expect_eq(AR_STAT_MAX, 18);
+	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 18);
+	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 19);
+	cr_expect_eq(AR_STAT_AEAD_LOST, 20);
+	cr_expect_eq(AR_STAT_MAX, 21);
 }

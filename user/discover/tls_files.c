@@ -239,13 +239,15 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 	f->has_ssl = true;
 	t->stats.probed[plan->lib]++;
 	/* functions found by evidence, not by name: judged on their first calls */
-	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC) {
+	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC ||
+	    (tls_plan__located(plan) & (1u << TLS_LIB_RUSTLS))) {
 		f->on_probation = true;
 		t->on_probation++;
 	}
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
-	if (plan->detected & ~(1u << plan->lib))
-		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
+	if (plan->detected & ~tls_plan__located(plan))
+		report_unlocated(t, f, pid, path, plan, plan->detected & ~tls_plan__located(plan),
+				 plan->note[0] ? plan->note :
 				 "only the other library is probed; calls made through this one "
 				 "are not traced");
 	return true;
