@@ -47,7 +47,7 @@ struct err_refs {
 	uint64_t file_str;             /* address of the __FILE__ string */
 	int err_lib;                   /* ERR_LIB_* the functions report as */
 	size_t n_refs;                 /* references to file_str */
-	const uint8_t *got;            /* .got, or NULL */
+	const uint8_t *got;            /* .got (call targets of PIC), or NULL */
 	uint64_t got_addr;
 	size_t got_len;
 	struct err_fn fns[MAX_FUNCS];
@@ -271,46 +271,33 @@ uint64_t err_refs__match_one(const struct err_refs *s, const uint16_t *want, siz
 	return found;
 }
 
-/* The address of the .got slot holding fn, or 0: position-independent
- * Rust calls C through the GOT (`call [rip+slot]`, -Z plt=no) when the
- * linker did not relax it into a direct call. */
-static uint64_t got_slot(const struct err_refs *s, uint64_t fn)
+/* Whether a .got slot holds fn: position-independent Rust calls C
+ * through the GOT (`call [rip+slot]`, -Z plt=no) where the linker did not
+ * relax the call into a direct one. */
+static bool in_got(const struct err_refs *s, uint64_t fn)
 {
 	for (size_t o = 0; s->got && o + 8 <= s->got_len; o += 8) {
 		uint64_t v;
 
 		memcpy(&v, s->got + o, 8);
 		if (v == fn)
-			return s->got_addr + o;
+			return true;
 	}
-	return 0;
+	return false;
 }
 
 void err_refs__called(const struct err_refs *s, uint64_t a, uint64_t b, bool *ca, bool *cb)
 {
 	const uint8_t *p = s->text, *end = s->text + s->text_len;
-	uint64_t ga = got_slot(s, a), gb = got_slot(s, b);
 
-	*ca = *cb = false;
-	while (end - p >= 5 && (p = memchr(p, 0xe8, end - p - 4))) {
+	*ca = in_got(s, a);
+	*cb = in_got(s, b);
+	while (!(*ca && *cb) && end - p >= 5 && (p = memchr(p, 0xe8, end - p - 4))) {
 		uint64_t t = s->text_addr + (p - s->text) + 5 + (int32_t)imm32(p + 1);
 
 		*ca |= t == a;
 		*cb |= t == b;
-		if (*ca && *cb)
-			return;
 		p++;
-	}
-	for (p = s->text; (ga || gb) && end - p >= 6 && (p = memchr(p, 0xff, end - p - 5)); p++) {
-		uint64_t t;
-
-		if (p[1] != 0x15) /* call [rip+disp32] */
-			continue;
-		t = s->text_addr + (p - s->text) + 6 + (int32_t)imm32(p + 2);
-		*ca |= ga && t == ga;
-		*cb |= gb && t == gb;
-		if (*ca && *cb)
-			return;
 	}
 }
 
@@ -335,10 +322,12 @@ int err_refs__scan(const struct elf_image *img, const char *file_tail, int err_l
 		err = -ENOENT;
 		goto cleanup;
 	}
-	n = x86_refs__mov_imm(s->text, s->text_len, s->text_addr, s->file_str, refs, MAX_REFS);
-	if (n < MAX_REFS)
-		n += x86_refs__lea(s->text, s->text_len, s->text_addr, s->file_str, refs + n,
-				   MAX_REFS - n);
+	/* position-independent code loads it with lea; only a non-PIE
+	 * executable (Bun) with mov imm32 */
+	n = x86_refs__lea(s->text, s->text_len, s->text_addr, s->file_str, refs, MAX_REFS);
+	if (n == 0)
+		n = x86_refs__mov_imm(s->text, s->text_len, s->text_addr, s->file_str, refs,
+				      MAX_REFS);
 	s->n_refs = n;
 	if (n == 0 || n > MAX_REFS) {
 		err = -E2BIG;

@@ -26,8 +26,8 @@ size_t err_refs__n_fns(const struct err_refs *s);
  * function reporting exactly callee_want. 0 when none or several match. */
 uint64_t err_refs__match_one(const struct err_refs *s, const uint16_t *want, size_t n,
 			     const uint16_t *callee_want, size_t n_callee);
-/* Whether some `call rel32`, or `call [rip+d]` through a .got slot, in
- * .text targets a (*ca) and b (*cb). */
+/* Whether a and b are called: a .got slot holds them (PIC calls through
+ * it), or some `call rel32` in .text targets them. */
 void err_refs__called(const struct err_refs *s, uint64_t a, uint64_t b, bool *ca, bool *cb);
 void err_refs__free(struct err_refs *s);
 

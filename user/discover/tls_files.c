@@ -237,7 +237,9 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 	}
 	f->plan = plan;
 	f->has_ssl = true;
-	t->stats.probed[plan->lib]++;
+	for (int lib = 0; lib < TLS_LIB_MAX; lib++)
+		if (tls_plan__located(plan) & (1u << lib))
+			t->stats.probed[lib]++;
 	/* functions found by evidence, not by name: judged on their first calls */
 	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC ||
 	    (tls_plan__located(plan) & (1u << TLS_LIB_RUSTLS))) {
