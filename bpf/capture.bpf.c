@@ -9,6 +9,7 @@
 #include "tls.bpf.h"
 #include "go_tls.bpf.h"
 #include "tls_static.bpf.h"
+#include "tls_aead.bpf.h"
 #include "proc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -9,6 +9,7 @@
 #include "emit.bpf.h"
 #include "fastpath.bpf.h"
 #include "fdsock.bpf.h"
+#include "aead_link.bpf.h"
 
 #define AR_EINPROGRESS 115
 
@@ -211,6 +212,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	if (st->tls) {
 		if (dir == AR_DIR_EGRESS)
 			tls_bio_link(id, a.fd, st, ret);
+		else
+			aead_note_read(id, a.fd, st);
 		stat_add(AR_STAT_TLS_CIPHERTEXT, ret);
 		return 0;
 	}

@@ -233,6 +233,12 @@ enum ar_stat {
 				     * userspace's verdict (bounded.bpf.h) */
 	AR_STAT_BOUNDED_REOPEN,     /* skipped connections opened again by a
 				     * new POST (bounded.bpf.h) */
+	AR_STAT_AEAD_UNLINKED,      /* rustls records through an EVP_AEAD_CTX not
+				     * tied to a socket: not emitted (tls_aead.bpf.h) */
+	AR_STAT_AEAD_NOT_DATA,      /* rustls records that are not application
+				     * data (handshake, alert): not emitted */
+	AR_STAT_AEAD_LOST,          /* rustls records whose inner type was not
+				     * found (padding, unreadable): a gap */
 	AR_STAT_MAX,
 };
 

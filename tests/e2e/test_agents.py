@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 """The coding agents people run (tests/agents, pinned by its lockfile),
 unmodified. Codex's static, stripped OpenSSL 3 and Claude Code's static,
-stripped BoringSSL (inside Bun) are located and traced. Codex's rustls path
-cannot be probed yet: agentrace must say so rather than be silently blind,
-once per executable on stderr, in the discover stats line and in
---list-tls PID."""
+stripped BoringSSL (inside Bun) are located and traced, and so is Codex's
+rustls path (one probe per TLS record on aws-lc's AEAD functions). A
+library that cannot be located must be reported rather than silently
+missed, once per executable on stderr, in the discover stats line and in
+--list-tls PID (run_reported)."""
 
 import os
 import re
@@ -65,15 +66,6 @@ def run_reported(name, argv, env, want_lib):
         if ar and ar.p.poll() is None:
             ar.stop()
         wd.cleanup()
-
-
-@test
-def test_agents_codex_rustls_reported():
-    """With a custom CA Codex uses rustls, which is not probed: the binary's
-    OpenSSL is, and the rustls beside it is reported."""
-    env = clean_env(OPENAI_BASE_URL="https://127.0.0.1:9/v1", OPENAI_API_KEY="sk-test",
-                    CODEX_HOME=Workdir("codex-home").path, SSL_CERT_FILE="/nonexistent.pem")
-    run_reported("codex", [CODEX, "exec", "--skip-git-repo-check", "say hi"], env, "rustls")
 
 
 def codex_env(wd, port):
@@ -155,6 +147,23 @@ def test_agents_codex_openssl_tool_turn_spans():
                  bundle, CODEX, "exec", "--skip-git-repo-check",
                  "What is the weather in Paris?"], codex_env(wd, mock.port), None)
     agent_tool_turn("codex", "codex", r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
+                    "sk-codex-e2e-SECRET", setup, located=True)
+
+
+@test
+def test_agents_codex_rustls_tool_turn_spans():
+    """Codex with a custom CA (CODEX_CA_CERTIFICATE, as in companies) talks
+    through rustls over aws-lc-rs: its records are read at aws-lc's
+    EVP_AEAD_CTX_seal/open, located by their aead.c error reasons, and
+    rebuilt into the same stream and spans as the OpenSSL path's."""
+    def setup(wd, mock):
+        check(os.path.exists(CODEX), "codex missing: make installs tests/agents")
+        env = codex_env(wd, mock.port)
+        env["CODEX_CA_CERTIFICATE"] = os.path.join(wd.cert_dir(), "ca.pem")
+        return ([CODEX, "exec", "--skip-git-repo-check", "What is the weather in Paris?"],
+                env, None)
+    agent_tool_turn("codex-rustls", "codex",
+                    r"attached OpenSSL \(static, stripped\) .*rustls.* probes to .*codex",
                     "sk-codex-e2e-SECRET", setup, located=True)
 
 

@@ -158,7 +158,10 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
 	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
 	cr_expect_eq(AR_STAT_BOUNDED_REOPEN, 18);
-	cr_expect_eq(AR_STAT_MAX, 19);
+	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 19);
+	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 20);
+	cr_expect_eq(AR_STAT_AEAD_LOST, 21);
+	cr_expect_eq(AR_STAT_MAX, 22);
 }
 
 Test(abi_events, tls_odd)

@@ -226,6 +226,9 @@ Test(tls_locate, plain_binary_has_no_tls)
 #define AGENTS "tests/agents/node_modules/"
 #define CODEX AGENTS "@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"
 #define CLAUDE AGENTS "@anthropic-ai/claude-code/bin/claude.exe"
+/* rustls's: EVP_AEAD_CTX_seal, open (entry and return), init_with_direction
+ * and init */
+#define CODEX_AEAD_PROBES 5
 
 /* A private, writable copy-on-write mapping: corrupting it costs pages,
  * not a copy of a 300 MB binary. */
@@ -250,9 +253,10 @@ Test(tls_locate, codex_static_openssl_by_func_strings)
 	uint8_t *b = map_private(CODEX, &len);
 	static struct tls_plan p;
 
-	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(plan_memory(b, len, &p), 4 + CODEX_AEAD_PROBES, "%s", p.note);
 	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
 	cr_assert(p.detected & (1u << TLS_LIB_RUSTLS), "rustls beside it is detected");
+	cr_assert_eq(tls_plan__located(&p), (1u << TLS_LIB_OPENSSL_STATIC) | (1u << TLS_LIB_RUSTLS));
 	cr_assert(!strncmp(p.versions[TLS_LIB_OPENSSL_STATIC], "3.", 2));
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX), 1);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE_INTERNAL), 1, "OpenSSL >= 3.3 signature");
@@ -269,11 +273,14 @@ Test(tls_locate, codex_corrupt_prologue_is_refused)
 	static struct tls_plan p;
 	uint64_t off;
 
-	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(plan_memory(b, len, &p), 4 + CODEX_AEAD_PROBES, "%s", p.note);
 	off = first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL);
 	memset(b + off, 0x00, 4); /* not a function start any more */
-	cr_assert_eq(plan_memory(b, len, &p), 0);
-	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	/* OpenSSL gets no probe; rustls's beside it are kept */
+	cr_assert_eq(plan_memory(b, len, &p), CODEX_AEAD_PROBES);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE_INTERNAL) + count_prog(&p, TLS_PROG_SSL_READ_EX),
+		     0);
+	cr_assert_eq(tls_plan__located(&p), 1u << TLS_LIB_RUSTLS);
 	cr_assert(strstr(p.note, "prologue"), "%s", p.note);
 	munmap(b, len);
 }
@@ -288,8 +295,95 @@ Test(tls_locate, codex_missing_func_string_is_refused)
 	for (uint8_t *at = b; (hit = memmem(at, b + len - at, "\0ssl_read_internal\0", 19));
 	     at = hit + 1)
 		hit[1] = 'X';
-	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert_eq(plan_memory(b, len, &p), CODEX_AEAD_PROBES);
+	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX), 0);
 	cr_assert(strstr(p.note, "ssl_read_internal"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* Codex's rustls (aws-lc-rs 1.18.1): the aws-lc AEAD functions, told apart
+ * by their aead.c error reasons, at the file offsets where probes placed
+ * by hand fired during a live rustls tool turn (seal once per record
+ * written, open once per record read, init_with_direction per key). */
+#define CODEX_SEAL 0x1125ead0
+#define CODEX_OPEN 0x1125ed10
+#define CODEX_INIT_DIR 0x1125ea10
+#define CODEX_INIT 0x1125e950
+
+static void plan_codex(uint8_t *b, size_t len, struct tls_plan *p)
+{
+	cr_assert_eq(plan_memory(b, len, p), 4 + CODEX_AEAD_PROBES, "%s", p->note);
+}
+
+Test(tls_locate, codex_rustls_awslc_aead_by_error_reasons)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+	uint64_t inits[2] = { 0 };
+	int k = 0;
+
+	plan_codex(b, len, &p);
+	cr_assert_eq(count_prog(&p, TLS_PROG_AEAD_SEAL), 1);
+	cr_assert_eq(first_off(&p, TLS_PROG_AEAD_SEAL), CODEX_SEAL);
+	cr_assert_eq(first_off(&p, TLS_PROG_AEAD_OPEN), CODEX_OPEN);
+	cr_assert_eq(first_off(&p, TLS_PROG_AEAD_OPEN_RET), CODEX_OPEN);
+	for (size_t i = 0; i < p.n; i++)
+		if (p.probes[i].prog == TLS_PROG_AEAD_INIT)
+			inits[k++ & 1] = p.probes[i].off;
+	cr_assert_eq(k, 2);
+	cr_assert_eq(inits[0], CODEX_INIT_DIR);
+	cr_assert_eq(inits[1], CODEX_INIT);
+	cr_assert_eq(memcmp(b + CODEX_SEAL, "\x55\x48\x89\xe5", 4), 0);
+	cr_assert_eq(memcmp(b + CODEX_OPEN, "\x55\x48\x89\xe5", 4), 0);
+	munmap(b, len);
+}
+
+/* One of seal's reasons changed (TOO_LARGE 117 -> 118): seal is no longer
+ * identified, and rustls gets no probe at all (OpenSSL's stay); the note
+ * says why. */
+Test(tls_locate, codex_rustls_changed_seal_reason_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len), *hit;
+	static struct tls_plan p;
+
+	hit = memmem(b + CODEX_SEAL, 0x100, "\xba\x75\x00\x00\x00", 5); /* mov edx, 117 */
+	cr_assert_not_null(hit);
+	hit[1] = 0x76;
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(tls_plan__located(&p), 1u << TLS_LIB_OPENSSL_STATIC);
+	cr_assert(strstr(p.note, "EVP_AEAD_CTX_seal not identified"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* open no longer opens a frame: it is not a function start, and nothing
+ * else may be taken for it. */
+Test(tls_locate, codex_rustls_corrupt_open_prologue_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+
+	memset(b + CODEX_OPEN, 0x90, 4);
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert_eq(count_prog(&p, TLS_PROG_AEAD_OPEN) + count_prog(&p, TLS_PROG_AEAD_SEAL), 0);
+	cr_assert(strstr(p.note, "EVP_AEAD_CTX_open"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* aws-lc's aead.c path renamed: no function can be found by it. */
+Test(tls_locate, codex_rustls_no_aead_string_is_refused)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len), *hit;
+	static struct tls_plan p;
+
+	hit = memmem(b, len, "/crypto/fipsmodule/cipher/aead.c", 32);
+	cr_assert_not_null(hit);
+	hit[1] = 'X';
+	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
+	cr_assert(strstr(p.note, "aead.c"), "%s", p.note);
 	munmap(b, len);
 }
 

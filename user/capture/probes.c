@@ -40,6 +40,9 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_BOUNDED_BYTES] = "bounded_bytes_skipped",
 	[AR_STAT_VERDICT_HIT] = "verdict_hit",
 	[AR_STAT_BOUNDED_REOPEN] = "bounded_reopen",
+	[AR_STAT_AEAD_UNLINKED] = "tls_record_unlinked",
+	[AR_STAT_AEAD_NOT_DATA] = "tls_record_not_data",
+	[AR_STAT_AEAD_LOST] = "tls_record_lost",
 };
 
 struct probes {
@@ -387,6 +390,10 @@ int probes__attach_tls(struct probes *p, const char *path, const struct tls_plan
 			err = -EINVAL;
 			goto cleanup;
 		}
+	/* rustls's record probes need each thread's last TLS read noted */
+	for (size_t i = 0; i < plan->n && i < TLS_PLAN_MAX; i++)
+		if (plan->probes[i].prog == TLS_PROG_AEAD_INIT)
+			p->skel->bss->aead_on = 1;
 	if (p->multi) {
 		err = attach_multi(p, path, plan, pid, a);
 		if (err)

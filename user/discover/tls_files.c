@@ -237,10 +237,12 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 	}
 	f->plan = plan;
 	f->has_ssl = true;
-	t->stats.probed[plan->lib]++;
+	for (int lib = 0; lib < TLS_LIB_MAX; lib++)
+		if (tls_plan__located(plan) & (1u << lib))
+			t->stats.probed[lib]++;
 	/* functions found by evidence, not by name: judged on their first calls */
-	if ((plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC) &&
-	    !f->judge) {
+	if ((plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC ||
+	     (tls_plan__located(plan) & (1u << TLS_LIB_RUSTLS))) && !f->judge) {
 		f->judge = first_calls__new();
 		if (f->judge)
 			t->on_probation++;
@@ -248,8 +250,9 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 			warn("%s: out of memory: its located TLS functions are not judged", path);
 	}
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
-	if (plan->detected & ~(1u << plan->lib))
-		report_unlocated(t, f, pid, path, plan, plan->detected & ~(1u << plan->lib),
+	if (plan->detected & ~tls_plan__located(plan))
+		report_unlocated(t, f, pid, path, plan, plan->detected & ~tls_plan__located(plan),
+				 plan->note[0] ? plan->note :
 				 "only the other library is probed; calls made through this one "
 				 "are not traced");
 	return true;

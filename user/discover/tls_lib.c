@@ -23,6 +23,10 @@ const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
 	[TLS_PROG_GO_READ_RET] = { "go_tls_read_ret", "crypto/tls.(*Conn).Read RET", false },
 	[TLS_PROG_GO_CLOSE] = { "go_tls_close_enter", "crypto/tls.(*Conn).Close", false },
 	[TLS_PROG_SSL_WRITE_INTERNAL] = { "ssl_write_internal_enter", "ssl_write_internal", false },
+	[TLS_PROG_AEAD_INIT] = { "aead_init_enter", "EVP_AEAD_CTX_init", false },
+	[TLS_PROG_AEAD_SEAL] = { "aead_seal_enter", "EVP_AEAD_CTX_seal", false },
+	[TLS_PROG_AEAD_OPEN] = { "aead_open_enter", "EVP_AEAD_CTX_open", false },
+	[TLS_PROG_AEAD_OPEN_RET] = { "aead_open_exit", "EVP_AEAD_CTX_open", true },
 };
 
 /* Order matters: symbols beat strings (node exports OpenSSL's symbols and
@@ -35,7 +39,7 @@ const struct tls_lib_desc tls_libs[] = {
 	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_boringssl__locate },
 	{ TLS_LIB_OPENSSL_STATIC, "OpenSSL (static, stripped)", tls_static__detect_openssl,
 	  tls_static__locate_openssl },
-	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_static__locate_none },
+	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_awslc__locate },
 };
 const size_t tls_n_libs = sizeof(tls_libs) / sizeof(tls_libs[0]);
 
@@ -45,6 +49,16 @@ const char *tls_lib__name(enum tls_lib_id id)
 		if (tls_libs[i].id == id)
 			return tls_libs[i].name;
 	return "none";
+}
+
+uint32_t tls_plan__located(const struct tls_plan *plan)
+{
+	uint32_t libs = plan->n ? 1u << plan->lib : 0;
+
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->probes[i].prog == TLS_PROG_AEAD_SEAL)
+			libs |= 1u << TLS_LIB_RUSTLS;
+	return libs;
 }
 
 bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off)
@@ -69,22 +83,24 @@ int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan)
 		if (!d->detect(img, version, sizeof(plan->versions[0])))
 			continue;
 		plan->detected |= 1u << d->id;
-		if (plan->n)
+		if (plan->n && d->id != TLS_LIB_RUSTLS)
 			continue; /* keep recording what else the file carries */
 		memset(&try, 0, sizeof(try));
 		n = d->locate(img, &try);
-		if (n > 0) {
-			memcpy(plan->probes, try.probes, try.n * sizeof(try.probes[0]));
-			plan->n = try.n;
+		if (n > 0 && plan->n + try.n <= TLS_PLAN_MAX) {
+			memcpy(plan->probes + plan->n, try.probes, try.n * sizeof(try.probes[0]));
+			if (!plan->n)
+				plan->lib = d->id; /* the note still says why another was not */
+			plan->n += try.n;
+			continue;
+		}
+		/* The first library found explains an empty plan. */
+		if (plan->lib == TLS_LIB_NONE)
 			plan->lib = d->id;
-			plan->note[0] = 0;
-		} else if (plan->lib == TLS_LIB_NONE) {
-			/* The first library found explains an empty plan. */
-			plan->lib = d->id;
+		if (!plan->note[0])
 			snprintf(plan->note, sizeof(plan->note), "%s",
 				 try.note[0] ? try.note : n < 0 ? "error reading the file" :
 				 "plaintext functions not located");
-		}
 	}
 	return plan->n;
 }

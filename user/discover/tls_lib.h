@@ -46,6 +46,10 @@ enum tls_prog {
 	/* OpenSSL >= 3.3 ssl_write_internal(s, buf, num, flags, written);
 	 * its return goes to TLS_PROG_SSL_WRITE_EX_RET */
 	TLS_PROG_SSL_WRITE_INTERNAL,
+	/* aws-lc's AEAD API under rustls (tls_awslc.c, bpf/tls_aead.bpf.h):
+	 * EVP_AEAD_CTX_init(_with_direction) links a context to the socket
+	 * just read; seal's entry and open's return see each TLS record */
+	TLS_PROG_AEAD_INIT, TLS_PROG_AEAD_SEAL, TLS_PROG_AEAD_OPEN, TLS_PROG_AEAD_OPEN_RET,
 	TLS_PROG_MAX,
 };
 
@@ -71,7 +75,7 @@ struct tls_plan {
 	char versions[TLS_LIB_MAX][40]; /* per detected library, when the file says */
 	size_t n;                  /* probes; 0: nothing located */
 	struct tls_probe probes[TLS_PLAN_MAX];
-	char note[160];            /* why nothing was located, or "" */
+	char note[160];            /* why a detected library was not located, or "" */
 };
 
 struct tls_lib_desc {
@@ -92,11 +96,16 @@ extern const size_t tls_n_libs;
 const char *tls_lib__name(enum tls_lib_id id);
 
 /* Detects every library img carries and plans probes for the first one
- * that can be located. Returns plan->n (0: nothing to attach; plan->lib is
+ * that can be located, and for rustls beside it (Codex carries both and
+ * picks one at run time). Returns plan->n (0: nothing to attach; plan->lib is
  * TLS_LIB_NONE when no TLS library was recognised at all). */
 int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan);
 /* Same for a path. Returns plan->n or -errno (-ENOENT: not ELF). */
 int tls_lib__plan(const char *path, struct tls_plan *plan);
+
+/* Bit per enum tls_lib_id whose probes the plan holds: plan->lib's, and
+ * rustls's when it has AEAD probes beside them. */
+uint32_t tls_plan__located(const struct tls_plan *plan);
 
 /* Appends one probe; false (and nothing added) when the plan is full. */
 bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off);
@@ -112,8 +121,8 @@ int tls_go__locate(const struct elf_image *img, struct tls_plan *plan);
 bool tls_static__detect_boringssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_openssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_t len);
-int tls_static__locate_none(const struct elf_image *img, struct tls_plan *plan);
 int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan);
 int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan);
+int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan);
 
 #endif

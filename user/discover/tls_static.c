@@ -51,11 +51,3 @@ bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_
 {
 	return elf_image__version_after(img, "/rustls-", version, len) || has(img, "rustls::");
 }
-
-int tls_static__locate_none(const struct elf_image *img, struct tls_plan *plan)
-{
-	snprintf(plan->note, sizeof(plan->note),
-		 "plaintext functions not located (no symbols; locating them in stripped "
-		 "static binaries is not implemented)");
-	return 0;
-}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rustls over aws-lc-rs, linked statically into a stripped Rust binary
+ * (Codex with a custom CA). rustls itself is inlined and monomorphised
+ * into the application: it has no function with a stable entry. Every TLS
+ * record it protects goes through aws-lc's C AEAD API instead, called by
+ * aws-lc-rs (checked live on Codex 0.169.0: one EVP_AEAD_CTX_seal per
+ * record written, one EVP_AEAD_CTX_open per record read, each context
+ * made by EVP_AEAD_CTX_init_with_direction on the thread that just read
+ * the handshake flight that keyed it):
+ *
+ *   int EVP_AEAD_CTX_seal(ctx, out, *out_len, max_out_len, nonce,
+ *                         nonce_len, in, in_len, ad, ad_len);
+ *   int EVP_AEAD_CTX_open(...same shape...);
+ *
+ * aws-lc reports errors like BoringSSL, with __FILE__
+ * (".../crypto/fipsmodule/cipher/aead.c") and a CIPHER_R_* reason, so the
+ * functions are told apart by their reason sets (err_refs.c):
+ *
+ *   EVP_AEAD_CTX_seal   TOO_LARGE, BUFFER_TOO_SMALL, OUTPUT_ALIASES_INPUT
+ *   EVP_AEAD_CTX_open   BAD_DECRYPT, BUFFER_TOO_SMALL, OUTPUT_ALIASES_INPUT,
+ *                       and open_gather's CTRL_NOT_IMPLEMENTED and
+ *                       OUTPUT_ALIASES_INPUT inlined (or a direct call to
+ *                       the function reporting exactly those two)
+ *   EVP_AEAD_CTX_init_with_direction  UNSUPPORTED_KEY_SIZE only
+ *   EVP_AEAD_CTX_init   NO_DIRECTION_SET and UNSUPPORTED_KEY_SIZE (the
+ *                       above inlined; optional)
+ *
+ * Unlike Bun's BoringSSL, aws-lc keeps unwind tables: each start must also
+ * be an .eh_frame FDE start, and seal and open must be called directly
+ * from somewhere. Exactly one function may match each; anything else and
+ * rustls is reported, not traced.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "discover/eh_frame.h"
+#include "discover/elf_image.h"
+#include "discover/err_refs.h"
+#include "discover/tls_lib.h"
+
+/* aws-lc's ABI (include/openssl/err.h, cipher.h). */
+#define ERR_LIB_CIPHER 30
+#define R_BAD_DECRYPT 101
+#define R_BUFFER_TOO_SMALL 103
+#define R_CTRL_NOT_IMPLEMENTED 104
+#define R_OUTPUT_ALIASES_INPUT 115
+#define R_TOO_LARGE 117
+#define R_UNSUPPORTED_KEY_SIZE 120
+#define R_NO_DIRECTION_SET 124
+
+/* start is where .eh_frame says a function starts. */
+static bool fde_start(const struct elf_image *img, uint64_t start)
+{
+	uint64_t s, e;
+
+	return start && !eh_frame__func_bounds(img, start, &s, &e) && s == start;
+}
+
+/* EVP_AEAD_CTX_open, with open_gather inlined or called. */
+static uint64_t find_open(const struct err_refs *s)
+{
+	static const uint16_t inlined[] = { R_BAD_DECRYPT, R_BUFFER_TOO_SMALL,
+					    R_CTRL_NOT_IMPLEMENTED, R_OUTPUT_ALIASES_INPUT,
+					    R_OUTPUT_ALIASES_INPUT };
+	static const uint16_t outer[] = { R_BAD_DECRYPT, R_BUFFER_TOO_SMALL,
+					  R_OUTPUT_ALIASES_INPUT };
+	static const uint16_t gather[] = { R_CTRL_NOT_IMPLEMENTED, R_OUTPUT_ALIASES_INPUT };
+	uint64_t a = err_refs__match_one(s, inlined, 5, NULL, 0);
+	uint64_t b = err_refs__match_one(s, outer, 3, gather, 2);
+
+	return a && b ? 0 : a ? a : b;
+}
+
+int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan)
+{
+	static const uint16_t seal_reasons[] = { R_BUFFER_TOO_SMALL, R_OUTPUT_ALIASES_INPUT,
+						 R_TOO_LARGE };
+	static const uint16_t initd_reasons[] = { R_UNSUPPORTED_KEY_SIZE };
+	static const uint16_t init_reasons[] = { R_UNSUPPORTED_KEY_SIZE, R_NO_DIRECTION_SET };
+	struct err_refs *s = NULL;
+	uint64_t seal, open, initd, init;
+	bool seal_called, open_called;
+	size_t want;
+	int err;
+
+	err = err_refs__scan(img, "/crypto/fipsmodule/cipher/aead.c", ERR_LIB_CIPHER, &s);
+	if (err == -ENOENT) {
+		snprintf(plan->note, sizeof(plan->note), "no aws-lc aead.c string or no .text");
+		return 0;
+	}
+	if (err == -E2BIG) {
+		snprintf(plan->note, sizeof(plan->note), "aws-lc aead.c referenced %zu times",
+			 err_refs__n_refs(s));
+		err = 0;
+		goto cleanup;
+	}
+	if (err)
+		goto cleanup;
+	seal = err_refs__match_one(s, seal_reasons, 3, NULL, 0);
+	open = find_open(s);
+	initd = err_refs__match_one(s, initd_reasons, 1, NULL, 0);
+	init = err_refs__match_one(s, init_reasons, 2, NULL, 0);
+	if (!fde_start(img, seal) || !fde_start(img, open) || !fde_start(img, initd)) {
+		snprintf(plan->note, sizeof(plan->note),
+			 "aws-lc %s not identified by its aead.c error reasons and .eh_frame "
+			 "(%zu references, %zu functions)",
+			 !fde_start(img, seal) ? "EVP_AEAD_CTX_seal" :
+			 !fde_start(img, open) ? "EVP_AEAD_CTX_open" :
+			 "EVP_AEAD_CTX_init_with_direction",
+			 err_refs__n_refs(s), err_refs__n_fns(s));
+		goto cleanup;
+	}
+	err_refs__called(s, seal, open, &seal_called, &open_called);
+	if (!seal_called || !open_called) {
+		snprintf(plan->note, sizeof(plan->note), "aws-lc %s candidate at 0x%llx is never called",
+			 !seal_called ? "EVP_AEAD_CTX_seal" : "EVP_AEAD_CTX_open",
+			 (unsigned long long)(!seal_called ? seal : open));
+		goto cleanup;
+	}
+	want = plan->n + 4;
+	tls_plan__add(plan, TLS_PROG_AEAD_INIT, elf_image__file_off(img, initd));
+	tls_plan__add(plan, TLS_PROG_AEAD_SEAL, elf_image__file_off(img, seal));
+	tls_plan__add(plan, TLS_PROG_AEAD_OPEN, elf_image__file_off(img, open));
+	tls_plan__add(plan, TLS_PROG_AEAD_OPEN_RET, elf_image__file_off(img, open));
+	if (fde_start(img, init) && plan->n == want) {
+		tls_plan__add(plan, TLS_PROG_AEAD_INIT, elf_image__file_off(img, init));
+		want++;
+	}
+	if (plan->n != want) {
+		plan->n = 0;
+		snprintf(plan->note, sizeof(plan->note), "functions outside the code segment");
+	}
+cleanup:
+	err_refs__free(s);
+	return err ? err : (int)plan->n;
+}
