@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The spans the graph makes: invoke_agent per turn, execute_tool per tool
  * call, and the links from consuming LLM calls to their tool spans. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
