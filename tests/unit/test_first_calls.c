@@ -82,6 +82,12 @@ static struct tls_files *setup_table(bool scoped)
 	return t;
 }
 
+/* The header the kernel gives this process's TLS records. */
+static struct ar_event_hdr tls_hdr(uint16_t type)
+{
+	return (struct ar_event_hdr){ .type = type, .flags = AR_F_TLS, .tgid = getpid() };
+}
+
 /* A TLS data record of this process, as emit_tls_plain makes it. */
 static size_t data_rec(uint8_t *rec, uint64_t ssl, uint64_t sock, uint8_t dir, uint64_t seq,
 		       const void *p, size_t n)
@@ -89,9 +95,7 @@ static size_t data_rec(uint8_t *rec, uint64_t ssl, uint64_t sock, uint8_t dir, u
 	struct ar_data_event *ev = (struct ar_data_event *)rec;
 
 	memset(rec, 0, sizeof(*ev));
-	ev->hdr.type = AR_EV_DATA;
-	ev->hdr.flags = AR_F_TLS;
-	ev->hdr.tgid = getpid();
+	ev->hdr = tls_hdr(AR_EV_DATA);
 	ev->source = AR_SRC_TLS;
 	ev->ssl_ptr = ssl;
 	ev->sock_conn_id = sock;
@@ -107,15 +111,8 @@ static size_t odd_rec(uint8_t *rec, uint64_t ssl, uint8_t why, uint64_t len_arg,
 {
 	struct ar_tls_odd *o = (struct ar_tls_odd *)rec;
 
-	memset(o, 0, sizeof(*o));
-	o->hdr.type = AR_EV_TLS_ODD;
-	o->hdr.flags = AR_F_TLS;
-	o->hdr.tgid = getpid();
-	o->ssl_ptr = ssl;
-	o->why = why;
-	o->len_arg = len_arg;
-	o->ret = ret;
-	o->done = ret;
+	*o = (struct ar_tls_odd){ .hdr = tls_hdr(AR_EV_TLS_ODD), .ssl_ptr = ssl, .why = why,
+				  .len_arg = len_arg, .ret = ret, .done = ret };
 	return sizeof(*o);
 }
 
