@@ -28,13 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
+#include "floor_common.h"
 
 /* Tracepoint id of "cat/name", or -errno. */
 static int tp_id(const char *cat_name)
@@ -82,10 +76,6 @@ static int attach_tp(int prog, const char *cat_name)
 
 static int attach_capture_tracepoints(const char *obj_path)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
 	struct bpf_program *p;
 	int prog, n = 0;
@@ -94,7 +84,7 @@ static int attach_capture_tracepoints(const char *obj_path)
 		fprintf(stderr, "floor_tracepoints: open %s: %s\n", obj_path, strerror(errno));
 		return -1;
 	}
-	prog = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "floor_tp", "GPL", insns, 2, NULL);
+	prog = floor_empty_prog(BPF_PROG_TYPE_TRACEPOINT, "floor_tp");
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load: %s\n", strerror(errno));
 		return -1;
@@ -119,13 +109,8 @@ static int attach_capture_tracepoints(const char *obj_path)
 
 static int attach_raw(void)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	static const char *const tps[] = { "sys_enter", "sys_exit" };
-	int prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw", "GPL", insns, 2,
-				 NULL);
+	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw");
 
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load raw: %s\n", strerror(errno));
@@ -150,13 +135,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	err = strcmp(argv[1], "--raw") ? attach_capture_tracepoints(argv[1]) : attach_raw();
-	if (err)
-		return 1;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	printf("READY\n");
-	fflush(stdout);
-	while (!exiting)
-		pause();
-	return 0;
+	return err ? 1 : floor_hold();
 }
