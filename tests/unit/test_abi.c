@@ -150,5 +150,6 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 18);
 	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 19);
 	cr_expect_eq(AR_STAT_AEAD_LOST, 20);
-	cr_expect_eq(AR_STAT_MAX, 21);
+	cr_expect_eq(AR_STAT_AEAD_TLS12, 21);
+	cr_expect_eq(AR_STAT_MAX, 22);
 }
