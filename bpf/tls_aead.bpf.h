@@ -99,11 +99,15 @@ static __always_inline void aead_record(__u64 actx, __u8 dir, __u64 buf, __u64 l
 		emit_tls_plain(st, dir, AEAD_STREAM(l->sock_conn_id), buf, clen);
 }
 
-/* Whether the associated data at ad is a TLS 1.3 record header. */
+/* Whether the associated data at ad is a TLS 1.3 record header. TLS 1.2
+ * records (seq_num, type, version, length: 13 bytes) are counted, not
+ * taken: their keys are not known to be made on the reading thread. */
 static __always_inline bool aead_tls13(__u64 ad, __u64 ad_len)
 {
 	__u8 h[AR_TLS13_AAD_LEN];
 
+	if (ad_len == 13)
+		stat_add(AR_STAT_AEAD_TLS12, 1);
 	return ad_len == AR_TLS13_AAD_LEN && !bpf_probe_read_user(h, sizeof(h), (void *)ad) &&
 	       ar_tls13_aad(h, ad_len);
 }

@@ -239,6 +239,8 @@ enum ar_stat {
 				     * data (handshake, alert): not emitted */
 	AR_STAT_AEAD_LOST,          /* rustls records whose inner type was not
 				     * found (padding, unreadable): a gap */
+	AR_STAT_AEAD_TLS12,         /* rustls records of TLS 1.2 (13-byte
+				     * associated data): not taken */
 	AR_STAT_MAX,
 };
 

@@ -161,7 +161,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 19);
 	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 20);
 	cr_expect_eq(AR_STAT_AEAD_LOST, 21);
-	cr_expect_eq(AR_STAT_MAX, 22);
+	cr_expect_eq(AR_STAT_AEAD_TLS12, 22);
+	cr_expect_eq(AR_STAT_MAX, 23);
 }
 
 Test(abi_events, tls_odd)

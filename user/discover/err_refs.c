@@ -344,6 +344,23 @@ cleanup:
 	return err;
 }
 
+int err_refs__scan_or_note(const struct elf_image *img, const char *file_tail, int err_lib,
+			   const char *what, char *note, size_t len, struct err_refs **out)
+{
+	int err = err_refs__scan(img, file_tail, err_lib, out);
+
+	if (err == -ENOENT)
+		snprintf(note, len, "no %s string or no .text", what);
+	else if (err == -E2BIG)
+		snprintf(note, len, "%s referenced %zu times", what, err_refs__n_refs(*out));
+	if (err == -ENOENT || err == -E2BIG) {
+		err_refs__free(*out);
+		*out = NULL;
+		return 1;
+	}
+	return err;
+}
+
 size_t err_refs__n_refs(const struct err_refs *s)
 {
 	return s->n_refs;

@@ -19,6 +19,12 @@ struct err_refs;
  * (no such string or no .text) or -ENOMEM with *out NULL. */
 int err_refs__scan(const struct elf_image *img, const char *file_tail, int err_lib,
 		   struct err_refs **out);
+/* err_refs__scan for a locator: a missing string or a reference count
+ * out of bounds is a refusal, said in note[len] (what names the file:
+ * "no <what> string", "<what> referenced N times"). Returns 1 then (*out
+ * NULL), 0 with *out set, or -ENOMEM. */
+int err_refs__scan_or_note(const struct elf_image *img, const char *file_tail, int err_lib,
+			   const char *what, char *note, size_t len, struct err_refs **out);
 size_t err_refs__n_refs(const struct err_refs *s);
 size_t err_refs__n_fns(const struct err_refs *s);
 /* The start of the one function reporting exactly the reasons want

@@ -31,7 +31,6 @@
  * from somewhere. Exactly one function may match each; anything else and
  * rustls is reported, not traced.
  */
-#include <errno.h>
 #include <stdio.h>
 
 #include "discover/eh_frame.h"
@@ -84,17 +83,10 @@ int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan)
 	size_t want;
 	int err;
 
-	err = err_refs__scan(img, "/crypto/fipsmodule/cipher/aead.c", ERR_LIB_CIPHER, &s);
-	if (err == -ENOENT) {
-		snprintf(plan->note, sizeof(plan->note), "no aws-lc aead.c string or no .text");
+	err = err_refs__scan_or_note(img, "/crypto/fipsmodule/cipher/aead.c", ERR_LIB_CIPHER,
+				     "aws-lc aead.c", plan->note, sizeof(plan->note), &s);
+	if (err > 0)
 		return 0;
-	}
-	if (err == -E2BIG) {
-		snprintf(plan->note, sizeof(plan->note), "aws-lc aead.c referenced %zu times",
-			 err_refs__n_refs(s));
-		err = 0;
-		goto cleanup;
-	}
 	if (err)
 		goto cleanup;
 	seal = err_refs__match_one(s, seal_reasons, 3, NULL, 0);

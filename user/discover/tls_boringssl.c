@@ -21,7 +21,6 @@
  * may match each description; anything else and the binary is left alone
  * (reported, not traced).
  */
-#include <errno.h>
 #include <stdio.h>
 
 #include "discover/elf_image.h"
@@ -49,17 +48,10 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 	bool wr_called, rd_called, sd_called = false, unused;
 	int err;
 
-	err = err_refs__scan(img, "ssl/ssl_lib.cc", ERR_LIB_SSL, &s);
-	if (err == -ENOENT) {
-		snprintf(plan->note, sizeof(plan->note), "no ssl_lib.cc string or no .text");
+	err = err_refs__scan_or_note(img, "ssl/ssl_lib.cc", ERR_LIB_SSL, "ssl_lib.cc", plan->note,
+				     sizeof(plan->note), &s);
+	if (err > 0)
 		return 0;
-	}
-	if (err == -E2BIG) {
-		snprintf(plan->note, sizeof(plan->note), "ssl_lib.cc referenced %zu times",
-			 err_refs__n_refs(s));
-		err = 0;
-		goto cleanup;
-	}
 	if (err)
 		goto cleanup;
 	wr = err_refs__match_one(s, write_reasons, 4, NULL, 0);
