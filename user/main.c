@@ -222,7 +222,9 @@ static int run_live(const struct cli_opts *o)
 	}
 	n = discover__scan_all(l.disc);
 	info("tracing %s; TLS probes on %d file(s)",
-	     probes__targets_all(probes) ? "all processes" : "selected processes", n < 0 ? 0 : n);
+	     probes__targets_all(probes) ? "all processes" :
+	     probes__promoting(probes) ? "agents (agent-first: others bounded)" :
+	     "selected processes", n < 0 ? 0 : n);
 	if (o->ready_file) {
 		err = write_ready_file(o->ready_file);
 		if (err) {
