@@ -142,9 +142,10 @@ $(BUILD) $(BUILD)/bpf $(BUILD)/gen $(BUILD)/tests:
 # `run` and `test` install the packages first and then build in a second
 # make, because this make read `pkg-config --libs` when it parsed the
 # Makefile, which on a fresh machine was before the packages existed.
-# RUN_MODE: agent-first (agents whole, everything else bounded; issue #13);
-# RUN_MODE=--trace-all copies every process whole.
-RUN_MODE ?= --promote
+# RUN_MODE: empty is the binary's default, agent-first (agents whole,
+# everything else bounded; issue #13); RUN_MODE=--trace-all copies every
+# process whole.
+RUN_MODE ?=
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(abspath $(BUILD))/agentrace $(RUN_MODE) $(ARGS)

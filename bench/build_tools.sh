@@ -11,3 +11,5 @@ gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c u
 	user/common/log.c $libs
 # shellcheck disable=SC2086
 gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c $libs
+# shellcheck disable=SC2086
+gcc $cflags -o build/bench/floor_tracepoints bench/floor_tracepoints.c $libs

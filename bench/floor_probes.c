@@ -25,13 +25,7 @@
 
 #include "discover/elf_image.h"
 
-static volatile sig_atomic_t exiting;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	exiting = 1;
-}
+#include "floor_common.h"
 
 static int read_int(const char *path, const char *skip)
 {
@@ -65,10 +59,6 @@ static int attach(int prog, int type, int ret_bit, bool ret, int pid, const char
 
 int main(int argc, char **argv)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
 	static const char *const fns[] = { "SSL_write", "SSL_read" };
 	struct elf_func syms[2];
 	struct elf_image *img;
@@ -93,7 +83,7 @@ int main(int argc, char **argv)
 	}
 	type = read_int("/sys/bus/event_source/devices/uprobe/type", "");
 	ret_bit = read_int("/sys/bus/event_source/devices/uprobe/format/retprobe", "config:");
-	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "floor", "GPL", insns, 2, NULL);
+	prog = floor_empty_prog(BPF_PROG_TYPE_KPROBE, "floor");
 	if (type <= 0 || ret_bit < 0 || prog < 0) {
 		fprintf(stderr, "floor_probes: no uprobe PMU or program: %s\n", strerror(errno));
 		return 1;
@@ -109,11 +99,5 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	printf("READY\n");
-	fflush(stdout);
-	while (!exiting)
-		pause();
-	return 0;
+	return floor_hold();
 }

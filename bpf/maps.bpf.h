@@ -158,6 +158,7 @@ struct ssl_args {
 	__u64 ssl;
 	__u64 buf;
 	__u64 len_ptr; /* _ex variants: size_t *readbytes / *written */
+	__u64 num;     /* the length argument: buffer size, or bytes to write */
 	__s32 fd;      /* socket a nested syscall used, or -1 */
 	__u32 _pad;
 };

@@ -6,7 +6,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
-#include "maps.bpf.h"
+#include "fastpath.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -33,7 +33,7 @@ static __always_inline bool exec_matches(__u32 tgid)
 		match = bpf_map_lookup_elem(&target_cgroups, &cg) != NULL;
 	}
 	if (match && !kept)
-		bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+		targets_put(tgid, one, BPF_ANY);
 	else if (!match && v)
 		bpf_map_delete_elem(&targets, &tgid);
 	return match;
@@ -87,7 +87,7 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	char base[8] = {};
 	struct ar_proc_event *ev;
 
-	if (fd < 0 || !is_target(id >> 32))
+	if (fd < 0 || !is_target_fast(id >> 32))
 		return 0;
 	task = bpf_get_current_task_btf();
 	fdt = BPF_CORE_READ(task, files, fdt);
@@ -154,6 +154,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	val = *v;
 	bpf_map_update_elem(&targets, &cpid, &val, BPF_NOEXIST);
+	fast_forget(cpid); /* a reused pid's stale "untargeted" */
 	/* A new process (not a thread) that may never exec (a forked
 	 * worker): discovery must probe its TLS code inside it, since
 	 * uprobes are scoped per process. */
@@ -167,7 +168,7 @@ int handle_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	bool traced = is_target(tgid);
+	bool traced = is_target_fast(tgid);
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);

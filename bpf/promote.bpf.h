@@ -11,7 +11,7 @@
 #ifndef AR_PROMOTE_BPF_H
 #define AR_PROMOTE_BPF_H
 
-#include "maps.bpf.h"
+#include "fastpath.bpf.h"
 
 /* Set by userspace between open and load. */
 const volatile bool promote_first_write = false;
@@ -31,6 +31,37 @@ struct {
 	__type(key, struct sock_key);
 	__type(value, __u8);
 } promote_watch SEC(".maps");
+
+/* promote_watch entries per process, direct-mapped by tgid (processes
+ * whose tgids collide share a count): 0 means none of the process's
+ * sockets is watched, so its reads and writes skip the promote_watch
+ * lookup (bpf/fastpath.bpf.h). Counted when watch_put creates an entry,
+ * uncounted when watch_del deletes one, so the count never falls below
+ * the live entries; an LRU eviction leaves it high, which only costs the
+ * lookup. */
+__s64 watch_pending[FAST_SLOTS] = {};
+
+static __always_inline void watch_put(const struct sock_key *k, __u8 v)
+{
+	long err = bpf_map_update_elem(&promote_watch, k, &v, BPF_NOEXIST);
+
+	if (!err)
+		__sync_fetch_and_add(&watch_pending[k->tgid & (FAST_SLOTS - 1)], 1);
+	else if (err == -17) /* -EEXIST: a reused fd's stale entry: already counted */
+		bpf_map_update_elem(&promote_watch, k, &v, BPF_EXIST);
+}
+
+static __always_inline void watch_del(const struct sock_key *k)
+{
+	if (!bpf_map_delete_elem(&promote_watch, k))
+		__sync_fetch_and_add(&watch_pending[k->tgid & (FAST_SLOTS - 1)], -1);
+}
+
+/* No socket of process tgid is watched (one load). */
+static __always_inline bool watch_none(__u32 tgid)
+{
+	return *(volatile __s64 *)&watch_pending[tgid & (FAST_SLOTS - 1)] == 0;
+}
 
 /* The client end of a connection a target opened: address and port as
  * the server sees its peer (IPv4-mapped IPv6 folded to IPv4). */
@@ -93,7 +124,7 @@ static __always_inline void promote_accept(__u64 id, __s32 fd)
 	__u8 v = WATCH_ACCEPTED;
 
 	if (fd >= 0 && fd_tcp_sock(fd))
-		bpf_map_update_elem(&promote_watch, &k, &v, BPF_ANY);
+		watch_put(&k, v);
 }
 
 /* First read of an accepted socket by an untargeted process returned
@@ -110,7 +141,7 @@ __attribute__((noinline)) int promote_first_read(__u64 id, __s32 fd)
 	struct sock *sk;
 	__u8 promoted = 3; /* TARGET_PROMOTED (proc.bpf.h): stays until exit */
 
-	bpf_map_delete_elem(&promote_watch, &sk_key);
+	watch_del(&sk_key);
 	sk = fd_tcp_sock(fd);
 	if (!sk)
 		return 0;
@@ -118,7 +149,7 @@ __attribute__((noinline)) int promote_first_read(__u64 id, __s32 fd)
 	peer_key_of(&t, false, &k);
 	if (!bpf_map_lookup_elem(&promote_peers, &k))
 		return 0;
-	bpf_map_update_elem(&targets, &sk_key.tgid, &promoted, BPF_NOEXIST);
+	targets_put(sk_key.tgid, promoted, BPF_NOEXIST);
 	/* with bounded capture, accept already made the connection */
 	return conn_get(sk_key.tgid, fd, AR_ROLE_SERVER, !bounded_bytes) != NULL;
 }
@@ -161,15 +192,17 @@ static __always_inline void promote_enter(__u64 id, __s32 fd, __u64 buf, __u64 l
 		return;
 	if (call == SC_CONNECT) {
 		if (fd_tcp_sock(fd))
-			bpf_map_update_elem(&promote_watch, &k, &one, BPF_ANY);
+			watch_put(&k, one);
 		return;
 	}
 	if (call == SC_ACCEPT) {
 		struct sock_args a = { .fd = fd, .call = SC_ACCEPT, .iovcnt = PROMOTE_READ };
 
-		bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY);
+		args_stash(id, &a);
 		return;
 	}
+	if (watch_none(k.tgid))
+		return;
 	w = bpf_map_lookup_elem(&promote_watch, &k);
 	if (!w)
 		return;
@@ -181,13 +214,13 @@ static __always_inline void promote_enter(__u64 id, __s32 fd, __u64 buf, __u64 l
 					       .iovcnt = (__u32)len };
 
 			a._pad = PROMOTE_READ;
-			bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY);
+			args_stash(id, &a);
 		}
 		return;
 	}
 	if (call != SC_WRITE && call != SC_WRITEV && call != SC_SENDMSG)
 		return;
-	bpf_map_delete_elem(&promote_watch, &k);
+	watch_del(&k);
 	if (!first_buffer(call, buf, len, &p, &n) || !n)
 		return;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);

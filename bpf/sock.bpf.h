@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "emit.bpf.h"
+#include "fastpath.bpf.h"
 #include "fdsock.bpf.h"
 #include "aead_link.bpf.h"
 
@@ -77,7 +78,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sock_args a = { .buf = buf, .fd = fd, .call = call, .iovcnt = iovcnt };
 
-	if (!is_target(id >> 32)) {
+	if (!is_target_fast(id >> 32)) {
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
@@ -86,7 +87,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	if (call != SC_CONNECT && call != SC_ACCEPT &&
 	    !conn_get(id >> 32, fd, AR_ROLE_UNKNOWN, false))
 		return;
-	if (bpf_map_update_elem(&active_sock_args, &id, &a, BPF_ANY))
+	if (args_stash(id, &a))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
 }
 
@@ -154,7 +155,6 @@ static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_s
 static __always_inline int sock_data_exit(long ret, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sock_args *ap = bpf_map_lookup_elem(&active_sock_args, &id);
 	struct sock_key k;
 	struct conn_state *st;
 	struct user_msghdr msg;
@@ -163,13 +163,9 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	struct sock_args a;
 	int slot;
 
-	if (!ap)
+	if (!args_take(id, &a) || ret <= 0)
 		return 0;
-	a = *ap;
-	bpf_map_delete_elem(&active_sock_args, &id);
-	if (ret <= 0)
-		return 0;
-	cut = a._pad == BOUNDED_CALL;
+	cut = bounded_call(a._pad);
 	/* not promoted by its peer: bounded, or not copied at all */
 	if (a._pad == PROMOTE_READ && !promote_first_read(id, a.fd)) {
 		if (!bounded_bytes)
@@ -225,7 +221,8 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		return 0;
 	n = bounded_len(st, cut, ret);
 	slot = emit_prepare(st->conn_id, dir, AR_SRC_SOCKET,
-			    (cut ? AR_F_BOUNDED : 0) | (n < ret ? AR_F_TRUNCATED : 0), a.fd, 0, 0);
+			    (cut ? bounded_flags(a._pad) : 0) | (n < ret ? AR_F_TRUNCATED : 0),
+			    a.fd, 0, 0);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
@@ -242,28 +239,26 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 static __always_inline int sock_open_exit(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct sock_args *ap = bpf_map_lookup_elem(&active_sock_args, &id);
+	struct sock_args a;
 	__s32 fd;
 	__u8 role;
 
-	if (!ap)
+	if (!args_take(id, &a))
 		return 0;
-	if (ap->call == SC_ACCEPT && ap->iovcnt == PROMOTE_READ) {
-		bpf_map_delete_elem(&active_sock_args, &id);
+	if (a.call == SC_ACCEPT && a.iovcnt == PROMOTE_READ) {
 		promote_accept(id, ret);
 		if (bounded_bytes && ret >= 0)
 			bounded_opened(conn_get(id >> 32, ret, AR_ROLE_SERVER, true));
 		return 0;
 	}
-	if (ap->_pad == BOUNDED_CALL) { /* an untargeted process's connect */
-		fd = ap->fd;
-		bpf_map_delete_elem(&active_sock_args, &id);
+	if (a._pad == BOUNDED_CALL) { /* an untargeted process's connect */
+		fd = a.fd;
 		if (ret == 0 || ret == -AR_EINPROGRESS)
 			bounded_opened(conn_get(id >> 32, fd, AR_ROLE_CLIENT, true));
 		return 0;
 	}
-	if (ap->call == SC_CONNECT) {
-		fd = ap->fd;
+	if (a.call == SC_CONNECT) {
+		fd = a.fd;
 		role = AR_ROLE_CLIENT;
 		if (ret != 0 && ret != -AR_EINPROGRESS)
 			fd = -1;
@@ -271,7 +266,6 @@ static __always_inline int sock_open_exit(long ret)
 		fd = ret;
 		role = AR_ROLE_SERVER;
 	}
-	bpf_map_delete_elem(&active_sock_args, &id);
 	if (fd >= 0 && conn_get(id >> 32, fd, role, true) && role == AR_ROLE_CLIENT)
 		promote_note_client(fd);
 	return 0;
@@ -283,7 +277,9 @@ static __always_inline void sock_close(__s32 fd)
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
 	struct conn_state *st;
 
-	if (!bounded_bytes && !is_target(k.tgid))
+	if (promote_first_write && !watch_none(k.tgid))
+		watch_del(&k); /* closed before its first read or write */
+	if (!bounded_bytes && !is_target_fast(k.tgid))
 		return;
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st)

@@ -8,12 +8,13 @@
 #include <bpf/bpf_tracing.h>
 #include "sock.bpf.h"
 
-static __always_inline int ssl_enter(void *map, __u64 ssl, __u64 buf, __u64 len_ptr)
+static __always_inline int ssl_enter(void *map, __u64 ssl, __u64 buf, __u64 num,
+				     __u64 len_ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ssl_args a = { .ssl = ssl, .buf = buf, .len_ptr = len_ptr, .fd = -1 };
+	struct ssl_args a = { .ssl = ssl, .buf = buf, .num = num, .len_ptr = len_ptr, .fd = -1 };
 
-	if (!is_target(id >> 32))
+	if (!is_target_fast(id >> 32))
 		return 0;
 	if (bpf_map_update_elem(map, &id, &a, BPF_ANY))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
@@ -70,13 +71,41 @@ static __always_inline void emit_tls_plain(struct tls_state *st, __u8 dir, __u64
 	emit_release(slot);
 }
 
+/* A call whose result contradicts its arguments: reported (struct
+ * ar_tls_odd), nothing emitted and no stream made. Only targets' calls
+ * reach here (ssl_enter). */
+static __always_inline int ssl_odd(const struct ssl_args *a, __u8 dir, __u8 why, long rc,
+				   __u64 done)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ar_tls_odd ev = {};
+
+	ev.hdr.type = AR_EV_TLS_ODD;
+	ev.hdr.flags = AR_F_TLS;
+	ev.hdr.tgid = id >> 32;
+	ev.hdr.tid = (__u32)id;
+	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	ev.ssl_ptr = a->ssl;
+	ev.len_arg = a->num;
+	ev.ret = rc;
+	ev.done = done;
+	ev.dir = dir;
+	ev.why = why;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+	else
+		stat_add(AR_STAT_EVENTS, 1);
+	return 0;
+}
+
 static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ssl_args *ap = bpf_map_lookup_elem(map, &id);
 	struct tls_state *st;
 	struct ssl_args a;
-	__u64 n;
+	__u64 n = 0;
+	__u8 b;
 
 	if (!ap)
 		return 0;
@@ -84,15 +113,25 @@ static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
 	bpf_map_delete_elem(map, &id);
 	if (a.len_ptr) {
 		/* SSL_*_ex: 1 on success, byte count through the pointer. */
-		if (rc != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)a.len_ptr))
+		if (rc > 1 || (rc == 1 && bpf_probe_read_user(&n, sizeof(n), (void *)a.len_ptr)))
+			return ssl_odd(&a, dir, AR_ODD_RETURN, rc, ~0ull);
+		if (rc != 1)
 			return 0;
 	} else {
 		if (rc <= 0)
 			return 0;
 		n = rc;
 	}
+	/* A right SSL_read/SSL_write never reports more than its length
+	 * argument, a successful write moved something, and the buffer is
+	 * the caller's memory: anything else is a probe on a wrong function
+	 * (or the wrong registers), for the first-calls judge. */
+	if (n > a.num || (!n && a.num && dir == AR_DIR_EGRESS))
+		return ssl_odd(&a, dir, AR_ODD_RETURN, rc, n);
 	if (n == 0)
 		return 0;
+	if (bpf_probe_read_user(&b, sizeof(b), (void *)a.buf))
+		return ssl_odd(&a, dir, AR_ODD_UNREADABLE, rc, n);
 	st = tls_get(id >> 32, a.ssl);
 	if (!st)
 		return 0;
@@ -122,7 +161,7 @@ static __always_inline int ssl_end(__u64 ssl)
 	struct tls_state *st;
 	struct ar_conn_event ev = {};
 
-	if (!is_target(k.tgid))
+	if (!is_target_fast(k.tgid))
 		return 0;
 	st = bpf_map_lookup_elem(&tls_conns, &k);
 	if (!st)
@@ -149,7 +188,7 @@ static __always_inline int ssl_end(__u64 ssl)
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
-	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, 0);
+	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, num, 0);
 }
 
 SEC("uretprobe")
@@ -161,7 +200,7 @@ int BPF_KRETPROBE(ssl_write_exit, int rc)
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
 {
-	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, (__u64)written);
+	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, num, (__u64)written);
 }
 
 SEC("uretprobe")
@@ -173,7 +212,7 @@ int BPF_KRETPROBE(ssl_write_ex_exit, int rc)
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
-	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, 0);
+	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, num, 0);
 }
 
 SEC("uretprobe")
@@ -185,7 +224,7 @@ int BPF_KRETPROBE(ssl_read_exit, int rc)
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
 {
-	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, (__u64)readbytes);
+	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, num, (__u64)readbytes);
 }
 
 SEC("uretprobe")

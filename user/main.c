@@ -19,6 +19,7 @@
 #include "cli/args.h"
 #include "cli/config_file.h"
 #include "common/caps.h"
+#include "common/small_alloc.h"
 #include "common/log.h"
 #include "discover/discover.h"
 #include "discover/pid_watch.h"
@@ -77,6 +78,7 @@ static void on_discovered(void *ctx, const void *rec, size_t len)
 	struct live *l = ctx;
 
 	pipeline__handle(l->pipe, rec, len);
+	target_set__record(l->targets, rec, len);
 }
 
 static void on_record(void *ctx, const void *rec, size_t len)
@@ -92,10 +94,11 @@ static void on_record(void *ctx, const void *rec, size_t len)
 }
 
 /* Bounded capture copies untargeted processes' messages to classify them;
- * only targets' exchanges become spans. */
-static bool is_target(void *ctx, uint32_t tgid)
+ * only targets' exchanges become spans, and those of others' connections
+ * to a target (their CLIENT spans). */
+static bool is_target(void *ctx, uint32_t tgid, uint64_t conn_id)
 {
-	return target_set__has(ctx, tgid);
+	return target_set__has(ctx, tgid) || target_set__calls_target(ctx, conn_id);
 }
 
 static int write_ready_file(const char *path)
@@ -204,6 +207,7 @@ static int run_live(const struct cli_opts *o)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	discover__set_targets(l.disc, l.targets);
 	for (size_t i = 0; i < o->n_llm_hosts; i++)
 		discover__add_llm_host(l.disc, o->llm_hosts[i]);
 	if (!o->tls_cache || strcmp(o->tls_cache, "none"))
@@ -218,7 +222,9 @@ static int run_live(const struct cli_opts *o)
 	}
 	n = discover__scan_all(l.disc);
 	info("tracing %s; TLS probes on %d file(s)",
-	     probes__targets_all(probes) ? "all processes" : "selected processes", n < 0 ? 0 : n);
+	     probes__targets_all(probes) ? "all processes" :
+	     probes__promoting(probes) ? "agents (agent-first: others bounded)" :
+	     "selected processes", n < 0 ? 0 : n);
 	if (o->ready_file) {
 		err = write_ready_file(o->ready_file);
 		if (err) {
@@ -292,6 +298,7 @@ static int run_analyze(const struct cli_opts *o)
 {
 	struct capture_reader *r = NULL;
 	struct pipeline *pipe = NULL;
+	struct target_set *targets = NULL;
 	struct capture_info ci;
 	const void *rec;
 	size_t len;
@@ -305,13 +312,24 @@ static int run_analyze(const struct cli_opts *o)
 	if (ci.bounded_bytes)
 		info("%s was recorded with bounded capture: processes that were not targets "
 		     "have at most %u bytes of each read/write and little after each "
-		     "connection's first message: their streams have gaps, spans made of "
-		     "them lack bodies (live tracing made none)", o->input, ci.bounded_bytes);
+		     "connection's first message, and make spans only of calls to a "
+		     "target, as live", o->input, ci.bounded_bytes);
 	err = pipeline__new(o, ci.mono_to_real_ns, NULL, &pipe);
 	if (err)
 		goto cleanup;
-	while (!exiting && (err = capture_reader__next(r, &rec, &len)) > 0)
+	/* the file's records say who was a target (capture/target_set.h) */
+	if (ci.bounded_bytes) {
+		targets = target_set__new(NULL);
+		if (!targets) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		pipeline__set_targets(pipe, is_target, targets);
+	}
+	while (!exiting && (err = capture_reader__next(r, &rec, &len)) > 0) {
+		target_set__record(targets, rec, len);
 		pipeline__handle(pipe, rec, len);
+	}
 	if (err < 0)
 		warn("%s: %s", o->input, capture_reader__error(r));
 cleanup:
@@ -319,6 +337,7 @@ cleanup:
 		pipeline__print_stats(pipe, stderr);
 		pipeline__finish(pipe, o->shutdown_ms);
 	}
+	target_set__free(targets);
 	capture_reader__close(r);
 	return err;
 }
@@ -329,6 +348,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err;
 
+	/* before anything builds JSON or starts a thread */
+	small_alloc__install_jansson();
 	cli__parse(argc, argv, &o);
 	if (o.list_tls_pid) {
 		err = tls_list__print(o.list_tls_pid, stdout);

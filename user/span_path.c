@@ -135,7 +135,13 @@ static void release_held(struct span_path *sp, uint64_t now)
 	while (span_hold__pop(sp->hold, now, held_ready, sp, &it)) {
 		int err = tracectx__apply_held(sp->tctx, it.span, it.conn_id, it.req_index, true);
 
-		if (!err && sp->graph) /* a SERVER span: its hand-off share */
+		/* A held SERVER span never gets a hand-off share here: a served
+		 * request with an LLM call placed under it is resolved, so it
+		 * never waits (tests/unit/test_graph_held.c). The call stays
+		 * because it frees the copy of the span's request body that
+		 * handoff__on_served kept, which would otherwise sit in the
+		 * graph's ring, naming a freed span, until overwritten. */
+		if (!err && sp->graph)
 			graph__after_context(sp->graph, it.span);
 		submit(sp, it.span, err);
 	}
@@ -147,7 +153,7 @@ static void on_exchange(void *ctx, const struct http_exchange *x)
 	struct span *s;
 	int err;
 
-	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid)) {
+	if (sp->is_target && !sp->is_target(sp->target_ctx, x->conn->tgid, x->conn->conn_id)) {
 		sp->untargeted++;
 		return;
 	}

@@ -34,9 +34,10 @@ void span_path__inject(struct span_path *sp, const struct ar_inject_event *rec);
 /* Hands the kernel each served request's context (NULL: off). */
 struct inject;
 void span_path__set_inject(struct span_path *sp, struct inject *in);
-/* Bounded capture: exchanges of processes fn does not call targets (now)
- * make no span, counted as untargeted (fn NULL: every exchange does). */
-typedef bool (*span_path_target_fn)(void *ctx, uint32_t tgid);
+/* Bounded capture: exchanges of processes fn does not call targets (now),
+ * on connections it does not say go to one, make no span, counted as
+ * untargeted (fn NULL: every exchange does). */
+typedef bool (*span_path_target_fn)(void *ctx, uint32_t tgid, uint64_t conn_id);
 void span_path__set_targets(struct span_path *sp, span_path_target_fn fn, void *ctx);
 
 /* Periodic work: SERVER spans whose wait for their caller is over,

@@ -330,6 +330,11 @@ class Agentrace:
         self.err_path = case.file(name + ".err")
         if os.path.exists(self.ready):
             os.unlink(self.ready)
+        # No targeting flag meant "trace everything" before agent-first
+        # became the default (issue #13): the rows keep that meaning.
+        if not any(a in ("--pid", "--comm", "--cgroup", "--promote", "--trace-all")
+                   for a in args):
+            args = list(args) + ["--trace-all"]
         argv = [AGENTRACE] + list(args) + ["--ready-file", self.ready,
                                            "--stats-interval", "0"]
         if cpu is not None:

@@ -11,6 +11,13 @@ to back, A B C, so slow drift of the shared box cancels out:
   E  HTTPS, agentrace --comm <nobody>: nothing is a target, so neither wrk
      nor nginx may carry an OpenSSL uprobe (issue #13); E/D is the row
      "HTTPS untargeted"
+  F  plaintext, the floor: build/bench/floor_tracepoints, EMPTY programs on
+     exactly the tracepoints agentrace attaches; B/F is what agentrace's
+     untargeted path costs beyond reaching a program at all
+  R  (only when BENCH_CONFIGS names it) plaintext, empty programs on
+     raw_syscalls sys_enter/sys_exit instead: every syscall runs one, but
+     without the per-syscall perf buffer; R/A asks whether moving to raw
+     tracepoints would lower the floor
   P  plaintext, agentrace --promote --llm-host localhost with an agent
      beside nginx: a python process calling a second nginx's
      /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
@@ -21,8 +28,11 @@ Throughput on a shared 2-CPU box swings with the neighbours' load, so each
 run also reports CPU per request (wrk + nginx + agentrace CPU seconds /
 requests), which hardly does; its ratio is A's over B's (or C's), so that
 0.99 means the same thing in both rows.
-One extra B and C run with kernel.bpf_stats_enabled measures the kernel
-time of agentrace's programs per request."""
+One extra B, C, E and Q (plaintext, --promote, no agent: nginx untargeted)
+run with kernel.bpf_stats_enabled measures the kernel time of agentrace's
+programs per request, and how often each runs per request.
+BENCH_CONFIGS (default ABCDEFP) picks the configurations of the rounds;
+BENCH_STATS (default FBCEQ) picks the bpf_stats runs ("" for none)."""
 
 import os
 import subprocess
@@ -38,8 +48,14 @@ CONNS = 16
 
 NOBODY = ["--comm", "bench-nobody", "--scoped-uprobes", "--exporter", "none"]
 PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
+FLOOR = ["floor"]  # not agentrace: build/bench/floor_tracepoints
+RAW_FLOOR = ["floor", "--raw"]
+FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
+CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
 CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY,
-           "P": PROMOTE}
+           "F": FLOOR, "R": RAW_FLOOR, "P": PROMOTE, "Q": PROMOTE}
+PICKED = os.environ.get("BENCH_CONFIGS", "ABCDEFP")
+STATS = os.environ.get("BENCH_STATS", "FBCEQ")
 
 AGENT = r"""
 import http.client, signal, socket, ssl, sys, time
@@ -66,13 +82,33 @@ while not stop:
 TLS = ("D", "E")
 
 
+class Floor:
+    """floor_tracepoints running until stop(); .p as Agentrace's."""
+
+    def __init__(self, raw=False):
+        self.p = subprocess.Popen([FLOOR_BIN, "--raw" if raw else CAPTURE_O],
+                                  stdout=subprocess.PIPE,
+                                  start_new_session=True)
+        if b"READY" not in self.p.stdout.readline():
+            self.stop()
+            raise RuntimeError("floor_tracepoints did not start")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(20)
+        return {}
+
+
 def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
     spans = case.file("promote-spans.jsonl")
     if args is PROMOTE:
         args = args + ["--output", spans]
         if os.path.exists(spans):
             os.unlink(spans)
-    ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
+    if args in (FLOOR, RAW_FLOOR):
+        ar = Floor(raw=args is RAW_FLOOR)
+    else:
+        ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
     before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
     agent = None
     if llm:
@@ -104,31 +140,41 @@ def main():
                   "HTTP on 127.0.0.1, wrk on CPU 0 and nginx on CPU 1, agentrace "
                   "unpinned; %d interleaved rounds of A (untraced), B (--comm "
                   "bench-nobody), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
-                  "bench-nobody), P (--promote, an agent calling a second nginx over "
+                  "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
                   "HTTPS beside it), %d s each" % (CONNS, ROUNDS, SECONDS))
+    if "F" in PICKED:
+        b.need(FLOOR_BIN)
     ng = b.Nginx(case, cpu=1)
     llm = b.Nginx(case, name="llm")
-    res = {k: [] for k in CONFIGS}
+    res = {k: [] for k in CONFIGS if k in PICKED}
     try:
         b.wrk(ng.url + "/", 1, CONNS, cpu=0)  # warm up nginx and the page cache
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
-            for k, args in CONFIGS.items():
+            for k in res:
+                args = CONFIGS[k]
                 r = one_run(case, ng, args, tls=k in TLS, llm=llm if k == "P" else None)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
-        with b.BpfStats():
-            extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
-                     for k in ("B", "C", "E")}
+        extra = {}
+        if STATS:
+            with b.BpfStats():
+                extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
+                         for k in ("F", "R", "B", "C", "E", "Q") if k in STATS}
     finally:
         ng.stop()
         llm.stop()
 
     for k, base, metric, goal in (
             ("B", "A", "throughput, untargeted (--comm other)", ">= 0.99"),
+            ("F", "A", "throughput, floor: empty programs on the same tracepoints", "-"),
+            ("B", "F", "throughput, untargeted (--comm other) vs the floor", "-"),
+            ("R", "A", "throughput, raw_syscalls floor: empty sys_enter/sys_exit", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
             ("P", "A", "throughput, --promote with an agent beside nginx", ">= 0.95")):
+        if k not in res or base not in res:
+            continue
         a = [r["rps"] for r in res[base]]
         v = [r["rps"] for r in res[k]]
         ratios = [x / y for x, y in zip(v, a)]
@@ -139,22 +185,33 @@ def main():
         cr = [y / x for x, y in zip(cv, ca)]
         case.row(metric.replace("throughput", "CPU per request"), b.spread(cv)[1],
                  b.spread(ca)[1], b.spread(cr)[1], goal, cr, "us, ratio untraced/traced")
-    made = sum(len(r["agent_calls"]) for r in res["P"])
-    seen = sum(r["agent_seen"] for r in res["P"])
-    case.row("agent's LLM calls captured beside nginx (--promote)", seen, made,
-             seen / max(1, made), "1.0", [r["agent_seen"] / max(1, len(r["agent_calls"]))
-                                          for r in res["P"]], "calls")
-    for k, label in (("B", "untargeted"), ("C", "everything traced"),
-                     ("E", "HTTPS untargeted")):
+    if "P" in res:
+        made = sum(len(r["agent_calls"]) for r in res["P"])
+        seen = sum(r["agent_seen"] for r in res["P"])
+        case.row("agent's LLM calls captured beside nginx (--promote)", seen, made,
+                 seen / max(1, made), "1.0",
+                 [r["agent_seen"] / max(1, len(r["agent_calls"])) for r in res["P"]],
+                 "calls")
+    for k, label in (("F", "floor (empty programs)"), ("R", "raw_syscalls floor"),
+                     ("B", "untargeted"), ("C", "everything traced"),
+                     ("E", "HTTPS untargeted"), ("Q", "untargeted, --promote")):
+        if k not in extra:
+            continue
         r = extra[k]
+        reqs = max(1, r["requests"])
         total_ns = sum(v[1] for v in r["progs"].values())
-        per_req = total_ns / max(1, r["requests"])
-        top = sorted(r["progs"].items(), key=lambda kv: -kv[1][1])[:6]
+        per_req = total_ns / reqs
+        runs = sum(v[0] for v in r["progs"].values()) / reqs
+        top = sorted(r["progs"].items(), key=lambda kv: -kv[1][1])[:10]
         case.row("BPF time per request, %s" % label, per_req, None, None, "-",
                  [per_req], "ns")
+        case.row("BPF program runs per request, %s" % label, runs, None, None, "-",
+                 [runs], "runs")
         case.note("%s: bpf programs %s" % (label, ", ".join(
-            "%s %d runs %.0f ns/run" % (n, c, t / max(1, c)) for n, (c, t) in top)))
-        case.note("%s: agentrace kernel stats %s" % (label, r["stats"].get("kernel", {})))
+            "%s %.2f runs/req %.0f ns/run" % (n, c / reqs, t / max(1, c))
+            for n, (c, t) in top)))
+        if r["stats"]:
+            case.note("%s: agentrace kernel stats %s" % (label, r["stats"].get("kernel", {})))
     case.note("runs per config, req/s: %s" % {k: [round(r["rps"]) for r in v]
                                               for k, v in res.items()})
     case.note("runs per config, CPU us/request (client+server+tracer): %s" % {

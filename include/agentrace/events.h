@@ -46,6 +46,11 @@ enum ar_event_type {
 	AR_EV_FIRST_WRITE = 13, /* struct ar_first_write: the first bytes an
 				 * untargeted process wrote on a TCP socket it
 				 * connected (--promote; bpf/promote.bpf.h) */
+	AR_EV_TLS_ODD = 14,   /* struct ar_tls_odd: a TLS read/write call whose
+			       * result contradicts its arguments (bpf/tls.bpf.h) */
+	AR_EV_TARGET = 15,    /* struct ar_target_event: written by userspace
+			       * when it promotes a process (agent-first), so
+			       * that analyze knows who was a target */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -75,6 +80,9 @@ enum ar_event_flags {
 				   * emitted (the SSL* stream carries them) */
 	AR_F_BOUNDED = 1 << 3,   /* data of a process that was not a target
 				  * (bounded capture, bpf/bounded.bpf.h) */
+	AR_F_MSG_START = 1 << 4, /* bounded data that starts a new request
+				  * after its connection's start (a POST on a
+				  * connection being cut): judge it */
 };
 
 /* Common header of every record. */
@@ -169,6 +177,34 @@ struct ar_first_write {
 	__u8 data[AR_FIRST_WRITE_MAX];
 };
 
+/* A call of a TLS plaintext function that a right SSL_read/SSL_write never
+ * makes: its result exceeds its length argument, a successful write moved
+ * nothing, or its buffer cannot be read. Nothing of it is emitted; the
+ * first-calls judge (discover/first_calls.h) counts it against probes placed
+ * by evidence, which may sit on a wrong function or read the wrong
+ * registers. */
+enum ar_tls_odd_why {
+	AR_ODD_RETURN = 1,     /* result inconsistent with the length argument */
+	AR_ODD_UNREADABLE = 2, /* the buffer argument could not be read */
+};
+struct ar_tls_odd {
+	struct ar_event_hdr hdr; /* conn_id 0: no stream is made for it */
+	__u64 ssl_ptr;  /* the stream argument (SSL*) */
+	__u64 len_arg;  /* the length argument (num) */
+	__s64 ret;      /* the return value */
+	__u64 done;     /* bytes the call says it moved (rc, or what *written says) */
+	__u8 dir;       /* enum ar_dir */
+	__u8 why;       /* enum ar_tls_odd_why */
+	__u8 _pad[6];
+};
+
+/* hdr.tgid became a target (user/discover/discover.c, promote_pid). */
+struct ar_target_event {
+	struct ar_event_hdr hdr;
+	__u32 reason; /* enum promote_reason (user/discover/promote.h) */
+	__u32 _pad;
+};
+
 /* Per-CPU counters in the stats map, printed by name (ar_stat_names in
  * capture/probes.c). Append only: scripts read them by name. */
 enum ar_stat {
@@ -195,6 +231,8 @@ enum ar_stat {
 				     * uncopied by bounded capture (bounded.bpf.h) */
 	AR_STAT_VERDICT_HIT,        /* connections the kernel stopped copying on
 				     * userspace's verdict (bounded.bpf.h) */
+	AR_STAT_BOUNDED_REOPEN,     /* skipped connections opened again by a
+				     * new POST (bounded.bpf.h) */
 	AR_STAT_AEAD_UNLINKED,      /* rustls records through an EVP_AEAD_CTX not
 				     * tied to a socket: not emitted (tls_aead.bpf.h) */
 	AR_STAT_AEAD_NOT_DATA,      /* rustls records that are not application
@@ -214,7 +252,9 @@ _Static_assert(sizeof(struct ar_conn_event) == 112, "ar_conn_event ABI");
 _Static_assert(sizeof(struct ar_proc_event) == 312, "ar_proc_event ABI");
 _Static_assert(sizeof(struct ar_proc_info) == 816, "ar_proc_info ABI");
 _Static_assert(sizeof(struct ar_proc_runtime) == 128, "ar_proc_runtime ABI");
+_Static_assert(sizeof(struct ar_tls_odd) == 72, "ar_tls_odd ABI");
 _Static_assert(sizeof(struct ar_first_write) == 48 + AR_FIRST_WRITE_MAX, "ar_first_write ABI");
+_Static_assert(sizeof(struct ar_target_event) == 40, "ar_target_event ABI");
 #endif
 
 #endif /* AGENTRACE_EVENTS_H */

@@ -120,12 +120,26 @@ class EchoServer(Proc):
                 open(os.path.join(self.log_dir, "%d.out" % n), "rb").read())
 
 
-class Agentrace(Proc):
-    """agentrace in live or record mode, waited on until its ready file."""
+# Flags that choose the targets; without one the binary is agent-first.
+TARGETING = ("--pid", "-p", "--comm", "-c", "--cgroup", "--promote", "--trace-all")
 
-    def __init__(self, wd, args, mode=None, env=None, name="agentrace"):
+
+def targeting(args, default_mode=False):
+    """args, plus --trace-all unless they choose targets themselves or the
+    test asks for the binary's real default (agent-first, issue #13): most
+    tests check every process's exchanges, as the old default traced."""
+    if default_mode or any(a in TARGETING for a in args):
+        return list(args)
+    return list(args) + ["--trace-all"]
+
+
+class Agentrace(Proc):
+    """agentrace in live or record mode, waited on until its ready file.
+    default_mode: no --trace-all added (see targeting())."""
+
+    def __init__(self, wd, args, mode=None, env=None, name="agentrace", default_mode=False):
         self.ready = wd.file(name + ".ready")
-        argv = [AGENTRACE] + ([mode] if mode else []) + list(args) + \
+        argv = [AGENTRACE] + ([mode] if mode else []) + targeting(args, default_mode) + \
             ["--ready-file", self.ready, "--stats-interval", "0"]
         super().__init__(wd, name, argv, env=env)
         try:

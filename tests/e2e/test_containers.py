@@ -320,7 +320,7 @@ class CappedAgentrace(Agentrace):
         drop = [c for c in all_cap_names() if c not in keep]
         self.ready = wd.file(name + ".ready")
         argv = ["capsh", "--drop=" + ",".join(drop), "--", "-c", 'exec "$0" "$@"',
-                harness.AGENTRACE] + list(args) + \
+                harness.AGENTRACE] + harness.targeting(args) + \
             ["--ready-file", self.ready, "--stats-interval", "0"]
         Proc.__init__(self, wd, name, argv, env=env)
         try:

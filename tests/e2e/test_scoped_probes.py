@@ -161,7 +161,7 @@ def test_uprobes_follow_fork_without_exec():
 
 @test
 def test_promotion_by_sni_probes_only_llm_clients():
-    """--promote with no selector: a process whose ClientHello names a
+    """The default mode (no flag): a process whose ClientHello names a
     built-in provider host (api.anthropic.com) or an --llm-host pattern
     becomes a target once its handshake is written, and gets uprobes inside
     it before its first SSL_write (which waits here for the daemon's word);
@@ -175,8 +175,8 @@ def test_promotion_by_sni_probes_only_llm_clients():
     try:
         env = private_libssl_env(wd)
         require_quiet_libssl(srv, ca, env)
-        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote",
-                            "--llm-host", "*.agents.e2e.test"], mode="record")
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--llm-host", "*.agents.e2e.test"],
+                       mode="record", default_mode=True)
         snis = {"builtin": "api.anthropic.com", "pattern": "a1.agents.e2e.test",
                 "other": "www.e2e.test"}
         procs = {k: subprocess.Popen([PY, PROBE, str(srv.port), ca, go, sni], env=env,
@@ -218,8 +218,8 @@ def test_promotion_by_sni_probes_only_llm_clients():
 
 @test
 def test_promotion_race_every_first_call_captured_or_named():
-    """--promote, clients that call at once after their handshake (no gate,
-    a 0 ms loopback path): the probes may lose the race to the first
+    """The default mode, clients that call at once after their handshake
+    (no gate, a 0 ms loopback path): the probes may lose the race to the first
     SSL_write, but never silently. Each promoted client is counted once as
     on_time (its request was captured, ground truth: the capture's egress
     TLS bytes), late or unseen (a warning names its pid)."""
@@ -230,8 +230,8 @@ def test_promotion_race_every_first_call_captured_or_named():
     go = wd.file("go")
     open(go, "w").close()
     try:
-        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--promote",
-                            "--llm-host", "*.agents.e2e.test"], mode="record")
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--llm-host", "*.agents.e2e.test"],
+                       mode="record", default_mode=True)
         procs = [subprocess.Popen([PY, PROBE, str(srv.port), ca, go, "r%d.agents.e2e.test" % i],
                                   env=clean_env(), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE) for i in range(6)]

@@ -98,6 +98,13 @@ Test(abi_events, proc_runtime)
 	OFF(ar_proc_runtime, runtime_version, 80);
 }
 
+Test(abi_events, target_event)
+{
+	SIZE(ar_target_event, 40);
+	OFF(ar_target_event, hdr, 0);
+	OFF(ar_target_event, reason, 32);
+}
+
 Test(abi_events, constants_and_enums)
 {
 	cr_expect_eq(AR_CHUNK_MAX, 16384);
@@ -113,6 +120,8 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_EV_PROC_EXEC, 4);
 	cr_expect_eq(AR_EV_PROC_EXIT, 5);
 	cr_expect_eq(AR_EV_PROC_INFO, 6);
+	cr_expect_eq(AR_EV_TLS_ODD, 14);
+	cr_expect_eq(AR_EV_TARGET, 15);
 
 	cr_expect_eq(AR_DIR_EGRESS, 0);
 	cr_expect_eq(AR_DIR_INGRESS, 1);
@@ -125,6 +134,7 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_F_TRUNCATED, 2);
 	cr_expect_eq(AR_F_CIPHERTEXT, 4);
 	cr_expect_eq(AR_F_BOUNDED, 8);
+	cr_expect_eq(AR_F_MSG_START, 16);
 }
 
 Test(abi_events, stat_indexes)
@@ -147,9 +157,25 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_DROP_SHED, 15);
 	cr_expect_eq(AR_STAT_BOUNDED_BYTES, 16);
 	cr_expect_eq(AR_STAT_VERDICT_HIT, 17);
-	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 18);
-	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 19);
-	cr_expect_eq(AR_STAT_AEAD_LOST, 20);
-	cr_expect_eq(AR_STAT_AEAD_TLS12, 21);
-	cr_expect_eq(AR_STAT_MAX, 22);
+	cr_expect_eq(AR_STAT_BOUNDED_REOPEN, 18);
+	cr_expect_eq(AR_STAT_AEAD_UNLINKED, 19);
+	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 20);
+	cr_expect_eq(AR_STAT_AEAD_LOST, 21);
+	cr_expect_eq(AR_STAT_AEAD_TLS12, 22);
+	cr_expect_eq(AR_STAT_MAX, 23);
+}
+
+Test(abi_events, tls_odd)
+{
+	SIZE(ar_tls_odd, 72);
+	OFF(ar_tls_odd, hdr, 0);
+	OFF(ar_tls_odd, ssl_ptr, 32);
+	OFF(ar_tls_odd, len_arg, 40);
+	OFF(ar_tls_odd, ret, 48);
+	OFF(ar_tls_odd, done, 56);
+	OFF(ar_tls_odd, dir, 64);
+	OFF(ar_tls_odd, why, 65);
+	cr_expect_eq(AR_EV_TLS_ODD, 14);
+	cr_expect_eq(AR_ODD_RETURN, 1);
+	cr_expect_eq(AR_ODD_UNREADABLE, 2);
 }

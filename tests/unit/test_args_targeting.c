@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The targeting flags of issue #13: --bounded-bytes reaches cli_opts with
- * its default, --trace-all refuses selectors and --promote. */
+ * its default, --trace-all refuses selectors and --promote, and agent-first
+ * (promote) is the default without a selector. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,4 +56,29 @@ Test(args_targeting, trace_all_takes_no_selector)
 		cr_assert_eq(run_child(parse_argv, argv, err, sizeof(err)), 64);
 		cr_assert(strstr(err, "--bounded-bytes"), "%s", err);
 	}
+}
+
+/* No flag at all is agent-first; --trace-all is the only way to copy every
+ * process whole; a selector alone names the only targets (no promotion)
+ * unless --promote is given beside it. */
+Test(args_targeting, agent_first_is_the_default)
+{
+	char *none[] = { (char *)"agentrace", NULL };
+	char *rec[] = { (char *)"agentrace", (char *)"record", (char *)"-o", (char *)"x", NULL };
+	char *all[] = { (char *)"agentrace", (char *)"--trace-all", NULL };
+	char *comm[] = { (char *)"agentrace", (char *)"--comm", (char *)"python3", NULL };
+	char *both[] = { (char *)"agentrace", (char *)"--pid", (char *)"1", (char *)"--promote",
+			 NULL };
+	struct cli_opts o;
+
+	cli__parse(1, none, &o);
+	cr_assert(o.promote && !o.trace_all);
+	cli__parse(4, rec, &o);
+	cr_assert(o.promote, "record defaults to agent-first too");
+	cli__parse(2, all, &o);
+	cr_assert(!o.promote && o.trace_all);
+	cli__parse(3, comm, &o);
+	cr_assert_not(o.promote, "--comm alone promoted");
+	cli__parse(4, both, &o);
+	cr_assert(o.promote && o.n_pids == 1);
 }

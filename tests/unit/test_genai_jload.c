@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "../fuzz/jstrip.h"
 #include "genai/jskim.h"
 
 /* genai__json_load must agree with json_loadb on every input. */
@@ -23,6 +24,23 @@ static void same(const char *doc, size_t flags)
 	json_decref(b);
 }
 
+/* genai__json_load_keys must accept what json_loadb accepts and build
+ * its document minus the members keep leaves out. */
+static void same_kept(const char *doc)
+{
+	json_t *a = genai__json_load_keys(doc, strlen(doc), jstrip_keep_test);
+	json_t *b = json_loadb(doc, strlen(doc), 0, NULL);
+
+	cr_assert_eq(!a, !b, "validity differs for %s", doc);
+	/* a document with escaped keys is jansson's to read: all of it */
+	if (b && !json_equal(a, b)) {
+		jstrip(b, jstrip_keep_test);
+		cr_assert(json_equal(a, b), "for %s", doc);
+	}
+	json_decref(a);
+	json_decref(b);
+}
+
 Test(genai_jload, agrees_with_jansson)
 {
 	static const char *const docs[] = {
@@ -34,13 +52,55 @@ Test(genai_jload, agrees_with_jansson)
 		"{\"a\":1} x", "[\"a\tb\"]", "[\"\xc3\xa9\"]", "[\"\xff\"]", "{\"\xff\":1}", "[tru]",
 		"[nul]", "{\"a\":[1,2", "\"str\"", "12", "true", "", "   ", "[\"cut",
 		"{\"a\":{\"b\":{\"c\":[[[[[1]]]]]}}}", "[1 2]", "{1:2}",
+		/* integers around the 18-digit fast path and the int64 edge */
+		"[123456789012345678,-12345678901234567]", "[1234567890123456789]",
+		"[9223372036854775807,-9223372036854775808]", "[9223372036854775808]",
+		"[-00]", "[-]", "[0,-0,7,-7]",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		same(docs[i], 0);
 		same(docs[i], JSON_DECODE_ANY);
+		same_kept(docs[i]);
 	}
+}
+
+/* Left-out members are checked all the same: a bad value, number or key
+ * anywhere fails the whole document, as in jansson. */
+Test(genai_jload, left_out_members_are_still_checked)
+{
+	static const char *const docs[] = {
+		"{\"abc\":[1,{\"x\":\"y\"}],\"kk\":1}", /* "abc" left out, "kk" kept */
+		"{\"abc\":[1,{\"x\":tru}],\"kk\":1}",   /* a bad literal inside */
+		"{\"abc\":\"a\\qb\",\"kk\":1}",         /* a bad escape */
+		"{\"abc\":\"\\ud800\",\"kk\":1}",       /* a lone surrogate */
+		"{\"abc\":\"\xff\",\"kk\":1}",          /* invalid UTF-8 */
+		"{\"\xff\":1,\"kk\":1}",                /* in a key left out */
+		"{\"abc\":01,\"kk\":1}",                /* a bad number */
+		"{\"abc\":99999999999999999999,\"kk\":1}",
+		"{\"abc\":\"a\tb\",\"kk\":1}",          /* a raw control byte */
+		"{\"abc\":{\"d\":1,},\"kk\":1}",
+		"{\"abc\":[1 2],\"kk\":1}",
+		"{\"abc\":\"\xc3\xa9\",\"kk\":\"\\u00e9\",\"k\\u0041\":2}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		same_kept(docs[i]);
+}
+
+/* Only what keep accepts is built, at every depth. */
+Test(genai_jload, keeps_only_what_is_named)
+{
+	const char *doc = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":17,"
+			  "\"choices\":[{\"kk\":0,\"logprobs\":null}],\"kusage\":{\"a\":1,\"bb\":2}}";
+	json_t *a = genai__json_load_keys(doc, strlen(doc), jstrip_keep_test);
+	char *s = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	cr_assert_str_eq(s, "{\"id\":\"c1\",\"object\":\"chat.completion\",\"kusage\":{\"bb\":2}}");
+	free(s);
+	json_decref(a);
 }
 
 Test(genai_jload, deep_nesting_falls_back)

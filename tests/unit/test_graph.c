@@ -435,6 +435,48 @@ Test(graph, turn_joins_an_enclosing_context)
 	json_decref(fx);
 }
 
+/* Eviction goes by last use, not by age: the first agent's conversation,
+ * continued (its turn answered) after 100 others began, outlives the next
+ * agents' untouched ones; so every evicted conversation still has its
+ * turn open, and the first evicted is the second agent's. */
+Test(graph, the_least_recently_used_conversation_is_evicted)
+{
+	json_t *fx = gx_load("openai_chat"), *steps = json_array();
+	json_t *first = json_array_get(json_object_get(fx, "steps"), 0);
+	json_t *answer = json_array_get(json_object_get(fx, "steps"), 3);
+	const size_t n = GRAPH_MAX_CONVS + 44;
+	struct graph_stats st;
+	struct gx_run *r = calloc(1, sizeof(*r));
+	const struct span *evicted = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_deep_copy(first);
+
+		json_object_set_new(s, "tgid", json_integer(1000 + i));
+		json_array_append_new(steps, s);
+		if (i == 100) {
+			s = json_deep_copy(answer);
+			json_object_set_new(s, "tgid", json_integer(1000));
+			json_array_append_new(steps, s);
+		}
+	}
+	json_object_set_new(fx, "steps", steps);
+	gx_start(r, fx, 0, false, 0, 86400000); /* no idle ends in 300 s */
+	graph__stats(r->gr, &st);
+	cr_assert_eq(st.conversations, n, "the answer continued the first conversation");
+	cr_assert_eq(st.turns_evicted, n - GRAPH_MAX_CONVS, "no answered one was evicted");
+	for (size_t i = 0; i < r->n && !evicted; i++)
+		if (gx_str(r->spans[i], "agentrace.graph.turn.end") &&
+		    !strcmp(gx_str(r->spans[i], "agentrace.graph.turn.end"), "evicted"))
+			evicted = r->spans[i];
+	cr_assert_not_null(evicted);
+	cr_assert_eq(evicted->proc.pid, 1001);
+	gx_finish(r);
+	gx_release(r);
+	free(r);
+	json_decref(fx);
+}
+
 /* Memory stays bounded: past GRAPH_MAX_CONVS conversations the least
  * recently used one is evicted, its open turn ended and counted. */
 Test(graph, conversations_are_capped_and_evictions_counted)

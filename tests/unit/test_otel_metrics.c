@@ -13,6 +13,7 @@
 #include "metrics/encode.h"
 #include "contracts/tool_drift.h"
 #include "metrics/record.h"
+#include "metrics/self.h"
 #include "metrics/store.h"
 
 static const double bounds3[] = { 1, 10, 100 };
@@ -481,4 +482,32 @@ Test(metrics_config, endpoint_interval_and_temporality)
 	cr_assert_eq(mc.http.protocol, OTLP_GRPC);
 	metrics_config__release(&mc);
 	export_config__release(&tr);
+}
+
+/* Self-metrics from the stats lines: a level (files probed now) is a
+ * gauge, so a delta exporter reports its value, not its change (a sum
+ * going down is no sum), and a count since start is a sum. */
+Test(metrics_self, levels_are_gauges_and_counts_are_sums)
+{
+	struct mstore *st = mstore__new(10, true, 100);
+	struct self_metrics *sm = self_metrics__new();
+	struct mbatch b;
+	const struct mpoint *att, *unl;
+
+	self_metrics__observe(sm, st, "discover: tls_files_attached=3 tls_unlocated=1\n");
+	cr_assert_eq(mstore__collect(st, 200, &b), 0);
+	mbatch__release(&b);
+	self_metrics__observe(sm, st, "discover: tls_files_attached=2 tls_unlocated=2\n");
+	cr_assert_eq(mstore__collect(st, 300, &b), 0);
+	att = find_point(&b, "agentrace.discover.tls_files_attached", NULL, NULL);
+	unl = find_point(&b, "agentrace.discover.tls_unlocated", NULL, NULL);
+	cr_assert_not_null(att);
+	cr_assert_eq(att->inst->kind, MINST_GAUGE);
+	cr_assert_eq(att->value, 2, "a level's value, not its change (a file was detached)");
+	cr_assert_not_null(unl);
+	cr_assert_eq(unl->inst->kind, MINST_SUM);
+	cr_assert_eq(unl->value, 1, "a count's delta");
+	mbatch__release(&b);
+	self_metrics__free(sm);
+	mstore__free(st);
 }

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agentrace/events.h"
 #include "common/log.h"
+#include "discover/first_calls.h"
 #include "discover/plan_cache.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
@@ -208,11 +210,11 @@ Test(plan_cache, a_corrupt_file_is_an_empty_cache)
 	static const char *const bodies[] = {
 		"",
 		"not a cache\n1 2 3\n",
-		"agentrace-tls-plans 1\n1 2 3 4 5 99 1 0 1 0:10 #\n",      /* lib out of range */
-		"agentrace-tls-plans 1\n1 2 3 4 5 1 2 0 3 0:10 #\n",       /* n says 3, one probe */
-		"agentrace-tls-plans 1\n1 2 3 4 5 1 2 0 1 77:10 #\n",      /* prog out of range */
-		"agentrace-tls-plans 1\n1 2 3 4 5 1 2 0 1 0:10 zz\n",      /* junk token */
-		"agentrace-tls-plans 1\n1 2 3 4 5 1 4 0 0 #lib not detected\n",
+		"agentrace-tls-plans 2\n1 2 3 4 5 99 1 0 1 0:10 #\n",      /* lib out of range */
+		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 3 0:10 #\n",       /* n says 3, one probe */
+		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 1 77:10 #\n",      /* prog out of range */
+		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 1 0:10 zz\n",      /* junk token */
+		"agentrace-tls-plans 2\n1 2 3 4 5 1 4 0 0 #lib not detected\n",
 	};
 	struct tls_plan p;
 	struct stat st = { .st_dev = 1, .st_ino = 2, .st_size = 3 };
@@ -314,4 +316,44 @@ Test(plan_cache, the_next_daemon_probes_a_known_file_at_once)
 	cr_assert_eq(s.cache_hits, 1);
 	tls_files__free(t);
 	cr_assert_eq(live, 0);
+}
+
+/* A refused file is not probed again by the next daemon: it is reported
+ * from the cache (why included), without locating or attaching. */
+Test(plan_cache, a_refused_file_stays_refused_after_a_restart)
+{
+	struct tls_files *t = tls_files__new_ops(NULL, false, &ops);
+	struct ar_tls_odd odd = { .hdr = { .type = AR_EV_TLS_ODD, .flags = AR_F_TLS },
+				  .why = AR_ODD_RETURN, .len_arg = 16, .ret = 4096 };
+	struct tls_files_stats s;
+	struct plan_cache *c;
+	struct tls_plan p;
+	struct stat st;
+
+	cr_assert_eq(tls_files__set_cache(t, cache), 0);
+	cr_assert_eq(tls_files__add(t, getpid(), bin), 1);
+	odd.hdr.tgid = getpid();
+	for (int i = 0; i < FIRST_CALLS_STRIKES; i++)
+		tls_files__first_call(t, &odd, sizeof(odd));
+	cr_assert_eq(live, 0, "refused and detached");
+	tls_files__free(t);
+
+	c = plan_cache__open(cache);
+	stat_bin(&st);
+	cr_assert(plan_cache__get(c, bin, &st, &p));
+	cr_assert_eq(p.n, 0, "the entry keeps no probes");
+	cr_assert_eq(p.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert(strstr(p.note, "refused on its first calls (results do not fit their length"),
+		  "%s", p.note);
+	plan_cache__free(c);
+
+	t = tls_files__new_ops(NULL, false, &ops);
+	cr_assert_eq(tls_files__set_cache(t, cache), 0);
+	cr_assert_eq(tls_files__add(t, 200, bin), 0, "not probed again");
+	cr_assert_eq(live, 0);
+	cr_assert_eq(plans, 1, "not located again");
+	tls_files__stats(t, &s);
+	cr_assert_eq(s.cache_hits, 1);
+	cr_assert_eq(s.unlocated, 1, "reported once, with the reason");
+	tls_files__free(t);
 }

@@ -60,6 +60,10 @@ Test(metrics, counters_gauges_and_drop_reasons)
 	has(t, "agentrace_export_queued 4");
 	has(t, "agentrace_trace_traceparent_bad_version_total 2");
 	has(t, "agentrace_discover_tls_files_evicted_total 3");
+	/* a level, not a count: no _total counter beside the per-library gauge */
+	has(t, "# TYPE agentrace_discover_tls_files_attached gauge");
+	has(t, "agentrace_discover_tls_files_attached 512");
+	cr_assert_null(strstr(t, "tls_files_attached_total"));
 	has(t, "agentrace_build_info{version=\"1.2.3\"} 1");
 	has(t, "agentrace_tls_files_attached{library=\"libssl.so.3\"} 2");
 	has(t, "agentrace_tls_files_attached{library=\"node\"} 1");

@@ -60,8 +60,9 @@ static uint64_t first_off(const struct tls_plan *p, int prog)
 	return 0;
 }
 
-/* Every planned Go offset is an entry with Go's stack-check prologue or a
- * RET byte, checked against the file's bytes. */
+/* Every planned Go offset is the jump of Go's stack-check prologue (the
+ * entry probe: emulated, not single-stepped) or a RET byte, checked
+ * against the file's bytes. */
 static void check_go_plan(const uint8_t *b, const struct tls_plan *p)
 {
 	cr_assert_eq(p->lib, TLS_LIB_GO, "%s", p->note);
@@ -76,9 +77,12 @@ static void check_go_plan(const uint8_t *b, const struct tls_plan *p)
 		if (prog == TLS_PROG_GO_WRITE_RET || prog == TLS_PROG_GO_READ_RET)
 			cr_assert_eq(at[0], 0xc3, "probe %zu at 0x%llx is not a RET", i,
 				     (unsigned long long)p->probes[i].off);
-		else
-			cr_assert(!memcmp(at, "\x49\x3b\x66\x10", 4) ||
-				  !memcmp(at, "\x4c\x8d\x64\x24", 4));
+		else /* the stack check's jbe, right after its cmp [r14+0x10] */
+			cr_assert((at[0] == 0x76 || (at[0] == 0x0f && at[1] == 0x86)) &&
+					  (!memcmp(at - 4, "\x49\x3b\x66\x10", 4) ||
+					   !memcmp(at - 4, "\x4d\x3b\x66\x10", 4)),
+				  "probe %zu at 0x%llx is not the stack check's jump", i,
+				  (unsigned long long)p->probes[i].off);
 	}
 	cr_assert(!strncmp(p->versions[TLS_LIB_GO], "go1.", 4), "%s", p->versions[TLS_LIB_GO]);
 }
@@ -107,7 +111,7 @@ Test(tls_locate, go_corrupt_prologue_is_refused)
 	uint64_t off;
 
 	cr_assert_gt(plan_memory(b, len, &p), 0);
-	off = first_off(&p, TLS_PROG_GO_WRITE);
+	off = first_off(&p, TLS_PROG_GO_WRITE) - 4; /* the function's start */
 	b[off] = 0x90; /* no longer Go's stack check */
 	cr_assert_eq(plan_memory(b, len, &p), 0);
 	cr_assert_eq(p.lib, TLS_LIB_GO);
@@ -124,9 +128,9 @@ Test(tls_locate, go_undecodable_body_is_refused)
 
 	cr_assert_gt(plan_memory(b, len, &p), 0);
 	off = first_off(&p, TLS_PROG_GO_READ);
-	/* the instruction after the 4-byte stack check becomes 0x06, which
+	/* the instruction after the stack check's jbe becomes 0x06, which
 	 * does not exist in 64-bit mode */
-	b[off + 4] = 0x06;
+	b[off + (b[off] == 0x76 ? 2 : 6)] = 0x06;
 	cr_assert_eq(plan_memory(b, len, &p), 0);
 	cr_assert(strstr(p.note, "decode"), "%s", p.note);
 	free(b);
@@ -457,4 +461,24 @@ Test(tls_locate, claude_code_unidentified_shutdown_is_left_out)
 	cr_assert_eq(plan_memory(b, len, &p), 4, "%s", p.note);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_SHUTDOWN), 0);
 	munmap(b, len);
+}
+
+/* The entry probe must sit after a stack check that is there: a prologue
+ * whose jbe is gone (a function other than we think) gets no probes. */
+Test(tls_locate, go_prologue_without_its_jump_is_refused)
+{
+	size_t len;
+	uint8_t *b = slurp_file(GO_SYMS, &len);
+	static struct tls_plan p;
+	uint64_t off;
+
+	cr_assert_gt(plan_memory(b, len, &p), 0);
+	off = first_off(&p, TLS_PROG_GO_READ);
+	if (b[off] == 0x76)
+		b[off] = 0x74; /* je: no longer the bound check's jbe */
+	else
+		b[off + 1] = 0x84; /* the long form's je */
+	cr_assert_eq(plan_memory(b, len, &p), 0);
+	cr_assert(strstr(p.note, "stack-check jump"), "%s", p.note);
+	free(b);
 }

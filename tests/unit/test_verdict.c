@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "discover/verdict.h"
+#include "discover/verdict_hold.h"
 #include "slurp.h"
 
 #define BOUNDED 4096
@@ -99,4 +100,44 @@ Test(verdict, only_the_first_plaintext_bytes_decide)
 		     "a record shorter than its len is malformed");
 	((struct ar_event_hdr *)rec)->type = AR_EV_FIRST_WRITE;
 	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_WAIT);
+}
+
+/* A POST the kernel saw start mid-connection (AR_F_MSG_START: a keep-alive
+ * client's LLM call after a GET that was judged uninteresting) is judged
+ * like a first message, on the provider's real wire bytes. */
+Test(verdict, a_request_started_later_is_judged)
+{
+	enum promote_reason why;
+	char what[128];
+	size_t n, len;
+	char *buf = test_slurp("tests/fixtures/wire/openai_chat_basic/c2s.bin", &n);
+
+	len = record(buf, n, 731, AR_F_BOUNDED | AR_F_MSG_START, AR_SRC_SOCKET);
+	free(buf);
+	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_KEEP);
+	cr_assert_eq(why, PROMOTE_HTTP_PATH);
+	cr_assert_str_eq(what, "/v1/chat/completions");
+	len = record("POST /upload HTTP/1.1\r\n\r\n", 25, 731, AR_F_BOUNDED | AR_F_MSG_START,
+		     AR_SRC_SOCKET);
+	cr_assert_eq(verdict__judge(NULL, rec, len, &why, what, sizeof(what)), VERDICT_SKIP);
+}
+
+/* Held skip verdicts come out oldest first once due; a full hold gives
+ * back its oldest at once. */
+Test(verdict, hold_releases_in_order_and_when_full)
+{
+	static struct verdict_hold h;
+	uint64_t id;
+
+	cr_assert_eq(verdict_hold__push(&h, 1, 100), 0);
+	cr_assert_eq(verdict_hold__push(&h, 2, 200), 0);
+	cr_assert_not(verdict_hold__pop(&h, 150, 100, &id), "nothing due yet");
+	cr_assert(verdict_hold__pop(&h, 200, 100, &id));
+	cr_assert_eq(id, 1);
+	cr_assert_not(verdict_hold__pop(&h, 250, 100, &id));
+	cr_assert(verdict_hold__pop(&h, 300, 100, &id));
+	cr_assert_eq(id, 2);
+	for (uint64_t i = 1; i <= VERDICT_HOLD_MAX; i++)
+		cr_assert_eq(verdict_hold__push(&h, i, 1000), 0);
+	cr_assert_eq(verdict_hold__push(&h, 9999, 1000), 1, "the oldest is due at once");
 }

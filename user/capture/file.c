@@ -387,6 +387,12 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 	case AR_EV_INJECT:
 		want = sizeof(struct ar_inject_event);
 		break;
+	case AR_EV_TLS_ODD:
+		want = sizeof(struct ar_tls_odd);
+		break;
+	case AR_EV_TARGET:
+		want = sizeof(struct ar_target_event);
+		break;
 	case 0:
 		return fail(r, off, "record at offset %llu has type 0", (unsigned long long)off);
 	default:

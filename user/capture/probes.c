@@ -39,6 +39,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_DROP_SHED] = "drop_shed_bytes",
 	[AR_STAT_BOUNDED_BYTES] = "bounded_bytes_skipped",
 	[AR_STAT_VERDICT_HIT] = "verdict_hit",
+	[AR_STAT_BOUNDED_REOPEN] = "bounded_reopen",
 	[AR_STAT_AEAD_UNLINKED] = "tls_record_unlinked",
 	[AR_STAT_AEAD_NOT_DATA] = "tls_record_not_data",
 	[AR_STAT_AEAD_LOST] = "tls_record_lost",
@@ -87,6 +88,13 @@ static int attach_one(struct probes *p, struct bpf_program *prog, bool ret, cons
 	return *link ? 0 : -errno;
 }
 
+/* After an insertion into targets: every task's cached "untargeted" in
+ * the kernel is stale (bpf/fastpath.bpf.h). */
+static void targets_changed(struct probes *p)
+{
+	__atomic_fetch_add(&p->skel->bss->targets_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 static int set_targets(struct probes *p, const struct probes_cfg *cfg)
 {
 	uint8_t pinned = 2, one = 1; /* TARGET_PINNED, TARGET_MATCHED */
@@ -99,6 +107,7 @@ static int set_targets(struct probes *p, const struct probes_cfg *cfg)
 					   &pinned, sizeof(pinned), BPF_ANY);
 		if (err)
 			return err;
+		targets_changed(p);
 	}
 	for (size_t i = 0; i < cfg->n_comms; i++) {
 		char comm[AR_COMM_LEN] = {};
@@ -303,6 +312,8 @@ static int put_target(struct probes *p, uint32_t tgid, uint8_t v)
 		return 0;
 	err = bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &v, sizeof(v),
 				   BPF_NOEXIST);
+	if (!err)
+		targets_changed(p);
 	return err == -EEXIST ? 0 : err;
 }
 

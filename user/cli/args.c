@@ -24,7 +24,8 @@ static const char doc[] =
 	"  agentrace contracts --from FILE     print a tool contracts file of what a capture saw\n"
 	"\v"
 	"EXAMPLES:\n"
-	"  agentrace                            trace every process, print spans\n"
+	"  agentrace                            trace agents fully, everything else cheaply\n"
+	"  agentrace --trace-all                trace every process whole (debugging)\n"
 	"  agentrace --comm python3 --comm node trace only these programs\n"
 	"  agentrace --pid 4242 --ready-file /run/agentrace.ready\n"
 	"  agentrace record -o calls.agtrace --duration 60\n"
@@ -48,10 +49,10 @@ static const struct argp_option options[] = {
 	{ "comm", 'c', "NAME", 0, "Trace processes with this command name (repeatable)", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory (repeatable)", 1 },
 	{ "scoped-uprobes", OPT_SCOPED, NULL, 0, "With --pid/--comm/--cgroup, set OpenSSL uprobes inside targets only: other processes carry no breakpoint, but a target that calls right after its exec may lose that first call (docs/performance.md)", 1 },
-	{ "promote", OPT_PROMOTE, NULL, 0, "Agent-first (make run and the DaemonSet): also trace, until it exits and across exec, any process whose TLS ClientHello names an LLM host (SNI), whose plaintext request is an LLM or MCP call, or that serves a target; other processes get bounded capture (--bounded-bytes) and make no spans (uprobes inside targets only, as --scoped-uprobes)", 1 },
+	{ "promote", OPT_PROMOTE, NULL, 0, "Agent-first, the default without --pid/--comm/--cgroup: also trace, until it exits and across exec, any process whose TLS ClientHello names an LLM host (SNI), whose plaintext request is an LLM or MCP call, or that serves a target; other processes get bounded capture (--bounded-bytes) and make no spans unless they call a target (uprobes inside targets only, as --scoped-uprobes). Given with selectors, promotes beside them", 1 },
 	{ "trace-all", OPT_TRACE_ALL, NULL, 0, "Trace every process fully: whole bodies and uprobes everywhere, spans for every HTTP call on the host (for debugging; no --pid/--comm/--cgroup/--promote)", 1 },
-	{ "bounded-bytes", OPT_BOUNDED, "N", 0, "With --promote: copy at most N bytes of each plaintext read or write of a process that is not a target, enough for a request or status line, headers and the start of a body (default 4096; 0: only the head of each connection's first write, no bounded capture)", 1 },
-	{ "llm-host", OPT_LLM_HOST, "PATTERN", 0, "With --promote: another LLM or tool host name, a glob such as '*.example.com' (repeatable; adds to the built-in provider hosts)", 1 },
+	{ "bounded-bytes", OPT_BOUNDED, "N", 0, "Agent-first mode: copy at most N bytes of each plaintext read or write of a process that is not a target, enough for a request or status line, headers and the start of a body (default 4096; 0: only the head of each connection's first write, no bounded capture)", 1 },
+	{ "llm-host", OPT_LLM_HOST, "PATTERN", 0, "Agent-first mode: another LLM or tool host name, a glob such as '*.example.com' (repeatable; adds to the built-in provider hosts)", 1 },
 	{ "inject-traceparent", OPT_INJECT, NULL, 0, "Insert traceparent (and tenant baggage) into targets' outbound plaintext HTTP/1.1 requests that carry none; needs CAP_NET_ADMIN (docs/security.md)", 1 },
 	{ "ready-file", OPT_READY, "PATH", 0, "Write PATH once every probe is attached", 2 },
 	{ "stats-interval", OPT_STATS, "SEC", 0, "Print statistics every SEC seconds (0: only at exit; default 60)", 2 },
@@ -222,6 +223,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (o->trace_all && (o->promote || o->n_pids || o->n_comms || o->n_cgroups))
 			argp_error(st, "--trace-all traces every process: it takes no --pid, "
 				   "--comm, --cgroup or --promote");
+		/* Agent-first is the default (issue #13); selectors alone keep
+		 * their meaning: those processes and no others. */
+		if (!o->trace_all && !o->n_pids && !o->n_comms && !o->n_cgroups)
+			o->promote = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <inttypes.h>
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
+#include "common/hex.h"
 #include "contracts/def_hashes.h"
 
 static int cmp(const void *a, const void *b)
@@ -26,12 +25,16 @@ int def_hashes__set(struct span *s, const char *attr, const char *whole_attr,
 		n = DEF_HASHES_MAX;
 	qsort(v, n, sizeof(v[0]), cmp);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(items[i], sizeof(items[i]), "%.*s=%016" PRIx64, DEF_NAME_MAX - 1, v[i].name,
-			 v[i].hash);
+		/* "name=hash", the name cut at DEF_NAME_MAX - 1 bytes */
+		size_t nl = strnlen(v[i].name, DEF_NAME_MAX - 1);
+
+		memcpy(items[i], v[i].name, nl);
+		items[i][nl] = '=';
+		hex__u64(items[i] + nl + 1, v[i].hash);
 		ptrs[i] = items[i];
 		whole = XXH3_64bits_withSeed(&v[i].hash, sizeof(v[i].hash), whole);
 	}
-	snprintf(all, sizeof(all), "%016" PRIx64, whole);
+	hex__u64(all, whole);
 	if (whole_attr)
 		err |= span__set_str(s, whole_attr, all);
 	err |= attrs__set_str_array(&s->attrs, attr, ptrs, n);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "contracts/tool_drift.h"
 #include "contracts/names.h"
@@ -96,11 +97,6 @@ static bool has(const uint64_t *v, size_t n, uint64_t h)
 	return false;
 }
 
-static void hex(uint64_t h, char out[17])
-{
-	snprintf(out, 17, "%016" PRIx64, h);
-}
-
 /* Flags s as drifted from expected[0..n). */
 static void flag(struct tool_drift *d, struct span *s, const char *kind, const char *key,
 		 const char *version, const uint64_t *expected, size_t n, uint64_t observed)
@@ -112,9 +108,9 @@ static void flag(struct tool_drift *d, struct span *s, const char *kind, const c
 	size_t o = 0;
 
 	d->st.drifted++;
-	hex(observed, obs);
+	hex__u64(obs, observed);
 	for (size_t i = 0; i < n; i++) {
-		hex(expected[i], exp[i]);
+		hex__u64(exp[i], expected[i]);
 		ev[i] = exp[i];
 		o += snprintf(joined + o, sizeof(joined) - o, "%s%s", i ? "," : "", exp[i]);
 	}
@@ -187,6 +183,25 @@ static void check_learned(struct tool_drift *d, struct span *s, struct seen *t, 
 	flag(d, s, "output", t->key, NULL, t->hashes, t->n_learned, h);
 }
 
+/* "kind:name" into key, cut to fit as snprintf would cut it (this runs
+ * for every tool an LLM request offers). */
+static void def_key(char *key, size_t size, const char *kind, const char *name, size_t n)
+{
+	size_t kl = strlen(kind);
+
+	if (kl + 1 >= size) {
+		kl = size - 1;
+		n = 0;
+	} else if (kl + 1 + n >= size) {
+		n = size - 1 - kl - 1;
+	}
+	memcpy(key, kind, kl);
+	if (kl < size - 1)
+		key[kl++] = ':';
+	memcpy(key + kl, name, n);
+	key[kl + n] = '\0';
+}
+
 /* Per-tool definition hashes ("name=hash"): the tool definitions an LLM
  * request offered (kind "definition", the agent's side) or the schemas an
  * MCP server listed (kind "listed"). The first hash seen for a tool name is
@@ -204,7 +219,7 @@ static void check_definitions(struct tool_drift *d, struct span *s, const struct
 
 		if (!eq || contract__parse_hash(eq + 1, &h))
 			continue;
-		snprintf(key, sizeof(key), "%s:%.*s", kind, (int)(eq - a->arr.v[i]), a->arr.v[i]);
+		def_key(key, sizeof(key), kind, a->arr.v[i], eq - a->arr.v[i]);
 		t = seen_for(d, key, false);
 		if (!t)
 			continue;

@@ -17,6 +17,8 @@
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
 #include "discover/verdict.h"
+#include "discover/verdict_hold.h"
+#include "capture/target_set.h"
 
 /* Probed at start even when no process maps them yet, so a process that
  * dlopen()s the system libssl later (python's ssl module) is covered from
@@ -38,6 +40,8 @@ static const char *const system_libssl[] = {
 #define MAX_RECENT 1024
 /* Probes stay on a file this long after its last user exits. */
 #define DETACH_GRACE_NS (5 * 1000000000ull)
+/* A loopback connection's skip verdict waits this long for its peer. */
+#define VERDICT_HOLD_NS 500000000ull
 
 struct discover {
 	struct probes *probes;
@@ -58,6 +62,8 @@ struct discover {
 	struct promote_stats promo;
 	struct promote_pending awaiting; /* promoted by SNI, first TLS data due */
 	struct verdict_stats verdicts; /* bounded capture's connection verdicts */
+	struct target_set *targets;    /* who calls a target; NULL: not known */
+	struct verdict_hold held;      /* skips of loopback connections, due */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -194,10 +200,26 @@ static bool lib_map_allowed(struct discover *d, uint32_t pid)
 	       rate__allow(&d->lib_maps, now, LIB_MAP_PER_DAEMON, LIB_MAP_WINDOW_NS);
 }
 
+void discover__set_targets(struct discover *d, struct target_set *ts)
+{
+	d->targets = ts;
+}
+
 void discover__add_llm_host(struct discover *d, const char *pattern)
 {
 	if (llm_hosts__add(&d->hosts, pattern))
 		warn("--llm-host %s ignored: at most %d patterns", pattern, LLM_HOSTS_MAX);
+}
+
+/* Tells the pipeline (and a capture file) that tgid is a target now. */
+static void emit_target(struct discover *d, uint32_t tgid, enum promote_reason r,
+			uint64_t ts)
+{
+	struct ar_target_event ev = { .hdr = { .type = AR_EV_TARGET, .tgid = tgid,
+					       .tid = tgid, .ts_ns = ts },
+				      .reason = r };
+
+	d->emit(d->ctx, &ev, sizeof(ev));
 }
 
 /* --promote: the first write of an untargeted process may make it a
@@ -214,6 +236,7 @@ static void promote_pid(struct discover *d, uint32_t tgid, enum promote_reason r
 		return;
 	}
 	scan_pid(d, tgid, true); /* its identity too: it sent no exec record */
+	emit_target(d, tgid, r, seen_ns);
 	/* The first uprobe registration after a quiet spell waits for an RCU
 	 * grace period in the kernel (10-30 ms here); a handshake that is
 	 * faster than that loses its first SSL_write (docs/performance.md). */
@@ -241,6 +264,23 @@ static void judge_first_write(struct discover *d, const void *rec, size_t len)
 	promote_pid(d, h->tgid, r, what, h->ts_ns);
 }
 
+/* The kernel stops copying conn_id, unless it goes to a target: its
+ * caller then keeps bounded capture for its CLIENT span. */
+static void skip_conn(struct discover *d, uint64_t conn_id)
+{
+	if (d->targets && target_set__calls_target(d->targets, conn_id)) {
+		d->verdicts.calls_target++;
+		return;
+	}
+	if (probes__set_verdict(d->probes, conn_id)) {
+		if (!d->verdicts.errors++)
+			warn("failed to write a connection verdict: the kernel goes on "
+			     "copying (verdict: errors)");
+		return;
+	}
+	d->verdicts.skip++;
+}
+
 /* Bounded capture: the first bytes of each direction of an untargeted
  * process's connection decide whether the kernel goes on copying it. A
  * server whose first request is an LLM or MCP call is promoted: its
@@ -261,13 +301,15 @@ static void judge_conn(struct discover *d, const void *rec, size_t len)
 		promote_pid(d, ev->hdr.tgid, why, what, ev->hdr.ts_ns);
 		return;
 	}
-	if (probes__set_verdict(d->probes, ev->hdr.conn_id)) {
-		if (!d->verdicts.errors++)
-			warn("failed to write a connection verdict: the kernel goes on "
-			     "copying (verdict: errors)");
+	if (d->targets && target_set__calls_local(d->targets, ev->hdr.conn_id)) {
+		uint64_t due = verdict_hold__push(&d->held, ev->hdr.conn_id, now_mono());
+
+		d->verdicts.held++;
+		if (due)
+			skip_conn(d, due);
 		return;
 	}
-	d->verdicts.skip++;
+	skip_conn(d, ev->hdr.conn_id);
 }
 
 void discover__handle(struct discover *d, const void *rec, size_t len)
@@ -298,6 +340,9 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 		break;
 	case AR_EV_FIRST_WRITE:
 		judge_first_write(d, rec, len);
+		break;
+	case AR_EV_TLS_ODD:
+		tls_files__first_call(d->files, rec, len);
 		break;
 	case AR_EV_DATA:
 		tls_files__first_call(d->files, rec, len);
@@ -352,6 +397,11 @@ bool discover__poll(struct discover *d)
 
 void discover__tick(struct discover *d, uint64_t now)
 {
+	uint64_t conn_id;
+
+	/* a loopback peer's accept is in by now, if it was a target's */
+	while (verdict_hold__pop(&d->held, now, VERDICT_HOLD_NS, &conn_id))
+		skip_conn(d, conn_id);
 	if (d->rescans_skipped != d->skips_reported) {
 		info("discovery: %llu libssl mmaps not rescanned (rate limit; the first connection still rescans)",
 		     (unsigned long long)(d->rescans_skipped - d->skips_reported));
@@ -386,10 +436,12 @@ void discover__print_stats(const struct discover *d, FILE *f)
 				     d->promo.probe_ns_sum / d->promo.probed / 1000 : 0),
 		(unsigned long long)d->promo.probe_ns_max / 1000);
 	if (probes__bounded_bytes(d->probes))
-		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu\n",
+		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu calls_target=%llu held=%llu\n",
 			(unsigned long long)d->verdicts.skip,
 			(unsigned long long)d->verdicts.keep,
-			(unsigned long long)d->verdicts.errors);
+			(unsigned long long)d->verdicts.errors,
+			(unsigned long long)d->verdicts.calls_target,
+			(unsigned long long)d->verdicts.held);
 }
 
 void discover__each_tls_file(const struct discover *d,

@@ -18,6 +18,12 @@ typedef void (*discover_emit_fn)(void *ctx, const void *rec, size_t len);
 struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ctx);
 void discover__free(struct discover *d);
 
+/* Bounded capture: who is a target and who calls one (kept by pointer):
+ * a connection to a target, or a loopback one for a tick, gets no skip
+ * verdict. */
+struct target_set;
+void discover__set_targets(struct discover *d, struct target_set *ts);
+
 /* With --promote: another LLM host pattern (kept by pointer). */
 void discover__add_llm_host(struct discover *d, const char *pattern);
 

@@ -16,7 +16,9 @@
 #include "common/log.h"
 #include "discover/plan_cache.h"
 
-#define MAGIC "agentrace-tls-plans 1"
+/* 2: Go entry probes moved to the stack check's jump; older plans are
+ * located again */
+#define MAGIC "agentrace-tls-plans 2"
 #define CHECK_BYTES 16
 
 struct entry {
@@ -267,6 +269,30 @@ int plan_cache__put(struct plan_cache *c, const char *via, const struct stat *st
 	}
 	c->st.saved++;
 	return 0;
+}
+
+int plan_cache__refuse(struct plan_cache *c, dev_t dev, ino_t ino, const char *why)
+{
+	struct tls_plan *p;
+	int err;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->e[i].dev != (unsigned long long)dev || c->e[i].ino != (unsigned long long)ino)
+			continue;
+		p = &c->e[i].plan;
+		p->n = 0; /* an entry without probes checks no bytes: check stays that of none */
+		c->e[i].check = XXH64(NULL, 0, 0);
+		snprintf(p->note, sizeof(p->note), "located by an earlier run, refused on its first "
+			 "calls (%s); remove its line from the TLS plan cache to locate it again", why);
+		err = save(c);
+		if (err) {
+			c->st.save_errors++;
+			return err;
+		}
+		c->st.saved++;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void plan_cache__stats(const struct plan_cache *c, struct plan_cache_stats *out)

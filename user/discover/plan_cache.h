@@ -10,7 +10,8 @@
  * bytes at every probe offset must equal the one stored when the plan was
  * made, or the entry is dropped and the file located again. Only plans for
  * files carrying a TLS library are kept (at most PLAN_CACHE_MAX, oldest
- * dropped first). The file is rewritten whole (temporary file + rename)
+ * dropped first), and so are refusals: a file whose located functions
+ * failed their first calls keeps an entry without probes. The file is rewritten whole (temporary file + rename)
  * at each new plan; a missing, unreadable or corrupt file is an empty
  * cache, never an error. Not thread-safe. */
 #ifndef AR_DISCOVER_PLAN_CACHE_H
@@ -42,6 +43,13 @@ bool plan_cache__get(struct plan_cache *c, const char *via, const struct stat *s
  * (the entry then stays in memory only). */
 int plan_cache__put(struct plan_cache *c, const char *via, const struct stat *st,
 		    const struct tls_plan *plan);
+
+/* The file (dev, ino) was refused on its first calls (discover/
+ * first_calls.h): its entry keeps the library but loses its probes, and
+ * its note says why, so that a restarted daemon reports the file without
+ * probing it again. Returns 0, -ENOENT (no entry: nothing to remember) or
+ * -errno from rewriting the file (the entry is changed in memory). */
+int plan_cache__refuse(struct plan_cache *c, dev_t dev, ino_t ino, const char *why);
 
 struct plan_cache_stats {
 	unsigned long long hits, misses, stale, saved, save_errors;

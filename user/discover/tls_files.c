@@ -33,8 +33,7 @@ struct tls_file {
 	bool reported;             /* an unprobed TLS library was reported */
 	bool pinned;
 	bool locating;             /* on the locator thread now */
-	bool on_probation;         /* probes by evidence, first calls not judged yet */
-	uint8_t strikes;           /* stream starts that did not look like plaintext */
+	struct first_calls *judge; /* probes by evidence, first calls not judged yet */
 	uint8_t n_waiting;
 	uint32_t waiting[8];       /* scoped mode: targets to probe once located */
 	uint32_t users;
@@ -103,6 +102,7 @@ void tls_files__free(struct tls_files *t)
 	for (size_t i = 0; i < t->n_files; i++) {
 		t->ops.detach(t->files[i].attach);
 		free(t->files[i].plan);
+		first_calls__free(t->files[i].judge);
 	}
 	for (size_t i = 0; i < t->n_users; i++)
 		t->ops.detach(t->users[i].attach);
@@ -241,10 +241,13 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 		if (tls_plan__located(plan) & (1u << lib))
 			t->stats.probed[lib]++;
 	/* functions found by evidence, not by name: judged on their first calls */
-	if (plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC ||
-	    (tls_plan__located(plan) & (1u << TLS_LIB_RUSTLS))) {
-		f->on_probation = true;
-		t->on_probation++;
+	if ((plan->lib == TLS_LIB_BORINGSSL || plan->lib == TLS_LIB_OPENSSL_STATIC ||
+	     (tls_plan__located(plan) & (1u << TLS_LIB_RUSTLS))) && !f->judge) {
+		f->judge = first_calls__new();
+		if (f->judge)
+			t->on_probation++;
+		else
+			warn("%s: out of memory: its located TLS functions are not judged", path);
 	}
 	/* Codex carries rustls beside OpenSSL and picks one at run time. */
 	if (plan->detected & ~tls_plan__located(plan))
@@ -311,10 +314,11 @@ void tls_files__print_stats(const struct tls_files *t, FILE *f)
 	for (int i = 1; i < TLS_LIB_MAX; i++)
 		fprintf(f, " tls_probed_%s=%llu", key[i], (unsigned long long)t->stats.probed[i]);
 	fprintf(f, " tls_unlocated=%llu tls_files_evicted=%llu tls_located_async=%llu"
-		" tls_plan_cache_hits=%llu tls_refused=%llu",
+		" tls_plan_cache_hits=%llu tls_refused=%llu tls_odd_calls=%llu",
 		(unsigned long long)t->stats.unlocated, (unsigned long long)t->stats.evicted,
 		(unsigned long long)t->stats.located_async,
-		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused);
+		(unsigned long long)t->stats.cache_hits, (unsigned long long)t->stats.refused,
+		(unsigned long long)t->stats.odd_calls);
 }
 
 /* Scoped mode: probes on files[idx] inside pid only, once per pair. */
@@ -464,6 +468,9 @@ static int add_open(struct tls_files *t, uint32_t pid, const char *path, const c
 		return idx;
 	f = &t->files[idx];
 	free(f->plan); /* a reused negative-cache slot has none; be safe */
+	if (f->judge)
+		t->on_probation--;
+	first_calls__free(f->judge);
 	memset(f, 0, sizeof(*f));
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
@@ -572,18 +579,18 @@ static int only_file(const struct tls_files *t, uint32_t pid)
 	return idx;
 }
 
-/* files[idx]'s first calls do not behave like SSL_write/SSL_read: its
- * probes go, and it is reported and never probed again by this daemon. */
-static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid)
+/* files[idx]'s first calls do not behave like SSL_write/SSL_read (why
+ * says how): its probes go, and it is reported and never probed again,
+ * by this daemon nor (through the plan cache) the next. */
+static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid, const char *why)
 {
 	struct tls_file *f = &t->files[idx];
 	char what[160], comm[32] = "?";
 
 	tls_plan__describe(f->plan, what, sizeof(what));
 	proc_info__comm(pid, comm, sizeof(comm));
-	warn("process %u (%s): TLS library %s located in %s, but its first %d stream starts do "
-	     "not look like plaintext: its probes are detached, its calls are not traced",
-	     pid, comm, what, f->path, FIRST_CALLS_STRIKES);
+	warn("process %u (%s): TLS library %s located in %s, but on its first calls %s: its "
+	     "probes are detached, its calls are not traced", pid, comm, what, f->path, why);
 	t->ops.detach(f->attach);
 	f->attach = NULL;
 	for (size_t i = 0; i < t->n_users; i++)
@@ -595,33 +602,40 @@ static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid)
 	f->plan = NULL;
 	f->has_ssl = false;
 	t->stats.refused++;
+	/* the next daemon reports it without placing probes again */
+	if (t->cache)
+		plan_cache__refuse(t->cache, f->dev, f->ino, why);
 }
 
 void tls_files__first_call(struct tls_files *t, const void *rec, size_t len)
 {
-	const struct ar_data_event *ev = rec;
+	const struct ar_event_hdr *h = rec;
+	enum first_calls_verdict v;
+	const char *why = "";
 	struct tls_file *f;
-	int idx, v;
+	int idx;
 
-	if (!t->on_probation || len < sizeof(*ev) || ev->hdr.type != AR_EV_DATA ||
-	    ev->source != AR_SRC_TLS || ev->seq != 0 || ev->len > len - sizeof(*ev))
+	/* a call the kernel did not emit: counted, whoever probed it */
+	if (len >= sizeof(*h) && h->type == AR_EV_TLS_ODD)
+		t->stats.odd_calls++;
+	if (!t->on_probation || len < sizeof(*h) || !(h->flags & AR_F_TLS) ||
+	    (h->type != AR_EV_DATA && h->type != AR_EV_TLS_ODD))
 		return;
-	idx = only_file(t, ev->hdr.tgid);
-	if (idx < 0 || !t->files[idx].on_probation)
+	idx = only_file(t, h->tgid);
+	if (idx < 0 || !t->files[idx].judge)
 		return;
 	f = &t->files[idx];
-	v = first_calls__plausible(ev->data, ev->len);
-	if (v < 0)
+	v = first_calls__record(f->judge, rec, len, &why);
+	if (v == FIRST_CALLS_UNDECIDED)
 		return;
-	if (v == 0 && ++f->strikes < FIRST_CALLS_STRIKES)
-		return;
-	f->on_probation = false;
+	first_calls__free(f->judge);
+	f->judge = NULL;
 	t->on_probation--;
-	if (v == 0)
-		refuse(t, idx, ev->hdr.tgid);
+	if (v == FIRST_CALLS_REFUSED)
+		refuse(t, idx, h->tgid, why);
 	else
 		info("%s: the first calls through its located TLS functions carry plaintext: "
-		     "trusted", f->path);
+		     "trusted (a stable SSL*, results that fit their lengths)", f->path);
 }
 
 bool tls_files__locating(const struct tls_files *t)

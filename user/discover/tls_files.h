@@ -97,11 +97,13 @@ struct tls_files_stats {
 	uint64_t located_async; /* files located on the locator thread */
 	uint64_t cache_hits; /* files whose plan came from the plan cache */
 	uint64_t refused;    /* located files detached: first calls implausible */
+	uint64_t odd_calls;  /* AR_EV_TLS_ODD: calls whose data was not emitted */
 };
 void tls_files__stats(const struct tls_files *t, struct tls_files_stats *out);
 /* Prints the table's part of the "discover:" stats line (no prefix, no
  * newline): " tls_files_attached=N tls_probed_LIB=N ... tls_unlocated=N
- * tls_files_evicted=N tls_located_async=N tls_plan_cache_hits=N tls_refused=N".
+ * tls_files_evicted=N tls_located_async=N tls_plan_cache_hits=N tls_refused=N
+ * tls_odd_calls=N".
  * The self-metrics are parsed from that line. */
 void tls_files__print_stats(const struct tls_files *t, FILE *f);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Go crypto/tls: uprobes at the entry and at every RET of
+ * Go crypto/tls: uprobes at the entry (the stack check's jump) and at every RET of
  * (*crypto/tls.Conn).Write and Read, and at Close. Go moves goroutine
  * stacks, so a uretprobe (which rewrites the return address on the stack)
  * would corrupt the program; RET instructions are found by decoding the
@@ -8,12 +8,14 @@
  * from .gopclntab when the binary is stripped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "discover/elf_image.h"
 #include "discover/go_pclntab.h"
 #include "discover/tls_lib.h"
+#include "discover/x86_decode.h"
 #include "discover/x86_rets.h"
 
 #define BUILDINFO_MAGIC "\xff Go buildinf:"
@@ -92,12 +94,44 @@ static bool go_prologue(const uint8_t *code, size_t len)
 	return !memcmp(code, cmp_sp, 4) || !memcmp(code, lea_r12, 4);
 }
 
+struct stack_check {
+	uint64_t jump; /* address of the check's conditional jump; 0: none */
+	bool cmp;      /* the bound's cmp was seen */
+	int insns;
+};
+
+static int on_prologue_insn(void *ctx, const cs_insn *insn)
+{
+	struct stack_check *c = ctx;
+
+	if (insn->id == X86_INS_CMP)
+		c->cmp = true;
+	else if (c->cmp && insn->id == X86_INS_JBE)
+		c->jump = insn->address;
+	/* lea r12, cmp, jbe at most */
+	return c->jump || ++c->insns == 3;
+}
+
+/* Where the entry probe goes: the stack check's `jbe` to morestack, right
+ * after the `cmp`, a decoded instruction boundary. x86 uprobes emulate a
+ * jump but single-step a `cmp` with a memory operand out of line, which
+ * costs ~20x more (docs/tls-libraries.md); the check leaves the argument
+ * registers alone. A call that must grow its stack passes the jump twice
+ * (morestack jumps back to the start), with the same arguments: the entry
+ * program stores them again. Returns the address, or 0. */
+static uint64_t entry_site(const uint8_t *code, size_t len, uint64_t start)
+{
+	struct stack_check c = { 0 };
+
+	return x86_decode__each(code, len, start, on_prologue_insn, &c) > 0 ? c.jump : 0;
+}
+
 /* Entry and RET probes for one function. Returns probes added or 0 with
  * plan->note set. */
 static int plan_fn(const struct elf_image *img, const struct elf_func *sym, int fn,
 		   uint16_t enter_prog, uint16_t ret_prog, struct tls_plan *plan)
 {
-	uint64_t start, end, rets[MAX_RETS];
+	uint64_t start, end, entry, rets[MAX_RETS];
 	const uint8_t *code;
 	size_t before = plan->n;
 	int err, n;
@@ -116,6 +150,12 @@ static int plan_fn(const struct elf_image *img, const struct elf_func *sym, int 
 			 fn_names[fn], (unsigned long long)start);
 		return 0;
 	}
+	entry = entry_site(code, end - start, start);
+	if (!entry) {
+		snprintf(plan->note, sizeof(plan->note), "%s: no stack-check jump after the prologue",
+			 fn_names[fn]);
+		return 0;
+	}
 	n = x86_rets__find(code, end - start, start, rets, MAX_RETS);
 	if (n <= 0) {
 		snprintf(plan->note, sizeof(plan->note), "%s: %s", fn_names[fn],
@@ -123,14 +163,14 @@ static int plan_fn(const struct elf_image *img, const struct elf_func *sym, int 
 		return 0;
 	}
 	if (ret_prog == TLS_PROG_MAX) {
-		tls_plan__add(plan, enter_prog, elf_image__file_off(img, start));
+		tls_plan__add(plan, enter_prog, elf_image__file_off(img, entry));
 		return plan->n - before;
 	}
 	if (plan->n + 1 + n > TLS_PLAN_MAX) {
 		snprintf(plan->note, sizeof(plan->note), "%s: too many RETs", fn_names[fn]);
 		return 0;
 	}
-	tls_plan__add(plan, enter_prog, elf_image__file_off(img, start));
+	tls_plan__add(plan, enter_prog, elf_image__file_off(img, entry));
 	for (int i = 0; i < n; i++)
 		tls_plan__add(plan, ret_prog, elf_image__file_off(img, rets[i]));
 	return plan->n - before;

@@ -12,11 +12,14 @@ enum verdict verdict__judge(const struct llm_hosts *hosts, const void *rec, size
 
 	*why = PROMOTE_NO;
 	what[0] = 0;
-	/* Only bounded records (an untargeted process's) are judged: a
+	/* Only bounded records (an untargeted process's) that start a
+	 * direction, or a request the kernel saw start later (a POST on a
+	 * keep-alive connection, AR_F_MSG_START), are judged: a
 	 * target's data is never cut, so neither its heads are parsed nor its
 	 * pid looked up in the kernel map on the per-record path. */
 	if (len < sizeof(*ev) || ev->hdr.type != AR_EV_DATA || ev->source != AR_SRC_SOCKET ||
-	    !(ev->hdr.flags & AR_F_BOUNDED) || (ev->hdr.flags & AR_F_TLS) || ev->seq != 0 ||
+	    !(ev->hdr.flags & AR_F_BOUNDED) || (ev->hdr.flags & AR_F_TLS) ||
+	    (ev->seq != 0 && !(ev->hdr.flags & AR_F_MSG_START)) ||
 	    !ev->len ||
 	    len < sizeof(*ev) + ev->len)
 		return VERDICT_WAIT;

@@ -24,6 +24,8 @@ struct verdict_stats {
 	uint64_t skip;       /* verdicts written */
 	uint64_t keep;       /* connections kept (their process promoted) */
 	uint64_t errors;     /* verdict map writes that failed */
+	uint64_t calls_target; /* none written: the connection goes to a target */
+	uint64_t held;       /* held a tick: a loopback peer not yet known */
 };
 
 /* Judges one AR_EV_DATA record (any other record, a TLS one or one not at

@@ -47,17 +47,16 @@ static int azure_match(const struct http_exchange *x, const struct genai_hint *h
 {
 	const char *name;
 	size_t len;
-	bool v1;
-	int score = genai_provider_openai.match(x, h);
+	bool v1 = h->path_len >= 11 && memcmp(h->path, "/openai/v1/", 11) == 0;
+	int score;
 
-	if (!score)
-		return 0;
-	v1 = h->path_len >= 11 && memcmp(h->path, "/openai/v1/", 11) == 0;
 	/* the deployments path is Azure's alone; /openai/v1 also serves
-	 * others, so it needs the host or Azure's api-key header */
-	if (deployment(h, &name, &len) || azure_host(h) || (v1 && h->hdr_api_key))
-		return score + GENAI_SCORE_HINT + 1;
-	return 0;
+	 * others, so it needs the host or Azure's api-key header. Checked
+	 * first: most calls are not Azure's, and OpenAI's match reads JSON. */
+	if (!deployment(h, &name, &len) && !azure_host(h) && !(v1 && h->hdr_api_key))
+		return 0;
+	score = genai_provider_openai.match(x, h);
+	return score ? score + GENAI_SCORE_HINT + 1 : 0;
 }
 
 static int azure_parse_request(struct genai_call *c, const struct http_exchange *x,

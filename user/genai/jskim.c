@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "genai/jskim.h"
 
@@ -52,24 +55,70 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* Advances p over string bytes that need no look (no quote, backslash or
+ * control byte) and ORs their high bits into *hi. SSE2 takes 16 bytes a
+ * step and finds the stop byte in the block, so a string with escapes
+ * (LLM text is full of \n) does not fall back to a byte loop after the
+ * first; elsewhere the usual zero-byte and less-than word tests take 8. */
+static inline const char *plain_run(const char *p, const char *end, unsigned *hi)
+{
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), c = _mm_set1_epi8(0x1f);
+
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+					    _mm_cmpeq_epi8(_mm_min_epu8(x, c), x));
+		unsigned m = (unsigned)_mm_movemask_epi8(stop), h = (unsigned)_mm_movemask_epi8(x);
+
+		if (m) {
+			m = (unsigned)__builtin_ctz(m);
+			*hi |= h & ((1u << m) - 1);
+			return p + m;
+		}
+		*hi |= h;
+		p += 16;
+	}
+#else
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	for (; end - p >= 8; p += 8) {
+		uint64_t x, q, b;
+
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
+			break;
+		*hi |= (x & highs) != 0;
+	}
+#endif
+	for (; p < end; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\' || ch < 0x20)
+			break;
+		*hi |= ch & 0x80;
+	}
+	return p;
+}
+
 /* p at the opening quote; returns just past the closing one, or NULL. */
 static const char *skip_string(const char *p, const char *end)
 {
-	p++;
-	while (p < end) {
-		const char *q = memchr(p, '"', end - p);
-		const char *b;
+	unsigned hi = 0;
 
-		if (!q)
+	for (p++;;) {
+		p = plain_run(p, end, &hi);
+		if (p == end)
 			return NULL;
-		/* an odd run of backslashes before the quote escapes it */
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			;
-		if ((q - b) % 2 == 0)
-			return q + 1;
-		p = q + 1;
+		if (*p == '"')
+			return p + 1;
+		/* a backslash takes the next byte; a control byte is skipped */
+		p += *p == '\\' ? 2 : 1;
+		if (p > end)
+			return NULL;
 	}
-	return NULL;
 }
 
 /* Returns just past the value starting at p, or NULL if malformed/cut. */
@@ -223,66 +272,65 @@ struct fast {
 	const char *p, *end;
 	int depth;
 	struct genai_jmember *m; /* a top-level member to report, or NULL */
+	genai_jkeep_fn *keep; /* whether to build a member; NULL: all */
+	int skip; /* > 0 inside a member keep leaves out: check, build nothing */
 };
+
+/* What a value being skipped stands for: jansson's null is a static
+ * singleton, so this allocates nothing and json_decref of it is free. */
+#define SKIPPED json_null()
+
 
 static json_t *fast_value(struct fast *f);
 
-/* f->p at the opening quote. Sets *esc when the string has escapes (the
+/* p at the opening quote. Sets *esc when the string has escapes (the
  * caller then lets jansson decode it) and *ascii when every byte is ASCII
  * (valid UTF-8 without jansson's check). Returns just past the closing
  * quote, or NULL on a raw control byte or a cut string. */
 static const char *fast_string_end(const char *p, const char *end, bool *esc, bool *ascii)
 {
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t hi8 = 0;
-	unsigned char hi;
+	unsigned hi = 0;
 
 	*esc = false;
-	/* 8 bytes at a time while none is a quote, a backslash or a control
-	 * byte (the usual zero-byte and less-than word tests) */
-	for (p++; end - p >= 8; p += 8) {
-		uint64_t x, q, b;
-
-		memcpy(&x, p, 8);
-		q = x ^ (ones * '"');
-		b = x ^ (ones * '\\');
-		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
-			break;
-		hi8 |= x;
-	}
-	hi = (hi8 & highs) ? 0x80 : 0;
-	for (; p < end; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		hi |= ch;
-		if (ch == '"') {
-			*ascii = !(hi & 0x80);
+	for (p++;;) {
+		p = plain_run(p, end, &hi);
+		if (p == end)
+			return NULL;
+		if (*p == '"') {
+			*ascii = !hi;
 			return p + 1;
 		}
-		if (ch == '\\') {
-			*esc = true;
-			p++;
-		} else if (ch < 0x20) {
-			return NULL;
-		}
+		if (*p != '\\' || end - p < 2)
+			return NULL; /* a control byte, or a cut escape */
+		/* the escaped byte is jansson's to judge */
+		*esc = true;
+		p += 2;
 	}
-	return NULL;
 }
 
 static json_t *fast_string(struct fast *f)
 {
 	const char *s = f->p, *e;
 	bool esc, ascii;
+	json_t *v;
 
 	e = fast_string_end(s, f->end, &esc, &ascii);
 	if (!e)
 		return NULL;
 	f->p = e;
+	if (f->skip && ascii && !esc)
+		return SKIPPED;
 	if (esc)
-		return json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
-	if (ascii)
+		v = json_loadb(s, e - s, JSON_DECODE_ANY, NULL);
+	else if (ascii)
 		return json_stringn_nocheck(s + 1, e - s - 2);
-	return json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
+	else
+		v = json_stringn(s + 1, e - s - 2); /* NULL on invalid UTF-8 */
+	if (v && f->skip) {
+		json_decref(v);
+		return SKIPPED;
+	}
+	return v;
 }
 
 /* The JSON number grammar, strictly, so what jansson rejects fails here. */
@@ -319,6 +367,15 @@ static json_t *fast_number(struct fast *f)
 			p++;
 	}
 	n = p - s;
+	if (!real && n <= 18) {
+		/* at most 18 digits: no overflow, no strtoll round trip */
+		long long i = 0;
+
+		for (const char *d = s + (*s == '-'); d < p; d++)
+			i = i * 10 + (*d - '0');
+		f->p = p;
+		return f->skip ? SKIPPED : json_integer(*s == '-' ? -i : i);
+	}
 	if (n >= sizeof(num))
 		return NULL;
 	memcpy(num, s, n);
@@ -328,11 +385,11 @@ static json_t *fast_number(struct fast *f)
 	if (!real) {
 		long long i = strtoll(num, &e, 10);
 
-		return errno ? NULL : json_integer(i);
+		return errno ? NULL : f->skip ? SKIPPED : json_integer(i);
 	} else {
 		double d = strtod(num, &e);
 
-		return errno ? NULL : json_real(d);
+		return errno ? NULL : f->skip ? SKIPPED : json_real(d);
 	}
 }
 
@@ -360,9 +417,9 @@ static json_t *fast_member(struct fast *f)
 
 static json_t *fast_object(struct fast *f)
 {
-	json_t *o = json_object(), *v;
+	json_t *o = f->skip ? SKIPPED : json_object(), *v;
 	const char *k, *ke;
-	bool esc, ascii;
+	bool esc, ascii, drop;
 	int err;
 
 	if (!o)
@@ -381,15 +438,26 @@ static json_t *fast_object(struct fast *f)
 		if (f->p == f->end || *f->p != ':')
 			goto fail;
 		f->p = skip_ws(f->p + 1, f->end);
+		drop = f->keep && !f->skip && !f->keep(k + 1, ke - k - 2);
+		f->skip += drop;
 		if (f->depth == 1 && is_member(f->m, k + 1, ke - k - 2))
 			v = fast_member(f);
 		else
 			v = fast_value(f);
+		f->skip -= drop;
 		if (!v)
 			goto fail;
-		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure */
-		err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
-			    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		/* an ASCII key needs no UTF-8 check; setn_new* drop v on failure;
+		 * a key left out is still checked, as jansson would */
+		if (f->skip || drop) {
+			json_decref(v);
+			v = ascii ? SKIPPED : json_stringn(k + 1, ke - k - 2);
+			err = !v;
+			json_decref(v);
+		} else {
+			err = ascii ? json_object_setn_new_nocheck(o, k + 1, ke - k - 2, v)
+				    : json_object_setn_new(o, k + 1, ke - k - 2, v);
+		}
 		if (err)
 			goto fail;
 		f->p = skip_ws(f->p, f->end);
@@ -408,7 +476,7 @@ fail:
 
 static json_t *fast_array(struct fast *f)
 {
-	json_t *a = json_array(), *v;
+	json_t *a = f->skip ? SKIPPED : json_array(), *v;
 
 	if (!a)
 		return NULL;
@@ -419,7 +487,7 @@ static json_t *fast_array(struct fast *f)
 	}
 	while (f->p < f->end) {
 		v = fast_value(f);
-		if (!v || json_array_append_new(a, v))
+		if (!v || (f->skip ? (json_decref(v), 0) : json_array_append_new(a, v)))
 			break;
 		f->p = skip_ws(f->p, f->end);
 		if (f->p < f->end && *f->p == ']') {
@@ -472,9 +540,10 @@ static json_t *fast_value(struct fast *f)
 	}
 }
 
-static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m)
+static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember *m,
+		    genai_jkeep_fn *keep)
 {
-	struct fast f = { .p = b, .end = b + n, .m = m };
+	struct fast f = { .p = b, .end = b + n, .m = m, .keep = keep };
 	json_t *v;
 
 	if (m)
@@ -493,12 +562,17 @@ static json_t *load(const char *b, size_t n, size_t flags, struct genai_jmember 
 
 json_t *genai__json_load(const char *b, size_t n, size_t flags)
 {
-	return load(b, n, flags, NULL);
+	return load(b, n, flags, NULL, NULL);
 }
 
 json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m)
 {
-	return load(b, n, 0, m);
+	return load(b, n, 0, m, NULL);
+}
+
+json_t *genai__json_load_keys(const char *b, size_t n, genai_jkeep_fn *keep)
+{
+	return load(b, n, 0, NULL, keep);
 }
 
 json_t *genai__json_str_at(const char *v, size_t n)

@@ -57,6 +57,22 @@ json_t *genai__json_load(const char *b, size_t n, size_t flags);
  */
 json_t *genai__json_load_member(const char *b, size_t n, struct genai_jmember *m);
 
+/* Whether genai__json_load_keys builds the member named k[0..n) (not
+ * NUL-terminated, escapes not decoded). */
+typedef bool genai_jkeep_fn(const char *k, size_t n);
+
+/*
+ * genai__json_load(b, n, 0) that builds only the object members keep
+ * accepts (at any depth): every other member's key and value are checked
+ * as jansson checks them, so the answer to "is b valid JSON" is the same,
+ * and left out. Responses carry many members nobody reads (created,
+ * system_fingerprint, logprobs, token details, ...), and each built value
+ * costs allocations. The rare documents the fast pass hands to jansson
+ * (escaped keys, deep nesting) come back whole. NULL when b is not valid
+ * JSON.
+ */
+json_t *genai__json_load_keys(const char *b, size_t n, genai_jkeep_fn *keep);
+
 /* The JSON string whose opening quote is v[0] (v[0..n) may go on past
  * it), as a new reference; NULL when v does not start a valid string. */
 json_t *genai__json_str_at(const char *v, size_t n);

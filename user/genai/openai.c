@@ -339,7 +339,7 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 			    int64_t pos)
 {
 	const json_t *fn = json_object_get(tc, "function");
-	const json_t *args = json_object_get(fn, "arguments");
+	const json_t *args = json_object_get(fn, "arguments"), *id, *name;
 	struct genai_tool_call *t;
 	int64_t index;
 
@@ -350,10 +350,12 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 	t = genai_call__tool(c, (uint32_t)choice, index);
 	if (!t)
 		return;
-	if (json_is_string(json_object_get(tc, "id")) && json_string_length(json_object_get(tc, "id")))
-		genai__set_json_str(&t->id, json_object_get(tc, "id"));
-	if (json_is_string(json_object_get(fn, "name")))
-		genai__set_json_str(&t->name, json_object_get(fn, "name"));
+	id = json_object_get(tc, "id");
+	name = json_object_get(fn, "name");
+	if (json_is_string(id) && json_string_length(id))
+		genai__set_json_str(&t->id, id);
+	if (json_is_string(name))
+		genai__set_json_str(&t->name, name);
 	if (c->capture && json_is_string(args))
 		genai_text__append(&t->args, json_string_value(args), json_string_length(args),
 				   c->content_max);
@@ -362,15 +364,15 @@ static void chat_tool_delta(struct genai_call *c, int64_t choice, const json_t *
 /* One chat/completions response object or stream chunk. */
 static void chat_object(struct genai_call *c, const json_t *o, bool chunk)
 {
-	const json_t *choices = json_object_get(o, "choices"), *ch, *tc;
+	const json_t *choices = json_object_get(o, "choices"), *ch, *tc, *v;
 	size_t i, k;
 
 	/* Azure's first chunk carries only prompt_filter_results, with
 	 * "id": "" and "model": "": take the first non-empty values */
-	if (!c->response_id && json_string_length(json_object_get(o, "id")))
-		genai__set_json_str(&c->response_id, json_object_get(o, "id"));
-	if (!c->response_model && json_string_length(json_object_get(o, "model")))
-		genai__set_json_str(&c->response_model, json_object_get(o, "model"));
+	if (!c->response_id && json_string_length(v = json_object_get(o, "id")))
+		genai__set_json_str(&c->response_id, v);
+	if (!c->response_model && json_string_length(v = json_object_get(o, "model")))
+		genai__set_json_str(&c->response_model, v);
 	json_array_foreach(choices, i, ch) {
 		const json_t *msg = json_object_get(ch, chunk ? "delta" : "message");
 		int64_t idx;
@@ -640,9 +642,38 @@ static int responses_sse_cb(void *ctx, const char *ev, size_t evl, const char *d
 	return 0;
 }
 
+/* Every member chat_object and openai_error read, at any depth; a chat
+ * response's others (created, logprobs, refusal, system_fingerprint, the
+ * token details' other counts, ...) are checked but not built. A switch,
+ * not a list: it runs for every key of every response. */
+static bool chat_key(const char *k, size_t n)
+{
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+	switch (n) {
+	case 2: return IS("id");
+	case 4: return IS("text") || IS("name") || IS("type") || IS("code");
+	case 5: return IS("model") || IS("index") || IS("usage") || IS("error");
+	case 7: return IS("choices") || IS("message") || IS("content");
+	case 8: return IS("function");
+	case 9: return IS("arguments");
+	case 10: return IS("tool_calls");
+	case 12: return IS("input_tokens");
+	case 13: return IS("prompt_tokens") || IS("finish_reason") || IS("output_tokens") ||
+			IS("cached_tokens");
+	case 16: return IS("reasoning_tokens");
+	case 17: return IS("completion_tokens");
+	case 20: return IS("input_tokens_details");
+	case 21: return IS("prompt_tokens_details") || IS("output_tokens_details");
+	case 25: return IS("completion_tokens_details");
+	default: return false;
+	}
+#undef IS
+}
+
 static int openai_parse_response(struct genai_call *c, const struct http_exchange *x,
 				 const struct genai_hint *h, struct genai_counters *cnt)
 {
+	const char *b = (const char *)x->resp.body;
 	json_t *o;
 
 	if (!x->resp.body_len)
@@ -655,7 +686,8 @@ static int openai_parse_response(struct genai_call *c, const struct http_exchang
 				       c->endpoint == EP_RESPONSES ? responses_sse_cb : chat_sse_cb,
 				       &s, cnt);
 	}
-	o = genai__json_load((const char *)x->resp.body, x->resp.body_len, 0);
+	o = c->endpoint == EP_RESPONSES ? genai__json_load(b, x->resp.body_len, 0)
+					: genai__json_load_keys(b, x->resp.body_len, chat_key);
 	if (!o) {
 		cnt->json_errors++;
 		return 0;

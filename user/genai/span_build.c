@@ -293,10 +293,7 @@ static struct span *build_span(struct genai *g, const struct http_exchange *x,
 	struct span *s;
 	int err = 0;
 
-	if (c->request_model)
-		snprintf(name, sizeof(name), "%s %s", c->operation, c->request_model);
-	else
-		snprintf(name, sizeof(name), "%s", c->operation);
+	span__join_name(name, sizeof(name), c->operation, c->request_model);
 	s = span__from_exchange(x, name, SPAN_KIND_CLIENT, mono_to_real_ns);
 	if (!s)
 		return NULL;

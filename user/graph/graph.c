@@ -113,6 +113,46 @@ static void end_turn(struct graph *g, struct conv *c, const char *reason, uint64
 	t->open = false;
 }
 
+/* ---- use order of the conversations (eviction) ---- */
+
+static uint16_t conv_ref(const struct graph *g, const struct conv *c)
+{
+	return (uint16_t)(c - g->convs + 1);
+}
+
+static void lru__unlink(struct graph *g, struct conv *c)
+{
+	uint16_t me = conv_ref(g, c);
+
+	if (g->lru_head != me && !c->lru_prev)
+		return; /* not in the list */
+	if (c->lru_prev)
+		g->convs[c->lru_prev - 1].lru_next = c->lru_next;
+	else
+		g->lru_head = c->lru_next;
+	if (c->lru_next)
+		g->convs[c->lru_next - 1].lru_prev = c->lru_prev;
+	else
+		g->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = 0;
+}
+
+/* c was just used: the list's tail. */
+static void lru__touch(struct graph *g, struct conv *c)
+{
+	uint16_t me = conv_ref(g, c);
+
+	if (g->lru_tail == me)
+		return;
+	lru__unlink(g, c);
+	c->lru_prev = g->lru_tail;
+	if (g->lru_tail)
+		g->convs[g->lru_tail - 1].lru_next = me;
+	else
+		g->lru_head = me;
+	g->lru_tail = me;
+}
+
 /* Forgets c; its turn must be ended (no windows left). The windows'
  * memory is not cleared: a turn starts with n_w == 0. */
 static void conv__release(struct graph *g, struct conv *c)
@@ -120,9 +160,10 @@ static void conv__release(struct graph *g, struct conv *c)
 	free(c->last_response_id);
 	c->last_response_id = NULL;
 	tails__set(g, c, 0, 0);
+	lru__unlink(g, c);
+	g->n_used -= c->used;
 	c->used = false;
 	c->id[0] = '\0';
-	c->lru = 0;
 	c->turn.open = false;
 	c->turn.n_w = 0;
 }
@@ -264,18 +305,20 @@ static struct conv *by_prefix(struct graph *g, uint32_t tgid, const struct facts
 	return NULL;
 }
 
+/* The first free slot, or when the table is full the least recently used
+ * conversation (the use list's head: every used one was used once, in
+ * on_llm, right after it was made). */
 static struct conv *new_conv(struct graph *g, uint32_t tgid, uint64_t now_ns)
 {
 	struct conv *c = NULL;
 
-	for (size_t i = 0; i < GRAPH_MAX_CONVS; i++) {
-		if (!g->convs[i].used) {
+	if (g->n_used == GRAPH_MAX_CONVS && g->lru_head)
+		c = &g->convs[g->lru_head - 1];
+	for (size_t i = 0; !c && i < GRAPH_MAX_CONVS; i++)
+		if (!g->convs[i].used)
 			c = &g->convs[i];
-			break;
-		}
-		if (!c || g->convs[i].lru < c->lru)
-			c = &g->convs[i];
-	}
+	if (!c) /* unreachable: a full table's conversations are all listed */
+		c = &g->convs[0];
 	if (c->used) {
 		if (c->turn.open)
 			g->st.turns_evicted++;
@@ -283,6 +326,7 @@ static struct conv *new_conv(struct graph *g, uint32_t tgid, uint64_t now_ns)
 		conv__release(g, c);
 	}
 	c->used = true;
+	g->n_used++;
 	c->tgid = tgid;
 	g->st.conversations++;
 	return c;
@@ -415,7 +459,7 @@ static void on_llm(struct graph *g, struct span *s, uint32_t tgid)
 	struct turn *t = &c->turn;
 
 	g->st.llm_calls++;
-	c->lru = ++g->clock;
+	lru__touch(g, c);
 	if (f->conversation)
 		snprintf(c->id, sizeof(c->id), "%s", f->conversation);
 	else if (!c->id[0])

@@ -46,7 +46,7 @@ struct conv {
 	uint64_t tail_in, tail_full; /* hash after the last call's input / + output */
 	char *last_response_id;
 	char id[GRAPH_CONV_ID_MAX];  /* gen_ai.conversation.id */
-	uint64_t lru;
+	uint16_t lru_prev, lru_next; /* index + 1 in graph's use order; 0: none */
 	struct turn turn;
 };
 
@@ -71,7 +71,10 @@ struct graph {
 	struct graph_cfg cfg;
 	struct ids *ids;
 	struct conv convs[GRAPH_MAX_CONVS];
-	uint64_t clock;              /* LRU clock */
+	/* used conversations by last use, least recent first (index + 1,
+	 * 0: none): eviction takes the head instead of scanning the table */
+	uint16_t lru_head, lru_tail;
+	size_t n_used;
 	/* conversations by tail hash (graph.c, tails__*): chains of nodes
 	 * conv * 2 + (0: tail_in, 1: tail_full); -1 ends a chain */
 	int16_t tail_head[GRAPH_TAIL_BUCKETS];

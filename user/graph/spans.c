@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The spans the graph makes: invoke_agent per turn, execute_tool per tool
  * call, and the links from consuming LLM calls to their tool spans. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,7 +66,7 @@ void spans__tool(struct graph *g, struct conv *c, struct window *w,
 	struct span *s;
 	int err;
 
-	snprintf(name, sizeof(name), "%s %s", GN_OP_EXECUTE_TOOL, w->name ? w->name : "");
+	span__join_name(name, sizeof(name), GN_OP_EXECUTE_TOOL, w->name ? w->name : "");
 	s = turn_child(c, name, w->span_id);
 	if (!s)
 		goto nomem;
@@ -117,7 +116,7 @@ void spans__turn(struct graph *g, struct conv *c, const char *end_reason)
 	struct span *s;
 	int err;
 
-	snprintf(name, sizeof(name), "%s %s", GN_OP_INVOKE_AGENT, agent);
+	span__join_name(name, sizeof(name), GN_OP_INVOKE_AGENT, agent);
 	s = span__new(name, SPAN_KIND_INTERNAL);
 	if (!s) {
 		g->st.nomem++;

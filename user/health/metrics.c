@@ -8,11 +8,9 @@
 #include <string.h>
 
 #include "health/metrics.h"
+#include "metrics/levels.h"
 
 #define MAX_SAMPLES 512
-
-/* prefix.key of the stats values that are levels, not counts. */
-static const char *const gauges[] = { "conns.live", "conns.held_bytes", "export.queued", NULL };
 
 struct sample {
 	char family[96];
@@ -20,17 +18,6 @@ struct sample {
 	uint64_t value;
 	bool gauge;
 };
-
-static bool is_gauge(const char *prefix, const char *key)
-{
-	char pk[128];
-
-	snprintf(pk, sizeof(pk), "%s.%s", prefix, key);
-	for (const char *const *g = gauges; *g; g++)
-		if (!strcmp(*g, pk))
-			return true;
-	return false;
-}
 
 /* Prometheus names: [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes '_'. */
 static void sanitize(char *s)
@@ -54,7 +41,7 @@ static int add(struct sample *v, size_t *n, const char *prefix, const char *key,
 		reason = key + 8;
 	else if (!strncmp(key, "drop_", 5))
 		reason = key + 5;
-	s->gauge = is_gauge(prefix, key);
+	s->gauge = stats_level__is(prefix, key);
 	if (reason && !s->gauge) {
 		size_t rl = strlen(reason);
 		bool bytes = rl > 6 && !strcmp(reason + rl - 6, "_bytes");

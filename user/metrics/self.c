@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/levels.h"
 #include "metrics/names.h"
 #include "metrics/self.h"
 
@@ -31,12 +32,6 @@ void self_metrics__free(struct self_metrics *sm)
 	free(sm);
 }
 
-static bool is_gauge(const char *key)
-{
-	return !strcmp(key, "live") || !strcmp(key, "queued") || !strcmp(key, "held_traces") ||
-	       !strcmp(key, "held_spans") || !strcmp(key, "held_bytes");
-}
-
 static const struct minst *inst_for(struct self_metrics *sm, const char *stage, const char *key)
 {
 	char name[96];
@@ -53,7 +48,7 @@ static const struct minst *inst_for(struct self_metrics *sm, const char *stage, 
 	si->inst.name = si->name;
 	si->inst.unit = "1";
 	si->inst.desc = "agentrace internal counter";
-	si->inst.kind = is_gauge(key) ? MINST_GAUGE : MINST_SUM;
+	si->inst.kind = stats_level__is(stage, key) ? MINST_GAUGE : MINST_SUM;
 	return &si->inst;
 }
 

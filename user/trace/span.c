@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/small_alloc.h"
 #include "trace/span.h"
 
 struct span *span__new(const char *name, enum span_kind kind)
@@ -20,6 +21,23 @@ struct span *span__new(const char *name, enum span_kind kind)
 	return s;
 }
 
+void span__join_name(char *buf, size_t size, const char *op, const char *target)
+{
+	size_t n = 0;
+
+	if (!size)
+		return;
+	for (const char *p = op; *p && n + 1 < size; p++)
+		buf[n++] = *p;
+	if (target) {
+		if (n + 1 < size)
+			buf[n++] = ' ';
+		for (const char *p = target; *p && n + 1 < size; p++)
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+}
+
 int span__set_name(struct span *s, const char *name)
 {
 	char *n = strdup(name);
@@ -34,11 +52,11 @@ int span__set_name(struct span *s, const char *name)
 static void attr__release(struct attr *a)
 {
 	if (a->type == ATTR_STR)
-		free(a->s);
+		small_alloc__free(a->s);
 	else if (a->type == ATTR_STR_ARRAY) {
 		for (size_t i = 0; i < a->arr.n; i++)
-			free(a->arr.v[i]);
-		free(a->arr.v);
+			small_alloc__free(a->arr.v[i]);
+		small_alloc__free(a->arr.v);
 	}
 }
 
@@ -46,7 +64,7 @@ void attrs__clear(struct attr_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		attr__release(&l->v[i]);
-		free(l->v[i].key);
+		small_alloc__free(l->v[i].key);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
@@ -83,8 +101,18 @@ static uint32_t key_tag(const char *key, size_t *len)
 		 : 0;
 }
 
+/* A tag's bit in attr_list.tags (Fibonacci hashing to 7 bits). */
+static inline unsigned tag_bit(uint32_t tag)
+{
+	return (tag * 0x9e3779b1u) >> 25;
+}
+
 static const struct attr *find(const struct attr_list *l, const char *key, uint32_t tag)
 {
+	unsigned b = tag_bit(tag);
+
+	if (!(l->tags[b >> 6] & 1ull << (b & 63)))
+		return NULL;
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].key_tag == tag && strcmp(l->v[i].key, key) == 0)
 			return &l->v[i];
@@ -124,7 +152,7 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 		l->v = v;
 		l->cap = cap;
 	}
-	k = malloc(len + 1);
+	k = small_alloc__malloc(len + 1);
 	if (!k)
 		return -ENOMEM;
 	memcpy(k, key, len + 1);
@@ -132,6 +160,7 @@ static int attrs__put(struct attr_list *l, const char *key, const struct attr *v
 	l->v[l->n].key = k;
 	l->v[l->n].key_tag = tag;
 	l->n++;
+	l->tags[tag_bit(tag) >> 6] |= 1ull << (tag_bit(tag) & 63);
 	return 0;
 }
 
@@ -186,12 +215,12 @@ int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_
 			n--;
 	}
 
-	a.s = strndup(val, n);
+	a.s = small_alloc__strndup(val, n);
 	if (!a.s)
 		return -ENOMEM;
 	err = attrs__put(l, key, &a);
 	if (err)
-		free(a.s);
+		small_alloc__free(a.s);
 	else
 		l->truncated += cut;
 	return err;
@@ -229,11 +258,11 @@ int attrs__set_str_array(struct attr_list *l, const char *key,
 	struct attr a = { .type = ATTR_STR_ARRAY };
 	int err = -ENOMEM;
 
-	a.arr.v = calloc(n ? n : 1, sizeof(char *));
+	a.arr.v = small_alloc__malloc((n ? n : 1) * sizeof(char *));
 	if (!a.arr.v)
 		return -ENOMEM;
 	for (a.arr.n = 0; a.arr.n < n; a.arr.n++) {
-		a.arr.v[a.arr.n] = strdup(vals[a.arr.n]);
+		a.arr.v[a.arr.n] = small_alloc__strndup(vals[a.arr.n], SIZE_MAX);
 		if (!a.arr.v[a.arr.n])
 			goto cleanup;
 	}

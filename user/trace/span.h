@@ -51,6 +51,8 @@ struct attr_list {
 	struct attr *v;
 	size_t n, cap;
 	size_t truncated; /* string values cut at the attribute value cap */
+	uint64_t tags[2]; /* set by span.c: a bit per key tag present, so
+			   * that setting a new key skips the duplicate scan */
 };
 
 struct span_event {
@@ -104,6 +106,10 @@ struct span {
 
 /* Returns a zeroed span named name, or NULL on -ENOMEM. */
 struct span *span__new(const char *name, enum span_kind kind);
+/* Writes "op target" (gen_ai's "{operation} {target}" span name), or "op"
+ * when target is NULL, into buf, cut to size - 1 bytes as snprintf cuts:
+ * snprintf's format parsing was a visible share of a call's cost. */
+void span__join_name(char *buf, size_t size, const char *op, const char *target);
 void span__free(struct span *s);
 /* Replaces the name. Returns 0 or -ENOMEM (name unchanged). */
 int span__set_name(struct span *s, const char *name);

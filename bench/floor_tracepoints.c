@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The floor for untargeted syscalls (issue #13): EMPTY programs on exactly
+ * the tracepoints agentrace's capture object attaches (every "tracepoint/"
+ * section of capture.bpf.o, read from the object so the two never drift
+ * apart). What remains of the throughput is what reaching a BPF program at
+ * all costs on this kernel; agentrace's untargeted path is measured
+ * against it.
+ *
+ *   floor_tracepoints CAPTURE_BPF_O        classic tracepoints, as agentrace
+ *   floor_tracepoints --raw                raw_syscalls sys_enter/sys_exit
+ *                                          (every syscall, no perf buffer)
+ *
+ * Prints READY once attached and runs until SIGINT/SIGTERM. The fork
+ * tp_btf program is left out: it runs per fork, not per syscall.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "floor_common.h"
+
+/* Tracepoint id of "cat/name", or -errno. */
+static int tp_id(const char *cat_name)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing/events",
+					     "/sys/kernel/debug/tracing/events" };
+	char path[256], buf[32];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s/id", roots[i], cat_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+		return atoi(buf) > 0 ? atoi(buf) : -EINVAL;
+	}
+	return -ENOENT;
+}
+
+/* Attaches prog to tracepoint cat_name; returns the perf fd or -errno. A
+ * tracepoint's BPF program runs on every CPU whatever the event's cpu. */
+static int attach_tp(int prog, const char *cat_name)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
+	int id = tp_id(cat_name), fd;
+
+	if (id < 0)
+		return id;
+	attr.config = id;
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) || ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int attach_capture_tracepoints(const char *obj_path)
+{
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	struct bpf_program *p;
+	int prog, n = 0;
+
+	if (!obj) {
+		fprintf(stderr, "floor_tracepoints: open %s: %s\n", obj_path, strerror(errno));
+		return -1;
+	}
+	prog = floor_empty_prog(BPF_PROG_TYPE_TRACEPOINT, "floor_tp");
+	if (prog < 0) {
+		fprintf(stderr, "floor_tracepoints: load: %s\n", strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(p, obj) {
+		const char *sec = bpf_program__section_name(p);
+		int fd;
+
+		if (strncmp(sec, "tracepoint/", 11))
+			continue;
+		fd = attach_tp(prog, sec + 11);
+		if (fd < 0) {
+			fprintf(stderr, "floor_tracepoints: attach %s: %s\n", sec, strerror(-fd));
+			return -1;
+		}
+		n++;
+	}
+	bpf_object__close(obj);
+	fprintf(stderr, "floor_tracepoints: %d tracepoints\n", n);
+	return n ? 0 : -1;
+}
+
+static int attach_raw(void)
+{
+	static const char *const tps[] = { "sys_enter", "sys_exit" };
+	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw");
+
+	if (prog < 0) {
+		fprintf(stderr, "floor_tracepoints: load raw: %s\n", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		if (bpf_raw_tracepoint_open(tps[i], prog) < 0) {
+			fprintf(stderr, "floor_tracepoints: attach %s: %s\n", tps[i],
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: floor_tracepoints CAPTURE_BPF_O | --raw\n");
+		return 2;
+	}
+	err = strcmp(argv[1], "--raw") ? attach_capture_tracepoints(argv[1]) : attach_raw();
+	return err ? 1 : floor_hold();
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The untargeted fast path (issue #13): "its syscalls cost one early-exit
+ * check". Two direct-mapped caches in .bss, read with one load and no
+ * helper call (a hash lookup, or even task local storage, costs a helper
+ * call and 40-50 ns a run on this VM; docs/performance.md):
+ *
+ *   untargeted[tgid % N] = gen << 32 | tgid: tgid was found untargeted
+ *     while targets_gen was gen. An untargeted process's entry probes
+ *     return after this one compare instead of a lookup in targets.
+ *   unstashed[tid % N] = tid << 1: thread tid's entry probe left nothing
+ *     in active_sock_args (tid << 1 | 1: it may have). An exit probe whose
+ *     entry stashed nothing returns after this one compare instead of a
+ *     lookup in active_sock_args.
+ *
+ * A slot another task overwrote only sends this task down the slow path
+ * (the map lookups), which rewrites it. Each slot is written with one
+ * 8-byte store, so a reader never sees half of two writes.
+ *
+ * Why this is exact: only thread tid writes tid << 1 (its own exit, after
+ * taking its arguments), so an entry's stash cannot be hidden; and every
+ * insertion into targets is followed by a bump of targets_gen (targets_put
+ * here, targets_changed in user/capture/probes.c), while a cache fill
+ * reads targets_gen before its lookup, so an insertion after the lookup
+ * leaves the fill stale. A fork's child is inserted before it first runs:
+ * fast_forget drops a stale mark of its (reused) pid instead. Removals need
+ * no bump: only "untargeted" is cached. */
+#ifndef AR_FASTPATH_BPF_H
+#define AR_FASTPATH_BPF_H
+
+#include "maps.bpf.h" /* targets, active_sock_args */
+
+#define FAST_SLOTS 32768 /* a power of two: 256 KiB per cache */
+
+/* Bumped after every insertion into targets, by BPF (targets_put) and by
+ * userspace through the mmapped .bss (user/capture/probes.c). */
+__u32 targets_gen = 0;
+/* Writers and readers: this file only (see the top). */
+__u64 untargeted[FAST_SLOTS] = {};
+__u64 unstashed[FAST_SLOTS] = {};
+
+/* tgid is a target. After the first miss, an untargeted process costs
+ * one load and compare; else is_target's hash lookup. */
+static __always_inline bool is_target_fast(__u32 tgid)
+{
+	__u64 *slot = &untargeted[tgid & (FAST_SLOTS - 1)];
+	__u64 gen = *(volatile __u32 *)&targets_gen; /* before the lookup */
+	__u64 mark = gen << 32 | tgid;
+	bool hit;
+
+	if (targ_all || tgid == self_tgid)
+		return is_target(tgid);
+	if (*(volatile __u64 *)slot == mark)
+		return false;
+	hit = is_target(tgid);
+	if (!hit)
+		*(volatile __u64 *)slot = mark;
+	return hit;
+}
+
+/* Inserts tgid into targets and makes every cached "untargeted" stale. */
+static __always_inline long targets_put(__u32 tgid, __u8 v, __u64 flags)
+{
+	long err = bpf_map_update_elem(&targets, &tgid, &v, flags);
+
+	__sync_fetch_and_add(&targets_gen, 1);
+	return err;
+}
+
+/* Drops a cached "untargeted" of tgid (a new process inserted into
+ * targets without a bump: a fork, before the child has run). */
+static __always_inline void fast_forget(__u32 tgid)
+{
+	__u64 *slot = &untargeted[tgid & (FAST_SLOTS - 1)];
+
+	if ((__u32)*(volatile __u64 *)slot == tgid)
+		*(volatile __u64 *)slot = 0;
+}
+
+/* Stashes a syscall's arguments for its exit probe (active_sock_args);
+ * returns 0 or the map update's -errno. */
+static __always_inline long args_stash(__u64 id, const struct sock_args *a)
+{
+	__u32 tid = (__u32)id;
+
+	*(volatile __u64 *)&unstashed[tid & (FAST_SLOTS - 1)] = (__u64)tid << 1 | 1;
+	return bpf_map_update_elem(&active_sock_args, &id, a, BPF_ANY);
+}
+
+/* The current thread's entry probe stashed arguments not yet taken. */
+static __always_inline bool args_pending(__u64 id)
+{
+	__u32 tid = (__u32)id;
+
+	if (*(volatile __u64 *)&unstashed[tid & (FAST_SLOTS - 1)] == (__u64)tid << 1)
+		return false;
+	return bpf_map_lookup_elem(&active_sock_args, &id) != NULL;
+}
+
+/* Takes (copies and deletes) the arguments the entry probe stashed; false
+ * when there are none, after one compare when the entry stashed nothing. */
+static __always_inline bool args_take(__u64 id, struct sock_args *a)
+{
+	__u32 tid = (__u32)id;
+	__u64 *slot = &unstashed[tid & (FAST_SLOTS - 1)];
+	struct sock_args *ap;
+
+	if (*(volatile __u64 *)slot == (__u64)tid << 1)
+		return false;
+	ap = bpf_map_lookup_elem(&active_sock_args, &id);
+	if (ap) {
+		*a = *ap;
+		bpf_map_delete_elem(&active_sock_args, &id);
+	}
+	*(volatile __u64 *)slot = (__u64)tid << 1;
+	return ap != NULL;
+}
+
+#endif

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Drives the untargeted fast path (bpf/fastpath.bpf.h, bpf/promote.bpf.h's
+ * watch count) through its invariants, in the kernel, as the calling
+ * task: a cached "untargeted" really short-circuits the targets lookup,
+ * and every way a process joins targets (targets_put, a userspace bump of
+ * targets_gen, fast_forget at fork) ends it; an exit finds its own entry's
+ * stash even when another thread overwrote the slot, and finds nothing
+ * after one compare when there was none. Userspace runs it with
+ * BPF_PROG_TEST_RUN and reads step: 0 when every check passed, else the
+ * number of the first that failed. phase 1 expects userspace to have
+ * inserted the task's tgid and bumped targets_gen since phase 0. */
+#include "sock.bpf.h"
+
+int step = -1;
+int phase = 0;
+
+static __always_inline int slot_of(__u32 id)
+{
+	return id & (FAST_SLOTS - 1);
+}
+
+static __always_inline int check_targets(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (is_target_fast(tgid))
+		return 1; /* an empty targets map, yet a target */
+	if (untargeted[slot_of(tgid)] != ((__u64)targets_gen << 32 | tgid))
+		return 2; /* the miss was not cached */
+	bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY);
+	if (is_target_fast(tgid))
+		return 3; /* the cache did not short-circuit the lookup */
+	bpf_map_delete_elem(&targets, &tgid);
+	targets_put(tgid, one, BPF_ANY);
+	if (!is_target_fast(tgid))
+		return 4; /* targets_put's bump did not end the cached miss */
+	bpf_map_delete_elem(&targets, &tgid);
+	if (is_target_fast(tgid))
+		return 5; /* a removed target still a target */
+	bpf_map_update_elem(&targets, &tgid, &one, BPF_NOEXIST); /* as fork does */
+	fast_forget(tgid);
+	if (!is_target_fast(tgid))
+		return 6; /* fast_forget did not drop the mark */
+	bpf_map_delete_elem(&targets, &tgid);
+	return is_target_fast(tgid) ? 7 : 0; /* leaves the miss cached for phase 1 */
+}
+
+static __always_inline int check_args(__u64 id)
+{
+	__u32 tid = (__u32)id, other = tid ^ FAST_SLOTS; /* same slot */
+	struct sock_args a = { .fd = 42, .call = SC_WRITE }, got = {};
+
+	if (args_take(id, &got) || args_take(id, &got))
+		return 10; /* nothing stashed, yet arguments */
+	if (unstashed[slot_of(tid)] != (__u64)tid << 1)
+		return 11; /* the empty take did not mark the slot */
+	if (args_stash(id, &a) || !args_pending(id))
+		return 12;
+	unstashed[slot_of(tid)] = (__u64)other << 1; /* the other thread's exit */
+	if (!args_take(id, &got) || got.fd != 42)
+		return 13; /* our stash hidden by another thread's mark */
+	if (args_pending(id) || args_take(id, &got))
+		return 14; /* taken twice */
+	unstashed[slot_of(tid)] = (__u64)other << 1 | 1; /* the other one stashes */
+	if (args_take(id, &got))
+		return 15; /* its stash taken as ours */
+	return 0;
+}
+
+static __always_inline int check_watch(__u32 tgid)
+{
+	struct sock_key k = { .tgid = tgid, .fd = 7 }, k2 = { .tgid = tgid, .fd = 8 };
+
+	if (!watch_none(tgid))
+		return 20;
+	watch_put(&k, WATCH_CONNECTED);
+	watch_put(&k, WATCH_ACCEPTED); /* a reused fd: counted once */
+	watch_put(&k2, WATCH_CONNECTED);
+	watch_del(&k);
+	if (watch_none(tgid))
+		return 21; /* k2 still watched */
+	watch_del(&k);
+	watch_del(&k2);
+	return watch_none(tgid) ? 0 : 22;
+}
+
+SEC("raw_tp")
+int fastpath(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (phase == 1) {
+		step = is_target_fast(tgid) ? 0 : 30; /* userspace's bump not seen */
+		return 0;
+	}
+	step = check_targets(tgid);
+	if (!step)
+		step = check_args(id);
+	if (!step)
+		step = check_watch(tgid);
+	return 0;
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/* The untargeted fast path (bpf/fastpath.bpf.h), run in the kernel:
+ * tests/bpf/fastpath.bpf.c checks its caches against the maps they stand
+ * for, then userspace inserts this process into targets and bumps
+ * targets_gen as user/capture/probes.c does, and the program must see it.
+ * Needs CAP_BPF and CAP_PERFMON (root here and in CI); skipped without
+ * them, loudly. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tests/fastpath.skel.h"
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int run(struct fastpath_bpf *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	skel->data->step = -1;
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fastpath), &opts), 0,
+		     "test run: %s", strerror(errno));
+	return skel->data->step;
+}
+
+Test(fastpath, caches_stand_for_the_maps_they_skip)
+{
+	struct fastpath_bpf *skel;
+	uint32_t tgid = getpid();
+	uint8_t one = 1;
+	int err;
+
+	libbpf_set_print(quiet);
+	skel = fastpath_bpf__open();
+	cr_assert(skel, "open: %s", strerror(errno));
+	skel->rodata->targ_all = false;
+	err = fastpath_bpf__load(skel);
+	if (err == -EPERM || err == -EACCES) {
+		fastpath_bpf__destroy(skel);
+		cr_skip_test("loading BPF needs CAP_BPF: %s", strerror(-err));
+	}
+	cr_assert_eq(err, 0, "load: %s", strerror(-err));
+	cr_assert_eq(run(skel), 0,
+		     "check %d failed (1-7 targets cache, 10-15 stash marks, 20-22 watch count)",
+		     skel->data->step);
+	/* what probes.c's put_target does: insert, then bump */
+	cr_assert_eq(bpf_map__update_elem(skel->maps.targets, &tgid, sizeof(tgid), &one,
+					  sizeof(one), BPF_NOEXIST), 0);
+	__atomic_fetch_add(&skel->bss->targets_gen, 1, __ATOMIC_SEQ_CST);
+	skel->bss->phase = 1;
+	cr_assert_eq(run(skel), 0, "a userspace insertion and bump were not seen (check %d)",
+		     skel->data->step);
+	fastpath_bpf__destroy(skel);
+}
