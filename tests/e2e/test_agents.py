@@ -91,8 +91,10 @@ def test_agents_unlocated_rustls_reported():
             at = m.find(b"/crypto/fipsmodule/cipher/aead.c\0")
             check(at > 0, "no aead.c string in codex")
             m[at + 1:at + 2] = b"X"
+        home = wd.file("home")
+        os.makedirs(home)  # without it Codex exits before it can be listed
         env = clean_env(OPENAI_BASE_URL="https://127.0.0.1:9/v1", OPENAI_API_KEY="sk-test",
-                        CODEX_HOME=wd.file("home"), SSL_CERT_FILE="/nonexistent.pem")
+                        CODEX_HOME=home, SSL_CERT_FILE="/nonexistent.pem")
         run_reported("codex", [exe, "exec", "--skip-git-repo-check", "say hi"], env, "rustls")
     finally:
         shutil.rmtree(copy_dir, ignore_errors=True)
