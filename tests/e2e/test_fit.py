@@ -183,7 +183,10 @@ def stats_blocks(err):
 
 def expected_samples(block):
     """The /metrics samples the naming rules give for one stats round."""
-    gauges = {("conns", "live"), ("conns", "held_bytes"), ("export", "queued")}
+    # the levels of user/metrics/levels.c; every other stats key is a count
+    gauges = {("conns", "live"), ("conns", "held_bytes"), ("export", "queued"),
+              ("sample", "held_traces"), ("sample", "held_spans"), ("sample", "held_bytes"),
+              ("discover", "tls_files_attached")}
     out = {}
     for prefix, kv in block.items():
         for k, v in kv.items():
