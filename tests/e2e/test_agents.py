@@ -8,8 +8,10 @@ library that cannot be located must be reported rather than silently
 missed, once per executable on stderr, in the discover stats line and in
 --list-tls PID (run_reported)."""
 
+import mmap
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -49,8 +51,10 @@ def run_reported(name, argv, env, want_lib):
         p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
-        pat = re.compile(r"process %d \([^)]*\): TLS library %s.* found in .*plaintext "
-                         r"functions not located" % (p.pid, re.escape(want_lib)))
+        # by path, not pid: a file located off the event loop is reported
+        # with the pid that still uses it, which may be none by then
+        pat = re.compile(r"process \d+ \([^)]*\): TLS library %s.* found in .*%s, plaintext "
+                         r"functions not located" % (re.escape(want_lib), re.escape(argv[0])))
         wait_for(lambda: pat.search(ar.err()), timeout=30, what="the %s report" % name)
         listing = list_tls(p.pid)
         check(want_lib in listing, "--list-tls: " + listing)
@@ -65,6 +69,35 @@ def run_reported(name, argv, env, want_lib):
             p.wait()
         if ar and ar.p.poll() is None:
             ar.stop()
+        wd.cleanup()
+
+
+@test
+def test_agents_unlocated_rustls_reported():
+    """A TLS library whose functions cannot be located is reported, never
+    silently missed: a copy of Codex whose aws-lc aead.c path string is
+    renamed (so rustls's AEAD functions cannot be found; its OpenSSL still
+    is), on its rustls path."""
+    wd = Workdir("codex-copy")
+    # not under /tmp: Codex's own mount namespace hides the host's /tmp,
+    # so --list-tls could not read the executable through /proc/PID/root
+    copy_dir = os.path.join(ROOT, "build", "tests", "codex-copy")
+    try:
+        os.makedirs(copy_dir, exist_ok=True)
+        exe = os.path.join(copy_dir, "codex")
+        shutil.copyfile(CODEX, exe)
+        os.chmod(exe, 0o755)
+        with open(exe, "r+b") as f, mmap.mmap(f.fileno(), 0) as m:
+            at = m.find(b"/crypto/fipsmodule/cipher/aead.c\0")
+            check(at > 0, "no aead.c string in codex")
+            m[at + 1:at + 2] = b"X"
+        home = wd.file("home")
+        os.makedirs(home)  # without it Codex exits before it can be listed
+        env = clean_env(OPENAI_BASE_URL="https://127.0.0.1:9/v1", OPENAI_API_KEY="sk-test",
+                        CODEX_HOME=home, SSL_CERT_FILE="/nonexistent.pem")
+        run_reported("codex", [exe, "exec", "--skip-git-repo-check", "say hi"], env, "rustls")
+    finally:
+        shutil.rmtree(copy_dir, ignore_errors=True)
         wd.cleanup()
 
 
