@@ -62,6 +62,9 @@ class Workdir:
         return Workdir._cert
 
     def cleanup(self):
+        if os.environ.get("E2E_KEEP"):  # keep the logs of a hand run
+            print("    kept", self.path)
+            return
         shutil.rmtree(self.path, ignore_errors=True)
 
 
