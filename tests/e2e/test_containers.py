@@ -93,10 +93,20 @@ def test_containers_mount_namespace_libssl():
         # $0 and "$@" keep every path out of the shell's parser.
         script = 'mount --bind "$0" %s && exec "$@"' % SYS_LIBSSL
         # unshare and sh exec in place, so the client keeps this pid.
+        # The client's first call waits until the copy is probed: this test
+        # is about finding the copy, not about the race between a new
+        # library's first call and its probes (bench attach measures that).
+        go = wd.file("go")
         cl = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script,
-                               copy] + py_llm_argv(mock), env=node_env(wd),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               copy] + py_llm_argv(mock) + ["--wait-file", go],
+                              env=node_env(wd), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
+            try:
+                wait_for(lambda: re.search(r"attached OpenSSL probes to /proc/%d/root" % cl.pid,
+                                           ar.err()) or cl.poll() is not None,
+                         timeout=30, what="the client's libssl copy probed")
+            finally:
+                open(go, "w").close()
             out, errb = cl.communicate(timeout=60)
         finally:
             if cl.poll() is None:

@@ -207,7 +207,16 @@ def main():
     p.add_argument("--gzip", action="store_true",
                    help="send Accept-Encoding: gzip")
     p.add_argument("--city", default="Paris")
+    p.add_argument("--wait-file", help="with libssl loaded, wait for this file "
+                   "before the first call (the test creates it once the copy is probed)")
     a = p.parse_args()
+    if a.wait_file:
+        import os
+        import time
+        for _ in range(600):
+            if os.path.exists(a.wait_file):
+                break
+            time.sleep(0.05)
     out = {"bytes": mode_bytes, "llm": mode_llm, "tool": mode_tool}[a.mode](a)
     print(json.dumps(out, indent=1))
     return 0 if out.get("ok") else 3
