@@ -206,8 +206,13 @@ HEALTH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # (allowPrivilegeEscalation: false).
 mkdir -p "$WORK/pod-tmp" "$WORK/pod-tls-cache" "$ROOTFS/var/cache/agentrace"
 chmod 1777 "$WORK/pod-tmp"
+# The binary's default is agent-first. curl to an IP literal sends no SNI
+# and its request is inside TLS, so nothing marks it as an agent: it is
+# named (comm: [curl] in the ConfigMap's terms). Beside --promote its
+# scoped probes would race curl's first write (docs/performance.md, first
+# calls); named alone, the shared libssl probes are in place before it runs.
 AR_ARGS=(--exporter file --output /tmp/spans.jsonl --ready-file /tmp/agentrace.ready
-	--stats-interval 0)
+	--stats-interval 0 --comm curl)
 [ "$HEALTH" = 0 ] || AR_ARGS+=(--health-addr "127.0.0.1:$HEALTH_PORT")
 say "starting agentrace chrooted, with the DaemonSet's mounts and capabilities"
 # shellcheck disable=SC2016
