@@ -19,6 +19,7 @@
 
 #include "discover/elf_image.h"
 #include "discover/go_pclntab.h"
+#include "discover/text_refs.h"
 #include "discover/tls_lib.h"
 #include "discover/x86_rets.h"
 #include "slurp.h"
@@ -298,6 +299,62 @@ Test(tls_locate, codex_missing_func_string_is_refused)
 	cr_assert_eq(plan_memory(b, len, &p), CODEX_AEAD_PROBES);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX), 0);
 	cr_assert(strstr(p.note, "ssl_read_internal"), "%s", p.note);
+	munmap(b, len);
+}
+
+struct early_seen {
+	int calls;
+	struct tls_plan plan;
+};
+
+static void on_early(void *ctx, const struct tls_plan *plan)
+{
+	struct early_seen *e = ctx;
+
+	e->calls++;
+	e->plan = *plan;
+}
+
+/* Both of Codex's libraries come out of one pass over its .text, with the
+ * same verdicts as each library located with a pass of its own; and
+ * OpenSSL's plan is handed out before rustls is located, as a prefix of
+ * the final plan. */
+Test(tls_locate, codex_both_libraries_from_one_text_pass)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p, own;
+	static struct early_seen e;
+	struct elf_image *img;
+	char times[320];
+	size_t n = 0;
+
+	cr_assert_eq(elf_image__from_memory(b, len, &img), 0);
+	cr_assert_eq(tls_lib__plan_staged(img, &p, on_early, &e, times, sizeof(times)),
+		     4 + CODEX_AEAD_PROBES, "%s", p.note);
+	cr_assert(strstr(times, "; 1 pass(es) over .text"), "%s", times);
+	cr_assert_eq(e.calls, 1);
+	cr_assert_eq(e.plan.n, 4);
+	cr_assert_eq(e.plan.lib, TLS_LIB_OPENSSL_STATIC);
+	cr_assert_eq(memcmp(e.plan.probes, p.probes, 4 * sizeof(p.probes[0])), 0);
+	for (size_t i = 0; i < tls_n_libs; i++) {
+		const struct tls_lib_desc *d = &tls_libs[i];
+		struct text_refs *refs;
+
+		if (d->id != TLS_LIB_OPENSSL_STATIC && d->id != TLS_LIB_RUSTLS)
+			continue;
+		refs = text_refs__new(img);
+		d->want(img, refs);
+		memset(&own, 0, sizeof(own));
+		cr_assert_gt(d->locate(img, refs, &own), 0, "%s: %s", d->name, own.note);
+		cr_assert_eq(text_refs__passes(refs), 1);
+		cr_assert_eq(memcmp(own.probes, p.probes + n, own.n * sizeof(own.probes[0])), 0,
+			     "%s", d->name);
+		n += own.n;
+		text_refs__free(refs);
+	}
+	cr_assert_eq(n, p.n);
+	elf_image__close(img);
 	munmap(b, len);
 }
 

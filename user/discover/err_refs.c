@@ -21,10 +21,11 @@
 
 #include "discover/elf_image.h"
 #include "discover/err_refs.h"
+#include "discover/text_refs.h"
 #include "discover/x86_decode.h"
 #include "discover/x86_refs.h"
 
-#define MAX_REFS 512
+#define MAX_REFS TEXT_REFS_MAX
 #define MAX_FUNCS 128
 #define MAX_FN_BYTES (16 * 1024) /* SSL_write is ~0x1b0 bytes, EVP_AEAD_CTX_open ~0x1c0 */
 #define MAX_INSNS 4096
@@ -301,11 +302,20 @@ void err_refs__called(const struct err_refs *s, uint64_t a, uint64_t b, bool *ca
 	}
 }
 
-int err_refs__scan(const struct elf_image *img, const char *file_tail, int err_lib,
-		   struct err_refs **out)
+void err_refs__want(const struct elf_image *img, struct text_refs *refs, const char *file_tail)
+{
+	uint64_t at = file_string(img, file_tail);
+
+	if (at)
+		text_refs__want(refs, at);
+}
+
+int err_refs__scan(const struct elf_image *img, struct text_refs *tr, const char *file_tail,
+		   int err_lib, struct err_refs **out)
 {
 	struct err_refs *s = calloc(1, sizeof(*s));
 	uint64_t *refs = calloc(MAX_REFS, sizeof(*refs));
+	const uint64_t *lea;
 	size_t n;
 	int err = 0;
 
@@ -322,9 +332,13 @@ int err_refs__scan(const struct elf_image *img, const char *file_tail, int err_l
 		err = -ENOENT;
 		goto cleanup;
 	}
-	/* position-independent code loads it with lea; only a non-PIE
-	 * executable (Bun) with mov imm32 */
-	n = x86_refs__lea(s->text, s->text_len, s->text_addr, s->file_str, refs, MAX_REFS);
+	/* position-independent code loads it with lea (found in the pass
+	 * shared with the file's other libraries); only a non-PIE executable
+	 * (Bun) with mov imm32 */
+	err = text_refs__lea(tr, s->file_str, &lea, &n);
+	if (err)
+		goto cleanup;
+	memcpy(refs, lea, (n < MAX_REFS ? n : MAX_REFS) * sizeof(*refs));
 	if (n == 0)
 		n = x86_refs__mov_imm(s->text, s->text_len, s->text_addr, s->file_str, refs,
 				      MAX_REFS);
@@ -344,10 +358,11 @@ cleanup:
 	return err;
 }
 
-int err_refs__scan_or_note(const struct elf_image *img, const char *file_tail, int err_lib,
-			   const char *what, char *note, size_t len, struct err_refs **out)
+int err_refs__scan_or_note(const struct elf_image *img, struct text_refs *tr,
+			   const char *file_tail, int err_lib, const char *what, char *note,
+			   size_t len, struct err_refs **out)
 {
-	int err = err_refs__scan(img, file_tail, err_lib, out);
+	int err = err_refs__scan(img, tr, file_tail, err_lib, out);
 
 	if (err == -ENOENT)
 		snprintf(note, len, "no %s string or no .text", what);

@@ -71,7 +71,14 @@ static uint64_t find_open(const struct err_refs *s)
 	return a && b ? 0 : a ? a : b;
 }
 
-int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan)
+#define AEAD_FILE "/crypto/fipsmodule/cipher/aead.c"
+
+void tls_awslc__want(const struct elf_image *img, struct text_refs *refs)
+{
+	err_refs__want(img, refs, AEAD_FILE);
+}
+
+int tls_awslc__locate(const struct elf_image *img, struct text_refs *refs, struct tls_plan *plan)
 {
 	static const uint16_t seal_reasons[] = { R_BUFFER_TOO_SMALL, R_OUTPUT_ALIASES_INPUT,
 						 R_TOO_LARGE };
@@ -83,8 +90,8 @@ int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan)
 	size_t want;
 	int err;
 
-	err = err_refs__scan_or_note(img, "/crypto/fipsmodule/cipher/aead.c", ERR_LIB_CIPHER,
-				     "aws-lc aead.c", plan->note, sizeof(plan->note), &s);
+	err = err_refs__scan_or_note(img, refs, AEAD_FILE, ERR_LIB_CIPHER, "aws-lc aead.c",
+				     plan->note, sizeof(plan->note), &s);
 	if (err > 0)
 		return 0;
 	if (err)

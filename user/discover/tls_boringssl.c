@@ -35,7 +35,15 @@
 #define R_UNINITIALIZED 226
 #define R_APPLICATION_DATA_ON_SHUTDOWN 291
 
-int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
+#define SSL_LIB_FILE "ssl/ssl_lib.cc"
+
+void tls_boringssl__want(const struct elf_image *img, struct text_refs *refs)
+{
+	err_refs__want(img, refs, SSL_LIB_FILE);
+}
+
+int tls_boringssl__locate(const struct elf_image *img, struct text_refs *refs,
+			  struct tls_plan *plan)
 {
 	static const uint16_t write_reasons[] = { R_SHOULD_NOT_HAVE_BEEN_CALLED, R_BAD_LENGTH,
 						  R_SSL_HANDSHAKE_FAILURE, R_UNINITIALIZED };
@@ -48,8 +56,8 @@ int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan)
 	bool wr_called, rd_called, sd_called = false, unused;
 	int err;
 
-	err = err_refs__scan_or_note(img, "ssl/ssl_lib.cc", ERR_LIB_SSL, "ssl_lib.cc", plan->note,
-				     sizeof(plan->note), &s);
+	err = err_refs__scan_or_note(img, refs, SSL_LIB_FILE, ERR_LIB_SSL, "ssl_lib.cc",
+				     plan->note, sizeof(plan->note), &s);
 	if (err > 0)
 		return 0;
 	if (err)

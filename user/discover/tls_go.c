@@ -176,7 +176,7 @@ static int plan_fn(const struct elf_image *img, const struct elf_func *sym, int 
 	return plan->n - before;
 }
 
-int tls_go__locate(const struct elf_image *img, struct tls_plan *plan)
+int tls_go__locate(const struct elf_image *img, struct text_refs *refs, struct tls_plan *plan)
 {
 	struct elf_func f[FN_MAX];
 

@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/log.h"
 #include "discover/elf_image.h"
+#include "discover/text_refs.h"
 #include "discover/tls_lib.h"
 
 const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
@@ -34,12 +37,13 @@ const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
  * "OpenSSL 1.1.1 (compatible; BoringSSL)", so it is tried before
  * stripped OpenSSL. */
 const struct tls_lib_desc tls_libs[] = {
-	{ TLS_LIB_OPENSSL, "OpenSSL", tls_openssl__detect, tls_openssl__locate },
-	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, tls_go__locate },
-	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_boringssl__locate },
+	{ TLS_LIB_OPENSSL, "OpenSSL", tls_openssl__detect, NULL, tls_openssl__locate },
+	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, NULL, tls_go__locate },
+	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_boringssl__want,
+	  tls_boringssl__locate },
 	{ TLS_LIB_OPENSSL_STATIC, "OpenSSL (static, stripped)", tls_static__detect_openssl,
-	  tls_static__locate_openssl },
-	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_awslc__locate },
+	  tls_static__want_openssl, tls_static__locate_openssl },
+	{ TLS_LIB_RUSTLS, "rustls", tls_static__detect_rustls, tls_awslc__want, tls_awslc__locate },
 };
 const size_t tls_n_libs = sizeof(tls_libs) / sizeof(tls_libs[0]);
 
@@ -71,52 +75,131 @@ bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off)
 	return true;
 }
 
-int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan)
+static double ms_since(struct timespec *t0)
 {
+	struct timespec t1;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+	*t0 = t1;
+	return ms;
+}
+
+/* Whether a library after i is detected and would be located (the
+ * first located library's plan can then go out early). */
+static bool more_to_locate(const struct tls_plan *plan, size_t i)
+{
+	for (size_t j = i + 1; j < tls_n_libs; j++)
+		if ((plan->detected & (1u << tls_libs[j].id)) &&
+		    (!plan->n || tls_libs[j].id == TLS_LIB_RUSTLS))
+			return true;
+	return false;
+}
+
+/* One library's locate: its probes join plan, or its note explains. */
+static int locate_one(const struct elf_image *img, struct text_refs *refs,
+		      const struct tls_lib_desc *d, struct tls_plan *plan)
+{
+	struct tls_plan try;
+	int n;
+
+	memset(&try, 0, sizeof(try));
+	n = d->locate(img, refs, &try);
+	if (n > 0 && plan->n + try.n <= TLS_PLAN_MAX) {
+		memcpy(plan->probes + plan->n, try.probes, try.n * sizeof(try.probes[0]));
+		if (!plan->n)
+			plan->lib = d->id; /* the note still says why another was not */
+		plan->n += try.n;
+		return n;
+	}
+	/* The first library found explains an empty plan. */
+	if (plan->lib == TLS_LIB_NONE)
+		plan->lib = d->id;
+	if (!plan->note[0])
+		snprintf(plan->note, sizeof(plan->note), "%s",
+			 try.note[0] ? try.note : n < 0 ? "error reading the file" :
+			 "plaintext functions not located");
+	return 0;
+}
+
+int tls_lib__plan_staged(const struct elf_image *img, struct tls_plan *plan,
+			 tls_plan_early_fn early, void *ctx, char *times, size_t tlen)
+{
+	struct text_refs *refs = text_refs__new(img);
+	struct timespec t0;
+	size_t o = 0;
+
 	memset(plan, 0, sizeof(*plan));
+	if (!refs)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* every library's evidence first, so that all their strings'
+	 * references come out of one pass over .text */
 	for (size_t i = 0; i < tls_n_libs; i++) {
 		const struct tls_lib_desc *d = &tls_libs[i];
-		char *version = plan->versions[d->id];
-		struct tls_plan try;
-		int n;
 
-		if (!d->detect(img, version, sizeof(plan->versions[0])))
+		if (!d->detect(img, plan->versions[d->id], sizeof(plan->versions[0])))
 			continue;
 		plan->detected |= 1u << d->id;
+		if (d->want)
+			d->want(img, refs);
+	}
+	if (times)
+		o += snprintf(times + o, tlen - o, "detect %.1f ms", ms_since(&t0));
+	for (size_t i = 0; i < tls_n_libs; i++) {
+		const struct tls_lib_desc *d = &tls_libs[i];
+		uint64_t pass_us = text_refs__pass_us(refs);
+
+		if (!(plan->detected & (1u << d->id)))
+			continue;
 		if (plan->n && d->id != TLS_LIB_RUSTLS)
 			continue; /* keep recording what else the file carries */
-		memset(&try, 0, sizeof(try));
-		n = d->locate(img, &try);
-		if (n > 0 && plan->n + try.n <= TLS_PLAN_MAX) {
-			memcpy(plan->probes + plan->n, try.probes, try.n * sizeof(try.probes[0]));
-			if (!plan->n)
-				plan->lib = d->id; /* the note still says why another was not */
-			plan->n += try.n;
-			continue;
-		}
-		/* The first library found explains an empty plan. */
-		if (plan->lib == TLS_LIB_NONE)
-			plan->lib = d->id;
-		if (!plan->note[0])
-			snprintf(plan->note, sizeof(plan->note), "%s",
-				 try.note[0] ? try.note : n < 0 ? "error reading the file" :
-				 "plaintext functions not located");
+		if (locate_one(img, refs, d, plan) > 0 && early && more_to_locate(plan, i))
+			early(ctx, plan);
+		if (times && o < tlen)
+			o += snprintf(times + o, tlen - o, ", %s %.1f ms (.text pass %.1f ms)",
+				      d->name, ms_since(&t0),
+				      (text_refs__pass_us(refs) - pass_us) / 1e3);
 	}
+	if (times && o < tlen)
+		snprintf(times + o, tlen - o, "; %u pass(es) over .text", text_refs__passes(refs));
+	text_refs__free(refs);
 	return plan->n;
+}
+
+int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan)
+{
+	return tls_lib__plan_staged(img, plan, NULL, NULL, NULL, 0);
+}
+
+int tls_lib__plan_early(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+			void *ctx)
+{
+	struct elf_image *img;
+	struct timespec t0, t;
+	char times[320];
+	double open_ms;
+	int err;
+
+	memset(plan, 0, sizeof(*plan));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = t0;
+	err = elf_image__open(path, &img);
+	if (err)
+		return err;
+	open_ms = ms_since(&t);
+	err = tls_lib__plan_staged(img, plan, early, ctx, times, sizeof(times));
+	elf_image__close(img);
+	if (plan->detected)
+		debug("locating the TLS functions of %s took %.1f ms: ELF open %.1f ms, %s", path,
+		      ms_since(&t0), open_ms, times);
+	return err;
 }
 
 int tls_lib__plan(const char *path, struct tls_plan *plan)
 {
-	struct elf_image *img;
-	int err;
-
-	memset(plan, 0, sizeof(*plan));
-	err = elf_image__open(path, &img);
-	if (err)
-		return err;
-	err = tls_lib__plan_image(img, plan);
-	elf_image__close(img);
-	return err;
+	return tls_lib__plan_early(path, plan, NULL, NULL);
 }
 
 void tls_plan__describe(const struct tls_plan *plan, char *buf, size_t len)

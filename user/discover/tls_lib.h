@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct elf_image;
+struct text_refs;
 
 /* Libraries we can recognise. */
 enum tls_lib_id {
@@ -84,9 +85,12 @@ struct tls_lib_desc {
 	/* Evidence that img carries the library (symbols, sections, version
 	 * strings); fills version when it can. */
 	bool (*detect)(const struct elf_image *img, char *version, size_t len);
+	/* Asks refs for the .text references its locate will look up, so that
+	 * every library of the file shares one pass (NULL: none). */
+	void (*want)(const struct elf_image *img, struct text_refs *refs);
 	/* Appends verified probes to plan. Returns how many, 0 with plan->note
 	 * set when the functions cannot be found with confidence, or -errno. */
-	int (*locate)(const struct elf_image *img, struct tls_plan *plan);
+	int (*locate)(const struct elf_image *img, struct text_refs *refs, struct tls_plan *plan);
 };
 
 /* In the order they are tried. */
@@ -103,6 +107,21 @@ int tls_lib__plan_image(const struct elf_image *img, struct tls_plan *plan);
 /* Same for a path. Returns plan->n or -errno (-ENOENT: not ELF). */
 int tls_lib__plan(const char *path, struct tls_plan *plan);
 
+/* Told the plan so far when one library of a file is located and another
+ * is still to be located (Codex: OpenSSL, then rustls), so that the first
+ * library's probes need not wait for the second's. plan is only valid
+ * during the call; its probes are a prefix of the final plan's. */
+typedef void (*tls_plan_early_fn)(void *ctx, const struct tls_plan *plan);
+/* tls_lib__plan with early told (NULL: never), and a debug log line of
+ * where the time went (ELF open, detection, each library, the .text
+ * pass). */
+int tls_lib__plan_early(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+			void *ctx);
+/* tls_lib__plan_image with early, and the time per stage written into
+ * times[tlen] when times is given. */
+int tls_lib__plan_staged(const struct elf_image *img, struct tls_plan *plan,
+			 tls_plan_early_fn early, void *ctx, char *times, size_t tlen);
+
 /* Bit per enum tls_lib_id whose probes the plan holds: plan->lib's, and
  * rustls's when it has AEAD probes beside them. */
 uint32_t tls_plan__located(const struct tls_plan *plan);
@@ -115,14 +134,22 @@ void tls_plan__describe(const struct tls_plan *plan, char *buf, size_t len);
 
 /* Each library's functions (tls_openssl.c, tls_go.c, tls_static.c). */
 bool tls_openssl__detect(const struct elf_image *img, char *version, size_t len);
-int tls_openssl__locate(const struct elf_image *img, struct tls_plan *plan);
+int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
+		struct tls_plan *plan);
 bool tls_go__detect(const struct elf_image *img, char *version, size_t len);
-int tls_go__locate(const struct elf_image *img, struct tls_plan *plan);
+int tls_go__locate(const struct elf_image *img, struct text_refs *refs,
+		struct tls_plan *plan);
 bool tls_static__detect_boringssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_openssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_t len);
-int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan);
-int tls_boringssl__locate(const struct elf_image *img, struct tls_plan *plan);
-int tls_awslc__locate(const struct elf_image *img, struct tls_plan *plan);
+void tls_static__want_openssl(const struct elf_image *img, struct text_refs *refs);
+void tls_boringssl__want(const struct elf_image *img, struct text_refs *refs);
+void tls_awslc__want(const struct elf_image *img, struct text_refs *refs);
+int tls_static__locate_openssl(const struct elf_image *img, struct text_refs *refs,
+		struct tls_plan *plan);
+int tls_boringssl__locate(const struct elf_image *img, struct text_refs *refs,
+		struct tls_plan *plan);
+int tls_awslc__locate(const struct elf_image *img, struct text_refs *refs,
+		struct tls_plan *plan);
 
 #endif

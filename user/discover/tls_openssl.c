@@ -36,7 +36,8 @@ bool tls_openssl__detect(const struct elf_image *img, char *version, size_t len)
 	return true;
 }
 
-int tls_openssl__locate(const struct elf_image *img, struct tls_plan *plan)
+int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
+			struct tls_plan *plan)
 {
 	struct elf_func f[FN_MAX];
 

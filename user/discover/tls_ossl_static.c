@@ -20,7 +20,7 @@
 #include "discover/eh_frame.h"
 #include "discover/elf_image.h"
 #include "discover/tls_lib.h"
-#include "discover/x86_refs.h"
+#include "discover/text_refs.h"
 
 #define MAX_REFS 16
 
@@ -35,28 +35,40 @@ static bool c_prologue(const uint8_t *p)
 	       (p[2] == 0xec || p[2] == 0x5c || p[2] == 0x6c || p[2] == 0x74 || p[2] == 0x7c);
 }
 
-/* The references to each __func__ string names[i], in one pass over
- * .text: refs[i * MAX_REFS ...], n[i] of them. false with plan->note set
- * when a string or .text is missing. */
-static bool name_refs(const struct elf_image *img, const char *const *names, size_t nn,
-		      uint64_t *refs, size_t *n, struct tls_plan *plan)
-{
-	uint64_t targets[2], text_addr;
-	const uint8_t *text, *hit;
-	char needle[64];
-	size_t tlen, nlen;
+static const char *const func_names[2] = { "ssl_read_internal", "ssl_write_internal" };
 
-	text = elf_image__section(img, ".text", &tlen, &text_addr);
-	for (size_t i = 0; i < nn && i < 2; i++) {
-		nlen = snprintf(needle, sizeof(needle), "%c%s", 0, names[i]) + 1; /* both NULs */
-		hit = elf_image__find_data(img, needle, nlen, NULL);
-		if (!hit || !text) {
-			snprintf(plan->note, sizeof(plan->note), "no %s string or no .text", names[i]);
-			return false;
-		}
-		targets[i] = elf_image__addr_of(img, hit + 1);
+/* Address of the __func__ string name (NUL on both sides), or 0. */
+static uint64_t func_string(const struct elf_image *img, const char *name)
+{
+	char needle[64];
+	size_t nlen = snprintf(needle, sizeof(needle), "%c%s", 0, name) + 1; /* both NULs */
+	const uint8_t *hit = elf_image__find_data(img, needle, nlen, NULL);
+
+	return hit ? elf_image__addr_of(img, hit + 1) : 0;
+}
+
+void tls_static__want_openssl(const struct elf_image *img, struct text_refs *refs)
+{
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t at = func_string(img, func_names[i]);
+
+		if (at)
+			text_refs__want(refs, at);
 	}
-	x86_refs__lea_many(text, tlen, text_addr, targets, nn, refs, n, MAX_REFS);
+}
+
+/* The references to the __func__ string name (from the pass shared with
+ * the file's other libraries): *refs, *n of them. false with plan->note
+ * set when the string or .text is missing. */
+static bool name_refs(const struct elf_image *img, struct text_refs *tr, const char *name,
+		      const uint64_t **refs, size_t *n, struct tls_plan *plan)
+{
+	uint64_t at = func_string(img, name);
+
+	if (!at || text_refs__lea(tr, at, refs, n)) {
+		snprintf(plan->note, sizeof(plan->note), "no %s string or no .text", name);
+		return false;
+	}
 	return true;
 }
 
@@ -91,20 +103,22 @@ static uint64_t func_of_refs(const struct elf_image *img, const char *name, cons
 	return start;
 }
 
-int tls_static__locate_openssl(const struct elf_image *img, struct tls_plan *plan)
+int tls_static__locate_openssl(const struct elf_image *img, struct text_refs *refs,
+			       struct tls_plan *plan)
 {
-	static const char *const names[2] = { "ssl_read_internal", "ssl_write_internal" };
-	uint64_t refs[2 * MAX_REFS], rd, wr;
-	size_t n[2];
+	const uint64_t *rd_refs, *wr_refs;
+	size_t n_rd, n_wr;
+	uint64_t rd, wr;
 	char v[40] = "";
 	int major = 0, minor = 0;
 
-	if (!name_refs(img, names, 2, refs, n, plan))
+	if (!name_refs(img, refs, func_names[0], &rd_refs, &n_rd, plan) ||
+	    !name_refs(img, refs, func_names[1], &wr_refs, &n_wr, plan))
 		return 0;
-	rd = func_of_refs(img, names[0], refs, n[0], plan);
+	rd = func_of_refs(img, func_names[0], rd_refs, n_rd, plan);
 	if (!rd)
 		return 0;
-	wr = func_of_refs(img, names[1], refs + MAX_REFS, n[1], plan);
+	wr = func_of_refs(img, func_names[1], wr_refs, n_wr, plan);
 	if (!wr)
 		return 0;
 	elf_image__version_after(img, "OpenSSL ", v, sizeof(v));
