@@ -115,21 +115,7 @@ def codex_env(wd, port):
             "OPENAI_API_KEY": "sk-codex-e2e-SECRET"}
 
 
-def warm_plan_cache(wd, argv, env, exe):
-    """Fills the daemon's plan cache for exe, as a node's hostPath cache is
-    after any earlier run: argv (a quick --version) runs under agentrace
-    until the binary's probes are attached."""
-    ar = Agentrace(wd, ["--tls-cache", wd.file("tls-plans")], name="agentrace-warm")
-    try:
-        subprocess.run(argv, env=env, capture_output=True, timeout=60,
-                       stdin=subprocess.DEVNULL)
-        wait_for(lambda: re.search(r"attached .*probes to .*" + exe, ar.err()), timeout=30,
-                 what="%s located for the plan cache" % exe)
-    finally:
-        ar.finish()
-
-
-def agent_tool_turn(name, exe, attach_re, secret, setup, located=False, warm=None):
+def agent_tool_turn(name, exe, attach_re, secret, setup, located=False):
     """Runs an agent's tool turn once against the HTTPS mock under an
     agentrace tracing every process, and checks it: each LLM call is one
     CLIENT span from the agent's own process, matching the mock's truth
@@ -140,16 +126,13 @@ def agent_tool_turn(name, exe, attach_re, secret, setup, located=False, warm=Non
     while the agent starts, off the event loop, and its probes must be in
     place before the agent's first call (~0.8 s after exec here).
     located: the TLS functions were found by evidence, not symbols; their
-    first calls must have been judged plaintext (not detached).
-    warm: argv that fills the plan cache first (see warm_plan_cache)."""
+    first calls must have been judged plaintext (not detached)."""
     wd = Workdir(name)
     rcv = mock = ar = None
     try:
         rcv = Receiver(wd)
         mock = MockLLM(wd)
         argv, env, cwd = setup(wd, mock)
-        if warm:
-            warm_plan_cache(wd, warm, env, exe)
         ar = Agentrace(wd, ["--tls-cache", wd.file("tls-plans")],
                        env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
         r = subprocess.run(argv, env=env, capture_output=True, timeout=120,
@@ -159,6 +142,8 @@ def agent_tool_turn(name, exe, attach_re, secret, setup, located=False, warm=Non
         ar.finish()
         err = ar.err()
         check(re.search(attach_re, err), "no %s probes attached:\n%s" % (exe, err[-3000:]))
+        took = re.search(r"locating the TLS functions of \S*/%s took (\d+) ms" % exe, err)
+        print("    %s located in %s ms (cold)" % (exe, took.group(1) if took else "<20"))
         check(not located or re.search(r"first calls through its located TLS functions carry "
                                        r"plaintext: trusted", err),
               "the located functions' first calls were not judged plaintext:\n" + err[-3000:])
@@ -197,7 +182,7 @@ def test_agents_codex_openssl_tool_turn_spans():
                  bundle, CODEX, "exec", "--skip-git-repo-check",
                  "What is the weather in Paris?"], codex_env(wd, mock.port), None)
     agent_tool_turn("codex", "codex", r"attached OpenSSL \(static, stripped\) 3\.\S+ .*codex",
-                    "sk-codex-e2e-SECRET", setup, located=True, warm=[CODEX, "--version"])
+                    "sk-codex-e2e-SECRET", setup, located=True)
 
 
 @test

@@ -224,7 +224,7 @@ static bool resolved(struct tls_files *t, struct tls_file *f, uint32_t pid, cons
 		     struct tls_plan *plan, int n, long ms, const char *via, const struct stat *st)
 {
 	f->resolved = true;
-	if (ms >= 100) /* calls made meanwhile by a new process are not seen */
+	if (ms >= 20) /* calls made meanwhile by a new process are not seen */
 		info("locating the TLS functions of %s took %ld ms%s", path, ms,
 		     t->locator ? " (off the event loop)" : "");
 	if (n >= 0 && st && t->cache)
