@@ -7,20 +7,25 @@
  * attaching are stand-ins. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agentrace/events.h"
 #include "common/log.h"
 #include "discover/first_calls.h"
 #include "discover/plan_cache.h"
+#include "discover/proc_info.h"
 #include "discover/tls_files.h"
 #include "discover/tls_lib.h"
 #include "tls_attach_fake.h"
@@ -356,4 +361,63 @@ Test(plan_cache, a_refused_file_stays_refused_after_a_restart)
 	cr_assert_eq(s.cache_hits, 1);
 	cr_assert_eq(s.unlocated, 1, "reported once, with the reason");
 	tls_files__free(t);
+}
+
+/* A library found but not located, by the locator thread. */
+static int unlocated_plan(const char *path, struct tls_plan *plan)
+{
+	(void)path;
+	usleep(20000);
+	memset(plan, 0, sizeof(*plan));
+	plan->lib = TLS_LIB_BORINGSSL;
+	plan->detected = 1u << TLS_LIB_BORINGSSL;
+	snprintf(plan->note, sizeof(plan->note), "SSL_write not identified");
+	return 0;
+}
+
+/* The process that brought a file to the locator has exited (a short
+ * `codex --version`) by the time the file is found unlocatable: the
+ * report still names it, pid and comm, not "process 0 (?)". */
+Test(plan_cache, an_unlocated_file_names_the_process_that_met_it, .init = cr_redirect_stderr)
+{
+	static const struct tls_files_ops unlocated = {
+		.plan = unlocated_plan, .attach = fake_attach, .detach = fake_detach,
+	};
+	struct tls_files *t;
+	struct tls_files_stats s;
+	char want[64], got[4096] = "";
+	pid_t child;
+
+	log__set_level(LOG_WARN);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_NAME, "short-agent");
+		pause();
+		_exit(0);
+	}
+	/* its comm is set once /proc says so */
+	for (int i = 0; i < 500; i++) {
+		char comm[32] = "";
+
+		if (proc_info__comm(child, comm, sizeof(comm)) == 0 && !strcmp(comm, "short-agent"))
+			break;
+		usleep(2000);
+	}
+	t = tls_files__new_ops(NULL, false, &unlocated);
+	cr_assert_eq(tls_files__locate_async(t), 0);
+	cr_assert_eq(tls_files__add(t, child, bin), 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	tls_files__proc_exit(t, child, 1);
+	for (int i = 0; i < 1000 && (tls_files__stats(t, &s), !s.located_async); i++) {
+		tls_files__poll(t);
+		usleep(5000);
+	}
+	cr_assert_eq(s.unlocated, 1);
+	tls_files__free(t);
+	fflush(stderr);
+	cr_assert_gt(fread(got, 1, sizeof(got) - 1, cr_get_redirected_stderr()), 0);
+	snprintf(want, sizeof(want), "process %d (short-agent): TLS library BoringSSL", child);
+	cr_assert(strstr(got, want), "%s", got);
 }

@@ -33,6 +33,9 @@ struct tls_file {
 	bool reported;             /* an unprobed TLS library was reported */
 	bool pinned;
 	bool locating;             /* on the locator thread now */
+	uint32_t who;              /* the process that met it first, while located off
+				    * the loop: named in its report if gone by then */
+	char who_comm[16];
 	struct first_calls *judge; /* probes by evidence, first calls not judged yet */
 	uint8_t n_waiting;
 	uint32_t waiting[8];       /* scoped mode: targets to probe once located */
@@ -202,8 +205,10 @@ static void report_unlocated(struct tls_files *t, struct tls_file *f, uint32_t p
 	plan->detected &= libs;
 	tls_plan__describe(plan, what, sizeof(what));
 	plan->detected = all;
-	if (pid)
-		proc_info__comm(pid, comm, sizeof(comm));
+	if (!pid)
+		pid = f->who; /* located off the loop after its users left */
+	if (pid && proc_info__comm(pid, comm, sizeof(comm)) && pid == f->who)
+		snprintf(comm, sizeof(comm), "%s", f->who_comm);
 	t->stats.unlocated++;
 	warn("process %u (%s): TLS library %s found in %s, plaintext functions not located: %s",
 	     pid, comm, what, path, why);
@@ -415,6 +420,9 @@ static int locate_later(struct tls_files *t, uint32_t pid, uint32_t idx, const c
 		}
 		f->locating = true;
 		snprintf(f->path, sizeof(f->path), "%s", path);
+		f->who = pid;
+		if (!pid || proc_info__comm(pid, f->who_comm, sizeof(f->who_comm)))
+			snprintf(f->who_comm, sizeof(f->who_comm), "?");
 	}
 	await_plan(t, pid, idx);
 	return 0;
