@@ -198,7 +198,7 @@ def test_agents_codex_rustls_tool_turn_spans():
         return ([CODEX, "exec", "--skip-git-repo-check", "What is the weather in Paris?"],
                 env, None)
     agent_tool_turn("codex-rustls", "codex",
-                    r"attached OpenSSL \(static, stripped\) .*rustls.* probes to .*codex",
+                    r"attached (OpenSSL \(static, stripped\) .*)?rustls.* probes to .*codex",
                     "sk-codex-e2e-SECRET", setup, located=True)
 
 

@@ -50,7 +50,8 @@ Test(first_calls, other_bytes_are_not)
 }
 
 
-static int stripped_plan(const char *path, struct tls_plan *plan)
+static int stripped_plan(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+			 void *ctx)
 {
 	(void)path;
 	memset(plan, 0, sizeof(*plan));

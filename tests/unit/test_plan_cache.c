@@ -242,7 +242,8 @@ Test(plan_cache, a_corrupt_file_is_an_empty_cache)
 
 /* --- the table, locating off its caller's thread --- */
 
-static int slow_plan(const char *path, struct tls_plan *plan)
+static int slow_plan(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+		     void *ctx)
 {
 	(void)path;
 	usleep(20000); /* a stripped binary takes longer; any wait shows the order */
@@ -364,7 +365,8 @@ Test(plan_cache, a_refused_file_stays_refused_after_a_restart)
 }
 
 /* A library found but not located, by the locator thread. */
-static int unlocated_plan(const char *path, struct tls_plan *plan)
+static int unlocated_plan(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+			  void *ctx)
 {
 	(void)path;
 	usleep(20000);
@@ -420,4 +422,113 @@ Test(plan_cache, an_unlocated_file_names_the_process_that_met_it, .init = cr_red
 	cr_assert_gt(fread(got, 1, sizeof(got) - 1, cr_get_redirected_stderr()), 0);
 	snprintf(want, sizeof(want), "process %d (short-agent): TLS library BoringSSL", child);
 	cr_assert(strstr(got, want), "%s", got);
+}
+
+/* A file carrying two libraries (Codex): the first one's plan is handed
+ * out early, and the second is located only once the test says so. */
+static atomic_int release_final;
+static size_t probes_on[TLS_PROG_MAX]; /* probes attached, per program */
+
+static int staged_plan(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+		       void *ctx)
+{
+	(void)path;
+	sample_plan(plan);
+	if (early)
+		early(ctx, plan);
+	for (int i = 0; i < 10000 && !release_final; i++)
+		usleep(1000);
+	tls_plan__add(plan, TLS_PROG_AEAD_INIT, 0x800);
+	tls_plan__add(plan, TLS_PROG_AEAD_SEAL, 0x900);
+	tls_plan__add(plan, TLS_PROG_AEAD_OPEN, 0xa00);
+	tls_plan__add(plan, TLS_PROG_AEAD_OPEN_RET, 0xa00);
+	plans++;
+	return plan->n;
+}
+
+static int counting_attach(struct probes *p, const char *path, const struct tls_plan *plan,
+			   int pid, struct tls_attach **out)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		probes_on[plan->probes[i].prog]++;
+	return fake_attach(p, path, plan, pid, out);
+}
+
+static const struct tls_files_ops staged = {
+	.plan = staged_plan, .attach = counting_attach, .detach = fake_detach,
+};
+
+static void wait_located(struct tls_files *t)
+{
+	struct tls_files_stats s;
+
+	for (int i = 0; i < 1000 && (tls_files__stats(t, &s), !s.located_async); i++) {
+		tls_files__poll(t);
+		usleep(5000);
+	}
+	cr_assert_eq(s.located_async, 1);
+}
+
+/* Each of the 8 probes attached exactly `per` times. */
+static void assert_each_probe(size_t per)
+{
+	static const int progs[] = {
+		TLS_PROG_SSL_READ_EX, TLS_PROG_SSL_READ_EX_RET, TLS_PROG_SSL_WRITE_INTERNAL,
+		TLS_PROG_SSL_WRITE_EX_RET, TLS_PROG_AEAD_INIT, TLS_PROG_AEAD_SEAL,
+		TLS_PROG_AEAD_OPEN, TLS_PROG_AEAD_OPEN_RET,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		cr_assert_eq(probes_on[progs[i]], per, "%s", tls_progs[progs[i]].bpf_name);
+}
+
+/* Shared mode: OpenSSL's probes go in while rustls is still being
+ * located; rustls's are added beside them (none twice, none detached). */
+Test(plan_cache, the_first_library_is_probed_before_the_second_is_located)
+{
+	struct tls_files *t = tls_files__new_ops(NULL, false, &staged);
+	struct tls_files_stats s;
+
+	release_final = 0;
+	memset(probes_on, 0, sizeof(probes_on));
+	cr_assert_eq(tls_files__locate_async(t), 0);
+	cr_assert_eq(tls_files__add(t, 100, bin), 0);
+	poll_until(t, 1);
+	cr_assert_eq(live, 1, "OpenSSL's probes, early");
+	cr_assert_eq(probes_on[TLS_PROG_SSL_READ_EX], 1);
+	cr_assert_eq(probes_on[TLS_PROG_AEAD_SEAL], 0, "rustls is not located yet");
+	cr_assert_eq(plans, 0);
+	cr_assert_eq(tls_files__add(t, 101, bin), 0, "a new process is covered by them");
+	release_final = 1;
+	wait_located(t);
+	cr_assert_eq(live, 2, "rustls's beside them; the early ones stay");
+	cr_assert_eq(detached, 0);
+	assert_each_probe(1);
+	tls_files__stats(t, &s);
+	cr_assert_eq(s.probed[TLS_LIB_OPENSSL_STATIC], 1);
+	cr_assert_eq(s.probed[TLS_LIB_RUSTLS], 1);
+	tls_files__free(t);
+	cr_assert_eq(live, 0, "both attachments detached");
+}
+
+/* Scoped mode: the waiting targets get OpenSSL's probes early, and
+ * rustls's beside them inside each. */
+Test(plan_cache, scoped_targets_get_the_first_library_early)
+{
+	struct tls_files *t = tls_files__new_ops(NULL, true, &staged);
+
+	release_final = 0;
+	memset(probes_on, 0, sizeof(probes_on));
+	cr_assert_eq(tls_files__locate_async(t), 0);
+	cr_assert_eq(tls_files__add(t, getpid(), bin), 0);
+	cr_assert_eq(tls_files__add(t, getppid(), bin), 0);
+	poll_until(t, 2);
+	cr_assert(tls_files__pid_probed(t, getpid()));
+	cr_assert_eq(probes_on[TLS_PROG_AEAD_SEAL], 0);
+	release_final = 1;
+	wait_located(t);
+	cr_assert_eq(live, 4, "two pairs, each with its early and its added probes");
+	assert_each_probe(2);
+	tls_files__free(t);
+	cr_assert_eq(live, 0);
 }

@@ -24,7 +24,8 @@
 static char dir[64];
 static char paths[N_PATHS][96];
 
-static int fake_plan(const char *path, struct tls_plan *plan)
+static int fake_plan(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+		     void *ctx)
 {
 	(void)path;
 	memset(plan, 0, sizeof(*plan));

@@ -27,7 +27,10 @@ struct tls_file {
 	dev_t dev;
 	ino_t ino;
 	struct tls_attach *attach; /* shared mode; NULL: not probed now */
+	struct tls_attach *more;   /* shared mode: the probes added to an early plan's */
 	struct tls_plan *plan;     /* resolved once per file; NULL: none */
+	size_t early_n;            /* probes of the early plan attached while the file
+				    * was still being located (tls_lib__plan_early) */
 	bool resolved;             /* plan and has_ssl are known */
 	bool has_ssl;              /* a plan with probes exists */
 	bool reported;             /* an unprobed TLS library was reported */
@@ -49,6 +52,7 @@ struct file_user {
 	uint32_t pid;
 	uint32_t file;
 	struct tls_attach *attach; /* scoped mode: probes inside pid only */
+	struct tls_attach *more;   /* scoped mode: those added to an early plan's */
 	bool gone;                 /* scoped mode: pid exited, detach pending */
 };
 
@@ -71,7 +75,7 @@ struct tls_files {
 struct tls_files *tls_files__new(struct probes *p, bool scoped)
 {
 	static const struct tls_files_ops real = {
-		.plan = tls_lib__plan,
+		.plan = tls_lib__plan_early,
 		.attach = probes__attach_tls,
 		.detach = probes__detach_tls,
 	};
@@ -95,6 +99,15 @@ struct tls_files *tls_files__new_ops(struct probes *p, bool scoped,
 	return t;
 }
 
+/* Detaches a file's (or a pair's) probes: those attached at once and
+ * those added to an early plan's. */
+static void detach(struct tls_files *t, struct tls_attach **a, struct tls_attach **more)
+{
+	t->ops.detach(*a);
+	t->ops.detach(*more);
+	*a = *more = NULL;
+}
+
 void tls_files__free(struct tls_files *t)
 {
 	if (!t)
@@ -103,12 +116,12 @@ void tls_files__free(struct tls_files *t)
 	locator__free(t->locator);
 	plan_cache__free(t->cache);
 	for (size_t i = 0; i < t->n_files; i++) {
-		t->ops.detach(t->files[i].attach);
+		detach(t, &t->files[i].attach, &t->files[i].more);
 		free(t->files[i].plan);
 		first_calls__free(t->files[i].judge);
 	}
 	for (size_t i = 0; i < t->n_users; i++)
-		t->ops.detach(t->users[i].attach);
+		detach(t, &t->users[i].attach, &t->users[i].more);
 	free(t);
 }
 
@@ -162,8 +175,7 @@ static int file_slot(struct tls_files *t)
 	}
 	if (victim < 0 && idle >= 0) {
 		info("detaching TLS probes from idle %s: the file table is full", t->files[idle].path);
-		t->ops.detach(t->files[idle].attach);
-		t->files[idle].attach = NULL;
+		detach(t, &t->files[idle].attach, &t->files[idle].more);
 		t->stats.evicted++;
 		victim = idle;
 	}
@@ -296,7 +308,7 @@ static bool resolve(struct tls_files *t, struct tls_file *f, uint32_t pid, const
 	if (!plan)
 		return false; /* tried again on the next sighting */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = t->ops.plan(via, plan);
+	n = t->ops.plan(via, plan, NULL, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return resolved(t, f, pid, path, plan, n,
 			(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, via, st);
@@ -542,31 +554,151 @@ static uint32_t some_user(const struct tls_files *t, uint32_t idx)
 	return 0;
 }
 
+/* Scoped mode: probes on files[idx] inside each waiting target still
+ * alive. Returns how many were attached. */
+static int attach_waiting(struct tls_files *t, uint32_t idx, const char *via)
+{
+	struct tls_file *f = &t->files[idx];
+	int n = 0;
+
+	for (size_t i = 0; i < f->n_waiting; i++)
+		if (kill(f->waiting[i], 0) == 0 || errno != ESRCH)
+			n += attach_pid(t, f->waiting[i], idx, f->path, via) > 0;
+	return n;
+}
+
+/* The first library of a file still being located (Codex: OpenSSL, while
+ * rustls is): its probes go in now, for every process or inside the
+ * waiting targets, and the others are added when the file is located.
+ * Takes j->plan. Returns how many attachments were made. */
+static int located_early(struct tls_files *t, struct locate_job *j)
+{
+	struct tls_file *f = &t->files[j->idx];
+	char via[40];
+	int n;
+
+	if (!f->locating || f->plan || j->n <= 0) {
+		free(j->plan);
+		return 0;
+	}
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", j->fd);
+	j->plan->detected = tls_plan__located(j->plan); /* the log names what is attached */
+	f->plan = j->plan;
+	f->early_n = j->plan->n;
+	n = t->scoped ? attach_waiting(t, j->idx, via) : attach_shared(t, j->idx, f->path, via) > 0;
+	if (!n)
+		f->early_n = 0; /* none attached: the whole plan goes in at the end */
+	return n;
+}
+
+/* Attaches probes[from...] of plan (those the early plan lacked) into
+ * *more. Returns 1, 0 when there are none, or -errno. */
+static int attach_more(struct tls_files *t, const struct tls_plan *plan, size_t from,
+		       const char *path, const char *via, int pid, struct tls_attach **more)
+{
+	struct tls_plan *rest;
+	char what[160], where[32] = "for every process";
+	int err;
+
+	if (plan->n <= from)
+		return 0;
+	rest = malloc(sizeof(*rest));
+	if (!rest)
+		return -ENOMEM;
+	*rest = *plan;
+	rest->n = from;
+	rest->detected = tls_plan__located(plan) & ~tls_plan__located(rest);
+	rest->n = plan->n - from;
+	memmove(rest->probes, plan->probes + from, rest->n * sizeof(rest->probes[0]));
+	err = t->ops.attach(t->probes, via, rest, pid, more);
+	if (err) {
+		*more = NULL;
+	} else {
+		tls_plan__describe(rest, what, sizeof(what));
+		if (pid >= 0)
+			snprintf(where, sizeof(where), "inside pid %d only", pid);
+		info("attached %s probes to %s (%zu uprobes, beside its first library's) %s",
+		     what, path, rest->n, where);
+	}
+	free(rest);
+	return err ? err : 1;
+}
+
+/* The final plan of a file whose early plan is attached: the probes it
+ * adds go in beside (never detaching the early ones, whose calls may be
+ * in flight). A final plan that does not start with the early one
+ * (never expected) has the early probes detached and goes in whole. */
+static int located_rest(struct tls_files *t, uint32_t idx, const struct tls_plan *early,
+			const char *via)
+{
+	struct tls_file *f = &t->files[idx];
+	bool same = f->plan->n >= early->n &&
+		    !memcmp(f->plan->probes, early->probes, early->n * sizeof(early->probes[0]));
+	int n = 0;
+
+	for (size_t i = 0; i < t->n_users; i++) {
+		struct file_user *u = &t->users[i];
+
+		if (u->file != idx || !u->attach || u->gone)
+			continue;
+		if (!same)
+			detach(t, &u->attach, &u->more);
+		else if (!u->more)
+			n += attach_more(t, f->plan, early->n, f->path, via, u->pid, &u->more) > 0;
+	}
+	if (!same)
+		detach(t, &f->attach, &f->more);
+	if (t->scoped)
+		return n + attach_waiting(t, idx, via);
+	if (!f->attach)
+		return attach_shared(t, idx, f->path, via) > 0;
+	return attach_more(t, f->plan, early->n, f->path, via, -1, &f->more) > 0;
+}
+
+/* Detaches every probe on files[idx], for every process and inside each. */
+static void drop_probes(struct tls_files *t, uint32_t idx)
+{
+	detach(t, &t->files[idx].attach, &t->files[idx].more);
+	for (size_t i = 0; i < t->n_users; i++)
+		if (t->users[i].file == idx && t->users[i].attach)
+			detach(t, &t->users[i].attach, &t->users[i].more);
+}
+
 /* A file the locator finished: its waiting users get their probes. */
 static int located(struct tls_files *t, struct locate_job *j)
 {
 	struct tls_file *f = &t->files[j->idx];
+	struct tls_plan *early = f->early_n ? f->plan : NULL;
 	struct stat st;
 	char via[40];
 	int n = 0;
 
+	if (j->early)
+		return located_early(t, j);
+	if (!early)
+		free(f->plan); /* an early plan none of whose probes went in */
+	f->plan = NULL;
+	f->early_n = 0;
 	f->locating = false;
 	t->stats.located_async++;
 	snprintf(via, sizeof(via), "/proc/self/fd/%d", j->fd);
 	if (!resolved(t, f, some_user(t, j->idx), f->path, j->plan, j->n, j->ms, via,
 		      fstat(j->fd, &st) ? NULL : &st)) {
+		if (early)
+			drop_probes(t, j->idx); /* never expected: the final plan has more */
+		free(early);
 		f->n_waiting = 0;
 		return 0;
 	}
-	if (!t->scoped) {
+	if (early)
+		n = located_rest(t, j->idx, early, via);
+	else if (!t->scoped)
 		n = attach_shared(t, j->idx, f->path, via) > 0;
-		if (n && !f->users && !f->pinned)
-			f->idle_since = now_ns(); /* its users left meanwhile: the grace starts now */
-		return n;
-	}
-	for (size_t i = 0; i < f->n_waiting; i++)
-		if (kill(f->waiting[i], 0) == 0 || errno != ESRCH)
-			n += attach_pid(t, f->waiting[i], j->idx, f->path, via) > 0;
+	else
+		n = attach_waiting(t, j->idx, via);
+	free(early);
+	if (!t->scoped && n && !f->users && !f->pinned)
+		f->idle_since = now_ns(); /* its users left meanwhile: the grace starts now */
 	f->n_waiting = 0;
 	return n;
 }
@@ -599,13 +731,7 @@ static void refuse(struct tls_files *t, uint32_t idx, uint32_t pid, const char *
 	proc_info__comm(pid, comm, sizeof(comm));
 	warn("process %u (%s): TLS library %s located in %s, but on its first calls %s: its "
 	     "probes are detached, its calls are not traced", pid, comm, what, f->path, why);
-	t->ops.detach(f->attach);
-	f->attach = NULL;
-	for (size_t i = 0; i < t->n_users; i++)
-		if (t->users[i].file == idx && t->users[i].attach) {
-			t->ops.detach(t->users[i].attach);
-			t->users[i].attach = NULL;
-		}
+	drop_probes(t, idx);
 	free(f->plan);
 	f->plan = NULL;
 	f->has_ssl = false;
@@ -658,7 +784,8 @@ int tls_files__poll(struct tls_files *t)
 
 	while (t->locator && locator__pop(t->locator, &j)) {
 		n += located(t, &j);
-		close(j.fd);
+		if (!j.early)
+			close(j.fd); /* an early job's file is still being read */
 	}
 	return n;
 }
@@ -720,6 +847,8 @@ static void reap_gone(struct tls_files *t)
 		info("detaching TLS probes from %s (dev %lu inode %lu) inside pid %u: it exited",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino, t->users[i].pid);
 		detacher__push(t->detacher, t->users[i].attach);
+		if (t->users[i].more)
+			detacher__push(t->detacher, t->users[i].more);
 		f->users--;
 		t->users[i] = t->users[--t->n_users];
 	}
@@ -740,8 +869,7 @@ void tls_files__expire(struct tls_files *t, uint64_t now, uint64_t grace_ns)
 		info("detaching TLS probes from %s (dev %lu inode %lu): unused for %llu s",
 		     f->path, (unsigned long)f->dev, (unsigned long)f->ino,
 		     (unsigned long long)((now - f->idle_since) / 1000000000ull));
-		t->ops.detach(f->attach);
-		f->attach = NULL;
+		detach(t, &f->attach, &f->more);
 		f->idle_since = 0;
 	}
 }

@@ -34,7 +34,7 @@ struct tls_files *tls_files__new(struct probes *p, bool scoped);
  * detach must accept NULL. Scoped mode's detach thread (discover/detacher.h)
  * still calls probes__detach_tls. */
 struct tls_files_ops {
-	int (*plan)(const char *path, struct tls_plan *plan);
+	tls_plan_fn plan; /* tls_lib__plan_early: early results only off the loop */
 	int (*attach)(struct probes *p, const char *path, const struct tls_plan *plan,
 		      int pid, struct tls_attach **out);
 	void (*detach)(struct tls_attach *a);

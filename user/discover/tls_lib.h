@@ -117,6 +117,9 @@ typedef void (*tls_plan_early_fn)(void *ctx, const struct tls_plan *plan);
  * pass). */
 int tls_lib__plan_early(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
 			void *ctx);
+/* Its shape, for those who take a stand-in (the locator, tls_files). */
+typedef int (*tls_plan_fn)(const char *path, struct tls_plan *plan, tls_plan_early_fn early,
+			   void *ctx);
 /* tls_lib__plan_image with early, and the time per stage written into
  * times[tlen] when times is given. */
 int tls_lib__plan_staged(const struct elf_image *img, struct tls_plan *plan,
