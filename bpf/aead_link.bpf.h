@@ -28,6 +28,29 @@ struct {
 	__type(value, struct aead_sock);
 } aead_last_read SEC(".maps");
 
+/* A record stream's key in tls_conns: never a user pointer (bit 63). */
+#define AEAD_STREAM(sock_conn_id) ((sock_conn_id) | (1ull << 63))
+
+/* A TLS socket of tgid closes: the record stream tied to it (whose own
+ * close, inside rustls, is inlined and has no probe) ends with it. Takes
+ * the stream's state out of tls_conns into *out; false when the socket
+ * carried none. */
+static __always_inline bool aead_sock_close(__u32 tgid, __u64 sock_conn_id,
+					    struct tls_state *out)
+{
+	struct tls_key k = { .tgid = tgid, .ssl = AEAD_STREAM(sock_conn_id) };
+	struct tls_state *st;
+
+	if (!aead_on)
+		return false;
+	st = bpf_map_lookup_elem(&tls_conns, &k);
+	if (!st)
+		return false;
+	*out = *st;
+	bpf_map_delete_elem(&tls_conns, &k);
+	return true;
+}
+
 static __always_inline void aead_note_read(__u64 id, __s32 fd, const struct conn_state *st)
 {
 	struct aead_sock r = { .sock_conn_id = st->conn_id, .fd = fd };

@@ -104,7 +104,9 @@ struct tls_state {
 	__u32 _pad;
 };
 /* Live SSL* streams: tls_key -> tls_state. Writers: tls.bpf.h on first
- * SSL_read/SSL_write, deleted on SSL_shutdown/SSL_free. LRU. */
+ * SSL_read/SSL_write, deleted on SSL_shutdown/SSL_free; rustls record
+ * streams (tls_aead.bpf.h), deleted when their socket closes
+ * (aead_link.bpf.h). LRU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);

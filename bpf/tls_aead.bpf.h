@@ -23,8 +23,6 @@
 #include "aead_link.bpf.h"
 #include "tls.bpf.h"
 
-/* A record stream's key in tls_conns: never a user pointer (bit 63). */
-#define AEAD_STREAM(sock_conn_id) ((sock_conn_id) | (1ull << 63))
 /* An init this long after the thread's read is not keyed by it. */
 #define AEAD_LINK_NS 100000000ull
 
