@@ -60,7 +60,9 @@ int tls_files__set_cache(struct tls_files *t, const char *path);
 /* From now on a file met for the first time, and not in the cache, is
  * located on a thread of its own: tls_files__add returns 0 at once and
  * tls_files__poll attaches its probes (for every process, or inside the
- * targets that met it meanwhile) when it is done. Returns 0 or -errno
+ * targets that met it meanwhile) when it is done; a file carrying two
+ * libraries gets the first one's as soon as it is located, and the
+ * other's beside them at the end. Returns 0 or -errno
  * (files are then located on the caller's thread, as before). */
 int tls_files__locate_async(struct tls_files *t);
 /* Attaches the probes of files located since the last call. Returns how
