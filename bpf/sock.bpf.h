@@ -290,9 +290,12 @@ static __always_inline void sock_close(__s32 fd)
 	stat_add(AR_STAT_CONN_CLOSE, 1);
 	/* A TLS socket's bytes never left the kernel as data: report no
 	 * stream length, so userspace sees no gap. */
-	if (st->tls && aead_sock_close(k.tgid, st->conn_id, &aead))
+	if (st->tls && aead_sock_close(k.tgid, st->conn_id, &aead)) {
+		/* as SSL_shutdown ends an SSL* stream */
+		stat_add(AR_STAT_CONN_CLOSE, 1);
 		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_TLS, aead.conn_id, aead.fd, 0, NULL,
-				aead.seq); /* as SSL_shutdown ends an SSL* stream */
+				aead.seq);
+	}
 	if (st->tls)
 		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_CIPHERTEXT, st->conn_id, fd,
 				st->role, NULL, NULL);
