@@ -138,10 +138,10 @@ void tls_plan__describe(const struct tls_plan *plan, char *buf, size_t len);
 /* Each library's functions (tls_openssl.c, tls_go.c, tls_static.c). */
 bool tls_openssl__detect(const struct elf_image *img, char *version, size_t len);
 int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
-		struct tls_plan *plan);
+			struct tls_plan *plan);
 bool tls_go__detect(const struct elf_image *img, char *version, size_t len);
 int tls_go__locate(const struct elf_image *img, struct text_refs *refs,
-		struct tls_plan *plan);
+		   struct tls_plan *plan);
 bool tls_static__detect_boringssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_openssl(const struct elf_image *img, char *version, size_t len);
 bool tls_static__detect_rustls(const struct elf_image *img, char *version, size_t len);
@@ -149,10 +149,10 @@ void tls_static__want_openssl(const struct elf_image *img, struct text_refs *ref
 void tls_boringssl__want(const struct elf_image *img, struct text_refs *refs);
 void tls_awslc__want(const struct elf_image *img, struct text_refs *refs);
 int tls_static__locate_openssl(const struct elf_image *img, struct text_refs *refs,
-		struct tls_plan *plan);
+			       struct tls_plan *plan);
 int tls_boringssl__locate(const struct elf_image *img, struct text_refs *refs,
-		struct tls_plan *plan);
+			  struct tls_plan *plan);
 int tls_awslc__locate(const struct elf_image *img, struct text_refs *refs,
-		struct tls_plan *plan);
+		      struct tls_plan *plan);
 
 #endif
