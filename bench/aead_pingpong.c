@@ -5,8 +5,10 @@
  * calls rustls makes through aws-lc-rs, on Debian's android-libboringssl
  * (same EVP_AEAD_CTX API and calling convention as aws-lc).
  *
- *   aead_pingpong -l                 server on 127.0.0.1, prints its port,
- *                                    serves one connection at a time
+ *   aead_pingpong -l [-t TRUTH]      server on 127.0.0.1, prints its port,
+ *                                    serves one connection at a time; with
+ *                                    -t, appends one JSON line per chat
+ *                                    response (id, tokens) to TRUTH
  *   aead_pingpong -p PORT [-n N] [-s SIZE]
  *                                    client: N round trips; SIZE 0 (the
  *                                    default) sends HTTP/1.1 chat requests
@@ -231,6 +233,10 @@ static size_t http_request(char *buf, size_t len)
 				sizeof(REQ_BODY) - 1, REQ_BODY);
 }
 
+static FILE *truth;
+
+/* The i-th chat response of a connection; ids and token counts differ per
+ * response, for the end-to-end test to match spans to. */
 static size_t http_response(char *buf, size_t len, unsigned long i)
 {
 	char body[1024];
@@ -239,10 +245,16 @@ static size_t http_response(char *buf, size_t len, unsigned long i)
 			 "\"created\":1764806400,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":["
 			 "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The build "
 			 "script is the Makefile; run make to build and make test to test.\"},"
-			 "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":61,"
-			 "\"completion_tokens\":17,\"total_tokens\":78},"
+			 "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%lu,"
+			 "\"completion_tokens\":%lu,\"total_tokens\":%lu},"
 			 "\"system_fingerprint\":\"fp_aead_bench\"}",
-			 i);
+			 i, 61 + i, 17 + i, 78 + 2 * i);
+
+	if (truth) {
+		fprintf(truth, "{\"id\":\"chatcmpl-aead-%lu\",\"input_tokens\":%lu,"
+			"\"output_tokens\":%lu}\n", i, 61 + i, 17 + i);
+		fflush(truth);
+	}
 
 	return (size_t)snprintf(buf, len,
 				"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -340,14 +352,20 @@ int main(int argc, char **argv)
 	int port = 0, opt, one = 1;
 	socklen_t alen = sizeof(a);
 
-	while ((opt = getopt(argc, argv, "lp:n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "lp:n:s:t:")) != -1) {
 		switch (opt) {
 		case 'l': listen_mode = scatter = true; break;
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 's': size = strtoul(optarg, NULL, 10); break;
+		case 't':
+			truth = fopen(optarg, "a");
+			if (!truth)
+				die(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: %s -l | -p PORT [-n N] [-s SIZE]\n", argv[0]);
+			fprintf(stderr, "usage: %s -l [-t TRUTH] | -p PORT [-n N] [-s SIZE]\n",
+				argv[0]);
 			return 2;
 		}
 	}

@@ -12,7 +12,9 @@ over one TLS connection to an echo server on 127.0.0.1 (untraced):
        on open, uprobe on init; its own echo server (aead_echo)
   aead_http  the same with HTTP/1.1 chat requests and responses (~1 KB each)
        instead of 256 raw bytes: the added cost includes parsing and spans
-Interleaved rounds, each client untraced and under agentrace --comm.
+Interleaved rounds (ABBA order, a 1 s pause after each run), each client
+untraced and under agentrace --comm; client and echo server pinned to CPU
+0, the daemon to CPU 1.
 "Added CPU per call" is (client + agentrace CPU traced - client CPU
 untraced) / (2 N), in microseconds; its ratio is over OpenSSL's in the
 same round (aead_http's: over aead's). The BPF run time per program call
@@ -22,12 +24,25 @@ import os
 import resource
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 N = int(os.environ.get("BENCH_PINGPONG_N", "20000"))
+# only these clients (comma-separated keys of `clients`), for a rerun
+KINDS = os.environ.get("BENCH_PROBE_KINDS", "")
+# after each run, before the next is measured
+SETTLE_S = 1.0
+# Client and echo server share CPU 0, the daemon has CPU 1: a ping-pong
+# split over two vCPUs pays a cross-CPU wakeup per message, whose cost
+# swung the AEAD client's untraced CPU 0.10-0.74 s for the same 20000
+# round trips (and its traced runs came out cheaper than untraced, the
+# probes' delay sparing the client a blocking read); on one CPU it is
+# 0.10-0.11 s.
+PIN = ["taskset", "-c", "0"]
+DAEMON_CPU = 1
 SIZE = 256
 GO_SRC = os.path.join(b.BENCH, "go_pingpong")
 PY = os.path.realpath(sys.executable)
@@ -49,22 +64,24 @@ def child_cpu():
 
 
 def run_client(argv, comm, traced, case):
-    ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"]) if traced else None
+    ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"], cpu=DAEMON_CPU) \
+        if traced else None
     try:
         c0 = child_cpu()
         t0 = b.cpu_s([ar.p.pid]) if ar else 0.0
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(PIN + argv, check=True, stdout=subprocess.DEVNULL)
         cpu = child_cpu() - c0
         if ar:
             cpu += b.cpu_s([ar.p.pid]) - t0
     finally:
         stats = ar.stop() if ar else None
+    time.sleep(SETTLE_S)
     return cpu, stats
 
 
 def start_echo(argv):
     """Starts an echo server that prints its port first; returns (proc, port)."""
-    srv = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    srv = subprocess.Popen(PIN + argv, stdout=subprocess.PIPE)
     return srv, int(srv.stdout.readline())
 
 
@@ -94,22 +111,30 @@ def main():
         "aead": (aead_argv + ["-s", str(SIZE)], "aead_pingpong"),
         "aead_http": (aead_argv, "aead_pingpong"),
     }
+    if KINDS:
+        clients = dict((k, v) for k, v in clients.items() if k in KINDS.split(","))
     added = dict((k, []) for k in clients)
     prog = {}
     try:
         with b.BpfStats():
             for i in range(ROUNDS):
                 for k, (argv, comm) in clients.items():
-                    base, _ = run_client(argv, comm, False, case)
-                    traced, _ = run_client(argv, comm, True, case)
+                    # ABBA: whichever run comes second pays for the first's
+                    # leftovers (a stopped daemon's teardown), on both sides
+                    if i % 2:
+                        traced, _ = run_client(argv, comm, True, case)
+                        base, _ = run_client(argv, comm, False, case)
+                    else:
+                        base, _ = run_client(argv, comm, False, case)
+                        traced, _ = run_client(argv, comm, True, case)
                     added[k].append(1e6 * (traced - base) / (2 * N))
                     b.log("round %d %s: untraced %.2fs traced %.2fs, +%.2f us/call" %
                           (i + 1, k, base, traced, added[k][-1]))
             # per-program BPF time, from one more traced run of each
             for k, (argv, comm) in clients.items():
-                ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"])
+                ar = b.Agentrace(case, ["--comm", comm, "--exporter", "none"], cpu=DAEMON_CPU)
                 before = b.prog_stats(ar.p.pid)
-                subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+                subprocess.run(PIN + argv, check=True, stdout=subprocess.DEVNULL)
                 after = b.prog_stats(ar.p.pid)
                 ar.stop()
                 for name, (cnt, ns) in b.prog_delta(after, before).items():
@@ -122,6 +147,8 @@ def main():
             p.wait()
 
     def row(metric, k, base):
+        if k not in added or (base and base not in added):
+            return
         ratio = [x / y for x, y in zip(added[k], added[base]) if y] if base else None
         case.row(metric, b.spread(added[k])[1], b.spread(added[base])[1] if base else None,
                  b.spread(ratio)[1] if ratio else None, "-", added[k], "us")
