@@ -5,14 +5,18 @@ located by its exported EVP_AEAD_CTX_* symbols: bench/aead_pingpong seals
 and opens TLS 1.3 records as rustls does, on Debian's android-libboringssl,
 doing OpenAI chat exchanges over HTTP/1.1 with its own server. Every
 response the server logged must be one CLIENT span from the client, with
-the server's ids and token counts, and no record may go unlinked."""
+the server's ids and token counts, and no record may go unlinked.
+
+A client of BoringSSL's own libssl over the same libcrypto (its SSL_read
+opens records through EVP_AEAD_CTX_open) must have each response taken
+once, from the SSL_* probes."""
 
 import json
 import os
 import subprocess
 
-from harness import (Agentrace, Proc, Receiver, Workdir, check, clean_env, run_client, test,
-                     wait_for, wait_spans, HERE, KIND_CLIENT, span_pid)
+from harness import (Agentrace, MockLLM, Proc, Receiver, Workdir, check, clean_env, run_client,
+                     teardown, test, wait_for, wait_spans, HERE, KIND_CLIENT, span_pid)
 
 SRC = os.path.join(HERE, "..", "..", "bench", "aead_pingpong.c")
 BORING = "/usr/lib/x86_64-linux-gnu/android"
@@ -92,10 +96,46 @@ def test_aead_exported_boringssl_records():
         check(stat_line(ar.err(), "discover").get("tls_probed_aead") == "1",
               "libcrypto.so.0 not probed as the AEAD API: " + ar.err()[-2000:])
     finally:
-        for p in (ar, srv, rcv):
-            if p:
-                try:
-                    p.stop()
-                except Exception:  # noqa: BLE001 - cleanup goes on
-                    pass
-        wd.cleanup()
+        teardown(wd, ar, srv, rcv)
+
+
+@test
+def test_aead_exported_under_boringssl_libssl_once():
+    wd = Workdir("bssl")
+    rcv = mock = ar = client = None
+    try:
+        exe = wd.file("bssl_chat")
+        r = subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-I/usr/include/android", "-o",
+                            exe, os.path.join(HERE, "clients", "bssl_chat.c"), "-L" + BORING,
+                            "-Wl,-rpath," + BORING, "-lssl", "-lcrypto"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "bssl_chat build failed: " + r.stderr[-1500:])
+        rcv = Receiver(wd)
+        mock = MockLLM(wd)
+        ar = Agentrace(wd, ["--comm", "bssl_chat"],
+                       env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
+        go = wd.file("go")
+        client = subprocess.Popen([exe, str(mock.port), "3", go], env=clean_env())
+        # both libraries probed (found at its exec) before its first call
+        wait_for(lambda: "AEAD API probes" in ar.err() and "android/libssl.so.0" in ar.err(),
+                 what="libssl.so.0 and libcrypto.so.0 probed")
+        open(go, "w").close()
+        check(client.wait(30) == 0, "bssl_chat failed")
+        wait_spans(rcv, ar, 3, pids={client.pid})
+        ar.finish()
+        ids = sorted(t["response_id"] for t in mock.truth() if t.get("response_id"))
+        chats = sorted(s["attributes"].get("gen_ai.response.id") for s in rcv.spans()
+                       if s["kind"] == KIND_CLIENT and span_pid(s) == client.pid
+                       and s["attributes"].get("gen_ai.operation.name") == "chat")
+        check(len(ids) == 3 and chats == ids, "spans %r, truth %r" % (chats, ids))
+        # the records opened inside SSL_read were skipped by the AEAD
+        # probes, not made into a second, response-only stream
+        check(stat_line(ar.err(), "http").get("unpaired_responses") == "0",
+              "http: %r" % stat_line(ar.err(), "http"))
+        check(int(stat_line(ar.err(), "kernel").get("tls_record_in_ssl_call", 0)) >= 3,
+              "kernel: %r" % stat_line(ar.err(), "kernel"))
+    finally:
+        if client and client.poll() is None:
+            client.kill()
+            client.wait()
+        teardown(wd, ar, mock, rcv)
