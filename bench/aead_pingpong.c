@@ -9,11 +9,12 @@
  *                                    serves one connection at a time; with
  *                                    -t, appends one JSON line per chat
  *                                    response (id, tokens) to TRUTH
- *   aead_pingpong -p PORT [-n N] [-s SIZE]
+ *   aead_pingpong -p PORT [-n N] [-s SIZE] [-d MS]
  *                                    client: N round trips; SIZE 0 (the
  *                                    default) sends HTTP/1.1 chat requests
  *                                    and gets chat responses, else SIZE
- *                                    raw bytes are echoed
+ *                                    raw bytes are echoed; -d: wait MS
+ *                                    ms before connecting (a cold start)
  *
  * The wire and the calls follow rustls's record layer (RFC 8446 5.2):
  * each record is sealed in place, content || inner type, with
@@ -346,25 +347,26 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	static struct conn c;
-	unsigned long n = 1000;
+	unsigned long n = 1000, delay_ms = 0;
 	size_t size = 0;
 	bool listen_mode = false;
 	int port = 0, opt, one = 1;
 	socklen_t alen = sizeof(a);
 
-	while ((opt = getopt(argc, argv, "lp:n:s:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "lp:n:s:t:d:")) != -1) {
 		switch (opt) {
 		case 'l': listen_mode = scatter = true; break;
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 's': size = strtoul(optarg, NULL, 10); break;
+		case 'd': delay_ms = strtoul(optarg, NULL, 10); break;
 		case 't':
 			truth = fopen(optarg, "a");
 			if (!truth)
 				die(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s -l [-t TRUTH] | -p PORT [-n N] [-s SIZE]\n",
+			fprintf(stderr, "usage: %s -l [-t TRUTH] | -p PORT [-n N] [-s SIZE] [-d MS]\n",
 				argv[0]);
 			return 2;
 		}
@@ -392,6 +394,7 @@ int main(int argc, char **argv)
 		}
 	}
 	a.sin_port = htons((uint16_t)port);
+	usleep(delay_ms * 1000);
 	c.fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&a, sizeof(a)))
 		die("connect");
