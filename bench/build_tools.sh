@@ -13,3 +13,11 @@ gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c u
 gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c $libs
 # shellcheck disable=SC2086
 gcc $cflags -o build/bench/floor_tracepoints bench/floor_tracepoints.c $libs
+# TLS 1.3 records through BoringSSL's AEAD API, as rustls makes them
+# (android-libboringssl-dev, scripts/deps.sh); the echo server is a copy so
+# that agentrace --comm aead_pingpong traces the client only.
+boring=/usr/lib/x86_64-linux-gnu/android
+# shellcheck disable=SC2086
+gcc $cflags -I/usr/include/android -o build/bench/aead_pingpong bench/aead_pingpong.c \
+	-L$boring -Wl,-rpath,$boring -lcrypto
+cp build/bench/aead_pingpong build/bench/aead_echo

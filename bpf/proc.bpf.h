@@ -73,8 +73,10 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
 
 /* A targeted process mmaps a file whose name starts with "libssl": it is
  * loading OpenSSL now (python's `import ssl` does it long after exec), and
- * discovery must attach before the first SSL_write. Cost for other mmaps:
- * the target check and a short dentry-name read. */
+ * discovery must attach before the first SSL_write. Likewise "libcrypto"
+ * (an aws-lc or BoringSSL one carries the AEAD API rustls goes through:
+ * its contexts are tied to their socket when made, at the handshake).
+ * Cost for other mmaps: the target check and a short dentry-name read. */
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 {
@@ -99,7 +101,9 @@ int enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 	/* clang 14 turns __builtin_memcmp into a call BPF cannot make. */
 	if (bpf_probe_read_kernel(base, 6, name) || base[0] != 'l' || base[1] != 'i' ||
-	    base[2] != 'b' || base[3] != 's' || base[4] != 's' || base[5] != 'l')
+	    base[2] != 'b' ||
+	    !((base[3] == 's' && base[4] == 's' && base[5] == 'l') ||
+	      (base[3] == 'c' && base[4] == 'r' && base[5] == 'y')))
 		return 0;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

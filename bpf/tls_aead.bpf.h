@@ -110,6 +110,19 @@ static __always_inline bool aead_tls13(__u64 ad, __u64 ad_len)
 	       ar_tls13_aad(h, ad_len);
 }
 
+/* A record sealed or opened inside a probed SSL_* call is that call's
+ * plaintext, taken once by the SSL_* probes: a shared BoringSSL or aws-lc
+ * libcrypto under its own libssl (BoringSSL's SSL_read opens through
+ * EVP_AEAD_CTX_open). */
+static __always_inline bool aead_in_ssl_call(__u64 id)
+{
+	if (!bpf_map_lookup_elem(&active_ssl_read_args, &id) &&
+	    !bpf_map_lookup_elem(&active_ssl_write_args, &id))
+		return false;
+	stat_add(AR_STAT_AEAD_IN_SSL, 1);
+	return true;
+}
+
 /* Arguments 7 and up at a function's entry (the return address is at
  * rsp). */
 static __always_inline __u64 stack_arg(struct pt_regs *regs, int n)
@@ -142,10 +155,10 @@ int BPF_KPROBE(aead_init_enter, void *actx)
 SEC("uprobe")
 int BPF_KPROBE(aead_seal_enter, void *actx)
 {
-	__u64 in, in_len;
+	__u64 id = bpf_get_current_pid_tgid(), in, in_len;
 
-	if (!is_target(bpf_get_current_pid_tgid() >> 32) ||
-	    !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)))
+	if (!is_target(id >> 32) || !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)) ||
+	    aead_in_ssl_call(id))
 		return 0;
 	in = stack_arg(ctx, 7);
 	in_len = stack_arg(ctx, 8);
@@ -160,7 +173,8 @@ int BPF_KPROBE(aead_open_enter, void *actx, void *out, size_t *out_len)
 	struct ssl_args a = { .ssl = (__u64)actx, .buf = (__u64)out, .len_ptr = (__u64)out_len,
 			      .fd = -1 };
 
-	if (!is_target(id >> 32) || !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)))
+	if (!is_target(id >> 32) || !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)) ||
+	    aead_in_ssl_call(id))
 		return 0;
 	if (bpf_map_update_elem(&active_aead_open_args, &id, &a, BPF_ANY))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);

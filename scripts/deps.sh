@@ -7,7 +7,7 @@ node-llhttp libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
 libcriterion-dev libcurl4-openssl-dev libjansson-dev libbrotli-dev
 libzstd-dev libxxhash-dev libclang-rt-14-dev libyaml-dev openssl curl
 python3-grpcio python3-protobuf python3-prometheus-client
-libcapstone-dev libnghttp2-dev golang-go"
+libcapstone-dev libnghttp2-dev golang-go android-libboringssl-dev"
 # `deps.sh bench` adds the benchmark tools (make bench).
 [ "${1:-}" = bench ] && PKGS="$PKGS wrk nginx-light bpftrace valgrind zstd"
 missing=""

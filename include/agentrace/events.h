@@ -241,6 +241,8 @@ enum ar_stat {
 				     * found (padding, unreadable): a gap */
 	AR_STAT_AEAD_TLS12,         /* rustls records of TLS 1.2 (13-byte
 				     * associated data): not taken */
+	AR_STAT_AEAD_IN_SSL,        /* records sealed/opened inside a probed
+				     * SSL_* call: taken from that call */
 	AR_STAT_MAX,
 };
 

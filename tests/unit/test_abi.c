@@ -162,7 +162,8 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_AEAD_NOT_DATA, 20);
 	cr_expect_eq(AR_STAT_AEAD_LOST, 21);
 	cr_expect_eq(AR_STAT_AEAD_TLS12, 22);
-	cr_expect_eq(AR_STAT_MAX, 23);
+	cr_expect_eq(AR_STAT_AEAD_IN_SSL, 23);
+	cr_expect_eq(AR_STAT_MAX, 24);
 }
 
 Test(abi_events, tls_odd)

@@ -12,12 +12,16 @@
 
 #define MAX_CANDIDATES 16
 
+/* libssl (SSL_* symbols), the executable (static TLS), and libcrypto: an
+ * aws-lc or BoringSSL one exports the AEAD API that rustls goes through
+ * (OpenSSL's libcrypto.so.3 is read once and planned empty). */
 static bool is_candidate(const char *path, const char *exe)
 {
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	return strncmp(base, "libssl", 6) == 0 || (exe[0] && strcmp(path, exe) == 0);
+	return strncmp(base, "libssl", 6) == 0 || strncmp(base, "libcrypto", 9) == 0 ||
+	       (exe[0] && strcmp(path, exe) == 0);
 }
 
 int proc_maps__candidates(FILE *f, const char *exe,

@@ -30,8 +30,16 @@
  * be an .eh_frame FDE start, and seal and open must be called directly
  * from somewhere. Exactly one function may match each; anything else and
  * rustls is reported, not traced.
+ *
+ * A shared aws-lc or BoringSSL libcrypto (distributions' builds, Debian's
+ * android-libboringssl) exports the same functions by name: its probes
+ * come from .dynsym, with no evidence to weigh. Such a library under its
+ * own libssl is left to the SSL_* probes (tls_openssl.c) when they share
+ * a file; bpf/tls_aead.bpf.h skips records sealed or opened inside an
+ * SSL_* call when they do not.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "discover/eh_frame.h"
 #include "discover/elf_image.h"
@@ -133,4 +141,59 @@ int tls_awslc__locate(const struct elf_image *img, struct text_refs *refs, struc
 cleanup:
 	err_refs__free(s);
 	return err ? err : (int)plan->n;
+}
+
+enum { X_SEAL, X_OPEN, X_INITD, X_INIT, X_SSL_READ, X_MAX };
+
+static const char *const exported[X_MAX] = {
+	[X_SEAL] = "EVP_AEAD_CTX_seal", [X_OPEN] = "EVP_AEAD_CTX_open",
+	[X_INITD] = "EVP_AEAD_CTX_init_with_direction", [X_INIT] = "EVP_AEAD_CTX_init",
+	[X_SSL_READ] = "SSL_read",
+};
+
+/* Seal, open and init_with_direction by name, in a file without SSL_read
+ * (a file with both is OpenSSL-shaped: its SSL_* calls are probed). */
+bool tls_awslc__detect_exported(const struct elf_image *img, char *version, size_t len)
+{
+	struct elf_func f[X_MAX];
+
+	elf_image__funcs(img, exported, X_MAX, f);
+	if (!f[X_SEAL].addr || !f[X_OPEN].addr || !f[X_INITD].addr || f[X_SSL_READ].addr)
+		return false;
+	if (!elf_image__version_after(img, "AWS-LC ", version, len))
+		snprintf(version, len, "%s", "");
+	return true;
+}
+
+int tls_awslc__locate_exported(const struct elf_image *img, struct text_refs *refs,
+			       struct tls_plan *plan)
+{
+	static const uint16_t prog[X_SSL_READ] = {
+		[X_SEAL] = TLS_PROG_AEAD_SEAL, [X_OPEN] = TLS_PROG_AEAD_OPEN,
+		[X_INITD] = TLS_PROG_AEAD_INIT, [X_INIT] = TLS_PROG_AEAD_INIT,
+	};
+	struct elf_func f[X_MAX];
+	struct tls_plan try;
+
+	(void)refs; /* found by name: no .text references */
+	memset(&try, 0, sizeof(try));
+	elf_image__funcs(img, exported, X_MAX, f);
+	for (int i = 0; i < X_SSL_READ; i++) {
+		uint64_t off = f[i].addr ? elf_image__file_off(img, f[i].addr) : 0;
+
+		/* init inlines init_with_direction: both link a context */
+		if (!off && i != X_INIT)
+			break;
+		tls_plan__add(&try, prog[i], off);
+		if (i == X_OPEN)
+			tls_plan__add(&try, TLS_PROG_AEAD_OPEN_RET, off);
+	}
+	if (try.n < 4 || plan->n + try.n > TLS_PLAN_MAX) {
+		snprintf(plan->note, sizeof(plan->note),
+			 "EVP_AEAD_CTX_* symbols outside any executable segment");
+		return 0;
+	}
+	memcpy(plan->probes + plan->n, try.probes, try.n * sizeof(try.probes[0]));
+	plan->n += try.n;
+	return (int)plan->n;
 }

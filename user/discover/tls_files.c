@@ -324,7 +324,7 @@ void tls_files__print_stats(const struct tls_files *t, FILE *f)
 	static const char *const key[TLS_LIB_MAX] = {
 		[TLS_LIB_OPENSSL] = "openssl", [TLS_LIB_GO] = "go",
 		[TLS_LIB_BORINGSSL] = "boringssl", [TLS_LIB_OPENSSL_STATIC] = "openssl_static",
-		[TLS_LIB_RUSTLS] = "rustls",
+		[TLS_LIB_RUSTLS] = "rustls", [TLS_LIB_AEAD] = "aead",
 	};
 
 	fprintf(f, " tls_files_attached=%zu", tls_files__attached(t));

@@ -38,6 +38,8 @@ const struct tls_prog_desc tls_progs[TLS_PROG_MAX] = {
  * stripped OpenSSL. */
 const struct tls_lib_desc tls_libs[] = {
 	{ TLS_LIB_OPENSSL, "OpenSSL", tls_openssl__detect, NULL, tls_openssl__locate },
+	{ TLS_LIB_AEAD, "aws-lc/BoringSSL AEAD API", tls_awslc__detect_exported, NULL,
+	  tls_awslc__locate_exported },
 	{ TLS_LIB_GO, "Go crypto/tls", tls_go__detect, NULL, tls_go__locate },
 	{ TLS_LIB_BORINGSSL, "BoringSSL", tls_static__detect_boringssl, tls_boringssl__want,
 	  tls_boringssl__locate },
@@ -59,7 +61,7 @@ uint32_t tls_plan__located(const struct tls_plan *plan)
 {
 	uint32_t libs = plan->n ? 1u << plan->lib : 0;
 
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n && plan->lib != TLS_LIB_AEAD; i++)
 		if (plan->probes[i].prog == TLS_PROG_AEAD_SEAL)
 			libs |= 1u << TLS_LIB_RUSTLS;
 	return libs;

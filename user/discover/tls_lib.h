@@ -28,6 +28,7 @@ enum tls_lib_id {
 	TLS_LIB_BORINGSSL, /* BoringSSL, static and stripped (Bun) */
 	TLS_LIB_OPENSSL_STATIC, /* OpenSSL, static and stripped (Codex) */
 	TLS_LIB_RUSTLS,    /* rustls (Codex with a custom CA) */
+	TLS_LIB_AEAD,      /* aws-lc/BoringSSL libcrypto exporting EVP_AEAD_CTX_* */
 	TLS_LIB_MAX,
 };
 
@@ -154,5 +155,8 @@ int tls_boringssl__locate(const struct elf_image *img, struct text_refs *refs,
 			  struct tls_plan *plan);
 int tls_awslc__locate(const struct elf_image *img, struct text_refs *refs,
 		      struct tls_plan *plan);
+bool tls_awslc__detect_exported(const struct elf_image *img, char *version, size_t len);
+int tls_awslc__locate_exported(const struct elf_image *img, struct text_refs *refs,
+			       struct tls_plan *plan);
 
 #endif
