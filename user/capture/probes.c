@@ -528,9 +528,12 @@ void probes__handle(struct probes *p, const void *rec, size_t len)
 	if (!p->gate || len < sizeof(*ev) ||
 	    (ev->hdr.type != AR_EV_PROC_EXEC && ev->hdr.type != AR_EV_PROC_FORK))
 		return;
+	debug("gate: %s record of pid %u, %llu us after the kernel saw it",
+	      ev->hdr.type == AR_EV_PROC_EXEC ? "exec" : "fork", ev->hdr.tgid,
+	      (unsigned long long)(now_ns() - ev->hdr.ts_ns) / 1000);
 	snprintf(why, sizeof(why), "pid %u (%.16s) %s", ev->hdr.tgid, ev->comm,
 		 ev->hdr.type == AR_EV_PROC_EXEC ? "exec'd as a target" : "forked from a target");
-	tp_gate__open(p->gate, now_ns(), why);
+	tp_gate__open(p->gate, now_ns(), ev->hdr.ts_ns, why);
 }
 
 void probes__tick(struct probes *p)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,8 +10,9 @@
 
 #include "capture/tp_gate.h"
 #include "common/log.h"
+#include "common/worker.h"
 
-#define GATE_MAX 64                     /* capture.bpf.c has 25 */
+#define GATE_MAX 64                     /* capture.bpf.o has 24 */
 #define GATE_LOG_GAP_NS 1000000000ull   /* at most a line a second */
 #define SYSCALL_SEC "tracepoint/syscalls/"
 
@@ -25,7 +27,21 @@ struct tp_gate {
 	uint64_t unlogged;     /* changes since that line */
 	uint64_t cycles;       /* attaches */
 	uint64_t attach_ns_last, attach_ns_max;
+	uint64_t lag_ns_last, lag_ns_max; /* a target's exec/fork to attached */
 	uint64_t errors;
+	/* Destroying a tracepoint's last perf event waits for RCU grace
+	 * periods (perf_trace_event_unreg), 30-70 ms each here: 0.7-1.6 s
+	 * for all of them, during which the event loop, done inline, left
+	 * the next target's exec record unread and lost its first call. A
+	 * thread of its own destroys them, one at a time; the gate counts
+	 * as detached at once. A program cannot be attached again while its
+	 * old link lives (-EEXIST), so an attach takes back the links not
+	 * destroyed yet, and waits for the one being destroyed. */
+	struct worker w;
+	bool threaded;
+	struct bpf_link *doomed[GATE_MAX]; /* by program; under w.lock */
+	size_t n_doomed;
+	int inflight; /* program whose link is being destroyed, or -1 */
 };
 
 static uint64_t mono_ns(void)
@@ -36,13 +52,49 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static void *destroyer(void *arg)
+{
+	struct tp_gate *g = arg;
+
+	pthread_mutex_lock(&g->w.lock);
+	for (;;) {
+		struct bpf_link *l;
+		size_t i;
+
+		while (!g->n_doomed && !g->w.stop)
+			pthread_cond_wait(&g->w.cond, &g->w.lock);
+		if (!g->n_doomed)
+			break;
+		for (i = 0; !g->doomed[i]; i++)
+			;
+		l = g->doomed[i];
+		g->doomed[i] = NULL;
+		g->n_doomed--;
+		g->inflight = i;
+		pthread_mutex_unlock(&g->w.lock);
+		bpf_link__destroy(l);
+		pthread_mutex_lock(&g->w.lock);
+		g->inflight = -1;
+		pthread_cond_broadcast(&g->w.cond);
+	}
+	pthread_mutex_unlock(&g->w.lock);
+	return NULL;
+}
+
 struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
 {
 	struct tp_gate *g = calloc(1, sizeof(*g));
 	struct bpf_program *prog;
+	int err;
 
 	if (!g)
 		return NULL;
+	g->inflight = -1;
+	err = worker__start(&g->w, destroyer, g);
+	g->threaded = !err;
+	if (err)
+		warn("failed to start the tracepoint detaching thread (%s): detaching blocks "
+		     "the event loop", strerror(-err));
 	g->idle_ns = idle_ms * 1000000ull;
 	bpf_object__for_each_program(prog, obj) {
 		const char *sec = bpf_program__section_name(prog);
@@ -57,11 +109,70 @@ struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
 
 static void detach_all(struct tp_gate *g)
 {
+	if (g->threaded)
+		pthread_mutex_lock(&g->w.lock);
 	for (size_t i = 0; i < g->n; i++) {
-		bpf_link__destroy(g->links[i]);
+		if (g->threaded && g->links[i]) {
+			g->doomed[i] = g->links[i];
+			g->n_doomed++;
+		} else {
+			bpf_link__destroy(g->links[i]);
+		}
 		g->links[i] = NULL;
 	}
+	if (g->threaded) {
+		pthread_cond_broadcast(&g->w.cond);
+		pthread_mutex_unlock(&g->w.lock);
+	}
 	g->attached = false;
+}
+
+/* Takes back the links still waiting for the destroyer (they are
+ * attached, so their programs run again at once). Returns the program
+ * whose link is being destroyed, or -1. */
+static int reclaim(struct tp_gate *g)
+{
+	int busy;
+
+	if (!g->threaded)
+		return -1;
+	pthread_mutex_lock(&g->w.lock);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->doomed[i]) {
+			g->links[i] = g->doomed[i];
+			g->doomed[i] = NULL;
+			g->n_doomed--;
+		}
+	busy = g->inflight;
+	pthread_mutex_unlock(&g->w.lock);
+	return busy;
+}
+
+/* Waits until the destroyer has no link in hand (one grace period). */
+static void wait_inflight(struct tp_gate *g)
+{
+	pthread_mutex_lock(&g->w.lock);
+	while (g->inflight >= 0)
+		pthread_cond_wait(&g->w.cond, &g->w.lock);
+	pthread_mutex_unlock(&g->w.lock);
+}
+
+/* Attaches program i unless its link lives. Returns 0 or -errno. */
+static int attach_one(struct tp_gate *g, size_t i)
+{
+	int err;
+
+	if (g->links[i])
+		return 0;
+	g->links[i] = bpf_program__attach(g->progs[i]);
+	if (g->links[i])
+		return 0;
+	err = -errno;
+	if (!g->errors++)
+		warn("failed to attach %s: %s; targets are not traced until it attaches "
+		     "(tracepoints: errors)", bpf_program__section_name(g->progs[i]),
+		     strerror(-err));
+	return err;
 }
 
 void tp_gate__free(struct tp_gate *g)
@@ -69,6 +180,8 @@ void tp_gate__free(struct tp_gate *g)
 	if (!g)
 		return;
 	detach_all(g);
+	if (g->threaded)
+		worker__stop(&g->w); /* after the queue is empty */
 	free(g);
 }
 
@@ -86,35 +199,43 @@ static void log_change(struct tp_gate *g, uint64_t now, const char *what, const 
 	g->unlogged = 0;
 }
 
-int tp_gate__open(struct tp_gate *g, uint64_t now_ns, const char *why)
+int tp_gate__open(struct tp_gate *g, uint64_t now_ns, uint64_t event_ns, const char *why)
 {
-	uint64_t t0;
+	uint64_t t0, t1;
 	char line[192];
-	int err;
+	int busy, err = 0;
 
 	g->live_ns = now_ns;
 	if (g->attached)
 		return 0;
 	t0 = mono_ns();
-	for (size_t i = 0; i < g->n; i++) {
-		g->links[i] = bpf_program__attach(g->progs[i]);
-		if (!g->links[i]) {
-			err = -errno;
-			if (!g->errors++)
-				warn("failed to attach %s: %s; targets are not traced until it "
-				     "attaches (tracepoints: errors)",
-				     bpf_program__section_name(g->progs[i]), strerror(-err));
-			detach_all(g);
-			return err;
-		}
+	/* the program being destroyed last: the others run meanwhile */
+	busy = reclaim(g);
+	for (size_t i = 0; i < g->n && !err; i++)
+		if ((int)i != busy)
+			err = attach_one(g, i);
+	if (busy >= 0 && !err) {
+		wait_inflight(g);
+		err = attach_one(g, busy);
+	}
+	if (err) {
+		detach_all(g);
+		return err;
 	}
 	g->attached = true;
 	g->cycles++;
-	g->attach_ns_last = mono_ns() - t0;
+	t1 = mono_ns();
+	g->attach_ns_last = t1 - t0;
 	if (g->attach_ns_last > g->attach_ns_max)
 		g->attach_ns_max = g->attach_ns_last;
-	snprintf(line, sizeof(line), "%s; %zu programs in %" PRIu64 " us", why, g->n,
-		 g->attach_ns_last / 1000);
+	if (event_ns && event_ns < t1) {
+		g->lag_ns_last = t1 - event_ns;
+		if (g->lag_ns_last > g->lag_ns_max)
+			g->lag_ns_max = g->lag_ns_last;
+	}
+	snprintf(line, sizeof(line), "%s; %zu programs in %" PRIu64 " us, %" PRIu64
+		 " us after the kernel saw it", why, g->n, g->attach_ns_last / 1000,
+		 event_ns && event_ns < t1 ? (t1 - event_ns) / 1000 : 0);
 	log_change(g, now_ns, "attached", line);
 	return 0;
 }
@@ -124,7 +245,7 @@ int tp_gate__tick(struct tp_gate *g, uint64_t now_ns, bool live, const char *why
 	char line[96];
 
 	if (live)
-		return tp_gate__open(g, now_ns, why);
+		return tp_gate__open(g, now_ns, 0, why);
 	if (!g->attached || now_ns - g->live_ns < g->idle_ns)
 		return 0;
 	detach_all(g);
@@ -143,6 +264,7 @@ void tp_gate__print_stats(const struct tp_gate *g, FILE *f)
 	if (!g)
 		return;
 	fprintf(f, "tracepoints: attached=%d cycles=%" PRIu64 " attach_us_last=%" PRIu64
-		" attach_us_max=%" PRIu64 " errors=%" PRIu64 "\n", g->attached, g->cycles,
-		g->attach_ns_last / 1000, g->attach_ns_max / 1000, g->errors);
+		" attach_us_max=%" PRIu64 " lag_us_last=%" PRIu64 " lag_us_max=%" PRIu64
+		" errors=%" PRIu64 "\n", g->attached, g->cycles, g->attach_ns_last / 1000,
+		g->attach_ns_max / 1000, g->lag_ns_last / 1000, g->lag_ns_max / 1000, g->errors);
 }

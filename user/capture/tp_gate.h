@@ -9,7 +9,9 @@
  * The gate holds the links of the capture object's syscall tracepoint
  * programs. It attaches them all at once when a target appears (an exec
  * or fork record, or a live target seen by tp_gate__tick), and detaches
- * them when no target has lived for the idle delay. The sched tracepoints
+ * them when no target has lived for the idle delay (hysteresis: a target
+ * that comes back soon finds them attached), on a thread of its own, as
+ * each detach waits for RCU grace periods. The sched tracepoints
  * that find targets stay attached outside the gate. What a target does
  * before the attach is not seen; its sockets opened then are adopted on
  * their first read or write (bpf/sock.bpf.h conn_get). Not thread-safe. */
@@ -30,9 +32,11 @@ struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms);
 void tp_gate__free(struct tp_gate *g);
 
 /* Attaches every gated program if detached, and notes a target now.
+ * event_ns: when the kernel saw the target (CLOCK_MONOTONIC, as
+ * bpf_ktime_get_ns), or 0; the lag to "attached" is kept in the stats.
  * why: one line for the log, e.g. "pid 12 (curl) exec'd". Returns 0, or
  * -errno with nothing attached (the next call tries again). */
-int tp_gate__open(struct tp_gate *g, uint64_t now_ns, const char *why);
+int tp_gate__open(struct tp_gate *g, uint64_t now_ns, uint64_t event_ns, const char *why);
 
 /* A target lives at now_ns (live) or not: attaches (live, detached), or
  * detaches when none has lived for the idle delay. Returns as

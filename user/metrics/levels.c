@@ -16,6 +16,8 @@ static const struct {
 	{ "tracepoints", "attached" },        /* lazy syscall tracepoints on (1) or off */
 	{ "tracepoints", "attach_us_last" },
 	{ "tracepoints", "attach_us_max" },
+	{ "tracepoints", "lag_us_last" },
+	{ "tracepoints", "lag_us_max" },
 };
 
 bool stats_level__is(const char *stage, const char *key)
