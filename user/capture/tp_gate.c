@@ -13,7 +13,8 @@
 #include "common/worker.h"
 
 #define GATE_MAX 64                     /* capture.bpf.o has 24 */
-#define GATE_LOG_GAP_NS 1000000000ull   /* at most a line a second */
+#define GATE_LOG_WINDOW_NS 60000000000ull /* at most GATE_LOG_LINES lines */
+#define GATE_LOG_LINES 10                   /* a minute */
 #define SYSCALL_SEC "tracepoint/syscalls/"
 
 struct tp_gate {
@@ -23,8 +24,9 @@ struct tp_gate {
 	bool attached;
 	uint64_t idle_ns;
 	uint64_t live_ns;      /* a target was last seen then */
-	uint64_t logged_ns;    /* the last attach/detach line */
-	uint64_t unlogged;     /* changes since that line */
+	uint64_t window_ns;    /* the log window started then */
+	uint64_t logged;       /* lines in this window */
+	uint64_t unlogged;     /* changes not logged since the last line */
 	uint64_t cycles;       /* attaches */
 	uint64_t attach_ns_last, attach_ns_max;
 	uint64_t lag_ns_last, lag_ns_max; /* a target's exec/fork to attached */
@@ -185,17 +187,24 @@ void tp_gate__free(struct tp_gate *g)
 	free(g);
 }
 
-/* One line per change, at most one a second; the next says how many
- * went unlogged. */
+/* One line per change, at most GATE_LOG_LINES a minute; the next line
+ * says how many went unlogged. */
 static void log_change(struct tp_gate *g, uint64_t now, const char *what, const char *why)
 {
-	if (g->logged_ns && now - g->logged_ns < GATE_LOG_GAP_NS) {
+	if (!g->window_ns || now - g->window_ns >= GATE_LOG_WINDOW_NS) {
+		g->window_ns = now;
+		g->logged = 0;
+	}
+	if (g->logged == GATE_LOG_LINES) {
 		g->unlogged++;
 		return;
 	}
-	info("syscall tracepoints %s: %s (%" PRIu64 " changes not logged since the last line)",
-	     what, why, g->unlogged);
-	g->logged_ns = now;
+	g->logged++;
+	if (g->unlogged)
+		info("syscall tracepoints %s: %s (%" PRIu64 " changes not logged before)", what,
+		     why, g->unlogged);
+	else
+		info("syscall tracepoints %s: %s", what, why);
 	g->unlogged = 0;
 }
 
