@@ -60,6 +60,7 @@ struct probes {
 	uint32_t bounded_bytes; /* untargeted calls copied up to this; 0 = none */
 	struct inject *inject; /* --inject-traceparent, or NULL */
 	struct tp_gate *gate;  /* lazy syscall tracepoints, or NULL: always on */
+	uint64_t gate_checked_ns; /* the last liveness check of targets */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -538,15 +539,21 @@ void probes__handle(struct probes *p, const void *rec, size_t len)
 
 void probes__tick(struct probes *p)
 {
+	uint64_t now;
 	uint32_t tgid = 0;
 	bool live;
 	char why[48];
 
 	if (!p->gate)
 		return;
+	/* a busy event loop turns often: two syscalls per 10 ms at most */
+	now = now_ns();
+	if (now - p->gate_checked_ns < 10000000ull)
+		return;
+	p->gate_checked_ns = now;
 	live = live_target(p, &tgid);
 	snprintf(why, sizeof(why), "pid %u is a target", tgid);
-	tp_gate__tick(p->gate, now_ns(), live, why);
+	tp_gate__tick(p->gate, now, live, why);
 }
 
 void probes__print_stats(const struct probes *p, FILE *f)
