@@ -83,6 +83,17 @@ static void *destroyer(void *arg)
 	return NULL;
 }
 
+/* 0: sends data, 1: receives it, 2: anything else (connect, accept,
+ * close, mmap). */
+static int attach_rank(const char *tp)
+{
+	if (strstr(tp, "write") || strstr(tp, "send"))
+		return 0;
+	if (strstr(tp, "read") || strstr(tp, "recv"))
+		return 1;
+	return 2;
+}
+
 struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
 {
 	struct tp_gate *g = calloc(1, sizeof(*g));
@@ -98,14 +109,18 @@ struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
 		warn("failed to start the tracepoint detaching thread (%s): detaching blocks "
 		     "the event loop", strerror(-err));
 	g->idle_ns = idle_ms * 1000000ull;
-	bpf_object__for_each_program(prog, obj) {
-		const char *sec = bpf_program__section_name(prog);
+	/* A new target's first call is a race: attach what sees a request
+	 * leave first (writes), then its answer (reads), then the rest. */
+	for (int rank = 0; rank < 3; rank++)
+		bpf_object__for_each_program(prog, obj) {
+			const char *sec = bpf_program__section_name(prog);
 
-		if (strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)) || g->n == GATE_MAX)
-			continue;
-		bpf_program__set_autoattach(prog, false);
-		g->progs[g->n++] = prog;
-	}
+			if (strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)) || g->n == GATE_MAX ||
+			    attach_rank(sec + strlen(SYSCALL_SEC)) != rank)
+				continue;
+			bpf_program__set_autoattach(prog, false);
+			g->progs[g->n++] = prog;
+		}
 	return g;
 }
 
