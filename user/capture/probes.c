@@ -495,20 +495,23 @@ long probes__count_targets(const struct probes *p, long cap)
 	return n;
 }
 
-/* A live target: the first key of targets whose task still exists (an
- * entry of a --pid that was gone at start never leaves by itself); up to
- * a few dead entries are dropped per call. */
+/* A live target: one of the first 8 keys of targets whose task exists
+ * in /proc (the host's: agentrace needs the host PID namespace). An entry
+ * can outlive its task only if a --pid died between the check at start
+ * and its insertion; it is skipped, not trusted. */
 static bool live_target(struct probes *p, uint32_t *tgid)
 {
+	uint32_t key, *prev = NULL;
 	char path[32];
 
 	for (int i = 0; i < 8; i++) {
-		if (bpf_map__get_next_key(p->skel->maps.targets, NULL, tgid, sizeof(*tgid)))
+		if (bpf_map__get_next_key(p->skel->maps.targets, prev, tgid, sizeof(*tgid)))
 			return false;
 		snprintf(path, sizeof(path), "/proc/%u", *tgid);
 		if (access(path, F_OK) == 0 || errno != ENOENT)
 			return true;
-		bpf_map__delete_elem(p->skel->maps.targets, tgid, sizeof(*tgid), 0);
+		key = *tgid;
+		prev = &key;
 	}
 	return true; /* not proven empty */
 }
