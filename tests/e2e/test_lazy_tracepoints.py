@@ -167,3 +167,21 @@ def test_lazy_detached_after_last_target():
         if sleeper.poll() is None:
             sleeper.kill()
         teardown(wd, ar, srv)
+
+
+@test
+def test_lazy_only_with_explicit_targets():
+    """Agent-first (the default) and --trace-all classify every process:
+    their syscall tracepoints are attached with no target at all."""
+    wd = Workdir("lazy-modes")
+    ar = None
+    try:
+        for name, args in (("agent-first", []), ("trace-all", ["--trace-all"])):
+            ar = Agentrace(wd, args + ["--exporter", "none", "--idle-detach-ms", IDLE_MS],
+                           name=name, default_mode=True)
+            n = syscall_links(ar.p.pid)
+            check(n >= 20, "%s: %d syscall tracepoints attached" % (name, n))
+            ar.finish()
+            ar = None
+    finally:
+        teardown(wd, ar)
