@@ -53,6 +53,7 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 struct live {
+	struct probes *probes;
 	struct pipeline *pipe;
 	struct discover *disc;
 	struct pid_watch *pids; /* --pid processes, NULL without --pid */
@@ -85,6 +86,9 @@ static void on_record(void *ctx, const void *rec, size_t len)
 {
 	struct live *l = ctx;
 
+	/* A target's exec attaches lazy syscall tracepoints before anything
+	 * else: its first call may be a few ms away. */
+	probes__handle(l->probes, rec, len);
 	/* The record goes on first: exec/conn records are then followed by
 	 * the identity records discovery emits for them. */
 	pipeline__handle(l->pipe, rec, len);
@@ -138,6 +142,7 @@ static int run_live(const struct cli_opts *o)
 		.promote = o->promote,
 		.bounded_bytes = o->bounded_bytes,
 		.inject = o->inject_traceparent,
+		.idle_detach_ms = o->idle_detach_ms,
 	};
 	uint64_t mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	struct capture_writer *writer = NULL;
@@ -193,6 +198,7 @@ static int run_live(const struct cli_opts *o)
 	err = probes__open(&pc, &probes);
 	if (err)
 		goto cleanup;
+	l.probes = probes;
 	pipeline__set_inject(l.pipe, probes__inject(probes));
 	if (probes__bounded_bytes(probes)) {
 		l.targets = target_set__new(probes);
@@ -215,6 +221,7 @@ static int run_live(const struct cli_opts *o)
 	err = targets__seed(probes, o->comms, o->n_comms, o->cgroups, o->n_cgroups);
 	if (err < 0)
 		warn("failed to scan processes for targets: %s", strerror(-err));
+	probes__tick(probes); /* live --pid or seeded targets: attach now */
 	err = ring_reader__new(probes__ringbuf_fd(probes), on_record, &l, &ring);
 	if (err) {
 		warn("failed to create ring buffer reader: %s", strerror(-err));
@@ -247,6 +254,7 @@ static int run_live(const struct cli_opts *o)
 		/* binaries located off the loop get their probes; while one is
 		 * being located the loop turns faster, so they come soon after */
 		locating = discover__poll(l.disc);
+		probes__tick(probes);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now - last_tick >= 1000000000ull) {
 			bool print = o->stats_interval &&

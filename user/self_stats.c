@@ -97,6 +97,7 @@ void self_stats__emit(struct probes *p, const struct ring_reader *ring, struct p
 	}
 	if (p) {
 		print_kernel_stats(p, m);
+		probes__print_stats(p, m);
 		inject__print_stats(probes__inject(p), m);
 	}
 	if (ring)

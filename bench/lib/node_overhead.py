@@ -5,7 +5,12 @@ wrk (CPU 0) against nginx (CPU 1) over plaintext HTTP on 127.0.0.1, a
 small static file, keep-alive. Each round runs three configurations back
 to back, A B C, so slow drift of the shared box cancels out:
   A  no agentrace
-  B  agentrace --comm <nobody>: every probe fires, nothing is a target
+  B  agentrace --comm <nobody>: nothing is a target, so no syscall
+     tracepoint is attached at all (lazy tracepoints, capture/tp_gate.h)
+  L  agentrace --pid <a sleeping process>: a target lives, so every
+     syscall tracepoint is attached and fires for wrk and nginx, which
+     are no targets (the floor-limited case: L/F is agentrace's
+     untargeted path beyond reaching a program)
   C  agentrace with no filter: nginx and wrk are traced, every exchange parsed
   D  HTTPS (TLS 1.3 over the same nginx), no agentrace
   E  HTTPS, agentrace --comm <nobody>: nothing is a target, so neither wrk
@@ -31,8 +36,8 @@ requests), which hardly does; its ratio is A's over B's (or C's), so that
 One extra B, C, E and Q (plaintext, --promote, no agent: nginx untargeted)
 run with kernel.bpf_stats_enabled measures the kernel time of agentrace's
 programs per request, and how often each runs per request.
-BENCH_CONFIGS (default ABCDEFP) picks the configurations of the rounds;
-BENCH_STATS (default FBCEQ) picks the bpf_stats runs ("" for none)."""
+BENCH_CONFIGS (default ABLCDEFP) picks the configurations of the rounds;
+BENCH_STATS (default FBLCEQ) picks the bpf_stats runs ("" for none)."""
 
 import os
 import subprocess
@@ -47,15 +52,17 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
 
 NOBODY = ["--comm", "bench-nobody", "--scoped-uprobes", "--exporter", "none"]
+LIVE = ["--scoped-uprobes", "--exporter", "none"]  # + --pid of a sleeper
 PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
 FLOOR = ["floor"]  # not agentrace: build/bench/floor_tracepoints
 RAW_FLOOR = ["floor", "--raw"]
 FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
 CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
-CONFIGS = {"A": None, "B": NOBODY, "C": ["--exporter", "none"], "D": None, "E": NOBODY,
+CONFIGS = {"A": None, "B": NOBODY, "L": LIVE, "C": ["--exporter", "none"], "D": None,
+           "E": NOBODY,
            "F": FLOOR, "R": RAW_FLOOR, "P": PROMOTE, "Q": PROMOTE}
-PICKED = os.environ.get("BENCH_CONFIGS", "ABCDEFP")
-STATS = os.environ.get("BENCH_STATS", "FBCEQ")
+PICKED = os.environ.get("BENCH_CONFIGS", "ABLCDEFP")
+STATS = os.environ.get("BENCH_STATS", "FBLCEQ")
 
 AGENT = r"""
 import http.client, signal, socket, ssl, sys, time
@@ -105,6 +112,10 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
         args = args + ["--output", spans]
         if os.path.exists(spans):
             os.unlink(spans)
+    sleeper = None
+    if args is LIVE:
+        sleeper = subprocess.Popen(["sleep", "3600"])
+        args = args + ["--pid", str(sleeper.pid)]
     if args in (FLOOR, RAW_FLOOR):
         ar = Floor(raw=args is RAW_FLOOR)
     else:
@@ -127,6 +138,9 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
             r["stats"] = ar.stop()
             if with_stats:
                 r["progs"] = b.prog_delta(after, before)
+    if sleeper:
+        sleeper.kill()
+        sleeper.wait()
     if agent:
         _, seen = b.count_spans(spans, "gen_ai.request.model")
         r["agent_seen"] = sum(1 for m in r["agent_calls"] if m in seen)
@@ -139,7 +153,8 @@ def main():
                   "wrk -t1 -c%d GET / (small static file) against nginx, plaintext "
                   "HTTP on 127.0.0.1, wrk on CPU 0 and nginx on CPU 1, agentrace "
                   "unpinned; %d interleaved rounds of A (untraced), B (--comm "
-                  "bench-nobody), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
+                  "bench-nobody: tracepoints detached), L (--pid of a sleeping "
+                  "process: tracepoints attached, wrk and nginx untargeted), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
                   "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
                   "HTTPS beside it), %d s each" % (CONNS, ROUNDS, SECONDS))
     if "F" in PICKED:
@@ -160,15 +175,17 @@ def main():
         if STATS:
             with b.BpfStats():
                 extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
-                         for k in ("F", "R", "B", "C", "E", "Q") if k in STATS}
+                         for k in ("F", "R", "B", "L", "C", "E", "Q") if k in STATS}
     finally:
         ng.stop()
         llm.stop()
 
     for k, base, metric, goal in (
-            ("B", "A", "throughput, untargeted (--comm other)", ">= 0.99"),
+            ("B", "A", "throughput, untargeted (--comm other), tracepoints detached",
+             ">= 0.99"),
+            ("L", "A", "throughput, untargeted while a target is live (--pid sleeper)", "-"),
             ("F", "A", "throughput, floor: empty programs on the same tracepoints", "-"),
-            ("B", "F", "throughput, untargeted (--comm other) vs the floor", "-"),
+            ("L", "F", "throughput, untargeted while a target is live vs the floor", "-"),
             ("R", "A", "throughput, raw_syscalls floor: empty sys_enter/sys_exit", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
@@ -193,7 +210,8 @@ def main():
                  [r["agent_seen"] / max(1, len(r["agent_calls"])) for r in res["P"]],
                  "calls")
     for k, label in (("F", "floor (empty programs)"), ("R", "raw_syscalls floor"),
-                     ("B", "untargeted"), ("C", "everything traced"),
+                     ("B", "untargeted, tracepoints detached"),
+                     ("L", "untargeted while a target is live"), ("C", "everything traced"),
                      ("E", "HTTPS untargeted"), ("Q", "untargeted, --promote")):
         if k not in extra:
             continue

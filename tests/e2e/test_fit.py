@@ -186,7 +186,9 @@ def expected_samples(block):
     # the levels of user/metrics/levels.c; every other stats key is a count
     gauges = {("conns", "live"), ("conns", "held_bytes"), ("export", "queued"),
               ("sample", "held_traces"), ("sample", "held_spans"), ("sample", "held_bytes"),
-              ("discover", "tls_files_attached")}
+              ("discover", "tls_files_attached"), ("tracepoints", "attached"),
+              ("tracepoints", "attach_us_last"), ("tracepoints", "attach_us_max"),
+              ("tracepoints", "lag_us_last"), ("tracepoints", "lag_us_max")}
     out = {}
     for prefix, kv in block.items():
         for k, v in kv.items():

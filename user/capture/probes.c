@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/perf_event.h>
@@ -15,6 +17,7 @@
 
 #include "capture.skel.h"
 #include "capture/probes.h"
+#include "capture/tp_gate.h"
 #include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
 #include "inject/inject.h"
@@ -57,6 +60,8 @@ struct probes {
 	bool promote; /* AR_EV_FIRST_WRITE records for promotion */
 	uint32_t bounded_bytes; /* untargeted calls copied up to this; 0 = none */
 	struct inject *inject; /* --inject-traceparent, or NULL */
+	struct tp_gate *gate;  /* lazy syscall tracepoints, or NULL: always on */
+	uint64_t gate_checked_ns; /* the last liveness check of targets */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -245,6 +250,15 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	}
 	ensure_tracefs();
 	uprobe_tracefs__remove_stale();
+	/* Explicit targets only: agent-first and --trace-all classify every
+	 * process, so their syscall tracepoints stay on. */
+	if (!p->all && !p->promote && cfg->idle_detach_ms) {
+		p->gate = tp_gate__new(p->skel->obj, cfg->idle_detach_ms);
+		if (!p->gate) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
 	err = capture_bpf__attach(p->skel);
 	if (err) {
 		warn("failed to attach tracepoints: %s", strerror(-err));
@@ -273,6 +287,7 @@ void probes__close(struct probes *p)
 	if (!p)
 		return;
 	inject__close(p->inject);
+	tp_gate__free(p->gate);
 	capture_bpf__destroy(p->skel);
 	if (p->warm_fd >= 0)
 		close(p->warm_fd);
@@ -479,4 +494,73 @@ long probes__count_targets(const struct probes *p, long cap)
 		n++;
 	}
 	return n;
+}
+
+/* A live target: one of the first 8 keys of targets whose task exists
+ * in /proc (the host's: agentrace needs the host PID namespace). An entry
+ * can outlive its task only if a --pid died between the check at start
+ * and its insertion; it is skipped, not trusted. */
+static bool live_target(struct probes *p, uint32_t *tgid)
+{
+	uint32_t key, *prev = NULL;
+	char path[32];
+
+	for (int i = 0; i < 8; i++) {
+		if (bpf_map__get_next_key(p->skel->maps.targets, prev, tgid, sizeof(*tgid)))
+			return false;
+		snprintf(path, sizeof(path), "/proc/%u", *tgid);
+		if (access(path, F_OK) == 0 || errno != ENOENT)
+			return true;
+		key = *tgid;
+		prev = &key;
+	}
+	return true; /* not proven empty */
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void probes__handle(struct probes *p, const void *rec, size_t len)
+{
+	const struct ar_proc_event *ev = rec;
+	char why[64];
+
+	if (!p->gate || len < sizeof(*ev) ||
+	    (ev->hdr.type != AR_EV_PROC_EXEC && ev->hdr.type != AR_EV_PROC_FORK))
+		return;
+	debug("gate: %s record of pid %u, %llu us after the kernel saw it",
+	      ev->hdr.type == AR_EV_PROC_EXEC ? "exec" : "fork", ev->hdr.tgid,
+	      (unsigned long long)(now_ns() - ev->hdr.ts_ns) / 1000);
+	snprintf(why, sizeof(why), "pid %u (%.16s) %s", ev->hdr.tgid, ev->comm,
+		 ev->hdr.type == AR_EV_PROC_EXEC ? "exec'd as a target" : "forked from a target");
+	tp_gate__open(p->gate, now_ns(), ev->hdr.ts_ns, why);
+}
+
+void probes__tick(struct probes *p)
+{
+	uint64_t now;
+	uint32_t tgid = 0;
+	bool live;
+	char why[48];
+
+	if (!p->gate)
+		return;
+	/* a busy event loop turns often: two syscalls per 10 ms at most */
+	now = now_ns();
+	if (now - p->gate_checked_ns < 10000000ull)
+		return;
+	p->gate_checked_ns = now;
+	live = live_target(p, &tgid);
+	snprintf(why, sizeof(why), "pid %u is a target", tgid);
+	tp_gate__tick(p->gate, now, live, why);
+}
+
+void probes__print_stats(const struct probes *p, FILE *f)
+{
+	tp_gate__print_stats(p->gate, f);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,10 @@ struct probes_cfg {
 				   * reads and writes are copied up to this
 				   * many bytes each (bpf/bounded.bpf.h) */
 	bool inject;              /* --inject-traceparent: also load user/inject/ */
+	uint32_t idle_detach_ms;  /* explicit targets (no promote): syscall
+				   * tracepoints only while a target lives, off
+				   * this long after the last (capture/tp_gate.h);
+				   * 0: always attached */
 };
 
 struct probes;
@@ -86,6 +91,16 @@ int probes__stats(const struct probes *p, uint64_t out[AR_STAT_MAX]);
 /* Entries of the targets map (traced processes and their threads), at
  * most cap; -1 when every process is a target. */
 long probes__count_targets(const struct probes *p, long cap);
+
+/* Lazy syscall tracepoints (capture/tp_gate.h), no-ops without them:
+ * _handle attaches on a target's exec or fork record, at once; _tick
+ * attaches while a target lives and detaches after the idle delay (call
+ * it often: before the ready file, and every loop). */
+void probes__handle(struct probes *p, const void *rec, size_t len);
+void probes__tick(struct probes *p);
+
+/* The "tracepoints:" stats line, when lazy. */
+void probes__print_stats(const struct probes *p, FILE *f);
 
 extern const char *const ar_stat_names[AR_STAT_MAX];
 

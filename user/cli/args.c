@@ -41,7 +41,7 @@ enum {
 	OPT_REDACT_KEY, OPT_MAX_ATTR, OPT_BUDGET,
 	OPT_TURN_IDLE, OPT_NO_GRAPH, OPT_SCOPED, OPT_PROMOTE, OPT_LLM_HOST, OPT_INJECT,
 	OPT_CONFIG, OPT_TRACE_ALL, OPT_BOUNDED,
-	OPT_LIST_TLS = 1100, OPT_TLS_CACHE,
+	OPT_LIST_TLS = 1100, OPT_TLS_CACHE, OPT_IDLE_DETACH,
 };
 
 static const struct argp_option options[] = {
@@ -80,6 +80,7 @@ static const struct argp_option options[] = {
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from this YAML file (keys: the long "
 	  "options, and otel: for OTEL_* variables); flags and environment win", 4 },
 	{ "list-tls", OPT_LIST_TLS, "PID", 0, "Print the TLS libraries process PID carries and where probes go, then exit", 4 },
+	{ "idle-detach-ms", OPT_IDLE_DETACH, "MS", OPTION_HIDDEN, "With --pid/--comm/--cgroup only: detach the syscall tracepoints MS ms after the last target exits (default 10000; 0: keep them attached)", 4 },
 	{ "tls-cache", OPT_TLS_CACHE, "FILE", 0, "Remember where the TLS functions of stripped binaries are across restarts, in FILE (default /var/cache/agentrace/tls-plans; none: off)", 4 },
 	{},
 };
@@ -204,6 +205,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		o->list_tls_pid = parse_num(st, arg, "--list-tls", 1, 0x7fffffff);
 		break;
 	case OPT_TLS_CACHE: o->tls_cache = arg; break;
+	case OPT_IDLE_DETACH:
+		o->idle_detach_ms = parse_num(st, arg, "--idle-detach-ms", 0, 3600000);
+		break;
 	case ARGP_KEY_INIT:
 		st->child_inputs[0] = o;
 		break;
@@ -246,6 +250,7 @@ void cli__parse(int argc, char **argv, struct cli_opts *o)
 	o->sample_rate = -1;
 	o->sample_settle_ms = -1;
 	o->bounded_bytes = 4096;
+	o->idle_detach_ms = 10000;
 	if (argc > 1 && strcmp(argv[1], "record") == 0) {
 		o->mode = CLI_RECORD;
 		argv[1] = argv[0];

@@ -66,6 +66,7 @@ struct cli_opts {
 	int verbose;
 	pid_t list_tls_pid;       /* --list-tls: print and exit */
 	const char *tls_cache;    /* --tls-cache; NULL: the default, "none": off */
+	uint32_t idle_detach_ms;  /* --idle-detach-ms (capture/tp_gate.h); 0: off */
 };
 
 /* Parses argv into o. Exits the process on --help/--version and prints

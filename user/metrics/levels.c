@@ -13,6 +13,11 @@ static const struct {
 	{ "sample", "held_spans" },
 	{ "sample", "held_bytes" },
 	{ "discover", "tls_files_attached" }, /* files (or pid, file pairs) probed now */
+	{ "tracepoints", "attached" },        /* lazy syscall tracepoints on (1) or off */
+	{ "tracepoints", "attach_us_last" },
+	{ "tracepoints", "attach_us_max" },
+	{ "tracepoints", "lag_us_last" },
+	{ "tracepoints", "lag_us_max" },
 };
 
 bool stats_level__is(const char *stage, const char *key)

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "capture/tp_gate.h"
+#include "common/log.h"
+#include "common/worker.h"
+
+#define GATE_MAX 64                     /* capture.bpf.o has 24 */
+#define GATE_LOG_WINDOW_NS 60000000000ull /* at most GATE_LOG_LINES lines */
+#define GATE_LOG_LINES 10                   /* a minute */
+#define SYSCALL_SEC "tracepoint/syscalls/"
+
+struct tp_gate {
+	struct bpf_program *progs[GATE_MAX];
+	struct bpf_link *links[GATE_MAX];
+	size_t n;
+	bool attached;
+	uint64_t idle_ns;
+	uint64_t live_ns;      /* a target was last seen then */
+	uint64_t window_ns;    /* the log window started then */
+	uint64_t logged;       /* lines in this window */
+	uint64_t unlogged;     /* changes not logged since the last line */
+	uint64_t cycles;       /* attaches */
+	uint64_t attach_ns_last, attach_ns_max;
+	uint64_t lag_ns_last, lag_ns_max; /* a target's exec/fork to attached */
+	uint64_t errors;
+	/* Destroying a tracepoint's last perf event waits for RCU grace
+	 * periods (perf_trace_event_unreg), 30-70 ms each here: 0.7-1.6 s
+	 * for all of them, during which the event loop, done inline, left
+	 * the next target's exec record unread and lost its first call. A
+	 * thread of its own destroys them, one at a time; the gate counts
+	 * as detached at once. A program cannot be attached again while its
+	 * old link lives (-EEXIST), so an attach takes back the links not
+	 * destroyed yet, and waits for the one being destroyed. */
+	struct worker w;
+	bool threaded;
+	struct bpf_link *doomed[GATE_MAX]; /* by program; under w.lock */
+	size_t n_doomed;
+	int inflight; /* program whose link is being destroyed, or -1 */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void *destroyer(void *arg)
+{
+	struct tp_gate *g = arg;
+
+	pthread_mutex_lock(&g->w.lock);
+	for (;;) {
+		struct bpf_link *l;
+		size_t i;
+
+		while (!g->n_doomed && !g->w.stop)
+			pthread_cond_wait(&g->w.cond, &g->w.lock);
+		if (!g->n_doomed)
+			break;
+		for (i = 0; !g->doomed[i]; i++)
+			;
+		l = g->doomed[i];
+		g->doomed[i] = NULL;
+		g->n_doomed--;
+		g->inflight = i;
+		pthread_mutex_unlock(&g->w.lock);
+		bpf_link__destroy(l);
+		pthread_mutex_lock(&g->w.lock);
+		g->inflight = -1;
+		pthread_cond_broadcast(&g->w.cond);
+	}
+	pthread_mutex_unlock(&g->w.lock);
+	return NULL;
+}
+
+/* 0: sends data, 1: receives it, 2: anything else (connect, accept,
+ * close, mmap). */
+static int attach_rank(const char *tp)
+{
+	if (strstr(tp, "write") || strstr(tp, "send"))
+		return 0;
+	if (strstr(tp, "read") || strstr(tp, "recv"))
+		return 1;
+	return 2;
+}
+
+struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
+{
+	struct tp_gate *g = calloc(1, sizeof(*g));
+	struct bpf_program *prog;
+	int err;
+
+	if (!g)
+		return NULL;
+	g->inflight = -1;
+	err = worker__start(&g->w, destroyer, g);
+	g->threaded = !err;
+	if (err)
+		warn("failed to start the tracepoint detaching thread (%s): detaching blocks "
+		     "the event loop", strerror(-err));
+	g->idle_ns = idle_ms * 1000000ull;
+	/* A new target's first call is a race: attach what sees a request
+	 * leave first (writes), then its answer (reads), then the rest. */
+	for (int rank = 0; rank < 3; rank++)
+		bpf_object__for_each_program(prog, obj) {
+			const char *sec = bpf_program__section_name(prog);
+
+			if (strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)) || g->n == GATE_MAX ||
+			    attach_rank(sec + strlen(SYSCALL_SEC)) != rank)
+				continue;
+			bpf_program__set_autoattach(prog, false);
+			g->progs[g->n++] = prog;
+		}
+	return g;
+}
+
+static void detach_all(struct tp_gate *g)
+{
+	if (g->threaded)
+		pthread_mutex_lock(&g->w.lock);
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->threaded && g->links[i]) {
+			g->doomed[i] = g->links[i];
+			g->n_doomed++;
+		} else {
+			bpf_link__destroy(g->links[i]);
+		}
+		g->links[i] = NULL;
+	}
+	if (g->threaded) {
+		pthread_cond_broadcast(&g->w.cond);
+		pthread_mutex_unlock(&g->w.lock);
+	}
+	g->attached = false;
+}
+
+/* Takes back the links still waiting for the destroyer (they are
+ * attached, so their programs run again at once). Returns the program
+ * whose link is being destroyed, or -1. */
+static int reclaim(struct tp_gate *g)
+{
+	int busy;
+
+	if (!g->threaded)
+		return -1;
+	pthread_mutex_lock(&g->w.lock);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->doomed[i]) {
+			g->links[i] = g->doomed[i];
+			g->doomed[i] = NULL;
+			g->n_doomed--;
+		}
+	busy = g->inflight;
+	pthread_mutex_unlock(&g->w.lock);
+	return busy;
+}
+
+/* Waits until the destroyer has no link in hand (one grace period). */
+static void wait_inflight(struct tp_gate *g)
+{
+	pthread_mutex_lock(&g->w.lock);
+	while (g->inflight >= 0)
+		pthread_cond_wait(&g->w.cond, &g->w.lock);
+	pthread_mutex_unlock(&g->w.lock);
+}
+
+/* Attaches program i unless its link lives. Returns 0 or -errno. */
+static int attach_one(struct tp_gate *g, size_t i)
+{
+	int err;
+
+	if (g->links[i])
+		return 0;
+	g->links[i] = bpf_program__attach(g->progs[i]);
+	if (g->links[i])
+		return 0;
+	err = -errno;
+	if (!g->errors++)
+		warn("failed to attach %s: %s; targets are not traced until it attaches "
+		     "(tracepoints: errors)", bpf_program__section_name(g->progs[i]),
+		     strerror(-err));
+	return err;
+}
+
+void tp_gate__free(struct tp_gate *g)
+{
+	if (!g)
+		return;
+	detach_all(g);
+	if (g->threaded)
+		worker__stop(&g->w); /* after the queue is empty */
+	free(g);
+}
+
+/* One line per change, at most GATE_LOG_LINES a minute; the next line
+ * says how many went unlogged. */
+static void log_change(struct tp_gate *g, uint64_t now, const char *what, const char *why)
+{
+	if (!g->window_ns || now - g->window_ns >= GATE_LOG_WINDOW_NS) {
+		g->window_ns = now;
+		g->logged = 0;
+	}
+	if (g->logged == GATE_LOG_LINES) {
+		g->unlogged++;
+		return;
+	}
+	g->logged++;
+	if (g->unlogged)
+		info("syscall tracepoints %s: %s (%" PRIu64 " changes not logged before)", what,
+		     why, g->unlogged);
+	else
+		info("syscall tracepoints %s: %s", what, why);
+	g->unlogged = 0;
+}
+
+int tp_gate__open(struct tp_gate *g, uint64_t now_ns, uint64_t event_ns, const char *why)
+{
+	uint64_t t0, t1;
+	char line[192];
+	int busy, err = 0;
+
+	g->live_ns = now_ns;
+	if (g->attached)
+		return 0;
+	t0 = mono_ns();
+	/* the program being destroyed last: the others run meanwhile */
+	busy = reclaim(g);
+	for (size_t i = 0; i < g->n && !err; i++)
+		if ((int)i != busy)
+			err = attach_one(g, i);
+	if (busy >= 0 && !err) {
+		wait_inflight(g);
+		err = attach_one(g, busy);
+	}
+	if (err) {
+		detach_all(g);
+		return err;
+	}
+	g->attached = true;
+	g->cycles++;
+	t1 = mono_ns();
+	g->attach_ns_last = t1 - t0;
+	if (g->attach_ns_last > g->attach_ns_max)
+		g->attach_ns_max = g->attach_ns_last;
+	if (event_ns && event_ns < t1) {
+		g->lag_ns_last = t1 - event_ns;
+		if (g->lag_ns_last > g->lag_ns_max)
+			g->lag_ns_max = g->lag_ns_last;
+	}
+	snprintf(line, sizeof(line), "%s; %zu programs in %" PRIu64 " us, %" PRIu64
+		 " us after the kernel saw it", why, g->n, g->attach_ns_last / 1000,
+		 event_ns && event_ns < t1 ? (t1 - event_ns) / 1000 : 0);
+	log_change(g, now_ns, "attached", line);
+	return 0;
+}
+
+int tp_gate__tick(struct tp_gate *g, uint64_t now_ns, bool live, const char *why)
+{
+	char line[96];
+
+	if (live)
+		return tp_gate__open(g, now_ns, 0, why);
+	if (!g->attached || now_ns - g->live_ns < g->idle_ns)
+		return 0;
+	detach_all(g);
+	snprintf(line, sizeof(line), "no target for %" PRIu64 " ms", g->idle_ns / 1000000);
+	log_change(g, now_ns, "detached", line);
+	return 0;
+}
+
+bool tp_gate__attached(const struct tp_gate *g)
+{
+	return g && g->attached;
+}
+
+void tp_gate__print_stats(const struct tp_gate *g, FILE *f)
+{
+	if (!g)
+		return;
+	fprintf(f, "tracepoints: attached=%d cycles=%" PRIu64 " attach_us_last=%" PRIu64
+		" attach_us_max=%" PRIu64 " lag_us_last=%" PRIu64 " lag_us_max=%" PRIu64
+		" errors=%" PRIu64 "\n", g->attached, g->cycles, g->attach_ns_last / 1000,
+		g->attach_ns_max / 1000, g->lag_ns_last / 1000, g->lag_ns_max / 1000, g->errors);
+}
