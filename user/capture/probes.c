@@ -56,6 +56,8 @@ struct probes {
 	bool promote; /* AR_EV_FIRST_WRITE records for promotion */
 	uint32_t bounded_bytes; /* untargeted calls copied up to this; 0 = none */
 	struct inject *inject; /* --inject-traceparent, or NULL */
+	bool exec_hold; /* selector matches stop at their first connect until
+			 * probed (bpf/exec_hold.bpf.h) */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -197,6 +199,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->bounded_bytes = p->promote ? cfg->bounded_bytes : 0;
 	p->skel->rodata->bounded_bytes = p->bounded_bytes;
 	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
+	p->exec_hold = p->scoped && (cfg->n_comms || cfg->n_cgroups);
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -242,6 +245,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to set targets: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (p->exec_hold)
+		p->skel->bss->exec_hold_on = 1;
 	ensure_tracefs();
 	uprobe_tracefs__remove_stale();
 	err = capture_bpf__attach(p->skel);
@@ -296,6 +301,16 @@ bool probes__targets_all(const struct probes *p)
 bool probes__scoped(const struct probes *p)
 {
 	return p->scoped;
+}
+
+int probes__exec_hold_fd(const struct probes *p)
+{
+	return p->exec_hold ? bpf_map__fd(p->skel->maps.exec_hold) : -1;
+}
+
+void probes__exec_hold_off(struct probes *p)
+{
+	__atomic_store_n(&p->skel->bss->exec_hold_on, 0, __ATOMIC_SEQ_CST);
 }
 
 bool probes__promoting(const struct probes *p)

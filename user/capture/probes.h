@@ -49,6 +49,12 @@ bool probes__targets_all(const struct probes *p);
  * (--scoped-uprobes with targets chosen). */
 bool probes__scoped(const struct probes *p);
 
+/* The exec hold's map (bpf/exec_hold.bpf.h; discover/exec_hold.h), or -1
+ * when it is off: on in scoped mode with --comm/--cgroup selectors. */
+int probes__exec_hold_fd(const struct probes *p);
+/* Stops the kernel from stopping processes (at shutdown). */
+void probes__exec_hold_off(struct probes *p);
+
 /* True when untargeted processes report their first writes for promotion. */
 bool probes__promoting(const struct probes *p);
 

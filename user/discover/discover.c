@@ -9,6 +9,7 @@
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/discover.h"
+#include "discover/exec_hold.h"
 #include "discover/promote.h"
 #include "discover/rate.h"
 #include "discover/proc_info.h"
@@ -64,6 +65,7 @@ struct discover {
 	struct verdict_stats verdicts; /* bounded capture's connection verdicts */
 	struct target_set *targets;    /* who calls a target; NULL: not known */
 	struct verdict_hold held;      /* skips of loopback connections, due */
+	struct exec_hold *exec_hold;   /* selector matches held until probed */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -97,6 +99,7 @@ struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ct
 	d->probes = p;
 	d->emit = emit;
 	d->ctx = ctx;
+	d->exec_hold = exec_hold__new(p);
 	return d;
 }
 
@@ -104,6 +107,7 @@ void discover__free(struct discover *d)
 {
 	if (!d)
 		return;
+	exec_hold__free(d->exec_hold);
 	tls_files__free(d->files);
 	free(d);
 }
@@ -325,6 +329,16 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	case AR_EV_PROC_FORK:
 		debug("exec/fork pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
+		/* a binary still being located holds it at its connect */
+		if (!tls_files__locating(d->files))
+			exec_hold__probed(d->exec_hold, h->tgid);
+		break;
+	case AR_EV_PROC_HELD:
+		/* stopped at its first connect: its exec record came first,
+		 * so this probes nothing new unless that record was lost */
+		probe_pid(d, h->tgid);
+		exec_hold__stopped(d->exec_hold, rec, len, !tls_files__locating(d->files),
+				   now_mono());
 		break;
 	case AR_EV_LIB_MAP:
 		/* The mapping itself lands a moment after mmap's entry; the
@@ -391,8 +405,13 @@ int discover__set_tls_cache(struct discover *d, const char *path)
 
 bool discover__poll(struct discover *d)
 {
+	bool locating;
+
 	tls_files__poll(d->files);
-	return tls_files__locating(d->files);
+	locating = tls_files__locating(d->files);
+	if (!locating)
+		exec_hold__release(d->exec_hold, true, now_mono());
+	return locating;
 }
 
 void discover__tick(struct discover *d, uint64_t now)
@@ -402,6 +421,7 @@ void discover__tick(struct discover *d, uint64_t now)
 	/* a loopback peer's accept is in by now, if it was a target's */
 	while (verdict_hold__pop(&d->held, now, VERDICT_HOLD_NS, &conn_id))
 		skip_conn(d, conn_id);
+	exec_hold__release(d->exec_hold, false, now);
 	if (d->rescans_skipped != d->skips_reported) {
 		info("discovery: %llu libssl mmaps not rescanned (rate limit; the first connection still rescans)",
 		     (unsigned long long)(d->rescans_skipped - d->skips_reported));
@@ -420,6 +440,11 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	fputs("discover:", f);
 	tls_files__print_stats(d->files, f);
 	fputc('\n', f);
+	if (d->exec_hold) {
+		fputs("hold:", f);
+		exec_hold__print_stats(d->exec_hold, f);
+		fputc('\n', f);
+	}
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",
