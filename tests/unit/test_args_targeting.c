@@ -82,3 +82,30 @@ Test(args_targeting, agent_first_is_the_default)
 	cli__parse(4, both, &o);
 	cr_assert(o.promote && o.n_pids == 1);
 }
+
+/* Every repeatable selector keeps each value given (a hand run once
+ * seemed to honour only the second --comm; it was the first call lost to
+ * the scoped-probe race, bpf/exec_hold.bpf.h). */
+Test(args_targeting, repeated_selectors_keep_every_value)
+{
+	char *argv[] = { (char *)"agentrace", (char *)"--comm", (char *)"curl", (char *)"-c",
+			 (char *)"node", (char *)"--comm=python3", (char *)"--pid", (char *)"7",
+			 (char *)"-p", (char *)"8", (char *)"--cgroup", (char *)"/", (char *)"--cgroup",
+			 (char *)"/tmp", (char *)"--llm-host", (char *)"a.example", (char *)"--llm-host",
+			 (char *)"*.b.example", (char *)"--promote", NULL };
+	struct cli_opts o;
+
+	cli__parse(sizeof(argv) / sizeof(argv[0]) - 1, argv, &o);
+	cr_assert_eq(o.n_comms, 3);
+	cr_assert_str_eq(o.comms[0], "curl");
+	cr_assert_str_eq(o.comms[1], "node");
+	cr_assert_str_eq(o.comms[2], "python3");
+	cr_assert_eq(o.n_pids, 2);
+	cr_assert(o.pids[0] == 7 && o.pids[1] == 8);
+	cr_assert_eq(o.n_cgroups, 2);
+	cr_assert_neq(o.cgroups[0], o.cgroups[1], "two directories, two inodes");
+	cr_assert_eq(o.n_llm_hosts, 2);
+	cr_assert_str_eq(o.llm_hosts[0], "a.example");
+	cr_assert_str_eq(o.llm_hosts[1], "*.b.example");
+	cr_assert(o.promote);
+}
