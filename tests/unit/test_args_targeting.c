@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/args.h"
+#include "cli/targeting.h"
 #include "run_child.h"
 
 static void parse_argv(void *arg)
@@ -108,4 +109,35 @@ Test(args_targeting, repeated_selectors_keep_every_value)
 	cr_assert_str_eq(o.llm_hosts[0], "a.example");
 	cr_assert_str_eq(o.llm_hosts[1], "*.b.example");
 	cr_assert(o.promote);
+}
+
+/* The startup line says exactly what is traced, in each of the four modes. */
+Test(args_targeting, mode_line_says_what_is_traced)
+{
+	char *none[] = { (char *)"agentrace", NULL };
+	char *all[] = { (char *)"agentrace", (char *)"--trace-all", NULL };
+	char *named[] = { (char *)"agentrace", (char *)"--comm", (char *)"curl", (char *)"--pid",
+			  (char *)"9", NULL };
+	char *both[] = { (char *)"agentrace", (char *)"--comm", (char *)"curl", (char *)"--comm",
+			 (char *)"node", (char *)"--promote", NULL };
+	struct cli_opts o;
+	char buf[512];
+
+	cli__parse(1, none, &o);
+	cli__describe_targets(&o, buf, sizeof(buf));
+	cr_assert(strstr(buf, "agents promoted") == buf, "%s", buf);
+	cr_assert(strstr(buf, "bounded to 4096 bytes"), "%s", buf);
+	cli__parse(2, all, &o);
+	cr_assert_str_eq(cli__describe_targets(&o, buf, sizeof(buf)),
+			 "every process, whole (--trace-all)");
+	cli__parse(5, named, &o);
+	cr_assert_str_eq(cli__describe_targets(&o, buf, sizeof(buf)),
+			 "named targets (--comm curl --pid 9) only: no promotion, other "
+			 "processes are not copied");
+	cli__parse(6, both, &o);
+	cli__describe_targets(&o, buf, sizeof(buf));
+	cr_assert(strstr(buf, "named targets (--comm curl --comm node) and agents promoted") ==
+		  buf, "%s", buf);
+	cli__describe_targets(&o, buf, 20);
+	cr_assert_eq(strlen(buf), 19, "cut at the buffer: %s", buf);
 }
