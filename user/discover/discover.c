@@ -334,9 +334,10 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 			exec_hold__probed(d->exec_hold, h->tgid);
 		break;
 	case AR_EV_PROC_HELD:
-		/* stopped at its first connect: its exec record came first,
-		 * so this probes nothing new unless that record was lost */
-		probe_pid(d, h->tgid);
+		/* stopped at its first connect: its exec record came first
+		 * and probed it, unless that record was lost */
+		if (!tls_files__pid_probed(d->files, h->tgid))
+			probe_pid(d, h->tgid);
 		exec_hold__stopped(d->exec_hold, rec, len, !tls_files__locating(d->files),
 				   now_mono());
 		break;
