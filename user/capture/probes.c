@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <agentrace/conns.h>
+
 #include "capture.skel.h"
 #include "capture/probes.h"
 #include "capture/uprobe_multi.h"
@@ -311,6 +313,21 @@ int probes__exec_hold_fd(const struct probes *p)
 void probes__exec_hold_off(struct probes *p)
 {
 	__atomic_store_n(&p->skel->bss->exec_hold_on, 0, __ATOMIC_SEQ_CST);
+}
+
+int probes__seed_conn(struct probes *p, uint32_t tgid, int fd, uint64_t *conn_id)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state st = { .role = AR_ROLE_UNKNOWN, .cut = CUT_BOUNDED };
+	int err;
+
+	/* the same counter as the kernel's new_conn_id() */
+	st.conn_id = __atomic_add_fetch(&p->skel->bss->next_conn_id, 1, __ATOMIC_SEQ_CST);
+	err = bpf_map__update_elem(p->skel->maps.conns, &k, sizeof(k), &st, sizeof(st),
+				   BPF_NOEXIST);
+	if (!err)
+		*conn_id = st.conn_id;
+	return err;
 }
 
 bool probes__promoting(const struct probes *p)

@@ -8,6 +8,7 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
+#include "discover/conn_seed.h"
 #include "discover/discover.h"
 #include "discover/exec_hold.h"
 #include "discover/promote.h"
@@ -172,6 +173,22 @@ static int scan_one(uint32_t pid, void *ctx)
 	return 0;
 }
 
+/* Agent-first: connections open before the start get bounded capture. */
+static void seed_conns(struct discover *d)
+{
+	struct conn_seed_stats st;
+	int err = conn_seed__run(d->probes, d->emit, d->ctx, &st);
+
+	if (err)
+		warn("failed to scan open connections: %s", strerror(-err));
+	else
+		info("bounded capture for %llu TCP connections open before the start (%llu "
+		     "sockets, %llu network namespaces, %llu refused) in %llu us",
+		     (unsigned long long)st.seeded, (unsigned long long)st.sockets,
+		     (unsigned long long)st.netns, (unsigned long long)st.failed,
+		     (unsigned long long)st.ns / 1000);
+}
+
 int discover__scan_all(struct discover *d)
 {
 	int err;
@@ -182,6 +199,8 @@ int discover__scan_all(struct discover *d)
 	err = proc_maps__for_each_pid(scan_one, d);
 	if (err < 0)
 		return err;
+	if (probes__bounded_bytes(d->probes))
+		seed_conns(d);
 	/* The processes running at start were located here, before the ready
 	 * file; from now on a new binary is located off the event loop. */
 	err = tls_files__locate_async(d->files);
