@@ -14,6 +14,7 @@
 #include "capture/probes.h"
 #include "common/log.h"
 #include "discover/conn_seed.h"
+#include "discover/proc_info.h"
 #include "discover/proc_maps.h"
 
 #define TCP_ESTABLISHED 1
@@ -180,7 +181,6 @@ static int seed_pid(uint32_t pid, void *arg)
 	char path[64], link[64], comm[AR_COMM_LEN] = "";
 	struct ns_table *ns = NULL;
 	struct dirent *de;
-	FILE *f;
 	DIR *d;
 
 	if (pid == s->self || probes__is_target(s->p, pid))
@@ -213,15 +213,8 @@ static int seed_pid(uint32_t pid, void *arg)
 		e = bsearch(&key, ns->e, ns->n, sizeof(*ns->e), by_inode);
 		if (!e)
 			continue; /* not TCP, or not established */
-		if (!comm[0]) {
-			snprintf(fdpath, sizeof(fdpath), "/proc/%u/comm", pid);
-			f = fopen(fdpath, "re");
-			if (f) {
-				if (fgets(comm, sizeof(comm), f))
-					comm[strcspn(comm, "\n")] = 0;
-				fclose(f);
-			}
-		}
+		if (!comm[0])
+			proc_info__comm(pid, comm, sizeof(comm));
 		seed_fd(s, pid, atoi(de->d_name), e, comm);
 	}
 	closedir(d);
