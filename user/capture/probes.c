@@ -20,6 +20,7 @@
 #include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
 #include "inject/inject.h"
+#include "common/caps.h"
 #include "common/log.h"
 
 const char *const ar_stat_names[AR_STAT_MAX] = {
@@ -201,7 +202,11 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->bounded_bytes = p->promote ? cfg->bounded_bytes : 0;
 	p->skel->rodata->bounded_bytes = p->bounded_bytes;
 	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
-	p->exec_hold = p->scoped && (cfg->n_comms || cfg->n_cgroups);
+	/* continuing a held process of another user needs CAP_KILL */
+	p->exec_hold = p->scoped && (cfg->n_comms || cfg->n_cgroups) && caps__have(CAPS_NR_KILL);
+	if (p->scoped && (cfg->n_comms || cfg->n_cgroups) && !p->exec_hold)
+		warn("no CAP_KILL: a --comm/--cgroup target that calls right after its exec may "
+		     "lose that first call (no exec hold, docs/security.md)");
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
