@@ -26,13 +26,7 @@ const volatile __u32 bounded_bytes = 0;
 #define BOUNDED_CALL 1u
 #define BOUNDED_REOPEN 2u
 
-/* conn_state.cut of an untargeted process's connection. */
-enum conn_cut {
-	CUT_NONE = 0,    /* a target's connection: copied whole */
-	CUT_BOUNDED = 1, /* each call copied up to bounded_bytes */
-	CUT_FULL = 2,    /* first message a POST: whole, until a verdict */
-	CUT_SKIP = 3,    /* verdict or TLS: nothing copied */
-};
+/* conn_state.cut values: enum conn_cut, agentrace/conns.h. */
 
 /* Connections userspace found uninteresting: conn_id -> 1. Written by
  * userspace (discover/verdict.c) after the first message of an

@@ -43,6 +43,8 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	stash_sock_args((__s32)ARG(0), 0, 0, SC_CONNECT);
+	if (exec_hold_on && is_target_fast(bpf_get_current_pid_tgid() >> 32))
+		exec_hold_connect(bpf_get_current_pid_tgid() >> 32, (const void *)ARG(1));
 	return 0;
 }
 

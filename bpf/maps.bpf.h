@@ -6,6 +6,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <agentrace/events.h>
+#include <agentrace/conns.h>
 #include "target.bpf.h" /* targ_all, self_tgid, targets, is_target */
 
 /* Set by userspace between open and load. */
@@ -67,22 +68,11 @@ struct {
 	__type(value, __u8);
 } target_cgroups SEC(".maps");
 
-/* One TCP socket of a traced process. */
-struct sock_key {
-	__u32 tgid;
-	__s32 fd;
-};
-struct conn_state {
-	__u64 conn_id;
-	__u64 seq[2];  /* bytes seen per enum ar_dir: next record's offset */
-	__u8 role;     /* enum ar_role */
-	__u8 tls;      /* ciphertext: never emitted as data */
-	__u8 cut;      /* untargeted process's: enum conn_cut (bounded.bpf.h) */
-	__u8 _pad[5];
-};
-/* Live TCP sockets: sock_key -> conn_state. LRU so a missed close cannot
- * fill it. Writers: sock.bpf.h on connect/accept/first data, deleted on
- * close; tls.bpf.h reads it to link an SSL* to its socket. */
+/* Live TCP sockets: sock_key -> conn_state (agentrace/conns.h). LRU so a
+ * missed close cannot fill it. Writers: sock.bpf.h on connect/accept/first
+ * data, deleted on close; userspace at start for untargeted processes'
+ * connections already open (discover/conn_seed.c); tls.bpf.h reads it to
+ * link an SSL* to its socket. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);

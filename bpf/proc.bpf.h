@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "fastpath.bpf.h"
+#include "exec_hold.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -32,10 +33,12 @@ static __always_inline bool exec_matches(__u32 tgid)
 
 		match = bpf_map_lookup_elem(&target_cgroups, &cg) != NULL;
 	}
-	if (match && !kept)
+	if (match && !kept) {
 		targets_put(tgid, one, BPF_ANY);
-	else if (!match && v)
+		exec_hold_arm(tgid); /* its probes race its first call */
+	} else if (!match && v) {
 		bpf_map_delete_elem(&targets, &tgid);
+	}
 	return match;
 }
 
@@ -177,6 +180,8 @@ int handle_exit(void *ctx)
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);
+	if (tid == tgid)
+		exec_hold_forget(tgid);
 	/* a thread that dies inside a call never reaches its exit probe */
 	bpf_map_delete_elem(&active_sock_args, &id);
 	bpf_map_delete_elem(&active_ssl_read_args, &id);

@@ -18,6 +18,7 @@
 #include "capture/target_set.h"
 #include "cli/args.h"
 #include "cli/config_file.h"
+#include "cli/targeting.h"
 #include "common/caps.h"
 #include "common/small_alloc.h"
 #include "common/log.h"
@@ -153,6 +154,7 @@ static int run_live(const struct cli_opts *o)
 	struct live l = { 0 };
 	uint64_t start, last_stats, last_tick, stop_at = 0;
 	bool locating = false;
+	char mode[512];
 	int err, n;
 
 	err = caps__check(&caps);
@@ -229,9 +231,7 @@ static int run_live(const struct cli_opts *o)
 	}
 	n = discover__scan_all(l.disc);
 	info("tracing %s; TLS probes on %d file(s)",
-	     probes__targets_all(probes) ? "all processes" :
-	     probes__promoting(probes) ? "agents (agent-first: others bounded)" :
-	     "selected processes", n < 0 ? 0 : n);
+	     cli__describe_targets(o, mode, sizeof(mode)), n < 0 ? 0 : n);
 	if (o->ready_file) {
 		err = write_ready_file(o->ready_file);
 		if (err) {

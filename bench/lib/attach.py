@@ -9,9 +9,12 @@ call of a process that has just started.
    one after another; each makes exactly ONE HTTPS chat completion call
    whose request model is a unique marker. The share of markers found in
    the exported spans is the share of first calls captured.
-3. The same with agentrace --comm curl --comm node: the clients are targets
-   by selector, so their uprobes are attached inside each one after its
-   exec (issue #13) and race its first SSL_write.
+3. The same with agentrace --comm curl --comm node --scoped-uprobes, and
+   with --comm curl --comm node --promote (named targets beside agent-first
+   promotion): the clients are targets by selector, so their uprobes are
+   attached inside each one after its exec (issue #13) and would race its
+   first SSL_write; the exec hold (bpf/exec_hold.bpf.h) stops a client at
+   its first connect until they are in.
 4. agentrace --promote --llm-host localhost: fresh python and node
    processes are targets only once their ClientHello (SNI localhost) is
    judged, and their probes race the first SSL_write, which follows the
@@ -29,7 +32,8 @@ import benchlib as b  # noqa: E402
 
 READY_RUNS = int(os.environ.get("BENCH_ATTACH_RUNS", "5"))
 CLIENTS = int(os.environ.get("BENCH_ATTACH_CLIENTS", "100"))
-# "promote" runs only the SNI promotion rows (when iterating on them).
+# "promote" runs only the SNI promotion rows, "comm" only the selector rows
+# (when iterating on them).
 ONLY = os.environ.get("BENCH_ATTACH_ONLY", "")
 
 NODE_CALL = r"""
@@ -95,8 +99,12 @@ def first_call_rows(case, spans_path, sent, failed, label):
 
 
 def first_calls(case, ng, select=()):
-    label = ", --comm (probes per process)" if select else ""
-    spans_path = case.file("attach-spans%s.jsonl" % ("-comm" if select else ""))
+    label = ""
+    if select:
+        label = (", --comm beside --promote (exec hold)" if "--promote" in select else
+                 ", --comm (probes per process)")
+    spans_path = case.file("attach-spans%s.jsonl" % (
+        "-comm-promote" if "--promote" in select else "-comm" if select else ""))
     url = ng.tls_url + "/v1/chat/completions"
     env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
     ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path] + list(select))
@@ -120,8 +128,8 @@ def first_calls(case, ng, select=()):
     finally:
         stats = ar.stop()
     first_call_rows(case, spans_path, sent, failed, label)
-    case.note("agentrace%s: kernel %s; spans %s" % (label, stats.get("kernel"),
-                                                   stats.get("spans")))
+    case.note("agentrace%s: kernel %s; spans %s; hold %s" % (
+        label, stats.get("kernel"), stats.get("spans"), stats.get("hold")))
 
 
 def first_calls_promoted(case, ng, delay_ms):
@@ -173,19 +181,23 @@ def main():
                   "ready file, %d runs; then agentrace (no filter, --exporter file) "
                   "and %d curl then %d node processes started one after another, each "
                   "making one HTTPS POST /v1/chat/completions to nginx with a unique "
-                  "model name; then the same with --comm curl --comm node; then %d python and %d "
+                  "model name; then the same with --comm curl --comm node, with "
+                  "--scoped-uprobes and with --promote; then %d python and %d "
                   "node processes with SNI localhost under --promote --llm-host localhost, "
                   "directly and through a proxy delaying each direction by 20 ms"
                   % (READY_RUNS, CLIENTS, CLIENTS, CLIENTS, CLIENTS))
-    if ONLY != "promote":
+    if not ONLY:
         ready_times(case)
     ng = b.Nginx(case)
     try:
-        if ONLY != "promote":
+        if not ONLY:
             first_calls(case, ng)
+        if ONLY != "promote":
             first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
+            first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--promote"])
         for delay_ms in (0, 20):
-            first_calls_promoted(case, ng, delay_ms)
+            if ONLY != "comm":
+                first_calls_promoted(case, ng, delay_ms)
     finally:
         ng.stop()
     case.finish()

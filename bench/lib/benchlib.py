@@ -318,7 +318,7 @@ def wrk_cpu(url, seconds, conns, cpu, server_pids, tracer_pid=None, **kw):
     return r
 
 
-STAT_LINE = re.compile(r"^(kernel|inject|pipeline|conns|http|spans|export|promote): (.*)$")
+STAT_LINE = re.compile(r"^(kernel|inject|pipeline|conns|http|spans|export|promote|hold): (.*)$")
 
 
 class Agentrace:

@@ -51,6 +51,10 @@ enum ar_event_type {
 	AR_EV_TARGET = 15,    /* struct ar_target_event: written by userspace
 			       * when it promotes a process (agent-first), so
 			       * that analyze knows who was a target */
+	AR_EV_PROC_HELD = 16, /* struct ar_proc_event: a selector target stopped
+			       * at its first connect until its uprobes are in
+			       * (bpf/exec_hold.bpf.h); AR_F_HOLD_FAILED: the
+			       * signal failed and it runs on */
 };
 
 /* Direction relative to the traced process. ABI. */
@@ -83,6 +87,7 @@ enum ar_event_flags {
 	AR_F_MSG_START = 1 << 4, /* bounded data that starts a new request
 				  * after its connection's start (a POST on a
 				  * connection being cut): judge it */
+	AR_F_HOLD_FAILED = 1 << 5, /* AR_EV_PROC_HELD only: SIGSTOP not sent */
 };
 
 /* Common header of every record. */

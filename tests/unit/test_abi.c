@@ -122,6 +122,7 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_EV_PROC_INFO, 6);
 	cr_expect_eq(AR_EV_TLS_ODD, 14);
 	cr_expect_eq(AR_EV_TARGET, 15);
+	cr_expect_eq(AR_EV_PROC_HELD, 16);
 
 	cr_expect_eq(AR_DIR_EGRESS, 0);
 	cr_expect_eq(AR_DIR_INGRESS, 1);
@@ -135,6 +136,7 @@ Test(abi_events, constants_and_enums)
 	cr_expect_eq(AR_F_CIPHERTEXT, 4);
 	cr_expect_eq(AR_F_BOUNDED, 8);
 	cr_expect_eq(AR_F_MSG_START, 16);
+	cr_expect_eq(AR_F_HOLD_FAILED, 32);
 }
 
 Test(abi_events, stat_indexes)

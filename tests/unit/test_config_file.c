@@ -87,7 +87,9 @@ Test(config_file, file_sets_options_generically)
 		     "summaries: false\n"
 		     "verbose: 2\n"
 		     "health-addr: 127.0.0.1:0\n"
-		     "baggage-attr:\n  - user.id\n");
+		     "baggage-attr:\n  - user.id\n"
+		     "cgroup:\n  - /\n  - /tmp\n"
+		     "llm-host: [a.example, '*.b.example']\n");
 	args[1] = path;
 	parse(&o, args);
 	unlink(path);
@@ -102,6 +104,9 @@ Test(config_file, file_sets_options_generically)
 	cr_assert_eq(o.verbose, 2);
 	cr_assert_str_eq(o.health_addr, "127.0.0.1:0");
 	cr_assert_eq(o.n_baggage_attrs, 1);
+	cr_assert(o.n_cgroups == 2 && o.cgroups[0] != o.cgroups[1], "every list item kept");
+	cr_assert_eq(o.n_llm_hosts, 2);
+	cr_assert_str_eq(o.llm_hosts[1], "*.b.example");
 	cr_assert_eq(o.shutdown_ms, 5000, "a key the file lacks keeps its default");
 }
 

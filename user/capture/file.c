@@ -376,6 +376,7 @@ static int check_record(struct capture_reader *r, uint64_t off, const uint8_t *r
 	case AR_EV_PROC_EXEC:
 	case AR_EV_PROC_EXIT:
 	case AR_EV_PROC_FORK:
+	case AR_EV_PROC_HELD:
 		want = sizeof(struct ar_proc_event);
 		break;
 	case AR_EV_PROC_INFO:

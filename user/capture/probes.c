@@ -15,12 +15,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <agentrace/conns.h>
+
 #include "capture.skel.h"
 #include "capture/probes.h"
 #include "capture/tp_gate.h"
 #include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
 #include "inject/inject.h"
+#include "common/caps.h"
 #include "common/log.h"
 
 const char *const ar_stat_names[AR_STAT_MAX] = {
@@ -62,6 +65,8 @@ struct probes {
 	struct inject *inject; /* --inject-traceparent, or NULL */
 	struct tp_gate *gate;  /* lazy syscall tracepoints, or NULL: always on */
 	uint64_t gate_checked_ns; /* the last liveness check of targets */
+	bool exec_hold; /* selector matches stop at their first connect until
+			 * probed (bpf/exec_hold.bpf.h) */
 };
 
 /* The links of one file's plan: per plan entry (perf or tracefs), or one
@@ -203,6 +208,11 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->bounded_bytes = p->promote ? cfg->bounded_bytes : 0;
 	p->skel->rodata->bounded_bytes = p->bounded_bytes;
 	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
+	/* continuing a held process of another user needs CAP_KILL */
+	p->exec_hold = p->scoped && (cfg->n_comms || cfg->n_cgroups) && caps__have(CAPS_NR_KILL);
+	if (p->scoped && (cfg->n_comms || cfg->n_cgroups) && !p->exec_hold)
+		warn("no CAP_KILL: a --comm/--cgroup target that calls right after its exec may "
+		     "lose that first call (no exec hold, docs/security.md)");
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
@@ -248,6 +258,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to set targets: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (p->exec_hold)
+		p->skel->bss->exec_hold_on = 1;
 	ensure_tracefs();
 	uprobe_tracefs__remove_stale();
 	/* Explicit targets only: agent-first and --trace-all classify every
@@ -312,6 +324,31 @@ bool probes__targets_all(const struct probes *p)
 bool probes__scoped(const struct probes *p)
 {
 	return p->scoped;
+}
+
+int probes__exec_hold_fd(const struct probes *p)
+{
+	return p->exec_hold ? bpf_map__fd(p->skel->maps.exec_hold) : -1;
+}
+
+void probes__exec_hold_off(struct probes *p)
+{
+	__atomic_store_n(&p->skel->bss->exec_hold_on, 0, __ATOMIC_SEQ_CST);
+}
+
+int probes__seed_conn(struct probes *p, uint32_t tgid, int fd, uint64_t *conn_id)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state st = { .role = AR_ROLE_UNKNOWN, .cut = CUT_BOUNDED };
+	int err;
+
+	/* the same counter as the kernel's new_conn_id() */
+	st.conn_id = __atomic_add_fetch(&p->skel->bss->next_conn_id, 1, __ATOMIC_SEQ_CST);
+	err = bpf_map__update_elem(p->skel->maps.conns, &k, sizeof(k), &st, sizeof(st),
+				   BPF_NOEXIST);
+	if (!err)
+		*conn_id = st.conn_id;
+	return err;
 }
 
 bool probes__promoting(const struct probes *p)

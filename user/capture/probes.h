@@ -54,6 +54,17 @@ bool probes__targets_all(const struct probes *p);
  * (--scoped-uprobes with targets chosen). */
 bool probes__scoped(const struct probes *p);
 
+/* The exec hold's map (bpf/exec_hold.bpf.h; discover/exec_hold.h), or -1
+ * when it is off: on in scoped mode with --comm/--cgroup selectors. */
+int probes__exec_hold_fd(const struct probes *p);
+/* Stops the kernel from stopping processes (at shutdown). */
+void probes__exec_hold_off(struct probes *p);
+
+/* Puts connection (tgid, fd), open before the start, into the kernel's
+ * conns map as bounded (discover/conn_seed.h), with a new conn_id in
+ * *conn_id. Returns 0, or -errno (-EEXIST: the kernel has it already). */
+int probes__seed_conn(struct probes *p, uint32_t tgid, int fd, uint64_t *conn_id);
+
 /* True when untargeted processes report their first writes for promotion. */
 bool probes__promoting(const struct probes *p);
 

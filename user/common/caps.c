@@ -138,6 +138,15 @@ cleanup:
 	return res;
 }
 
+bool caps__have(int nr)
+{
+	char status[8192];
+	uint64_t eff;
+
+	return readfile__small("/proc/self/status", status, sizeof(status)) > 0 &&
+	       caps__parse_status(status, &eff) == 0 && (eff >> nr & 1);
+}
+
 int caps__check(struct caps_report *out)
 {
 	char status[8192];

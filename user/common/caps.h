@@ -15,6 +15,7 @@
 
 /* Kernel capability numbers (linux/capability.h). */
 #define CAPS_NR_DAC_READ_SEARCH 2
+#define CAPS_NR_KILL 5
 #define CAPS_NR_SYS_PTRACE 19
 #define CAPS_NR_SYS_ADMIN 21
 #define CAPS_NR_PERFMON 38
@@ -50,6 +51,10 @@ struct caps_report {
 /* Parses the CapEff line of a /proc/PID/status text. Returns 0, or
  * -ENOENT when the line is absent or malformed (*eff untouched). */
 int caps__parse_status(const char *status, uint64_t *eff);
+
+/* True when this process holds capability nr (CAPS_NR_*) now; false when
+ * it does not or /proc/self/status cannot be read. */
+bool caps__have(int nr);
 
 /* Fills r->have/missing/sys_admin from r->eff and r->kernel_has_bpf_caps.
  * Pure: the unit-tested half of caps__check(). */

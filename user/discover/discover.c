@@ -8,7 +8,9 @@
 
 #include "capture/probes.h"
 #include "common/log.h"
+#include "discover/conn_seed.h"
 #include "discover/discover.h"
+#include "discover/exec_hold.h"
 #include "discover/promote.h"
 #include "discover/rate.h"
 #include "discover/proc_info.h"
@@ -64,6 +66,7 @@ struct discover {
 	struct verdict_stats verdicts; /* bounded capture's connection verdicts */
 	struct target_set *targets;    /* who calls a target; NULL: not known */
 	struct verdict_hold held;      /* skips of loopback connections, due */
+	struct exec_hold *exec_hold;   /* selector matches held until probed */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -97,6 +100,7 @@ struct discover *discover__new(struct probes *p, discover_emit_fn emit, void *ct
 	d->probes = p;
 	d->emit = emit;
 	d->ctx = ctx;
+	d->exec_hold = exec_hold__new(p);
 	return d;
 }
 
@@ -104,6 +108,7 @@ void discover__free(struct discover *d)
 {
 	if (!d)
 		return;
+	exec_hold__free(d->exec_hold);
 	tls_files__free(d->files);
 	free(d);
 }
@@ -168,6 +173,22 @@ static int scan_one(uint32_t pid, void *ctx)
 	return 0;
 }
 
+/* Agent-first: connections open before the start get bounded capture. */
+static void seed_conns(struct discover *d)
+{
+	struct conn_seed_stats st;
+	int err = conn_seed__run(d->probes, d->emit, d->ctx, &st);
+
+	if (err)
+		warn("failed to scan open connections: %s", strerror(-err));
+	else
+		info("bounded capture for %llu TCP connections open before the start (%llu "
+		     "sockets, %llu network namespaces, %llu refused) in %llu us",
+		     (unsigned long long)st.seeded, (unsigned long long)st.sockets,
+		     (unsigned long long)st.netns, (unsigned long long)st.failed,
+		     (unsigned long long)st.ns / 1000);
+}
+
 int discover__scan_all(struct discover *d)
 {
 	int err;
@@ -178,6 +199,8 @@ int discover__scan_all(struct discover *d)
 	err = proc_maps__for_each_pid(scan_one, d);
 	if (err < 0)
 		return err;
+	if (probes__bounded_bytes(d->probes))
+		seed_conns(d);
 	/* The processes running at start were located here, before the ready
 	 * file; from now on a new binary is located off the event loop. */
 	err = tls_files__locate_async(d->files);
@@ -325,6 +348,17 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	case AR_EV_PROC_FORK:
 		debug("exec/fork pid %u: scanning maps", h->tgid);
 		scan_pid(d, h->tgid, true);
+		/* a binary still being located holds it at its connect */
+		if (!tls_files__locating(d->files))
+			exec_hold__probed(d->exec_hold, h->tgid);
+		break;
+	case AR_EV_PROC_HELD:
+		/* stopped at its first connect: its exec record came first
+		 * and probed it, unless that record was lost */
+		if (!tls_files__pid_probed(d->files, h->tgid))
+			probe_pid(d, h->tgid);
+		exec_hold__stopped(d->exec_hold, rec, len, !tls_files__locating(d->files),
+				   now_mono());
 		break;
 	case AR_EV_LIB_MAP:
 		/* The mapping itself lands a moment after mmap's entry; the
@@ -391,8 +425,13 @@ int discover__set_tls_cache(struct discover *d, const char *path)
 
 bool discover__poll(struct discover *d)
 {
+	bool locating;
+
 	tls_files__poll(d->files);
-	return tls_files__locating(d->files);
+	locating = tls_files__locating(d->files);
+	if (!locating)
+		exec_hold__release(d->exec_hold, true, now_mono());
+	return locating;
 }
 
 void discover__tick(struct discover *d, uint64_t now)
@@ -402,6 +441,7 @@ void discover__tick(struct discover *d, uint64_t now)
 	/* a loopback peer's accept is in by now, if it was a target's */
 	while (verdict_hold__pop(&d->held, now, VERDICT_HOLD_NS, &conn_id))
 		skip_conn(d, conn_id);
+	exec_hold__release(d->exec_hold, false, now);
 	if (d->rescans_skipped != d->skips_reported) {
 		info("discovery: %llu libssl mmaps not rescanned (rate limit; the first connection still rescans)",
 		     (unsigned long long)(d->rescans_skipped - d->skips_reported));
@@ -420,6 +460,11 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	fputs("discover:", f);
 	tls_files__print_stats(d->files, f);
 	fputc('\n', f);
+	if (d->exec_hold) {
+		fputs("hold:", f);
+		exec_hold__print_stats(d->exec_hold, f);
+		fputc('\n', f);
+	}
 	if (!probes__promoting(d->probes))
 		return;
 	fprintf(f, "promote: first_writes=%llu tls_hellos=%llu tls_no_sni=%llu",

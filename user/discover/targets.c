@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "capture/probes.h"
+#include "discover/proc_info.h"
 #include "discover/proc_maps.h"
 #include "discover/targets.h"
 
@@ -43,17 +44,10 @@ static uint64_t pid_cgroup_id(uint32_t pid)
 static int seed_one(uint32_t pid, void *arg)
 {
 	struct seed_ctx *c = arg;
-	char path[64], comm[32] = "";
-	FILE *f;
+	char comm[32] = "";
 	bool match = false;
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = 0;
-		fclose(f);
-	}
+	proc_info__comm(pid, comm, sizeof(comm));
 	for (size_t i = 0; i < c->n_comms && !match; i++)
 		match = strcmp(comm, c->comms[i]) == 0;
 	if (!match && c->n_cgroups) {

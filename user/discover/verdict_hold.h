@@ -3,7 +3,8 @@
  * loopback address may go to a target whose accept has not been seen
  * yet; its caller must then keep its bounded capture (it gets a CLIENT
  * span), so the verdict waits for the next tick. Fixed memory: when full,
- * the oldest is released at once. Not thread-safe. */
+ * the oldest is released at once. Not thread-safe. The exec hold
+ * (discover/exec_hold.c) keeps the pids it stopped in one too. */
 #ifndef AR_DISCOVER_VERDICT_HOLD_H
 #define AR_DISCOVER_VERDICT_HOLD_H
 
