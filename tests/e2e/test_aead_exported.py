@@ -57,8 +57,12 @@ def test_aead_exported_boringssl_records():
         port = int(srv.out().split()[0])
         ar = Agentrace(wd, ["--comm", "aead_pingpong"],
                        env=clean_env(OTEL_EXPORTER_OTLP_ENDPOINT=rcv.endpoint))
-        pids = [run_client([exe, "-p", str(port), "-n", str(n)], clean_env()).pid
-                for n in CALLS]
+        # -d 100: the client waits before connecting. With --comm alone the
+        # syscall tracepoints attach at its exec (2-8 ms, see
+        # test_lazy_tracepoints.py), and a context is tied to its socket only
+        # through a read they saw; this C client would connect within 1 ms.
+        pids = [run_client([exe, "-p", str(port), "-n", str(n), "-d", "100"],
+                           clean_env()).pid for n in CALLS]
         truth = [json.loads(l) for l in open(truth_path)]
         check(len(truth) == sum(CALLS), "server answered %d calls" % len(truth))
         wait_spans(rcv, ar, sum(CALLS), pids=set(pids))

@@ -263,8 +263,11 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	ensure_tracefs();
 	uprobe_tracefs__remove_stale();
 	/* Explicit targets only: agent-first and --trace-all classify every
-	 * process, so their syscall tracepoints stay on. */
-	if (!p->all && !p->promote && cfg->idle_detach_ms) {
+	 * process, so their syscall tracepoints stay on. So do they with
+	 * --inject-traceparent: its own syscall programs stay attached anyway,
+	 * and gating capture under it lost the sub-agent's read of the
+	 * injected baggage (e2e test_inject_workflow_stays_one_trace_with_tenant). */
+	if (!p->all && !p->promote && !cfg->inject && cfg->idle_detach_ms) {
 		p->gate = tp_gate__new(p->skel->obj, cfg->idle_detach_ms);
 		if (!p->gate) {
 			err = -ENOMEM;
