@@ -2,8 +2,11 @@
 """Case node_overhead: what agentrace costs traffic it does not trace.
 
 wrk (CPU 0) against nginx (CPU 1) over plaintext HTTP on 127.0.0.1, a
-small static file, keep-alive. Each round runs three configurations back
-to back, A B C, so slow drift of the shared box cancels out:
+small static file, keep-alive. Each round runs the configurations back to
+back, and every other round in reverse order, so that neither slow drift
+of the shared box nor a configuration's place in the round (A first, B
+always right after it, measured at 0.89 with nothing attached) biases a
+ratio:
   A  no agentrace
   B  agentrace --comm <nobody>: nothing is a target, so no syscall
      tracepoint is attached at all (lazy tracepoints, capture/tp_gate.h)
@@ -26,8 +29,11 @@ to back, A B C, so slow drift of the shared box cancels out:
   P  plaintext, agentrace --promote --llm-host localhost with an agent
      beside nginx: a python process calling a second nginx's
      /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
-     one handshake and a pause, so its promotion is not raced); P/A is
-     nginx's throughput, and every call of the agent must be a span
+     one handshake and a pause, so its promotion is not raced); every
+     call of the agent must be a span
+  G  plaintext, no agentrace, the same agent beside nginx: P/G is nginx's
+     throughput "in default mode with an agent also running" against the
+     same host untraced, so the agent's own CPU is not counted as cost
 A ratio is B/A (or C/A) within one round; the spread is over rounds.
 Throughput on a shared 2-CPU box swings with the neighbours' load, so each
 run also reports CPU per request (wrk + nginx + agentrace CPU seconds /
@@ -36,7 +42,7 @@ requests), which hardly does; its ratio is A's over B's (or C's), so that
 One extra B, C, E and Q (plaintext, --promote, no agent: nginx untargeted)
 run with kernel.bpf_stats_enabled measures the kernel time of agentrace's
 programs per request, and how often each runs per request.
-BENCH_CONFIGS (default ABLCDEFP) picks the configurations of the rounds;
+BENCH_CONFIGS (default ABLCDEFGP) picks the configurations of the rounds;
 BENCH_STATS (default FBLCEQ) picks the bpf_stats runs ("" for none)."""
 
 import os
@@ -60,8 +66,9 @@ FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
 CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
 CONFIGS = {"A": None, "B": NOBODY, "L": LIVE, "C": ["--exporter", "none"], "D": None,
            "E": NOBODY,
-           "F": FLOOR, "R": RAW_FLOOR, "P": PROMOTE, "Q": PROMOTE}
-PICKED = os.environ.get("BENCH_CONFIGS", "ABLCDEFP")
+           "F": FLOOR, "R": RAW_FLOOR, "G": None, "P": PROMOTE, "Q": PROMOTE}
+PICKED = os.environ.get("BENCH_CONFIGS", "ABLCDEFGP")
+WITH_AGENT = ("G", "P")
 STATS = os.environ.get("BENCH_STATS", "FBLCEQ")
 
 AGENT = r"""
@@ -141,7 +148,7 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
     if sleeper:
         sleeper.kill()
         sleeper.wait()
-    if agent:
+    if agent and args is not None:
         _, seen = b.count_spans(spans, "gen_ai.request.model")
         r["agent_seen"] = sum(1 for m in r["agent_calls"] if m in seen)
     return r
@@ -156,7 +163,7 @@ def main():
                   "bench-nobody: tracepoints detached), L (--pid of a sleeping "
                   "process: tracepoints attached, wrk and nginx untargeted), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
                   "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
-                  "HTTPS beside it), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "HTTPS beside it), G (the same agent, untraced); every other round in reverse order; %d s each" % (CONNS, ROUNDS, SECONDS))
     if "F" in PICKED:
         b.need(FLOOR_BIN)
     ng = b.Nginx(case, cpu=1)
@@ -166,9 +173,10 @@ def main():
         b.wrk(ng.url + "/", 1, CONNS, cpu=0)  # warm up nginx and the page cache
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
-            for k in res:
+            for k in (list(res) if i % 2 == 0 else list(reversed(res))):
                 args = CONFIGS[k]
-                r = one_run(case, ng, args, tls=k in TLS, llm=llm if k == "P" else None)
+                r = one_run(case, ng, args, tls=k in TLS,
+                            llm=llm if k in WITH_AGENT else None)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
         extra = {}
@@ -189,7 +197,9 @@ def main():
             ("R", "A", "throughput, raw_syscalls floor: empty sys_enter/sys_exit", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
-            ("P", "A", "throughput, --promote with an agent beside nginx", ">= 0.95")):
+            ("G", "A", "throughput, untraced with an agent beside nginx", "-"),
+            ("P", "G", "throughput, --promote with an agent beside nginx", ">= 0.95"),
+            ("P", "A", "throughput, --promote with an agent beside nginx vs no agent", "-")):
         if k not in res or base not in res:
             continue
         a = [r["rps"] for r in res[base]]
