@@ -11,7 +11,7 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
      programs on SSL_read/SSL_write attached inside wrk's process only, as
      agentrace's are (wrk waits at a gate until they are); B/F is what
      agentrace's work costs on top of the traps themselves
-A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
+Every other round runs in reverse order. A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
 also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
 which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
 
@@ -116,11 +116,12 @@ def main():
                   "copying <= 200 bytes), F (floor_probes: empty SSL_read/SSL_write "
                   "uprobes and uretprobes inside wrk only), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
-    res = {"A": [], "B": [], "C": [], "F": []}
+    res = {"A": [], "B": [], "F": [], "C": []}  # B beside both A and F
     try:
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
-            for k in res:
+            # every other round reversed: no ratio carries a place-in-round bias
+            for k in (list(res) if i % 2 == 0 else list(reversed(res))):
                 r = one_run(case, ng, k)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
