@@ -13,6 +13,18 @@ struct list_ctx {
 	int files;
 };
 
+/* OpenSSL's libcrypto carries no TLS code (its AEAD-only cousins get a
+ * plan of their own): libssl beside it is where plaintext is read. */
+static const char *none_why(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libcrypto", 9))
+		return "crypto only, no TLS code (OpenSSL's TLS is in libssl)";
+	return "no TLS library";
+}
+
 static int list_one(void *ctx, const char *path)
 {
 	struct list_ctx *c = ctx;
@@ -27,7 +39,7 @@ static int list_one(void *ctx, const char *path)
 	if (n < 0) {
 		fprintf(c->out, "  %s: unreadable: %s\n", path, strerror(-n));
 	} else if (plan->lib == TLS_LIB_NONE) {
-		fprintf(c->out, "  %s: no TLS library\n", path);
+		fprintf(c->out, "  %s: %s\n", path, none_why(path));
 	} else {
 		tls_plan__describe(plan, what, sizeof(what));
 		fprintf(c->out, "  %s: %s: %s\n", path, what,
