@@ -100,6 +100,9 @@ class Case:
         self.notes = []
         self.started = time.time()
         self.wd = tempfile.mkdtemp(prefix="agentrace-bench-%s-" % name)
+        # mkdtemp makes 0700; nginx's workers run as nobody and must reach
+        # html/ below it, or every GET is a 403 and the bench measures that.
+        os.chmod(self.wd, 0o711)
         self.load_before = cpu_busy()
         self.loadavg_before = open("/proc/loadavg").read().split()[:3]
         log("%s: background CPU busy %.1f%% (of %d CPUs), loadavg %s" %
@@ -193,8 +196,22 @@ class Nginx:
                                   preexec_fn=lambda: raise_nofile(conns * 2 + 1024))
         wait_for(lambda: self._listening(), 10, "nginx")
         self.url = "http://127.0.0.1:%d" % self.port
+        self._check_page()
         self.tls_url = "https://127.0.0.1:%d" % self.tls_port
         self.ca = os.path.join(cert, "ca.pem")
+
+    def _check_page(self):
+        """The static page must be served (200 with its body), or the load
+        cases would measure error pages."""
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        c.request("GET", "/")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        if r.status != 200 or b"agentrace bench" not in body:
+            raise RuntimeError("nginx serves GET / as %d, not the bench page "
+                               "(permissions of %s?)" % (r.status, self.dir))
 
     def _listening(self):
         if self.p.poll() is not None:
