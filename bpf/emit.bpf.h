@@ -160,7 +160,8 @@ struct iov_ctx {
 	__u32 slot;
 };
 
-/* Emits what is gathered as one record. */
+/* Emits what is gathered as one record; under pressure it is shed as a
+ * call's first chunk is (emit_shed). */
 static __always_inline void iov_flush(struct iov_ctx *c, struct data_scratch *s)
 {
 	__u32 n = c->fill;
