@@ -205,6 +205,8 @@ static long emit_iov_cb(__u32 i, void *arg)
 		 * fill + n <= AR_CHUNK_MAX) is one the verifier can follow. */
 		if (c->fill > AR_CHUNK_MAX - AR_GATHER_IOV)
 			iov_flush(c, s);
+		/* never true (iov_flush zeroed it), but the verifier needs
+		 * the bound on the value it reloads */
 		fill = c->fill;
 		if (fill > AR_CHUNK_MAX - AR_GATHER_IOV)
 			return 1;
@@ -222,9 +224,11 @@ static long emit_iov_cb(__u32 i, void *arg)
 
 /* Emits the first total bytes spread over an iovec array, in order, with
  * small iovecs gathered (AR_GATHER_IOV). Bytes in iovecs beyond
- * AR_MAX_IOV are counted and left as a gap. */
-static __always_inline void emit_iov(int slot, __u64 iov_ptr, __u64 iovcnt, __u64 total,
-				     __u64 seq)
+ * AR_MAX_IOV are counted and left as a gap. A global function, so the
+ * verifier checks it once per program rather than once for every path
+ * that reaches it: inlined, it took exit_write of agent-first mode (the
+ * bounded paths) past the 1M-instruction limit on kernel 6.18. */
+__noinline int emit_iov(__u32 slot, __u64 iov_ptr, __u64 iovcnt, __u64 total, __u64 seq)
 {
 	struct iov_ctx c = { .iov_ptr = iov_ptr, .iovcnt = iovcnt, .left = total, .seq = seq,
 			     .slot = (__u32)slot };
@@ -236,6 +240,7 @@ static __always_inline void emit_iov(int slot, __u64 iov_ptr, __u64 iovcnt, __u6
 		iov_flush(&c, s);
 	if (c.left)
 		stat_add(AR_STAT_DROP_TOO_BIG, c.left);
+	return 0;
 }
 
 #endif
