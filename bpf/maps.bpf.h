@@ -185,8 +185,9 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 /* Wake the reader once per WAKEUP_BYTES of unread records: when this
  * record of len bytes carries the unread amount across a multiple of it.
  * Waking on every record once 256 KiB were unread (the rule before) made a
- * reader that had fallen behind cost one irq_work self-IPI per record,
- * 40 % of the BPF time of traced HTTPS (docs/performance.md). A reader
+ * reader that had fallen behind cost one irq_work self-IPI per record;
+ * without them the SSL exit programs take 6-18 % less time
+ * (docs/performance.md). A reader
  * that is behind needs no wakeup anyway: its epoll is level-triggered and
  * it drains again right away. Userspace also drains on a short poll
  * timeout, so a wakeup lost to a racing producer costs at most that. */
