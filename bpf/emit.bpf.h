@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Copies user buffers to the ring in AR_CHUNK_MAX pieces through a
- * per-CPU scratch record claimed for the call, keeping stream offsets exact even when a copy
- * fails, so userspace can tell a gap from a complete stream. */
+ * per-CPU scratch record claimed for the call (small iovecs gathered into
+ * one), keeping stream offsets exact even when a copy fails, so userspace
+ * can tell a gap from a complete stream. */
 #ifndef AR_EMIT_BPF_H
 #define AR_EMIT_BPF_H
 
@@ -16,6 +17,39 @@ struct emit_ctx {
 	__u64 seq;  /* stream offset of buf[0] */
 	__u32 slot; /* scratch slot claimed by emit_prepare */
 };
+
+/* Under pressure, bulk goes first (counted, a gap later), so small
+ * records (a real client's calls during a flood of large bodies, the
+ * connection events) still find room: with the ring 3/4 full a call's
+ * chunks after its first are shed, and 7/8 full its first chunk too
+ * unless it is small. True when a record of n bytes is to be shed. */
+static __always_inline bool emit_shed(bool first, __u64 n)
+{
+	__u64 used, eighth;
+
+	if (first && n <= AR_SHED_SMALL)
+		return false;
+	used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	eighth = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
+	return used > eighth * (first ? 7 : 6);
+}
+
+/* Sends the first n bytes of s->buf as stream offset seq. */
+static __always_inline void emit_send(struct data_scratch *s, __u64 seq, __u32 n)
+{
+	/* Re-bound n for the verifier: clang may lose the caller's range. */
+	if (n > AR_CHUNK_MAX)
+		return;
+	s->ev.seq = seq;
+	s->ev.len = n;
+	if (bpf_ringbuf_output(&events, &s->ev, sizeof(s->ev) + n,
+			       rb_flags_len(sizeof(s->ev) + n))) {
+		stat_add(AR_STAT_DROP_RINGBUF, 1);
+		return;
+	}
+	stat_add(AR_STAT_EVENTS, 1);
+	stat_add(AR_STAT_BYTES, n);
+}
 
 static long emit_chunk_cb(__u32 i, void *arg)
 {
@@ -33,32 +67,15 @@ static long emit_chunk_cb(__u32 i, void *arg)
 	/* Re-bound n for the verifier: clang may lose the range above. */
 	if (n > AR_CHUNK_MAX)
 		return 1;
-	/* Under pressure, bulk goes first (counted, a gap later), so small
-	 * records (a real client's calls during a flood of large bodies, the
-	 * connection events) still find room: with the ring 3/4 full a call's
-	 * chunks after its first are shed, and 7/8 full its first chunk too
-	 * unless it is small. */
-	if (i > 0 || n > AR_SHED_SMALL) {
-		__u64 used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		__u64 eighth = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8;
-
-		if (used > eighth * (i > 0 ? 6 : 7)) {
-			stat_add(AR_STAT_DROP_SHED, c->len - off);
-			return 1;
-		}
+	if (emit_shed(i == 0, n)) {
+		stat_add(AR_STAT_DROP_SHED, c->len - off);
+		return 1;
 	}
-	s->ev.seq = c->seq + off;
-	s->ev.len = n;
 	if (bpf_probe_read_user(s->buf, n, (void *)(c->buf + off))) {
 		stat_add(AR_STAT_DROP_READ, n);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, &s->ev, sizeof(s->ev) + n, rb_flags())) {
-		stat_add(AR_STAT_DROP_RINGBUF, 1);
-		return 0;
-	}
-	stat_add(AR_STAT_EVENTS, 1);
-	stat_add(AR_STAT_BYTES, n);
+	emit_send(s, c->seq + off, n);
 	return 0;
 }
 
@@ -127,30 +144,103 @@ static __always_inline void emit_buf(int slot, __u64 buf, __u64 len, __u64 seq)
 	bpf_loop(nr, emit_chunk_cb, &c, 0);
 }
 
-/* Emits the first total bytes spread over an iovec array, in order. */
-static __always_inline void emit_iov(int slot, __u64 iov_ptr, __u64 iovcnt, __u64 total,
-				     __u64 seq)
+/* An iovec up to this size is gathered with its neighbours into one
+ * record of up to AR_CHUNK_MAX bytes: nginx answers with writev of
+ * headers and body, and a record per iovec cost a ring submission (and
+ * a record for userspace to take) per piece. A bigger iovec is emitted
+ * alone, by emit_buf. */
+#define AR_GATHER_IOV 4096
+
+struct iov_ctx {
+	__u64 iov_ptr; /* user address of the iovec array */
+	__u64 iovcnt;
+	__u64 left;    /* bytes of the call not yet placed */
+	__u64 seq;     /* stream offset of the next byte */
+	__u32 fill;    /* bytes gathered in the slot's buf: offsets seq - fill .. seq */
+	__u32 slot;
+};
+
+/* Emits what is gathered as one record; under pressure it is shed as a
+ * call's first chunk is (emit_shed). */
+static __always_inline void iov_flush(struct iov_ctx *c, struct data_scratch *s)
 {
+	__u32 n = c->fill;
+
+	if (!n)
+		return;
+	c->fill = 0;
+	if (emit_shed(true, n))
+		stat_add(AR_STAT_DROP_SHED, n);
+	else
+		emit_send(s, c->seq - n, n);
+}
+
+static long emit_iov_cb(__u32 i, void *arg)
+{
+	struct iov_ctx *c = arg;
+	struct data_scratch *s;
 	struct iovec iov;
-	__u64 left = total;
+	__u32 fill;
+	__u64 n;
 
-	for (int i = 0; i < AR_MAX_IOV; i++) {
-		__u64 n;
-
-		if (i >= iovcnt || left == 0)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov),
-					(void *)(iov_ptr + i * sizeof(iov)))) {
-			stat_add(AR_STAT_DROP_READ, left);
-			return;
-		}
-		n = iov.iov_len < left ? iov.iov_len : left;
-		emit_buf(slot, (__u64)iov.iov_base, n, seq);
-		seq += n;
-		left -= n;
+	if (i >= c->iovcnt || !c->left)
+		return 1;
+	s = bpf_map_lookup_elem(&scratch, &c->slot);
+	if (!s)
+		return 1;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(c->iov_ptr + i * sizeof(iov)))) {
+		iov_flush(c, s);
+		stat_add(AR_STAT_DROP_READ, c->left);
+		c->left = 0;
+		return 1;
 	}
-	if (left)
-		stat_add(AR_STAT_DROP_TOO_BIG, left);
+	n = iov.iov_len < c->left ? iov.iov_len : c->left;
+	if (!n)
+		return 0;
+	if (n > AR_GATHER_IOV) {
+		iov_flush(c, s);
+		emit_buf(c->slot, (__u64)iov.iov_base, n, c->seq);
+	} else {
+		/* Full enough: start a new record. The bound (rather than
+		 * fill + n <= AR_CHUNK_MAX) is one the verifier can follow. */
+		if (c->fill > AR_CHUNK_MAX - AR_GATHER_IOV)
+			iov_flush(c, s);
+		/* never true (iov_flush zeroed it), but the verifier needs
+		 * the bound on the value it reloads */
+		fill = c->fill;
+		if (fill > AR_CHUNK_MAX - AR_GATHER_IOV)
+			return 1;
+		if (bpf_probe_read_user(s->buf + fill, n, iov.iov_base)) {
+			iov_flush(c, s);
+			stat_add(AR_STAT_DROP_READ, n);
+		} else {
+			c->fill = fill + n;
+		}
+	}
+	c->seq += n;
+	c->left -= n;
+	return 0;
+}
+
+/* Emits the first total bytes spread over an iovec array, in order, with
+ * small iovecs gathered (AR_GATHER_IOV). Bytes in iovecs beyond
+ * AR_MAX_IOV are counted and left as a gap. A global function, so the
+ * verifier checks it once per program rather than once for every path
+ * that reaches it: inlined, it took exit_write of agent-first mode (the
+ * bounded paths) past the 1M-instruction limit on kernel 6.18. */
+__noinline int emit_iov(__u32 slot, __u64 iov_ptr, __u64 iovcnt, __u64 total, __u64 seq)
+{
+	struct iov_ctx c = { .iov_ptr = iov_ptr, .iovcnt = iovcnt, .left = total, .seq = seq,
+			     .slot = (__u32)slot };
+	struct data_scratch *s;
+
+	bpf_loop(AR_MAX_IOV, emit_iov_cb, &c, 0);
+	s = bpf_map_lookup_elem(&scratch, &c.slot);
+	if (s)
+		iov_flush(&c, s);
+	if (c.left)
+		stat_add(AR_STAT_DROP_TOO_BIG, c.left);
+	return 0;
 }
 
 #endif

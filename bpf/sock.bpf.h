@@ -35,7 +35,7 @@ static __always_inline void emit_conn_event(__u16 type, __u16 flags, __u64 conn_
 		ev.bytes[1] = bytes[1];
 	}
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_len(sizeof(ev))))
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 	else
 		stat_add(AR_STAT_EVENTS, 1);

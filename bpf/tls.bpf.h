@@ -91,7 +91,7 @@ static __always_inline int ssl_odd(const struct ssl_args *a, __u8 dir, __u8 why,
 	ev.done = done;
 	ev.dir = dir;
 	ev.why = why;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_len(sizeof(ev))))
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 	else
 		stat_add(AR_STAT_EVENTS, 1);
@@ -178,7 +178,7 @@ static __always_inline int ssl_end(__u64 ssl)
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
 	bpf_map_delete_elem(&tls_conns, &k);
 	stat_add(AR_STAT_CONN_CLOSE, 1);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_len(sizeof(ev))))
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
 	else
 		stat_add(AR_STAT_EVENTS, 1);

@@ -342,7 +342,7 @@ class Agentrace:
     """agentrace in live mode, waited on until its ready file. stop() sends
     SIGINT and returns the exit statistics as {"kernel": {...}, ...}."""
 
-    def __init__(self, case, args, name="agentrace", cpu=None, timeout=30):
+    def __init__(self, case, args, name="agentrace", cpu=None, timeout=30, binary=None):
         self.ready = case.file(name + ".ready")
         self.err_path = case.file(name + ".err")
         if os.path.exists(self.ready):
@@ -352,7 +352,7 @@ class Agentrace:
         if not any(a in ("--pid", "--comm", "--cgroup", "--promote", "--trace-all")
                    for a in args):
             args = list(args) + ["--trace-all"]
-        argv = [AGENTRACE] + list(args) + ["--ready-file", self.ready,
+        argv = [binary or AGENTRACE] + list(args) + ["--ready-file", self.ready,
                                            "--stats-interval", "0"]
         if cpu is not None:
             argv = ["taskset", "-c", str(cpu)] + argv

@@ -11,6 +11,8 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
      programs on SSL_read/SSL_write attached inside wrk's process only, as
      agentrace's are (wrk waits at a gate until they are); B/F is what
      agentrace's work costs on top of the traps themselves
+  O  only with BENCH_BASE_AGENTRACE=PATH: B run by another build of
+     agentrace (say, main's), for a same-run A/B of a change (B/O)
 Every other round runs in reverse order. A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
 also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
 which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
@@ -28,6 +30,7 @@ FLOOR = os.path.join(b.ROOT, "build", "bench", "floor_probes")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 16
+BASE = os.environ.get("BENCH_BASE_AGENTRACE")
 
 
 class Bpftrace:
@@ -84,8 +87,9 @@ def one_run(case, ng, mode, with_stats=False):
 
     def floor(pid):
         gated["t"] = Bpftrace(case, pid=pid)
-    if mode == "B":
-        tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter", "none"])
+    if mode in ("B", "O"):
+        tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter", "none"],
+                             binary=BASE if mode == "O" else None)
         before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)
@@ -117,6 +121,8 @@ def main():
                   "uprobes and uretprobes inside wrk only), %d s each" % (CONNS, ROUNDS, SECONDS))
     ng = b.Nginx(case, cpu=1)
     res = {"A": [], "B": [], "F": [], "C": []}  # B beside both A and F
+    if BASE:
+        res["O"] = []
     try:
         b.wrk(ng.tls_url + "/", 1, CONNS, cpu=0)
         for i in range(ROUNDS):
@@ -127,6 +133,7 @@ def main():
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
         with b.BpfStats():
             extra = one_run(case, ng, "B", with_stats=True)
+            base = one_run(case, ng, "O", with_stats=True) if BASE else None
     finally:
         ng.stop()
 
@@ -163,14 +170,28 @@ def main():
         k: [[round(r[x] * 1e6 / r["requests"], 1) for x in
              ("client_cpu_s", "server_cpu_s", "tracer_cpu_s")] for r in v]
         for k, v in res.items()})
-    total_ns = sum(v[1] for v in extra["progs"].values())
-    per_req = total_ns / max(1, extra["requests"])
-    case.row("BPF time per request, agentrace --comm wrk", per_req, None, None, "-",
-             [per_req], "ns")
-    top = sorted(extra["progs"].items(), key=lambda kv: -kv[1][1])[:10]
-    case.note("agentrace --comm wrk, bpf_stats: %s" % ", ".join(
-        "%s %.2f runs/req %.0f ns/run" % (n, c / max(1, extra["requests"]), t / max(1, c))
-        for n, (c, t) in top if c))
+    if BASE:
+        vo = [x / y for x, y in zip(bb, [r["rps"] for r in res["O"]])]
+        case.row("agentrace vs the base build (%s)" % BASE, b.spread(bb)[1],
+                 b.spread([r["rps"] for r in res["O"]])[1], b.spread(vo)[1], "-", vo,
+                 "req/s")
+        co = [y / x for x, y in zip(cpu["B"], cpu["O"])]
+        case.row("CPU per request, agentrace vs the base build", b.spread(cpu["B"])[1],
+                 b.spread(cpu["O"])[1], b.spread(co)[1], "-", co, "us, ratio base/this")
+    for tag, run in (("", extra), (", base build", base)):
+        if not run:
+            continue
+        total_ns = sum(v[1] for v in run["progs"].values())
+        per_req = total_ns / max(1, run["requests"])
+        case.row("BPF time per request, agentrace --comm wrk" + tag, per_req, None, None,
+                 "-", [per_req], "ns")
+        recs = run["stats"].get("kernel", {}).get("events", 0) / max(1, run["requests"])
+        case.row("ring records per request, agentrace --comm wrk" + tag, recs, None, None,
+                 "-", [recs], "records")
+        top = sorted(run["progs"].items(), key=lambda kv: -kv[1][1])[:10]
+        case.note("agentrace --comm wrk%s, bpf_stats: %s" % (tag, ", ".join(
+            "%s %.2f runs/req %.0f ns/run" % (n, c / max(1, run["requests"]), t / max(1, c))
+            for n, (c, t) in top if c)))
     last = res["B"][-1]["stats"]
     case.note("agentrace last run: kernel %s; http %s" % (last.get("kernel"), last.get("http")))
     case.note("agentrace drops over all runs: %s" % [b.drop_counters(r["stats"]) for r in res["B"]])

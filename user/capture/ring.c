@@ -73,8 +73,8 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 		n = 0;
 	if (n < 0 && n != RING_BUDGET_SPENT)
 		return n;
-	/* Data records are submitted without a wakeup until a batch builds
-	 * up (bpf/maps.bpf.h rb_flags), so drain whatever is there. */
+	/* Records wake us once per 256 KiB (bpf/maps.bpf.h rb_flags_len),
+	 * so a timeout is the common return: drain whatever is there. */
 	if (n != RING_BUDGET_SPENT) {
 		n = ring_buffer__consume(r->rb);
 		if (n < 0 && n != RING_BUDGET_SPENT)

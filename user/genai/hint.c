@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "common/addr.h"
 #include "conn/stream.h"
 #include "genai/hint.h"
 
@@ -127,7 +128,7 @@ void genai_hint__server(const struct http_exchange *x, char *addr, size_t addr_l
 		if (!addr[0]) {
 			int af = cm->tuple.family == AF_INET6 ? AF_INET6 : AF_INET;
 
-			if (!inet_ntop(af, cm->tuple.daddr, addr, addr_len))
+			if (!addr__ntop(af, cm->tuple.daddr, addr, addr_len))
 				addr[0] = '\0';
 		}
 		if (!*port && cm->tuple.dport)

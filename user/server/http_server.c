@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/addr.h"
 #include "conn/stream.h"
 #include "server/http_server.h"
 #include "tools/url.h"
@@ -66,7 +67,7 @@ static int set_client(struct span *s, const struct http_exchange *x)
 
 	if (!c || !c->has_tuple)
 		return 0;
-	if (inet_ntop(c->tuple.family == AF_INET6 ? AF_INET6 : AF_INET, c->tuple.daddr, a,
+	if (addr__ntop(c->tuple.family == AF_INET6 ? AF_INET6 : AF_INET, c->tuple.daddr, a,
 		      sizeof(a)))
 		err |= span__set_str(s, TS_CLIENT_ADDRESS, a);
 	if (c->tuple.dport)
@@ -96,10 +97,17 @@ static int set_misc(struct span *s, const struct http_exchange *x)
 	int err = 0;
 
 	if (x->req.ver_major) {
-		if (x->req.ver_major >= 2)
+		/* "1.1", "2": by hand, snprintf was ~900 instructions a span */
+		if (x->req.ver_major < 10 && x->req.ver_minor < 10) {
+			ver[0] = (char)('0' + x->req.ver_major);
+			ver[1] = x->req.ver_major >= 2 ? '\0' : '.';
+			ver[2] = (char)('0' + x->req.ver_minor);
+			ver[3] = '\0';
+		} else if (x->req.ver_major >= 2) {
 			snprintf(ver, sizeof(ver), "%u", x->req.ver_major);
-		else
+		} else {
 			snprintf(ver, sizeof(ver), "%u.%u", x->req.ver_major, x->req.ver_minor);
+		}
 		err |= span__set_str(s, TS_NETWORK_PROTOCOL_VERSION, ver);
 	}
 	if (ua)
@@ -117,18 +125,28 @@ static int set_misc(struct span *s, const struct http_exchange *x)
 
 struct span *http_server__span(const struct http_exchange *x, uint64_t mono_to_real_ns)
 {
-	const char *m = x->method && x->method[0] ? x->method : "_OTHER", *path;
+	const char *m = x->method && x->method[0] ? x->method : "_OTHER", *path, *verb;
 	bool known = http_method__known(m);
-	char *name = NULL;
+	char buf[256], *name = buf;
 	struct span *s;
-	size_t n;
+	size_t n, vn;
 	int err;
 
 	target_path(x->target ? x->target : "", &path, &n);
-	if (asprintf(&name, "%s %.*s", known ? m : "HTTP", (int)n, path) < 0)
+	/* "METHOD path" in a stack buffer; asprintf only for a long path */
+	verb = known ? m : "HTTP";
+	vn = strlen(verb);
+	if (vn + 1 + n < sizeof(buf)) {
+		memcpy(buf, verb, vn);
+		buf[vn] = ' ';
+		memcpy(buf + vn + 1, path, n);
+		buf[vn + 1 + n] = '\0';
+	} else if (asprintf(&name, "%s %.*s", verb, (int)n, path) < 0) {
 		return NULL;
+	}
 	s = span__from_exchange(x, name, SPAN_KIND_SERVER, mono_to_real_ns);
-	free(name);
+	if (name != buf)
+		free(name);
 	if (!s)
 		return NULL;
 	err = span__set_str(s, TS_HTTP_REQUEST_METHOD, known ? m : "_OTHER");

@@ -14,6 +14,8 @@
 
 #include <xxhash.h>
 
+#include "common/hex.h"
+
 #define DIGEST_HEX_LEN 17 /* 16 digits and the NUL */
 
 static inline uint64_t digest__bytes(const void *p, size_t n)
@@ -23,7 +25,7 @@ static inline uint64_t digest__bytes(const void *p, size_t n)
 
 static inline void digest__hex(uint64_t h, char out[DIGEST_HEX_LEN])
 {
-	snprintf(out, DIGEST_HEX_LEN, "%016" PRIx64, h);
+	hex__u64(out, h);
 }
 
 #endif

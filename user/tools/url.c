@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "common/addr.h"
 #include "conn/stream.h"
 #include "tools/names.h"
 #include "tools/url.h"
@@ -364,7 +365,7 @@ static void peer(const struct http_exchange *x, char *addr, size_t len, int *por
 	if (addr && !addr[0]) {
 		int af = c->tuple.family == AF_INET6 ? AF_INET6 : AF_INET;
 
-		if (!inet_ntop(af, c->tuple.daddr, addr, len))
+		if (!addr__ntop(af, c->tuple.daddr, addr, len))
 			addr[0] = '\0';
 	}
 	if (!*port && c->tuple.dport)
