@@ -64,6 +64,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 		stat_add(AR_STAT_DROP_CONN_MAP, 1);
 		return NULL;
 	}
+	fast_unskip(tgid, fd);
 	stat_add(AR_STAT_CONN_OPEN, 1);
 	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, fd, role, sk, NULL);
 	return bpf_map_lookup_elem(&conns, &k);
@@ -79,6 +80,10 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	struct sock_args a = { .buf = buf, .fd = fd, .call = call, .iovcnt = iovcnt };
 
 	if (!is_target_fast(id >> 32)) {
+		if (call != SC_CONNECT && call != SC_ACCEPT &&
+		    fast_skipped(id >> 32, fd,
+				 call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG))
+			return;
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
@@ -278,6 +283,7 @@ static __always_inline void sock_close(__s32 fd)
 	struct tls_state aead;
 	struct conn_state *st;
 
+	fast_unskip(k.tgid, fd);
 	if (promote_first_write && !watch_none(k.tgid))
 		watch_del(&k); /* closed before its first read or write */
 	if (!bounded_bytes && !is_target_fast(k.tgid))

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -36,21 +37,28 @@ Test(fastpath, caches_stand_for_the_maps_they_skip)
 	struct fastpath_bpf *skel;
 	uint32_t tgid = getpid();
 	uint8_t one = 1;
-	int err;
+	int err, sock;
 
 	libbpf_set_print(quiet);
 	skel = fastpath_bpf__open();
 	cr_assert(skel, "open: %s", strerror(errno));
 	skel->rodata->targ_all = false;
+	skel->rodata->bounded_bytes = 1024;
+	skel->rodata->promote_first_write = true;
 	err = fastpath_bpf__load(skel);
 	if (err == -EPERM || err == -EACCES) {
 		fastpath_bpf__destroy(skel);
 		cr_skip_test("loading BPF needs CAP_BPF: %s", strerror(-err));
 	}
 	cr_assert_eq(err, 0, "load: %s", strerror(-err));
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(sock, 0, "socket: %s", strerror(errno));
+	skel->data->sockfd = sock;
 	cr_assert_eq(run(skel), 0,
-		     "check %d failed (1-7 targets cache, 10-15 stash marks, 20-22 watch count)",
+		     "check %d failed (1-7 targets cache, 10-15 stash marks, 20-22 watch "
+		     "count, 40-56 fd cache)",
 		     skel->data->step);
+	close(sock);
 	/* what probes.c's put_target does: insert, then bump */
 	cr_assert_eq(bpf_map__update_elem(skel->maps.targets, &tgid, sizeof(tgid), &one,
 					  sizeof(one), BPF_NOEXIST), 0);
