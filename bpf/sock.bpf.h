@@ -157,6 +157,23 @@ static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_s
 	stat_add(AR_STAT_TLS_BIO_LINK, 1);
 }
 
+#define SOCK_EMIT_VEC (1ull << 63) /* in sock_emit's iovcnt: buf is an iovec array */
+
+/* Emits n bytes of a data call into scratch slot slot: from an iovec
+ * array at buf when iovcnt has SOCK_EMIT_VEC (the count in its low
+ * bits), else from buf. (Five arguments at most.) A global
+ * function, verified once: inlined, the iovec loop's states multiplied
+ * with every path of sock_data_exit and exit_read passed the verifier's
+ * million instructions (E2BIG on kernel 6.18). */
+__attribute__((noinline)) int sock_emit(int slot, __u64 buf, __u64 iovcnt, __u64 n, __u64 seq)
+{
+	if (iovcnt & SOCK_EMIT_VEC)
+		emit_iov(slot, buf, iovcnt & ~SOCK_EMIT_VEC, n, seq);
+	else
+		emit_buf(slot, buf, n, seq);
+	return 0;
+}
+
 static __always_inline int sock_data_exit(long ret, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -232,10 +249,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
 	}
-	if (vec)
-		emit_iov(slot, buf, iovcnt, n, seq);
-	else
-		emit_buf(slot, buf, n, seq);
+	sock_emit(slot, buf, vec ? iovcnt | SOCK_EMIT_VEC : 0, n, seq);
 	emit_release(slot);
 	return 0;
 }
