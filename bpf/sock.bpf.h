@@ -84,6 +84,11 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 		    fast_skipped(id >> 32, fd,
 				 call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG))
 			return;
+		/* a skipped client's write: only a new POST needs the slow
+		 * path (bounded_new_post, len = iovcnt here) */
+		if (call == SC_WRITE && fast_skipped(id >> 32, fd, false) &&
+		    (iovcnt < 5 || !bounded_is_post(buf)))
+			return;
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
