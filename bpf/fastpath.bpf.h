@@ -123,8 +123,9 @@ static __always_inline bool args_take(__u64 id, struct sock_args *a)
  * count, a conns lookup and (writes) a user read for "POST ".
  *   SKIP_ALL   TLS ciphertext, or an accepted connection with a skip
  *              verdict: reads and writes.
- *   SKIP_READS a connected one with a skip verdict: reads only, since a
- *              write starting a new POST reopens it (bounded_reopen).
+ *   SKIP_READS a connected one with a skip verdict: reads, and write()s
+ *              that start no new POST (stash_sock_args reads 5 bytes);
+ *              a new POST reopens it (bounded_reopen).
  * Filled by bounded_enter when its slow path reaches such a state and no
  * socket of the process has a promotion watch (promote.bpf.h). Emptied
  * (fast_unskip) whenever fd may name another connection: close, a conns
