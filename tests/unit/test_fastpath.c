@@ -22,18 +22,24 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static int run(struct fastpath_bpf *skel)
+static int run_prog(struct fastpath_bpf *skel, struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
 	skel->data->step = -1;
-	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fastpath), &opts), 0,
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0,
 		     "test run: %s", strerror(errno));
 	return skel->data->step;
 }
 
+static int run(struct fastpath_bpf *skel)
+{
+	return run_prog(skel, skel->progs.fastpath);
+}
+
 Test(fastpath, caches_stand_for_the_maps_they_skip)
 {
+	static const char get[] = "GET /health HTTP/1.1", post[] = "POST /v1/chat HTTP/1.1";
 	struct fastpath_bpf *skel;
 	uint32_t tgid = getpid();
 	uint8_t one = 1;
@@ -54,10 +60,14 @@ Test(fastpath, caches_stand_for_the_maps_they_skip)
 	sock = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_geq(sock, 0, "socket: %s", strerror(errno));
 	skel->data->sockfd = sock;
+	skel->bss->get_buf = (uintptr_t)get;
+	skel->bss->post_buf = (uintptr_t)post;
 	cr_assert_eq(run(skel), 0,
 		     "check %d failed (1-7 targets cache, 10-15 stash marks, 20-22 watch "
 		     "count, 40-56 fd cache)",
 		     skel->data->step);
+	cr_assert_eq(run_prog(skel, skel->progs.client_write), 0,
+		     "check %d failed (60-65 a skipped client's writes)", skel->data->step);
 	close(sock);
 	/* what probes.c's put_target does: insert, then bump */
 	cr_assert_eq(bpf_map__update_elem(skel->maps.targets, &tgid, sizeof(tgid), &one,
