@@ -84,11 +84,14 @@ static struct pair_slot *pair_of(struct served *s, const struct endpoint *client
 	return sl;
 }
 
+static bool near(uint64_t a, uint64_t b)
+{
+	return (a > b ? a - b : b - a) < PAIR_NS;
+}
+
 static bool paired(const struct pair_slot *sl)
 {
-	uint64_t a = sl->client_ts, b = sl->acceptor_ts;
-
-	return sl->client_conn && sl->acceptor && (a > b ? a - b : b - a) < PAIR_NS;
+	return sl->client_conn && sl->acceptor && near(sl->client_ts, sl->acceptor_ts);
 }
 
 /* The local and remote endpoints of a connection record. */
@@ -167,13 +170,7 @@ uint64_t served__client_of(const struct served *s, const void *rec, size_t len)
 		return 0;
 	ends_of(&ev, &local, &peer);
 	pr = pair_of((struct served *)s, &peer, &local, false);
-	if (!pr || !pr->client_conn)
-		return 0;
-	{
-		uint64_t a = pr->client_ts, b = ev.hdr.ts_ns;
-
-		return (a > b ? a - b : b - a) < PAIR_NS ? pr->client_conn : 0;
-	}
+	return pr && pr->client_conn && near(pr->client_ts, ev.hdr.ts_ns) ? pr->client_conn : 0;
 }
 
 static const struct endpoint *remote_of(const struct served *s, uint64_t conn_id)
