@@ -20,6 +20,8 @@
  * untargeted process's data is never copied). */
 const volatile __u32 bounded_bytes = 0;
 
+#include "promote.bpf.h" /* reads bounded_bytes; its watch gates the fd cache */
+
 /* Mark sock_args._pad of an untargeted process's call, for the exit:
  * BOUNDED_REOPEN is a write that starts a new POST on a connection being
  * cut but not yet skipped (its offsets are exact: flagged AR_F_MSG_START). */
@@ -55,9 +57,6 @@ static __always_inline bool bounded_is_post(__u64 p)
 	return p && !bpf_probe_read_user(m, sizeof(m), (void *)p) && m[0] == 'P' &&
 	       m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && m[4] == ' ';
 }
-
-static __always_inline bool first_buffer(__u32 call, __u64 buf, __u64 len, __u64 *p,
-					 __u64 *n); /* promote.bpf.h */
 
 /* A write (buf and len as the syscall got them) past the start of its
  * connection whose first bytes start a POST: one to judge, so it is
@@ -99,6 +98,25 @@ __attribute__((noinline)) int bounded_reopen(__u32 tgid, __s32 fd)
 	return 1;
 }
 
+/* Caches (fastpath.bpf.h) that connection st on k copies nothing for
+ * the calls kind names, unless a promotion watch may be pending on the
+ * process's sockets (promote_enter must see their first call). */
+static __always_inline void bounded_cache(const struct sock_key *k,
+					  const struct conn_state *st, __u32 kind)
+{
+	struct conn_state *cur;
+
+	if (promote_first_write && !watch_none(k->tgid) &&
+	    bpf_map_lookup_elem(&promote_watch, k))
+		return;
+	fast_skip(k->tgid, k->fd, kind);
+	/* A close and a new connection on the same fd between our lookup
+	 * and the store would have emptied the slot before we filled it. */
+	cur = bpf_map_lookup_elem(&conns, k);
+	if (!cur || cur->conn_id != st->conn_id)
+		fast_unskip(k->tgid, k->fd);
+}
+
 /* sys_enter of a data call by an untargeted process (after
  * promote_enter, which may have stashed an accepted socket's first read
  * already). Stashes the call for sock_data_exit unless its connection is
@@ -120,12 +138,21 @@ static __always_inline void bounded_enter(__u64 id, __s32 fd, __u64 buf, __u32 i
 	if (call == SC_ACCEPT)
 		return; /* promote_enter stashed it; see sock_open_exit */
 	st = bpf_map_lookup_elem(&conns, &k);
-	if (!st || st->tls || st->cut == CUT_NONE)
+	if (!st || st->cut == CUT_NONE)
 		return;
+	if (st->tls) {
+		bounded_cache(&k, st, SKIP_ALL);
+		return;
+	}
 	if (st->cut != CUT_SKIP && bpf_map_lookup_elem(&verdicts, &st->conn_id)) {
 		st->cut = CUT_SKIP;
 		bpf_map_delete_elem(&verdicts, &st->conn_id);
 		stat_add(AR_STAT_VERDICT_HIT, 1);
+	}
+	if (st->cut == CUT_SKIP && st->role == AR_ROLE_SERVER) {
+		/* a server's writes are answers: no new POST to reopen on */
+		bounded_cache(&k, st, SKIP_ALL);
+		return;
 	}
 	if (bounded_new_post(st, buf, iovcnt, call)) {
 		if (st->cut != CUT_SKIP) {
@@ -135,6 +162,7 @@ static __always_inline void bounded_enter(__u64 id, __s32 fd, __u64 buf, __u32 i
 			return;
 		}
 	} else if (st->cut == CUT_SKIP) {
+		bounded_cache(&k, st, SKIP_READS);
 		return;
 	}
 	if (args_pending(id))

@@ -115,4 +115,66 @@ static __always_inline bool args_take(__u64 id, struct sock_args *a)
 	return ap != NULL;
 }
 
+/* The fd cache: skipped[fd_slot(tgid, fd)] = tgid << 32 | fd << 2 | kind
+ * (0 empty, kind never 0): connection fd of untargeted process tgid
+ * carries nothing bounded capture copies, so bounded_enter would return
+ * without stashing. An untargeted process's data syscall on it then
+ * costs is_target_fast's compare and this one, instead of the watch
+ * count, a conns lookup and (writes) a user read for "POST ".
+ *   SKIP_ALL   TLS ciphertext, or an accepted connection with a skip
+ *              verdict: reads and writes.
+ *   SKIP_READS a connected one with a skip verdict: reads, and write()s
+ *              that start no new POST (stash_sock_args reads 5 bytes);
+ *              a new POST reopens it (bounded_reopen).
+ * Filled by bounded_enter when its slow path reaches such a state and no
+ * socket of the process has a promotion watch (promote.bpf.h). Emptied
+ * (fast_unskip) whenever fd may name another connection: close, a conns
+ * entry made for it (conn_get: connect or accept exit, reopen, promotion
+ * by a read), a watch put on it; and a colliding fill just evicts it. A
+ * cached state only changes with a new conns entry for the same key, so
+ * the cache never decides otherwise than the maps would. Only consulted
+ * after is_target_fast said "untargeted", so promotion needs no bump.
+ * Writers and readers: this file. */
+#define SKIP_ALL 1u
+#define SKIP_READS 2u
+#define FD_CACHE_MAX (1 << 29) /* fd << 2 fits in the low 32 bits */
+
+__u64 skipped[FAST_SLOTS] = {};
+
+static __always_inline __u64 *fd_slot(__u32 tgid, __s32 fd)
+{
+	return &skipped[(tgid * 0x9e3779b1u ^ (__u32)fd) & (FAST_SLOTS - 1)];
+}
+
+static __always_inline __u64 fd_mark(__u32 tgid, __s32 fd, __u32 kind)
+{
+	return (__u64)tgid << 32 | (__u32)fd << 2 | kind;
+}
+
+/* A data call (SC_READ .. SC_SENDMSG) of untargeted tgid on fd needs no
+ * further look: one load and compare. */
+static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, bool write)
+{
+	__u64 v = *(volatile __u64 *)fd_slot(tgid, fd);
+
+	if (fd < 0 || fd >= FD_CACHE_MAX)
+		return false;
+	return v == fd_mark(tgid, fd, SKIP_ALL) || (!write && v == fd_mark(tgid, fd, SKIP_READS));
+}
+
+static __always_inline void fast_skip(__u32 tgid, __s32 fd, __u32 kind)
+{
+	if (fd >= 0 && fd < FD_CACHE_MAX)
+		*(volatile __u64 *)fd_slot(tgid, fd) = fd_mark(tgid, fd, kind);
+}
+
+/* fd of tgid may name another connection from now on. */
+static __always_inline void fast_unskip(__u32 tgid, __s32 fd)
+{
+	__u64 *slot = fd_slot(tgid, fd);
+
+	if (*(volatile __u64 *)slot >> 2 == fd_mark(tgid, fd, 0) >> 2)
+		*(volatile __u64 *)slot = 0;
+}
+
 #endif

@@ -64,6 +64,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 		stat_add(AR_STAT_DROP_CONN_MAP, 1);
 		return NULL;
 	}
+	fast_unskip(tgid, fd);
 	stat_add(AR_STAT_CONN_OPEN, 1);
 	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, fd, role, sk, NULL);
 	return bpf_map_lookup_elem(&conns, &k);
@@ -79,6 +80,15 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	struct sock_args a = { .buf = buf, .fd = fd, .call = call, .iovcnt = iovcnt };
 
 	if (!is_target_fast(id >> 32)) {
+		if (call != SC_CONNECT && call != SC_ACCEPT &&
+		    fast_skipped(id >> 32, fd,
+				 call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG))
+			return;
+		/* a skipped client's write: only a new POST needs the slow
+		 * path (bounded_new_post, len = iovcnt here) */
+		if (call == SC_WRITE && fast_skipped(id >> 32, fd, false) &&
+		    (iovcnt < 5 || !bounded_is_post(buf)))
+			return;
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
@@ -150,6 +160,23 @@ static __always_inline void tls_bio_link(__u64 id, __s32 fd, const struct conn_s
 	ts->sock_conn_id = sock->conn_id;
 	ts->fd = fd;
 	stat_add(AR_STAT_TLS_BIO_LINK, 1);
+}
+
+#define SOCK_EMIT_VEC (1ull << 63) /* in sock_emit's iovcnt: buf is an iovec array */
+
+/* Emits n bytes of a data call into scratch slot slot: from an iovec
+ * array at buf when iovcnt has SOCK_EMIT_VEC (the count in its low
+ * bits), else from buf. (Five arguments at most.) A global
+ * function, verified once: inlined, the iovec loop's states multiplied
+ * with every path of sock_data_exit and exit_read passed the verifier's
+ * million instructions (E2BIG on kernel 6.18). */
+__attribute__((noinline)) int sock_emit(int slot, __u64 buf, __u64 iovcnt, __u64 n, __u64 seq)
+{
+	if (iovcnt & SOCK_EMIT_VEC)
+		emit_iov(slot, buf, iovcnt & ~SOCK_EMIT_VEC, n, seq);
+	else
+		emit_buf(slot, buf, n, seq);
+	return 0;
 }
 
 static __always_inline int sock_data_exit(long ret, __u8 dir)
@@ -227,10 +254,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		stat_add(AR_STAT_DROP_SCRATCH, ret);
 		return 0;
 	}
-	if (vec)
-		emit_iov(slot, buf, iovcnt, n, seq);
-	else
-		emit_buf(slot, buf, n, seq);
+	sock_emit(slot, buf, vec ? iovcnt | SOCK_EMIT_VEC : 0, n, seq);
 	emit_release(slot);
 	return 0;
 }
@@ -278,6 +302,7 @@ static __always_inline void sock_close(__s32 fd)
 	struct tls_state aead;
 	struct conn_state *st;
 
+	fast_unskip(k.tgid, fd);
 	if (promote_first_write && !watch_none(k.tgid))
 		watch_del(&k); /* closed before its first read or write */
 	if (!bounded_bytes && !is_target_fast(k.tgid))

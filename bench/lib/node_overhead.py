@@ -213,6 +213,10 @@ def main():
         case.row(metric.replace("throughput", "CPU per request"), b.spread(cv)[1],
                  b.spread(ca)[1], b.spread(cr)[1], goal, cr, "us, ratio untraced/traced")
     if "P" in res:
+        # what bounded capture and verdicts leave to the daemon (issue #13)
+        own = [r["tracer_cpu_s"] * 1e6 / max(1, r["requests"]) for r in res["P"]]
+        case.row("agentrace's own CPU per request, --promote with an agent beside nginx",
+                 b.spread(own)[1], None, None, "-", own, "us")
         made = sum(len(r["agent_calls"]) for r in res["P"])
         seen = sum(r["agent_seen"] for r in res["P"])
         case.row("agent's LLM calls captured beside nginx (--promote)", seen, made,

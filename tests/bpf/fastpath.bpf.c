@@ -8,8 +8,11 @@
  * after one compare when there was none. Userspace runs it with
  * BPF_PROG_TEST_RUN and reads step: 0 when every check passed, else the
  * number of the first that failed. phase 1 expects userspace to have
- * inserted the task's tgid and bumped targets_gen since phase 0. */
+ * inserted the task's tgid and bumped targets_gen since phase 0. Also
+ * the fd cache (skipped[]) against the conns states it stands for. */
 #include "sock.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* conn_get's task helper */
 
 int step = -1;
 int phase = 0;
@@ -84,6 +87,132 @@ static __always_inline int check_watch(__u32 tgid)
 	return watch_none(tgid) ? 0 : 22;
 }
 
+int sockfd = -1; /* set by userspace: an unconnected TCP socket of this task */
+__u64 get_buf = 0, post_buf = 0; /* userspace: "GET /..." and "POST /..." */
+
+static __attribute__((noinline)) int conn_put(__u32 tgid, __s32 fd, __u8 role, __u8 cut, __u8 tls)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state st = { .conn_id = 1000 + fd, .role = role, .cut = cut, .tls = tls };
+
+	return bpf_map_update_elem(&conns, &k, &st, BPF_ANY);
+}
+
+/* The fd cache (skipped[]): what bounded_enter fills for which state, and
+ * every way a fd may come to name another connection empties it. */
+static __always_inline int check_fdcache(__u64 id)
+{
+	__u32 tgid = id >> 32;
+	struct sock_key w = { .tgid = tgid, .fd = 103 };
+
+	if (conn_put(tgid, 100, AR_ROLE_SERVER, CUT_SKIP, 0) ||
+	    conn_put(tgid, 101, AR_ROLE_CLIENT, CUT_SKIP, 0) ||
+	    conn_put(tgid, 102, AR_ROLE_CLIENT, CUT_BOUNDED, 1) ||
+	    conn_put(tgid, 103, AR_ROLE_SERVER, CUT_SKIP, 0) ||
+	    conn_put(tgid, 104, AR_ROLE_SERVER, CUT_BOUNDED, 0))
+		return 40;
+	if (fast_skipped(tgid, 100, false) || fast_skipped(tgid, 100, true))
+		return 41; /* cached before any call */
+	bounded_enter(id, 100, 0, 0, SC_READ);
+	if (!fast_skipped(tgid, 100, false) || !fast_skipped(tgid, 100, true))
+		return 42; /* a skipped accepted connection not cached */
+	bounded_enter(id, 101, 0, 0, SC_READ);
+	if (!fast_skipped(tgid, 101, false))
+		return 43; /* a skipped connected one's reads not cached */
+	if (fast_skipped(tgid, 101, true))
+		return 44; /* its writes must still look for a new POST */
+	bounded_enter(id, 102, 0, 0, SC_WRITE);
+	if (!fast_skipped(tgid, 102, true) || !fast_skipped(tgid, 102, false))
+		return 45; /* TLS ciphertext not cached */
+	bounded_enter(id, 104, 0, 0, SC_READ);
+	if (fast_skipped(tgid, 104, false))
+		return 46; /* a connection still copied, cached */
+	args_take(id, &(struct sock_args){}); /* the stash that read left */
+	watch_put(&w, WATCH_ACCEPTED);
+	bounded_enter(id, 103, 0, 0, SC_READ);
+	if (fast_skipped(tgid, 103, false))
+		return 47; /* cached while its first read is watched */
+	watch_del(&w);
+	bounded_enter(id, 103, 0, 0, SC_READ);
+	if (!fast_skipped(tgid, 103, false))
+		return 48;
+	watch_put(&w, WATCH_CONNECTED);
+	watch_del(&w);
+	if (fast_skipped(tgid, 103, false))
+		return 49; /* a watch put on the fd did not empty it */
+	*fd_slot(tgid ^ FAST_SLOTS, 101) = fd_mark(tgid ^ FAST_SLOTS, 101, SKIP_ALL);
+	if (fast_skipped(tgid, 101, false))
+		return 50; /* another process's mark in the slot taken as ours */
+	sock_close(100);
+	if (fast_skipped(tgid, 100, false))
+		return 51; /* close did not empty it */
+	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_SERVER, CUT_SKIP, 0))
+		return 52;
+	bounded_enter(id, sockfd, 0, 0, SC_READ);
+	if (!fast_skipped(tgid, sockfd, false))
+		return 53;
+	if (!conn_get(tgid, sockfd, AR_ROLE_CLIENT, true))
+		return 54;
+	if (fast_skipped(tgid, sockfd, false))
+		return 55; /* a new connection on the fd did not empty it */
+	if (fast_skipped(tgid, -1, false) || fast_skipped(tgid, FD_CACHE_MAX, false))
+		return 56;
+	return 0;
+}
+
+/* stash_sock_args on a skipped client connection (SKIP_READS): a write()
+ * that starts no POST returns at the cache; a POST goes on to the slow
+ * path, which reopens the connection and stashes the write. */
+/* One copy of stash_sock_args, not three inlined (512 bytes of stack). */
+static __attribute__((noinline)) int stash_write(__s32 fd, __u64 buf, __u32 len)
+{
+	stash_sock_args(fd, buf, len, SC_WRITE);
+	return 0;
+}
+
+/* The state of the connection on fd: its conn_id, or 0 when none; with
+ * skip set, marks it skipped past its first message first. */
+static __attribute__((noinline)) __u64 conn_of(__u32 tgid, __s32 fd, int skip)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+
+	if (!st)
+		return 0;
+	if (skip) {
+		st->cut = CUT_SKIP;
+		st->seq[AR_DIR_EGRESS] = 100;
+	}
+	return st->cut == CUT_FULL || skip ? st->conn_id : 0;
+}
+
+static __always_inline int check_client_write(__u64 id)
+{
+	__u32 tgid = id >> 32;
+	struct sock_args *a;
+
+	/* cut, not skipped: the slow path would stash this GET */
+	if (conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_BOUNDED, 0))
+		return 60;
+	fast_skip(tgid, sockfd, SKIP_READS);
+	stash_write(sockfd, get_buf, 20);
+	if (bpf_map_lookup_elem(&active_sock_args, &id))
+		return 61; /* the GET was not stopped at the cache */
+	stash_write(sockfd, post_buf, 4);
+	if (bpf_map_lookup_elem(&active_sock_args, &id))
+		return 62; /* nor a write too short to be a POST */
+	if (conn_of(tgid, sockfd, 1) != 1000 + sockfd)
+		return 63;
+	stash_write(sockfd, post_buf, 20);
+	a = bpf_map_lookup_elem(&active_sock_args, &id);
+	if (!a || a->fd != sockfd || a->_pad != BOUNDED_CALL)
+		return 64; /* the POST was stopped at the cache */
+	id = conn_of(tgid, sockfd, 0);
+	if (!id || id == 1000 + sockfd)
+		return 65; /* not reopened (a new conn_id, copied whole) */
+	return 0;
+}
+
 SEC("raw_tp")
 int fastpath(void *ctx)
 {
@@ -99,5 +228,16 @@ int fastpath(void *ctx)
 		step = check_args(id);
 	if (!step)
 		step = check_watch(tgid);
+	if (!step)
+		step = check_fdcache(id);
+	return 0;
+}
+
+/* A program of its own: inlined beside the others it passed 512 bytes
+ * of stack. */
+SEC("raw_tp")
+int client_write(void *ctx)
+{
+	step = check_client_write(bpf_get_current_pid_tgid());
 	return 0;
 }

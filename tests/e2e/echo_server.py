@@ -9,7 +9,7 @@ and discarded. Every connection's plaintext is logged to --log-dir:
   <n>.in       exact bytes received (after TLS decryption)
   <n>.out      exact bytes sent
   conns.jsonl  one line per closed connection:
-               {"n", "client_port", "bytes_in", "bytes_out", "requests":[
+               {"n", "client_port", "fd", "bytes_in", "bytes_out", "requests":[
                  {"method","target","req_body_len","chunked_req",
                   "resp_body_len","status","req_body_sha256"}]}
 
@@ -53,6 +53,7 @@ def main():
     conns_path = os.path.join(args.log_dir, "conns.jsonl")
 
     def handle(sock, n, cport):
+        fd = sock.fileno()
         fin = open(os.path.join(args.log_dir, "%d.in" % n), "wb")
         fout = open(os.path.join(args.log_dir, "%d.out" % n), "wb")
         conn = httpwire.HttpConn(sock, n, cport, fin, fout)
@@ -99,7 +100,7 @@ def main():
         finally:
             fin.close()
             fout.close()
-            line = json.dumps({"n": n, "client_port": cport,
+            line = json.dumps({"n": n, "client_port": cport, "fd": fd,
                                "bytes_in": conn.bytes_in,
                                "bytes_out": conn.bytes_out,
                                "requests": reqs})

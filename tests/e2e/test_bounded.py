@@ -361,3 +361,65 @@ def test_bounded_untargeted_client_of_an_agent_gets_its_client_span():
             agent.kill()
             agent.wait()
         teardown(wd, ar, rcv, srv)
+
+
+# An untargeted client: a keep-alive connection with two GETs a second
+# apart (so that the second one meets the skip verdict on the first in the
+# kernel, on the server's side too), closed; once argv[2] exists (the
+# server has closed its end), a new connection carries an LLM call.
+REUSE_CLIENT = RAW_CALLS + r"""
+import os
+call(b"GET /first?resp=300 HTTP/1.1\r\nHost: h\r\n\r\n")
+time.sleep(1)
+call(b"GET /second?resp=300 HTTP/1.1\r\nHost: h\r\n\r\n")
+s.close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+body = b'{"model":"m","messages":[{"role":"user","content":"' + b"r" * 3000 + b'"}]}'
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+call(b"POST /v1/chat/completions?resp=500 HTTP/1.1\r\nHost: h\r\n"
+     b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+"""
+
+
+@test
+def test_bounded_reused_fd_is_judged_afresh():
+    """Default mode: the untargeted server's socket of a connection with a
+    skip verdict (which the kernel's fast path caches by pid and fd) is
+    closed, and its next accepted connection gets the same fd number. That
+    connection's LLM call is copied and judged as a first message: the
+    server is promoted by it, and its side of the call is captured whole."""
+    wd = Workdir("bounded-fd-reuse")
+    srv = EchoServer(wd, plain=True)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--exporter", "none"], mode="record",
+                       default_mode=True, env=clean_env())
+        go = wd.file("go")
+        cl = subprocess.Popen([PY, "-c", REUSE_CLIENT, str(srv.port), go], env=clean_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(lambda: len(srv.conns()) == 1, timeout=20, what="the first connection closed")
+        time.sleep(0.3)  # the server's close() follows its log line
+        open(go, "w").close()
+        out, err = cl.communicate(timeout=60)
+        check(cl.returncode == 0, "client failed: %r" % err[-1500:])
+        wait_for(lambda: len(srv.conns()) == 2, timeout=10, what="the second connection")
+        time.sleep(0.5)
+        ar.finish()
+        log = ar.err()
+        first, second = sorted(srv.conns(), key=lambda c: c["n"])
+        check(first["fd"] == second["fd"], "precondition: the server did not reuse its fd "
+              "(%d, then %d)" % (first["fd"], second["fd"]))
+        check(ar.kernel_stats().get("verdict_hit", 0) >= 1, "the GET's verdict never hit: %r"
+              % ar.kernel_stats())
+        check(re.search(r"promoted pid %d to a target: http_path /v1/chat/completions" %
+                        srv.p.pid, log), "the server was not promoted by the LLM call on its "
+              "reused fd:\n" + log[-3000:])
+        rows = [r for r in rows_of(analyze_dump(wd, wd.file("cap.agt")), srv.p.pid)
+                if r["remote"].endswith(":%d" % second["client_port"])]
+        got_in, gap = one(rows, "ingress", "server side of the LLM call")
+        check(got_in == srv.conn_bytes(second["n"])[0] and not gap,
+              "the server's read of the LLM call differs (%d vs %d bytes, gap %d)" %
+              (len(got_in), len(srv.conn_bytes(second["n"])[0]), gap))
+    finally:
+        teardown(wd, ar, srv)

@@ -141,3 +141,38 @@ Test(verdict, hold_releases_in_order_and_when_full)
 		cr_assert_eq(verdict_hold__push(&h, i, 1000), 0);
 	cr_assert_eq(verdict_hold__push(&h, 9999, 1000), 1, "the oldest is due at once");
 }
+
+/* A held skip taken early leaves the others due in their order; a conn_id
+ * not held is refused and changes nothing. */
+Test(verdict, hold_gives_up_one_taken_early)
+{
+	static struct verdict_hold h;
+	uint64_t id;
+
+	/* start near the end of the ring, so the gap closes across its wrap */
+	h.head = VERDICT_HOLD_MAX - 2;
+	for (uint64_t i = 1; i <= 5; i++)
+		cr_assert_eq(verdict_hold__push(&h, i, i * 100), 0);
+	cr_assert(verdict_hold__take(&h, 2));
+	cr_assert_not(verdict_hold__take(&h, 2), "taken twice");
+	cr_assert_not(verdict_hold__take(&h, 42));
+	cr_assert_eq(h.n, 4);
+	for (uint64_t want = 1; want <= 5; want++) {
+		if (want == 2)
+			continue;
+		cr_assert(verdict_hold__pop(&h, 10000, 0, &id));
+		cr_assert_eq(id, want);
+		cr_assert_eq(h.since[(h.head + VERDICT_HOLD_MAX - 1) % VERDICT_HOLD_MAX], want * 100,
+			     "its time moved with it");
+	}
+	cr_assert_not(verdict_hold__pop(&h, 10000, 0, &id));
+}
+
+/* A skip waits only for a loopback peer not seen to accept it. */
+Test(verdict, when_a_skip_is_written)
+{
+	cr_assert_eq(verdict__when(true, 0, false), VERDICT_HOLD);
+	cr_assert_eq(verdict__when(true, 1234, false), VERDICT_NOW, "its server is no target");
+	cr_assert_eq(verdict__when(true, 1234, true), VERDICT_NEVER);
+	cr_assert_eq(verdict__when(false, 0, false), VERDICT_NOW, "a remote server");
+}

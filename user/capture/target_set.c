@@ -70,3 +70,13 @@ bool target_set__calls_local(struct target_set *ts, uint64_t conn_id)
 {
 	return served__is_local(ts->served, conn_id);
 }
+
+uint32_t target_set__acceptor_of(struct target_set *ts, uint64_t conn_id)
+{
+	return served__acceptor_of(ts->served, conn_id);
+}
+
+uint64_t target_set__client_of(struct target_set *ts, const void *rec, size_t len)
+{
+	return served__client_of(ts->served, rec, len);
+}

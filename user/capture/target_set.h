@@ -37,4 +37,12 @@ bool target_set__calls_target(struct target_set *ts, uint64_t conn_id);
 /* True when client connection conn_id went to a loopback address. */
 bool target_set__calls_local(struct target_set *ts, uint64_t conn_id);
 
+/* The process that accepted client connection conn_id, or 0 when not
+ * seen (capture/served.h). */
+uint32_t target_set__acceptor_of(struct target_set *ts, uint64_t conn_id);
+
+/* For a server's connection record: the client connection on this host
+ * it pairs with, or 0. */
+uint64_t target_set__client_of(struct target_set *ts, const void *rec, size_t len);
+
 #endif

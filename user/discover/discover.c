@@ -324,15 +324,46 @@ static void judge_conn(struct discover *d, const void *rec, size_t len)
 		promote_pid(d, ev->hdr.tgid, why, what, ev->hdr.ts_ns);
 		return;
 	}
-	if (d->targets && target_set__calls_local(d->targets, ev->hdr.conn_id)) {
-		uint64_t due = verdict_hold__push(&d->held, ev->hdr.conn_id, now_mono());
+	if (d->targets) {
+		uint32_t acceptor = target_set__acceptor_of(d->targets, ev->hdr.conn_id);
+		bool local = target_set__calls_local(d->targets, ev->hdr.conn_id);
+		uint64_t due;
 
-		d->verdicts.held++;
-		if (due)
-			skip_conn(d, due);
-		return;
+		switch (verdict__when(local, acceptor,
+				      acceptor && target_set__has(d->targets, acceptor))) {
+		case VERDICT_NEVER:
+			d->verdicts.calls_target++;
+			return;
+		case VERDICT_HOLD:
+			due = verdict_hold__push(&d->held, ev->hdr.conn_id, now_mono());
+			d->verdicts.held++;
+			if (due)
+				skip_conn(d, due);
+			return;
+		case VERDICT_NOW:
+			break;
+		}
 	}
 	skip_conn(d, ev->hdr.conn_id);
+}
+
+/* A server accepted a connection: a loopback client's skip held for it
+ * is decided now, not a tick later. */
+static void release_held(struct discover *d, const void *rec, size_t len)
+{
+	const struct ar_event_hdr *h = rec;
+	uint64_t client;
+
+	if (!d->targets || !d->held.n)
+		return;
+	client = target_set__client_of(d->targets, rec, len);
+	if (!client || !verdict_hold__take(&d->held, client))
+		return;
+	d->verdicts.held_early++;
+	if (verdict__when(true, h->tgid, target_set__has(d->targets, h->tgid)) == VERDICT_NEVER)
+		d->verdicts.calls_target++;
+	else
+		skip_conn(d, client);
 }
 
 void discover__handle(struct discover *d, const void *rec, size_t len)
@@ -398,6 +429,7 @@ void discover__handle(struct discover *d, const void *rec, size_t len)
 	case AR_EV_CONN_OPEN: {
 		uint32_t slot = h->tgid % MAX_RECENT;
 
+		release_held(d, rec, len);
 		if (d->recent[slot].pid != h->tgid) {
 			/* First connection of a process we have not met (it
 			 * predates us or its exec record was lost). */
@@ -481,12 +513,14 @@ void discover__print_stats(const struct discover *d, FILE *f)
 				     d->promo.probe_ns_sum / d->promo.probed / 1000 : 0),
 		(unsigned long long)d->promo.probe_ns_max / 1000);
 	if (probes__bounded_bytes(d->probes))
-		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu calls_target=%llu held=%llu\n",
+		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu calls_target=%llu held=%llu "
+			   "held_early=%llu\n",
 			(unsigned long long)d->verdicts.skip,
 			(unsigned long long)d->verdicts.keep,
 			(unsigned long long)d->verdicts.errors,
 			(unsigned long long)d->verdicts.calls_target,
-			(unsigned long long)d->verdicts.held);
+			(unsigned long long)d->verdicts.held,
+			(unsigned long long)d->verdicts.held_early);
 }
 
 void discover__each_tls_file(const struct discover *d,

@@ -26,3 +26,10 @@ enum verdict verdict__judge(const struct llm_hosts *hosts, const void *rec, size
 	*why = promote__judge_http(hosts, (const char *)(ev + 1), ev->len, what, cap);
 	return *why == PROMOTE_NO ? VERDICT_SKIP : VERDICT_KEEP;
 }
+
+enum verdict_when verdict__when(bool local, uint32_t acceptor, bool acceptor_target)
+{
+	if (acceptor)
+		return acceptor_target ? VERDICT_NEVER : VERDICT_NOW;
+	return local ? VERDICT_HOLD : VERDICT_NOW;
+}

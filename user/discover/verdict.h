@@ -8,6 +8,7 @@
 #ifndef AR_DISCOVER_VERDICT_H
 #define AR_DISCOVER_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,20 @@ struct verdict_stats {
 	uint64_t errors;     /* verdict map writes that failed */
 	uint64_t calls_target; /* none written: the connection goes to a target */
 	uint64_t held;       /* held a tick: a loopback peer not yet known */
+	uint64_t held_early; /* released early: their acceptor's record came */
 };
+
+/* When a skip verdict on an untargeted process's client connection is
+ * written (the caller has judged it VERDICT_SKIP). */
+enum verdict_when {
+	VERDICT_NOW,   /* its server is known not to be a target, or is remote */
+	VERDICT_HOLD,  /* a loopback peer whose accept is not seen yet */
+	VERDICT_NEVER, /* its server is a target: keep it for its CLIENT span */
+};
+
+/* local: the connection goes to a loopback address; acceptor: the process
+ * that accepted it (0: not seen); acceptor_target: that one is a target. */
+enum verdict_when verdict__when(bool local, uint32_t acceptor, bool acceptor_target);
 
 /* Judges one AR_EV_DATA record (any other record, a TLS one or one not at
  * the start of its direction is VERDICT_WAIT). For VERDICT_KEEP, *why is

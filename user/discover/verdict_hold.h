@@ -28,4 +28,8 @@ uint64_t verdict_hold__push(struct verdict_hold *h, uint64_t conn_id, uint64_t n
 bool verdict_hold__pop(struct verdict_hold *h, uint64_t now, uint64_t wait_ns,
 		       uint64_t *conn_id);
 
+/* Takes conn_id out of the hold before it is due: true when it was held
+ * (the others keep their order), false and nothing changed otherwise. */
+bool verdict_hold__take(struct verdict_hold *h, uint64_t conn_id);
+
 #endif
