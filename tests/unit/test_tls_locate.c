@@ -223,6 +223,17 @@ Test(tls_locate, plain_binary_has_no_tls)
 	cr_assert_eq(tls_lib__plan("/etc/hostname", &p), -ENOENT);
 }
 
+/* agentrace quotes every detector's strings; it is not a TLS library. */
+Test(tls_locate, agentrace_itself_is_no_tls_library)
+{
+	static struct tls_plan p;
+
+	cr_assert_eq(tls_lib__plan("build/agentrace", &p), 0);
+	cr_assert_eq(p.detected, 0, "detected 0x%x", p.detected);
+	cr_assert_eq(p.lib, TLS_LIB_NONE);
+	cr_assert_eq(p.n, 0);
+}
+
 /* The agents' own binaries (tests/agents, installed by make test). */
 #define AGENTS "tests/agents/node_modules/"
 #define CODEX AGENTS "@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex"

@@ -30,18 +30,29 @@ static const char *const fn_names[FN_MAX] = {
 	[FN_CLOSE] = "crypto/tls.(*Conn).Close",
 };
 
-/* Go 1.18+ buildinfo: 14-byte magic, pointer size, flags; with flags bit 1
- * the version follows at offset 32 as a varint-length-prefixed string. */
+/* Go 1.18+ buildinfo, at the start of its own section (a search of all
+ * data would also find the magic in any binary that merely quotes it, as
+ * agentrace's own does): 14-byte magic, pointer size, flags; with flags
+ * bit 1 the version follows at offset 32 as a varint-length-prefixed
+ * string. NULL when there is none. */
+static const uint8_t *buildinfo(const struct elf_image *img, size_t *len)
+{
+	const uint8_t *p = elf_image__section(img, ".go.buildinfo", len, NULL);
+
+	return p && *len >= 16 && memcmp(p, BUILDINFO_MAGIC, 14) == 0 ? p : NULL;
+}
+
 static void buildinfo_version(const struct elf_image *img, char *version, size_t len)
 {
-	const uint8_t *end, *p = elf_image__find_data(img, BUILDINFO_MAGIC, 14, &end);
+	size_t blen = 0;
+	const uint8_t *p = buildinfo(img, &blen);
 	size_t n;
 
 	version[0] = 0;
-	if (!p || end - p < 34 || !(p[15] & 2))
+	if (!p || blen < 34 || !(p[15] & 2))
 		return;
 	n = p[32];
-	if (n & 0x80 || (size_t)(end - p - 33) < n)
+	if (n & 0x80 || blen - 33 < n)
 		return;
 	snprintf(version, len, "%.*s", (int)n, (const char *)p + 33);
 }
@@ -49,8 +60,7 @@ static void buildinfo_version(const struct elf_image *img, char *version, size_t
 bool tls_go__detect(const struct elf_image *img, char *version, size_t len)
 {
 	size_t n;
-	bool go = elf_image__section(img, ".gopclntab", &n, NULL) ||
-		  elf_image__find_data(img, BUILDINFO_MAGIC, 14, NULL);
+	bool go = elf_image__section(img, ".gopclntab", &n, NULL) || buildinfo(img, &n);
 	const char *want = fn_names[FN_WRITE];
 
 	/* A Go binary that does not link crypto/tls carries no TLS library. */

@@ -125,14 +125,24 @@ static int locate_one(const struct elf_image *img, struct text_refs *refs,
 	return 0;
 }
 
+/* agentrace's own binaries (the daemon, its tests) quote the strings the
+ * detectors look for ("(compatible; BoringSSL)", "/rustls-", ...) and
+ * would report themselves as TLS libraries whose functions cannot be
+ * found. This section marks them; pid alone excludes only this daemon. */
+#define SELF_SECTION ".agentrace.self"
+__attribute__((section(SELF_SECTION), used)) static const char self_mark[] = "agentrace";
+
 int tls_lib__plan_staged(const struct elf_image *img, struct tls_plan *plan,
 			 tls_plan_early_fn early, void *ctx, char *times, size_t tlen)
 {
-	struct text_refs *refs = text_refs__new(img);
+	struct text_refs *refs;
 	struct timespec t0;
-	size_t o = 0;
+	size_t o = 0, n;
 
 	memset(plan, 0, sizeof(*plan));
+	if (elf_image__section(img, SELF_SECTION, &n, NULL))
+		return 0; /* TLS_LIB_NONE, nothing detected */
+	refs = text_refs__new(img);
 	if (!refs)
 		return -ENOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
