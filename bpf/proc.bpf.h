@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include "fastpath.bpf.h"
 #include "exec_hold.bpf.h"
+#include "gate_hold.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -139,6 +140,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	stat_add(AR_STAT_PROC_EXEC, 1);
 	emit_proc(AR_EV_PROC_EXEC, tgid, (__u32)id, (void *)ctx + off);
+	/* lazy tracepoints not all in: stopped until they are */
+	gate_hold(tgid);
 	return 0;
 }
 
@@ -180,8 +183,10 @@ int handle_exit(void *ctx)
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);
-	if (tid == tgid)
+	if (tid == tgid) {
 		exec_hold_forget(tgid);
+		gate_hold_forget(tgid);
+	}
 	/* a thread that dies inside a call never reaches its exit probe */
 	bpf_map_delete_elem(&active_sock_args, &id);
 	bpf_map_delete_elem(&active_ssl_read_args, &id);
