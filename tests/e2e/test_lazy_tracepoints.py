@@ -7,11 +7,13 @@ holds on syscall tracepoints), and on the bytes the echo server logged."""
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
-from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, stream_bytes,
-                     teardown, test, wait_for, HERE)
+from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
+                     stream_bytes, teardown, test, wait_for, HERE)
 
 IDLE_MS = "200"
 PY = os.path.realpath(sys.executable)
@@ -102,6 +104,53 @@ def test_lazy_first_call_from_detached_byte_exact():
         for pid in pids:
             check("tracepoints attached: pid %d " % pid in err,
                   "pid %d did not attach the tracepoints:\n%s" % (pid, err[-2000:]))
+    finally:
+        teardown(wd, ar, srv)
+
+
+def hold_stats(err):
+    """(stopped, continued, after_deadline, failed) of the last gate_hold line."""
+    m = re.findall(r"^gate_hold: stopped=(\d+) continued=(\d+) after_deadline=(\d+) "
+                   r"failed=(\d+) ", err, re.M)
+    return tuple(int(x) for x in m[-1]) if m else None
+
+
+@test
+def test_lazy_target_during_teardown_held():
+    """A --comm curl started while the tracepoints are being taken down
+    (AGENTRACE_TEST_SLOW_UNREG_MS stretches each detach, so that curl
+    starts with only the first-attached program left and its send
+    tracepoints gone): its exec stops it until all are attached again,
+    and its first call is captured byte for byte. Without the gate hold
+    curl's request went out while the daemon waited for the detach in
+    flight, and was lost every time."""
+    wd = Workdir("lazy-teardown")
+    srv = EchoServer(wd, plain=True)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "lzcurl",
+                            "--idle-detach-ms", IDLE_MS], mode="record",
+                       env=clean_env(AGENTRACE_TEST_SLOW_UNREG_MS="600"))
+        # a first target attaches them; when it is gone they go, slowly,
+        # the last attached first
+        r = subprocess.run(client("lzcurl", wd, srv.port), capture_output=True, timeout=60)
+        check(r.returncode == 0, "curl failed: %r" % r.stderr[-500:])
+        wait_for(lambda: "tracepoints detached:" in ar.err(), what="the idle detach")
+        wait_for(lambda: syscall_links(ar.p.pid) == 1, timeout=40,
+                 what="one syscall tracepoint left, being detached")
+        time.sleep(0.1)  # past the grace period of the one before it
+        t0 = time.monotonic()
+        r = subprocess.Popen(client("lzcurl", wd, srv.port), stderr=subprocess.PIPE)
+        check(r.wait(60) == 0, "curl failed: %r" % r.stderr.read()[-500:])
+        print("    curl ran %.0f ms from its start, during the teardown"
+              % ((time.monotonic() - t0) * 1000))
+        wait_for(lambda: len(srv.conns()) == 2, what="the server's connection log")
+        ar.finish()
+        err = ar.err()
+        check_exact(analyze_dump(wd, wd.file("cap.agt")), srv, r.pid)
+        st = hold_stats(err)
+        check(st and st[0] >= 2 and st[0] == st[1] and st[2] == 0 and st[3] == 0,
+              "gate hold stats %r:\n%s" % (st, err[-2000:]))
     finally:
         teardown(wd, ar, srv)
 
