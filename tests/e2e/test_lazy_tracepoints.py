@@ -184,20 +184,19 @@ def test_lazy_fork_child_of_target_traced():
         teardown(wd, ar, srv)
 
 
-@test
-def test_lazy_detached_after_last_target():
+def detached_after_last_target(name, extra, min_links):
     """--pid of a live process attaches at start; when it exits, the
     tracepoints are gone from the kernel after the idle delay, and a
     process that is no target leaves nothing in the capture."""
-    wd = Workdir("lazy-detach")
+    wd = Workdir(name)
     srv = EchoServer(wd, plain=True)
     sleeper = subprocess.Popen(["sleep", "60"])
     ar = None
     try:
         ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--pid", str(sleeper.pid),
-                            "--idle-detach-ms", IDLE_MS], mode="record")
+                            "--idle-detach-ms", IDLE_MS] + extra, mode="record")
         n = syscall_links(ar.p.pid)
-        check(n >= 20, "a live --pid target, but %d syscall tracepoints attached" % n)
+        check(n >= min_links, "a live --pid target, but %d syscall tracepoints attached" % n)
         sleeper.kill()
         sleeper.wait()
         wait_for(lambda: syscall_links(ar.p.pid) == 0, what="syscall tracepoints detached")
@@ -216,6 +215,18 @@ def test_lazy_detached_after_last_target():
         if sleeper.poll() is None:
             sleeper.kill()
         teardown(wd, ar, srv)
+
+
+@test
+def test_lazy_detached_after_last_target():
+    detached_after_last_target("lazy-detach", [], 20)
+
+
+@test
+def test_lazy_detached_after_last_target_inject():
+    """With --inject-traceparent too: inject's 15 syscall programs are
+    gated with capture's 24 (they kept every tracepoint on before)."""
+    detached_after_last_target("lazy-detach-inject", ["--inject-traceparent"], 30)
 
 
 @test
