@@ -169,8 +169,13 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	/* A new process (not a thread) that may never exec (a forked
 	 * worker): discovery must probe its TLS code inside it, since
 	 * uprobes are scoped per process. */
-	if (child->tgid == cpid)
+	if (child->tgid == cpid) {
+		/* its probes go in after this record, and a forked worker
+		 * may connect at once: held at that connect until they are
+		 * (before the record: userspace's "probed" must find it) */
+		exec_hold_arm(cpid);
 		emit_proc(AR_EV_PROC_FORK, cpid, cpid, NULL);
+	}
 	return 0;
 }
 
