@@ -7,10 +7,12 @@
  * userspace continues it (SIGCONT) once every gated program is attached,
  * or after a second whatever happens, and at shutdown
  * (user/capture/gate_hold.h). A process that comes while they are all
- * attached is never stopped: the common case. */
+ * attached is never stopped: the common case; nor is one with a
+ * controlling terminal (see gate_hold()). */
 #ifndef AR_GATE_HOLD_BPF_H
 #define AR_GATE_HOLD_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 
 #ifndef AR_SIGSTOP
@@ -51,6 +53,11 @@ static __always_inline void gate_hold(__u32 tgid)
 	__u64 zero = 0, *v;
 
 	if (!gate_hold_on || tp_gate_live)
+		return;
+	/* Not a process with a terminal: its shell's job control would
+	 * report it "Stopped" and leave it in the background once continued.
+	 * An interactive target's first calls may be lost instead. */
+	if (BPF_CORE_READ(bpf_get_current_task_btf(), signal, tty))
 		return;
 	if (bpf_map_update_elem(&gate_held, &tgid, &zero, BPF_NOEXIST))
 		return; /* held already, or the map is full */
