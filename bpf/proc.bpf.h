@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include "fastpath.bpf.h"
 #include "exec_hold.bpf.h"
+#include "gate_hold.bpf.h"
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -139,6 +140,8 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	stat_add(AR_STAT_PROC_EXEC, 1);
 	emit_proc(AR_EV_PROC_EXEC, tgid, (__u32)id, (void *)ctx + off);
+	/* lazy tracepoints not all in: stopped until they are */
+	gate_hold(tgid);
 	return 0;
 }
 
@@ -166,8 +169,13 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	/* A new process (not a thread) that may never exec (a forked
 	 * worker): discovery must probe its TLS code inside it, since
 	 * uprobes are scoped per process. */
-	if (child->tgid == cpid)
+	if (child->tgid == cpid) {
+		/* its probes go in after this record, and a forked worker
+		 * may connect at once: held at that connect until they are
+		 * (before the record: userspace's "probed" must find it) */
+		exec_hold_arm(cpid);
 		emit_proc(AR_EV_PROC_FORK, cpid, cpid, NULL);
+	}
 	return 0;
 }
 
@@ -180,8 +188,10 @@ int handle_exit(void *ctx)
 
 	if (!targ_all)
 		bpf_map_delete_elem(&targets, &tid);
-	if (tid == tgid)
+	if (tid == tgid) {
 		exec_hold_forget(tgid);
+		gate_hold_forget(tgid);
+	}
 	/* a thread that dies inside a call never reaches its exit probe */
 	bpf_map_delete_elem(&active_sock_args, &id);
 	bpf_map_delete_elem(&active_ssl_read_args, &id);

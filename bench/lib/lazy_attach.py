@@ -17,7 +17,11 @@ BENCH_LAZY_CLIENTS (default 100) runs per kind; BENCH_LAZY_KINDS (default
 curl,python,node); BENCH_LAZY_RACE (default 30) more curl runs started
 as soon as bpftool shows none, while the kernel still unregisters the last
 (a row of their own, the worst case). About 2.5 s a run (the kernel takes 0.7-1.6 s to take
-24 tracepoints down): 14 minutes with the defaults."""
+24 tracepoints down): 14 minutes with the defaults.
+BENCH_LAZY_TEARDOWN (default 30) curl runs per variant started late in a
+teardown (BENCH_LAZY_TD_LEFT, default 2, of the 24 left), by two more daemons taking turns: one with the
+gate hold (bpf/gate_hold.bpf.h), one without (AGENTRACE_NO_GATE_HOLD=1); 0
+skips them. BENCH_LAZY_ONLY_TEARDOWN=1 runs those rows alone."""
 
 import json
 import os
@@ -36,6 +40,10 @@ IDLE_MS = 100
 # last one is still being unregistered (the worst case of a target that
 # appears within ~1.6 s after an idle detach)
 RACE = int(os.environ.get("BENCH_LAZY_RACE", "30"))
+TEARDOWN = int(os.environ.get("BENCH_LAZY_TEARDOWN", "30"))
+# started with at most this many of the 24 left: the last attached go
+# first, and write/sendto (curl's send) are the first four attached
+TD_LEFT = int(os.environ.get("BENCH_LAZY_TD_LEFT", "2"))
 
 PY_CALL = r"""
 import http.client, sys
@@ -93,8 +101,90 @@ def gate_stats(err):
     return {}
 
 
+def curl_call(case, name, port, marker):
+    """One plaintext chat call by a fresh curl named name. True if it ran."""
+    alias = case.file(name)
+    if not os.path.exists(alias):
+        os.symlink("/usr/bin/curl", alias)
+    r = subprocess.run([alias, "-s", "-o", "/dev/null", "-H", "Content-Type: application/json",
+                        "-d", '{"model":"%s","messages":[{"role":"user","content":"hi"}]}'
+                        % marker, "http://127.0.0.1:%d/v1/chat/completions" % port],
+                       timeout=30, stdout=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def hold_stats(err):
+    for line in err.splitlines():
+        if line.startswith("gate_hold:"):
+            return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    return {}
+
+
+def teardown_rows(case, ng):
+    """Targets that exec while the tracepoints are being taken down: each
+    run, a first curl attaches them, and a second starts once bpftool shows
+    at most TD_LEFT left (the gate destroys the last attached first, so
+    with 2 left curl's sendto programs are gone; with 12, 40/40 calls were
+    captured without the hold too, the writes being still attached)."""
+    variants = (("held", "tdcurl", False), ("not held", "tncurl", True))
+    ars, spans, sent = {}, {}, {}
+    try:
+        for key, name, off in variants:
+            spans[key] = case.file("lazy-teardown-%s.jsonl" % name)
+            if off:
+                os.environ["AGENTRACE_NO_GATE_HOLD"] = "1"
+            try:
+                ars[key] = b.Agentrace(case, ["--comm", name, "--idle-detach-ms", str(IDLE_MS),
+                                              "--exporter", "file", "--output", spans[key]],
+                                       name="agentrace-" + name)
+            finally:
+                os.environ.pop("AGENTRACE_NO_GATE_HOLD", None)
+            sent[key] = []
+        for i in range(TEARDOWN):
+            for key, name, _ in variants:  # turns: one daemon attached at a time
+                pid = ars[key].p.pid
+                b.wait_for(lambda: all(syscall_links(a.p.pid) == 0 for a in ars.values()), 30,
+                           "syscall tracepoints detached")
+                time.sleep(0.3)
+                curl_call(case, name, ng.port, "bench-td-warm-%s-%d" % (name, i))
+                b.wait_for(lambda: 0 <= syscall_links(pid) <= TD_LEFT, 30,
+                           "the send tracepoints detached")
+                m = "bench-td-%s-%d-%d" % (name, os.getpid(), i)
+                if curl_call(case, name, ng.port, m):
+                    sent[key].append(m)
+        time.sleep(2.0)
+    finally:
+        for a in ars.values():
+            a.stop()
+    for key, name, _ in variants:
+        _, seen = b.count_spans(spans[key], "gen_ai.request.model")
+        marks = sent[key]
+        got = sum(1 for m in marks if m in seen)
+        case.row("first plaintext call captured, fresh curl exec'd during the teardown, %s"
+                 % key, got, len(marks), got / max(1, len(marks)),
+                 ">= 0.99" if key == "held" else "-",
+                 [1.0 if m in seen else 0.0 for m in marks], "calls")
+        h = hold_stats(ars[key].err())
+        case.note("%s: gate_hold %s; tracepoints %s" % (key, h or "off",
+                                                       gate_stats(ars[key].err())))
+        if h:
+            case.row("gate hold, longest a target stayed stopped", h.get("held_us_max"), None,
+                     None, "-", [h.get("held_us_max")], "us")
+
+
 def main():
     b.need("nginx", "curl", "bpftool", b.AGENTRACE)
+    if os.environ.get("BENCH_LAZY_ONLY_TEARDOWN") == "1":
+        case = b.Case("lazy_attach", "gate hold: %d fresh curl per variant exec'd while "
+                      "the syscall tracepoints are being taken down (--idle-detach-ms %d)"
+                      % (TEARDOWN, IDLE_MS))
+        ng = b.Nginx(case)
+        try:
+            teardown_rows(case, ng)
+        finally:
+            ng.stop()
+        case.finish()
+        return
     case = b.Case("lazy_attach",
                   "agentrace --comm lzcurl --comm lzpy --comm lznode --idle-detach-ms %d "
                   "--exporter file; %d fresh processes of each of %s, one at a time, each "
@@ -133,6 +223,8 @@ def main():
                 failed[key] = failed.get(key, 0) + (r.returncode != 0)
             b.log("%s: %d runs" % (kind, CLIENTS))
         time.sleep(2.0)  # the last spans reach the file
+        if TEARDOWN:
+            teardown_rows(case, ng)
     finally:
         ar.stop()
         ng.stop()

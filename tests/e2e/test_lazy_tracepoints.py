@@ -7,11 +7,13 @@ holds on syscall tracepoints), and on the bytes the echo server logged."""
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
-from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, stream_bytes,
-                     teardown, test, wait_for, HERE)
+from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
+                     stream_bytes, teardown, test, wait_for, HERE)
 
 IDLE_MS = "200"
 PY = os.path.realpath(sys.executable)
@@ -106,6 +108,53 @@ def test_lazy_first_call_from_detached_byte_exact():
         teardown(wd, ar, srv)
 
 
+def hold_stats(err):
+    """(stopped, continued, after_deadline, failed) of the last gate_hold line."""
+    m = re.findall(r"^gate_hold: stopped=(\d+) continued=(\d+) after_deadline=(\d+) "
+                   r"failed=(\d+) ", err, re.M)
+    return tuple(int(x) for x in m[-1]) if m else None
+
+
+@test
+def test_lazy_target_during_teardown_held():
+    """A --comm curl started while the tracepoints are being taken down
+    (AGENTRACE_TEST_SLOW_UNREG_MS stretches each detach, so that curl
+    starts with only the first-attached program left and its send
+    tracepoints gone): its exec stops it until all are attached again,
+    and its first call is captured byte for byte. Without the gate hold
+    curl's request went out while the daemon waited for the detach in
+    flight, and was lost every time."""
+    wd = Workdir("lazy-teardown")
+    srv = EchoServer(wd, plain=True)
+    ar = None
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "lzcurl",
+                            "--idle-detach-ms", IDLE_MS], mode="record",
+                       env=clean_env(AGENTRACE_TEST_SLOW_UNREG_MS="600"))
+        # a first target attaches them; when it is gone they go, slowly,
+        # the last attached first
+        r = subprocess.run(client("lzcurl", wd, srv.port), capture_output=True, timeout=60)
+        check(r.returncode == 0, "curl failed: %r" % r.stderr[-500:])
+        wait_for(lambda: "tracepoints detached:" in ar.err(), what="the idle detach")
+        wait_for(lambda: syscall_links(ar.p.pid) == 1, timeout=40,
+                 what="one syscall tracepoint left, being detached")
+        time.sleep(0.1)  # past the grace period of the one before it
+        t0 = time.monotonic()
+        r = subprocess.Popen(client("lzcurl", wd, srv.port), stderr=subprocess.PIPE)
+        check(r.wait(60) == 0, "curl failed: %r" % r.stderr.read()[-500:])
+        print("    curl ran %.0f ms from its start, during the teardown"
+              % ((time.monotonic() - t0) * 1000))
+        wait_for(lambda: len(srv.conns()) == 2, what="the server's connection log")
+        ar.finish()
+        err = ar.err()
+        check_exact(analyze_dump(wd, wd.file("cap.agt")), srv, r.pid)
+        st = hold_stats(err)
+        check(st and st[0] >= 2 and st[0] == st[1] and st[2] == 0 and st[3] == 0,
+              "gate hold stats %r:\n%s" % (st, err[-2000:]))
+    finally:
+        teardown(wd, ar, srv)
+
+
 @test
 def test_lazy_fork_child_of_target_traced():
     """A target forks (no exec) and exits; the child calls later, after
@@ -135,20 +184,19 @@ def test_lazy_fork_child_of_target_traced():
         teardown(wd, ar, srv)
 
 
-@test
-def test_lazy_detached_after_last_target():
+def detached_after_last_target(name, extra, min_links):
     """--pid of a live process attaches at start; when it exits, the
     tracepoints are gone from the kernel after the idle delay, and a
     process that is no target leaves nothing in the capture."""
-    wd = Workdir("lazy-detach")
+    wd = Workdir(name)
     srv = EchoServer(wd, plain=True)
     sleeper = subprocess.Popen(["sleep", "60"])
     ar = None
     try:
         ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--pid", str(sleeper.pid),
-                            "--idle-detach-ms", IDLE_MS], mode="record")
+                            "--idle-detach-ms", IDLE_MS] + extra, mode="record")
         n = syscall_links(ar.p.pid)
-        check(n >= 20, "a live --pid target, but %d syscall tracepoints attached" % n)
+        check(n >= min_links, "a live --pid target, but %d syscall tracepoints attached" % n)
         sleeper.kill()
         sleeper.wait()
         wait_for(lambda: syscall_links(ar.p.pid) == 0, what="syscall tracepoints detached")
@@ -167,6 +215,18 @@ def test_lazy_detached_after_last_target():
         if sleeper.poll() is None:
             sleeper.kill()
         teardown(wd, ar, srv)
+
+
+@test
+def test_lazy_detached_after_last_target():
+    detached_after_last_target("lazy-detach", [], 20)
+
+
+@test
+def test_lazy_detached_after_last_target_inject():
+    """With --inject-traceparent too: inject's 15 syscall programs are
+    gated with capture's 24 (they kept every tracepoint on before)."""
+    detached_after_last_target("lazy-detach-inject", ["--inject-traceparent"], 30)
 
 
 @test

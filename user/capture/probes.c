@@ -18,6 +18,7 @@
 #include <agentrace/conns.h>
 
 #include "capture.skel.h"
+#include "capture/gate_hold.h"
 #include "capture/probes.h"
 #include "capture/tp_gate.h"
 #include "capture/uprobe_multi.h"
@@ -64,6 +65,7 @@ struct probes {
 	uint32_t bounded_bytes; /* untargeted calls copied up to this; 0 = none */
 	struct inject *inject; /* --inject-traceparent, or NULL */
 	struct tp_gate *gate;  /* lazy syscall tracepoints, or NULL: always on */
+	struct gate_hold *hold; /* targets stopped until the gate is attached, or NULL */
 	uint64_t gate_checked_ns; /* the last liveness check of targets */
 	bool exec_hold; /* selector matches stop at their first connect until
 			 * probed (bpf/exec_hold.bpf.h) */
@@ -263,16 +265,27 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	ensure_tracefs();
 	uprobe_tracefs__remove_stale();
 	/* Explicit targets only: agent-first and --trace-all classify every
-	 * process, so their syscall tracepoints stay on. So do they with
-	 * --inject-traceparent: its own syscall programs stay attached anyway,
-	 * and gating capture under it lost the sub-agent's read of the
-	 * injected baggage (e2e test_inject_workflow_stays_one_trace_with_tenant). */
-	if (!p->all && !p->promote && !cfg->inject && cfg->idle_detach_ms) {
-		p->gate = tp_gate__new(p->skel->obj, cfg->idle_detach_ms);
+	 * process, so their syscall tracepoints stay on. With
+	 * --inject-traceparent, inject's syscall programs are gated too,
+	 * attached after capture's (tp_gate__add). */
+	if (!p->all && !p->promote && cfg->idle_detach_ms) {
+		p->gate = tp_gate__new(p->skel->obj, cfg->idle_detach_ms,
+				       &p->skel->bss->tp_gate_live);
 		if (!p->gate) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
+		/* continuing a held process of another user needs CAP_KILL;
+		 * AGENTRACE_NO_GATE_HOLD=1: off, for the bench's same-run
+		 * comparison (bench/lib/lazy_attach.py) */
+		if (caps__have(CAPS_NR_KILL) && !getenv("AGENTRACE_NO_GATE_HOLD"))
+			p->hold = gate_hold__new(bpf_map__fd(p->skel->maps.gate_held),
+						 &p->skel->bss->gate_hold_on,
+						 &p->skel->bss->gate_holds,
+						 &p->skel->bss->gate_hold_failed);
+		else if (!getenv("AGENTRACE_NO_GATE_HOLD"))
+			warn("no CAP_KILL: a target that starts while the syscall tracepoints "
+			     "are not attached may lose its first calls (no gate hold)");
 	}
 	err = capture_bpf__attach(p->skel);
 	if (err) {
@@ -284,6 +297,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 			.ringbuf_fd = bpf_map__fd(p->skel->maps.events),
 			.targets_fd = bpf_map__fd(p->skel->maps.targets),
 			.targ_all = p->all, .self_tgid = (uint32_t)getpid(),
+			.gate = p->gate,
 		};
 
 		err = inject__open(&ic, &p->inject);
@@ -301,8 +315,9 @@ void probes__close(struct probes *p)
 {
 	if (!p)
 		return;
+	gate_hold__free(p->hold); /* no one stays stopped */
+	tp_gate__free(p->gate);   /* before inject's programs go: it holds links */
 	inject__close(p->inject);
-	tp_gate__free(p->gate);
 	capture_bpf__destroy(p->skel);
 	if (p->warm_fd >= 0)
 		close(p->warm_fd);
@@ -579,6 +594,7 @@ void probes__handle(struct probes *p, const void *rec, size_t len)
 	snprintf(why, sizeof(why), "pid %u (%.16s) %s", ev->hdr.tgid, ev->comm,
 		 ev->hdr.type == AR_EV_PROC_EXEC ? "exec'd as a target" : "forked from a target");
 	tp_gate__open(p->gate, now_ns(), ev->hdr.ts_ns, why);
+	gate_hold__release(p->hold, tp_gate__attached(p->gate), now_ns());
 }
 
 void probes__tick(struct probes *p)
@@ -598,9 +614,11 @@ void probes__tick(struct probes *p)
 	live = live_target(p, &tgid);
 	snprintf(why, sizeof(why), "pid %u is a target", tgid);
 	tp_gate__tick(p->gate, now, live, why);
+	gate_hold__release(p->hold, tp_gate__attached(p->gate), now);
 }
 
 void probes__print_stats(const struct probes *p, FILE *f)
 {
 	tp_gate__print_stats(p->gate, f);
+	gate_hold__print_stats(p->hold, f);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -12,7 +13,7 @@
 #include "common/log.h"
 #include "common/worker.h"
 
-#define GATE_MAX 64                     /* capture.bpf.o has 24 */
+#define GATE_MAX 64 /* capture.bpf.o has 24, inject.bpf.o 15 */
 #define GATE_LOG_WINDOW_NS 60000000000ull /* at most GATE_LOG_LINES lines */
 #define GATE_LOG_LINES 10                   /* a minute */
 #define SYSCALL_SEC "tracepoint/syscalls/"
@@ -44,6 +45,8 @@ struct tp_gate {
 	struct bpf_link *doomed[GATE_MAX]; /* by program; under w.lock */
 	size_t n_doomed;
 	int inflight; /* program whose link is being destroyed, or -1 */
+	uint32_t slow_unreg_ms; /* AGENTRACE_TEST_SLOW_UNREG_MS: tests widen the race */
+	volatile uint32_t *live; /* the kernel's tp_gate_live, or NULL */
 };
 
 static uint64_t mono_ns(void)
@@ -67,13 +70,19 @@ static void *destroyer(void *arg)
 			pthread_cond_wait(&g->w.cond, &g->w.lock);
 		if (!g->n_doomed)
 			break;
-		for (i = 0; !g->doomed[i]; i++)
+		/* The last attached first: what stays attached is then always
+		 * a prefix of the attach order, which a re-attach extends in
+		 * order (programs on one tracepoint run in attach order, and
+		 * inject's must run after capture's). */
+		for (i = GATE_MAX - 1; !g->doomed[i]; i--)
 			;
 		l = g->doomed[i];
 		g->doomed[i] = NULL;
 		g->n_doomed--;
 		g->inflight = i;
 		pthread_mutex_unlock(&g->w.lock);
+		if (g->slow_unreg_ms)
+			usleep(g->slow_unreg_ms * 1000u);
 		bpf_link__destroy(l);
 		pthread_mutex_lock(&g->w.lock);
 		g->inflight = -1;
@@ -94,21 +103,11 @@ static int attach_rank(const char *tp)
 	return 2;
 }
 
-struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
+/* Appends obj's syscall tracepoint programs, writes first. */
+static void add_progs(struct tp_gate *g, struct bpf_object *obj)
 {
-	struct tp_gate *g = calloc(1, sizeof(*g));
 	struct bpf_program *prog;
-	int err;
 
-	if (!g)
-		return NULL;
-	g->inflight = -1;
-	err = worker__start(&g->w, destroyer, g);
-	g->threaded = !err;
-	if (err)
-		warn("failed to start the tracepoint detaching thread (%s): detaching blocks "
-		     "the event loop", strerror(-err));
-	g->idle_ns = idle_ms * 1000000ull;
 	/* A new target's first call is a race: attach what sees a request
 	 * leave first (writes), then its answer (reads), then the rest. */
 	for (int rank = 0; rank < 3; rank++)
@@ -121,11 +120,39 @@ struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms)
 			bpf_program__set_autoattach(prog, false);
 			g->progs[g->n++] = prog;
 		}
+}
+
+struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms, volatile uint32_t *live)
+{
+	struct tp_gate *g = calloc(1, sizeof(*g));
+	const char *slow = getenv("AGENTRACE_TEST_SLOW_UNREG_MS");
+	int err;
+
+	if (!g)
+		return NULL;
+	g->inflight = -1;
+	g->live = live;
+	if (slow)
+		g->slow_unreg_ms = (uint32_t)strtoul(slow, NULL, 10) % 10000;
+	err = worker__start(&g->w, destroyer, g);
+	g->threaded = !err;
+	if (err)
+		warn("failed to start the tracepoint detaching thread (%s): detaching blocks "
+		     "the event loop", strerror(-err));
+	g->idle_ns = idle_ms * 1000000ull;
+	add_progs(g, obj);
 	return g;
+}
+
+static void set_live(struct tp_gate *g, uint32_t v)
+{
+	if (g->live)
+		__atomic_store_n(g->live, v, __ATOMIC_SEQ_CST);
 }
 
 static void detach_all(struct tp_gate *g)
 {
+	set_live(g, 0); /* before the first detach: targets from now on are held */
 	if (g->threaded)
 		pthread_mutex_lock(&g->w.lock);
 	for (size_t i = 0; i < g->n; i++) {
@@ -192,6 +219,22 @@ static int attach_one(struct tp_gate *g, size_t i)
 	return err;
 }
 
+int tp_gate__add(struct tp_gate *g, struct bpf_object *obj)
+{
+	size_t first = g->n;
+
+	add_progs(g, obj);
+	if (!g->attached)
+		return 0;
+	for (size_t i = first; i < g->n; i++) {
+		int err = attach_one(g, i);
+
+		if (err)
+			return err; /* the gate stays attached; tp_gate__free detaches */
+	}
+	return 0;
+}
+
 void tp_gate__free(struct tp_gate *g)
 {
 	if (!g)
@@ -233,20 +276,20 @@ int tp_gate__open(struct tp_gate *g, uint64_t now_ns, uint64_t event_ns, const c
 	if (g->attached)
 		return 0;
 	t0 = mono_ns();
-	/* the program being destroyed last: the others run meanwhile */
+	/* Still attached: a prefix of the order (the destroyer goes from
+	 * the end). The rest is attached in order after the one being
+	 * destroyed is gone, so each tracepoint's programs keep their order. */
 	busy = reclaim(g);
-	for (size_t i = 0; i < g->n && !err; i++)
-		if ((int)i != busy)
-			err = attach_one(g, i);
-	if (busy >= 0 && !err) {
+	if (busy >= 0)
 		wait_inflight(g);
-		err = attach_one(g, busy);
-	}
+	for (size_t i = 0; i < g->n && !err; i++)
+		err = attach_one(g, i);
 	if (err) {
 		detach_all(g);
 		return err;
 	}
 	g->attached = true;
+	set_live(g, 1);
 	g->cycles++;
 	t1 = mono_ns();
 	g->attach_ns_last = t1 - t0;

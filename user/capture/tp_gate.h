@@ -11,7 +11,9 @@
  * or fork record, or a live target seen by tp_gate__tick), and detaches
  * them when no target has lived for the idle delay (hysteresis: a target
  * that comes back soon finds them attached), on a thread of its own, as
- * each detach waits for RCU grace periods. The sched tracepoints
+ * each detach waits for RCU grace periods. A target that comes while
+ * they are not all attached is stopped in the kernel until they are
+ * (capture/gate_hold.h). The sched tracepoints
  * that find targets stay attached outside the gate. What a target does
  * before the attach is not seen; its sockets opened then are adopted on
  * their first read or write (bpf/sock.bpf.h conn_get). Not thread-safe. */
@@ -27,8 +29,18 @@ struct tp_gate;
 
 /* Takes the programs of obj whose section is a syscall tracepoint and
  * turns off their autoattach; call between open and attach. Nothing is
- * attached yet. idle_ms: the detach delay. Returns NULL on -ENOMEM. */
-struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms);
+ * attached yet. idle_ms: the detach delay. live: a flag in the kernel's
+ * global data (bpf/gate_hold.bpf.h tp_gate_live), set to 1 once every
+ * program is attached and to 0 before the first is detached; or NULL.
+ * Returns NULL on -ENOMEM. */
+struct tp_gate *tp_gate__new(struct bpf_object *obj, uint32_t idle_ms, volatile uint32_t *live);
+
+/* Gates obj's syscall tracepoint programs too, after those already
+ * gated: on each tracepoint they run after them, on every attach (a
+ * teardown detaches the last attached first, and an attach extends what
+ * is left in order). Attaches them now if the gate is attached. Returns
+ * 0, or -errno when one failed to attach (the gate stays as it was). */
+int tp_gate__add(struct tp_gate *g, struct bpf_object *obj);
 void tp_gate__free(struct tp_gate *g);
 
 /* Attaches every gated program if detached, and notes a target now.

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "inject.skel.h"
 #include "inject/inject.h"
+#include "capture/tp_gate.h"
 
 /* The inbound side's syscall tracepoints (bpf/serve.bpf.h). */
 #define MAX_TP_LINKS 16
@@ -141,7 +142,9 @@ int inject__open(const struct inject_cfg *cfg, struct inject **out)
 		warn("--inject-traceparent: failed to attach sockops to %s: %s", cg, strerror(-err));
 		goto cleanup;
 	}
-	err = attach_serve(in);
+	/* gated: on each syscall tracepoint after capture's programs, whose
+	 * data record must come before the serve record (trace/context.c) */
+	err = cfg->gate ? tp_gate__add(cfg->gate, in->skel->obj) : attach_serve(in);
 	if (err)
 		goto cleanup;
 	info("injecting traceparent into plaintext HTTP/1.1 requests (sockets connected from now on, cgroup %s)",

@@ -21,9 +21,13 @@ struct inject_cfg {
 	bool targ_all;       /* every process but ourselves is a target */
 	uint32_t self_tgid;
 	const char *cgroup;  /* cgroup v2 directory to attach to; NULL: the root */
+	struct tp_gate *gate; /* lazy syscall tracepoints: the serve programs
+			       * attach with capture's, after them; NULL:
+			       * attached here, for good */
 };
 
 struct inject;
+struct tp_gate;
 
 /* Loads and attaches. Returns 0 and *out, or -errno with nothing left
  * attached (-EPERM without CAP_NET_ADMIN, -ENOENT without cgroup v2). */
