@@ -134,9 +134,17 @@ static __always_inline bool args_take(__u64 id, struct sock_args *a)
  * cached state only changes with a new conns entry for the same key, so
  * the cache never decides otherwise than the maps would. Only consulted
  * after is_target_fast said "untargeted", so promotion needs no bump.
+ * SKIP_TLS is a target's kind, looked at only after is_target_fast said
+ * "target": its TLS socket whose SSL* stream is linked to it (sock.bpf.h,
+ * tls_fd_settle). Nothing of such a socket's reads and writes is needed
+ * any more (the plaintext comes from the SSL probes, the close from
+ * enter_close), so they return at entry. Emptied as the others, and when
+ * its SSL* ends (tls.bpf.h, ssl_end), so that a new SSL* on the same
+ * socket is linked again.
  * Writers and readers: this file. */
 #define SKIP_ALL 1u
 #define SKIP_READS 2u
+#define SKIP_TLS 3u
 #define FD_CACHE_MAX (1 << 29) /* fd << 2 fits in the low 32 bits */
 
 __u64 skipped[FAST_SLOTS] = {};
@@ -160,6 +168,15 @@ static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, bool write)
 	if (fd < 0 || fd >= FD_CACHE_MAX)
 		return false;
 	return v == fd_mark(tgid, fd, SKIP_ALL) || (!write && v == fd_mark(tgid, fd, SKIP_READS));
+}
+
+/* A data call of target tgid on fd, a TLS socket whose stream is linked:
+ * one load and compare. */
+static __always_inline bool fast_tls_settled(__u32 tgid, __s32 fd)
+{
+	__u64 v = *(volatile __u64 *)fd_slot(tgid, fd);
+
+	return fd >= 0 && fd < FD_CACHE_MAX && v == fd_mark(tgid, fd, SKIP_TLS);
 }
 
 static __always_inline void fast_skip(__u32 tgid, __s32 fd, __u32 kind)

@@ -9,8 +9,10 @@
  * BPF_PROG_TEST_RUN and reads step: 0 when every check passed, else the
  * number of the first that failed. phase 1 expects userspace to have
  * inserted the task's tgid and bumped targets_gen since phase 0. Also
- * the fd cache (skipped[]) against the conns states it stands for. */
+ * the fd cache (skipped[]) against the conns states it stands for, and
+ * a target's settled TLS socket (SKIP_TLS). */
 #include "sock.bpf.h"
+#include "tls.bpf.h" /* ssl_end */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL"; /* conn_get's task helper */
 
@@ -239,5 +241,111 @@ SEC("raw_tp")
 int client_write(void *ctx)
 {
 	step = check_client_write(bpf_get_current_pid_tgid());
+	return 0;
+}
+
+/* A target's TLS socket (SKIP_TLS): cached only once its SSL* is linked to
+ * it, never with AEAD probes on or without an SSL*; then its writes stash
+ * nothing; the SSL*'s end and the close empty it. Runs once userspace has
+ * made this task a target. */
+#define SSL_PTR 0x5551ull
+
+/* Helpers of their own frames: inlined, check_tls_settle's stack and
+ * stash_write's passed 512 bytes together. */
+static __attribute__((noinline)) int tls_put(__u32 tgid, __u64 sock_conn_id, __s32 fd)
+{
+	struct tls_key tk = { .tgid = tgid, .ssl = SSL_PTR };
+	struct tls_state ts = { .conn_id = 77, .sock_conn_id = sock_conn_id, .fd = fd };
+
+	return bpf_map_update_elem(&tls_conns, &tk, &ts, BPF_ANY);
+}
+
+static __attribute__((noinline)) int settle(__u64 id, __s32 fd, __u64 ssl)
+{
+	struct sock_key k = { .tgid = id >> 32, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+
+	if (!st)
+		return -1;
+	tls_fd_settle(id, fd, st, ssl);
+	return 0;
+}
+
+static __attribute__((noinline)) int end_ssl(void)
+{
+	return ssl_end(SSL_PTR);
+}
+
+static __attribute__((noinline)) int close_fd(__s32 fd)
+{
+	sock_close(fd);
+	return 0;
+}
+
+static __attribute__((noinline)) __u64 conn_id_of(__u32 tgid, __s32 fd)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+
+	return st ? st->conn_id : 0;
+}
+
+static __attribute__((noinline)) int drop_stash(__u64 id)
+{
+	struct sock_args a;
+
+	return args_take(id, &a);
+}
+
+static __always_inline int check_tls_settle(__u64 id)
+{
+	__u32 tgid = id >> 32;
+	__u64 conn;
+
+	if (!is_target_fast(tgid))
+		return 70;
+	drop_stash(id); /* what client_write's last check left */
+	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_NONE, 1))
+		return 71;
+	conn = conn_id_of(tgid, sockfd);
+	if (!conn || tls_put(tgid, 999, sockfd))
+		return 71;
+	settle(id, sockfd, SSL_PTR);
+	if (fast_tls_settled(tgid, sockfd))
+		return 72; /* its SSL* is linked to another socket, yet cached */
+	if (tls_put(tgid, conn, sockfd))
+		return 71;
+	aead_on = 1;
+	settle(id, sockfd, SSL_PTR);
+	aead_on = 0;
+	if (fast_tls_settled(tgid, sockfd))
+		return 73; /* cached while AEAD probes need its reads */
+	settle(id, sockfd, 1);
+	if (fast_tls_settled(tgid, sockfd))
+		return 74; /* cached with no SSL* known */
+	settle(id, sockfd, SSL_PTR);
+	if (!fast_tls_settled(tgid, sockfd))
+		return 75;
+	stash_write(sockfd, get_buf, 20);
+	if (bpf_map_lookup_elem(&active_sock_args, &id))
+		return 76; /* a settled socket's write stashed */
+	if (fast_skipped(tgid, sockfd, false) || fast_skipped(tgid, sockfd, true))
+		return 77; /* a target's kind taken for an untargeted skip */
+	end_ssl();
+	if (fast_tls_settled(tgid, sockfd))
+		return 78; /* its SSL*'s end did not empty it */
+	stash_write(sockfd, get_buf, 20);
+	if (!bpf_map_lookup_elem(&active_sock_args, &id))
+		return 79; /* the socket's write not stashed once unsettled */
+	drop_stash(id);
+	fast_skip(tgid, sockfd, SKIP_TLS);
+	close_fd(sockfd);
+	return fast_tls_settled(tgid, sockfd) ? 80 : 0; /* close did not empty it */
+}
+
+SEC("raw_tp")
+int tls_settle(void *ctx)
+{
+	step = check_tls_settle(bpf_get_current_pid_tgid());
 	return 0;
 }

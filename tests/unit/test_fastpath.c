@@ -77,5 +77,7 @@ Test(fastpath, caches_stand_for_the_maps_they_skip)
 	skel->bss->phase = 1;
 	cr_assert_eq(run(skel), 0, "a userspace insertion and bump were not seen (check %d)",
 		     skel->data->step);
+	cr_assert_eq(run_prog(skel, skel->progs.tls_settle), 0,
+		     "check %d failed (70-80 a target's settled TLS socket)", skel->data->step);
 	fastpath_bpf__destroy(skel);
 }
