@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "capture/gate_hold.h"
+#include "common/held.h"
 #include "common/log.h"
 
 #define GATE_HELD_MAX 1024 /* bpf/gate_hold.bpf.h gate_held */
@@ -20,7 +21,8 @@ struct gate_hold {
 	uint64_t seen;    /* *holds at the last sweep */
 	bool pending;     /* the last sweep left someone stopped */
 	uint32_t keys[GATE_HELD_MAX];
-	uint64_t continued, after_deadline, held_ns_max;
+	uint64_t after_deadline;
+	struct held_counts counts;
 };
 
 struct gate_hold *gate_hold__new(int map_fd, volatile uint32_t *on,
@@ -40,19 +42,6 @@ struct gate_hold *gate_hold__new(int map_fd, volatile uint32_t *on,
 	h->failed = failed;
 	__atomic_store_n(h->on, 1, __ATOMIC_SEQ_CST);
 	return h;
-}
-
-/* Continues pid (stopped at since, monotonic ns) and forgets it. */
-static void cont(struct gate_hold *h, uint32_t pid, uint64_t since, uint64_t now)
-{
-	if (kill((pid_t)pid, SIGCONT) && errno != ESRCH)
-		warn("failed to continue pid %u after its gate hold: %s", pid, strerror(errno));
-	bpf_map_delete_elem(h->map_fd, &pid);
-	h->continued++;
-	if (now > since && now - since > h->held_ns_max)
-		h->held_ns_max = now - since;
-	debug("pid %u continued after %llu us held for the syscall tracepoints", pid,
-	      (unsigned long long)(now > since ? now - since : 0) / 1000);
 }
 
 void gate_hold__release(struct gate_hold *h, bool live, uint64_t now)
@@ -88,7 +77,7 @@ void gate_hold__release(struct gate_hold *h, bool live, uint64_t now)
 			warn("pid %u continued after %llu ms without the syscall tracepoints "
 			     "attached: its first calls may be lost (gate_hold: after_deadline)",
 			     h->keys[i], GATE_HOLD_MAX_NS / 1000000);
-		cont(h, h->keys[i], since, now);
+		held__cont(h->map_fd, h->keys[i], since, now, &h->counts, "gate hold");
 	}
 }
 
@@ -108,7 +97,7 @@ void gate_hold__free(struct gate_hold *h)
 	for (uint32_t key, i = 0; i < GATE_HELD_MAX &&
 	     !bpf_map_get_next_key(h->map_fd, NULL, &key); i++) {
 		if (kill((pid_t)key, SIGCONT) == 0)
-			h->continued++;
+			h->counts.continued++;
 		bpf_map_delete_elem(h->map_fd, &key);
 	}
 	free(h);
@@ -120,6 +109,6 @@ void gate_hold__print_stats(const struct gate_hold *h, FILE *f)
 		return;
 	fprintf(f, "gate_hold: stopped=%llu continued=%llu after_deadline=%llu failed=%llu "
 		"held_us_max=%llu\n", (unsigned long long)*h->holds,
-		(unsigned long long)h->continued, (unsigned long long)h->after_deadline,
-		(unsigned long long)*h->failed, (unsigned long long)h->held_ns_max / 1000);
+		(unsigned long long)h->counts.continued, (unsigned long long)h->after_deadline,
+		(unsigned long long)*h->failed, (unsigned long long)h->counts.held_ns_max / 1000);
 }

@@ -10,6 +10,7 @@
 #include <agentrace/events.h>
 
 #include "capture/probes.h"
+#include "common/held.h"
 #include "common/log.h"
 #include "discover/exec_hold.h"
 #include "discover/verdict_hold.h"
@@ -22,7 +23,8 @@ struct exec_hold {
 	struct probes *probes;
 	int map_fd;
 	struct verdict_hold held; /* stopped pids, oldest first */
-	uint64_t stopped, continued, after_deadline, failed, held_ns_max;
+	uint64_t stopped, after_deadline, failed;
+	struct held_counts counts;
 };
 
 struct exec_hold *exec_hold__new(struct probes *p)
@@ -50,19 +52,6 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Continues pid, stopped since since_ns. */
-static void cont(struct exec_hold *h, uint32_t pid, uint64_t since_ns, uint64_t now)
-{
-	if (kill((pid_t)pid, SIGCONT) && errno != ESRCH)
-		warn("failed to continue pid %u after its exec hold: %s", pid, strerror(errno));
-	bpf_map_delete_elem(h->map_fd, &pid);
-	h->continued++;
-	if (now > since_ns && now - since_ns > h->held_ns_max)
-		h->held_ns_max = now - since_ns;
-	debug("pid %u continued after %llu us held", pid,
-	      (unsigned long long)(now - since_ns) / 1000);
-}
-
 void exec_hold__probed(struct exec_hold *h, uint32_t pid)
 {
 	uint64_t v;
@@ -88,12 +77,12 @@ void exec_hold__stopped(struct exec_hold *h, const void *rec, size_t len, bool p
 	}
 	h->stopped++;
 	if (probes_ready) {
-		cont(h, ev->hdr.tgid, ev->hdr.ts_ns, now);
+		held__cont(h->map_fd, ev->hdr.tgid, ev->hdr.ts_ns, now, &h->counts, "exec hold");
 		return;
 	}
 	due = verdict_hold__push(&h->held, ev->hdr.tgid, ev->hdr.ts_ns);
 	if (due)
-		cont(h, (uint32_t)due, now, now);
+		held__cont(h->map_fd, (uint32_t)due, now, now, &h->counts, "exec hold");
 }
 
 void exec_hold__release(struct exec_hold *h, bool probes_ready, uint64_t now)
@@ -111,7 +100,7 @@ void exec_hold__release(struct exec_hold *h, bool probes_ready, uint64_t now)
 			warn("pid %u continued after %llu ms without all its probes (hold: "
 			     "after_deadline)", (uint32_t)pid, (unsigned long long)EXEC_HOLD_MAX_NS / 1000000);
 		}
-		cont(h, (uint32_t)pid, since, now);
+		held__cont(h->map_fd, (uint32_t)pid, since, now, &h->counts, "exec hold");
 	}
 }
 
@@ -132,7 +121,7 @@ void exec_hold__free(struct exec_hold *h)
 		prev = &key;
 		if (bpf_map_lookup_elem(h->map_fd, &key, &v) == 0 && v == HOLD_STOPPED &&
 		    kill((pid_t)key, SIGCONT) == 0)
-			h->continued++;
+			h->counts.continued++;
 	}
 	free(h);
 }
@@ -142,7 +131,7 @@ void exec_hold__print_stats(const struct exec_hold *h, FILE *f)
 	if (!h)
 		return;
 	fprintf(f, " stopped=%llu continued=%llu after_deadline=%llu failed=%llu held_us_max=%llu",
-		(unsigned long long)h->stopped, (unsigned long long)h->continued,
+		(unsigned long long)h->stopped, (unsigned long long)h->counts.continued,
 		(unsigned long long)h->after_deadline, (unsigned long long)h->failed,
-		(unsigned long long)h->held_ns_max / 1000);
+		(unsigned long long)h->counts.held_ns_max / 1000);
 }
