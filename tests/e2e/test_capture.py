@@ -51,6 +51,39 @@ def comm_of(kind):
     return {"curl": "curl", "python": PY_COMM, "node": "node"}[kind]
 
 
+def finish_one_conn(cl, ar, srv):
+    """Waits for client cl, stops agentrace ar and returns the echo
+    server's one connection log with the bytes it received and sent."""
+    _, cl_err = cl.communicate(timeout=120)
+    check(cl.returncode == 0, "client failed: %r" % cl_err[-2000:])
+    # The client's syscalls and uprobes ran before it exited, so their
+    # events are in the ring buffer: agentrace drains it on SIGINT.
+    ar.finish()
+    # the server logs a connection once it has seen it close
+    wait_for(lambda: srv.conns(), what="the echo server's connection log")
+    conns = srv.conns()
+    check(len(conns) == 1, "server saw %d connections, want 1" % len(conns))
+    want_in, want_out = srv.conn_bytes(conns[0]["n"])
+    return conns, want_in, want_out
+
+
+def check_one_stream_each_way(mine, want_in, want_out):
+    """mine: the client's dumped streams with bytes. One per direction,
+    byte-exact against what the server received (want_in) and sent
+    (want_out), with no gap. Returns the egress and ingress rows."""
+    egress = [r for r in mine if r["dir"] == "egress"]
+    ingress = [r for r in mine if r["dir"] == "ingress"]
+    check(len(egress) == 1 and len(ingress) == 1,
+          "want one stream per direction, got %r" % [(r["file"], r["bytes"]) for r in mine])
+    got_out, got_in = stream_bytes(egress[0]), stream_bytes(ingress[0])
+    check(got_out == want_in, "egress differs: %d bytes vs server received %d" %
+          (len(got_out), len(want_in)))
+    check(got_in == want_out, "ingress differs: %d bytes vs server sent %d" %
+          (len(got_in), len(want_out)))
+    check(egress[0]["gap_bytes"] == "0" and ingress[0]["gap_bytes"] == "0", "no gaps")
+    return egress[0], ingress[0]
+
+
 def run_exact(kind, scheme="https", pairs=SIZES):
     """Captures one client's keep-alive connection and compares streams."""
     wd = Workdir("%s-%s" % (kind, scheme))
@@ -61,32 +94,13 @@ def run_exact(kind, scheme="https", pairs=SIZES):
         env = clean_env(NODE_EXTRA_CA_CERTS=os.path.join(wd.cert_dir(), "ca.pem"))
         cl = subprocess.Popen(client_argv(kind, wd, scheme, srv.port, pairs), env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, cl_err = cl.communicate(timeout=120)
-        check(cl.returncode == 0, "client failed: %r" % cl_err[-2000:])
-        # The client's syscalls and uprobes ran before it exited, so their
-        # events are in the ring buffer: agentrace drains it on SIGINT.
-        ar.finish()
-        # the server logs a connection once it has seen it close
-        wait_for(lambda: srv.conns(), what="the echo server's connection log")
-        conns = srv.conns()
-        check(len(conns) == 1, "server saw %d connections, want 1" % len(conns))
-        want_in, want_out = srv.conn_bytes(conns[0]["n"])
+        conns, want_in, want_out = finish_one_conn(cl, ar, srv)
         check(len(conns[0]["requests"]) == len(pairs), "keep-alive requests on one connection")
         rows = analyze_dump(wd, wd.file("cap.agt"))
         tls = "1" if scheme == "https" else "0"
         mine = [r for r in rows if r["comm"] == comm_of(kind) and r["tls"] == tls and int(r["bytes"]) > 0]
-        egress = [r for r in mine if r["dir"] == "egress"]
-        ingress = [r for r in mine if r["dir"] == "ingress"]
-        check(len(egress) == 1 and len(ingress) == 1,
-              "want one stream per direction, got %r" % [(r["file"], r["bytes"]) for r in mine])
-        got_out, got_in = stream_bytes(egress[0]), stream_bytes(ingress[0])
-        check(got_out == want_in, "egress differs: %d bytes vs server received %d" %
-              (len(got_out), len(want_in)))
-        check(got_in == want_out, "ingress differs: %d bytes vs server sent %d" %
-              (len(got_in), len(want_out)))
-        check(egress[0]["gap_bytes"] == "0" and ingress[0]["gap_bytes"] == "0", "no gaps")
+        row, _ = check_one_stream_each_way(mine, want_in, want_out)
         # The stream carries the process and, where a socket nests, the tuple.
-        row = egress[0]
         check(row["pid"] == str(cl.pid), "pid %s, client was %d" % (row["pid"], cl.pid))
         if kind != "node" or scheme == "http":
             check(row["role"] == "client", "role %s" % row["role"])
@@ -140,26 +154,11 @@ def test_plain_writev_readv_byte_exact():
         cl = subprocess.Popen([PY, os.path.join(HERE, "clients", "vec_client.py"),
                                str(srv.port)] + pairs, env=clean_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, cl_err = cl.communicate(timeout=120)
-        check(cl.returncode == 0, "client failed: %r" % cl_err[-2000:])
-        ar.finish()
-        wait_for(lambda: srv.conns(), what="the echo server's connection log")
-        conns = srv.conns()
-        check(len(conns) == 1, "server saw %d connections, want 1" % len(conns))
-        want_in, want_out = srv.conn_bytes(conns[0]["n"])
+        conns, want_in, want_out = finish_one_conn(cl, ar, srv)
         # the echo server is python too: only the client's streams count
         mine = [r for r in analyze_dump(wd, wd.file("cap.agt"))
                 if r["pid"] == str(cl.pid) and int(r["bytes"]) > 0]
-        egress = [r for r in mine if r["dir"] == "egress"]
-        ingress = [r for r in mine if r["dir"] == "ingress"]
-        check(len(egress) == 1 and len(ingress) == 1,
-              "want one stream per direction, got %r" % [(r["file"], r["bytes"]) for r in mine])
-        got_out, got_in = stream_bytes(egress[0]), stream_bytes(ingress[0])
-        check(got_out == want_in, "egress differs: %d bytes vs server received %d" %
-              (len(got_out), len(want_in)))
-        check(got_in == want_out, "ingress differs: %d bytes vs server sent %d" %
-              (len(got_in), len(want_out)))
-        check(egress[0]["gap_bytes"] == "0" and ingress[0]["gap_bytes"] == "0", "no gaps")
+        check_one_stream_each_way(mine, want_in, want_out)
     finally:
         if ar:
             ar.stop()
