@@ -159,24 +159,29 @@ static __always_inline __u64 fd_mark(__u32 tgid, __s32 fd, __u32 kind)
 	return (__u64)tgid << 32 | (__u32)fd << 2 | kind;
 }
 
-/* A data call (SC_READ .. SC_SENDMSG) of untargeted tgid on fd needs no
- * further look: one load and compare. */
-static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, bool write)
+/* The kind cached for fd of tgid, or 0: one load and compare. */
+static __always_inline __u32 fd_kind(__u32 tgid, __s32 fd)
 {
 	__u64 v = *(volatile __u64 *)fd_slot(tgid, fd);
 
-	if (fd < 0 || fd >= FD_CACHE_MAX)
-		return false;
-	return v == fd_mark(tgid, fd, SKIP_ALL) || (!write && v == fd_mark(tgid, fd, SKIP_READS));
+	if (fd < 0 || fd >= FD_CACHE_MAX || v >> 2 != fd_mark(tgid, fd, 0) >> 2)
+		return 0;
+	return v & 3;
 }
 
-/* A data call of target tgid on fd, a TLS socket whose stream is linked:
- * one load and compare. */
+/* A data call (SC_READ .. SC_SENDMSG) of untargeted tgid on fd needs no
+ * further look. */
+static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, bool write)
+{
+	__u32 kind = fd_kind(tgid, fd);
+
+	return kind == SKIP_ALL || (!write && kind == SKIP_READS);
+}
+
+/* A data call of target tgid on fd, a TLS socket whose stream is linked. */
 static __always_inline bool fast_tls_settled(__u32 tgid, __s32 fd)
 {
-	__u64 v = *(volatile __u64 *)fd_slot(tgid, fd);
-
-	return fd >= 0 && fd < FD_CACHE_MAX && v == fd_mark(tgid, fd, SKIP_TLS);
+	return fd_kind(tgid, fd) == SKIP_TLS;
 }
 
 static __always_inline void fast_skip(__u32 tgid, __s32 fd, __u32 kind)

@@ -80,14 +80,14 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	struct sock_args a;
 
 	if (!is_target_fast(id >> 32)) {
-		if (call != SC_CONNECT && call != SC_ACCEPT &&
-		    fast_skipped(id >> 32, fd,
-				 call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG))
+		__u32 kind = call == SC_CONNECT || call == SC_ACCEPT ? 0 : fd_kind(id >> 32, fd);
+		bool write = call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG;
+
+		if (kind == SKIP_ALL || (kind == SKIP_READS && !write))
 			return;
 		/* a skipped client's write: only a new POST needs the slow
 		 * path (bounded_new_post, len = iovcnt here) */
-		if (call == SC_WRITE && fast_skipped(id >> 32, fd, false) &&
-		    (iovcnt < 5 || !bounded_is_post(buf)))
+		if (kind == SKIP_READS && call == SC_WRITE && (iovcnt < 5 || !bounded_is_post(buf)))
 			return;
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
