@@ -7,6 +7,9 @@
  *
  *   floor_probes PID LIBSSL   prints READY once attached, runs until SIGINT
  *
+ * FLOOR_NO_RETURN=SSL_write leaves out that function's return probe: the
+ * floor at agentrace's own points when it reads SSL_write at entry.
+ *
  * Uses the perf uprobe PMU with a pid (root), as libbpf does.
  */
 #include <errno.h>
@@ -77,6 +80,16 @@ int main(int argc, char **argv)
 		}
 		elf_image__close(img);
 	}
+	/* FLOOR_AT=VADDR,VADDR: entry and return probes at these two
+	 * addresses instead (experiments with other points). */
+	if (getenv("FLOOR_AT") && elf_image__open(argv[2], &img) == 0) {
+		unsigned long long a = 0, b = 0;
+
+		sscanf(getenv("FLOOR_AT"), "%llx,%llx", &a, &b);
+		off[0] = elf_image__file_off(img, a);
+		off[1] = elf_image__file_off(img, b);
+		elf_image__close(img);
+	}
 	if (!off[0] || !off[1]) {
 		fprintf(stderr, "floor_probes: no OpenSSL symbols in %s\n", argv[2]);
 		return 1;
@@ -89,8 +102,27 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		const char *no_ret = getenv("FLOOR_NO_RETURN");
+		const char *inner = getenv("FLOOR_INNER"); /* "A,B": two entry-only points at +A, +B */
+
+		if (inner) {
+			unsigned a = 0, b = 0;
+
+			sscanf(inner, "%x,%x", &a, &b);
+			if (attach(prog, type, ret_bit, false, pid, argv[2], off[i] + a) < 0 ||
+			    attach(prog, type, ret_bit, false, pid, argv[2], off[i] + b) < 0) {
+				fprintf(stderr, "floor_probes: attach inner\n");
+				return 1;
+			}
+			continue;
+		}
+
 		for (int ret = 0; ret < 2; ret++) {
-			int fd = attach(prog, type, ret_bit, ret, pid, argv[2], off[i]);
+			int fd;
+
+			if (ret && no_ret && !strcmp(no_ret, fns[i]))
+				continue;
+			fd = attach(prog, type, ret_bit, ret, pid, argv[2], off[i]);
 
 			if (fd < 0) {
 				fprintf(stderr, "floor_probes: attach %s: %s\n", fns[i],
