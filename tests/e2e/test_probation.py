@@ -43,7 +43,7 @@ def plant_plan(cache, exe, off):
         head = f.read(16)
     check_hash = xxh64(head + head)  # the 16 bytes at each of the two probes
     with open(cache, "w") as f:
-        f.write("agentrace-tls-plans 2\n%d %d %d %d %d %d %d %x 2 %d:%x %d:%x #\n" % (
+        f.write("agentrace-tls-plans 3\n%d %d %d %d %d %d %d %x 2 %d:%x %d:%x #\n" % (
             st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
             TLS_LIB_OPENSSL_STATIC, 1 << TLS_LIB_OPENSSL_STATIC, check_hash,
             TLS_PROG_SSL_READ_EX, off, TLS_PROG_SSL_READ_EX_RET, off))

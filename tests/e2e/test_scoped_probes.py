@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
-                     stream_bytes, test, wait_for, HERE)
+from harness import (AGENTRACE, Agentrace, EchoServer, Workdir, analyze_dump, check,
+                     clean_env, stream_bytes, test, wait_for, HERE)
 
 PY = os.path.realpath(sys.executable)
 SYS_LIBSSL = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
@@ -48,7 +48,29 @@ def private_libssl_env(wd):
     d = wd.file("lib")
     os.mkdir(d)
     shutil.copy2(SYS_LIBSSL, os.path.join(d, "libssl.so.3"))
-    return clean_env(LD_LIBRARY_PATH=d)
+    return clean_env(LD_LIBRARY_PATH=d, AR_PROBE_OFFS=probe_offsets())
+
+
+def probe_offsets():
+    """File offsets in libssl where agentrace's plan puts the SSL_write and
+    SSL_read entry probes (on the internal function both wrappers call when
+    the library is built that way), read from --list-tls of this process,
+    which has the system libssl loaded through the ssl module."""
+    import ssl  # noqa: F401  (loads libssl into this process)
+    out = subprocess.run([AGENTRACE, "--list-tls", str(os.getpid())], capture_output=True,
+                         text=True, timeout=60).stdout
+    offs = {}
+    section = False
+    for line in out.splitlines():
+        if line.startswith("  /"):
+            section = "libssl.so" in line
+        m = re.match(r"\s+(SSL_(?:write|read))(?:_ex)?\s+uprobe\s+at file offset (0x[0-9a-f]+)",
+                     line)
+        if section and m and m.group(1) not in offs:
+            offs[m.group(1)] = m.group(2)
+    check("SSL_write" in offs and "SSL_read" in offs,
+          "--list-tls names no SSL_write/SSL_read probe in libssl: %r" % out[-2000:])
+    return "%s,%s" % (offs["SSL_write"], offs["SSL_read"])
 
 
 def tls_stream_pids(wd):

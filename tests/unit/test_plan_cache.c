@@ -215,11 +215,11 @@ Test(plan_cache, a_corrupt_file_is_an_empty_cache)
 	static const char *const bodies[] = {
 		"",
 		"not a cache\n1 2 3\n",
-		"agentrace-tls-plans 2\n1 2 3 4 5 99 1 0 1 0:10 #\n",      /* lib out of range */
-		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 3 0:10 #\n",       /* n says 3, one probe */
-		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 1 77:10 #\n",      /* prog out of range */
-		"agentrace-tls-plans 2\n1 2 3 4 5 1 2 0 1 0:10 zz\n",      /* junk token */
-		"agentrace-tls-plans 2\n1 2 3 4 5 1 4 0 0 #lib not detected\n",
+		"agentrace-tls-plans 3\n1 2 3 4 5 99 1 0 1 0:10 #\n",      /* lib out of range */
+		"agentrace-tls-plans 3\n1 2 3 4 5 1 2 0 3 0:10 #\n",       /* n says 3, one probe */
+		"agentrace-tls-plans 3\n1 2 3 4 5 1 2 0 1 77:10 #\n",      /* prog out of range */
+		"agentrace-tls-plans 3\n1 2 3 4 5 1 2 0 1 0:10 zz\n",      /* junk token */
+		"agentrace-tls-plans 3\n1 2 3 4 5 1 4 0 0 #lib not detected\n",
 	};
 	struct tls_plan p;
 	struct stat st = { .st_dev = 1, .st_ino = 2, .st_size = 3 };

@@ -205,9 +205,13 @@ Test(tls_locate, openssl_symbols_in_libssl_and_node)
 
 		if (access(files[i], R_OK))
 			continue; /* not on this machine */
-		cr_assert_eq(tls_lib__plan(files[i], &p), 10, "%s: %s", files[i], p.note);
+		/* libssl's SSL_read/SSL_write are wrappers: the _ex programs go
+		 * on the internal functions they call (tls_wrapper.h), 6 probes;
+		 * node's are inlined, each public function is probed, 10 */
+		cr_assert_eq(tls_lib__plan(files[i], &p), i ? 10 : 6, "%s: %s", files[i], p.note);
 		cr_assert_eq(p.lib, TLS_LIB_OPENSSL);
-		cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_RET), 1);
+		cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_RET), i ? 1 : 0);
+		cr_assert_eq(count_prog(&p, TLS_PROG_SSL_READ_EX_RET), 1);
 		/* symbols found: not also reported as a stripped static copy */
 		cr_assert_eq(p.detected, 1u << TLS_LIB_OPENSSL, "%s", files[i]);
 	}

@@ -16,9 +16,10 @@
 #include "common/log.h"
 #include "discover/plan_cache.h"
 
-/* 2: Go entry probes moved to the stack check's jump; older plans are
- * located again */
-#define MAGIC "agentrace-tls-plans 2"
+/* 2: Go entry probes moved to the stack check's jump; 3: OpenSSL's
+ * probes moved to the internal function its wrappers call. Older plans
+ * are located again. */
+#define MAGIC "agentrace-tls-plans 3"
 #define CHECK_BYTES 16
 
 struct entry {

@@ -72,6 +72,7 @@ bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off)
 	if (plan->n == TLS_PLAN_MAX || !off)
 		return false;
 	plan->probes[plan->n].prog = prog;
+	plan->probes[plan->n].inner = 0;
 	plan->probes[plan->n].off = off;
 	plan->n++;
 	return true;

@@ -66,6 +66,7 @@ extern const struct tls_prog_desc tls_progs[TLS_PROG_MAX];
 
 struct tls_probe {
 	uint16_t prog;  /* enum tls_prog */
+	uint8_t inner;  /* on the function a wrapper pair forwards to (tls_wrapper.h) */
 	uint64_t off;   /* file offset for the uprobe */
 };
 

@@ -45,10 +45,12 @@ static int list_one(void *ctx, const char *path)
 		fprintf(c->out, "  %s: %s: %s\n", path, what,
 			n ? "plaintext functions located" : plan->note);
 		for (size_t i = 0; i < plan->n; i++)
-			fprintf(c->out, "    %-32s %-7s at file offset 0x%llx\n",
+			fprintf(c->out, "    %-32s %-7s at file offset 0x%llx%s\n",
 				tls_progs[plan->probes[i].prog].what,
 				tls_progs[plan->probes[i].prog].retprobe ? "return" : "uprobe",
-				(unsigned long long)plan->probes[i].off);
+				(unsigned long long)plan->probes[i].off,
+				plan->probes[i].inner ?
+					" (the internal function both wrappers call)" : "");
 	}
 	free(plan);
 	return 0;

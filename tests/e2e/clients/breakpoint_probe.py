@@ -8,7 +8,10 @@ usage: breakpoint_probe.py PORT CA [GO-FILE [SNI]]
 With SNI, the TLS handshake (ClientHello naming SNI) comes first and the
 GO-FILE wait after it, before the request.
 prints one JSON line: {"ssl_write": byte, "ssl_read": byte, "uprobes_vma": bool,
-"libssl": path of the file SSL_write was loaded from}"""
+"libssl": path of the file SSL_write was loaded from}
+The bytes are those where agentrace's plan puts the write and read probes:
+AR_PROBE_OFFS="WRITE_OFF,READ_OFF" (file offsets in libssl, from
+agentrace --list-tls), or SSL_write's and SSL_read's first bytes without it."""
 import ctypes
 import http.client
 import json
@@ -22,6 +25,19 @@ import time
 def first_byte(lib, name):
     addr = ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
     return ctypes.string_at(addr, 1)[0]
+
+
+def byte_at_file_off(path, off):
+    """The byte this process sees at file offset off of its mapping of path."""
+    for line in open("/proc/self/maps").read().splitlines():
+        f = line.split()
+        if len(f) < 6 or f[-1] != path or "x" not in f[1]:
+            continue
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        moff = int(f[2], 16)
+        if moff <= off < moff + (hi - lo):
+            return ctypes.string_at(lo + off - moff, 1)[0]
+    raise SystemExit("file offset 0x%x of %s is not mapped executable" % (off, path))
 
 
 def wait(path):
@@ -55,8 +71,13 @@ def main():
         lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
         if lo <= addr < hi:
             path = line.split()[-1]
-    print(json.dumps({"ssl_write": first_byte(lib, "SSL_write"),
-                      "ssl_read": first_byte(lib, "SSL_read"),
+    offs = os.environ.get("AR_PROBE_OFFS")
+    if offs:
+        w, r = (int(x, 16) for x in offs.split(","))
+        wb, rb = byte_at_file_off(path, w), byte_at_file_off(path, r)
+    else:
+        wb, rb = first_byte(lib, "SSL_write"), first_byte(lib, "SSL_read")
+    print(json.dumps({"ssl_write": wb, "ssl_read": rb,
                       "uprobes_vma": "[uprobes]" in maps, "libssl": path}), flush=True)
 
 
