@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The floor for traced TLS (issue #13): EMPTY programs on SSL_write and
- * SSL_read, entry and return, attached inside one process only, exactly
- * where agentrace's scoped uprobes sit. What remains of the throughput is
- * what the traps alone cost; agentrace's work is measured against it.
+ * The floor for traced TLS (issue #13): EMPTY programs attached inside one
+ * process only, on SSL_write and SSL_read (entry and return) or at the
+ * points agentrace's plan names. What remains of the throughput is what
+ * the traps alone cost; agentrace's work is measured against it.
  *
- *   floor_probes PID LIBSSL   prints READY once attached, runs until SIGINT
+ *   floor_probes PID LIBSSL [{e|r}:FILE_OFFSET ...]
  *
- * FLOOR_NO_RETURN=SSL_write leaves out that function's return probe: the
- * floor at agentrace's own points when it reads SSL_write at entry.
+ * prints READY once attached, runs until SIGINT. Without points: entry and
+ * return of SSL_write and SSL_read. With them: entry (e) or return (r)
+ * probes at those file offsets, e.g. the points of agentrace's own plan
+ * (agentrace --list-tls).
  *
  * Uses the perf uprobe PMU with a pid (root), as libbpf does.
  */
@@ -60,37 +62,54 @@ static int attach(int prog, int type, int ret_bit, bool ret, int pid, const char
 	return fd;
 }
 
-int main(int argc, char **argv)
+#define POINTS_MAX 16
+
+/* The default points: entry and return of SSL_write and SSL_read, where
+ * every uprobe tracer of OpenSSL puts them. Returns how many, 0 if none. */
+static size_t default_points(const char *lib, uint64_t *off, bool *ret)
 {
 	static const char *const fns[] = { "SSL_write", "SSL_read" };
 	struct elf_func syms[2];
 	struct elf_image *img;
-	uint64_t off[2] = { 0, 0 };
-	int prog, type, ret_bit, pid;
+	size_t n = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: floor_probes PID LIBSSL\n");
+	if (elf_image__open(lib, &img))
+		return 0;
+	if (elf_image__funcs(img, fns, 2, syms) == 2) {
+		for (int i = 0; i < 2; i++) {
+			for (int r = 0; r < 2; r++) {
+				off[n] = elf_image__file_off(img, syms[i].addr);
+				ret[n++] = r;
+			}
+		}
+	}
+	elf_image__close(img);
+	return off[0] && off[2] ? n : 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t off[POINTS_MAX];
+	bool ret[POINTS_MAX];
+	int prog, type, ret_bit, pid;
+	size_t n = 0;
+
+	if (argc < 3 || argc > 3 + POINTS_MAX) {
+		fprintf(stderr, "usage: floor_probes PID LIBSSL [{e|r}:FILE_OFFSET ...]\n");
 		return 2;
 	}
 	pid = atoi(argv[1]);
-	if (elf_image__open(argv[2], &img) == 0) {
-		if (elf_image__funcs(img, fns, 2, syms) == 2) {
-			off[0] = elf_image__file_off(img, syms[0].addr);
-			off[1] = elf_image__file_off(img, syms[1].addr);
+	for (int i = 3; i < argc; i++) {
+		ret[n] = argv[i][0] == 'r';
+		off[n] = strtoull(argv[i] + 2, NULL, 16);
+		if (!off[n++] || argv[i][1] != ':') {
+			fprintf(stderr, "floor_probes: bad point %s\n", argv[i]);
+			return 2;
 		}
-		elf_image__close(img);
 	}
-	/* FLOOR_AT=VADDR,VADDR: entry and return probes at these two
-	 * addresses instead (experiments with other points). */
-	if (getenv("FLOOR_AT") && elf_image__open(argv[2], &img) == 0) {
-		unsigned long long a = 0, b = 0;
-
-		sscanf(getenv("FLOOR_AT"), "%llx,%llx", &a, &b);
-		off[0] = elf_image__file_off(img, a);
-		off[1] = elf_image__file_off(img, b);
-		elf_image__close(img);
-	}
-	if (!off[0] || !off[1]) {
+	if (!n)
+		n = default_points(argv[2], off, ret);
+	if (!n) {
 		fprintf(stderr, "floor_probes: no OpenSSL symbols in %s\n", argv[2]);
 		return 1;
 	}
@@ -101,34 +120,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor_probes: no uprobe PMU or program: %s\n", strerror(errno));
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		const char *no_ret = getenv("FLOOR_NO_RETURN");
-		const char *inner = getenv("FLOOR_INNER"); /* "A,B": two entry-only points at +A, +B */
+	for (size_t i = 0; i < n; i++) {
+		int fd = attach(prog, type, ret_bit, ret[i], pid, argv[2], off[i]);
 
-		if (inner) {
-			unsigned a = 0, b = 0;
-
-			sscanf(inner, "%x,%x", &a, &b);
-			if (attach(prog, type, ret_bit, false, pid, argv[2], off[i] + a) < 0 ||
-			    attach(prog, type, ret_bit, false, pid, argv[2], off[i] + b) < 0) {
-				fprintf(stderr, "floor_probes: attach inner\n");
-				return 1;
-			}
-			continue;
-		}
-
-		for (int ret = 0; ret < 2; ret++) {
-			int fd;
-
-			if (ret && no_ret && !strcmp(no_ret, fns[i]))
-				continue;
-			fd = attach(prog, type, ret_bit, ret, pid, argv[2], off[i]);
-
-			if (fd < 0) {
-				fprintf(stderr, "floor_probes: attach %s: %s\n", fns[i],
-					strerror(-fd));
-				return 1;
-			}
+		if (fd < 0) {
+			fprintf(stderr, "floor_probes: attach 0x%llx: %s\n",
+				(unsigned long long)off[i], strerror(-fd));
+			return 1;
 		}
 	}
 	return floor_hold();

@@ -144,6 +144,91 @@ static __always_inline void emit_buf(int slot, __u64 buf, __u64 len, __u64 seq)
 	bpf_loop(nr, emit_chunk_cb, &c, 0);
 }
 
+/* A payload up to AR_DIRECT_MAX bytes goes straight into a ring record
+ * reserved at its size class (256, 1024 or AR_DIRECT_MAX bytes after the
+ * header): one copy, user memory to the ring, instead of two (to the
+ * per-CPU scratch, then to the ring), and no scratch slot to claim. The
+ * slack past the payload is flagged (AR_F_SLACK) and cut by the reader
+ * (user/capture/ring.c). Never shed: no bigger than AR_SHED_SMALL. */
+#define AR_DIRECT_MAX 4096
+_Static_assert(AR_DIRECT_MAX <= AR_SHED_SMALL, "a direct record is never shed");
+
+/* A direct record's header fields and source, passed by pointer (a
+ * subprogram takes five arguments at most). */
+struct direct_rec {
+	__u64 conn_id, ssl, sock_conn_id, buf, seq;
+	__s32 fd;
+	__u32 n;
+	__u16 flags;
+	__u8 dir, source;
+};
+
+/* One size class per subprogram: a constant reserve size and n bounded
+ * by it in the same function, which clang cannot merge with the other
+ * classes' copies (inlined, it did, and the verifier saw a 4096-byte
+ * copy into a 256-byte record). Returns 1 when the record was handled
+ * (emitted, or counted as lost), 0 when n does not fit this class. */
+#define EMIT_DIRECT_CLASS(cls)                                                           \
+	static __noinline int emit_direct_##cls(struct direct_rec *d)                     \
+	{                                                                                \
+		__u64 id = bpf_get_current_pid_tgid();                                   \
+		struct ar_data_event *ev;                                                \
+		__u32 m = d->n;                                                          \
+                                                                                         \
+		if (m > (cls))                                                           \
+			return 0;                                                        \
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + (cls), 0);               \
+		if (!ev) {                                                               \
+			stat_add(AR_STAT_DROP_RINGBUF, 1);                               \
+			return 1;                                                        \
+		}                                                                        \
+		if (bpf_probe_read_user(ev->data, m, (void *)d->buf)) {                  \
+			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);                       \
+			stat_add(AR_STAT_DROP_READ, m);                                  \
+			return 1;                                                        \
+		}                                                                        \
+		/* every header byte: ring memory is not zeroed */                       \
+		ev->hdr.type = AR_EV_DATA;                                               \
+		ev->hdr.flags = d->flags | AR_F_SLACK;                                   \
+		ev->hdr.tgid = id >> 32;                                                 \
+		ev->hdr.tid = (__u32)id;                                                 \
+		ev->hdr._pad = 0;                                                        \
+		ev->hdr.ts_ns = bpf_ktime_get_ns();                                      \
+		ev->hdr.conn_id = d->conn_id;                                            \
+		ev->seq = d->seq;                                                        \
+		ev->sock_conn_id = d->sock_conn_id;                                      \
+		ev->ssl_ptr = d->ssl;                                                    \
+		ev->fd = d->fd;                                                          \
+		ev->len = m;                                                             \
+		ev->dir = d->dir;                                                        \
+		ev->source = d->source;                                                  \
+		__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));                         \
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));                        \
+		bpf_ringbuf_submit(ev, rb_flags_len(sizeof(*ev) + (cls)));               \
+		stat_add(AR_STAT_EVENTS, 1);                                             \
+		stat_add(AR_STAT_BYTES, m);                                              \
+		return 1;                                                                \
+	}
+EMIT_DIRECT_CLASS(256)
+EMIT_DIRECT_CLASS(1024)
+EMIT_DIRECT_CLASS(4096)
+_Static_assert(AR_DIRECT_MAX == 4096, "the largest class");
+
+/* Emits n bytes at buf as one direct record when n is 1..AR_DIRECT_MAX;
+ * false (nothing done) otherwise, for emit_prepare/emit_buf. */
+static __always_inline bool emit_direct(__u64 conn_id, __u8 dir, __u8 source, __u16 flags,
+					__s32 fd, __u64 ssl, __u64 sock_conn_id, __u64 buf,
+					__u64 n, __u64 seq)
+{
+	struct direct_rec d = { .conn_id = conn_id, .ssl = ssl, .sock_conn_id = sock_conn_id,
+				.buf = buf, .seq = seq, .fd = fd, .n = n, .flags = flags,
+				.dir = dir, .source = source };
+
+	if (!n || n > AR_DIRECT_MAX)
+		return false;
+	return emit_direct_256(&d) || emit_direct_1024(&d) || emit_direct_4096(&d);
+}
+
 /* An iovec up to this size is gathered with its neighbours into one
  * record of up to AR_CHUNK_MAX bytes: nginx answers with writev of
  * headers and body, and a record per iovec cost a ring submission (and

@@ -60,9 +60,13 @@ static __always_inline void emit_tls_plain(struct tls_state *st, __u8 dir, __u64
 					   __u64 n)
 {
 	__u64 seq = __sync_fetch_and_add(&st->seq[dir], n);
-	int slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, tls,
-				st->sock_conn_id);
+	int slot;
 
+	if (emit_direct(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, tls, st->sock_conn_id,
+			buf, n, seq))
+		return;
+	slot = emit_prepare(st->conn_id, dir, AR_SRC_TLS, AR_F_TLS, st->fd, tls,
+			    st->sock_conn_id);
 	if (slot < 0) {
 		stat_add(AR_STAT_DROP_SCRATCH, n);
 		return;

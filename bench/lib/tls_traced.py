@@ -8,9 +8,17 @@ wrk (CPU 0, linked to libssl.so.3) against nginx (CPU 1) over HTTPS on
   C  bpftrace ssl_copy.bt: uprobe+uretprobe on SSL_read/SSL_write for comm
      wrk, copying the buffer to userspace (BPFTRACE_STRLEN=200 bytes at most)
   F  the floor (issue #13): build/bench/floor_probes, EMPTY uprobe+uretprobe
-     programs on SSL_read/SSL_write attached inside wrk's process only, as
-     agentrace's are (wrk waits at a gate until they are); B/F is what
-     agentrace's work costs on top of the traps themselves
+     programs on SSL_read/SSL_write's entries attached inside wrk's process
+     only (wrk waits at a gate until they are), where every uprobe tracer
+     of OpenSSL (bpftrace, C) puts them
+  P  the floor at agentrace's own points: the same empty programs at the
+     file offsets of agentrace's plan for this libssl (--list-tls). Since
+     agentrace probes the internal function SSL_read/SSL_write both call
+     (user/discover/tls_wrapper.h), P is far below F; B/P is what
+     agentrace's work costs on top of its traps, B/F what tracing costs
+     against the usual probe points
+  W  agentrace with AGENTRACE_NO_TLS_INTERNAL=1: its probes on the
+     wrappers' entries, as before tls_wrapper.h (B/W: that change alone)
   O  only with BENCH_BASE_AGENTRACE=PATH: B run by another build of
      agentrace (say, main's), for a same-run A/B of a change (B/O)
 Every other round runs in reverse order. A ratio is B/A (C/A) within one round; the spread is over rounds. Each run
@@ -18,14 +26,44 @@ also reports CPU per request (wrk + nginx + tracer CPU seconds / requests),
 which the neighbours' load hardly moves; its ratio is A's over B's (C's)."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
 FLOOR = os.path.join(b.ROOT, "build", "bench", "floor_probes")
+NO_INTERNAL = "AGENTRACE_NO_TLS_INTERNAL"
+
+
+def plan_points():
+    """["e:OFF", "r:OFF", ...]: where agentrace's plan for b.LIBSSL puts
+    its SSL_read/SSL_write probes, from --list-tls of a process that has
+    it loaded."""
+    holder = subprocess.Popen(["python3", "-c", "import ssl, sys; sys.stdin.read()"],
+                              stdin=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        out = subprocess.run([b.AGENTRACE, "--list-tls", str(holder.pid)], capture_output=True,
+                             text=True, timeout=60).stdout
+    finally:
+        holder.communicate(b"")
+    pts, mine = [], False
+    for line in out.splitlines():
+        if line.startswith("  /"):
+            mine = os.path.realpath(line.split(":")[0].strip().split("/root", 1)[-1]) == \
+                os.path.realpath(b.LIBSSL)
+        m = re.match(r"\s+SSL_(?:read|write)(?:_ex)?\s+(uprobe|return)\s+at file offset "
+                     r"(0x[0-9a-f]+)", line)
+        if mine and m:
+            pts.append("%s:%s" % ("r" if m.group(1) == "return" else "e", m.group(2)))
+    if not pts:
+        raise RuntimeError("no SSL_read/SSL_write probes for %s in --list-tls: %s"
+                           % (b.LIBSSL, out[-1500:]))
+    return pts
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -37,7 +75,7 @@ class Bpftrace:
     """bpftrace running ssl_copy.bt, or (with pid) build/bench/floor_probes
     inside that process; output is read and thrown away."""
 
-    def __init__(self, case, pid=None):
+    def __init__(self, case, pid=None, points=()):
         text = open(os.path.join(b.LIB, "ssl_copy.bt")).read()
         text = text.replace("@LIBSSL@", b.LIBSSL).replace("@COMM@", "wrk")
         path = case.file("ssl_copy.bt")
@@ -46,7 +84,7 @@ class Bpftrace:
         env = dict(os.environ, BPFTRACE_STRLEN="200")
         argv = ["bpftrace", path]
         if pid:
-            argv = [FLOOR, str(pid), b.LIBSSL]
+            argv = [FLOOR, str(pid), b.LIBSSL] + list(points)
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                   stderr=open(case.file("bpftrace.err"), "wb"),
                                   env=env, start_new_session=True)
@@ -80,21 +118,26 @@ class Bpftrace:
         self.t.join(5)
 
 
-def one_run(case, ng, mode, with_stats=False):
+def one_run(case, ng, mode, with_stats=False, points=()):
     tracer = None
     gated = {}
     before = None
 
     def floor(pid):
-        gated["t"] = Bpftrace(case, pid=pid)
-    if mode in ("B", "O"):
-        tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter", "none"],
-                             binary=BASE if mode == "O" else None)
+        gated["t"] = Bpftrace(case, pid=pid, points=points if mode == "P" else ())
+    if mode in ("B", "O", "W"):
+        if mode == "W":
+            os.environ[NO_INTERNAL] = "1"
+        try:
+            tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter",
+                                        "none"], binary=BASE if mode == "O" else None)
+        finally:
+            os.environ.pop(NO_INTERNAL, None)
         before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)
     try:
-        if mode == "F":
+        if mode in ("F", "P"):
             # The floor tracer exists only once wrk's pid does: no tracer
             # CPU is counted for it (empty programs do their work in wrk).
             r = b.wrk_cpu(ng.tls_url + "/", SECONDS, CONNS, 0, ng.pids(), before=floor)
@@ -118,9 +161,14 @@ def main():
                   "tracers unpinned; %d interleaved rounds of A (untraced), B "
                   "(agentrace --comm wrk), C (bpftrace SSL_read/SSL_write uprobes "
                   "copying <= 200 bytes), F (floor_probes: empty SSL_read/SSL_write "
-                  "uprobes and uretprobes inside wrk only), %d s each" % (CONNS, ROUNDS, SECONDS))
+                  "uprobes and uretprobes on the functions' entries inside wrk only), P "
+                  "(the same at agentrace's own probe points), W (agentrace with its "
+                  "probes on the wrappers' entries, AGENTRACE_NO_TLS_INTERNAL=1), %d s each"
+                  % (CONNS, ROUNDS, SECONDS))
+    points = plan_points()
+    case.note("agentrace's points in %s (P): %s" % (b.LIBSSL, " ".join(points)))
     ng = b.Nginx(case, cpu=1)
-    res = {"A": [], "B": [], "F": [], "C": []}  # B beside both A and F
+    res = {"A": [], "B": [], "F": [], "P": [], "C": [], "W": []}  # B beside A, F and P
     if BASE:
         res["O"] = []
     try:
@@ -128,7 +176,7 @@ def main():
         for i in range(ROUNDS):
             # every other round reversed: no ratio carries a place-in-round bias
             for k in (list(res) if i % 2 == 0 else list(reversed(res))):
-                r = one_run(case, ng, k)
+                r = one_run(case, ng, k, points=points)
                 res[k].append(r)
                 b.log("round %d %s: %.0f req/s" % (i + 1, k, r["rps"]))
         with b.BpfStats():
@@ -149,19 +197,31 @@ def main():
     vs = [x / y for x, y in zip(bb, c)]
     case.row("agentrace vs bpftrace", b.spread(bb)[1], b.spread(c)[1], b.spread(vs)[1],
              ">= 1.0", vs, "req/s")
-    fl = [r["rps"] for r in res["F"]]
-    rf = [x / y for x, y in zip(fl, a)]
-    case.row("throughput, floor (empty probes inside wrk only)", b.spread(fl)[1],
-             b.spread(a)[1], b.spread(rf)[1], "-", rf, "req/s")
-    vf = [x / y for x, y in zip(bb, fl)]
-    case.row("agentrace vs the floor", b.spread(bb)[1], b.spread(fl)[1], b.spread(vf)[1],
-             ">= 0.90", vf, "req/s")
+    for k, name in (("F", "the floor at SSL_read/SSL_write's entries"),
+                    ("P", "the floor at agentrace's own points")):
+        fl = [r["rps"] for r in res[k]]
+        rf = [x / y for x, y in zip(fl, a)]
+        case.row("throughput, %s (empty probes inside wrk only)" % name, b.spread(fl)[1],
+                 b.spread(a)[1], b.spread(rf)[1], "-", rf, "req/s")
+        vf = [x / y for x, y in zip(bb, fl)]
+        case.row("agentrace vs %s" % name, b.spread(bb)[1], b.spread(fl)[1], b.spread(vf)[1],
+                 ">= 0.90", vf, "req/s")
+    w = [r["rps"] for r in res["W"]]
+    vw = [x / y for x, y in zip(bb, w)]
+    case.row("agentrace vs agentrace probing the wrappers' entries (%s=1)" % NO_INTERNAL,
+             b.spread(bb)[1], b.spread(w)[1], b.spread(vw)[1], "-", vw, "req/s")
     cpu = {k: [r["cpu_us_per_req"] for r in v] for k, v in res.items()}
     for k, metric, goal in (("B", "CPU per request, agentrace --comm wrk", ">= 0.90"),
-                            ("C", "CPU per request, bpftrace SSL uprobes", "-")):
+                            ("C", "CPU per request, bpftrace SSL uprobes", "-"),
+                            ("P", "CPU per request, the floor at agentrace's points", "-"),
+                            ("W", "CPU per request, agentrace probing the wrappers' entries",
+                             "-")):
         cr = [y / x for x, y in zip(cpu[k], cpu["A"])]
         case.row(metric, b.spread(cpu[k])[1], b.spread(cpu["A"])[1], b.spread(cr)[1],
                  goal, cr, "us, ratio untraced/traced")
+    vp = [y / x for x, y in zip(cpu["B"], cpu["P"])]
+    case.row("CPU per request, agentrace vs the floor at its points", b.spread(cpu["B"])[1],
+             b.spread(cpu["P"])[1], b.spread(vp)[1], "-", vp, "us, ratio floor/agentrace")
     vs = [y / x for x, y in zip(cpu["B"], cpu["C"])]
     case.row("CPU per request, agentrace vs bpftrace", b.spread(cpu["B"])[1],
              b.spread(cpu["C"])[1], b.spread(vs)[1], ">= 1.0", vs,

@@ -88,6 +88,9 @@ enum ar_event_flags {
 				  * after its connection's start (a POST on a
 				  * connection being cut): judge it */
 	AR_F_HOLD_FAILED = 1 << 5, /* AR_EV_PROC_HELD only: SIGSTOP not sent */
+	AR_F_SLACK = 1 << 6,     /* AR_EV_DATA reserved at a size class: the ring
+				  * record runs past sizeof + len (the reader
+				  * cuts it, user/capture/ring.c) */
 };
 
 /* Common header of every record. */

@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include <bpf/libbpf.h>
+
+#include <agentrace/events.h>
 
 #include "capture/ring.h"
 
@@ -25,11 +29,28 @@ bool ring_budget__charge(struct ring_budget *b, size_t len)
 	return b->records >= RING_POLL_MAX_RECORDS || b->bytes >= RING_POLL_MAX_BYTES;
 }
 
+/* A data record reserved at a size class (bpf/emit.bpf.h, emit_direct)
+ * is longer than its header and payload: everything past them is slack,
+ * cut here so that every consumer (and every capture file) sees the exact
+ * record. */
+size_t ring__record_len(const void *data, size_t len)
+{
+	struct ar_data_event ev;
+
+	if (len < sizeof(ev))
+		return len;
+	memcpy(&ev, data, sizeof(ev));
+	if (ev.hdr.type != AR_EV_DATA || !(ev.hdr.flags & AR_F_SLACK) ||
+	    ev.len > len - sizeof(ev))
+		return len;
+	return sizeof(ev) + ev.len;
+}
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ring_reader *r = ctx;
 
-	r->fn(r->ctx, data, len);
+	r->fn(r->ctx, data, ring__record_len(data, len));
 	if (ring_budget__charge(&r->spent, len))
 		return RING_BUDGET_SPENT;
 	return 0;

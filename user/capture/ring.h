@@ -42,4 +42,8 @@ struct ring_budget {
  * already delivered). */
 bool ring_budget__charge(struct ring_budget *b, size_t len);
 
+/* The length of the record at data as delivered: a data record's slack
+ * past its payload (AR_F_SLACK) cut, anything else len. */
+size_t ring__record_len(const void *data, size_t len);
+
 #endif

@@ -477,7 +477,9 @@ int tls_files__set_cache(struct tls_files *t, const char *path)
 {
 	plan_cache__free(t->cache);
 	t->cache = NULL;
-	if (!path)
+	/* plans made with the wrappers knob are not the file's plan: neither
+	 * reused nor kept */
+	if (!path || tls_openssl__wrappers_only())
 		return 0;
 	t->cache = plan_cache__open(path);
 	return t->cache ? 0 : -ENOMEM;

@@ -141,6 +141,11 @@ void tls_plan__describe(const struct tls_plan *plan, char *buf, size_t len);
 bool tls_openssl__detect(const struct elf_image *img, char *version, size_t len);
 int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
 			struct tls_plan *plan);
+/* AGENTRACE_NO_TLS_INTERNAL is set: OpenSSL's wrappers are probed at
+ * their entries, not on the function they call (tls_wrapper.h); for
+ * same-run comparisons (bench tls_traced, row W). Plans are then not
+ * cached. */
+bool tls_openssl__wrappers_only(void);
 bool tls_go__detect(const struct elf_image *img, char *version, size_t len);
 int tls_go__locate(const struct elf_image *img, struct text_refs *refs,
 		   struct tls_plan *plan);

@@ -71,6 +71,11 @@ static bool plan_internal(const struct elf_image *img, const struct elf_func *f,
 	return true;
 }
 
+bool tls_openssl__wrappers_only(void)
+{
+	return getenv("AGENTRACE_NO_TLS_INTERNAL") != NULL;
+}
+
 int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
 			struct tls_plan *plan)
 {
@@ -78,7 +83,7 @@ int tls_openssl__locate(const struct elf_image *img, struct text_refs *refs,
 	bool done[FN_MAX] = { false };
 
 	elf_image__funcs(img, fn_names, FN_MAX, f);
-	if (!getenv("AGENTRACE_NO_TLS_INTERNAL")) {
+	if (!tls_openssl__wrappers_only()) {
 		done[FN_READ] = done[FN_READ_EX] = plan_internal(img, f, FN_READ, FN_READ_EX, plan);
 		done[FN_WRITE] = done[FN_WRITE_EX] =
 			plan_internal(img, f, FN_WRITE, FN_WRITE_EX, plan);
