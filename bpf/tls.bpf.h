@@ -107,7 +107,9 @@ static __always_inline int ssl_exit(__u8 dir, long rc)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	/* NULL for a thread that never entered a target's call (uprobes
-	 * may fire in every process): nothing to count */
+	 * may fire in every process): nothing to count. A refusal under
+	 * recursion leaves the slot live until the thread's next call in
+	 * this direction rewrites it, as a failed LRU delete did before. */
 	struct ssl_calls *c = ssl_calls_get(0);
 	struct tls_state *st;
 	struct ssl_args a;
