@@ -152,30 +152,39 @@ struct ssl_args {
 	__u64 len_ptr; /* _ex variants: size_t *readbytes / *written */
 	__u64 num;     /* the length argument: buffer size, or bytes to write */
 	__s32 fd;      /* socket a nested syscall used, or -1 */
-	__u32 _pad;
+	__u32 live;    /* 1 from the entry probe to its return probe */
 };
-/* pid_tgid -> ssl_args, one map per direction so that a read nested in a
- * write (renegotiation) cannot clobber it. Written by the uprobes, taken by
- * the uretprobes; sock.bpf.h fills .fd from a nested syscall. LRU, and
- * deleted at thread exit (proc.bpf.h): a thread killed inside SSL_read
- * leaves no entry to fill the map or to mark a later thread with the
- * same pid_tgid as inside an SSL call. Per-CPU LRU lists: every SSL call
- * inserts, and with the common list the entry probes took 420-490 ns a
- * run against 350 ns now (probe_cost, docs/performance.md). */
+/* The OpenSSL calls in progress on a thread, one slot per direction
+ * (AR_DIR_*) so that a read nested in a write (renegotiation) cannot
+ * clobber it. */
+struct ssl_calls {
+	struct ssl_args dir[2];
+};
+/* task -> ssl_calls (task local storage; the key is an int, a pidfd from
+ * userspace). Written (created) by the uprobes, taken and marked not live
+ * by the uretprobes; sock.bpf.h fills .fd from a nested syscall,
+ * tls_aead.bpf.h asks whether a slot is live. Nothing deletes it: the
+ * storage dies with the task, so a thread killed inside SSL_read leaves
+ * nothing to mark a later thread with the same pid_tgid as inside an SSL
+ * call (the LRU hashes keyed by pid_tgid it replaced were deleted at
+ * thread exit for that). Task storage instead of those: their update,
+ * lookup and delete on every SSL call (LRU pop/push, hashing) were ~2 %
+ * of a traced client's CPU. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, __u64);
-	__type(value, struct ssl_args);
-} active_ssl_read_args SEC(".maps");
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, __u64);
-	__type(value, struct ssl_args);
-} active_ssl_write_args SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ssl_calls);
+} active_ssl_args SEC(".maps");
+
+/* This thread's ssl_calls, made with BPF_LOCAL_STORAGE_GET_F_CREATE. NULL
+ * when it has none (without create), or when the helper refused: no
+ * memory, or (in kprobe and tracepoint programs) another task storage
+ * operation in progress on this CPU. */
+static __always_inline struct ssl_calls *ssl_calls_get(__u64 flags)
+{
+	return bpf_task_storage_get(&active_ssl_args, bpf_get_current_task_btf(), 0, flags);
+}
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {

@@ -192,10 +192,9 @@ int handle_exit(void *ctx)
 		exec_hold_forget(tgid);
 		gate_hold_forget(tgid);
 	}
-	/* a thread that dies inside a call never reaches its exit probe */
+	/* a thread that dies inside a call never reaches its exit probe
+	 * (active_ssl_args needs nothing: task storage dies with the task) */
 	bpf_map_delete_elem(&active_sock_args, &id);
-	bpf_map_delete_elem(&active_ssl_read_args, &id);
-	bpf_map_delete_elem(&active_ssl_write_args, &id);
 	if (tid != tgid || !traced)
 		return 0;
 	emit_proc(AR_EV_PROC_EXIT, tgid, tid, NULL);

@@ -109,13 +109,17 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 
 /* An SSL call in progress on this thread owns this syscall: link the SSL*
  * to fd and return the SSL*, or 0 when there is none. */
-static __always_inline __u64 note_nested_ssl(__u64 id, __s32 fd)
+static __always_inline __u64 note_nested_ssl(__s32 fd)
 {
-	struct ssl_args *a = bpf_map_lookup_elem(&active_ssl_write_args, &id);
+	struct ssl_calls *c = ssl_calls_get(0);
+	struct ssl_args *a;
 
-	if (!a)
-		a = bpf_map_lookup_elem(&active_ssl_read_args, &id);
-	if (!a)
+	if (!c)
+		return 0;
+	a = &c->dir[AR_DIR_EGRESS];
+	if (!a->live)
+		a = &c->dir[AR_DIR_INGRESS];
+	if (!a->live)
 		return 0;
 	a->fd = fd;
 	return a->ssl ? a->ssl : 1;
@@ -252,7 +256,7 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 		buf = a.buf;
 	}
 
-	nested = note_nested_ssl(id, a.fd);
+	nested = note_nested_ssl(a.fd);
 	if (nested)
 		st->tls = 1;
 	seq = __sync_fetch_and_add(&st->seq[dir], ret);

@@ -8,16 +8,21 @@
 #include <bpf/bpf_tracing.h>
 #include "sock.bpf.h"
 
-static __always_inline int ssl_enter(void *map, __u64 ssl, __u64 buf, __u64 num,
-				     __u64 len_ptr)
+/* dir: AR_DIR_EGRESS for the writes, AR_DIR_INGRESS for the reads. */
+static __always_inline int ssl_enter(__u8 dir, __u64 ssl, __u64 buf, __u64 num, __u64 len_ptr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ssl_args a = { .ssl = ssl, .buf = buf, .num = num, .len_ptr = len_ptr, .fd = -1 };
+	struct ssl_calls *c;
 
 	if (!is_target_fast(id >> 32))
 		return 0;
-	if (bpf_map_update_elem(map, &id, &a, BPF_ANY))
+	c = ssl_calls_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);
+		return 0;
+	}
+	c->dir[dir & 1] = (struct ssl_args){ .ssl = ssl, .buf = buf, .num = num,
+					     .len_ptr = len_ptr, .fd = -1, .live = 1 };
 	return 0;
 }
 
@@ -102,19 +107,23 @@ static __always_inline int ssl_odd(const struct ssl_args *a, __u8 dir, __u8 why,
 	return 0;
 }
 
-static __always_inline int ssl_exit(void *map, __u8 dir, long rc)
+static __always_inline int ssl_exit(__u8 dir, long rc)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ssl_args *ap = bpf_map_lookup_elem(map, &id);
+	/* NULL for a thread that never entered a target's call (uprobes
+	 * may fire in every process): nothing to count. A refusal under
+	 * recursion leaves the slot live until the thread's next call in
+	 * this direction rewrites it, as a failed LRU delete did before. */
+	struct ssl_calls *c = ssl_calls_get(0);
 	struct tls_state *st;
 	struct ssl_args a;
 	__u64 n = 0;
 	__u8 b;
 
-	if (!ap)
+	if (!c || !c->dir[dir & 1].live)
 		return 0;
-	a = *ap;
-	bpf_map_delete_elem(map, &id);
+	a = c->dir[dir & 1];
+	c->dir[dir & 1].live = 0;
 	if (a.len_ptr) {
 		/* SSL_*_ex: 1 on success, byte count through the pointer. */
 		if (rc > 1 || (rc == 1 && bpf_probe_read_user(&n, sizeof(n), (void *)a.len_ptr)))
@@ -194,49 +203,49 @@ static __always_inline int ssl_end(__u64 ssl)
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
-	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, num, 0);
+	return ssl_enter(AR_DIR_EGRESS, (__u64)ssl, (__u64)buf, num, 0);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_write_exit, int rc)
 {
-	return ssl_exit(&active_ssl_write_args, AR_DIR_EGRESS, rc);
+	return ssl_exit(AR_DIR_EGRESS, rc);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, size_t num, size_t *written)
 {
-	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, num, (__u64)written);
+	return ssl_enter(AR_DIR_EGRESS, (__u64)ssl, (__u64)buf, num, (__u64)written);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_write_ex_exit, int rc)
 {
-	return ssl_exit(&active_ssl_write_args, AR_DIR_EGRESS, rc);
+	return ssl_exit(AR_DIR_EGRESS, rc);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
-	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, num, 0);
+	return ssl_enter(AR_DIR_INGRESS, (__u64)ssl, (__u64)buf, num, 0);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_read_exit, int rc)
 {
-	return ssl_exit(&active_ssl_read_args, AR_DIR_INGRESS, rc);
+	return ssl_exit(AR_DIR_INGRESS, rc);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, size_t num, size_t *readbytes)
 {
-	return ssl_enter(&active_ssl_read_args, (__u64)ssl, (__u64)buf, num, (__u64)readbytes);
+	return ssl_enter(AR_DIR_INGRESS, (__u64)ssl, (__u64)buf, num, (__u64)readbytes);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_read_ex_exit, int rc)
 {
-	return ssl_exit(&active_ssl_read_args, AR_DIR_INGRESS, rc);
+	return ssl_exit(AR_DIR_INGRESS, rc);
 }
 
 SEC("uprobe")

@@ -114,10 +114,11 @@ static __always_inline bool aead_tls13(__u64 ad, __u64 ad_len)
  * plaintext, taken once by the SSL_* probes: a shared BoringSSL or aws-lc
  * libcrypto under its own libssl (BoringSSL's SSL_read opens through
  * EVP_AEAD_CTX_open). */
-static __always_inline bool aead_in_ssl_call(__u64 id)
+static __always_inline bool aead_in_ssl_call(void)
 {
-	if (!bpf_map_lookup_elem(&active_ssl_read_args, &id) &&
-	    !bpf_map_lookup_elem(&active_ssl_write_args, &id))
+	struct ssl_calls *c = ssl_calls_get(0);
+
+	if (!c || (!c->dir[AR_DIR_EGRESS].live && !c->dir[AR_DIR_INGRESS].live))
 		return false;
 	stat_add(AR_STAT_AEAD_IN_SSL, 1);
 	return true;
@@ -158,7 +159,7 @@ int BPF_KPROBE(aead_seal_enter, void *actx)
 	__u64 id = bpf_get_current_pid_tgid(), in, in_len;
 
 	if (!is_target(id >> 32) || !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)) ||
-	    aead_in_ssl_call(id))
+	    aead_in_ssl_call())
 		return 0;
 	in = stack_arg(ctx, 7);
 	in_len = stack_arg(ctx, 8);
@@ -174,7 +175,7 @@ int BPF_KPROBE(aead_open_enter, void *actx, void *out, size_t *out_len)
 			      .fd = -1 };
 
 	if (!is_target(id >> 32) || !aead_tls13(stack_arg(ctx, 9), stack_arg(ctx, 10)) ||
-	    aead_in_ssl_call(id))
+	    aead_in_ssl_call())
 		return 0;
 	if (bpf_map_update_elem(&active_aead_open_args, &id, &a, BPF_ANY))
 		stat_add(AR_STAT_DROP_ARGS_MAP, 1);

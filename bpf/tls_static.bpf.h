@@ -12,7 +12,7 @@ SEC("uprobe")
 int BPF_KPROBE(ssl_write_internal_enter, void *ssl, const void *buf, size_t num, __u64 flags,
 	       size_t *written)
 {
-	return ssl_enter(&active_ssl_write_args, (__u64)ssl, (__u64)buf, num, (__u64)written);
+	return ssl_enter(AR_DIR_EGRESS, (__u64)ssl, (__u64)buf, num, (__u64)written);
 }
 
 #endif
