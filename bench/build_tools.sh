@@ -10,7 +10,8 @@ libs=$(make -s print-ldlibs | sed 's/-lcriterion//')
 gcc $cflags -o build/bench/gen_capture bench/gen_capture.c user/capture/file.c user/common/safe_file.c \
 	user/common/log.c $libs
 # shellcheck disable=SC2086
-gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c $libs
+gcc $cflags -o build/bench/floor_probes bench/floor_probes.c user/discover/elf_image.c \
+	user/capture/uprobe_multi.c $libs
 # shellcheck disable=SC2086
 gcc $cflags -o build/bench/floor_tracepoints bench/floor_tracepoints.c $libs
 # TLS 1.3 records through BoringSSL's AEAD API, as rustls makes them

@@ -12,7 +12,11 @@
  * probes at those file offsets, e.g. the points of agentrace's own plan
  * (agentrace --list-tls).
  *
- * Uses the perf uprobe PMU with a pid (root), as libbpf does.
+ * Attaches as agentrace does (capture/probes.c): through uprobe_multi
+ * links scoped to the pid, one for the entries and one for the returns,
+ * where the kernel has them; FLOOR_PERF=1, or an older kernel, uses the
+ * perf uprobe PMU with the pid, as libbpf and bpftrace do (a costlier
+ * dispatch per hit: with it the floor sat above agentrace's own run).
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -28,6 +32,7 @@
 
 #include <bpf/bpf.h>
 
+#include "capture/uprobe_multi.h"
 #include "discover/elf_image.h"
 
 #include "floor_common.h"
@@ -112,6 +117,36 @@ int main(int argc, char **argv)
 	if (!n) {
 		fprintf(stderr, "floor_probes: no OpenSSL symbols in %s\n", argv[2]);
 		return 1;
+	}
+	if (!getenv("FLOOR_PERF") && uprobe_multi__supported()) {
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = UPROBE_MULTI_ATTACH_TYPE);
+		struct bpf_insn ret0[] = {
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+
+		prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "floor", "GPL", ret0, 2, &o);
+		for (int r = 0; r < 2 && prog >= 0; r++) {
+			uint64_t these[POINTS_MAX];
+			size_t k = 0;
+			int fd;
+
+			for (size_t i = 0; i < n; i++)
+				if (ret[i] == r)
+					these[k++] = off[i];
+			if (!k)
+				continue;
+			fd = uprobe_multi__attach(prog, argv[2], these, k, r, pid);
+			if (fd < 0) {
+				fprintf(stderr, "floor_probes: uprobe_multi: %s\n", strerror(-fd));
+				return 1;
+			}
+		}
+		if (prog < 0) {
+			fprintf(stderr, "floor_probes: program: %s\n", strerror(errno));
+			return 1;
+		}
+		return floor_hold();
 	}
 	type = read_int("/sys/bus/event_source/devices/uprobe/type", "");
 	ret_bit = read_int("/sys/bus/event_source/devices/uprobe/format/retprobe", "config:");
