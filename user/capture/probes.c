@@ -210,8 +210,12 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->bounded_bytes = p->promote ? cfg->bounded_bytes : 0;
 	p->skel->rodata->bounded_bytes = p->bounded_bytes;
 	p->scoped = !p->all && (cfg->scoped_uprobes || p->promote);
-	/* continuing a held process of another user needs CAP_KILL */
-	p->exec_hold = p->scoped && (cfg->n_comms || cfg->n_cgroups) && caps__have(CAPS_NR_KILL);
+	/* Also without scoped probes: the shared libssl is probed for every
+	 * process at start, but a target's own TLS code (node's OpenSSL, a
+	 * static binary) is located at its exec, 76 ms for node here, and its
+	 * first request was lost when it connected sooner. Continuing a held
+	 * process of another user needs CAP_KILL. */
+	p->exec_hold = !p->all && (cfg->n_comms || cfg->n_cgroups) && caps__have(CAPS_NR_KILL);
 	if (p->scoped && (cfg->n_comms || cfg->n_cgroups) && !p->exec_hold)
 		warn("no CAP_KILL: a --comm/--cgroup target that calls right after its exec may "
 		     "lose that first call (no exec hold, docs/security.md)");
