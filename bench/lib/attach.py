@@ -132,11 +132,12 @@ def first_calls(case, ng, select=()):
         label, stats.get("kernel"), stats.get("spans"), stats.get("hold")))
 
 
-def first_calls_promoted(case, ng, delay_ms):
+def first_calls_promoted(case, ng, delay_ms, hold=True):
     """Promotion by SNI only: each fresh client is a target once its
-    ClientHello has been judged."""
-    label = ", SNI promotion, %d ms path" % delay_ms
-    spans_path = case.file("attach-spans-promote-%d.jsonl" % delay_ms)
+    ClientHello has been judged; held (SIGSTOP) meanwhile unless hold is
+    False (AGENTRACE_NO_HELLO_HOLD, discover/hello_hold.h)."""
+    label = ", SNI promotion, %d ms path%s" % (delay_ms, "" if hold else ", no hello hold")
+    spans_path = case.file("attach-spans-promote-%d%s.jsonl" % (delay_ms, "" if hold else "-nh"))
     proxy = None
     port = ng.tls_port
     if delay_ms:
@@ -147,8 +148,13 @@ def first_calls_promoted(case, ng, delay_ms):
         proxy.stdout.readline()
     url = "https://127.0.0.1:%d/v1/chat/completions" % port
     env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
-    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path, "--promote",
-                            "--llm-host", "localhost"])
+    if not hold:
+        os.environ["AGENTRACE_NO_HELLO_HOLD"] = "1"
+    try:
+        ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path, "--promote",
+                                "--llm-host", "localhost"])
+    finally:
+        os.environ.pop("AGENTRACE_NO_HELLO_HOLD", None)
     sent = {"python": [], "node": []}
     failed = {"python": 0, "node": 0}
     try:
@@ -184,7 +190,8 @@ def main():
                   "model name; then the same with --comm curl --comm node, with "
                   "--scoped-uprobes and with --promote; then %d python and %d "
                   "node processes with SNI localhost under --promote --llm-host localhost, "
-                  "directly and through a proxy delaying each direction by 20 ms"
+                  "directly and through a proxy delaying each direction by 20 ms, "
+                  "and directly without the hello hold"
                   % (READY_RUNS, CLIENTS, CLIENTS, CLIENTS, CLIENTS))
     if not ONLY:
         ready_times(case)
@@ -195,9 +202,10 @@ def main():
         if ONLY != "promote":
             first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--scoped-uprobes"])
             first_calls(case, ng, ["--comm", "curl", "--comm", "node", "--promote"])
-        for delay_ms in (0, 20):
-            if ONLY != "comm":
+        if ONLY != "comm":
+            for delay_ms in (0, 20):
                 first_calls_promoted(case, ng, delay_ms)
+            first_calls_promoted(case, ng, 0, hold=False)
     finally:
         ng.stop()
     case.finish()

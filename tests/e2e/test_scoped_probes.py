@@ -244,7 +244,9 @@ def test_promotion_race_every_first_call_captured_or_named():
     (no gate, a 0 ms loopback path): the probes may lose the race to the first
     SSL_write, but never silently. Each promoted client is counted once as
     on_time (its request was captured, ground truth: the capture's egress
-    TLS bytes), late or unseen (a warning names its pid)."""
+    TLS bytes), late or unseen (a warning names its pid). Each was held
+    (SIGSTOP, discover/hello_hold.h) from its judged ClientHello until its
+    probes were in, and continued: the clients have no terminal (setsid)."""
     wd = Workdir("promote-race")
     srv = EchoServer(wd)
     ar = None
@@ -256,7 +258,8 @@ def test_promotion_race_every_first_call_captured_or_named():
                        mode="record", default_mode=True)
         procs = [subprocess.Popen([PY, PROBE, str(srv.port), ca, go, "r%d.agents.e2e.test" % i],
                                   env=clean_env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE) for i in range(6)]
+                                  stderr=subprocess.PIPE, start_new_session=True)
+                 for i in range(6)]
         pids = {str(p.pid) for p in procs}
         for p in procs:
             report(p)
@@ -269,6 +272,9 @@ def test_promotion_race_every_first_call_captured_or_named():
         promoted, on_time, late, unseen = (int(x) for x in m.groups())
         check(promoted == 6 and on_time + late + unseen == 6,
               "each promoted client counted once: %s" % m.group(0))
+        held = re.search(r"^promote: .* hello_held=(\d+) ", ar.err(), re.M)
+        check(held and int(held.group(1)) == 6,
+              "each promoted client held and continued: %s" % (held and held.group(0)))
         sent = {r["pid"] for r in analyze_dump(wd, wd.file("cap.agt"))
                 if r["tls"] == "1" and r["dir"] == "egress" and int(r["bytes"]) > 0}
         check(sent <= pids and len(sent) == on_time,

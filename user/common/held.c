@@ -16,7 +16,8 @@ void held__cont(int map_fd, uint32_t pid, uint64_t since_ns, uint64_t now_ns,
   if (kill((pid_t)pid, SIGCONT) && errno != ESRCH)
     warn("failed to continue pid %u after its %s: %s", pid, what,
          strerror(errno));
-  bpf_map_delete_elem(map_fd, &pid);
+  if (map_fd >= 0)
+    bpf_map_delete_elem(map_fd, &pid);
   c->continued++;
   if (held > c->held_ns_max)
     c->held_ns_max = held;

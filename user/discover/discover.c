@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "capture/probes.h"
+#include "common/held.h"
 #include "common/log.h"
 #include "discover/conn_seed.h"
 #include "discover/discover.h"
 #include "discover/exec_hold.h"
+#include "discover/hello_hold.h"
 #include "discover/promote.h"
 #include "discover/rate.h"
 #include "discover/proc_info.h"
@@ -67,6 +69,7 @@ struct discover {
 	struct target_set *targets;    /* who calls a target; NULL: not known */
 	struct verdict_hold held;      /* skips of loopback connections, due */
 	struct exec_hold *exec_hold;   /* selector matches held until probed */
+	struct held_counts hello_held; /* SNI promotions stopped while probed */
 	uint64_t rescans_skipped;  /* libssl mmaps not rescanned: over a limit */
 	uint64_t skips_reported;
 };
@@ -251,14 +254,19 @@ static void emit_target(struct discover *d, uint32_t tgid, enum promote_reason r
 static void promote_pid(struct discover *d, uint32_t tgid, enum promote_reason r,
 			const char *what, uint64_t seen_ns)
 {
+	bool held = r == PROMOTE_SNI && hello_hold__stop(tgid);
+	uint64_t t0 = now_mono();
 	int err = probes__promote(d->probes, tgid);
 	uint64_t lag;
 
+	if (!err)
+		scan_pid(d, tgid, true); /* its identity too: it sent no exec record */
+	if (held)
+		held__cont(-1, tgid, t0, now_mono(), &d->hello_held, "hello hold");
 	if (err) {
 		warn("failed to promote pid %u: %s", tgid, strerror(-err));
 		return;
 	}
-	scan_pid(d, tgid, true); /* its identity too: it sent no exec record */
 	emit_target(d, tgid, r, seen_ns);
 	/* The first uprobe registration after a quiet spell waits for an RCU
 	 * grace period in the kernel (10-30 ms here); a handshake that is
@@ -508,10 +516,13 @@ void discover__print_stats(const struct discover *d, FILE *f)
 	fprintf(f, " on_time=%llu late=%llu unseen=%llu malformed=%llu",
 		(unsigned long long)d->promo.on_time, (unsigned long long)d->promo.late,
 		(unsigned long long)d->promo.unseen, (unsigned long long)d->promo.malformed);
-	fprintf(f, " probed_after_hello_us_avg=%llu probed_after_hello_us_max=%llu\n",
+	fprintf(f, " probed_after_hello_us_avg=%llu probed_after_hello_us_max=%llu"
+		   " hello_held=%llu hello_held_us_max=%llu\n",
 		(unsigned long long)(d->promo.probed ?
 				     d->promo.probe_ns_sum / d->promo.probed / 1000 : 0),
-		(unsigned long long)d->promo.probe_ns_max / 1000);
+		(unsigned long long)d->promo.probe_ns_max / 1000,
+		(unsigned long long)d->hello_held.continued,
+		(unsigned long long)d->hello_held.held_ns_max / 1000);
 	if (probes__bounded_bytes(d->probes))
 		fprintf(f, "verdict: skip=%llu keep=%llu errors=%llu calls_target=%llu held=%llu "
 			   "held_early=%llu\n",
