@@ -291,13 +291,41 @@ Test(tls_locate, codex_corrupt_prologue_is_refused)
 
 	cr_assert_eq(plan_memory(b, len, &p), 4 + CODEX_AEAD_PROBES, "%s", p.note);
 	off = first_off(&p, TLS_PROG_SSL_WRITE_INTERNAL);
-	memset(b + off, 0x00, 4); /* not a function start any more */
+	/* the probe sits past the function's endbr64 (tls_probe__skip_endbr64) */
+	cr_assert_eq(memcmp(b + off - 4, "\xf3\x0f\x1e\xfa", 4), 0);
+	memset(b + off - 4, 0x00, 4); /* not a function start any more */
 	/* OpenSSL gets no probe; rustls's beside it are kept */
 	cr_assert_eq(plan_memory(b, len, &p), CODEX_AEAD_PROBES);
 	cr_assert_eq(count_prog(&p, TLS_PROG_SSL_WRITE_INTERNAL) + count_prog(&p, TLS_PROG_SSL_READ_EX),
 		     0);
 	cr_assert_eq(tls_plan__located(&p), 1u << TLS_LIB_RUSTLS);
 	cr_assert(strstr(p.note, "prologue"), "%s", p.note);
+	munmap(b, len);
+}
+
+/* No planned probe sits on an endbr64 followed by a push: it moved onto
+ * the push, where the kernel need not single-step; with the move undone
+ * by a breakage, this fails. */
+Test(tls_locate, codex_probes_skip_a_leading_endbr64)
+{
+	size_t len;
+	uint8_t *b = map_private(CODEX, &len);
+	static struct tls_plan p;
+	size_t moved = 0;
+
+	cr_assert_eq(plan_memory(b, len, &p), 4 + CODEX_AEAD_PROBES, "%s", p.note);
+	for (size_t i = 0; i < p.n; i++) {
+		const uint8_t *at = b + p.probes[i].off;
+
+		cr_assert_neq(memcmp(at, "\xf3\x0f\x1e\xfa", 4), 0, "probe %zu on endbr64", i);
+		if (!memcmp(at - 4, "\xf3\x0f\x1e\xfa", 4)) {
+			moved++;
+			cr_assert(at[0] >= 0x50 && at[0] <= 0x57 ? 1 :
+				  at[0] == 0x41 && at[1] >= 0x50 && at[1] <= 0x57,
+				  "probe %zu moved onto a non-push", i);
+		}
+	}
+	cr_assert_eq(moved, 4, "the OpenSSL entries and returns start with endbr64");
 	munmap(b, len);
 }
 
@@ -363,6 +391,8 @@ Test(tls_locate, codex_both_libraries_from_one_text_pass)
 		memset(&own, 0, sizeof(own));
 		cr_assert_gt(d->locate(img, refs, &own), 0, "%s: %s", d->name, own.note);
 		cr_assert_eq(text_refs__passes(refs), 1);
+		for (size_t k = 0; k < own.n; k++)
+			tls_probe__skip_endbr64(img, &own.probes[k]);
 		cr_assert_eq(memcmp(own.probes, p.probes + n, own.n * sizeof(own.probes[0])), 0,
 			     "%s", d->name);
 		n += own.n;

@@ -326,6 +326,13 @@ const uint8_t *elf_image__code(const struct elf_image *img, uint64_t addr, size_
 	return img->map + ph.p_offset + (addr - ph.p_vaddr);
 }
 
+const uint8_t *elf_image__file_bytes(const struct elf_image *img, uint64_t off, size_t len)
+{
+	if (off > img->size || len > img->size - off)
+		return NULL;
+	return img->map + off;
+}
+
 uint64_t elf_image__file_off(const struct elf_image *img, uint64_t addr)
 {
 	GElf_Phdr ph;

@@ -59,6 +59,9 @@ bool elf_image__version_after(const struct elf_image *img, const char *prefix, c
  * executable PT_LOAD, or NULL. */
 const uint8_t *elf_image__code(const struct elf_image *img, uint64_t addr, size_t len);
 
+/* The file's bytes [off, off + len), or NULL past its end. */
+const uint8_t *elf_image__file_bytes(const struct elf_image *img, uint64_t off, size_t len);
+
 /* File offset of virtual address addr through the executable PT_LOAD that
  * maps it (what a uprobe wants), or 0. */
 uint64_t elf_image__file_off(const struct elf_image *img, uint64_t addr);

@@ -17,8 +17,8 @@
 #include "discover/plan_cache.h"
 
 /* 2: Go entry probes moved to the stack check's jump; 3: OpenSSL's
- * probes moved to the internal function its wrappers call. Older plans
- * are located again. */
+ * probes moved to the internal function its wrappers call, and every
+ * probe past a leading endbr64. Older plans are located again. */
 #define MAGIC "agentrace-tls-plans 3"
 #define CHECK_BYTES 16
 

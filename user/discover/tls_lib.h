@@ -131,6 +131,14 @@ int tls_lib__plan_staged(const struct elf_image *img, struct tls_plan *plan,
  * rustls's when it has AEAD probes beside them. */
 uint32_t tls_plan__located(const struct tls_plan *plan);
 
+/* A function built with -fcf-protection starts with endbr64, which the
+ * kernel single-steps out of line: a debug trap on every call. When a push
+ * (which the kernel emulates) follows it, moves pr onto the push: endbr64
+ * touches neither the stack nor a register, so the arguments are in place
+ * and a return probe still finds the return address at rsp. Every
+ * located plan goes through it. */
+void tls_probe__skip_endbr64(const struct elf_image *img, struct tls_probe *pr);
+
 /* Appends one probe; false (and nothing added) when the plan is full. */
 bool tls_plan__add(struct tls_plan *plan, enum tls_prog prog, uint64_t off);
 
