@@ -79,6 +79,28 @@ static long emit_chunk_cb(__u32 i, void *arg)
 	return 0;
 }
 
+/* Fills what every data record of a call shares: all of the header but
+ * seq and len (ring memory is not zeroed, so the pads too). */
+static __always_inline void data_hdr(struct ar_data_event *ev, __u64 id, __u64 conn_id,
+				     __u8 dir, __u8 source, __u16 flags, __s32 fd, __u64 ssl,
+				     __u64 sock_conn_id)
+{
+	ev->hdr.type = AR_EV_DATA;
+	ev->hdr.flags = flags;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	ev->hdr._pad = 0;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.conn_id = conn_id;
+	ev->sock_conn_id = sock_conn_id;
+	ev->ssl_ptr = ssl;
+	ev->fd = fd;
+	ev->dir = dir;
+	ev->source = source;
+	__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
 /* Claims a free scratch slot of this CPU and fills the header that every
  * chunk of this call shares. Returns the slot (pass it to emit_buf/emit_iov,
  * then emit_release), or -1 when every slot is busy: the caller's bytes are
@@ -104,18 +126,7 @@ static __always_inline int emit_prepare(__u64 conn_id, __u8 dir, __u8 source,
 	}
 	if (!s)
 		return -1;
-	s->ev.hdr.type = AR_EV_DATA;
-	s->ev.hdr.flags = flags;
-	s->ev.hdr.tgid = id >> 32;
-	s->ev.hdr.tid = (__u32)id;
-	s->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	s->ev.hdr.conn_id = conn_id;
-	s->ev.sock_conn_id = sock_conn_id;
-	s->ev.ssl_ptr = ssl;
-	s->ev.fd = fd;
-	s->ev.dir = dir;
-	s->ev.source = source;
-	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
+	data_hdr(&s->ev, id, conn_id, dir, source, flags, fd, ssl, sock_conn_id);
 	return (int)slot;
 }
 
@@ -171,7 +182,6 @@ struct direct_rec {
 #define EMIT_DIRECT_CLASS(cls)                                                           \
 	static __noinline int emit_direct_##cls(struct direct_rec *d)                     \
 	{                                                                                \
-		__u64 id = bpf_get_current_pid_tgid();                                   \
 		struct ar_data_event *ev;                                                \
 		__u32 m = d->n;                                                          \
                                                                                          \
@@ -187,23 +197,10 @@ struct direct_rec {
 			stat_add(AR_STAT_DROP_READ, m);                                  \
 			return 1;                                                        \
 		}                                                                        \
-		/* every header byte: ring memory is not zeroed */                       \
-		ev->hdr.type = AR_EV_DATA;                                               \
-		ev->hdr.flags = d->flags | AR_F_SLACK;                                   \
-		ev->hdr.tgid = id >> 32;                                                 \
-		ev->hdr.tid = (__u32)id;                                                 \
-		ev->hdr._pad = 0;                                                        \
-		ev->hdr.ts_ns = bpf_ktime_get_ns();                                      \
-		ev->hdr.conn_id = d->conn_id;                                            \
+		data_hdr(ev, bpf_get_current_pid_tgid(), d->conn_id, d->dir, d->source,     \
+			 d->flags | AR_F_SLACK, d->fd, d->ssl, d->sock_conn_id);         \
 		ev->seq = d->seq;                                                        \
-		ev->sock_conn_id = d->sock_conn_id;                                      \
-		ev->ssl_ptr = d->ssl;                                                    \
-		ev->fd = d->fd;                                                          \
 		ev->len = m;                                                             \
-		ev->dir = d->dir;                                                        \
-		ev->source = d->source;                                                  \
-		__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));                         \
-		bpf_get_current_comm(ev->comm, sizeof(ev->comm));                        \
 		bpf_ringbuf_submit(ev, rb_flags_len(sizeof(*ev) + (cls)));               \
 		stat_add(AR_STAT_EVENTS, 1);                                             \
 		stat_add(AR_STAT_BYTES, m);                                              \

@@ -123,7 +123,7 @@ static __always_inline int ssl_exit(__u8 dir, long rc)
 	if (!c || !c->dir[dir & 1].live)
 		return 0;
 	a = c->dir[dir & 1];
-	c->dir[dir & 1].live = 0;
+	c->dir[dir & 1].live = 0; /* taken: a is the copy from here on */
 	if (a.len_ptr) {
 		/* SSL_*_ex: 1 on success, byte count through the pointer. */
 		if (rc > 1 || (rc == 1 && bpf_probe_read_user(&n, sizeof(n), (void *)a.len_ptr)))

@@ -33,6 +33,13 @@ static bool is_jcc(unsigned id)
 	}
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
 /* "[rsp]" -> 0, "[rsp + 0x10]" -> 16; false for any other memory operand. */
 static bool rsp_disp(const char *mem, long *disp)
 {
@@ -71,8 +78,7 @@ static int pre(struct walk *w, const cs_insn *i)
 		return strcmp(op, "eax, eax") ? -ENOENT : 0;
 	case X86_INS_MOV:
 		if (!strcmp(op, "rax, qword ptr fs:[0x28]") ||
-		    (!strncmp(op, "qword ptr [rsp", 14) && strstr(op, "], rax") &&
-		     !strcmp(strstr(op, "], rax"), "], rax")))
+		    (!strncmp(op, "qword ptr [rsp", 14) && ends_with(op, "], rax")))
 			return 0; /* the stack protector */
 		if (!w->ex && !strcmp(op, "rcx, rsp")) {
 			w->out_set = true;
