@@ -6,19 +6,8 @@
 
 #define NONE (-1)
 
-/* The (conn_id, request index) chains live apart from the ~460-byte
- * entries: a lookup walks 16-byte keys, not entries the ring wrote long
- * ago (a find and an add were 17 % of the daemon's CPU on a traced wrk,
- * mostly cache misses in entries). */
-struct rkey {
-	uint64_t conn_id;
-	uint32_t req_index;
-	int32_t next; /* next pool index in its by_conn chain, or NONE */
-};
-
 struct reqctx_table {
 	struct reqctx *pool;
-	struct rkey *keys;        /* keys[i] is pool[i]'s, while pool[i].used */
 	size_t cap, next;         /* next: ring position of the next allocation */
 	int32_t *by_conn, *by_peer, *by_thr; /* bucket heads, nbuckets each */
 	size_t nbuckets;          /* power of two */
@@ -75,11 +64,10 @@ struct reqctx_table *reqctx_table__new(size_t cap)
 	for (r->nbuckets = 64; r->nbuckets < r->cap; r->nbuckets *= 2)
 		;
 	r->pool = calloc(r->cap, sizeof(*r->pool));
-	r->keys = calloc(r->cap, sizeof(*r->keys));
 	r->by_conn = malloc(r->nbuckets * sizeof(int32_t));
 	r->by_peer = malloc(r->nbuckets * sizeof(int32_t));
 	r->by_thr = malloc(r->nbuckets * sizeof(int32_t));
-	if (!r->pool || !r->keys || !r->by_conn || !r->by_peer || !r->by_thr) {
+	if (!r->pool || !r->by_conn || !r->by_peer || !r->by_thr) {
 		reqctx_table__free(r);
 		return NULL;
 	}
@@ -105,7 +93,6 @@ void reqctx_table__free(struct reqctx_table *r)
 		if (r->pool[i].used)
 			release(&r->pool[i]);
 	free(r->pool);
-	free(r->keys);
 	free(r->by_conn);
 	free(r->by_peer);
 	free(r->by_thr);
@@ -154,13 +141,8 @@ static void evict(struct reqctx_table *r, int32_t i)
 {
 	struct reqctx *e = &r->pool[i];
 
-	for (int32_t *p = &r->by_conn[conn_bucket(r, e->conn_id, e->req_index)]; *p != NONE;
-	     p = &r->keys[*p].next) {
-		if (*p == i) {
-			*p = r->keys[i].next;
-			break;
-		}
-	}
+	unlink_from(r, &r->by_conn[conn_bucket(r, e->conn_id, e->req_index)], i,
+		    offsetof(struct reqctx, next_conn));
 	if (indexed_by_peer(e))
 		unlink_from(r, &r->by_peer[peer_bucket(r, &e->tuple, false, e->req_index)], i,
 			    offsetof(struct reqctx, next_peer));
@@ -175,8 +157,8 @@ static void evict(struct reqctx_table *r, int32_t i)
 struct reqctx *reqctx_table__find(struct reqctx_table *r, uint64_t conn_id, uint32_t req_index)
 {
 	for (int32_t i = r->by_conn[conn_bucket(r, conn_id, req_index)]; i != NONE;
-	     i = r->keys[i].next)
-		if (r->keys[i].conn_id == conn_id && r->keys[i].req_index == req_index)
+	     i = r->pool[i].next_conn)
+		if (r->pool[i].conn_id == conn_id && r->pool[i].req_index == req_index)
 			return &r->pool[i];
 	return NULL;
 }
@@ -209,8 +191,7 @@ struct reqctx *reqctx_table__add(struct reqctx_table *r, uint64_t conn_id, uint3
 	e->req_index = req_index;
 	e->next_peer = e->next_thr = e->prev_thr = NONE;
 	b = conn_bucket(r, conn_id, req_index);
-	r->keys[i] = (struct rkey){ .conn_id = conn_id, .req_index = req_index,
-				    .next = r->by_conn[b] };
+	e->next_conn = r->by_conn[b];
 	r->by_conn[b] = i;
 	r->st.added++;
 	return e;

@@ -71,7 +71,7 @@ struct reqctx {
 	uint8_t source;         /* enum parent_source that decided it */
 	bool emitted;           /* its span was built and handed on */
 	/* links, private to reqctx.c */
-	int32_t next_peer, next_thr;
+	int32_t next_conn, next_peer, next_thr;
 	int32_t prev_thr;       /* a thread's chain holds all its requests: O(1) unlink */
 	bool in_thr;            /* linked into its thread's chain */
 	bool used;
