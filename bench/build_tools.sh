@@ -22,3 +22,5 @@ boring=/usr/lib/x86_64-linux-gnu/android
 gcc $cflags -I/usr/include/android -o build/bench/aead_pingpong bench/aead_pingpong.c \
 	-L$boring -Wl,-rpath,$boring -lcrypto
 cp build/bench/aead_pingpong build/bench/aead_echo
+# A -fcf-protection function (endbr64; push) for the probe_points case.
+gcc -O2 -fcf-protection=full -fno-omit-frame-pointer -o build/bench/cet_loop bench/cet_loop.c
