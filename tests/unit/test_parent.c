@@ -272,6 +272,49 @@ Test(parent_rules, eviction_counts_open_requests)
 	fx_fini(&f);
 }
 
+/* Baggage slots are allocated with an entry's first member: the
+ * parent's members fill the child's up to REQCTX_MAX_BAGGAGE, none is
+ * taken twice, and eviction frees them (ASan's run checks the frees). */
+Test(parent_rules, baggage_inherited_up_to_the_cap)
+{
+	static const char *attrs[REQCTX_MAX_BAGGAGE + 1] = {
+		"baggage.k0", "baggage.k1", "baggage.k2", "baggage.k3", "baggage.k4",
+		"baggage.k5", "baggage.k6", "baggage.k7", "baggage.k8", "baggage.k9",
+		"baggage.k10", "baggage.k11", "baggage.k12", "baggage.k13", "baggage.k14",
+		"baggage.k15", "baggage.k16",
+	};
+	struct fx f;
+	struct reqctx *agent, *call;
+	struct reqctx_bag *b;
+
+	fx_init(&f);
+	agent = req(&f, 1, 0, 100, 10, true, NULL, 10, 20);
+	call = req(&f, 2, 0, 100, 10, false, NULL, 30, 30);
+	cr_expect_null(call->bag, "no member, no slots");
+	for (int i = 0; i < REQCTX_MAX_BAGGAGE; i++) {
+		b = reqctx__bag_next(agent);
+		cr_assert_not_null(b);
+		b->attr = attrs[i];
+		b->value = strdup("v");
+		agent->n_bag++;
+	}
+	cr_expect_null(reqctx__bag_next(agent), "full at REQCTX_MAX_BAGGAGE");
+	b = reqctx__bag_next(call); /* its own member, also the parent's k3 */
+	b->attr = attrs[3];
+	b->value = strdup("own");
+	call->n_bag++;
+	cr_assert_eq(parent__resolve(&f.env, call), 0);
+	expect_child(call, agent, PARENT_SERVER);
+	cr_expect_eq(call->n_bag, REQCTX_MAX_BAGGAGE);
+	cr_expect_str_eq(call->bag[0].value, "own", "its own member kept");
+	for (size_t i = 1; i < call->n_bag; i++)
+		cr_expect_neq(call->bag[i].attr, attrs[3], "k3 not taken twice");
+	for (int i = 0; i < 200; i++) /* evicts both */
+		req(&f, (uint64_t)i + 10, 0, 1, 1, false, NULL, 40, 40);
+	cr_expect_null(reqctx_table__find(f.tab, 2, 0));
+	fx_fini(&f);
+}
+
 /* --- through tracectx, with real headers --- */
 
 static struct header_view hv(const char *name, const char *value)

@@ -307,13 +307,15 @@ static int take_baggage(struct tracectx *t, struct reqctx *e)
 {
 	for (size_t i = 0; i < t->allow.n && e->n_bag < REQCTX_MAX_BAGGAGE; i++) {
 		const struct baggage_member *m = baggage__get(&t->bag, t->allow.v[i]);
+		struct reqctx_bag *b;
 
 		if (!m)
 			continue;
-		e->bag[e->n_bag].value = strndup(m->value, m->value_len);
-		if (!e->bag[e->n_bag].value)
+		b = reqctx__bag_next(e);
+		if (!b || !(b->value = strndup(m->value, m->value_len)))
 			return -ENOMEM;
-		e->bag[e->n_bag++].attr = t->allow_attrs.v[i];
+		b->attr = t->allow_attrs.v[i];
+		e->n_bag++;
 	}
 	return 0;
 }
@@ -375,15 +377,6 @@ static int fill_span(struct span *s, const struct reqctx *e)
 	return err ? -ENOMEM : 0;
 }
 
-static void entry_release(struct reqctx *e)
-{
-	free(e->obs_state);
-	free(e->tenant);
-	free(e->state_str);
-	for (size_t i = 0; i < e->n_bag; i++)
-		free(e->bag[i].value);
-}
-
 int tracectx__apply(struct tracectx *t, struct span *s,
 		    const struct http_message *req)
 {
@@ -407,7 +400,7 @@ int tracectx__apply(struct tracectx *t, struct span *s,
 cleanup:
 	if (err && err != -ENOMEM)
 		t->st.id_errors++;
-	entry_release(&e);
+	reqctx__release(&e);
 	return err;
 }
 

@@ -162,16 +162,25 @@ static void inherit(struct parent_env *env, struct reqctx *e, const struct reqct
 {
 	if (!e->tenant)
 		e->tenant = dup_or_null(env, from->tenant);
-	for (size_t i = 0; i < from->n_bag && e->n_bag < REQCTX_MAX_BAGGAGE; i++) {
+	for (size_t i = 0; i < from->n_bag; i++) {
+		struct reqctx_bag *b;
 		bool have = false;
 
 		for (size_t k = 0; k < e->n_bag && !have; k++)
 			have = e->bag[k].attr == from->bag[i].attr;
 		if (have)
 			continue;
-		e->bag[e->n_bag].value = dup_or_null(env, from->bag[i].value);
-		if (e->bag[e->n_bag].value)
-			e->bag[e->n_bag++].attr = from->bag[i].attr;
+		b = reqctx__bag_next(e);
+		if (!b) {
+			if (e->n_bag < REQCTX_MAX_BAGGAGE)
+				env->st.nomem++;
+			return;
+		}
+		b->value = dup_or_null(env, from->bag[i].value);
+		if (b->value) {
+			b->attr = from->bag[i].attr;
+			e->n_bag++;
+		}
 	}
 }
 

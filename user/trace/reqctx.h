@@ -37,12 +37,18 @@ struct reqctx_bag {
 };
 
 struct reqctx {
-	/* identity */
+	/* key and chain links first: walking a chain reads one cache line of
+	 * each entry it passes (the pool is far larger than L2) */
 	uint64_t conn_id;
 	uint32_t req_index;
-	uint32_t tgid, tid;     /* process, and thread that moved the first byte */
+	int32_t next_conn, next_peer, next_thr; /* links, private to reqctx.c */
+	int32_t prev_thr;       /* a thread's chain holds all its requests: O(1) unlink */
+	bool in_thr;            /* linked into its thread's chain */
+	bool used;
+	/* identity */
 	bool inbound;           /* the process read this request (it serves it) */
 	bool has_tuple;
+	uint32_t tgid, tid;     /* process, and thread that moved the first byte */
 	struct ar_tuple tuple;
 	/* timing, monotonic ns */
 	uint64_t ts_start;      /* first request byte */
@@ -61,7 +67,9 @@ struct reqctx {
 	bool has_kernel, k_has_parent;
 	uint8_t k_trace_id[16], k_span_id[8], k_parent_id[8], k_flags;
 	char *tenant;           /* own or, after resolving, inherited */
-	struct reqctx_bag bag[REQCTX_MAX_BAGGAGE];
+	/* REQCTX_MAX_BAGGAGE slots, allocated with the first member: most
+	 * requests carry none, and inline slots doubled every entry */
+	struct reqctx_bag *bag;
 	size_t n_bag;
 	/* decision */
 	uint8_t span_id[8];     /* the span this request becomes */
@@ -70,11 +78,6 @@ struct reqctx {
 	char *state_str;        /* tracestate to carry, or NULL */
 	uint8_t source;         /* enum parent_source that decided it */
 	bool emitted;           /* its span was built and handed on */
-	/* links, private to reqctx.c */
-	int32_t next_conn, next_peer, next_thr;
-	int32_t prev_thr;       /* a thread's chain holds all its requests: O(1) unlink */
-	bool in_thr;            /* linked into its thread's chain */
-	bool used;
 };
 
 struct reqctx_stats {
@@ -103,6 +106,12 @@ void reqctx_table__index(struct reqctx_table *r, struct reqctx *e);
  * to its socket later): sets it and indexes e by peer. No-op if e has
  * one. */
 void reqctx_table__set_tuple(struct reqctx_table *r, struct reqctx *e, const struct ar_tuple *t);
+
+/* The slot for e's next baggage member (fill it, then bump e->n_bag);
+ * NULL when e holds REQCTX_MAX_BAGGAGE members or on -ENOMEM. */
+struct reqctx_bag *reqctx__bag_next(struct reqctx *e);
+/* Frees what e owns (its strings and baggage); e itself is the caller's. */
+void reqctx__release(struct reqctx *e);
 
 struct reqctx *reqctx_table__find(struct reqctx_table *r, uint64_t conn_id, uint32_t req_index);
 
