@@ -10,6 +10,12 @@
  *   floor_tracepoints CAPTURE_BPF_O        classic tracepoints, as agentrace
  *   floor_tracepoints --raw                raw_syscalls sys_enter/sys_exit
  *                                          (every syscall, no perf buffer)
+ *   floor_tracepoints --sock               raw sock:sock_send_length,
+ *                                          sock:sock_recv_length and
+ *                                          sock:inet_sock_set_state: only
+ *                                          socket I/O and TCP state changes
+ *                                          reach a program, and no syscall
+ *                                          takes the tracing slow path
  *
  * Prints READY once attached and runs until SIGINT/SIGTERM. The fork
  * tp_btf program is left out: it runs per fork, not per syscall.
@@ -107,16 +113,23 @@ static int attach_capture_tracepoints(const char *obj_path)
 	return n ? 0 : -1;
 }
 
-static int attach_raw(void)
+/* The socket-layer alternative to syscall tracepoints: a program there
+ * sees the socket (sk, so the 4-tuple) and, through the task's syscall
+ * registers (bpf_task_pt_regs), the fd and the user buffer, already
+ * filled for a receive. */
+static const char *const sock_tps[] = { "sock_send_length", "sock_recv_length",
+					"inet_sock_set_state" };
+static const char *const raw_tps[] = { "sys_enter", "sys_exit" };
+
+static int attach_raw(const char *const *tps, size_t n)
 {
-	static const char *const tps[] = { "sys_enter", "sys_exit" };
 	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw");
 
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load raw: %s\n", strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (bpf_raw_tracepoint_open(tps[i], prog) < 0) {
 			fprintf(stderr, "floor_tracepoints: attach %s: %s\n", tps[i],
 				strerror(errno));
@@ -131,9 +144,14 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: floor_tracepoints CAPTURE_BPF_O | --raw\n");
+		fprintf(stderr, "usage: floor_tracepoints CAPTURE_BPF_O | --raw | --sock\n");
 		return 2;
 	}
-	err = strcmp(argv[1], "--raw") ? attach_capture_tracepoints(argv[1]) : attach_raw();
+	if (!strcmp(argv[1], "--raw"))
+		err = attach_raw(raw_tps, sizeof(raw_tps) / sizeof(raw_tps[0]));
+	else if (!strcmp(argv[1], "--sock"))
+		err = attach_raw(sock_tps, sizeof(sock_tps) / sizeof(sock_tps[0]));
+	else
+		err = attach_capture_tracepoints(argv[1]);
 	return err ? 1 : floor_hold();
 }

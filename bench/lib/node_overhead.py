@@ -26,6 +26,11 @@ ratio:
      raw_syscalls sys_enter/sys_exit instead: every syscall runs one, but
      without the per-syscall perf buffer; R/A asks whether moving to raw
      tracepoints would lower the floor
+  S  (only when BENCH_CONFIGS names it) plaintext, empty programs on the
+     socket-layer tracepoints sock:sock_send_length, sock:sock_recv_length
+     and sock:inet_sock_set_state instead (floor_tracepoints --sock): only
+     socket I/O reaches a program and no syscall takes the tracing slow
+     path; S/A is the floor a capture built on them would have
   P  plaintext, agentrace --promote --llm-host localhost with an agent
      beside nginx: a python process calling a second nginx's
      /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
@@ -62,11 +67,12 @@ LIVE = ["--scoped-uprobes", "--exporter", "none"]  # + --pid of a sleeper
 PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
 FLOOR = ["floor"]  # not agentrace: build/bench/floor_tracepoints
 RAW_FLOOR = ["floor", "--raw"]
+SOCK_FLOOR = ["floor", "--sock"]
 FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
 CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
 CONFIGS = {"A": None, "B": NOBODY, "L": LIVE, "C": ["--exporter", "none"], "D": None,
            "E": NOBODY,
-           "F": FLOOR, "R": RAW_FLOOR, "G": None, "P": PROMOTE, "Q": PROMOTE}
+           "F": FLOOR, "R": RAW_FLOOR, "S": SOCK_FLOOR, "G": None, "P": PROMOTE, "Q": PROMOTE}
 PICKED = os.environ.get("BENCH_CONFIGS", "ABLCDEFGP")
 WITH_AGENT = ("G", "P")
 STATS = os.environ.get("BENCH_STATS", "FBLCEQ")
@@ -99,8 +105,8 @@ TLS = ("D", "E")
 class Floor:
     """floor_tracepoints running until stop(); .p as Agentrace's."""
 
-    def __init__(self, raw=False):
-        self.p = subprocess.Popen([FLOOR_BIN, "--raw" if raw else CAPTURE_O],
+    def __init__(self, mode=None):
+        self.p = subprocess.Popen([FLOOR_BIN, mode or CAPTURE_O],
                                   stdout=subprocess.PIPE,
                                   start_new_session=True)
         if b"READY" not in self.p.stdout.readline():
@@ -123,8 +129,8 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
     if args is LIVE:
         sleeper = subprocess.Popen(["sleep", "3600"])
         args = args + ["--pid", str(sleeper.pid)]
-    if args in (FLOOR, RAW_FLOOR):
-        ar = Floor(raw=args is RAW_FLOOR)
+    if args in (FLOOR, RAW_FLOOR, SOCK_FLOOR):
+        ar = Floor(mode=args[1] if len(args) > 1 else None)
     else:
         ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
     before = b.prog_stats(ar.p.pid) if (ar and with_stats) else None
@@ -164,7 +170,7 @@ def main():
                   "process: tracepoints attached, wrk and nginx untargeted), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
                   "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
                   "HTTPS beside it), G (the same agent, untraced); every other round in reverse order; %d s each" % (CONNS, ROUNDS, SECONDS))
-    if "F" in PICKED:
+    if set("FRS") & set(PICKED):
         b.need(FLOOR_BIN)
     ng = b.Nginx(case, cpu=1)
     llm = b.Nginx(case, name="llm")
@@ -183,7 +189,7 @@ def main():
         if STATS:
             with b.BpfStats():
                 extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
-                         for k in ("F", "R", "B", "L", "C", "E", "Q") if k in STATS}
+                         for k in ("F", "R", "S", "B", "L", "C", "E", "Q") if k in STATS}
     finally:
         ng.stop()
         llm.stop()
@@ -195,6 +201,9 @@ def main():
             ("F", "A", "throughput, floor: empty programs on the same tracepoints", "-"),
             ("L", "F", "throughput, untargeted while a target is live vs the floor", "-"),
             ("R", "A", "throughput, raw_syscalls floor: empty sys_enter/sys_exit", "-"),
+            ("S", "A", "throughput, socket-layer floor: empty sock_send_length/"
+             "sock_recv_length/inet_sock_set_state", "-"),
+            ("S", "F", "throughput, socket-layer floor vs the syscall floor", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
             ("G", "A", "throughput, untraced with an agent beside nginx", "-"),
@@ -224,6 +233,7 @@ def main():
                  [r["agent_seen"] / max(1, len(r["agent_calls"])) for r in res["P"]],
                  "calls")
     for k, label in (("F", "floor (empty programs)"), ("R", "raw_syscalls floor"),
+                     ("S", "socket-layer floor"),
                      ("B", "untargeted, tracepoints detached"),
                      ("L", "untargeted while a target is live"), ("C", "everything traced"),
                      ("E", "HTTPS untargeted"), ("Q", "untargeted, --promote")):
