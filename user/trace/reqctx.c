@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,10 @@ struct reqctx_table *reqctx_table__new(size_t cap)
 	r->cap = cap ? cap : REQCTX_DEF_CAP;
 	for (r->nbuckets = 64; r->nbuckets < r->cap; r->nbuckets *= 2)
 		;
-	r->pool = calloc(r->cap, sizeof(*r->pool));
+	if (r->cap <= SIZE_MAX / sizeof(*r->pool))
+		r->pool = aligned_alloc(_Alignof(struct reqctx), r->cap * sizeof(*r->pool));
+	if (r->pool)
+		memset(r->pool, 0, r->cap * sizeof(*r->pool));
 	r->by_conn = malloc(r->nbuckets * sizeof(int32_t));
 	r->by_peer = malloc(r->nbuckets * sizeof(int32_t));
 	r->by_thr = malloc(r->nbuckets * sizeof(int32_t));

@@ -37,9 +37,10 @@ struct reqctx_bag {
 };
 
 struct reqctx {
-	/* key and chain links first: walking a chain reads one cache line of
-	 * each entry it passes (the pool is far larger than L2) */
-	uint64_t conn_id;
+	/* key and chain links first, and entries cache-line aligned: walking
+	 * a chain reads one line of each entry it passes (the pool is far
+	 * larger than L2) */
+	_Alignas(64) uint64_t conn_id;
 	uint32_t req_index;
 	int32_t next_conn, next_peer, next_thr; /* links, private to reqctx.c */
 	int32_t prev_thr;       /* a thread's chain holds all its requests: O(1) unlink */
