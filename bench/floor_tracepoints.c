@@ -16,6 +16,11 @@
  *                                          socket I/O and TCP state changes
  *                                          reach a program, and no syscall
  *                                          takes the tracing slow path
+ *   floor_tracepoints --hybrid CAPTURE_BPF_O   --sock, plus the object's
+ *                                          syscall tracepoints other than
+ *                                          the data ones (connect, accept,
+ *                                          close, mmap): data at the socket
+ *                                          layer, lifecycle at the syscalls
  *
  * Prints READY once attached and runs until SIGINT/SIGTERM. The fork
  * tp_btf program is left out: it runs per fork, not per syscall.
@@ -24,6 +29,7 @@
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +86,28 @@ static int attach_tp(int prog, const char *cat_name)
 	return fd;
 }
 
-static int attach_capture_tracepoints(const char *obj_path)
+/* A data syscall's tracepoint (read, write, their vector and socket
+ * forms), which --hybrid leaves to the socket layer. */
+static bool data_syscall(const char *sec)
+{
+	static const char *const data[] = { "read", "write", "readv", "writev", "recvfrom",
+					     "sendto", "recvmsg", "sendmsg" };
+	const char *name = strrchr(sec, '/');
+
+	name = name ? name + 1 : sec;
+	if (!strncmp(name, "sys_enter_", 10))
+		name += 10;
+	else if (!strncmp(name, "sys_exit_", 9))
+		name += 9;
+	else
+		return false;
+	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		if (!strcmp(name, data[i]))
+			return true;
+	return false;
+}
+
+static int attach_capture_tracepoints(const char *obj_path, bool skip_data)
 {
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
 	struct bpf_program *p;
@@ -99,7 +126,7 @@ static int attach_capture_tracepoints(const char *obj_path)
 		const char *sec = bpf_program__section_name(p);
 		int fd;
 
-		if (strncmp(sec, "tracepoint/", 11))
+		if (strncmp(sec, "tracepoint/", 11) || (skip_data && data_syscall(sec)))
 			continue;
 		fd = attach_tp(prog, sec + 11);
 		if (fd < 0) {
@@ -143,8 +170,14 @@ int main(int argc, char **argv)
 {
 	int err;
 
+	if (argc == 3 && !strcmp(argv[1], "--hybrid")) {
+		err = attach_raw(sock_tps, sizeof(sock_tps) / sizeof(sock_tps[0])) ||
+		      attach_capture_tracepoints(argv[2], true);
+		return err ? 1 : floor_hold();
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: floor_tracepoints CAPTURE_BPF_O | --raw | --sock\n");
+		fprintf(stderr, "usage: floor_tracepoints CAPTURE_BPF_O | --raw | --sock | "
+				"--hybrid CAPTURE_BPF_O\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--raw"))
@@ -152,6 +185,6 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "--sock"))
 		err = attach_raw(sock_tps, sizeof(sock_tps) / sizeof(sock_tps[0]));
 	else
-		err = attach_capture_tracepoints(argv[1]);
+		err = attach_capture_tracepoints(argv[1], false);
 	return err ? 1 : floor_hold();
 }

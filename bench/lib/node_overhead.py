@@ -31,6 +31,10 @@ ratio:
      and sock:inet_sock_set_state instead (floor_tracepoints --sock): only
      socket I/O reaches a program and no syscall takes the tracing slow
      path; S/A is the floor a capture built on them would have
+  H  (only when BENCH_CONFIGS names it) plaintext, S plus empty programs on
+     agentrace's syscall tracepoints other than the data ones (connect,
+     accept, close, mmap: floor_tracepoints --hybrid): the floor of a
+     capture that moves only its data path to the socket layer
   P  plaintext, agentrace --promote --llm-host localhost with an agent
      beside nginx: a python process calling a second nginx's
      /v1/chat/completions over HTTPS with SNI localhost every 50 ms (after
@@ -68,11 +72,12 @@ PROMOTE = ["--promote", "--llm-host", "localhost", "--exporter", "file"]
 FLOOR = ["floor"]  # not agentrace: build/bench/floor_tracepoints
 RAW_FLOOR = ["floor", "--raw"]
 SOCK_FLOOR = ["floor", "--sock"]
+HYBRID_FLOOR = ["floor", "--hybrid"]
 FLOOR_BIN = os.path.join(b.ROOT, "build", "bench", "floor_tracepoints")
 CAPTURE_O = os.path.join(b.ROOT, "build", "bpf", "capture.bpf.o")
 CONFIGS = {"A": None, "B": NOBODY, "L": LIVE, "C": ["--exporter", "none"], "D": None,
            "E": NOBODY,
-           "F": FLOOR, "R": RAW_FLOOR, "S": SOCK_FLOOR, "G": None, "P": PROMOTE, "Q": PROMOTE}
+           "F": FLOOR, "R": RAW_FLOOR, "S": SOCK_FLOOR, "H": HYBRID_FLOOR, "G": None, "P": PROMOTE, "Q": PROMOTE}
 PICKED = os.environ.get("BENCH_CONFIGS", "ABLCDEFGP")
 WITH_AGENT = ("G", "P")
 STATS = os.environ.get("BENCH_STATS", "FBLCEQ")
@@ -106,7 +111,9 @@ class Floor:
     """floor_tracepoints running until stop(); .p as Agentrace's."""
 
     def __init__(self, mode=None):
-        self.p = subprocess.Popen([FLOOR_BIN, mode or CAPTURE_O],
+        argv = [FLOOR_BIN] + ([mode] if mode else []) + \
+            ([CAPTURE_O] if mode in (None, "--hybrid") else [])
+        self.p = subprocess.Popen(argv,
                                   stdout=subprocess.PIPE,
                                   start_new_session=True)
         if b"READY" not in self.p.stdout.readline():
@@ -129,7 +136,7 @@ def one_run(case, ng, args, with_stats=False, tls=False, llm=None):
     if args is LIVE:
         sleeper = subprocess.Popen(["sleep", "3600"])
         args = args + ["--pid", str(sleeper.pid)]
-    if args in (FLOOR, RAW_FLOOR, SOCK_FLOOR):
+    if args in (FLOOR, RAW_FLOOR, SOCK_FLOOR, HYBRID_FLOOR):
         ar = Floor(mode=args[1] if len(args) > 1 else None)
     else:
         ar = b.Agentrace(case, args, name="agentrace") if args is not None else None
@@ -170,7 +177,7 @@ def main():
                   "process: tracepoints attached, wrk and nginx untargeted), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
                   "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
                   "HTTPS beside it), G (the same agent, untraced); every other round in reverse order; %d s each" % (CONNS, ROUNDS, SECONDS))
-    if set("FRS") & set(PICKED):
+    if set("FRSH") & set(PICKED):
         b.need(FLOOR_BIN)
     ng = b.Nginx(case, cpu=1)
     llm = b.Nginx(case, name="llm")
@@ -189,7 +196,8 @@ def main():
         if STATS:
             with b.BpfStats():
                 extra = {k: one_run(case, ng, CONFIGS[k], with_stats=True, tls=k in TLS)
-                         for k in ("F", "R", "S", "B", "L", "C", "E", "Q") if k in STATS}
+                         for k in ("F", "R", "S", "H", "B", "L", "C", "E", "Q")
+                         if k in STATS}
     finally:
         ng.stop()
         llm.stop()
@@ -204,6 +212,8 @@ def main():
             ("S", "A", "throughput, socket-layer floor: empty sock_send_length/"
              "sock_recv_length/inet_sock_set_state", "-"),
             ("S", "F", "throughput, socket-layer floor vs the syscall floor", "-"),
+            ("H", "A", "throughput, hybrid floor: socket-layer data, syscall lifecycle", "-"),
+            ("H", "F", "throughput, hybrid floor vs the syscall floor", "-"),
             ("C", "A", "throughput, everything traced (default)", "-"),
             ("E", "D", "throughput, HTTPS untargeted (--comm other)", ">= 0.97"),
             ("G", "A", "throughput, untraced with an agent beside nginx", "-"),
@@ -233,7 +243,7 @@ def main():
                  [r["agent_seen"] / max(1, len(r["agent_calls"])) for r in res["P"]],
                  "calls")
     for k, label in (("F", "floor (empty programs)"), ("R", "raw_syscalls floor"),
-                     ("S", "socket-layer floor"),
+                     ("S", "socket-layer floor"), ("H", "hybrid floor"),
                      ("B", "untargeted, tracepoints detached"),
                      ("L", "untargeted while a target is live"), ("C", "everything traced"),
                      ("E", "HTTPS untargeted"), ("Q", "untargeted, --promote")):
