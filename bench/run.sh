@@ -12,7 +12,8 @@
 # and exits 0 (a case whose tools are missing reports a skip and exits 0).
 # This script prints the table header, runs the cases and gathers their
 # JSON into bench/results/latest.json, with the newest dated result of each
-# case that did not run this time. Nothing passes or fails on a goal:
+# case that did not run this time (or ran partially: its knobs picked a
+# subset of its rows, and its dated copy is <day>T<HHMM>-<case>-partial.json). Nothing passes or fails on a goal:
 # the exit status is non-zero only when a case itself broke.
 set -u
 cd "$(dirname "$0")/.."
@@ -56,12 +57,15 @@ python3 - "$tmp" bench/results/latest.json "$broken" <<'EOF'
 import datetime, glob, json, os, subprocess, sys
 tmp, out, broken = sys.argv[1], sys.argv[2], sys.argv[3].split()
 # This run's cases, then for every other case its newest dated result, so
-# that latest.json always holds the latest run of every case.
+# that latest.json always holds the latest run of every case. A partial run
+# (a knob picked a subset of its rows, benchlib.Case.partial_if) does not
+# replace the case's full one.
 cases = {}
 for p in sorted(glob.glob(os.path.join(tmp, "*.json"))):
     with open(p) as f:
         c = json.load(f)
-    cases[c["case"]] = c
+    if not c.get("partial"):
+        cases[c["case"]] = c
 for p in sorted(glob.glob(os.path.join(os.path.dirname(out), "????-??-??-*.json"))):
     with open(p) as f:
         c = json.load(f)

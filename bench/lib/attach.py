@@ -193,6 +193,7 @@ def main():
                   "directly and through a proxy delaying each direction by 20 ms, "
                   "and directly without the hello hold"
                   % (READY_RUNS, CLIENTS, CLIENTS, CLIENTS, CLIENTS))
+    case.partial_if("BENCH_ATTACH_ONLY", "")
     if not ONLY:
         ready_times(case)
     ng = b.Nginx(case)

@@ -98,6 +98,7 @@ class Case:
         self.workload = workload
         self.rows = []
         self.notes = []
+        self.partial = []  # the knobs that made this run a subset
         self.started = time.time()
         self.wd = tempfile.mkdtemp(prefix="agentrace-bench-%s-" % name)
         # mkdtemp makes 0700; nginx's workers run as nobody and must reach
@@ -107,6 +108,15 @@ class Case:
         self.loadavg_before = open("/proc/loadavg").read().split()[:3]
         log("%s: background CPU busy %.1f%% (of %d CPUs), loadavg %s" %
             (name, self.load_before, os.cpu_count(), " ".join(self.loadavg_before)))
+
+    def partial_if(self, knob, default):
+        """Marks the run partial when environment knob selects other than
+        the case's default (a subset of its rows): its dated copy is kept
+        apart (<day>T<HHMM>-<case>-partial.json) and latest.json keeps the
+        case's newest full run."""
+        v = os.environ.get(knob)
+        if v is not None and v != default:
+            self.partial.append("%s=%s" % (knob, v))
 
     def file(self, *parts):
         return os.path.join(self.wd, *parts)
@@ -137,6 +147,8 @@ class Case:
                         "loadavg_before": self.loadavg_before,
                         "loadavg_after": open("/proc/loadavg").read().split()[:3]},
                "rows": self.rows, "notes": self.notes}
+        if self.partial:
+            obj["partial"] = self.partial
         text = json.dumps(obj, indent=1) + "\n"
         out = os.environ.get("BENCH_JSON_OUT")
         if out:
@@ -145,7 +157,11 @@ class Case:
         resdir = os.path.join(BENCH, "results")
         os.makedirs(resdir, exist_ok=True)
         day = datetime.date.today().isoformat()
-        with open(os.path.join(resdir, "%s-%s.json" % (day, self.name)), "w") as f:
+        name = "%s-%s.json" % (day, self.name)
+        if self.partial:
+            name = "%sT%s-%s-partial.json" % (day, time.strftime("%H%M"), self.name)
+            log("%s: partial run (%s), kept as %s" % (self.name, " ".join(self.partial), name))
+        with open(os.path.join(resdir, name), "w") as f:
             f.write(text)
         if os.environ.get("BENCH_KEEP"):
             log("kept %s (BENCH_KEEP)" % self.wd)

@@ -178,6 +178,7 @@ def main():
         case = b.Case("lazy_attach", "gate hold: %d fresh curl per variant exec'd while "
                       "the syscall tracepoints are being taken down (--idle-detach-ms %d)"
                       % (TEARDOWN, IDLE_MS))
+        case.partial_if("BENCH_LAZY_ONLY_TEARDOWN", "0")
         ng = b.Nginx(case)
         try:
             teardown_rows(case, ng)
@@ -191,6 +192,7 @@ def main():
                   "started once bpftool shows none of agentrace's syscall tracepoints, "
                   "each making one plaintext POST /v1/chat/completions to nginx with a "
                   "unique model name" % (IDLE_MS, CLIENTS, ", ".join(KINDS)))
+    case.partial_if("BENCH_LAZY_KINDS", "curl,python,node")
     ng = b.Nginx(case)
     spans = case.file("lazy-spans.jsonl")
     ar = b.Agentrace(case, ["--comm", "lzcurl", "--comm", "lzpy", "--comm", "lznode",

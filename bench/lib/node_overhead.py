@@ -177,6 +177,8 @@ def main():
                   "process: tracepoints attached, wrk and nginx untargeted), C (no filter), D (HTTPS untraced), E (HTTPS, --comm "
                   "bench-nobody), F (empty programs on agentrace's tracepoints), P (--promote, an agent calling a second nginx over "
                   "HTTPS beside it), G (the same agent, untraced); every other round in reverse order; %d s each" % (CONNS, ROUNDS, SECONDS))
+    case.partial_if("BENCH_CONFIGS", "ABLCDEFGP")
+    case.partial_if("BENCH_STATS", "FBLCEQ")
     if set("FRSH") & set(PICKED):
         b.need(FLOOR_BIN)
     ng = b.Nginx(case, cpu=1)

@@ -95,6 +95,7 @@ def main():
                   "record clients (and the AEAD one with HTTP/1.1 chat exchanges), each "
                   "untraced and under agentrace --comm, %d interleaved rounds"
                   % (N, SIZE, ROUNDS))
+    case.partial_if("BENCH_PROBE_KINDS", "")
     go, server = build_go(case)
     d = b.certs(case)
     srv, port = start_echo([server, "-listen", "127.0.0.1:0", "-cert",
