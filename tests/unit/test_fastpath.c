@@ -70,8 +70,8 @@ Test(fastpath, caches_stand_for_the_maps_they_skip)
 	skel->data->sockfd = sock;
 	/* bpf_probe_read_user cannot fault a page in: a syscall's buffer is
 	 * always mapped (the caller just wrote it), these constants only once
-	 * something reads them. Without this, check 64 failed whenever the
-	 * build's layout left post's page unmapped (an ASan build in CI). */
+	 * something reads them. Check 64 failed once in CI's ASan build, not
+	 * reproduced since; an unmapped page of post is the likely cause. */
 	touch(get, sizeof(get));
 	touch(post, sizeof(post));
 	skel->bss->get_buf = (uintptr_t)get;
