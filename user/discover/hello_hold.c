@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/caps.h"
+#include "common/readfile.h"
 #include "discover/hello_hold.h"
 
 long long hello_hold__tty_nr(const char *stat)
@@ -33,20 +34,16 @@ long long hello_hold__tty_nr(const char *stat)
 	return end == p ? -1 : v;
 }
 
+/* Unknown (unreadable, or does not parse) counts as a terminal: such a
+ * process is not stopped. */
 static bool has_tty(uint32_t pid)
 {
 	char path[64], line[512];
-	FILE *f;
-	bool tty = true; /* unknown: do not stop it */
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (readfile__small(path, line, sizeof(line)) <= 0)
 		return true;
-	if (fgets(line, sizeof(line), f))
-		tty = hello_hold__tty_nr(line) != 0;
-	fclose(f);
-	return tty;
+	return hello_hold__tty_nr(line) != 0;
 }
 
 bool hello_hold__stop(uint32_t pid)
