@@ -20,15 +20,18 @@ static void floor_on_signal(int sig)
 	floor_exiting = 1;
 }
 
-/* Loads a do-nothing program of this type; returns its fd or -1 (errno). */
-static int floor_empty_prog(enum bpf_prog_type type, const char *name)
+/* Loads a do-nothing program of this type, for attach type attach (0:
+ * the type's default); returns its fd or -1 (errno). */
+static int floor_empty_prog(enum bpf_prog_type type, const char *name,
+			    enum bpf_attach_type attach)
 {
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach);
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return bpf_prog_load(type, name, "GPL", insns, 2, NULL);
+	return bpf_prog_load(type, name, "GPL", insns, 2, &o);
 }
 
 /* Prints READY and keeps the process (and its attachments) alive until

@@ -119,13 +119,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!getenv("FLOOR_PERF") && uprobe_multi__supported()) {
-		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = UPROBE_MULTI_ATTACH_TYPE);
-		struct bpf_insn ret0[] = {
-			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-			{ .code = BPF_JMP | BPF_EXIT },
-		};
-
-		prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "floor", "GPL", ret0, 2, &o);
+		prog = floor_empty_prog(BPF_PROG_TYPE_KPROBE, "floor", UPROBE_MULTI_ATTACH_TYPE);
 		for (int r = 0; r < 2 && prog >= 0; r++) {
 			uint64_t these[POINTS_MAX];
 			size_t k = 0;
@@ -150,7 +144,7 @@ int main(int argc, char **argv)
 	}
 	type = read_int("/sys/bus/event_source/devices/uprobe/type", "");
 	ret_bit = read_int("/sys/bus/event_source/devices/uprobe/format/retprobe", "config:");
-	prog = floor_empty_prog(BPF_PROG_TYPE_KPROBE, "floor");
+	prog = floor_empty_prog(BPF_PROG_TYPE_KPROBE, "floor", 0);
 	if (type <= 0 || ret_bit < 0 || prog < 0) {
 		fprintf(stderr, "floor_probes: no uprobe PMU or program: %s\n", strerror(errno));
 		return 1;

@@ -117,7 +117,7 @@ static int attach_capture_tracepoints(const char *obj_path, bool skip_data)
 		fprintf(stderr, "floor_tracepoints: open %s: %s\n", obj_path, strerror(errno));
 		return -1;
 	}
-	prog = floor_empty_prog(BPF_PROG_TYPE_TRACEPOINT, "floor_tp");
+	prog = floor_empty_prog(BPF_PROG_TYPE_TRACEPOINT, "floor_tp", 0);
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load: %s\n", strerror(errno));
 		return -1;
@@ -150,7 +150,7 @@ static const char *const raw_tps[] = { "sys_enter", "sys_exit" };
 
 static int attach_raw(const char *const *tps, size_t n)
 {
-	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw");
+	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw", 0);
 
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load raw: %s\n", strerror(errno));
