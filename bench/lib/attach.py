@@ -148,13 +148,9 @@ def first_calls_promoted(case, ng, delay_ms, hold=True):
         proxy.stdout.readline()
     url = "https://127.0.0.1:%d/v1/chat/completions" % port
     env = dict(os.environ, NODE_EXTRA_CA_CERTS=ng.ca)
-    if not hold:
-        os.environ["AGENTRACE_NO_HELLO_HOLD"] = "1"
-    try:
-        ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path, "--promote",
-                                "--llm-host", "localhost"])
-    finally:
-        os.environ.pop("AGENTRACE_NO_HELLO_HOLD", None)
+    ar = b.Agentrace(case, ["--exporter", "file", "--output", spans_path, "--promote",
+                            "--llm-host", "localhost"],
+                     env=None if hold else {"AGENTRACE_NO_HELLO_HOLD": "1"})
     sent = {"python": [], "node": []}
     failed = {"python": 0, "node": 0}
     try:

@@ -356,9 +356,12 @@ STAT_LINE = re.compile(r"^(kernel|inject|pipeline|conns|http|spans|export|promot
 
 class Agentrace:
     """agentrace in live mode, waited on until its ready file. stop() sends
-    SIGINT and returns the exit statistics as {"kernel": {...}, ...}."""
+    SIGINT and returns the exit statistics as {"kernel": {...}, ...}. env:
+    variables added to its environment (a bench knob such as
+    AGENTRACE_NO_HELLO_HOLD)."""
 
-    def __init__(self, case, args, name="agentrace", cpu=None, timeout=30, binary=None):
+    def __init__(self, case, args, name="agentrace", cpu=None, timeout=30, binary=None,
+                 env=None):
         self.ready = case.file(name + ".ready")
         self.err_path = case.file(name + ".err")
         if os.path.exists(self.ready):
@@ -375,6 +378,7 @@ class Agentrace:
         self.t_start = time.monotonic()
         self.p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                                   stderr=open(self.err_path, "wb"),
+                                  env=dict(os.environ, **env) if env else None,
                                   start_new_session=True,
                                   preexec_fn=lambda: raise_nofile(65536))
         try:

@@ -131,14 +131,10 @@ def teardown_rows(case, ng):
     try:
         for key, name, off in variants:
             spans[key] = case.file("lazy-teardown-%s.jsonl" % name)
-            if off:
-                os.environ["AGENTRACE_NO_GATE_HOLD"] = "1"
-            try:
-                ars[key] = b.Agentrace(case, ["--comm", name, "--idle-detach-ms", str(IDLE_MS),
-                                              "--exporter", "file", "--output", spans[key]],
-                                       name="agentrace-" + name)
-            finally:
-                os.environ.pop("AGENTRACE_NO_GATE_HOLD", None)
+            ars[key] = b.Agentrace(case, ["--comm", name, "--idle-detach-ms", str(IDLE_MS),
+                                          "--exporter", "file", "--output", spans[key]],
+                                   name="agentrace-" + name,
+                                   env={"AGENTRACE_NO_GATE_HOLD": "1"} if off else None)
             sent[key] = []
         for i in range(TEARDOWN):
             for key, name, _ in variants:  # turns: one daemon attached at a time

@@ -126,13 +126,9 @@ def one_run(case, ng, mode, with_stats=False, points=()):
     def floor(pid):
         gated["t"] = Bpftrace(case, pid=pid, points=points if mode == "P" else ())
     if mode in ("B", "O", "W"):
-        if mode == "W":
-            os.environ[NO_INTERNAL] = "1"
-        try:
-            tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter",
-                                        "none"], binary=BASE if mode == "O" else None)
-        finally:
-            os.environ.pop(NO_INTERNAL, None)
+        tracer = b.Agentrace(case, ["--comm", "wrk", "--scoped-uprobes", "--exporter", "none"],
+                             binary=BASE if mode == "O" else None,
+                             env={NO_INTERNAL: "1"} if mode == "W" else None)
         before = b.prog_stats(tracer.p.pid) if with_stats else None
     elif mode == "C":
         tracer = Bpftrace(case)
