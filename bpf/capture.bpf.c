@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* agentrace capture programs: socket syscall tracepoints, OpenSSL and Go
+/* agentrace capture programs: socket data and lifecycle tracepoints, OpenSSL and Go
  * crypto/tls uprobes and process lifecycle, sharing the maps in maps.bpf.h. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "sock.bpf.h"
@@ -16,33 +17,25 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define ARG(n) ((__u64)ctx->args[n])
 
-/* read/write/recvfrom/sendto: (fd, buf, len, ...) */
-#define DATA_PROBES(name, call, dir)                                         \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)              \
-	{                                                                    \
-		stash_sock_args((__s32)ARG(0), ARG(1), ARG(2), call);        \
-		return 0;                                                    \
-	}                                                                    \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                \
-	{                                                                    \
-		return sock_data_exit(ctx->ret, dir);                        \
-	}
+/* Data calls: read, write, recv*, send*, readv, writev, recvmsg and
+ * sendmsg on a socket, seen inside the kernel's socket layer instead of
+ * at 16 syscall tracepoints (sock_call.bpf.h says why). */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send, struct sock *sk, int ret, int flags)
+{
+	return sock_data(sk, ret, flags, AR_DIR_EGRESS);
+}
 
-DATA_PROBES(read, SC_READ, AR_DIR_INGRESS)
-DATA_PROBES(write, SC_WRITE, AR_DIR_EGRESS)
-DATA_PROBES(recvfrom, SC_READ, AR_DIR_INGRESS)
-DATA_PROBES(sendto, SC_WRITE, AR_DIR_EGRESS)
-DATA_PROBES(readv, SC_READV, AR_DIR_INGRESS)   /* ARG(2) is iovcnt */
-DATA_PROBES(writev, SC_WRITEV, AR_DIR_EGRESS)
-DATA_PROBES(recvmsg, SC_RECVMSG, AR_DIR_INGRESS)
-DATA_PROBES(sendmsg, SC_SENDMSG, AR_DIR_EGRESS)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
+{
+	return sock_data(sk, ret, flags, AR_DIR_INGRESS);
+}
 
 SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
-	stash_sock_args((__s32)ARG(0), 0, 0, SC_CONNECT);
+	stash_sock_args((__s32)ARG(0), 0, 0, SC_CONNECT, NULL);
 	if (exec_hold_on && is_target_fast(bpf_get_current_pid_tgid() >> 32))
 		exec_hold_connect(bpf_get_current_pid_tgid() >> 32, (const void *)ARG(1));
 	return 0;
@@ -57,7 +50,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_accept")
 int enter_accept(struct trace_event_raw_sys_enter *ctx)
 {
-	stash_sock_args((__s32)ARG(0), 0, 0, SC_ACCEPT);
+	stash_sock_args((__s32)ARG(0), 0, 0, SC_ACCEPT, NULL);
 	return 0;
 }
 
@@ -70,7 +63,7 @@ int exit_accept(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_accept4")
 int enter_accept4(struct trace_event_raw_sys_enter *ctx)
 {
-	stash_sock_args((__s32)ARG(0), 0, 0, SC_ACCEPT);
+	stash_sock_args((__s32)ARG(0), 0, 0, SC_ACCEPT, NULL);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include <agentrace/events.h>
 #include <agentrace/inject.h>
 #include <agentrace/inject_parse.h>
@@ -394,7 +395,7 @@ int inject_msg(struct sk_msg_md *msg)
 	return SK_PASS;
 }
 
-/* The inbound side's syscall tracepoints (serve.bpf.h). */
+/* The inbound side's tracepoints (serve.bpf.h). */
 #define ARG(n) ((__u64)ctx->args[n])
 
 SEC("tracepoint/syscalls/sys_exit_accept")
@@ -411,35 +412,35 @@ int serve_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-#define SERVE_READ(name, call)                                               \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
-	int serve_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
-	{                                                                    \
-		serve_read_enter((__s32)ARG(0), ARG(1), call);               \
-		return 0;                                                    \
-	}                                                                    \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
-	int serve_exit_##name(struct trace_event_raw_sys_exit *ctx)          \
-	{                                                                    \
-		serve_read_exit(ctx->ret);                                   \
-		return 0;                                                    \
-	}
+/* Reads and writes, from the socket layer (sock_call.bpf.h): a read
+ * parses, a write on the server socket (the response) ends serving. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(serve_recv, struct sock *sk, int ret, int flags)
+{
+	struct sock_syscall c;
+	__u32 call;
 
-SERVE_READ(read, SV_READ)
-SERVE_READ(recvfrom, SV_READ)
-SERVE_READ(readv, SV_READV)
-SERVE_READ(recvmsg, SV_RECVMSG)
+	if (ret <= 0 || (flags & AR_MSG_PEEK) || !sock_is_tcp(sk) || !sock_call_of(&c, false))
+		return 0;
+	call = c.kind == SCK_BUF ? SV_READ : c.kind == SCK_IOV ? SV_READV : SV_RECVMSG;
+	serve_read_enter(c.fd, c.buf, call);
+	serve_read_exit(ret);
+	return 0;
+}
 
-#define SERVE_END(name, closing)                                             \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
-	int serve_enter_##name(struct trace_event_raw_sys_enter *ctx)        \
-	{                                                                    \
-		serve_end((__s32)ARG(0), closing);                           \
-		return 0;                                                    \
-	}
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(serve_send, struct sock *sk, int ret, int flags)
+{
+	struct sock_syscall c;
 
-SERVE_END(write, false)
-SERVE_END(sendto, false)
-SERVE_END(writev, false)
-SERVE_END(sendmsg, false)
-SERVE_END(close, true)
+	if (sock_is_tcp(sk) && sock_call_of(&c, true))
+		serve_end(c.fd, false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int serve_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	serve_end((__s32)ARG(0), true);
+	return 0;
+}

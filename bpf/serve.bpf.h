@@ -13,14 +13,15 @@
  * closed. A thread serving two or more at once (an event loop) is
  * ambiguous: its sends get new traces, counted, never a guess.
  *
- * Syscall tracepoints of this object only (the capture object's are
- * untouched): accept exits register a socket, read exits parse, write
- * and close entries end serving.
+ * Tracepoints of this object only (the capture object's are untouched):
+ * accept exits register a socket, reads parse (at the socket layer),
+ * writes (there too) and close entries end serving.
  */
 #ifndef AR_SERVE_BPF_H
 #define AR_SERVE_BPF_H
 
 #include "fdsock.bpf.h"
+#include "sock_call.bpf.h"
 #include <agentrace/inject_serve.h>
 
 /* Requests one thread may serve at once before it counts as ambiguous. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Socket syscalls: fd -> TCP socket, connection lifecycle and plaintext
- * data. Entry probes stash arguments; exit probes use the byte count. */
+/* Sockets: fd -> TCP socket, connection lifecycle and plaintext data.
+ * Lifecycle entry probes stash arguments, their exit probes use the
+ * result; a data call's socket tracepoint does both at once. */
 #ifndef AR_SOCK_BPF_H
 #define AR_SOCK_BPF_H
 
@@ -10,6 +11,7 @@
 #include "fastpath.bpf.h"
 #include "fdsock.bpf.h"
 #include "aead_link.bpf.h"
+#include "sock_call.bpf.h"
 
 #define AR_EINPROGRESS 115
 
@@ -42,9 +44,11 @@ static __always_inline void emit_conn_event(__u16 type, __u16 flags, __u64 conn_
 }
 
 /* The connection state for (tgid, fd): existing, or new when fd is a TCP
- * socket (fresh means connect/accept just made it, so any stale entry for a
- * reused fd is replaced). NULL when fd is not a TCP socket. */
-static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 role, bool fresh)
+ * socket, and want (when not NULL) is that socket (fresh means
+ * connect/accept just made it, so any stale entry for a reused fd is
+ * replaced). NULL when fd is not a TCP socket. */
+static __always_inline struct conn_state *conn_get_sk(__u32 tgid, __s32 fd, __u8 role,
+						      bool fresh, const struct sock *want)
 {
 	struct sock_key k = { .tgid = tgid, .fd = fd };
 	struct conn_state st = {}, *cur;
@@ -56,7 +60,7 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 			return cur;
 	}
 	sk = fd_tcp_sock(fd);
-	if (!sk)
+	if (!sk || (want && sk != want))
 		return NULL;
 	st.conn_id = new_conn_id();
 	st.role = role;
@@ -70,11 +74,20 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 	return bpf_map_lookup_elem(&conns, &k);
 }
 
+static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 role, bool fresh)
+{
+	return conn_get_sk(tgid, fd, role, fresh, NULL);
+}
+
 /* Untargeted processes' connects and first writes (needs fd_tcp_sock). */
 #include "bounded.bpf.h"
 #include "promote.bpf.h"
 
-static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call)
+/* A socket call's arguments, for the exit probe (a data call: for
+ * sock_data_exit, right after). sk, when not NULL, is the socket the call
+ * moved bytes on: a connection is made for fd only if fd is that socket. */
+static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call,
+					    const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sock_args a;
@@ -98,7 +111,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	if (call != SC_CONNECT && call != SC_ACCEPT && fast_tls_settled(id >> 32, fd))
 		return;
 	if (call != SC_CONNECT && call != SC_ACCEPT &&
-	    !conn_get(id >> 32, fd, AR_ROLE_UNKNOWN, false))
+	    !conn_get_sk(id >> 32, fd, AR_ROLE_UNKNOWN, false, sk))
 		return;
 	/* built here, not above: alive across the untargeted path it was 24
 	 * bytes more of a stack that bounded_reopen's frame shares (512) */
@@ -294,6 +307,48 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 	sock_emit(slot, buf, vec ? iovcnt | SOCK_EMIT_VEC : 0, n, seq);
 	emit_release(slot);
 	return 0;
+}
+
+/* The entry and exit halves of a data call, each in a frame of its own,
+ * as they were as two programs: inlined together, their locals shared one
+ * frame, and with the frames of sock_emit or bounded_reopen below it the
+ * stack passed 512 bytes. */
+static __attribute__((noinline)) int sock_data_enter(__s32 fd, __u64 buf, __u32 len,
+						     __u32 call, const struct sock *sk)
+{
+	stash_sock_args(fd, buf, len, call, sk);
+	return 0;
+}
+
+static __attribute__((noinline)) int sock_data_done(long ret, __u8 dir)
+{
+	return sock_data_exit(ret, dir);
+}
+
+/* A data call's socket tracepoint (capture.bpf.c): ret bytes moved on sk
+ * in direction dir, by the syscall sock_call_of finds. */
+static __always_inline int sock_data(struct sock *sk, int ret, int flags, __u8 dir)
+{
+	struct sock_syscall c;
+	__u32 call;
+
+	if (ret <= 0 || !sock_is_tcp(sk))
+		return 0;
+	/* the bytes stay queued: the read that takes them is seen then */
+	if (dir == AR_DIR_INGRESS && (flags & AR_MSG_PEEK))
+		return 0;
+	if (!sock_call_of(&c, dir == AR_DIR_EGRESS)) {
+		stat_add(AR_STAT_SOCK_UNDECODED, ret);
+		return 0;
+	}
+	if (c.kind == SCK_BUF)
+		call = dir == AR_DIR_EGRESS ? SC_WRITE : SC_READ;
+	else if (c.kind == SCK_IOV)
+		call = dir == AR_DIR_EGRESS ? SC_WRITEV : SC_READV;
+	else
+		call = dir == AR_DIR_EGRESS ? SC_SENDMSG : SC_RECVMSG;
+	sock_data_enter(c.fd, c.buf, c.len, call, sk);
+	return sock_data_done(ret, dir);
 }
 
 /* connect/accept exit: a fresh connection on fd. */

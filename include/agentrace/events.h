@@ -251,6 +251,10 @@ enum ar_stat {
 				     * associated data): not taken */
 	AR_STAT_AEAD_IN_SSL,        /* records sealed/opened inside a probed
 				     * SSL_* call: taken from that call */
+	AR_STAT_SOCK_UNDECODED,     /* TCP bytes moved by calls other than the
+				     * read/write/send/recv family (io_uring,
+				     * sendfile, splice, *mmsg): not captured
+				     * (sock_call.bpf.h) */
 	AR_STAT_MAX,
 };
 

@@ -168,7 +168,7 @@ static __always_inline int check_fdcache(__u64 id)
 /* One copy of stash_sock_args, not three inlined (512 bytes of stack). */
 static __attribute__((noinline)) int stash_write(__s32 fd, __u64 buf, __u32 len)
 {
-	stash_sock_args(fd, buf, len, SC_WRITE);
+	stash_sock_args(fd, buf, len, SC_WRITE, NULL);
 	return 0;
 }
 

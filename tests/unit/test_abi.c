@@ -165,7 +165,7 @@ Test(abi_events, stat_indexes)
 	cr_expect_eq(AR_STAT_AEAD_LOST, 21);
 	cr_expect_eq(AR_STAT_AEAD_TLS12, 22);
 	cr_expect_eq(AR_STAT_AEAD_IN_SSL, 23);
-	cr_expect_eq(AR_STAT_MAX, 24);
+	cr_expect_eq(AR_STAT_MAX, 25);
 }
 
 Test(abi_events, tls_odd)

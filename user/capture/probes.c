@@ -52,6 +52,7 @@ const char *const ar_stat_names[AR_STAT_MAX] = {
 	[AR_STAT_AEAD_LOST] = "tls_record_lost",
 	[AR_STAT_AEAD_TLS12] = "tls_record_tls12_skipped",
 	[AR_STAT_AEAD_IN_SSL] = "tls_record_in_ssl_call",
+	[AR_STAT_SOCK_UNDECODED] = "sock_undecoded_bytes",
 };
 
 struct probes {

@@ -13,10 +13,11 @@
 #include "common/log.h"
 #include "common/worker.h"
 
-#define GATE_MAX 64 /* capture.bpf.o has 24, inject.bpf.o 15 */
+#define GATE_MAX 64 /* capture.bpf.o has 10, inject.bpf.o 5 */
 #define GATE_LOG_WINDOW_NS 60000000000ull /* at most GATE_LOG_LINES lines */
 #define GATE_LOG_LINES 10                   /* a minute */
 #define SYSCALL_SEC "tracepoint/syscalls/"
+#define SOCK_SEC "tp_btf/sock_" /* sock_send_length, sock_recv_length */
 
 struct tp_gate {
 	struct bpf_program *progs[GATE_MAX];
@@ -103,7 +104,19 @@ static int attach_rank(const char *tp)
 	return 2;
 }
 
-/* Appends obj's syscall tracepoint programs, writes first. */
+/* The tracepoint sec names, past its prefix, when the gate manages it:
+ * syscall tracepoints, and the socket layer's data tracepoints (no
+ * syscall slow path, but an untargeted node need not pay them either). */
+static const char *gated_tp(const char *sec)
+{
+	if (!strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)))
+		return sec + strlen(SYSCALL_SEC);
+	if (!strncmp(sec, SOCK_SEC, strlen(SOCK_SEC)))
+		return sec + strlen(SOCK_SEC);
+	return NULL;
+}
+
+/* Appends obj's gated tracepoint programs, writes first. */
 static void add_progs(struct tp_gate *g, struct bpf_object *obj)
 {
 	struct bpf_program *prog;
@@ -112,10 +125,9 @@ static void add_progs(struct tp_gate *g, struct bpf_object *obj)
 	 * leave first (writes), then its answer (reads), then the rest. */
 	for (int rank = 0; rank < 3; rank++)
 		bpf_object__for_each_program(prog, obj) {
-			const char *sec = bpf_program__section_name(prog);
+			const char *tp = gated_tp(bpf_program__section_name(prog));
 
-			if (strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)) || g->n == GATE_MAX ||
-			    attach_rank(sec + strlen(SYSCALL_SEC)) != rank)
+			if (!tp || g->n == GATE_MAX || attach_rank(tp) != rank)
 				continue;
 			bpf_program__set_autoattach(prog, false);
 			g->progs[g->n++] = prog;

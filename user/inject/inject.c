@@ -70,7 +70,8 @@ static int attach_serve(struct inject *in)
 	int n = 0, err;
 
 	bpf_object__for_each_program(prog, in->skel->obj) {
-		if (bpf_program__type(prog) != BPF_PROG_TYPE_TRACEPOINT)
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_TRACEPOINT &&
+		    bpf_program__type(prog) != BPF_PROG_TYPE_TRACING)
 			continue;
 		if (n == MAX_TP_LINKS)
 			return -E2BIG;
