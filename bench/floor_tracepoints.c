@@ -2,8 +2,8 @@
 /*
  * The floor for untargeted syscalls (issue #13): EMPTY programs on exactly
  * the tracepoints agentrace's capture object attaches (every "tracepoint/"
- * section of capture.bpf.o, read from the object so the two never drift
- * apart). What remains of the throughput is what reaching a BPF program at
+ * and, as raw programs, every "tp_btf/" section but the per-fork one, of
+ * capture.bpf.o, read from the object so the two never drift apart). What remains of the throughput is what reaching a BPF program at
  * all costs on this kernel; agentrace's untargeted path is measured
  * against it.
  *
@@ -23,7 +23,11 @@
  *                                          layer, lifecycle at the syscalls
  *
  * Prints READY once attached and runs until SIGINT/SIGTERM. The fork
- * tp_btf program is left out: it runs per fork, not per syscall.
+ * tp_btf program is left out: it runs per fork, not per syscall. Since
+ * agentrace's capture moved to the socket layer (its object has no
+ * syscall tracepoint left), CAPTURE_BPF_O gives what --sock does plus its
+ * mmap_lock program; --hybrid keeps the historical syscall sets' meaning
+ * only for an object that still has them.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -107,6 +111,8 @@ static bool data_syscall(const char *sec)
 	return false;
 }
 
+static int attach_raw_one(const char *tp);
+
 static int attach_capture_tracepoints(const char *obj_path, bool skip_data)
 {
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
@@ -126,6 +132,14 @@ static int attach_capture_tracepoints(const char *obj_path, bool skip_data)
 		const char *sec = bpf_program__section_name(p);
 		int fd;
 
+		/* the object's BTF tracepoints but the per-fork one: the same
+		 * tracepoint, reached by an empty raw program */
+		if (!skip_data && !strncmp(sec, "tp_btf/", 7) && strncmp(sec + 7, "sched_", 6)) {
+			if (attach_raw_one(sec + 7))
+				return -1;
+			n++;
+			continue;
+		}
 		if (strncmp(sec, "tracepoint/", 11) || (skip_data && data_syscall(sec)))
 			continue;
 		fd = attach_tp(prog, sec + 11);
@@ -148,21 +162,28 @@ static const char *const sock_tps[] = { "sock_send_length", "sock_recv_length",
 					"inet_sock_set_state" };
 static const char *const raw_tps[] = { "sys_enter", "sys_exit" };
 
-static int attach_raw(const char *const *tps, size_t n)
+static int attach_raw_one(const char *tp)
 {
-	int prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw", 0);
+	static int prog = -1;
 
+	if (prog < 0)
+		prog = floor_empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "floor_raw", 0);
 	if (prog < 0) {
 		fprintf(stderr, "floor_tracepoints: load raw: %s\n", strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (bpf_raw_tracepoint_open(tps[i], prog) < 0) {
-			fprintf(stderr, "floor_tracepoints: attach %s: %s\n", tps[i],
-				strerror(errno));
-			return -1;
-		}
+	if (bpf_raw_tracepoint_open(tp, prog) < 0) {
+		fprintf(stderr, "floor_tracepoints: attach %s: %s\n", tp, strerror(errno));
+		return -1;
 	}
+	return 0;
+}
+
+static int attach_raw(const char *const *tps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (attach_raw_one(tps[i]))
+			return -1;
 	return 0;
 }
 

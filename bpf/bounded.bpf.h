@@ -30,19 +30,8 @@ const volatile __u32 bounded_bytes = 0;
 
 /* conn_state.cut values: enum conn_cut, agentrace/conns.h. */
 
-/* Connections userspace found uninteresting: conn_id -> 1. Written by
- * userspace (discover/verdict.c) after the first message of an
- * untargeted process's connection; read and deleted by the syscall
- * probes, which then mark the connection CUT_SKIP; deleted at close. LRU,
- * so verdicts on connections that never speak again age out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u8);
-} verdicts SEC(".maps");
-
-/* connect exit of an untargeted process made conn st. */
+/* An untargeted process's first call on a socket made conn st
+ * (sock_lazy_open). */
 static __always_inline void bounded_opened(struct conn_state *st)
 {
 	if (st)
@@ -89,7 +78,7 @@ __attribute__((noinline)) int bounded_reopen(__u32 tgid, __s32 fd)
 	if (!st)
 		return 0;
 	role = st->role;
-	emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, fd, role, NULL, st->seq);
+	emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, tgid, fd, role, NULL, st->seq);
 	st = conn_get(tgid, fd, role, true);
 	if (!st)
 		return 0;
@@ -109,7 +98,7 @@ static __always_inline void bounded_cache(const struct sock_key *k,
 	if (promote_first_write && !watch_none(k->tgid) &&
 	    bpf_map_lookup_elem(&promote_watch, k))
 		return;
-	fast_skip(k->tgid, k->fd, kind);
+	fast_skip(k->tgid, k->fd, st->sk_tag, kind);
 	/* A close and a new connection on the same fd between our lookup
 	 * and the store would have emptied the slot before we filled it. */
 	cur = bpf_map_lookup_elem(&conns, k);
@@ -131,12 +120,6 @@ static __always_inline void bounded_enter(__u64 id, __s32 fd, __u64 buf, __u32 i
 
 	if (!bounded_bytes)
 		return;
-	if (call == SC_CONNECT) {
-		args_stash(id, &a);
-		return;
-	}
-	if (call == SC_ACCEPT)
-		return; /* promote_enter stashed it; see sock_open_exit */
 	st = bpf_map_lookup_elem(&conns, &k);
 	if (!st || st->cut == CUT_NONE)
 		return;

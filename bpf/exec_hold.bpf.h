@@ -12,7 +12,6 @@
 #define AR_EXEC_HOLD_BPF_H
 
 #include "maps.bpf.h"
-#include "fdsock.bpf.h" /* AR_AF_INET, AR_AF_INET6 */
 
 #define AR_SIGSTOP 19
 
@@ -55,23 +54,20 @@ static __always_inline void exec_hold_forget(__u32 tgid)
 		bpf_map_delete_elem(&exec_hold, &tgid);
 }
 
-/* connect() entry of a target: stops the process once if its probes are
- * not in yet and the address is IPv4/IPv6 (a unix socket to nscd is no
- * HTTPS call). The record goes first: a process is stopped only when
- * userspace will hear of it (a full ring stops no one). */
-static __always_inline void exec_hold_connect(__u32 tgid, const void *uaddr)
+/* A TCP connect() of a target, from inside it (sock_state.bpf.h: the
+ * socket layer sees only TCP over IPv4/IPv6, no unix socket to nscd):
+ * stops the process once if its probes are not in yet. The record goes
+ * first: a process is stopped only when userspace will hear of it (a
+ * full ring stops no one). */
+static __always_inline void exec_hold_connect(__u32 tgid)
 {
 	struct ar_proc_event *ev;
-	__u16 family = 0;
 	__u64 *v;
 
 	if (!exec_hold_on)
 		return;
 	v = bpf_map_lookup_elem(&exec_hold, &tgid);
 	if (!v || *v != HOLD_PENDING)
-		return;
-	if (bpf_probe_read_user(&family, sizeof(family), uaddr) ||
-	    (family != AR_AF_INET && family != AR_AF_INET6))
 		return;
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

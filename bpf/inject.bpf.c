@@ -395,25 +395,9 @@ int inject_msg(struct sk_msg_md *msg)
 	return SK_PASS;
 }
 
-/* The inbound side's tracepoints (serve.bpf.h). */
-#define ARG(n) ((__u64)ctx->args[n])
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int serve_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	serve_accept(ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int serve_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	serve_accept(ctx->ret);
-	return 0;
-}
-
-/* Reads and writes, from the socket layer (sock_call.bpf.h): a read
- * parses, a write on the server socket (the response) ends serving. */
+/* The inbound side (serve.bpf.h), from the socket layer's tracepoints
+ * (sock_call.bpf.h): a read parses, a write on the server socket (the
+ * response) ends serving. */
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(serve_recv, struct sock *sk, int ret, int flags)
 {
@@ -423,7 +407,7 @@ int BPF_PROG(serve_recv, struct sock *sk, int ret, int flags)
 	if (ret <= 0 || (flags & AR_MSG_PEEK) || !sock_is_tcp(sk) || !sock_call_of(&c, false))
 		return 0;
 	call = c.kind == SCK_BUF ? SV_READ : c.kind == SCK_IOV ? SV_READV : SV_RECVMSG;
-	serve_read_enter(c.fd, c.buf, call);
+	serve_read_enter(c.fd, c.buf, call, sk);
 	serve_read_exit(ret);
 	return 0;
 }
@@ -434,13 +418,24 @@ int BPF_PROG(serve_send, struct sock *sk, int ret, int flags)
 	struct sock_syscall c;
 
 	if (sock_is_tcp(sk) && sock_call_of(&c, true))
-		serve_end(c.fd, false);
+		serve_end(bpf_get_current_pid_tgid() >> 32, c.fd, false);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_close")
-int serve_enter_close(struct trace_event_raw_sys_enter *ctx)
+/* A server socket's last close, wherever it runs (sk_marks holds its
+ * process and fd; capture's program on the same tracepoint reads the mark
+ * too, so each marks its own end). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(serve_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	serve_end((__s32)ARG(0), true);
+	struct sk_mark *m;
+
+	if (sk->sk_protocol != AR_IPPROTO_TCP || !sk_closing(sk, newstate))
+		return 0;
+	m = sk_mark_of(sk);
+	if (!m || !m->tgid || (m->ended & SK_ENDED_SERVE))
+		return 0;
+	m->ended |= SK_ENDED_SERVE;
+	serve_end(m->tgid, m->fd, true);
 	return 0;
 }

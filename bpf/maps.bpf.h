@@ -80,6 +80,18 @@ struct {
 	__type(value, struct conn_state);
 } conns SEC(".maps");
 
+/* Connections userspace found uninteresting: conn_id -> 1. Written by
+ * userspace (discover/verdict.c) after the first message of an
+ * untargeted process's connection; read and deleted by the socket
+ * programs, which then mark the connection CUT_SKIP; deleted at close. LRU,
+ * so verdicts on connections that never speak again age out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} verdicts SEC(".maps");
+
 /* One SSL* of a traced process. */
 struct tls_key {
 	__u32 tgid;

@@ -9,6 +9,7 @@
 #include "fastpath.bpf.h"
 #include "exec_hold.bpf.h"
 #include "gate_hold.bpf.h"
+#include "sock_call.bpf.h" /* AR_PF_* */
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -81,22 +82,37 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
  * discovery must attach before the first SSL_write. Likewise "libcrypto"
  * (an aws-lc or BoringSSL one carries the AEAD API rustls goes through:
  * its contexts are tied to their socket when made, at the handshake).
- * Cost for other mmaps: the target check and a short dentry-name read. */
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int enter_mmap(struct trace_event_raw_sys_enter *ctx)
+ * Cost for other mmaps: the target check and a short dentry-name read.
+ * Seen where mmap() takes the address space's lock for writing, with the
+ * call's registers (no syscall tracepoint: sock_call.bpf.h says why).
+ * Other write locks (munmap, mprotect, brk) of an untargeted process
+ * cost the target check; of a target, the syscall number's compare. */
+#define AR_NR_MMAP 9
+
+SEC("tp_btf/mmap_lock_acquire_returned")
+int BPF_PROG(lib_mmap, struct mm_struct *mm, bool write, bool success)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	int fd = (int)ctx->args[4];
 	struct task_struct *task;
+	struct pt_regs *regs;
 	struct fdtable *fdt;
 	struct file **fds, *f;
+	int fd;
 	const unsigned char *name;
 	char base[8] = {};
 	struct ar_proc_event *ev;
 
-	if (fd < 0 || !is_target_fast(id >> 32))
+	if (!write || !success || !is_target_fast(id >> 32))
 		return 0;
 	task = bpf_get_current_task_btf();
+	if (task->flags & (AR_PF_KTHREAD | AR_PF_IO_WORKER))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs->orig_ax != AR_NR_MMAP)
+		return 0;
+	fd = (int)regs->r8; /* mmap(addr, len, prot, flags, fd, off) */
+	if (fd < 0)
+		return 0;
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
 		return 0;

@@ -6,8 +6,8 @@
  * accepts a connection from a target (a tool server, a sub-agent) becomes
  * one here, in the kernel, when it first reads from it, so that request is
  * already traced. Nothing else of an untargeted process is copied: its
- * connects and accepts cost a socket walk, its reads and writes one more
- * hash lookup, which misses unless a first read or write is pending. */
+ * connects cost a watch, its reads and writes one more hash lookup, which
+ * misses unless a first read or write is pending. */
 #ifndef AR_PROMOTE_BPF_H
 #define AR_PROMOTE_BPF_H
 
@@ -22,9 +22,10 @@ const volatile bool promote_first_write = false;
 #define PROMOTE_READ 0xffffffffu
 
 /* Sockets of untargeted processes whose first write (connected) or first
- * read (accepted) is awaited: sock_key -> WATCH_*. Written at connect and
- * accept exit (promote_enter, promote_accept), deleted by that first
- * write or read; LRU, so sockets never used age out. */
+ * read (accepted) is awaited: sock_key -> WATCH_*. Written inside connect
+ * (sock_state.bpf.h) and before an accepted socket's first read
+ * (promote_accept), deleted by that first write or read, or the socket's
+ * close; LRU, so sockets never used age out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -104,29 +105,26 @@ static __always_inline void peer_key_of(const struct ar_tuple *t, bool local,
 	}
 }
 
-/* A target connected fd: remember its client end. */
-static __always_inline void promote_note_client(__s32 fd)
+/* A target's connection on sk is established (sock_state.bpf.h):
+ * remember its client end. */
+static __always_inline void promote_note_client(const struct sock *sk, __u32 tgid)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct ar_tuple t = {};
 	struct peer_key k;
-	struct sock *sk;
 
-	if (!promote_first_write || !(sk = fd_tcp_sock(fd)))
+	if (!promote_first_write)
 		return;
-	read_tuple(sk, &t);
+	read_tuple((struct sock *)sk, &t);
 	peer_key_of(&t, true, &k);
 	bpf_map_update_elem(&promote_peers, &k, &tgid, BPF_ANY);
 }
 
-/* accept exit in an untargeted process: await the first read of fd. */
-static __always_inline void promote_accept(__u64 id, __s32 fd)
+/* An untargeted process's accepted socket, before its first read
+ * (sock_lazy_open): await that read. */
+static __always_inline void promote_accept(const struct sock_key *k)
 {
-	struct sock_key k = { .tgid = id >> 32, .fd = fd };
-	__u8 v = WATCH_ACCEPTED;
-
-	if (fd >= 0 && fd_tcp_sock(fd))
-		watch_put(&k, v);
+	if (promote_first_write)
+		watch_put(k, WATCH_ACCEPTED);
 }
 
 /* First read of an accepted socket by an untargeted process returned
@@ -182,27 +180,16 @@ static __always_inline bool first_buffer(__u32 call, __u64 buf, __u64 len, __u64
 	return true;
 }
 
-/* sys_enter of a socket call by an untargeted process. */
+/* A data call by an untargeted process, before its bytes are taken. */
 static __always_inline void promote_enter(__u64 id, __s32 fd, __u64 buf, __u64 len, __u32 call)
 {
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
 	struct ar_first_write *ev;
-	__u8 one = 1, *w;
+	__u8 *w;
 	__u64 p, n;
 
 	if (!promote_first_write || k.tgid == self_tgid || fd < 0)
 		return;
-	if (call == SC_CONNECT) {
-		if (fd_tcp_sock(fd))
-			watch_put(&k, one);
-		return;
-	}
-	if (call == SC_ACCEPT) {
-		struct sock_args a = { .fd = fd, .call = SC_ACCEPT, .iovcnt = PROMOTE_READ };
-
-		args_stash(id, &a);
-		return;
-	}
 	if (watch_none(k.tgid))
 		return;
 	w = bpf_map_lookup_elem(&promote_watch, &k);

@@ -22,6 +22,7 @@
 
 #include "fdsock.bpf.h"
 #include "sock_call.bpf.h"
+#include "sk_mark.bpf.h"
 #include <agentrace/inject_serve.h>
 
 /* Requests one thread may serve at once before it counts as ambiguous. */
@@ -35,10 +36,12 @@ struct serve_sk {
 	struct inj_serve s;
 	__u16 sport, dport;   /* local and remote port, host order */
 	__u32 serving_tid;    /* thread serving this socket's current request; 0: none */
+	__u32 sk_tag;         /* the socket (sk_tag()): a reused fd starts afresh */
+	__u32 _pad;
 };
 /* Accepted TCP sockets of targets: (tgid, fd) -> parser state. Written
- * at accept exit, advanced by read exits, deleted at close entry; LRU, so
- * a close we missed ages out. */
+ * by a socket's first read (serve_sock), advanced by reads, deleted at
+ * its close; LRU, so a close we missed ages out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -194,35 +197,42 @@ __attribute__((noinline)) int serve_decide(struct serve_sk *st, __s32 fd, __u64 
 	return 0;
 }
 
-/* accept exit of a target: a server socket to watch. */
-static __always_inline void serve_accept(long ret)
+/* Target tgid's server socket sk on fd, registered at its first read
+ * (sk_marks says the socket is a listener's child), or NULL. */
+static __always_inline struct serve_sk *serve_sock(__u32 tgid, __s32 fd, const struct sock *sk)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct serve_key k = { .tgid = id >> 32, .fd = (__s32)ret };
-	struct serve_sk st = {};
-	struct sock *sk;
+	struct serve_key k = { .tgid = tgid, .fd = fd };
+	struct serve_sk *cur = bpf_map_lookup_elem(&serve_socks, &k), st = {};
+	struct sk_mark *m;
 
-	if (ret < 0 || !is_target(k.tgid))
-		return;
-	sk = fd_tcp_sock(k.fd);
-	if (!sk)
-		return;
-	st.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	st.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (bpf_map_update_elem(&serve_socks, &k, &st, BPF_ANY))
+	if (cur && cur->sk_tag == sk_tag(sk))
+		return cur;
+	m = sk_mark_of(sk);
+	if (!m || m->role != AR_ROLE_SERVER) {
+		if (cur)
+			bpf_map_delete_elem(&serve_socks, &k);
+		return NULL;
+	}
+	st.sport = sk->__sk_common.skc_num;
+	st.dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	st.sk_tag = sk_tag(sk);
+	if (bpf_map_update_elem(&serve_socks, &k, &st, BPF_ANY)) {
 		stat(AR_INJ_STAT_SERVE_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&serve_socks, &k);
 }
 
-static __always_inline void serve_read_enter(__s32 fd, __u64 buf, __u32 call)
+static __always_inline void serve_read_enter(__s32 fd, __u64 buf, __u32 call,
+					     const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct serve_key k = { .tgid = id >> 32, .fd = fd };
 	struct serve_args a = { .buf = buf, .fd = fd, .call = call };
 	struct serve_sk *st;
 
-	if (!is_target(k.tgid))
+	if (!is_target(id >> 32))
 		return;
-	st = bpf_map_lookup_elem(&serve_socks, &k);
+	st = serve_sock(id >> 32, fd, sk);
 	if (st && st->s.p.state != INJ_ST_DEAD)
 		bpf_map_update_elem(&serve_args, &id, &a, BPF_ANY);
 }
@@ -349,11 +359,11 @@ static __always_inline void serve_read_exit(long ret)
 		serve_give_up(st);
 }
 
-/* A write on a server socket begins its response; a close ends it. */
-static __always_inline void serve_end(__s32 fd, bool closing)
+/* A write on tgid's server socket fd begins its response; a close ends
+ * it. */
+static __always_inline void serve_end(__u32 tgid, __s32 fd, bool closing)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct serve_key k = { .tgid = id >> 32, .fd = fd };
+	struct serve_key k = { .tgid = tgid, .fd = fd };
 	struct serve_sk *st;
 
 	if (!is_target(k.tgid))

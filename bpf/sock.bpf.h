@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Sockets: fd -> TCP socket, connection lifecycle and plaintext data.
- * Lifecycle entry probes stash arguments, their exit probes use the
- * result; a data call's socket tracepoint does both at once. */
+/* Sockets: fd -> TCP socket, connections and plaintext data, all from the
+ * socket layer's tracepoints (no syscall tracepoint: one attached puts
+ * every syscall of every process on the slow path). A connection's conns
+ * entry is made lazily, by its process's first data call on it, with the
+ * role its birth left in sk_marks (sock_state.bpf.h); its close comes from
+ * the socket's state change to closing. */
 #ifndef AR_SOCK_BPF_H
 #define AR_SOCK_BPF_H
 
@@ -12,65 +15,127 @@
 #include "fdsock.bpf.h"
 #include "aead_link.bpf.h"
 #include "sock_call.bpf.h"
+#include "sk_mark.bpf.h"
 
-#define AR_EINPROGRESS 115
-
+/* A connection record of process tgid (its conns key), sent from its
+ * call or, for a close, from wherever the socket closed (softirq, another
+ * process's exit): tid and comm are the current task's only when it is of
+ * tgid. */
 static __always_inline void emit_conn_event(__u16 type, __u16 flags, __u64 conn_id,
-					    __s32 fd, __u8 role, struct sock *sk,
+					    __u32 tgid, __s32 fd, __u8 role, struct sock *sk,
 					    const __u64 *bytes)
 {
-	struct ar_conn_event ev = {};
 	__u64 id = bpf_get_current_pid_tgid();
+	struct ar_conn_event *ev;
 
-	ev.hdr.type = type;
-	ev.hdr.flags = flags;
-	ev.hdr.tgid = id >> 32;
-	ev.hdr.tid = (__u32)id;
-	ev.hdr.ts_ns = bpf_ktime_get_ns();
-	ev.hdr.conn_id = conn_id;
-	ev.fd = fd;
-	ev.role = role;
-	if (sk)
-		read_tuple(sk, &ev.tuple);
-	if (bytes) {
-		ev.bytes[0] = bytes[0];
-		ev.bytes[1] = bytes[1];
-	}
-	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_len(sizeof(ev))))
+	/* built in the ring, not on the stack: the callers' frames are deep */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
 		stat_add(AR_STAT_DROP_RINGBUF, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = type;
+	ev->hdr.flags = flags;
+	ev->hdr.tgid = tgid;
+	ev->hdr.tid = id >> 32 == tgid ? (__u32)id : 0;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.conn_id = conn_id;
+	ev->fd = fd;
+	ev->role = role;
+	if (sk)
+		read_tuple(sk, &ev->tuple);
+	if (bytes) {
+		ev->bytes[0] = bytes[0];
+		ev->bytes[1] = bytes[1];
+	}
+	if (id >> 32 == tgid)
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, rb_flags_len(sizeof(*ev)));
+	stat_add(AR_STAT_EVENTS, 1);
+}
+
+/* Ends the connection of conns key (tgid, fd) when it is on the socket of
+ * tag (any, when tag is 0): its close record, its verdict and its entry
+ * go. Returns 1 when one ended. A global function: verified once, not
+ * inlined into each caller (the data path, the close tracepoint). */
+__attribute__((noinline)) int conn_end(__u32 tgid, __s32 fd, __u32 tag)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct tls_state aead;
+	struct conn_state *st;
+
+	st = bpf_map_lookup_elem(&conns, &k);
+	if (!st || (tag && st->sk_tag != tag))
+		return 0;
+	if (st->cut)
+		bpf_map_delete_elem(&verdicts, &st->conn_id);
+	stat_add(AR_STAT_CONN_CLOSE, 1);
+	/* A TLS socket's bytes never left the kernel as data: report no
+	 * stream length, so userspace sees no gap. */
+	if (st->tls && aead_sock_close(tgid, st->conn_id, &aead)) {
+		/* as SSL_shutdown ends an SSL* stream */
+		stat_add(AR_STAT_CONN_CLOSE, 1);
+		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_TLS, aead.conn_id, tgid, aead.fd, 0, NULL,
+				aead.seq);
+	}
+	if (st->tls)
+		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_CIPHERTEXT, st->conn_id, tgid, fd,
+				st->role, NULL, NULL);
 	else
-		stat_add(AR_STAT_EVENTS, 1);
+		emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, tgid, fd, st->role, NULL,
+				st->seq);
+	bpf_map_delete_elem(&conns, &k);
+	fast_unskip(tgid, fd);
+	return 1;
 }
 
 /* The connection state for (tgid, fd): existing, or new when fd is a TCP
- * socket, and want (when not NULL) is that socket (fresh means
- * connect/accept just made it, so any stale entry for a reused fd is
- * replaced). NULL when fd is not a TCP socket. */
+ * socket, and want (when not NULL) is that socket. An entry of another
+ * socket (fd reused after a close this process did not make the last of)
+ * ends first; one seeded by userspace (sk_tag 0) is taken as this
+ * socket's. fresh: a new connection replaces an existing entry (a
+ * reopen, whose caller sent its close). role AR_ROLE_UNKNOWN takes the
+ * one sk_marks holds. NULL when fd is not a TCP socket. */
 static __always_inline struct conn_state *conn_get_sk(__u32 tgid, __s32 fd, __u8 role,
 						      bool fresh, const struct sock *want)
 {
 	struct sock_key k = { .tgid = tgid, .fd = fd };
 	struct conn_state st = {}, *cur;
+	struct sk_mark *m;
 	struct sock *sk;
 
-	if (!fresh) {
-		cur = bpf_map_lookup_elem(&conns, &k);
-		if (cur)
+	cur = bpf_map_lookup_elem(&conns, &k);
+	if (cur && !fresh && want) {
+		if (cur->sk_tag == sk_tag(want))
 			return cur;
+		if (!cur->sk_tag) {
+			cur->sk_tag = sk_tag(want);
+			sk_mark_put(want, tgid, fd, cur->sk_tag, AR_ROLE_UNKNOWN, false);
+			return cur;
+		}
+	} else if (cur && !fresh) {
+		return cur;
 	}
 	sk = fd_tcp_sock(fd);
 	if (!sk || (want && sk != want))
 		return NULL;
+	st.sk_tag = sk_tag_of(sk);
+	if (cur && cur->sk_tag && cur->sk_tag != st.sk_tag)
+		conn_end(tgid, fd, cur->sk_tag);
+	m = sk_mark_of(sk);
+	if (role == AR_ROLE_UNKNOWN && m)
+		role = m->role;
 	st.conn_id = new_conn_id();
 	st.role = role;
 	if (bpf_map_update_elem(&conns, &k, &st, BPF_ANY)) {
 		stat_add(AR_STAT_DROP_CONN_MAP, 1);
 		return NULL;
 	}
+	sk_mark_put(sk, tgid, fd, st.sk_tag, role, false);
 	fast_unskip(tgid, fd);
 	stat_add(AR_STAT_CONN_OPEN, 1);
-	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, fd, role, sk, NULL);
+	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, tgid, fd, role, sk, NULL);
 	return bpf_map_lookup_elem(&conns, &k);
 }
 
@@ -83,17 +148,55 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
 #include "bounded.bpf.h"
 #include "promote.bpf.h"
 
-/* A socket call's arguments, for the exit probe (a data call: for
- * sock_data_exit, right after). sk, when not NULL, is the socket the call
- * moved bytes on: a connection is made for fd only if fd is that socket. */
+/* First data call of untargeted process id on fd, a socket opened since
+ * we started (sk_marks): what its connect or accept would have done in
+ * the process, done once now. A connected socket was watched for
+ * promotion already, inside its connect (sock_state.bpf.h); an accepted
+ * one is watched now, before this read (promote_enter decides at its
+ * end); with bounded capture, either gets its conns entry. An entry of
+ * another socket on the same fd ends; one seeded by userspace is taken as
+ * this socket's. */
+static __always_inline void sock_lazy_open(__u64 id, __s32 fd, const struct sock *sk)
+{
+	struct sock_key k = { .tgid = id >> 32, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+	__u32 tag = sk_tag(sk);
+	struct sk_mark *m;
+
+	if (st && st->sk_tag == tag)
+		return;
+	if (st && !st->sk_tag) {
+		st->sk_tag = tag;
+		sk_mark_put(sk, k.tgid, fd, tag, AR_ROLE_UNKNOWN, false);
+		return;
+	}
+	if (st)
+		conn_end(k.tgid, fd, st->sk_tag);
+	m = sk_mark_of(sk);
+	if (!m || m->opened || m->role == AR_ROLE_UNKNOWN)
+		return;
+	m->opened = 1;
+	m->tgid = k.tgid; /* its close finds the watch and the entry */
+	m->fd = fd;
+	m->tag = tag;
+	if (m->role == AR_ROLE_SERVER)
+		promote_accept(&k);
+	if (bounded_bytes)
+		bounded_opened(conn_get_sk(k.tgid, fd, m->role, true, sk));
+}
+
+/* A data call's arguments, for sock_data_exit right after. sk, when not
+ * NULL, is the socket the call moved bytes on: a connection is made for
+ * fd only if fd is that socket. */
 static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, __u32 call,
 					    const struct sock *sk)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tag = sk ? sk_tag(sk) : 0;
 	struct sock_args a;
 
 	if (!is_target_fast(id >> 32)) {
-		__u32 kind = call == SC_CONNECT || call == SC_ACCEPT ? 0 : fd_kind(id >> 32, fd);
+		__u32 kind = fd_kind(id >> 32, fd, tag);
 		bool write = call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG;
 
 		if (kind == SKIP_ALL || (kind == SKIP_READS && !write))
@@ -102,15 +205,15 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 		 * path (bounded_new_post, len = iovcnt here) */
 		if (kind == SKIP_READS && call == SC_WRITE && (iovcnt < 5 || !bounded_is_post(buf)))
 			return;
+		if (!kind && sk && (bounded_bytes || promote_first_write))
+			sock_lazy_open(id, fd, sk);
 		promote_enter(id, fd, buf, iovcnt, call);
 		bounded_enter(id, fd, buf, iovcnt, call);
 		return;
 	}
 	/* Not a TLS socket whose stream is linked (tls_fd_settle); and only
-	 * TCP sockets are worth the exit probe's work. */
-	if (call != SC_CONNECT && call != SC_ACCEPT && fast_tls_settled(id >> 32, fd))
-		return;
-	if (call != SC_CONNECT && call != SC_ACCEPT &&
+	 * TCP sockets are worth the exit's work. */
+	if (fast_tls_settled(id >> 32, fd, tag) ||
 	    !conn_get_sk(id >> 32, fd, AR_ROLE_UNKNOWN, false, sk))
 		return;
 	/* built here, not above: alive across the untargeted path it was 24
@@ -159,7 +262,7 @@ static __always_inline void tls_fd_settle(__u64 id, __s32 fd, const struct conn_
 	tk.ssl = ssl;
 	ts = bpf_map_lookup_elem(&tls_conns, &tk);
 	if (ts && ts->sock_conn_id == sock->conn_id)
-		fast_skip(tk.tgid, fd, SKIP_TLS);
+		fast_skip(tk.tgid, fd, sock->sk_tag, SKIP_TLS);
 }
 
 /* First three bytes of a TLS record header: any record type
@@ -349,77 +452,6 @@ static __always_inline int sock_data(struct sock *sk, int ret, int flags, __u8 d
 		call = dir == AR_DIR_EGRESS ? SC_SENDMSG : SC_RECVMSG;
 	sock_data_enter(c.fd, c.buf, c.len, call, sk);
 	return sock_data_done(ret, dir);
-}
-
-/* connect/accept exit: a fresh connection on fd. */
-static __always_inline int sock_open_exit(long ret)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct sock_args a;
-	__s32 fd;
-	__u8 role;
-
-	if (!args_take(id, &a))
-		return 0;
-	if (a.call == SC_ACCEPT && a.iovcnt == PROMOTE_READ) {
-		promote_accept(id, ret);
-		if (bounded_bytes && ret >= 0)
-			bounded_opened(conn_get(id >> 32, ret, AR_ROLE_SERVER, true));
-		return 0;
-	}
-	if (a._pad == BOUNDED_CALL) { /* an untargeted process's connect */
-		fd = a.fd;
-		if (ret == 0 || ret == -AR_EINPROGRESS)
-			bounded_opened(conn_get(id >> 32, fd, AR_ROLE_CLIENT, true));
-		return 0;
-	}
-	if (a.call == SC_CONNECT) {
-		fd = a.fd;
-		role = AR_ROLE_CLIENT;
-		if (ret != 0 && ret != -AR_EINPROGRESS)
-			fd = -1;
-	} else {
-		fd = ret;
-		role = AR_ROLE_SERVER;
-	}
-	if (fd >= 0 && conn_get(id >> 32, fd, role, true) && role == AR_ROLE_CLIENT)
-		promote_note_client(fd);
-	return 0;
-}
-
-static __always_inline void sock_close(__s32 fd)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct sock_key k = { .tgid = id >> 32, .fd = fd };
-	struct tls_state aead;
-	struct conn_state *st;
-
-	fast_unskip(k.tgid, fd);
-	if (promote_first_write && !watch_none(k.tgid))
-		watch_del(&k); /* closed before its first read or write */
-	if (!bounded_bytes && !is_target_fast(k.tgid))
-		return;
-	st = bpf_map_lookup_elem(&conns, &k);
-	if (!st)
-		return;
-	if (st->cut)
-		bpf_map_delete_elem(&verdicts, &st->conn_id);
-	stat_add(AR_STAT_CONN_CLOSE, 1);
-	/* A TLS socket's bytes never left the kernel as data: report no
-	 * stream length, so userspace sees no gap. */
-	if (st->tls && aead_sock_close(k.tgid, st->conn_id, &aead)) {
-		/* as SSL_shutdown ends an SSL* stream */
-		stat_add(AR_STAT_CONN_CLOSE, 1);
-		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_TLS, aead.conn_id, aead.fd, 0, NULL,
-				aead.seq);
-	}
-	if (st->tls)
-		emit_conn_event(AR_EV_CONN_CLOSE, AR_F_CIPHERTEXT, st->conn_id, fd,
-				st->role, NULL, NULL);
-	else
-		emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, fd, st->role, NULL,
-				st->seq);
-	bpf_map_delete_elem(&conns, &k);
 }
 
 #endif

@@ -21,7 +21,9 @@ struct conn_state {
 	__u8 role;     /* enum ar_role */
 	__u8 tls;      /* ciphertext: never emitted as data */
 	__u8 cut;      /* untargeted process's: enum conn_cut */
-	__u8 _pad[5];
+	__u8 _pad;
+	__u32 sk_tag;  /* the socket it was made for (sk_tag(), bpf/sk_mark.bpf.h);
+			* 0 until its first call (seeded by userspace) */
 };
 
 /* conn_state.cut of an untargeted process's connection (bpf/bounded.bpf.h). */

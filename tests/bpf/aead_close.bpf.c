@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Drives sock_close (bpf/sock.bpf.h) on a TLS socket that a rustls record
+/* Drives conn_end (bpf/sock.bpf.h) on a TLS socket that a rustls record
  * stream is tied to (bpf/aead_link.bpf.h), in the kernel, as the calling
  * task: the stream's state leaves tls_conns and its close is emitted
  * before the socket's, keyed by the stream's conn_id; a TLS socket
@@ -27,19 +27,19 @@ static __always_inline int check(__u32 tgid)
 	if (bpf_map_update_elem(&conns, &k7, &tls_sock, BPF_ANY) ||
 	    bpf_map_update_elem(&tls_conns, &sk, &stream, BPF_ANY))
 		return 1;
-	sock_close(7);
+	conn_end(tgid, 7, 0);
 	if (bpf_map_lookup_elem(&tls_conns, &sk))
 		return 2; /* the stream outlived its socket */
 	if (bpf_map_lookup_elem(&conns, &k7))
 		return 3;
 	/* the same socket again, now without a stream: its close only */
 	bpf_map_update_elem(&conns, &k7, &tls_sock, BPF_ANY);
-	sock_close(7);
+	conn_end(tgid, 7, 0);
 	/* a plaintext socket: a stream keyed by its conn_id stays */
 	if (bpf_map_update_elem(&conns, &k8, &plain, BPF_ANY) ||
 	    bpf_map_update_elem(&tls_conns, &pk, &stream, BPF_ANY))
 		return 4;
-	sock_close(8);
+	conn_end(tgid, 8, 0);
 	if (!bpf_map_lookup_elem(&tls_conns, &pk))
 		return 5;
 	bpf_map_delete_elem(&tls_conns, &pk);

@@ -113,52 +113,58 @@ static __always_inline int check_fdcache(__u64 id)
 	    conn_put(tgid, 103, AR_ROLE_SERVER, CUT_SKIP, 0) ||
 	    conn_put(tgid, 104, AR_ROLE_SERVER, CUT_BOUNDED, 0))
 		return 40;
-	if (fast_skipped(tgid, 100, false) || fast_skipped(tgid, 100, true))
+	if (fast_skipped(tgid, 100, 0, false) || fast_skipped(tgid, 100, 0, true))
 		return 41; /* cached before any call */
 	bounded_enter(id, 100, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 100, false) || !fast_skipped(tgid, 100, true))
+	if (!fast_skipped(tgid, 100, 0, false) || !fast_skipped(tgid, 100, 0, true))
 		return 42; /* a skipped accepted connection not cached */
 	bounded_enter(id, 101, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 101, false))
+	if (!fast_skipped(tgid, 101, 0, false))
 		return 43; /* a skipped connected one's reads not cached */
-	if (fast_skipped(tgid, 101, true))
+	if (fast_skipped(tgid, 101, 0, true))
 		return 44; /* its writes must still look for a new POST */
 	bounded_enter(id, 102, 0, 0, SC_WRITE);
-	if (!fast_skipped(tgid, 102, true) || !fast_skipped(tgid, 102, false))
+	if (!fast_skipped(tgid, 102, 0, true) || !fast_skipped(tgid, 102, 0, false))
 		return 45; /* TLS ciphertext not cached */
 	bounded_enter(id, 104, 0, 0, SC_READ);
-	if (fast_skipped(tgid, 104, false))
+	if (fast_skipped(tgid, 104, 0, false))
 		return 46; /* a connection still copied, cached */
 	args_take(id, &(struct sock_args){}); /* the stash that read left */
 	watch_put(&w, WATCH_ACCEPTED);
 	bounded_enter(id, 103, 0, 0, SC_READ);
-	if (fast_skipped(tgid, 103, false))
+	if (fast_skipped(tgid, 103, 0, false))
 		return 47; /* cached while its first read is watched */
 	watch_del(&w);
 	bounded_enter(id, 103, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 103, false))
+	if (!fast_skipped(tgid, 103, 0, false))
 		return 48;
 	watch_put(&w, WATCH_CONNECTED);
 	watch_del(&w);
-	if (fast_skipped(tgid, 103, false))
+	if (fast_skipped(tgid, 103, 0, false))
 		return 49; /* a watch put on the fd did not empty it */
-	*fd_slot(tgid ^ FAST_SLOTS, 101) = fd_mark(tgid ^ FAST_SLOTS, 101, SKIP_ALL);
-	if (fast_skipped(tgid, 101, false))
+	*fd_slot(tgid ^ FAST_SLOTS, 101) = fd_mark(tgid ^ FAST_SLOTS, 101, 0, SKIP_ALL);
+	if (fast_skipped(tgid, 101, 0, false))
 		return 50; /* another process's mark in the slot taken as ours */
-	sock_close(100);
-	if (fast_skipped(tgid, 100, false))
+	conn_end(tgid, 100, 0);
+	if (fast_skipped(tgid, 100, 0, false))
 		return 51; /* close did not empty it */
 	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_SERVER, CUT_SKIP, 0))
 		return 52;
 	bounded_enter(id, sockfd, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, sockfd, false))
+	if (!fast_skipped(tgid, sockfd, 0, false))
 		return 53;
 	if (!conn_get(tgid, sockfd, AR_ROLE_CLIENT, true))
 		return 54;
-	if (fast_skipped(tgid, sockfd, false))
+	if (fast_skipped(tgid, sockfd, 0, false))
 		return 55; /* a new connection on the fd did not empty it */
-	if (fast_skipped(tgid, -1, false) || fast_skipped(tgid, FD_CACHE_MAX, false))
+	if (fast_skipped(tgid, -1, 0, false))
 		return 56;
+	/* the socket is part of the mark: fd on another socket is not it */
+	fast_skip(tgid, 105, 0x1235, SKIP_ALL);
+	if (!fast_skipped(tgid, 105, 0x1235, false))
+		return 57;
+	if (fast_skipped(tgid, 105, 0x2469, false) || fast_skipped(tgid, 105, 0, true))
+		return 58; /* a reused fd's new socket skipped by the old one's mark */
 	return 0;
 }
 
@@ -196,7 +202,7 @@ static __always_inline int check_client_write(__u64 id)
 	/* cut, not skipped: the slow path would stash this GET */
 	if (conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_BOUNDED, 0))
 		return 60;
-	fast_skip(tgid, sockfd, SKIP_READS);
+	fast_skip(tgid, sockfd, 0, SKIP_READS);
 	stash_write(sockfd, get_buf, 20);
 	if (bpf_map_lookup_elem(&active_sock_args, &id))
 		return 61; /* the GET was not stopped at the cache */
@@ -278,7 +284,7 @@ static __attribute__((noinline)) int end_ssl(void)
 
 static __attribute__((noinline)) int close_fd(__s32 fd)
 {
-	sock_close(fd);
+	conn_end(bpf_get_current_pid_tgid() >> 32, fd, 0);
 	return 0;
 }
 
@@ -311,36 +317,36 @@ static __always_inline int check_tls_settle(__u64 id)
 	if (!conn || tls_put(tgid, 999, sockfd))
 		return 71;
 	settle(id, sockfd, SSL_PTR);
-	if (fast_tls_settled(tgid, sockfd))
+	if (fast_tls_settled(tgid, sockfd, 0))
 		return 72; /* its SSL* is linked to another socket, yet cached */
 	if (tls_put(tgid, conn, sockfd))
 		return 71;
 	aead_on = 1;
 	settle(id, sockfd, SSL_PTR);
 	aead_on = 0;
-	if (fast_tls_settled(tgid, sockfd))
+	if (fast_tls_settled(tgid, sockfd, 0))
 		return 73; /* cached while AEAD probes need its reads */
 	settle(id, sockfd, 1);
-	if (fast_tls_settled(tgid, sockfd))
+	if (fast_tls_settled(tgid, sockfd, 0))
 		return 74; /* cached with no SSL* known */
 	settle(id, sockfd, SSL_PTR);
-	if (!fast_tls_settled(tgid, sockfd))
+	if (!fast_tls_settled(tgid, sockfd, 0))
 		return 75;
 	stash_write(sockfd, get_buf, 20);
 	if (bpf_map_lookup_elem(&active_sock_args, &id))
 		return 76; /* a settled socket's write stashed */
-	if (fast_skipped(tgid, sockfd, false) || fast_skipped(tgid, sockfd, true))
+	if (fast_skipped(tgid, sockfd, 0, false) || fast_skipped(tgid, sockfd, 0, true))
 		return 77; /* a target's kind taken for an untargeted skip */
 	end_ssl();
-	if (fast_tls_settled(tgid, sockfd))
+	if (fast_tls_settled(tgid, sockfd, 0))
 		return 78; /* its SSL*'s end did not empty it */
 	stash_write(sockfd, get_buf, 20);
 	if (!bpf_map_lookup_elem(&active_sock_args, &id))
 		return 79; /* the socket's write not stashed once unsettled */
 	drop_stash(id);
-	fast_skip(tgid, sockfd, SKIP_TLS);
+	fast_skip(tgid, sockfd, 0, SKIP_TLS);
 	close_fd(sockfd);
-	return fast_tls_settled(tgid, sockfd) ? 80 : 0; /* close did not empty it */
+	return fast_tls_settled(tgid, sockfd, 0) ? 80 : 0; /* close did not empty it */
 }
 
 SEC("raw_tp")

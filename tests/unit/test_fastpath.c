@@ -78,7 +78,7 @@ Test(fastpath, caches_stand_for_the_maps_they_skip)
 	skel->bss->post_buf = (uintptr_t)post;
 	cr_assert_eq(run(skel), 0,
 		     "check %d failed (1-7 targets cache, 10-15 stash marks, 20-22 watch "
-		     "count, 40-56 fd cache)",
+		     "count, 40-58 fd cache)",
 		     skel->data->step);
 	cr_assert_eq(run_prog(skel, skel->progs.client_write), 0,
 		     "check %d failed (60-65 a skipped client's writes)", skel->data->step);

@@ -302,6 +302,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		struct inject_cfg ic = {
 			.ringbuf_fd = bpf_map__fd(p->skel->maps.events),
 			.targets_fd = bpf_map__fd(p->skel->maps.targets),
+			.sk_marks_fd = bpf_map__fd(p->skel->maps.sk_marks),
 			.targ_all = p->all, .self_tgid = (uint32_t)getpid(),
 			.gate = p->gate,
 		};

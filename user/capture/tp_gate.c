@@ -16,8 +16,17 @@
 #define GATE_MAX 64 /* capture.bpf.o has 10, inject.bpf.o 5 */
 #define GATE_LOG_WINDOW_NS 60000000000ull /* at most GATE_LOG_LINES lines */
 #define GATE_LOG_LINES 10                   /* a minute */
-#define SYSCALL_SEC "tracepoint/syscalls/"
-#define SOCK_SEC "tp_btf/sock_" /* sock_send_length, sock_recv_length */
+/* Section prefixes of the programs the gate manages; the rest of the
+ * name is the tracepoint's. Syscall tracepoints put every thread on the
+ * syscall slow path; the socket layer's and mmap's do not, but an
+ * untargeted node need not pay them either. The sched ones that find
+ * targets stay attached. */
+static const char *const gated_secs[] = {
+	"tracepoint/syscalls/",
+	"tp_btf/sock_",               /* sock_send_length, sock_recv_length */
+	"tp_btf/inet_sock_set_state", /* births and closes */
+	"tp_btf/mmap_lock_",          /* a target's library loads */
+};
 
 struct tp_gate {
 	struct bpf_program *progs[GATE_MAX];
@@ -104,15 +113,13 @@ static int attach_rank(const char *tp)
 	return 2;
 }
 
-/* The tracepoint sec names, past its prefix, when the gate manages it:
- * syscall tracepoints, and the socket layer's data tracepoints (no
- * syscall slow path, but an untargeted node need not pay them either). */
+/* The tracepoint of section sec, past its prefix, when the gate manages
+ * it; else NULL. */
 static const char *gated_tp(const char *sec)
 {
-	if (!strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)))
-		return sec + strlen(SYSCALL_SEC);
-	if (!strncmp(sec, SOCK_SEC, strlen(SOCK_SEC)))
-		return sec + strlen(SOCK_SEC);
+	for (size_t i = 0; i < sizeof(gated_secs) / sizeof(gated_secs[0]); i++)
+		if (!strncmp(sec, gated_secs[i], strlen(gated_secs[i])))
+			return sec + strlen(gated_secs[i]);
 	return NULL;
 }
 
@@ -271,10 +278,10 @@ static void log_change(struct tp_gate *g, uint64_t now, const char *what, const 
 	}
 	g->logged++;
 	if (g->unlogged)
-		info("syscall tracepoints %s: %s (%" PRIu64 " changes not logged before)", what,
+		info("tracepoints %s: %s (%" PRIu64 " changes not logged before)", what,
 		     why, g->unlogged);
 	else
-		info("syscall tracepoints %s: %s", what, why);
+		info("tracepoints %s: %s", what, why);
 	g->unlogged = 0;
 }
 

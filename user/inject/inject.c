@@ -115,6 +115,8 @@ int inject__open(const struct inject_cfg *cfg, struct inject **out)
 	err = bpf_map__reuse_fd(in->skel->maps.events, cfg->ringbuf_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(in->skel->maps.targets, cfg->targets_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(in->skel->maps.sk_marks, cfg->sk_marks_fd);
 	if (err)
 		goto cleanup;
 	err = inject_bpf__load(in->skel);

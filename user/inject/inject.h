@@ -18,6 +18,7 @@
 struct inject_cfg {
 	int ringbuf_fd;      /* capture's ring: AR_EV_INJECT records go there */
 	int targets_fd;      /* capture's targets map */
+	int sk_marks_fd;     /* capture's sk_marks: server sockets and their closes */
 	bool targ_all;       /* every process but ourselves is a target */
 	uint32_t self_tgid;
 	const char *cgroup;  /* cgroup v2 directory to attach to; NULL: the root */
