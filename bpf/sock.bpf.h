@@ -415,12 +415,25 @@ static __always_inline int sock_data_exit(long ret, __u8 dir)
 /* The entry and exit halves of a data call, each in a frame of its own,
  * as they were as two programs: inlined together, their locals shared one
  * frame, and with the frames of sock_emit or bounded_reopen below it the
- * stack passed 512 bytes. */
-static __attribute__((noinline)) int sock_data_enter(__s32 fd, __u64 buf, __u32 len,
-						     __u32 call, const struct sock *sk)
+ * stack passed 512 bytes. The entry finds the syscall (sock_call_of) and
+ * returns 0 when there is none to read. */
+static __attribute__((noinline)) int sock_data_enter(const struct sock *sk, int ret, __u8 dir)
 {
-	stash_sock_args(fd, buf, len, call, sk);
-	return 0;
+	struct sock_syscall c;
+	__u32 call;
+
+	if (!sock_call_of(&c, dir == AR_DIR_EGRESS)) {
+		stat_add(AR_STAT_SOCK_UNDECODED, ret);
+		return 0;
+	}
+	if (c.kind == SCK_BUF)
+		call = dir == AR_DIR_EGRESS ? SC_WRITE : SC_READ;
+	else if (c.kind == SCK_IOV)
+		call = dir == AR_DIR_EGRESS ? SC_WRITEV : SC_READV;
+	else
+		call = dir == AR_DIR_EGRESS ? SC_SENDMSG : SC_RECVMSG;
+	stash_sock_args(c.fd, c.buf, c.len, call, sk);
+	return 1;
 }
 
 static __attribute__((noinline)) int sock_data_done(long ret, __u8 dir)
@@ -432,25 +445,20 @@ static __attribute__((noinline)) int sock_data_done(long ret, __u8 dir)
  * in direction dir, by the syscall sock_call_of finds. */
 static __always_inline int sock_data(struct sock *sk, int ret, int flags, __u8 dir)
 {
-	struct sock_syscall c;
-	__u32 call;
-
-	if (ret <= 0 || !sock_is_tcp(sk))
+	if (ret <= 0)
+		return 0;
+	/* Explicit targets only: an untargeted process has nothing more to
+	 * look at (no promotion, no bounded capture): one compare. */
+	if (!bounded_bytes && !promote_first_write &&
+	    !is_target_fast(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (!sock_is_tcp(sk))
 		return 0;
 	/* the bytes stay queued: the read that takes them is seen then */
 	if (dir == AR_DIR_INGRESS && (flags & AR_MSG_PEEK))
 		return 0;
-	if (!sock_call_of(&c, dir == AR_DIR_EGRESS)) {
-		stat_add(AR_STAT_SOCK_UNDECODED, ret);
+	if (!sock_data_enter(sk, ret, dir))
 		return 0;
-	}
-	if (c.kind == SCK_BUF)
-		call = dir == AR_DIR_EGRESS ? SC_WRITE : SC_READ;
-	else if (c.kind == SCK_IOV)
-		call = dir == AR_DIR_EGRESS ? SC_WRITEV : SC_READV;
-	else
-		call = dir == AR_DIR_EGRESS ? SC_SENDMSG : SC_RECVMSG;
-	sock_data_enter(c.fd, c.buf, c.len, call, sk);
 	return sock_data_done(ret, dir);
 }
 

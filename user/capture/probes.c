@@ -20,6 +20,7 @@
 #include "capture.skel.h"
 #include "capture/gate_hold.h"
 #include "capture/probes.h"
+#include "capture/tp_check.h"
 #include "capture/tp_gate.h"
 #include "capture/uprobe_multi.h"
 #include "capture/uprobe_tracefs.h"
@@ -205,6 +206,9 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 		warn("failed to open BPF object: %s", strerror(-err));
 		goto cleanup;
 	}
+	err = tp_check__kernel(p->skel->obj);
+	if (err)
+		goto cleanup;
 	p->promote = cfg->promote;
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups && !p->promote;
 	p->skel->rodata->targ_all = p->all;
