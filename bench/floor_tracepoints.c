@@ -134,7 +134,9 @@ static int attach_capture_tracepoints(const char *obj_path, bool skip_data)
 
 		/* the object's BTF tracepoints but the per-fork one: the same
 		 * tracepoint, reached by an empty raw program */
-		if (!skip_data && !strncmp(sec, "tp_btf/", 7) && strncmp(sec + 7, "sched_", 6)) {
+		/* tcp_sendmsg_locked: agent-first only (L and B have it not) */
+		if (!skip_data && !strncmp(sec, "tp_btf/", 7) && strncmp(sec + 7, "sched_", 6) &&
+		    strcmp(sec + 7, "tcp_sendmsg_locked")) {
 			if (attach_raw_one(sec + 7))
 				return -1;
 			n++;

@@ -31,6 +31,14 @@ int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
 	return sock_data(sk, ret, flags, AR_DIR_INGRESS);
 }
 
+/* An untargeted process's first write, before it leaves (agent-first). */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(sock_send_begin_tp, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	return sock_send_begin(sk);
+}
+
 /* Connects, accepted sockets and closes (sock_state.bpf.h). */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sock_state_change, const struct sock *sk, const int oldstate, const int newstate)

@@ -140,17 +140,9 @@ static __always_inline bool args_take(__u64 id, struct sock_args *a)
  * same key, so the cache never decides otherwise than the maps would.
  * Only consulted after is_target_fast said "untargeted", so promotion
  * needs no bump.
- * SKIP_TLS is a target's kind, looked at only after is_target_fast said
- * "target": its TLS socket whose SSL* stream is linked to it (sock.bpf.h,
- * tls_fd_settle). Nothing of such a socket's reads and writes is needed
- * any more (the plaintext comes from the SSL probes, the close from
- * the socket layer), so they return at once. Emptied as the others, and
- * when its SSL* ends (tls.bpf.h, ssl_end), so that a new SSL* on the
- * same socket is linked again.
  * Writers and readers: this file. */
 #define SKIP_ALL 1u
 #define SKIP_READS 2u
-#define SKIP_TLS 3u
 
 __u64 skipped[FAST_SLOTS] = {};
 
@@ -186,12 +178,6 @@ static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, __u32 tag, bool w
 	return kind == SKIP_ALL || (!write && kind == SKIP_READS);
 }
 
-/* A data call of target tgid on fd, a TLS socket whose stream is linked. */
-static __always_inline bool fast_tls_settled(__u32 tgid, __s32 fd, __u32 tag)
-{
-	return fd_kind(tgid, fd, tag) == SKIP_TLS;
-}
-
 static __always_inline void fast_skip(__u32 tgid, __s32 fd, __u32 tag, __u32 kind)
 {
 	if (fd >= 0)
@@ -207,6 +193,40 @@ static __always_inline void fast_unskip(__u32 tgid, __s32 fd)
 
 	if (*(volatile __u64 *)slot >> 32 == tgid)
 		*(volatile __u64 *)slot = 0;
+}
+
+/* The settled-TLS cache: tls_done[tag % N] = tgid << 32 | tag: target
+ * tgid's TLS socket of that tag (sk_tag) has the SSL* whose calls read
+ * and write it linked to it (sock.bpf.h, tls_fd_settle). Nothing of its
+ * reads and writes is needed any more (the plaintext comes from the SSL
+ * probes, the close from the socket layer), so the data programs return
+ * before reading the call's registers. Keyed by the socket, so a fd
+ * reused for another one cannot match. Emptied when its SSL* ends
+ * (tls.bpf.h, ssl_end: a next SSL* on it must be linked again) and when
+ * its connection ends (conn_end). Writers and readers: tls_fd_settle,
+ * sock_data_enter, ssl_end, conn_end. */
+__u64 tls_done[FAST_SLOTS] = {};
+
+static __always_inline __u64 *tls_slot(__u32 tag)
+{
+	return &tls_done[tag & (FAST_SLOTS - 1)];
+}
+
+/* Target tgid's socket of tag is a settled TLS socket: one load. */
+static __always_inline bool fast_tls_settled(__u32 tgid, __u32 tag)
+{
+	return *(volatile __u64 *)tls_slot(tag) == ((__u64)tgid << 32 | tag);
+}
+
+static __always_inline void fast_tls_settle(__u32 tgid, __u32 tag)
+{
+	*(volatile __u64 *)tls_slot(tag) = (__u64)tgid << 32 | tag;
+}
+
+static __always_inline void fast_tls_unsettle(__u32 tgid, __u32 tag)
+{
+	if (fast_tls_settled(tgid, tag))
+		*(volatile __u64 *)tls_slot(tag) = 0;
 }
 
 #endif

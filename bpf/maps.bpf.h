@@ -103,7 +103,7 @@ struct tls_state {
 	__u64 seq[2];
 	__u64 sock_conn_id; /* socket under the SSL*, once a syscall nested */
 	__s32 fd;
-	__u32 _pad;
+	__u32 sock_tag;     /* that socket's sk_tag, once settled (tls_fd_settle) */
 };
 /* Live SSL* streams: tls_key -> tls_state. Writers: tls.bpf.h on first
  * SSL_read/SSL_write, deleted on SSL_shutdown/SSL_free; rustls record

@@ -189,8 +189,8 @@ static __always_inline int ssl_end(__u64 ssl)
 	ev.bytes[0] = st->seq[0];
 	ev.bytes[1] = st->seq[1];
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	if (st->sock_conn_id)
-		fast_unskip(k.tgid, st->fd); /* a next SSL* on it must be linked */
+	if (st->sock_tag)
+		fast_tls_unsettle(k.tgid, st->sock_tag); /* a next SSL* on it must be linked */
 	bpf_map_delete_elem(&tls_conns, &k);
 	stat_add(AR_STAT_CONN_CLOSE, 1);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_len(sizeof(ev))))

@@ -10,7 +10,7 @@
  * number of the first that failed. phase 1 expects userspace to have
  * inserted the task's tgid and bumped targets_gen since phase 0. Also
  * the fd cache (skipped[]) against the conns states it stands for, and
- * a target's settled TLS socket (SKIP_TLS). */
+ * a target's settled TLS socket (tls_done). */
 #include "sock.bpf.h"
 #include "tls.bpf.h" /* ssl_end */
 
@@ -250,10 +250,10 @@ int client_write(void *ctx)
 	return 0;
 }
 
-/* A target's TLS socket (SKIP_TLS): cached only once its SSL* is linked to
- * it, never with AEAD probes on or without an SSL*; then its writes stash
- * nothing; the SSL*'s end and the close empty it. Runs once userspace has
- * made this task a target. */
+/* A target's TLS socket (tls_done): cached, by socket, only once its SSL*
+ * is linked to it, never with AEAD probes on or without an SSL*; the
+ * SSL*'s end and the close empty it. Runs once userspace has made this
+ * task a target. */
 #define SSL_PTR 0x5551ull
 
 /* Helpers of their own frames: inlined, check_tls_settle's stack and
@@ -303,6 +303,20 @@ static __attribute__((noinline)) int drop_stash(__u64 id)
 	return args_take(id, &a);
 }
 
+#define TLS_TAG 0x5a5a5a5bu /* the socket's sk_tag (never 0) */
+
+/* Gives the conns entry of fd the socket tag tag. */
+static __attribute__((noinline)) int set_tag(__u32 tgid, __s32 fd, __u32 tag)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+
+	if (!st)
+		return -1;
+	st->sk_tag = tag;
+	return 0;
+}
+
 static __always_inline int check_tls_settle(__u64 id)
 {
 	__u32 tgid = id >> 32;
@@ -311,42 +325,42 @@ static __always_inline int check_tls_settle(__u64 id)
 	if (!is_target_fast(tgid))
 		return 70;
 	drop_stash(id); /* what client_write's last check left */
-	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_NONE, 1))
+	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_NONE, 1) ||
+	    set_tag(tgid, sockfd, TLS_TAG))
 		return 71;
 	conn = conn_id_of(tgid, sockfd);
 	if (!conn || tls_put(tgid, 999, sockfd))
 		return 71;
 	settle(id, sockfd, SSL_PTR);
-	if (fast_tls_settled(tgid, sockfd, 0))
+	if (fast_tls_settled(tgid, TLS_TAG))
 		return 72; /* its SSL* is linked to another socket, yet cached */
 	if (tls_put(tgid, conn, sockfd))
 		return 71;
 	aead_on = 1;
 	settle(id, sockfd, SSL_PTR);
 	aead_on = 0;
-	if (fast_tls_settled(tgid, sockfd, 0))
+	if (fast_tls_settled(tgid, TLS_TAG))
 		return 73; /* cached while AEAD probes need its reads */
 	settle(id, sockfd, 1);
-	if (fast_tls_settled(tgid, sockfd, 0))
+	if (fast_tls_settled(tgid, TLS_TAG))
 		return 74; /* cached with no SSL* known */
 	settle(id, sockfd, SSL_PTR);
-	if (!fast_tls_settled(tgid, sockfd, 0))
+	if (!fast_tls_settled(tgid, TLS_TAG))
 		return 75;
-	stash_write(sockfd, get_buf, 20);
-	if (bpf_map_lookup_elem(&active_sock_args, &id))
-		return 76; /* a settled socket's write stashed */
+	if (fast_tls_settled(tgid ^ 1, TLS_TAG) || fast_tls_settled(tgid, TLS_TAG ^ 2))
+		return 76; /* another process's, or another socket's, taken as settled */
 	if (fast_skipped(tgid, sockfd, 0, false) || fast_skipped(tgid, sockfd, 0, true))
-		return 77; /* a target's kind taken for an untargeted skip */
+		return 77; /* a target's state taken for an untargeted skip */
 	end_ssl();
-	if (fast_tls_settled(tgid, sockfd, 0))
+	if (fast_tls_settled(tgid, TLS_TAG))
 		return 78; /* its SSL*'s end did not empty it */
-	stash_write(sockfd, get_buf, 20);
-	if (!bpf_map_lookup_elem(&active_sock_args, &id))
-		return 79; /* the socket's write not stashed once unsettled */
-	drop_stash(id);
-	fast_skip(tgid, sockfd, 0, SKIP_TLS);
+	if (tls_put(tgid, conn, sockfd))
+		return 79;
+	settle(id, sockfd, SSL_PTR); /* a next SSL* on the same socket */
+	if (!fast_tls_settled(tgid, TLS_TAG))
+		return 79;
 	close_fd(sockfd);
-	return fast_tls_settled(tgid, sockfd, 0) ? 80 : 0; /* close did not empty it */
+	return fast_tls_settled(tgid, TLS_TAG) ? 80 : 0; /* close did not empty it */
 }
 
 SEC("raw_tp")

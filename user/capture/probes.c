@@ -210,6 +210,8 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	if (err)
 		goto cleanup;
 	p->promote = cfg->promote;
+	/* first writes before they leave: only promotion reads them */
+	bpf_program__set_autoload(p->skel->progs.sock_send_begin_tp, p->promote);
 	p->all = !cfg->n_pids && !cfg->n_comms && !cfg->n_cgroups && !p->promote;
 	p->skel->rodata->targ_all = p->all;
 	p->skel->rodata->promote_first_write = p->promote;

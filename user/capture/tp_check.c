@@ -25,7 +25,7 @@ int tp_check__kernel(struct bpf_object *obj)
 	bpf_object__for_each_program(prog, obj) {
 		const char *sec = bpf_program__section_name(prog);
 
-		if (strncmp(sec, TP_BTF_SEC, strlen(TP_BTF_SEC)))
+		if (strncmp(sec, TP_BTF_SEC, strlen(TP_BTF_SEC)) || !bpf_program__autoload(prog))
 			continue;
 		/* each tracepoint has a btf_trace_<name> typedef */
 		snprintf(name, sizeof(name), "btf_trace_%s", sec + strlen(TP_BTF_SEC));

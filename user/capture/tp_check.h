@@ -6,7 +6,7 @@
 
 #include <bpf/libbpf.h>
 
-/* Warns about every "tp_btf/NAME" program of obj whose tracepoint the
+/* Warns about every "tp_btf/NAME" program of obj to be loaded whose tracepoint the
  * running kernel lacks (sock_send_length and sock_recv_length came in
  * Linux 6.3). Returns 0, or -ENOTSUP when one is missing, or -errno when
  * the kernel's BTF cannot be read. */
