@@ -18,25 +18,17 @@ import ssl
 import sys
 import time
 
+import _wire
+
 OWN_TP = "Traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 TRICKY = b"GET /fake HTTP/1.1\r\nHost: x\r\n\r\n\r\n\r\n"
 
 
 def read_response(s, buf):
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            raise SystemExit("connection closed")
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    n = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            n = int(v)
-    while len(rest) < n:
-        rest += s.recv(65536)
-    return rest[n:]
+    try:
+        return _wire.read_response(lambda: s.recv(65536), buf)[1]
+    except EOFError:
+        raise SystemExit("connection closed")
 
 
 def main():

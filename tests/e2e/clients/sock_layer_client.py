@@ -15,6 +15,8 @@ import socket
 import sys
 import time
 
+from _wire import read_response
+
 
 def body(n):
     return bytes((i * 7 + 3) % 251 for i in range(n))
@@ -29,25 +31,12 @@ def request(s, req, resp, send_body=True):
 
 
 def response(s, peek=False):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
+    def recv():
         if peek:
             s.recv(64, socket.MSG_PEEK)  # bytes stay queued
-        chunk = s.recv(65536)
-        if not chunk:
-            raise EOFError("server closed")
-        buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    while len(rest) < length:
-        if peek:
-            s.recv(64, socket.MSG_PEEK)
-        rest += s.recv(65536)
-    assert len(rest) == length, (len(rest), length)
+        return s.recv(65536)
+
+    read_response(recv)
 
 
 def main():

@@ -8,6 +8,8 @@ import os
 import socket
 import sys
 
+from _wire import read_response
+
 # at most 16 iovecs per call (AR_MAX_IOV): the capture's limit, not the test's
 PIECES = [1, 0, 700, 4096, 5000, 3, 20000]
 READ_BUFS = [1, 0, 90, 4096, 0, 7, 16384, 300]
@@ -50,17 +52,7 @@ def readv_some(fd):
 
 
 def response(fd, buf):
-    while b"\r\n\r\n" not in buf:
-        buf += readv_some(fd)
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    while len(rest) < length:
-        rest += readv_some(fd)
-    return rest[:length], rest[length:]
+    return read_response(lambda: readv_some(fd), buf)
 
 
 def main():
