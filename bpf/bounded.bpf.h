@@ -98,12 +98,12 @@ static __always_inline void bounded_cache(const struct sock_key *k,
 	if (promote_first_write && !watch_none(k->tgid) &&
 	    bpf_map_lookup_elem(&promote_watch, k))
 		return;
-	fast_skip(k->tgid, k->fd, st->sk_tag, kind);
+	fast_skip(k->tgid, st->sk_tag, kind);
 	/* A close and a new connection on the same fd between our lookup
 	 * and the store would have emptied the slot before we filled it. */
 	cur = bpf_map_lookup_elem(&conns, k);
 	if (!cur || cur->conn_id != st->conn_id)
-		fast_unskip(k->tgid, k->fd);
+		fast_unskip(k->tgid, st->sk_tag);
 }
 
 /* sys_enter of a data call by an untargeted process (after

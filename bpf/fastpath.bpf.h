@@ -115,83 +115,76 @@ static __always_inline bool args_take(__u64 id, struct sock_args *a)
 	return ap != NULL;
 }
 
-/* The fd cache: skipped[fd_slot(tgid, fd)] = tgid << 32 | fdtag << 2 |
- * kind (0 empty, kind never 0), fdtag being 30 bits of fd mixed with the
- * socket's sk_tag (sk_mark.bpf.h): connection fd of untargeted process
- * tgid, on that socket, carries nothing bounded capture copies, so
- * bounded_enter would return without stashing. An untargeted process's
- * data call on it then costs is_target_fast's compare and this one,
- * instead of the watch count, a conns lookup and (writes) a user read for
- * "POST ".
+/* The socket cache: skipped[sock_slot(tgid, tag)] = tgid << 32 | tag
+ * without its low 2 bits | kind (0 empty, kind never 0), tag being the
+ * socket's sk_tag (sk_mark.bpf.h): that socket of untargeted process tgid
+ * carries nothing bounded capture copies, so bounded_enter would return
+ * without stashing. An untargeted process's data call on it then costs
+ * is_target_fast's compare and this one, made before the call's registers
+ * are read (sock_data), instead of the watch count, a conns lookup and
+ * (writes) a user read for "POST ".
  *   SKIP_ALL   TLS ciphertext, or an accepted connection with a skip
  *              verdict: reads and writes.
  *   SKIP_READS a connected one with a skip verdict: reads, and write()s
  *              that start no new POST (stash_sock_args reads 5 bytes);
  *              a new POST reopens it (bounded_reopen).
  * Filled by bounded_enter when its slow path reaches such a state and no
- * socket of the process has a promotion watch (promote.bpf.h). The
- * socket is part of the mark because no close of it may be seen in this
- * process (the socket layer's close comes once the last fd of it goes,
- * sock_state.bpf.h): fd naming another socket cannot match. Emptied
- * (fast_unskip) besides whenever fd may name another connection: its
- * close, a conns entry made for it (conn_get: lazy open, reopen,
- * promotion by a read), a watch put on it; and a colliding fill just
+ * socket of the process has a promotion watch (promote.bpf.h). Keyed by
+ * the socket, not the fd: a fd reused for another socket cannot match,
+ * whether or not its old socket's close was seen in this process (the
+ * socket layer's close comes once the last fd of it goes,
+ * sock_state.bpf.h). Emptied (fast_unskip) when the socket's state in
+ * conns changes: a conns entry made for it (conn_get: lazy open, reopen,
+ * promotion by a read), its connection's end; and a colliding fill just
  * evicts it. A cached state only changes with a new conns entry for the
- * same key, so the cache never decides otherwise than the maps would.
+ * same socket, so the cache never decides otherwise than the maps would.
  * Only consulted after is_target_fast said "untargeted", so promotion
- * needs no bump.
- * Writers and readers: this file. */
+ * needs no bump. Writers and readers: this file. */
 #define SKIP_ALL 1u
 #define SKIP_READS 2u
 
 __u64 skipped[FAST_SLOTS] = {};
 
-static __always_inline __u64 *fd_slot(__u32 tgid, __s32 fd)
+static __always_inline __u64 *sock_slot(__u32 tgid, __u32 tag)
 {
-	return &skipped[(tgid * 0x9e3779b1u ^ (__u32)fd) & (FAST_SLOTS - 1)];
+	return &skipped[(tgid * 0x9e3779b1u ^ tag) & (FAST_SLOTS - 1)];
 }
 
-static __always_inline __u64 fd_mark(__u32 tgid, __s32 fd, __u32 tag, __u32 kind)
+static __always_inline __u64 sock_mark(__u32 tgid, __u32 tag, __u32 kind)
 {
-	__u32 fdtag = ((__u32)fd * 0x85ebca6bu) ^ tag;
-
-	return (__u64)tgid << 32 | (fdtag << 2) | kind;
+	return (__u64)tgid << 32 | (tag & ~3u) | kind;
 }
 
-/* The kind cached for fd of tgid on the socket of tag, or 0: one load
- * and compare. */
-static __always_inline __u32 fd_kind(__u32 tgid, __s32 fd, __u32 tag)
+/* The kind cached for tgid's socket of tag, or 0: one load and compare. */
+static __always_inline __u32 fd_kind(__u32 tgid, __u32 tag)
 {
-	__u64 v = *(volatile __u64 *)fd_slot(tgid, fd);
+	__u64 v = *(volatile __u64 *)sock_slot(tgid, tag);
 
-	if (fd < 0 || v >> 2 != fd_mark(tgid, fd, tag, 0) >> 2)
+	if (v >> 2 != sock_mark(tgid, tag, 0) >> 2)
 		return 0;
 	return v & 3;
 }
 
-/* A data call (SC_READ .. SC_SENDMSG) of untargeted tgid on fd needs no
- * further look. */
-static __always_inline bool fast_skipped(__u32 tgid, __s32 fd, __u32 tag, bool write)
+/* A data call (SC_READ .. SC_SENDMSG) of untargeted tgid on the socket of
+ * tag needs no further look. */
+static __always_inline bool fast_skipped(__u32 tgid, __u32 tag, bool write)
 {
-	__u32 kind = fd_kind(tgid, fd, tag);
+	__u32 kind = fd_kind(tgid, tag);
 
 	return kind == SKIP_ALL || (!write && kind == SKIP_READS);
 }
 
-static __always_inline void fast_skip(__u32 tgid, __s32 fd, __u32 tag, __u32 kind)
+static __always_inline void fast_skip(__u32 tgid, __u32 tag, __u32 kind)
 {
-	if (fd >= 0)
-		*(volatile __u64 *)fd_slot(tgid, fd) = fd_mark(tgid, fd, tag, kind);
+	*(volatile __u64 *)sock_slot(tgid, tag) = sock_mark(tgid, tag, kind);
 }
 
-/* fd of tgid may name another connection from now on. Empties the slot
- * when it holds a mark of tgid: fd's, or a colliding fd's, which then
- * only costs that one its next slow path. */
-static __always_inline void fast_unskip(__u32 tgid, __s32 fd)
+/* tgid's socket of tag is to be looked at again. */
+static __always_inline void fast_unskip(__u32 tgid, __u32 tag)
 {
-	__u64 *slot = fd_slot(tgid, fd);
+	__u64 *slot = sock_slot(tgid, tag);
 
-	if (*(volatile __u64 *)slot >> 32 == tgid)
+	if (*(volatile __u64 *)slot >> 2 == sock_mark(tgid, tag, 0) >> 2)
 		*(volatile __u64 *)slot = 0;
 }
 

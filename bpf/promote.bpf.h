@@ -46,8 +46,6 @@ static __always_inline void watch_put(const struct sock_key *k, __u8 v)
 {
 	long err = bpf_map_update_elem(&promote_watch, k, &v, BPF_NOEXIST);
 
-	fast_unskip(k->tgid, k->fd); /* its first call must be seen */
-
 	if (!err)
 		__sync_fetch_and_add(&watch_pending[k->tgid & (FAST_SLOTS - 1)], 1);
 	else if (err == -17) /* -EEXIST: a reused fd's stale entry: already counted */

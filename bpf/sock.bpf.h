@@ -86,8 +86,8 @@ __attribute__((noinline)) int conn_end(__u32 tgid, __s32 fd, __u32 tag)
 		emit_conn_event(AR_EV_CONN_CLOSE, 0, st->conn_id, tgid, fd, st->role, NULL,
 				st->seq);
 	fast_tls_unsettle(tgid, st->sk_tag);
+	fast_unskip(tgid, st->sk_tag);
 	bpf_map_delete_elem(&conns, &k);
-	fast_unskip(tgid, fd);
 	return 1;
 }
 
@@ -134,7 +134,7 @@ static __always_inline struct conn_state *conn_get_sk(__u32 tgid, __s32 fd, __u8
 		return NULL;
 	}
 	sk_mark_put(sk, tgid, fd, st.sk_tag, role, false);
-	fast_unskip(tgid, fd);
+	fast_unskip(tgid, st.sk_tag);
 	stat_add(AR_STAT_CONN_OPEN, 1);
 	emit_conn_event(AR_EV_CONN_OPEN, 0, st.conn_id, tgid, fd, role, sk, NULL);
 	return bpf_map_lookup_elem(&conns, &k);
@@ -197,7 +197,7 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	struct sock_args a;
 
 	if (!is_target_fast(id >> 32)) {
-		__u32 kind = fd_kind(id >> 32, fd, tag);
+		__u32 kind = fd_kind(id >> 32, tag);
 		bool write = call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG;
 
 		if (kind == SKIP_ALL || (kind == SKIP_READS && !write))
@@ -463,6 +463,12 @@ static __always_inline int sock_data(struct sock *sk, int ret, int flags, __u8 d
 		return 0;
 	/* the bytes stay queued: the read that takes them is seen then */
 	if (dir == AR_DIR_INGRESS && (flags & AR_MSG_PEEK))
+		return 0;
+	/* an untargeted process's socket with nothing to copy: return before
+	 * the call's registers are read (a SKIP_READS write may start a new
+	 * POST: stash_sock_args looks) */
+	if (bounded_bytes && !is_target_fast(bpf_get_current_pid_tgid() >> 32) &&
+	    fast_skipped(bpf_get_current_pid_tgid() >> 32, sk_tag(sk), dir == AR_DIR_EGRESS))
 		return 0;
 	if (!sock_data_enter(sk, ret, dir))
 		return 0;

@@ -46,10 +46,14 @@ static __always_inline void sock_connecting(const struct sock *sk)
 	__s32 fd = connecting_fd();
 	struct sock_key k = { .tgid = tgid, .fd = fd };
 
+	/* explicit targets only: an untargeted process's socket needs no
+	 * mark (no watch, no bounded capture; promotion cannot make it a
+	 * target later, and a fork's child gets no socket born here) */
+	if (!promote_first_write && !bounded_bytes && !is_target_fast(tgid))
+		return;
 	sk_mark_put(sk, fd >= 0 ? tgid : 0, fd, 0, AR_ROLE_CLIENT, true);
 	if (fd < 0 || tgid == self_tgid)
 		return;
-	fast_unskip(tgid, fd);
 	if (is_target_fast(tgid))
 		exec_hold_connect(tgid);
 	else if (promote_first_write)
@@ -71,8 +75,8 @@ static __always_inline void sock_closing(const struct sock *sk, bool final)
 		m->ended |= SK_ENDED_CAPTURE;
 		if (promote_first_write && !watch_none(k.tgid))
 			watch_del(&k);
-		if (!conn_end(k.tgid, k.fd, m->tag ? m->tag : ~0u))
-			fast_unskip(k.tgid, k.fd);
+		if (!conn_end(k.tgid, k.fd, m->tag ? m->tag : ~0u) && m->tag)
+			fast_unskip(k.tgid, m->tag);
 	}
 	if (final) {
 		__u64 key = (__u64)sk;

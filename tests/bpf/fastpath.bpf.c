@@ -92,16 +92,32 @@ static __always_inline int check_watch(__u32 tgid)
 int sockfd = -1; /* set by userspace: an unconnected TCP socket of this task */
 __u64 get_buf = 0, post_buf = 0; /* userspace: "GET /..." and "POST /..." */
 
+/* A synthetic socket tag per fd of 100 and up (fds that name no socket);
+ * the task's real socket, sockfd, gets 0, as a call with no socket seen
+ * (stash_write) computes. */
+#define TAG(fd) ((__u32)(fd) << 2 | 1)
+
 static __attribute__((noinline)) int conn_put(__u32 tgid, __s32 fd, __u8 role, __u8 cut, __u8 tls)
 {
 	struct sock_key k = { .tgid = tgid, .fd = fd };
-	struct conn_state st = { .conn_id = 1000 + fd, .role = role, .cut = cut, .tls = tls };
+	struct conn_state st = { .conn_id = 1000 + fd, .role = role, .cut = cut, .tls = tls,
+				 .sk_tag = fd >= 100 ? TAG(fd) : 0 };
 
 	return bpf_map_update_elem(&conns, &k, &st, BPF_ANY);
 }
 
-/* The fd cache (skipped[]): what bounded_enter fills for which state, and
- * every way a fd may come to name another connection empties it. */
+/* The socket tag of the conns entry on fd, or 0. */
+static __attribute__((noinline)) __u32 tag_of(__u32 tgid, __s32 fd)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+
+	return st ? st->sk_tag : 0;
+}
+
+/* The socket cache (skipped[]): what bounded_enter fills for which state,
+ * every way a socket's state may change empties it, and a mark matches
+ * only its own process and socket. */
 static __always_inline int check_fdcache(__u64 id)
 {
 	__u32 tgid = id >> 32;
@@ -113,57 +129,56 @@ static __always_inline int check_fdcache(__u64 id)
 	    conn_put(tgid, 103, AR_ROLE_SERVER, CUT_SKIP, 0) ||
 	    conn_put(tgid, 104, AR_ROLE_SERVER, CUT_BOUNDED, 0))
 		return 40;
-	if (fast_skipped(tgid, 100, 0, false) || fast_skipped(tgid, 100, 0, true))
+	if (fast_skipped(tgid, TAG(100), false) || fast_skipped(tgid, TAG(100), true))
 		return 41; /* cached before any call */
 	bounded_enter(id, 100, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 100, 0, false) || !fast_skipped(tgid, 100, 0, true))
+	if (!fast_skipped(tgid, TAG(100), false) || !fast_skipped(tgid, TAG(100), true))
 		return 42; /* a skipped accepted connection not cached */
 	bounded_enter(id, 101, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 101, 0, false))
+	if (!fast_skipped(tgid, TAG(101), false))
 		return 43; /* a skipped connected one's reads not cached */
-	if (fast_skipped(tgid, 101, 0, true))
+	if (fast_skipped(tgid, TAG(101), true))
 		return 44; /* its writes must still look for a new POST */
 	bounded_enter(id, 102, 0, 0, SC_WRITE);
-	if (!fast_skipped(tgid, 102, 0, true) || !fast_skipped(tgid, 102, 0, false))
+	if (!fast_skipped(tgid, TAG(102), true) || !fast_skipped(tgid, TAG(102), false))
 		return 45; /* TLS ciphertext not cached */
 	bounded_enter(id, 104, 0, 0, SC_READ);
-	if (fast_skipped(tgid, 104, 0, false))
+	if (fast_skipped(tgid, TAG(104), false))
 		return 46; /* a connection still copied, cached */
 	args_take(id, &(struct sock_args){}); /* the stash that read left */
 	watch_put(&w, WATCH_ACCEPTED);
 	bounded_enter(id, 103, 0, 0, SC_READ);
-	if (fast_skipped(tgid, 103, 0, false))
+	if (fast_skipped(tgid, TAG(103), false))
 		return 47; /* cached while its first read is watched */
 	watch_del(&w);
 	bounded_enter(id, 103, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, 103, 0, false))
+	if (!fast_skipped(tgid, TAG(103), false))
 		return 48;
-	watch_put(&w, WATCH_CONNECTED);
-	watch_del(&w);
-	if (fast_skipped(tgid, 103, 0, false))
-		return 49; /* a watch put on the fd did not empty it */
-	*fd_slot(tgid ^ FAST_SLOTS, 101) = fd_mark(tgid ^ FAST_SLOTS, 101, 0, SKIP_ALL);
-	if (fast_skipped(tgid, 101, 0, false))
+	conn_end(tgid, 103, TAG(103));
+	if (fast_skipped(tgid, TAG(103), false))
+		return 49; /* its connection's end did not empty it */
+	*sock_slot(tgid ^ FAST_SLOTS, TAG(101)) = sock_mark(tgid ^ FAST_SLOTS, TAG(101), SKIP_ALL);
+	if (fast_skipped(tgid, TAG(101), false))
 		return 50; /* another process's mark in the slot taken as ours */
 	conn_end(tgid, 100, 0);
-	if (fast_skipped(tgid, 100, 0, false))
+	if (fast_skipped(tgid, TAG(100), false))
 		return 51; /* close did not empty it */
 	if (sockfd < 0 || conn_put(tgid, sockfd, AR_ROLE_SERVER, CUT_SKIP, 0))
 		return 52;
 	bounded_enter(id, sockfd, 0, 0, SC_READ);
-	if (!fast_skipped(tgid, sockfd, 0, false))
+	if (!fast_skipped(tgid, 0, false))
 		return 53;
-	if (!conn_get(tgid, sockfd, AR_ROLE_CLIENT, true))
+	if (!conn_get(tgid, sockfd, AR_ROLE_CLIENT, true) || !tag_of(tgid, sockfd))
 		return 54;
-	if (fast_skipped(tgid, sockfd, 0, false))
-		return 55; /* a new connection on the fd did not empty it */
-	if (fast_skipped(tgid, -1, 0, false))
-		return 56;
-	/* the socket is part of the mark: fd on another socket is not it */
-	fast_skip(tgid, 105, 0x1235, SKIP_ALL);
-	if (!fast_skipped(tgid, 105, 0x1235, false))
+	if (fast_skipped(tgid, tag_of(tgid, sockfd), false))
+		return 55; /* a new connection on the fd taken as skipped */
+	if (fast_skipped(tgid, TAG(999), false))
+		return 56; /* a socket never cached */
+	/* the socket is the mark: another socket, or process, is not it */
+	fast_skip(tgid, 0x1235, SKIP_ALL);
+	if (!fast_skipped(tgid, 0x1235, false))
 		return 57;
-	if (fast_skipped(tgid, 105, 0x2469, false) || fast_skipped(tgid, 105, 0, true))
+	if (fast_skipped(tgid, 0x2469, false) || fast_skipped(tgid ^ 1, 0x1235, true))
 		return 58; /* a reused fd's new socket skipped by the old one's mark */
 	return 0;
 }
@@ -202,7 +217,7 @@ static __always_inline int check_client_write(__u64 id)
 	/* cut, not skipped: the slow path would stash this GET */
 	if (conn_put(tgid, sockfd, AR_ROLE_CLIENT, CUT_BOUNDED, 0))
 		return 60;
-	fast_skip(tgid, sockfd, 0, SKIP_READS);
+	fast_skip(tgid, 0, SKIP_READS);
 	stash_write(sockfd, get_buf, 20);
 	if (bpf_map_lookup_elem(&active_sock_args, &id))
 		return 61; /* the GET was not stopped at the cache */
@@ -349,7 +364,7 @@ static __always_inline int check_tls_settle(__u64 id)
 		return 75;
 	if (fast_tls_settled(tgid ^ 1, TLS_TAG) || fast_tls_settled(tgid, TLS_TAG ^ 2))
 		return 76; /* another process's, or another socket's, taken as settled */
-	if (fast_skipped(tgid, sockfd, 0, false) || fast_skipped(tgid, sockfd, 0, true))
+	if (fast_skipped(tgid, TLS_TAG, false) || fast_skipped(tgid, TLS_TAG, true))
 		return 77; /* a target's state taken for an untargeted skip */
 	end_ssl();
 	if (fast_tls_settled(tgid, TLS_TAG))
