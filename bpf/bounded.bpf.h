@@ -106,7 +106,7 @@ static __always_inline void bounded_cache(const struct sock_key *k,
 		fast_unskip(k->tgid, st->sk_tag);
 }
 
-/* sys_enter of a data call by an untargeted process (after
+/* A data call by an untargeted process (after
  * promote_enter, which may have stashed an accepted socket's first read
  * already). Stashes the call for sock_data_exit unless its connection is
  * unknown, TLS or judged uninteresting. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* fd -> TCP socket and its 4-tuple, for the syscall tracepoints of both
+/* fd -> TCP socket and its 4-tuple, for the socket programs of both
  * objects (sock.bpf.h in capture, serve.bpf.h in injection). */
 #ifndef AR_FDSOCK_BPF_H
 #define AR_FDSOCK_BPF_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The gate hold (issue #13): with lazy syscall tracepoints
+/* The gate hold (issue #13): with lazy tracepoints
  * (user/capture/tp_gate.h) a target that execs, or is forked, while they
  * are not all attached (detached, being detached, or being attached)
  * makes its first calls unseen. So it is stopped there (SIGSTOP, taken

@@ -34,8 +34,8 @@ struct {
 
 /* Per-CPU scratch in which a data record is assembled before
  * bpf_ringbuf_output copies just header + len bytes. Key: slot index
- * 0..AR_SCRATCH_SLOTS-1; value: a record plus its owner. Uprobe and
- * syscall programs run with migration disabled but stay preemptible
+ * 0..AR_SCRATCH_SLOTS-1; value: a record plus its owner. Uprobe
+ * programs run with migration disabled but stay preemptible
  * (PREEMPT_DYNAMIC, preempt=full/lazy), so a second program can run on the
  * same CPU in the middle of a copy: each program claims a free slot with
  * cmpxchg on .owner and releases it when done. Writer/reader: emit.bpf.h. */
@@ -69,10 +69,11 @@ struct {
 } target_cgroups SEC(".maps");
 
 /* Live TCP sockets: sock_key -> conn_state (agentrace/conns.h). LRU so a
- * missed close cannot fill it. Writers: sock.bpf.h on connect/accept/first
- * data, deleted on close; userspace at start for untargeted processes'
- * connections already open (discover/conn_seed.c); tls.bpf.h reads it to
- * link an SSL* to its socket. */
+ * missed close cannot fill it. Writers: sock.bpf.h at a process's first
+ * data call on a socket, deleted at the socket's close (sock_state.bpf.h)
+ * or when the fd is found on another socket; userspace at start for
+ * untargeted processes' connections already open (discover/conn_seed.c);
+ * tls.bpf.h reads it to link an SSL* to its socket. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -135,10 +136,10 @@ struct {
 	__type(value, struct bio_pending);
 } tls_bio_pending SEC(".maps");
 
-/* Arguments of a socket syscall between entry and exit. */
+/* Arguments of a socket data call between its entry half and its exit
+ * half (sock.bpf.h, sock_data). */
 enum sock_call {
 	SC_READ, SC_WRITE, SC_READV, SC_WRITEV, SC_RECVMSG, SC_SENDMSG,
-	SC_CONNECT, SC_ACCEPT,
 };
 struct sock_args {
 	__u64 buf;    /* buffer, iovec array or user_msghdr */
@@ -147,9 +148,10 @@ struct sock_args {
 	__u32 iovcnt; /* readv/writev only */
 	__u32 _pad;   /* PROMOTE_READ or BOUNDED_CALL: see promote/bounded.bpf.h */
 };
-/* pid_tgid -> sock_args. Written at sys_enter_*, taken at sys_exit_*
- * (Pixie's active_*_args_map pattern). LRU, and deleted at thread exit
- * (proc.bpf.h), so entries of threads killed inside a call never fill it. */
+/* pid_tgid -> sock_args. Written by a data call's entry half, taken by
+ * its exit half (Pixie's active_*_args_map pattern, kept from the syscall
+ * tracepoints: promotion and bounded capture stash what the exit needs).
+ * LRU, and deleted at thread exit (proc.bpf.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

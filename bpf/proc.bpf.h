@@ -71,7 +71,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 tid,
 	if (filename_src)
 		bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename_src);
 	/* exec and fork must reach userspace at once (the new target is
-	 * about to use its TLS library, and lazy syscall tracepoints wait for
+	 * about to use its TLS library, and lazy tracepoints wait for
 	 * it: user/capture/tp_gate.h); exit can wait for the next batch. */
 	bpf_ringbuf_submit(ev, type == AR_EV_PROC_EXIT ? rb_flags() : BPF_RB_FORCE_WAKEUP);
 	stat_add(AR_STAT_EVENTS, 1);

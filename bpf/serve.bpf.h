@@ -13,9 +13,9 @@
  * closed. A thread serving two or more at once (an event loop) is
  * ambiguous: its sends get new traces, counted, never a guess.
  *
- * Tracepoints of this object only (the capture object's are untouched):
- * accept exits register a socket, reads parse (at the socket layer),
- * writes (there too) and close entries end serving.
+ * Socket-layer tracepoints of this object (inject.bpf.c): a target's
+ * first read of a socket sk_marks says was accepted registers it, reads
+ * parse, and a write or the socket's close ends serving.
  */
 #ifndef AR_SERVE_BPF_H
 #define AR_SERVE_BPF_H
@@ -77,8 +77,8 @@ struct serve_args {
 	__s32 fd;
 	__u32 call;   /* enum serve_call */
 };
-/* pid_tgid -> arguments of a read on a server socket, sys_enter to
- * sys_exit. LRU: a thread killed inside the call leaves nothing behind. */
+/* pid_tgid -> arguments of a read on a server socket, from the read's
+ * entry half to its exit half (inject.bpf.c, serve_recv). LRU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
