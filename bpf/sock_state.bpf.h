@@ -79,7 +79,7 @@ static __always_inline void sock_closing(const struct sock *sk, bool final)
 			fast_unskip(k.tgid, m->tag);
 	}
 	if (final) {
-		__u64 key = (__u64)sk;
+		__u64 key = sk_addr(sk);
 
 		bpf_map_delete_elem(&sk_marks, &key);
 	}

@@ -7,9 +7,11 @@ peeked bytes are not captured twice, a fd reused while another process
 keeps its old socket open starts a new stream, and bytes that leave by a
 call the capture cannot read (sendfile) are counted, not silently lost."""
 
+import json
 import os
 import subprocess
 import sys
+import time
 
 from harness import (Agentrace, EchoServer, Workdir, analyze_dump, check, clean_env,
                      stream_bytes, teardown, test, wait_for, HERE)
@@ -123,5 +125,50 @@ def test_sock_layer_sendfile_counted_not_silent():
         check(egress and stream_bytes(egress[0]) == want_in[:len(want_in) - n],
               "the request head differs: %r" % [r["bytes"] for r in egress])
         check(ingress and stream_bytes(ingress[0]) == want_out, "the response differs")
+    finally:
+        teardown(wd, ar, srv)
+
+
+def sk_marks_entries():
+    """Entries in agentrace's sk_marks map (bpftool), or -1."""
+    r = subprocess.run(["bpftool", "-j", "map", "dump", "name", "sk_marks"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        return -1
+    try:
+        return len(json.loads(r.stdout))
+    except ValueError:
+        return -1
+
+
+@test
+def test_sock_layer_marks_go_with_their_sockets():
+    """Every TCP socket born while agentrace runs gets a mark (client at
+    SYN_SENT, server at SYN_RECV); its end removes it, so 300 connections,
+    open at once and then closed, leave the map about as empty as it was
+    (the map is an LRU of 65,536: a leak would not crash, it would evict
+    live marks). Open at once, so that no socket reuses another's address
+    and overwrites its mark, which would hide a leak."""
+    wd = Workdir("sock-marks")
+    srv = EchoServer(wd, plain=True)
+    ar = None
+    n = 300
+    try:
+        ar = Agentrace(wd, ["-o", wd.file("cap.agt"), "--comm", "slmarks"], mode="record")
+        before = sk_marks_entries()
+        check(before >= 0, "bpftool cannot dump sk_marks")
+        run_client(wd, "slmarks", ["many", str(srv.port), str(n)])
+        wait_for(lambda: len(srv.conns()) == n, what="the server's %d connections" % n)
+        # the ends come once FIN and ACK are through (loopback: at once)
+        deadline = time.monotonic() + 10
+        left = sk_marks_entries() - before
+        while left >= 30 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = sk_marks_entries() - before
+        check(left < 30, "%d marks left of %d sockets born (%d before)" % (left, 2 * n, before))
+        ar.finish()
+        rows = [r for r in analyze_dump(wd, wd.file("cap.agt"))
+                if r["dir"] == "egress" and int(r["bytes"]) > 0 and r["comm"] == "slmarks"]
+        check(len(rows) == n, "want %d client streams, got %d" % (n, len(rows)))
     finally:
         teardown(wd, ar, srv)

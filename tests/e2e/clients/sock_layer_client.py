@@ -9,6 +9,8 @@
                          its fd, then a request on a second connection,
                          which gets the same fd number; prints both fds
   sendfile PORT N        a POST whose N-byte body leaves by sendfile(2)
+  many PORT N            N connections open at once, a request on each,
+                         then all closed
 """
 import os
 import socket
@@ -71,6 +73,15 @@ def main():
         os.close(w)
         os.waitpid(child, 0)
         print(fd1, fd2, flush=True)
+    elif mode == "many":
+        # all alive together: each socket at its own address, none reused
+        socks = [socket.create_connection(("127.0.0.1", port))
+                 for _ in range(int(sys.argv[3]))]
+        for s in socks:
+            request(s, 10, 10)
+            response(s)
+        for s in socks:
+            s.close()
     elif mode == "sendfile":
         n = int(sys.argv[3])
         path = "/tmp/agentrace-sendfile-%d.bin" % os.getpid()
