@@ -9,7 +9,7 @@
 #include "fastpath.bpf.h"
 #include "exec_hold.bpf.h"
 #include "gate_hold.bpf.h"
-#include "sock_call.bpf.h" /* AR_PF_* */
+#include "sock_call.bpf.h" /* user_regs */
 
 #define TARGET_MATCHED 1 /* matched --comm/--cgroup, or inherited by fork */
 #define TARGET_PINNED 2  /* named by --pid: survives exec */
@@ -104,12 +104,10 @@ int BPF_PROG(lib_mmap, struct mm_struct *mm, bool write, bool success)
 
 	if (!write || !success || !is_target_fast(id >> 32))
 		return 0;
+	regs = user_regs();
+	if (!regs || regs->orig_ax != AR_NR_MMAP)
+		return 0;
 	task = bpf_get_current_task_btf();
-	if (task->flags & (AR_PF_KTHREAD | AR_PF_IO_WORKER))
-		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (regs->orig_ax != AR_NR_MMAP)
-		return 0;
 	fd = (int)regs->r8; /* mmap(addr, len, prot, flags, fd, off) */
 	if (fd < 0)
 		return 0;

@@ -91,13 +91,33 @@ __attribute__((noinline)) int conn_end(__u32 tgid, __s32 fd, __u32 tag)
 	return 1;
 }
 
-/* The connection state for (tgid, fd): existing, or new when fd is a TCP
- * socket, and want (when not NULL) is that socket. An entry of another
- * socket (fd reused after a close this process did not make the last of)
- * ends first; one seeded by userspace (sk_tag 0) is taken as this
- * socket's. fresh: a new connection replaces an existing entry (a
- * reopen, whose caller sent its close). role AR_ROLE_UNKNOWN takes the
- * one sk_marks holds. NULL when fd is not a TCP socket. */
+/* The conns entry of (tgid, fd) if it stands for socket sk: sk's own, or
+ * one seeded by userspace (sk_tag 0), taken as sk's now. An entry of
+ * another socket (fd reused after a close this process did not make the
+ * last of) ends here. NULL when none is left. */
+static __always_inline struct conn_state *conn_of_sk(__u32 tgid, __s32 fd, const struct sock *sk)
+{
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
+	__u32 tag = sk_tag(sk);
+
+	if (!st || st->sk_tag == tag)
+		return st;
+	if (!st->sk_tag) {
+		st->sk_tag = tag;
+		sk_mark_put(sk, tgid, fd, tag, AR_ROLE_UNKNOWN, false);
+		return st;
+	}
+	conn_end(tgid, fd, st->sk_tag);
+	return NULL;
+}
+
+/* The connection state for (tgid, fd): existing (checked against want
+ * when given, conn_of_sk), or new when fd is a TCP socket, and want (when
+ * not NULL) is that socket. fresh: a new connection replaces an existing
+ * entry (a reopen, whose caller sent its close), which still ends first
+ * if it was another socket's. role AR_ROLE_UNKNOWN takes the one
+ * sk_marks holds. NULL when fd is not a TCP socket. */
 static __always_inline struct conn_state *conn_get_sk(__u32 tgid, __s32 fd, __u8 role,
 						      bool fresh, const struct sock *want)
 {
@@ -106,24 +126,20 @@ static __always_inline struct conn_state *conn_get_sk(__u32 tgid, __s32 fd, __u8
 	struct sk_mark *m;
 	struct sock *sk;
 
-	cur = bpf_map_lookup_elem(&conns, &k);
-	if (cur && !fresh && want) {
-		if (cur->sk_tag == sk_tag(want))
+	if (!fresh) {
+		cur = want ? conn_of_sk(tgid, fd, want) : bpf_map_lookup_elem(&conns, &k);
+		if (cur)
 			return cur;
-		if (!cur->sk_tag) {
-			cur->sk_tag = sk_tag(want);
-			sk_mark_put(want, tgid, fd, cur->sk_tag, AR_ROLE_UNKNOWN, false);
-			return cur;
-		}
-	} else if (cur && !fresh) {
-		return cur;
 	}
 	sk = fd_tcp_sock(fd);
 	if (!sk || (want && sk != want))
 		return NULL;
 	st.sk_tag = sk_tag_of(sk);
-	if (cur && cur->sk_tag && cur->sk_tag != st.sk_tag)
-		conn_end(tgid, fd, cur->sk_tag);
+	if (fresh) {
+		cur = bpf_map_lookup_elem(&conns, &k);
+		if (cur && cur->sk_tag && cur->sk_tag != st.sk_tag)
+			conn_end(tgid, fd, cur->sk_tag);
+	}
 	m = sk_mark_of(sk);
 	if (role == AR_ROLE_UNKNOWN && m)
 		role = m->role;
@@ -154,32 +170,21 @@ static __always_inline struct conn_state *conn_get(__u32 tgid, __s32 fd, __u8 ro
  * the process, done once now. A connected socket was watched for
  * promotion already, inside its connect (sock_state.bpf.h); an accepted
  * one is watched now, before this read (promote_enter decides at its
- * end); with bounded capture, either gets its conns entry. An entry of
- * another socket on the same fd ends; one seeded by userspace is taken as
- * this socket's. */
+ * end); with bounded capture, either gets its conns entry. */
 static __always_inline void sock_lazy_open(__u64 id, __s32 fd, const struct sock *sk)
 {
 	struct sock_key k = { .tgid = id >> 32, .fd = fd };
-	struct conn_state *st = bpf_map_lookup_elem(&conns, &k);
-	__u32 tag = sk_tag(sk);
 	struct sk_mark *m;
 
-	if (st && st->sk_tag == tag)
+	if (conn_of_sk(k.tgid, fd, sk))
 		return;
-	if (st && !st->sk_tag) {
-		st->sk_tag = tag;
-		sk_mark_put(sk, k.tgid, fd, tag, AR_ROLE_UNKNOWN, false);
-		return;
-	}
-	if (st)
-		conn_end(k.tgid, fd, st->sk_tag);
 	m = sk_mark_of(sk);
 	if (!m || m->opened || m->role == AR_ROLE_UNKNOWN)
 		return;
 	m->opened = 1;
 	m->tgid = k.tgid; /* its close finds the watch and the entry */
 	m->fd = fd;
-	m->tag = tag;
+	m->tag = sk_tag(sk);
 	if (m->role == AR_ROLE_SERVER)
 		promote_accept(&k);
 	if (bounded_bytes)
@@ -433,8 +438,6 @@ static __attribute__((noinline)) int sock_data_enter(const struct sock *sk, int 
 {
 	struct sock_syscall c;
 
-	if (fast_tls_settled(bpf_get_current_pid_tgid() >> 32, sk_tag(sk)))
-		return 0;
 	if (!sock_call_of(&c, dir == AR_DIR_EGRESS)) {
 		stat_add(AR_STAT_SOCK_UNDECODED, ret);
 		return 0;
@@ -448,27 +451,36 @@ static __attribute__((noinline)) int sock_data_done(long ret, __u8 dir)
 	return sock_data_exit(ret, dir);
 }
 
+/* A data call whose bytes nothing will copy, known before the call's
+ * registers are read: 1 to return at once. In a frame of its own, like the
+ * halves above (its locals in sock_data's frame passed the 512 bytes). */
+static __attribute__((noinline)) int sock_data_skip(const struct sock *sk, int flags, __u8 dir)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bool target = is_target_fast(tgid);
+
+	/* Explicit targets only: an untargeted process has nothing more to
+	 * look at (no promotion, no bounded capture): one compare. */
+	if (!target && !bounded_bytes && !promote_first_write)
+		return 1;
+	if (!sock_is_tcp(sk))
+		return 1;
+	/* the bytes stay queued: the read that takes them is seen then */
+	if (dir == AR_DIR_INGRESS && (flags & AR_MSG_PEEK))
+		return 1;
+	/* a target's settled TLS socket, or an untargeted process's skipped
+	 * one (a SKIP_READS write may start a new POST: stash_sock_args
+	 * looks) */
+	if (target)
+		return fast_tls_settled(tgid, sk_tag(sk));
+	return bounded_bytes && fast_skipped(tgid, sk_tag(sk), dir == AR_DIR_EGRESS);
+}
+
 /* A data call's socket tracepoint (capture.bpf.c): ret bytes moved on sk
  * in direction dir, by the syscall sock_call_of finds. */
 static __always_inline int sock_data(struct sock *sk, int ret, int flags, __u8 dir)
 {
-	if (ret <= 0)
-		return 0;
-	/* Explicit targets only: an untargeted process has nothing more to
-	 * look at (no promotion, no bounded capture): one compare. */
-	if (!bounded_bytes && !promote_first_write &&
-	    !is_target_fast(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	if (!sock_is_tcp(sk))
-		return 0;
-	/* the bytes stay queued: the read that takes them is seen then */
-	if (dir == AR_DIR_INGRESS && (flags & AR_MSG_PEEK))
-		return 0;
-	/* an untargeted process's socket with nothing to copy: return before
-	 * the call's registers are read (a SKIP_READS write may start a new
-	 * POST: stash_sock_args looks) */
-	if (bounded_bytes && !is_target_fast(bpf_get_current_pid_tgid() >> 32) &&
-	    fast_skipped(bpf_get_current_pid_tgid() >> 32, sk_tag(sk), dir == AR_DIR_EGRESS))
+	if (ret <= 0 || sock_data_skip(sk, flags, dir))
 		return 0;
 	if (!sock_data_enter(sk, ret, dir))
 		return 0;

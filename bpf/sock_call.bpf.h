@@ -57,6 +57,20 @@ static __always_inline bool sock_is_tcp(const struct sock *sk)
 	       sk->sk_protocol == AR_IPPROTO_TCP;
 }
 
+/* The current task's saved user registers, as its syscall entered (the
+ * number in orig_ax, the arguments in di, si, dx, r10, r8, r9), or NULL
+ * for a task that has none of a call: a kernel thread, an io_uring
+ * worker. The one reader of them for every program here (data calls,
+ * connect in sock_state.bpf.h, mmap in proc.bpf.h). */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->flags & (AR_PF_KTHREAD | AR_PF_IO_WORKER))
+		return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
+
 /* The current task's data syscall that moved bytes on a socket: false
  * when it was none (io_uring, sendfile, splice, sendmmsg/recvmmsg, a
  * kernel thread's socket), which the caller counts. send says which
@@ -64,13 +78,9 @@ static __always_inline bool sock_is_tcp(const struct sock *sk)
  * socket under a file) is refused too. */
 static __always_inline bool sock_call_of(struct sock_syscall *c, bool send)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
+	struct pt_regs *regs = user_regs();
 	long nr;
 
-	if (task->flags & (AR_PF_KTHREAD | AR_PF_IO_WORKER))
-		return false;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return false;
 	nr = regs->orig_ax;

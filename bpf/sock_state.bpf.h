@@ -27,13 +27,11 @@
  * sendto/sendmsg(fd, ...); -1 when the registers say neither. */
 static __always_inline __s32 connecting_fd(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
+	struct pt_regs *regs = user_regs();
 	long nr;
 
-	if (task->flags & (AR_PF_KTHREAD | AR_PF_IO_WORKER))
+	if (!regs)
 		return -1;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	nr = regs->orig_ax;
 	if (nr != AR_NR_CONNECT && nr != AR_NR_SENDTO && nr != AR_NR_SENDMSG)
 		return -1;
@@ -45,16 +43,17 @@ static __always_inline void sock_connecting(const struct sock *sk)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__s32 fd = connecting_fd();
 	struct sock_key k = { .tgid = tgid, .fd = fd };
+	bool target = is_target_fast(tgid);
 
 	/* explicit targets only: an untargeted process's socket needs no
 	 * mark (no watch, no bounded capture; promotion cannot make it a
 	 * target later, and a fork's child gets no socket born here) */
-	if (!promote_first_write && !bounded_bytes && !is_target_fast(tgid))
+	if (!promote_first_write && !bounded_bytes && !target)
 		return;
 	sk_mark_put(sk, fd >= 0 ? tgid : 0, fd, 0, AR_ROLE_CLIENT, true);
 	if (fd < 0 || tgid == self_tgid)
 		return;
-	if (is_target_fast(tgid))
+	if (target)
 		exec_hold_connect(tgid);
 	else if (promote_first_write)
 		watch_put(&k, WATCH_CONNECTED);
