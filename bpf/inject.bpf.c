@@ -402,13 +402,14 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(serve_recv, struct sock *sk, int ret, int flags)
 {
 	struct sock_syscall c;
-	__u32 call;
+	struct serve_args a;
 
 	if (ret <= 0 || (flags & AR_MSG_PEEK) || !sock_is_tcp(sk) || !sock_call_of(&c, false))
 		return 0;
-	call = c.kind == SCK_BUF ? SV_READ : c.kind == SCK_IOV ? SV_READV : SV_RECVMSG;
-	serve_read_enter(c.fd, c.buf, call, sk);
-	serve_read_exit(ret);
+	a.buf = c.buf;
+	a.fd = c.fd;
+	a.call = c.kind == SCK_BUF ? SV_READ : c.kind == SCK_IOV ? SV_READV : SV_RECVMSG;
+	serve_read(&a, sk, ret);
 	return 0;
 }
 

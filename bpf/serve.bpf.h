@@ -72,19 +72,12 @@ struct {
 } serve_thr SEC(".maps");
 
 enum serve_call { SV_READ = 0, SV_READV, SV_RECVMSG };
+/* A read of a server socket, as its syscall got it. */
 struct serve_args {
 	__u64 buf;    /* buffer, iovec array or user_msghdr */
 	__s32 fd;
 	__u32 call;   /* enum serve_call */
 };
-/* pid_tgid -> arguments of a read on a server socket, from the read's
- * entry half to its exit half (inject.bpf.c, serve_recv). LRU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct serve_args);
-} serve_args SEC(".maps");
 
 static __always_inline void thr_close(__u32 tid, __s32 fd)
 {
@@ -159,7 +152,7 @@ static __always_inline const struct serve_slot *thr_serving(__u32 tid, bool *amb
 
 /* A request's header block is in: decide its SERVER span ids, hand them
  * to the thread and report them. Global functions here and below are
- * verified once, not once per round of serve_read_exit's loop, which
+ * verified once, not once per round of serve_read's loop, which
  * otherwise passes the verifier's 1M instruction limit (6.18). */
 __attribute__((noinline)) int serve_decide(struct serve_sk *st, __s32 fd, __u64 id)
 {
@@ -221,20 +214,6 @@ static __always_inline struct serve_sk *serve_sock(__u32 tgid, __s32 fd, const s
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&serve_socks, &k);
-}
-
-static __always_inline void serve_read_enter(__s32 fd, __u64 buf, __u32 call,
-					     const struct sock *sk)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct serve_args a = { .buf = buf, .fd = fd, .call = call };
-	struct serve_sk *st;
-
-	if (!is_target(id >> 32))
-		return;
-	st = serve_sock(id >> 32, fd, sk);
-	if (st && st->s.p.state != INJ_ST_DEAD)
-		bpf_map_update_elem(&serve_args, &id, &a, BPF_ANY);
 }
 
 /* One window through the parser, from bpf_loop. */
@@ -309,22 +288,21 @@ static __always_inline void serve_give_up(struct serve_sk *st)
 	stat(AR_INJ_STAT_SERVE_LOST);
 }
 
-static __always_inline void serve_read_exit(long ret)
+/* A read of ret bytes by a target on its server socket sk (a: the
+ * read's arguments): parse them. Entry and exit in one, as the socket
+ * layer sees the read once, done. */
+static __always_inline void serve_read(const struct serve_args *ap, const struct sock *sk,
+				       long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct serve_args *ap = bpf_map_lookup_elem(&serve_args, &id), a;
-	struct serve_key k;
+	struct serve_args a = *ap;
 	struct serve_sk *st;
 	__u64 p, len, off = 0;
 
-	if (!ap)
+	if (ret <= 0 || !is_target(id >> 32))
 		return;
-	a = *ap;
-	bpf_map_delete_elem(&serve_args, &id);
-	k.tgid = id >> 32;
-	k.fd = a.fd;
-	st = bpf_map_lookup_elem(&serve_socks, &k);
-	if (ret <= 0 || !st || st->s.p.state == INJ_ST_DEAD)
+	st = serve_sock(id >> 32, a.fd, sk);
+	if (!st || st->s.p.state == INJ_ST_DEAD)
 		return;
 	if (!read_buffer(&a, ret, &p, &len)) {
 		serve_give_up(st);
