@@ -7,11 +7,20 @@
 
 #define NONE (-1)
 
+/* Key buckets (by_conn, by_peer) per pool entry. A connection's requests
+ * fill consecutive buckets (conn_bucket), so two busy connections whose
+ * runs overlap keep colliding, and every add then walked a cold entry of
+ * the other (its find) and every eviction another (its unlink): 13% of
+ * a traced wrk's daemon samples (perf). Eight buckets an entry keep
+ * most chains one entry long, for 56 bytes more an entry (of 320). */
+#define KEY_BUCKETS_PER_ENTRY 8
+
 struct reqctx_table {
 	struct reqctx *pool;
 	size_t cap, next;         /* next: ring position of the next allocation */
-	int32_t *by_conn, *by_peer, *by_thr; /* bucket heads, nbuckets each */
-	size_t nbuckets;          /* power of two */
+	int32_t *by_conn, *by_peer; /* bucket heads, nbuckets each */
+	int32_t *by_thr;            /* bucket heads, nthr */
+	size_t nbuckets, nthr;      /* powers of two */
 	struct reqctx_stats st;
 };
 
@@ -59,7 +68,7 @@ static size_t peer_bucket(const struct reqctx_table *r, const struct ar_tuple *t
 
 static size_t thr_bucket(const struct reqctx_table *r, uint32_t tgid, uint32_t tid)
 {
-	return mix((uint64_t)tgid << 32 | tid) & (r->nbuckets - 1);
+	return mix((uint64_t)tgid << 32 | tid) & (r->nthr - 1);
 }
 
 struct reqctx_table *reqctx_table__new(size_t cap)
@@ -69,21 +78,24 @@ struct reqctx_table *reqctx_table__new(size_t cap)
 	if (!r)
 		return NULL;
 	r->cap = cap ? cap : REQCTX_DEF_CAP;
-	for (r->nbuckets = 64; r->nbuckets < r->cap; r->nbuckets *= 2)
+	for (r->nthr = 64; r->nthr < r->cap; r->nthr *= 2)
 		;
+	r->nbuckets = r->nthr * KEY_BUCKETS_PER_ENTRY;
 	if (r->cap <= SIZE_MAX / sizeof(*r->pool))
 		r->pool = aligned_alloc(_Alignof(struct reqctx), r->cap * sizeof(*r->pool));
 	if (r->pool)
 		memset(r->pool, 0, r->cap * sizeof(*r->pool));
 	r->by_conn = malloc(r->nbuckets * sizeof(int32_t));
 	r->by_peer = malloc(r->nbuckets * sizeof(int32_t));
-	r->by_thr = malloc(r->nbuckets * sizeof(int32_t));
+	r->by_thr = malloc(r->nthr * sizeof(int32_t));
 	if (!r->pool || !r->by_conn || !r->by_peer || !r->by_thr) {
 		reqctx_table__free(r);
 		return NULL;
 	}
 	for (size_t i = 0; i < r->nbuckets; i++)
-		r->by_conn[i] = r->by_peer[i] = r->by_thr[i] = NONE;
+		r->by_conn[i] = r->by_peer[i] = NONE;
+	for (size_t i = 0; i < r->nthr; i++)
+		r->by_thr[i] = NONE;
 	return r;
 }
 
@@ -177,11 +189,20 @@ static void evict(struct reqctx_table *r, int32_t i)
 
 /* The next add reuses pool[next], by then long out of cache: one per
  * request, its eviction and zeroing were the table's main cost (perf on
- * a traced wrk). Fetching it now overlaps the misses with other work. */
+ * a traced wrk). Fetching it one add ahead overlaps the misses with other
+ * work; pool[next] itself arrived during the last add, so the chain heads
+ * its eviction will unlink from can be fetched now. */
 static void prefetch_next(const struct reqctx_table *r)
 {
-	const char *p = (const char *)&r->pool[r->next];
+	const struct reqctx *e = &r->pool[r->next];
+	const char *p = (const char *)&r->pool[(r->next + 1) % r->cap];
 
+	if (e->used) {
+		__builtin_prefetch(&r->by_conn[conn_bucket(r, e->conn_id, e->req_index)], 1);
+		if (indexed_by_peer(e))
+			__builtin_prefetch(&r->by_peer[peer_bucket(r, &e->tuple, false,
+								   e->req_index)], 1);
+	}
 	for (size_t off = 0; off < sizeof(struct reqctx); off += 64)
 		__builtin_prefetch(p + off, 1);
 }
