@@ -76,6 +76,29 @@ Test(tracectx_ids, nonzero_and_distinct)
 	ids__free(g);
 }
 
+/* Every bit of a span id is set about half the time, across refills
+ * (each from its own seed) and within one: a stuck or biased expander
+ * fails here; nonzero_and_distinct alone would pass a counter. */
+Test(tracectx_ids, bits_balanced)
+{
+	struct ids *g = ids__new();
+	unsigned ones[64] = { 0 };
+	const int n = 20000;
+
+	cr_assert_not_null(g);
+	for (int i = 0; i < n; i++) {
+		uint8_t s[8];
+
+		cr_assert_eq(ids__span_id(g, s), 0);
+		for (int b = 0; b < 64; b++)
+			ones[b] += s[b / 8] >> (b % 8) & 1;
+	}
+	/* mean n/2 = 10000, sigma ~71: 9500..10500 is 7 sigma */
+	for (int b = 0; b < 64; b++)
+		cr_assert(ones[b] > 9500 && ones[b] < 10500, "bit %d set %u of %d", b, ones[b], n);
+	ids__free(g);
+}
+
 Test(tracectx_apply, new_trace_without_headers)
 {
 	struct tracectx *t = tracectx__new(NULL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Random trace and span ids. Bytes come from getrandom(2) in 4 KiB
- * batches so a span costs a memcpy, not a syscall. One generator per
+ * Random trace and span ids. Bytes come in 4 KiB batches, each expanded
+ * from a fresh getrandom(2) seed, so a span costs a memcpy, not a
+ * syscall. One generator per
  * thread: it is not thread-safe.
  */
 #ifndef AR_TRACE_IDS_H
