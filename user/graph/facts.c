@@ -8,8 +8,12 @@
 #include "graph/facts.h"
 #include "graph/norm.h"
 
+/* Every span passes here, nearly all of them no chat call: clearing the
+ * ~2 KiB struct each time was 1% of a traced wrk's daemon samples. */
 void facts__release(struct facts *f)
 {
+	if (!f->held)
+		return;
 	for (size_t i = 0; i < f->n_results; i++) {
 		free(f->results[i].id);
 		free(f->results[i].text);
@@ -120,6 +124,7 @@ int facts__take(struct facts *f, const struct genai_call *c, const json_t *req,
 	if (!c->operation || (strcmp(c->operation, SC_OP_CHAT) &&
 			      strcmp(c->operation, SC_OP_GENERATE_CONTENT)))
 		return 0;
+	f->held = true;
 	json_array_foreach(c->input_messages, i, m) {
 		if (i == FACTS_MAX_MSGS) {
 			f->msgs_cut = true;

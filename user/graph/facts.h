@@ -34,6 +34,7 @@ struct facts_tool {
 
 struct facts {
 	const struct span *s;    /* the span these facts are for; NULL: none */
+	bool held;               /* facts__take wrote something: release clears */
 	uint64_t roll[FACTS_MAX_MSGS]; /* rolling hash after each input message */
 	size_t n_msgs;
 	bool msgs_cut;           /* more than FACTS_MAX_MSGS messages */
