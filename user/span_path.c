@@ -25,6 +25,17 @@
 #include "trace/span_exchange.h"
 #include "trace/traceparent.h"
 
+/* The identity last stamped on a span. A process's spans come in runs,
+ * and its identity changes only with a proc_table record (gen) or, for a
+ * process discovery has not met, with the connection's comm. */
+struct stamp_cache {
+	bool valid;
+	uint32_t tgid;
+	uint64_t gen;
+	char comm[AR_COMM_LEN];
+	struct span_process p;
+};
+
 struct span_path {
 	struct http_tracker *http;
 	struct genai *genai;
@@ -43,6 +54,7 @@ struct span_path {
 	span_path_target_fn is_target; /* bounded capture: spans only from targets */
 	void *target_ctx;
 	uint64_t untargeted; /* exchanges of untargeted processes: no span */
+	struct stamp_cache stamp;
 };
 
 /* snprintf(dst, cap, "%s", src) without the format machinery (this runs
@@ -57,14 +69,15 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 /* Process identity, from discovery when it met the process, else from
  * what the kernel told us about the connection. */
-static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
+static void fill_process(const struct proc_table *procs, const struct http_exchange *x,
+			 struct span_process *p)
 {
-	const struct ar_proc_info *pi = proc_table__get(sp->procs, x->conn->tgid);
-	const struct ar_proc_runtime *rt = proc_table__get_runtime(sp->procs, x->conn->tgid);
-	struct span_process *p = &s->proc;
+	const struct ar_proc_info *pi = proc_table__get(procs, x->conn->tgid);
+	const struct ar_proc_runtime *rt = proc_table__get_runtime(procs, x->conn->tgid);
 	const char *exe = x->conn->comm;
 	const char *qos;
 
+	memset(p, 0, sizeof(*p));
 	p->pid = x->conn->tgid;
 	if (pi) {
 		const char *slash = strrchr(pi->exe_path, '/');
@@ -85,8 +98,24 @@ static void stamp_process(struct span_path *sp, struct span *s, const struct htt
 	copy_str(p->exe_name, sizeof(p->exe_name), exe);
 	copy_str(p->service_name, sizeof(p->service_name),
 		 pi && pi->service_name[0] ? pi->service_name : exe);
-	span__set_int(s, "process.pid", p->pid);
-	span__set_str(s, "process.executable.name", p->exe_name);
+}
+
+static void stamp_process(struct span_path *sp, struct span *s, const struct http_exchange *x)
+{
+	struct stamp_cache *c = &sp->stamp;
+	uint64_t gen = proc_table__gen(sp->procs);
+
+	if (!c->valid || c->tgid != x->conn->tgid || c->gen != gen ||
+	    memcmp(c->comm, x->conn->comm, sizeof(c->comm))) {
+		fill_process(sp->procs, x, &c->p);
+		c->tgid = x->conn->tgid;
+		c->gen = gen;
+		memcpy(c->comm, x->conn->comm, sizeof(c->comm));
+		c->valid = true;
+	}
+	s->proc = c->p;
+	span__set_int(s, "process.pid", s->proc.pid);
+	span__set_str(s, "process.executable.name", s->proc.exe_name);
 	span__set_int(s, "thread.id", s->tid);
 }
 

@@ -8,6 +8,7 @@
 struct proc_table {
 	struct ar_proc_info slot[PROC_SLOTS];
 	struct ar_proc_runtime rt[PROC_SLOTS]; /* 512 KiB */
+	uint64_t gen; /* bumped by every put */
 };
 
 struct proc_table *proc_table__new(void)
@@ -24,6 +25,7 @@ void proc_table__put(struct proc_table *t, const struct ar_proc_info *rec)
 {
 	struct ar_proc_info *s = &t->slot[rec->hdr.tgid % PROC_SLOTS];
 
+	t->gen++;
 	*s = *rec;
 	/* Records from a capture file are not trusted to be terminated. */
 	s->comm[sizeof(s->comm) - 1] = 0;
@@ -45,6 +47,7 @@ void proc_table__put_runtime(struct proc_table *t, const struct ar_proc_runtime 
 {
 	struct ar_proc_runtime *s = &t->rt[rec->hdr.tgid % PROC_SLOTS];
 
+	t->gen++;
 	*s = *rec;
 	s->owner[sizeof(s->owner) - 1] = 0;
 	s->runtime_name[sizeof(s->runtime_name) - 1] = 0;
@@ -56,4 +59,9 @@ const struct ar_proc_runtime *proc_table__get_runtime(const struct proc_table *t
 	const struct ar_proc_runtime *s = &t->rt[pid % PROC_SLOTS];
 
 	return s->hdr.type == AR_EV_PROC_RUNTIME && s->hdr.tgid == pid ? s : NULL;
+}
+
+uint64_t proc_table__gen(const struct proc_table *t)
+{
+	return t->gen;
 }

@@ -19,5 +19,8 @@ const struct ar_proc_info *proc_table__get(const struct proc_table *t, uint32_t 
 /* The same for AR_EV_PROC_RUNTIME records. */
 void proc_table__put_runtime(struct proc_table *t, const struct ar_proc_runtime *rec);
 const struct ar_proc_runtime *proc_table__get_runtime(const struct proc_table *t, uint32_t pid);
+/* Changes whenever any entry does: what a reader derived from an entry
+ * stays right while this value stays. */
+uint64_t proc_table__gen(const struct proc_table *t);
 
 #endif

@@ -79,12 +79,18 @@ static int ids__refill(struct ids *g)
 	return 0;
 }
 
+/* n is 8 or 16: two word loads, not a byte loop */
 static bool all_zero(const uint8_t *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
+	uint64_t w = 0;
+
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, b + i, 8);
+		w |= v;
+	}
+	return !w;
 }
 
 /* Takes n fresh bytes, redrawing in the (2^-64) case they are all zero,
