@@ -117,10 +117,11 @@ static bool is_otlp_export(const struct http_exchange *x)
 {
 	static const char *const tails[] = { "/v1/traces", "/v1/metrics", "/v1/logs" };
 	const char *t = x->target ? x->target : "";
-	size_t n = strcspn(t, "?#"), k;
+	size_t n, k;
 
 	if (strcmp(x->method, "POST") != 0)
 		return false;
+	n = strcspn(t, "?#");
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 		k = strlen(tails[i]);
 		if (n >= k && memcmp(t + n - k, tails[i], k) == 0)
