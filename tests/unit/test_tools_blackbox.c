@@ -3,6 +3,7 @@
  * and structure hashes, HTTP client error status. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -126,6 +127,121 @@ Test(tools_blackbox, url_from_peer_when_no_host)
 	u = url__full(&b.x);
 	cr_assert_str_eq(u, "http://10.1.2.3:8080/x");
 	free(u);
+}
+
+/* url.full and server.* on the span: one split of target and Host
+ * serves both, so they must agree with url__full and url__server. */
+static void net_is(const char *method, const char *target, const char *host, bool tls,
+		   const char *url, const char *addr, int port)
+{
+	struct tools *t = tools__new(NULL);
+	struct url_server sv;
+	struct url_req u;
+	struct url_str b;
+	struct span *s;
+	struct bx x;
+	char *full;
+
+	bx_init(&x, method, target, host, "", "", "", 200);
+	x.conn.is_tls = tls;
+	s = run(t, &x);
+	cr_assert_str_eq(str(s, "url.full"), url, "%s %s", target, host);
+	if (addr)
+		cr_assert_str_eq(str(s, "server.address"), addr, "%s %s", target, host);
+	else
+		cr_assert_null(span__get(s, "server.address"), "%s %s", target, host);
+	cr_assert_eq(num(s, "server.port"), port, "%s %s", target, host);
+
+	url__split(&x.x, &u);
+	cr_assert_eq(url__full_str(&u, &b), 0);
+	cr_assert_str_eq(b.s, url);
+	cr_assert_eq(b.n, strlen(url));
+	url_str__release(&b);
+	full = url__full(&x.x);
+	cr_assert_str_eq(full, url);
+	free(full);
+	url__server(&x.x, &sv);
+	cr_assert_str_eq(sv.addr, addr ? addr : "");
+	cr_assert_eq(sv.addr_len, strlen(sv.addr));
+	cr_assert_eq(sv.port, port < 0 ? 0 : port);
+	span__free(s);
+	tools__free(t);
+}
+
+Test(tools_blackbox, url_pieces_split_once)
+{
+	/* origin-form: Host gives the authority, the connection the scheme */
+	net_is("GET", "/", "127.0.0.1:33819", true, "https://127.0.0.1:33819/", "127.0.0.1", 33819);
+	/* default ports by scheme */
+	net_is("GET", "/a", "example.com", true, "https://example.com/a", "example.com", 443);
+	net_is("GET", "/a", "example.com", false, "http://example.com/a", "example.com", 80);
+	/* absolute-form: scheme and authority from the target, not Host or TLS */
+	net_is("GET", "http://proxy.example.com:3128/p?q=1", "other:1", true,
+	       "http://proxy.example.com:3128/p?q=1", "proxy.example.com", 3128);
+	net_is("GET", "HTTPS://Up.Example.com/x", "other", false, "https://Up.Example.com/x",
+	       "Up.Example.com", 443);
+	net_is("GET", "https://u:pw@h.example.com?x=1", "", false,
+	       "https://REDACTED:REDACTED@h.example.com?x=1", "h.example.com", 443);
+	/* not absolute-form: another scheme, or http without "//" */
+	net_is("GET", "ftp://x/y", "h:21", false, "http://h:21ftp://x/y", "h", 21);
+	net_is("GET", "http:/x", "h", false, "http://hhttp:/x", "h", 80);
+	/* IPv6 literals, with and without a port */
+	net_is("GET", "/v6", "[fe80::1]:8443", false, "http://[fe80::1]:8443/v6", "fe80::1", 8443);
+	net_is("GET", "/v6", "[::1]", true, "https://[::1]/v6", "::1", 443);
+	net_is("GET", "http://[2001:db8::2]:81/z", "", false, "http://[2001:db8::2]:81/z",
+	       "2001:db8::2", 81);
+	/* a bare v6 address (two colons) is all host */
+	net_is("GET", "/", "fe80::1", false, "http://fe80::1/", "fe80::1", 80);
+	/* a port out of range or not a number is dropped for server.port */
+	net_is("GET", "/", "h:99999", false, "http://h:99999/", "h", 80);
+	net_is("GET", "/", "h:x1", true, "https://h:x1/", "h", 443);
+	/* CONNECT: url.full from the target, server.* from Host */
+	net_is("CONNECT", "up.example.com:8443", "up.example.com:8443", false,
+	       "http://up.example.com:8443", "up.example.com", 8443);
+	net_is("connect", "a.example.com:443", "b.example.com:444", true,
+	       "https://a.example.com:443", "b.example.com", 444);
+}
+
+Test(tools_blackbox, url_longer_than_the_small_buffer)
+{
+	char target[1200], want[1300];
+	struct bx b;
+	char *u;
+
+	memset(target, 'a', sizeof(target) - 1);
+	target[0] = '/';
+	memcpy(target + 600, "?token=secret&x=", 16);
+	target[sizeof(target) - 1] = '\0';
+	snprintf(want, sizeof(want), "https://h%.*sREDACTED%s", 607, target,
+		 target + 613);
+	bx_init(&b, "GET", target, "h", "", "", "", 200);
+	u = url__full(&b.x);
+	cr_assert_str_eq(u, want);
+	free(u);
+	net_is("GET", target, "h", true, want, "h", 443);
+	u = url__redact_query(target + 601, strlen(target + 601));
+	cr_assert_str_eq(u, want + strlen("https://h") + 601);
+	free(u);
+}
+
+Test(tools_blackbox, server_from_peer_without_host)
+{
+	struct tools *t = tools__new(NULL);
+	struct span *s;
+	struct bx b;
+
+	bx_init(&b, "GET", "/x", "", "", "", "", 200);
+	b.conn.is_tls = true;
+	b.conn.has_tuple = true;
+	b.conn.tuple.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::7", b.conn.tuple.daddr);
+	b.conn.tuple.dport = 0;
+	s = run(t, &b);
+	cr_assert_str_eq(str(s, "url.full"), "https://[2001:db8::7]/x");
+	cr_assert_str_eq(str(s, "server.address"), "2001:db8::7");
+	cr_assert_eq(num(s, "server.port"), 443);
+	span__free(s);
+	tools__free(t);
 }
 
 Test(tools_blackbox, secret_keys)

@@ -52,7 +52,9 @@ struct genai_counters {
 
 struct genai_provider {
 	const char *name;          /* gen_ai.provider.name value */
-	/* Score in [0, 100]; 0 = not this provider's call. */
+	/* Score in [0, 100]; 0 = not this provider's call, and always 0
+	 * when !h->post: the registry rejects other methods before it builds
+	 * a hint (genai_registry__may_match). */
 	int (*match)(const struct http_exchange *x, const struct genai_hint *h);
 	/* Fill operation, endpoint, request model and parameters and, when
 	 * c->capture, input content. Returns 0 or -ENOMEM. */
@@ -70,6 +72,9 @@ struct genai_provider {
 
 /* The registry, in tie-break order. */
 const struct genai_provider *const *genai_registry__list(size_t *n);
+/* False when no provider can match x: every provider's endpoints are
+ * POSTs (h->post). The check every non-LLM exchange gets, so it is cheap. */
+bool genai_registry__may_match(const struct http_exchange *x);
 /* Best-scoring provider for x, or NULL if none reaches GENAI_SCORE_MIN.
  * *idx gets its registry index. */
 const struct genai_provider *genai_registry__match(const struct http_exchange *x,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "genai/provider.h"
 #include "proto/ndjson.h"
@@ -22,6 +23,14 @@ const struct genai_provider *const *genai_registry__list(size_t *n)
 {
 	*n = sizeof(registry) / sizeof(registry[0]);
 	return registry;
+}
+
+bool genai_registry__may_match(const struct http_exchange *x)
+{
+	const char *m = x->method;
+
+	/* the same test as genai_hint's post */
+	return m && (m[0] | 0x20) == 'p' && strcasecmp(m, "POST") == 0;
 }
 
 const struct genai_provider *genai_registry__match(const struct http_exchange *x,

@@ -368,6 +368,11 @@ struct span *genai__span_from_exchange(struct genai *g, const struct http_exchan
 	g->st.exchanges++;
 	if (!x)
 		return NULL;
+	/* most traffic is not a POST: no hint, no matchers */
+	if (!genai_registry__may_match(x)) {
+		g->st.not_genai++;
+		return NULL;
+	}
 	genai_hint__init(&h, x);
 	/* paths decide first, so non-LLM traffic never costs a JSON parse */
 	if (!genai_registry__match(x, &h, &idx)) {

@@ -112,8 +112,10 @@ struct span *tools_blackbox__span(struct tools *t, const struct http_exchange *x
 				  uint64_t mono_to_real_ns)
 {
 	bool known = http_method__known(x->method);
+	struct url_server sv;
+	struct url_str url;
+	struct url_req u;
 	struct span *s;
-	char *url;
 	int err = 0;
 
 	/* HTTP client spans have no low-cardinality target by default, and
@@ -124,10 +126,16 @@ struct span *tools_blackbox__span(struct tools *t, const struct http_exchange *x
 	err |= span__set_str(s, TN_HTTP_REQUEST_METHOD, known ? x->method : TN_METHOD_OTHER);
 	if (!known)
 		err |= span__set_str(s, TN_HTTP_REQUEST_METHOD_ORIG, x->method);
-	url = url__full(x);
-	err |= url ? span__set_str(s, TN_URL_FULL, url) : -ENOMEM;
-	free(url);
-	err |= tools_span__net(s, x);
+	/* one split of target and Host for url.full and server.* */
+	url__split(x, &u);
+	if (url__full_str(&u, &url) == 0) {
+		err |= attrs__set_strn(&s->attrs, TN_URL_FULL, url.s, url.n);
+		url_str__release(&url);
+	} else {
+		err |= -ENOMEM;
+	}
+	url__server_of(&u, &sv);
+	err |= tools_span__net_of(s, x, &sv);
 	err |= set_error(t, s, x);
 	err |= set_hashes(t, s, x);
 	if (err) {

@@ -23,6 +23,10 @@ struct span *tools_span__new(const struct http_exchange *x, const char *name,
 /* server.address, server.port and http.response.status_code.
  * Returns 0 or -ENOMEM. */
 int tools_span__net(struct span *s, const struct http_exchange *x);
+/* The same from server parts already worked out (url__server_of). */
+struct url_server;
+int tools_span__net_of(struct span *s, const struct http_exchange *x,
+		       const struct url_server *sv);
 
 /* error.type and status ERROR. Returns 0 or -ENOMEM. */
 int tools_span__error(struct span *s, const char *type);

@@ -43,19 +43,26 @@ struct span *tools_span__new(const struct http_exchange *x, const char *name,
 				   mono_to_real_ns);
 }
 
-int tools_span__net(struct span *s, const struct http_exchange *x)
+int tools_span__net_of(struct span *s, const struct http_exchange *x,
+		       const struct url_server *sv)
 {
-	struct url_server sv;
 	int err = 0;
 
-	url__server(x, &sv);
-	if (sv.addr[0])
-		err |= span__set_str(s, SC_SERVER_ADDRESS, sv.addr);
-	if (sv.port)
-		err |= span__set_int(s, SC_SERVER_PORT, sv.port);
+	if (sv->addr_len)
+		err |= attrs__set_strn(&s->attrs, SC_SERVER_ADDRESS, sv->addr, sv->addr_len);
+	if (sv->port)
+		err |= span__set_int(s, SC_SERVER_PORT, sv->port);
 	if (x->status > 0)
 		err |= span__set_int(s, SC_HTTP_RESPONSE_STATUS_CODE, x->status);
 	return err ? -ENOMEM : 0;
+}
+
+int tools_span__net(struct span *s, const struct http_exchange *x)
+{
+	struct url_server sv;
+
+	url__server(x, &sv);
+	return tools_span__net_of(s, x, &sv);
 }
 
 int tools_span__error(struct span *s, const char *type)
@@ -89,7 +96,7 @@ int tools__set_hash(struct tools *t, struct span *s, const char *key, const void
 		return 0;
 	}
 	digest__hex(digest__bytes(buf, n), hex);
-	return span__set_str(s, key, hex);
+	return attrs__set_strn(&s->attrs, key, hex, DIGEST_HEX_LEN - 1);
 }
 
 int tools__set_content(struct tools *t, struct span *s, const char *key, const char *v,
@@ -110,10 +117,11 @@ static bool is_otlp_export(const struct http_exchange *x)
 {
 	static const char *const tails[] = { "/v1/traces", "/v1/metrics", "/v1/logs" };
 	const char *t = x->target ? x->target : "";
-	size_t n = strcspn(t, "?#"), k;
+	size_t n, k;
 
 	if (strcmp(x->method, "POST") != 0)
 		return false;
+	n = strcspn(t, "?#");
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 		k = strlen(tails[i]);
 		if (n >= k && memcmp(t + n - k, tails[i], k) == 0)

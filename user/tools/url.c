@@ -61,27 +61,38 @@ int url__add_secret_key(const char *k)
 	return 0;
 }
 
-struct buf {
-	char *s;
-	size_t n, cap;
-	bool oom;
-};
+/* Grows in place first: most URLs and queries fit in small (no malloc). */
+#define buf url_str
+
+static void buf__init(struct buf *b)
+{
+	b->s = b->small;
+	b->cap = sizeof(b->small);
+	b->n = 0;
+	b->oom = false;
+	b->s[0] = '\0';
+}
+
+static bool grow(struct buf *b, size_t need)
+{
+	size_t nc = need * 2;
+	char *ns = b->s == b->small ? malloc(nc) : realloc(b->s, nc);
+
+	if (!ns) {
+		b->oom = true;
+		return false;
+	}
+	if (b->s == b->small)
+		memcpy(ns, b->small, b->n + 1);
+	b->s = ns;
+	b->cap = nc;
+	return true;
+}
 
 static void put(struct buf *b, const char *s, size_t n)
 {
-	if (b->oom)
+	if (b->oom || (b->n + n + 1 > b->cap && !grow(b, b->n + n + 1)))
 		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = (b->n + n + 1) * 2;
-		char *ns = realloc(b->s, nc);
-
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
 	memcpy(b->s + b->n, s, n);
 	b->n += n;
 	b->s[b->n] = '\0';
@@ -92,13 +103,28 @@ static void puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
+void url_str__release(struct url_str *b)
+{
+	if (b->s != b->small)
+		free(b->s);
+	b->s = b->small;
+}
+
+/* A heap copy of b's string (b released), or NULL on -ENOMEM. */
 static char *done(struct buf *b)
 {
-	if (b->oom || !b->s) {
-		free(b->s);
-		return b->oom ? NULL : strdup("");
+	char *s;
+
+	if (b->oom) {
+		url_str__release(b);
+		return NULL;
 	}
-	return b->s;
+	if (b->s != b->small)
+		return b->s;
+	s = malloc(b->n + 1);
+	if (s)
+		memcpy(s, b->small, b->n + 1);
+	return s;
 }
 
 static int hexval(int c)
@@ -141,10 +167,10 @@ bool url__secret_key(const char *k, size_t n)
 
 char *url__redact_query(const char *q, size_t n)
 {
-	struct buf b = { 0 };
+	struct buf b;
 	size_t i = 0;
 
-	put(&b, "", 0);
+	buf__init(&b);
 	while (i <= n) {
 		size_t end = i, eq;
 
@@ -249,10 +275,10 @@ static int put_query(struct buf *b, const char *rest, bool fragment)
 char *url__redact_uri(const char *uri)
 {
 	const char *se = strstr(uri, "://"), *auth = uri, *rest, *at;
-	struct buf b = { 0 };
+	struct buf b;
 	size_t alen = 0;
 
-	put(&b, "", 0);
+	buf__init(&b);
 	if (se && (size_t)(se - uri) == strcspn(uri, ":/?#")) {
 		auth = se + 3;
 		alen = strcspn(auth, "/?#");
@@ -270,28 +296,13 @@ char *url__redact_uri(const char *uri)
 	}
 	put_path(&b, auth, alen, rest, strcspn(rest, "?#"));
 	if (put_query(&b, rest + strcspn(rest, "?#"), true)) {
-		free(b.s);
+		url_str__release(&b);
 		return NULL;
 	}
 	return done(&b);
 }
 
-static bool is_tls(const struct http_exchange *x)
-{
-	return x->conn && x->conn->is_tls;
-}
-
-/* Splits an authority ("user:pw@host:port", "[v6]:port") into parts. */
-struct authority {
-	const char *host;
-	size_t host_len;
-	const char *port;
-	size_t port_len;
-	bool userinfo;
-	bool v6;
-};
-
-static void split_authority(const char *a, size_t n, struct authority *out)
+static void split_authority(const char *a, size_t n, struct url_authority *out)
 {
 	const char *at = memrchr(a, '@', n), *colon;
 
@@ -325,20 +336,39 @@ static void split_authority(const char *a, size_t n, struct authority *out)
 	}
 }
 
-/* absolute-form "scheme://authority/path": the authority and the rest */
-static bool absolute_form(const char *t, const char **auth, size_t *auth_len,
-			  const char **rest, const char **scheme_end)
+/* absolute-form "http[s]://authority/path": the scheme's length, else 0
+ * (checked by prefix: an origin-form target is never scanned) */
+static size_t absolute_form(const char *t)
 {
-	const char *p = strstr(t, "://"), *r;
+	if ((t[0] | 0x20) != 'h')
+		return 0;
+	if (strncasecmp(t, "http://", 7) == 0)
+		return 4;
+	return strncasecmp(t, "https://", 8) == 0 ? 5 : 0;
+}
 
-	if (!p || (strncasecmp(t, "http://", 7) && strncasecmp(t, "https://", 8)))
-		return false;
-	*scheme_end = p;
-	*auth = p + 3;
-	r = *auth + strcspn(*auth, "/?#");
-	*auth_len = r - *auth;
-	*rest = r;
-	return true;
+void url__split(const struct http_exchange *x, struct url_req *u)
+{
+	const char *t = x->target ? x->target : "", *host = x->host ? x->host : "";
+	size_t scheme = absolute_form(t), alen;
+
+	u->x = x;
+	u->absolute = scheme != 0;
+	if (u->absolute) {
+		const char *auth = t + scheme + 3;
+
+		u->tls = scheme == 5;
+		alen = strcspn(auth, "/?#");
+		split_authority(auth, alen, &u->a);
+		u->has_auth = true;
+		u->rest = auth + alen;
+		return;
+	}
+	u->tls = x->conn && x->conn->is_tls;
+	alen = strlen(host);
+	split_authority(host, alen, &u->a);
+	u->has_auth = alen != 0;
+	u->rest = t;
 }
 
 static int parse_port(const char *p, size_t n)
@@ -372,89 +402,121 @@ static void peer(const struct http_exchange *x, char *addr, size_t len, int *por
 		*port = c->tuple.dport;
 }
 
+void url__server_of(const struct url_req *u, struct url_server *out)
+{
+	const struct url_authority *a = &u->a;
+
+	out->addr[0] = '\0';
+	out->addr_len = 0;
+	if (a->host_len && a->host_len < sizeof(out->addr)) {
+		memcpy(out->addr, a->host, a->host_len);
+		out->addr[a->host_len] = '\0';
+		out->addr_len = a->host_len;
+	}
+	out->port = parse_port(a->port, a->port_len);
+	peer(u->x, out->addr, sizeof(out->addr), &out->port);
+	if (!out->addr_len && out->addr[0])
+		out->addr_len = strlen(out->addr);
+	if (!out->port && out->addr[0])
+		out->port = u->tls ? 443 : 80;
+}
+
 void url__server(const struct http_exchange *x, struct url_server *out)
 {
-	const char *t = x->target ? x->target : "", *auth, *rest, *se;
-	const char *host = x->host ? x->host : "";
-	struct authority a;
-	size_t alen;
-	bool tls = is_tls(x);
+	struct url_req u;
 
-	memset(out, 0, sizeof(*out));
-	if (absolute_form(t, &auth, &alen, &rest, &se)) {
-		tls = (size_t)(se - t) == 5; /* "https" */
-		split_authority(auth, alen, &a);
-	} else {
-		split_authority(host, strlen(host), &a);
+	url__split(x, &u);
+	url__server_of(&u, out);
+}
+
+static void put_authority(struct buf *b, const struct url_authority *a)
+{
+	if (a->userinfo)
+		puts_(b, TN_REDACTED ":" TN_REDACTED "@");
+	if (a->v6)
+		put(b, "[", 1);
+	put(b, a->host, a->host_len);
+	if (a->v6)
+		put(b, "]", 1);
+	if (a->port_len) {
+		put(b, ":", 1);
+		put(b, a->port, a->port_len);
 	}
-	if (a.host_len && a.host_len < sizeof(out->addr)) {
-		memcpy(out->addr, a.host, a.host_len);
-		out->addr[a.host_len] = '\0';
+}
+
+/* No Host: the connection's peer address and port. */
+static void put_peer(struct buf *b, const struct http_exchange *x)
+{
+	char addr[INET6_ADDRSTRLEN + 1] = "";
+	int port = 0;
+	bool v6;
+
+	peer(x, addr, sizeof(addr), &port);
+	v6 = strchr(addr, ':') != NULL;
+	if (v6)
+		put(b, "[", 1);
+	puts_(b, addr);
+	if (v6)
+		put(b, "]", 1);
+	if (port) {
+		char p[8];
+
+		snprintf(p, sizeof(p), ":%d", port);
+		puts_(b, p);
 	}
-	out->port = parse_port(a.port, a.port_len);
-	peer(x, out->addr, sizeof(out->addr), &out->port);
-	if (!out->port && out->addr[0])
-		out->port = tls ? 443 : 80;
+}
+
+static bool is_connect(const char *m)
+{
+	return m && (m[0] | 0x20) == 'c' && strcasecmp(m, "CONNECT") == 0;
+}
+
+int url__full_str(const struct url_req *u, struct url_str *out)
+{
+	const struct http_exchange *x = u->x;
+	const struct url_authority *a = &u->a;
+	struct url_authority ca;
+	const char *rest = u->rest;
+	size_t qpos;
+
+	buf__init(out);
+	if (u->tls)
+		put(out, "https://", 8);
+	else
+		put(out, "http://", 7);
+	if (!u->absolute && is_connect(x->method)) {
+		/* authority-form */
+		split_authority(rest, strlen(rest), &ca);
+		a = &ca;
+		rest = "";
+	} else if (!u->has_auth) {
+		a = NULL;
+	}
+	if (a)
+		put_authority(out, a);
+	else
+		put_peer(out, x);
+	if (rest[0] == '*' && !rest[1])
+		rest = "";
+	qpos = strcspn(rest, "?#");
+	put_path(out, a ? a->host : "", a ? a->host_len : 0, rest, qpos);
+	/* url.full carries no fragment (clients never send one anyway) */
+	if (rest[qpos] && put_query(out, rest + qpos, false))
+		out->oom = true;
+	if (out->oom) {
+		url_str__release(out);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 char *url__full(const struct http_exchange *x)
 {
-	const char *t = x->target ? x->target : "", *auth = NULL, *rest = t, *se;
-	const char *scheme = is_tls(x) ? "https" : "http";
-	struct buf b = { 0 };
-	struct authority a;
-	size_t alen = 0, qpos;
+	struct url_req u;
+	struct url_str b;
 
-	if (absolute_form(t, &auth, &alen, &rest, &se)) {
-		scheme = (size_t)(se - t) == 5 ? "https" : "http";
-	} else if (x->method && strcasecmp(x->method, "CONNECT") == 0) {
-		auth = t; /* authority-form */
-		alen = strlen(t);
-		rest = "";
-	} else if (x->host && x->host[0]) {
-		auth = x->host;
-		alen = strlen(x->host);
-	}
-	puts_(&b, scheme);
-	puts_(&b, "://");
-	if (auth) {
-		split_authority(auth, alen, &a);
-		if (a.userinfo)
-			puts_(&b, TN_REDACTED ":" TN_REDACTED "@");
-		if (a.v6)
-			put(&b, "[", 1);
-		put(&b, a.host, a.host_len);
-		if (a.v6)
-			put(&b, "]", 1);
-		if (a.port_len) {
-			put(&b, ":", 1);
-			put(&b, a.port, a.port_len);
-		}
-	} else {
-		char addr[INET6_ADDRSTRLEN + 1] = "";
-		int port = 0;
-
-		peer(x, addr, sizeof(addr), &port);
-		if (strchr(addr, ':'))
-			put(&b, "[", 1);
-		puts_(&b, addr);
-		if (strchr(addr, ':'))
-			put(&b, "]", 1);
-		if (port) {
-			char p[8];
-
-			snprintf(p, sizeof(p), ":%d", port);
-			puts_(&b, p);
-		}
-	}
-	if (strcmp(rest, "*") == 0)
-		rest = "";
-	qpos = strcspn(rest, "?#");
-	put_path(&b, auth ? a.host : "", auth ? a.host_len : 0, rest, qpos);
-	/* url.full carries no fragment (clients never send one anyway) */
-	if (put_query(&b, rest + qpos, false)) {
-		free(b.s);
+	url__split(x, &u);
+	if (url__full_str(&u, &b))
 		return NULL;
-	}
 	return done(&b);
 }

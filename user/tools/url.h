@@ -17,11 +17,52 @@
 #include "proto/http_types.h"
 
 struct url_server {
-	char addr[256]; /* "" when unknown */
-	int port;       /* 0 when unknown */
+	char addr[256];  /* "" when unknown */
+	size_t addr_len;
+	int port;        /* 0 when unknown */
 };
 
-/* Returns a new string (caller frees), or NULL on -ENOMEM. */
+/* An authority's parts ("user:pw@host:port", "[v6]:port"), pointing into
+ * the string split. */
+struct url_authority {
+	const char *host;
+	size_t host_len;
+	const char *port;
+	size_t port_len;
+	bool userinfo;
+	bool v6;
+};
+
+/* A request's scheme and authority, split once (url__split) for url.full
+ * and server.*: from an absolute-form target, else from Host. Points into
+ * x, which must outlive it. */
+struct url_req {
+	const struct http_exchange *x;
+	struct url_authority a;
+	const char *rest;  /* the target after any scheme and authority */
+	bool has_auth;     /* absolute-form, or a non-empty Host */
+	bool absolute;
+	bool tls;          /* https */
+};
+
+void url__split(const struct http_exchange *x, struct url_req *u);
+
+/* A string built in place, on the heap only once it outgrows small. */
+struct url_str {
+	char *s; /* NUL-terminated; small or the heap */
+	size_t n, cap;
+	bool oom;
+	char small[256];
+};
+
+/* Frees what a url_str holds on the heap; it must not be copied. */
+void url_str__release(struct url_str *b);
+
+/* url.full of u into out (release it after use). Returns 0, or -ENOMEM
+ * with out released. */
+int url__full_str(const struct url_req *u, struct url_str *out);
+
+/* The same as a new string (caller frees), or NULL on -ENOMEM. */
 char *url__full(const struct http_exchange *x);
 
 /* Query string redaction alone: returns a new copy of q[0..n) (no '?')
@@ -45,5 +86,6 @@ bool url__secret_key(const char *k, size_t n);
 /* server.address/port: absolute-form target, then Host, then the peer
  * address; the port falls back to the peer port, then to the scheme's. */
 void url__server(const struct http_exchange *x, struct url_server *out);
+void url__server_of(const struct url_req *u, struct url_server *out);
 
 #endif
