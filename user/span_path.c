@@ -261,6 +261,9 @@ static int exporter_config(const struct cli_opts *o, struct export_config *cfg)
 	err = export_config__from_env(cfg, export_config__process_env, NULL);
 	if (err)
 		return err;
+	/* A capture file is read faster than any exporter writes: analyze
+	 * waits for the queue, where live tracing must drop to keep up. */
+	cfg->wait_for_room = o->mode == CLI_ANALYZE || o->mode == CLI_CONTRACTS;
 	if (o->exporter) {
 		if (!strcmp(o->exporter, "console"))
 			cfg->kind = EXPORT_CONSOLE;

@@ -251,6 +251,30 @@ Test(export_exporter, queue_full_drops_and_counts)
 	cr_assert_eq(exporter__shutdown(e, 1000), 0);
 }
 
+/* analyze: a full queue makes submit wait for the exporter, so a file
+ * read faster than a collector takes it loses nothing. */
+Test(export_exporter, wait_for_room_loses_nothing)
+{
+	struct export_config cfg;
+	struct fake f;
+	struct exporter *e;
+	struct export_stats st;
+
+	fake_init(&f);
+	otlp_cfg(&cfg);
+	cfg.max_queue = 4;
+	cfg.max_batch = 2;
+	cfg.wait_for_room = true;
+	e = start(&cfg, &f);
+	for (uint32_t i = 0; i < 200; i++)
+		cr_assert_eq(exporter__submit(e, mk(i)), 0);
+	settle(e);
+	st = stats(e);
+	cr_assert_eq(st.dropped_queue_full, 0);
+	cr_assert_eq(st.exported_spans, 200);
+	cr_assert_eq(exporter__shutdown(e, 1000), 0);
+}
+
 Test(export_exporter, retries_same_batch_without_duplicates)
 {
 	struct export_config cfg;

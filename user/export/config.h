@@ -37,6 +37,8 @@ struct export_config {
 
 	/* batching (OTEL_BSP_*) */
 	int max_queue;              /* spans waiting; more are dropped */
+	bool wait_for_room;         /* a full queue makes submit wait instead:
+				     * analyze, whose input does not run away */
 	size_t max_queue_bytes;     /* bytes of spans waiting (span__bytes); more
 				     * are dropped. 0 = EXPORT_QUEUE_BYTES_DEFAULT */
 	int max_batch;              /* spans per request */

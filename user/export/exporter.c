@@ -125,6 +125,7 @@ static void *run(void *arg)
 		}
 		e->count -= n;
 		e->inflight = n;
+		pthread_cond_broadcast(&e->room);
 		pthread_mutex_unlock(&e->mu);
 		deliver(e, e->batch, n);
 		free_spans(e->batch, n);
@@ -154,6 +155,7 @@ static void exporter__destroy(struct exporter *e)
 		fclose(e->file);
 	export_config__release(&e->cfg);
 	pthread_cond_destroy(&e->cv);
+	pthread_cond_destroy(&e->room);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
 }
@@ -170,6 +172,7 @@ struct exporter *exporter__new_with_transport(const struct export_config *cfg,
 	}
 	pthread_mutex_init(&e->mu, NULL);
 	mono_cond__init(&e->cv);
+	mono_cond__init(&e->room);
 	if (export_config__copy(&e->cfg, cfg)) {
 		export_config__init(&e->cfg);
 		err = -ENOMEM;
@@ -284,6 +287,10 @@ int exporter__submit(struct exporter *e, struct span *s)
 	pthread_mutex_lock(&e->mu);
 	mark_truncated(e, s);
 	bytes = span__bytes(s);
+	/* a span too big for even an empty queue is dropped below, not waited for */
+	while (e->cfg.wait_for_room && !e->stopping && e->cfg.kind != EXPORT_NONE && e->count &&
+	       (e->count >= (size_t)e->cfg.max_queue || e->queued_bytes + bytes > max_bytes))
+		pthread_cond_wait(&e->room, &e->mu);
 	if (e->stopping) {
 		e->st.dropped_shutdown++;
 		err = -ESHUTDOWN;
@@ -335,6 +342,7 @@ int exporter__shutdown(struct exporter *e, int deadline_ms)
 			 (uint64_t)(deadline_ms > 0 ? deadline_ms : 0) * NS_PER_MS;
 	atomic_store(&e->abort_at_ns, e->deadline_ns);
 	pthread_cond_broadcast(&e->cv);
+	pthread_cond_broadcast(&e->room);
 	pthread_mutex_unlock(&e->mu);
 	pthread_join(e->thread, NULL);
 

@@ -37,6 +37,7 @@ struct exporter {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t room; /* broadcast when the thread takes spans out, and at shutdown */
 
 	struct span **ring;      /* bounded queue, cfg.max_queue slots */
 	struct span **batch;     /* the batch in flight, cfg.max_batch slots */
