@@ -10,7 +10,7 @@ struct attr_block {
 	struct attr_block *next;
 	size_t used, size;
 	bool borrowed;  /* part of its span's allocation, not freed alone */
-	char data[];    /* 8-aligned: the header is four words */
+	_Alignas(8) char data[]; /* for arrays of pointers and of struct attr */
 };
 
 #define ATTR_BLOCK_MIN 1024   /* a list's first block, its first array */
@@ -238,7 +238,7 @@ static int attrs__grow(struct attr_list *l)
  * for its new value into *mem; vbytes is what span__bytes will count for
  * the value. The caller fills the slot's type and value. Returns the slot,
  * or NULL on -ENOMEM with the list unchanged. */
-static struct attr *attrs__slot(struct attr_list *l, const char *key, size_t len,
+static inline __attribute__((always_inline)) struct attr *attrs__slot(struct attr_list *l, const char *key, size_t len,
 				size_t need, bool align8, size_t vbytes, void **mem)
 {
 	size_t old_mem;
@@ -352,7 +352,7 @@ int attrs__put_str(struct attr_list *l, const char *key, size_t key_len, const c
 {
 	bool cut = n > value_max;
 	struct attr *a;
-	void *mem;
+	void *mem = NULL;
 
 	if (cut) {
 		n = value_max;
@@ -375,7 +375,7 @@ int attrs__put_str(struct attr_list *l, const char *key, size_t key_len, const c
 
 int attrs__put(struct attr_list *l, const char *key, size_t key_len, const struct attr *val)
 {
-	void *mem;
+	void *mem = NULL;
 	struct attr *a = attrs__slot(l, key, key_len, 0, false, 0, &mem), v;
 
 	if (!a)
@@ -394,7 +394,7 @@ int attrs__set_str_array(struct attr_list *l, const char *key,
 	size_t ptrs = (n ? n : 1) * sizeof(char *), need = ptrs, vbytes = 0;
 	struct attr *a;
 	char *p;
-	void *mem;
+	void *mem = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(vals[i]);
