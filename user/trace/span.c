@@ -21,7 +21,7 @@ struct attr_block {
 #define ATTR_DEAD_MAX (4 * ATTR_BLOCK_MAX)
 /* A span's own first block, allocated with it: a traced call's attribute
  * array and strings fit, so a span costs one malloc and one free. */
-#define SPAN_BLOCK 1536
+#define SPAN_BLOCK 1024
 
 /* The name span__new stored with the span. */
 static char *inline_name(struct span *s)

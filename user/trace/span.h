@@ -124,7 +124,10 @@ void span__free(struct span *s);
 int span__set_name(struct span *s, const char *name);
 
 /* Setters replace an existing key. They return 0, or -ENOMEM and leave
- * the list unchanged. */
+ * the list unchanged. A set may move the attr array (as realloc did), and
+ * once the values replaced on a list pass 64 KiB and outweigh the live
+ * ones it repacks, moving every value: hold no attr or value pointer
+ * across a set on the same list. */
 /* Every string value is capped (a wire value such as a JSON-RPC id or a
  * session header can be megabytes): longer ones are cut on a UTF-8
  * boundary and counted in l->truncated. Process-wide; default
@@ -132,7 +135,8 @@ int span__set_name(struct span *s, const char *name);
 #define ATTR_VALUE_MAX_DEFAULT 8192
 void attrs__set_value_max(size_t max);
 size_t attrs__value_max(void);
-/* Bytes a span holds (name, keys, string values, events): for queue bounds. */
+/* Bytes a span holds (name, keys, string values, events, and replaced
+ * values its arenas still hold): for queue bounds. O(events). */
 size_t span__bytes(const struct span *s);
 /* What the setters below call, with the key's length given: they are
  * inline so that a literal key's strlen folds away. attrs__put_str takes
