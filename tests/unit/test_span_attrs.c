@@ -3,6 +3,7 @@
  * however many keys the span has, and span names are joined and cut as
  * snprintf("%s %s") did. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,10 @@ Test(span_attrs, events_lists_and_names_are_counted_and_freed)
 	cr_assert_str_eq(s->name, "x");
 	cr_assert_eq(span__bytes(s), walked_span_bytes(s));
 
+	/* attrs__put takes no strings: it would not copy them */
+	cr_assert_eq(attrs__put(&copy, "s", 1, &(struct attr){ .type = ATTR_STR, .s = "x" }),
+		     -EINVAL);
+	cr_assert_eq(copy.n, 0);
 	cr_assert_eq(attrs__copy(&copy, &e->attrs), 0);
 	cr_assert_str_eq(attrs__get(&copy, "gen_ai.output")->s, "hello");
 	cr_assert_eq(copy.bytes, walked_bytes(&copy));

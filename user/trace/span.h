@@ -141,7 +141,8 @@ size_t span__bytes(const struct span *s);
 /* What the setters below call, with the key's length given: they are
  * inline so that a literal key's strlen folds away. attrs__put_str takes
  * val's length n, which exact says holds no NUL (else val may end before
- * n, as strndup ends it); attrs__put sets a value that holds no string. */
+ * n, as strndup ends it); attrs__put sets a value that holds no string
+ * (-EINVAL for ATTR_STR and ATTR_STR_ARRAY). */
 int attrs__put_str(struct attr_list *l, const char *key, size_t key_len, const char *val,
 		   size_t n, bool exact);
 int attrs__put(struct attr_list *l, const char *key, size_t key_len, const struct attr *val);
