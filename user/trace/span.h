@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* OTLP SpanKind values. */
 enum span_kind {
@@ -47,12 +48,20 @@ struct attr {
 	};
 };
 
+struct attr_block;
+
 struct attr_list {
 	struct attr *v;
 	size_t n, cap;
 	size_t truncated; /* string values cut at the attribute value cap */
 	uint64_t tags[2]; /* set by span.c: a bit per key tag present, so
 			   * that setting a new key skips the duplicate scan */
+	/* Set by span.c. Keys and string values are carved from arena and
+	 * freed with it; a replaced value stays there, counted in dead, until
+	 * dead outgrows the live bytes and the arena is repacked. bytes is
+	 * what span__bytes counts for the list (keys, values, struct attrs). */
+	struct attr_block *arena;
+	size_t bytes, dead;
 };
 
 struct span_event {
@@ -115,7 +124,10 @@ void span__free(struct span *s);
 int span__set_name(struct span *s, const char *name);
 
 /* Setters replace an existing key. They return 0, or -ENOMEM and leave
- * the list unchanged. */
+ * the list unchanged. A set may move the attr array (as realloc did), and
+ * once the values replaced on a list pass 64 KiB and outweigh the live
+ * ones it repacks, moving every value: hold no attr or value pointer
+ * across a set on the same list. */
 /* Every string value is capped (a wire value such as a JSON-RPC id or a
  * session header can be megabytes): longer ones are cut on a UTF-8
  * boundary and counted in l->truncated. Process-wide; default
@@ -123,13 +135,50 @@ int span__set_name(struct span *s, const char *name);
 #define ATTR_VALUE_MAX_DEFAULT 8192
 void attrs__set_value_max(size_t max);
 size_t attrs__value_max(void);
-/* Bytes a span holds (name, keys, string values, events): for queue bounds. */
+/* Bytes a span holds (name, keys, string values, events, and replaced
+ * values its arenas still hold): for queue bounds. O(events). */
 size_t span__bytes(const struct span *s);
-int attrs__set_str(struct attr_list *l, const char *key, const char *val);
-int attrs__set_strn(struct attr_list *l, const char *key, const char *val, size_t n);
-int attrs__set_int(struct attr_list *l, const char *key, int64_t val);
-int attrs__set_double(struct attr_list *l, const char *key, double val);
-int attrs__set_bool(struct attr_list *l, const char *key, bool val);
+/* What the setters below call, with the key's length given: they are
+ * inline so that a literal key's strlen folds away. attrs__put_str takes
+ * val's length n, which exact says holds no NUL (else val may end before
+ * n, as strndup ends it); attrs__put sets a value that holds no string
+ * (-EINVAL for ATTR_STR and ATTR_STR_ARRAY). */
+int attrs__put_str(struct attr_list *l, const char *key, size_t key_len, const char *val,
+		   size_t n, bool exact);
+int attrs__put(struct attr_list *l, const char *key, size_t key_len, const struct attr *val);
+
+static inline int attrs__set_str(struct attr_list *l, const char *key, const char *val)
+{
+	return attrs__put_str(l, key, strlen(key), val, strlen(val), true);
+}
+
+static inline int attrs__set_strn(struct attr_list *l, const char *key, const char *val,
+				  size_t n)
+{
+	return attrs__put_str(l, key, strlen(key), val, n, false);
+}
+
+static inline int attrs__set_int(struct attr_list *l, const char *key, int64_t val)
+{
+	struct attr a = { .type = ATTR_INT, .i = val };
+
+	return attrs__put(l, key, strlen(key), &a);
+}
+
+static inline int attrs__set_double(struct attr_list *l, const char *key, double val)
+{
+	struct attr a = { .type = ATTR_DOUBLE, .d = val };
+
+	return attrs__put(l, key, strlen(key), &a);
+}
+
+static inline int attrs__set_bool(struct attr_list *l, const char *key, bool val)
+{
+	struct attr a = { .type = ATTR_BOOL, .b = val };
+
+	return attrs__put(l, key, strlen(key), &a);
+}
+
 int attrs__set_str_array(struct attr_list *l, const char *key,
 			 const char *const *vals, size_t n);
 /* Adds (or replaces) every attribute of src in dst. Returns 0 or -ENOMEM
