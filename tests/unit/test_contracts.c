@@ -342,6 +342,39 @@ Test(contracts_drift, changed_tool_definition_is_drift)
 	tool_drift__free(d);
 }
 
+/* Several tools drift in one request: each is flagged, though flagging
+ * the first sets an attribute on the span whose hash list is being read. */
+Test(contracts_drift, every_drifted_definition_of_one_request)
+{
+	struct tool_drift *d = tool_drift__new(NULL, 5, 16);
+	const char *v1 = "{\"tools\":[{\"name\":\"t1\",\"input_schema\":{\"a\":1}},"
+			 "{\"name\":\"t2\",\"input_schema\":{\"a\":1}},"
+			 "{\"name\":\"t3\",\"input_schema\":{\"a\":1}}]}";
+	const char *v2 = "{\"tools\":[{\"name\":\"t1\",\"input_schema\":{\"b\":1}},"
+			 "{\"name\":\"t2\",\"input_schema\":{\"b\":1}},"
+			 "{\"name\":\"t3\",\"input_schema\":{\"b\":1}}]}";
+	struct span *s[2];
+
+	for (int i = 0; i < 2; i++) {
+		json_t *j = json_loads(i ? v2 : v1, 0, NULL);
+
+		s[i] = span__new("chat", SPAN_KIND_CLIENT);
+		cr_assert_eq(genai_tool_defs__annotate(NULL, s[i], j, NULL, 0, false), 3);
+		json_decref(j);
+		tool_drift__check(d, s[i]);
+	}
+	cr_assert_null(span__get(s[0], "tool.schema.drift"));
+	cr_assert_eq(s[1]->n_events, 3);
+	for (size_t e = 0; e < 3; e++) {
+		char name[3] = { 't', (char)('1' + e), 0 };
+
+		cr_assert_str_eq(attrs__get(&s[1]->events[e].attrs, "gen_ai.tool.name")->s, name);
+	}
+	for (int i = 0; i < 2; i++)
+		span__free(s[i]);
+	tool_drift__free(d);
+}
+
 Test(contracts_drift, changed_tools_list_schema_is_drift)
 {
 	struct tool_drift *d = tool_drift__new(NULL, 5, 16);

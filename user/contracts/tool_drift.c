@@ -206,13 +206,14 @@ static void def_key(char *key, size_t size, const char *kind, const char *name, 
  * request offered (kind "definition", the agent's side) or the schemas an
  * MCP server listed (kind "listed"). The first hash seen for a tool name is
  * its own; a different one later is drift, in either mode. */
-static void check_definitions(struct tool_drift *d, struct span *s, const struct attr *a,
+static void check_definitions(struct tool_drift *d, struct span *s, const char *attr_key,
 			      const char *kind)
 {
+	const struct attr *a = span__get(s, attr_key);
 	char key[TOOL_KEY_MAX];
 	size_t pre = strlen(kind) + 1;
 
-	for (size_t i = 0; i < a->arr.n; i++) {
+	for (size_t i = 0; a && a->type == ATTR_STR_ARRAY && i < a->arr.n; i++) {
 		const char *eq = strrchr(a->arr.v[i], '=');
 		struct seen *t;
 		uint64_t h;
@@ -233,18 +234,15 @@ static void check_definitions(struct tool_drift *d, struct span *s, const struct
 			continue;
 		}
 		flag(d, s, kind, key + pre, NULL, t->hashes, t->n_learned, h);
+		/* flag set attributes on s: the list (and a with it) may have moved */
+		a = span__get(s, attr_key);
 	}
 }
 
 void tool_drift__check(struct tool_drift *d, struct span *s)
 {
-	const struct attr *defs = span__get(s, CN_TOOL_DEFINITION_HASHES);
-	const struct attr *listed = span__get(s, CN_TOOL_LISTED_HASHES);
-
-	if (defs && defs->type == ATTR_STR_ARRAY)
-		check_definitions(d, s, defs, "definition");
-	if (listed && listed->type == ATTR_STR_ARRAY)
-		check_definitions(d, s, listed, "listed");
+	check_definitions(d, s, CN_TOOL_DEFINITION_HASHES, "definition");
+	check_definitions(d, s, CN_TOOL_LISTED_HASHES, "listed");
 	tool_drift__check_output(d, s);
 }
 
