@@ -101,32 +101,6 @@ fail:
 	return NULL;
 }
 
-/* A rough, stable size of a span's heap footprint. */
-static size_t span_bytes(const struct span *s)
-{
-	size_t n = sizeof(*s) + (s->name ? strlen(s->name) : 0);
-
-	for (size_t i = 0; i < s->attrs.n; i++) {
-		const struct attr *a = &s->attrs.v[i];
-
-		n += sizeof(*a) + strlen(a->key) + 1;
-		if (a->type == ATTR_STR)
-			n += strlen(a->s) + 1;
-		else if (a->type == ATTR_STR_ARRAY)
-			for (size_t j = 0; j < a->arr.n; j++)
-				n += sizeof(char *) + strlen(a->arr.v[j]) + 1;
-	}
-	for (size_t i = 0; i < s->n_events; i++) {
-		n += sizeof(s->events[i]) + strlen(s->events[i].name);
-		for (size_t j = 0; j < s->events[i].attrs.n; j++) {
-			const struct attr *a = &s->events[i].attrs.v[j];
-
-			n += sizeof(*a) + strlen(a->key) + (a->type == ATTR_STR ? strlen(a->s) : 0);
-		}
-	}
-	return n;
-}
-
 static struct held *find(struct sampler *sm, const uint8_t tid[16])
 {
 	struct held *h = sm->tab[tid_hash(tid) % HELD_BUCKETS];
@@ -254,7 +228,7 @@ static void enforce_caps(struct sampler *sm)
 void sampler__submit(struct sampler *sm, struct span *s, uint64_t now)
 {
 	struct held *h = find(sm, s->trace_id);
-	size_t bytes = span_bytes(s);
+	size_t bytes = span__bytes(s);
 
 	if (!h) {
 		struct decided *d = &sm->decided[tid_hash(s->trace_id) % sm->cfg.max_decided];
