@@ -109,7 +109,6 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 {
 	struct http_msg a, b;
 	struct http_exchange x = { 0 };
-	struct header_view v[1];
 	struct span *s = span__new("chat m", SPAN_KIND_CLIENT), *clean;
 	const struct attr *at;
 	uint64_t errs = 0;
@@ -119,7 +118,7 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	http_msg__init(&b, 1024, 1 << 20);
 	http_msg__body(&a, (const char *)data, 200 << 10, &errs);
 	http_msg__body(&b, (const char *)data, 200 << 10, &errs);
-	http_msg__view(&a, v, &x.resp);
+	http_msg__view(&a, &x.resp);
 	cr_assert(x.resp.body_evicted);
 	cr_assert(x.resp.body_truncated);
 	cr_assert_eq(span__mark_evicted(s, &x), 0);
@@ -128,7 +127,7 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	at = attrs__get(&s->attrs, TS_INCOMPLETE);
 	cr_assert_not_null(at);
 	cr_assert_str_eq(at->s, TS_INCOMPLETE_BUDGET);
-	http_msg__view(&b, v, &x.resp);
+	http_msg__view(&b, &x.resp);
 	cr_assert_not(x.resp.body_evicted);
 	clean = span__new("chat m", SPAN_KIND_CLIENT);
 	cr_assert_eq(span__mark_evicted(clean, &x), 0);

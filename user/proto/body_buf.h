@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Buffers smaller than this are not worth evicting (and keeping them out
  * bounds the victim search to budget / BODY_BUF_EVICT_MIN entries). */
@@ -35,10 +36,23 @@ struct body_buf {
 	struct body_buf *ev_prev, *ev_next; /* evictable list (size >= MIN) */
 };
 
+/* body_buf__append when the bytes need a grow, a cut or nothing at all. */
+int body_buf__append_slow(struct body_buf *b, const void *data, size_t n);
+
 /* Appends up to cap - len bytes of data, growing geometrically. Refused
  * bytes set truncated. Returns 0, or -ENOMEM (truncated set, content kept);
- * an evicted buffer takes nothing and returns 0. */
-int body_buf__append(struct body_buf *b, const void *data, size_t n);
+ * an evicted buffer takes nothing and returns 0. Inline: most appends fit
+ * the allocation (an evicted buffer has none), and this runs for every
+ * header piece and body chunk. */
+static inline int body_buf__append(struct body_buf *b, const void *data, size_t n)
+{
+	if (n == 0 || n >= b->size - b->len || b->len + n > b->cap)
+		return body_buf__append_slow(b, data, n);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = 0;
+	return 0;
+}
 /* Grows the allocation to at least need bytes (at most cap + 1 when need
  * fits in it). Returns 0, or -ENOMEM (buffer unchanged; always for an
  * evicted buffer). */

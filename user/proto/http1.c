@@ -71,8 +71,6 @@ struct http1 {
 	struct slot **slots; /* HTTP1_MAX_PENDING */
 	unsigned head, count;
 	uint32_t n_pushed;  /* slots ever pushed: the next request's index */
-	struct header_view *views;
-	size_t cap_views;
 };
 
 static const llhttp_settings_t req_settings, resp_settings;
@@ -131,31 +129,17 @@ static void pop_head(struct http1 *h)
 /* Fills x from sl; the response part only when with_resp. */
 static void fill(struct http1 *h, struct slot *sl, struct http_exchange *x, bool with_resp)
 {
-	size_t need = (size_t)sl->req.n_hdrs + (with_resp ? sl->resp.n_hdrs : 0);
-	struct header_view *views = h->views;
-
-	if (need > h->cap_views) {
-		size_t cap = h->cap_views ? h->cap_views : 32;
-
-		while (cap < need)
-			cap *= 2;
-		views = realloc(h->views, cap * sizeof(*views));
-		if (views) {
-			h->views = views;
-			h->cap_views = cap;
-		}
-	}
 	x->conn = h->conn;
 	x->method = llhttp_method_name((llhttp_method_t)sl->req.method);
 	x->target = http_msg__str(&sl->req, sl->req.target_off);
 	x->host = http_msg__str(&sl->req, sl->req.host_off);
-	http_msg__view(&sl->req, views, &x->req);
+	http_msg__view(&sl->req, &x->req);
 	x->inbound = h->req_dir == AR_DIR_INGRESS;
 	x->req_index = sl->index;
 	if (!with_resp)
 		return;
 	x->status = sl->resp_started ? sl->resp.status : 0;
-	http_msg__view(&sl->resp, views ? views + sl->req.n_hdrs : NULL, &x->resp);
+	http_msg__view(&sl->resp, &x->resp);
 	x->resp_complete = sl->resp_complete;
 	x->gap = sl->gap;
 }
@@ -303,13 +287,6 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 	return err ? cb_fail(s, err) : 0;
 }
 
-static int on_header_field_complete(llhttp_t *p)
-{
-	struct side *s = p->data;
-
-	return http_msg__field_done(cur_msg(s));
-}
-
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct side *s = p->data;
@@ -425,7 +402,6 @@ static const llhttp_settings_t req_settings = {
 	.on_url = on_url,
 	.on_url_complete = on_url_complete,
 	.on_header_field = on_header_field,
-	.on_header_field_complete = on_header_field_complete,
 	.on_header_value = on_header_value,
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
@@ -437,7 +413,6 @@ static const llhttp_settings_t resp_settings = {
 	.on_message_begin = on_message_begin,
 	.on_status_complete = on_status_complete,
 	.on_header_field = on_header_field,
-	.on_header_field_complete = on_header_field_complete,
 	.on_header_value = on_header_value,
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
@@ -714,7 +689,6 @@ void http1__free(struct http1 *h)
 		free(h->side[d].carry);
 		free(h->side[d].carry2);
 	}
-	free(h->views);
 	free(h->slots);
 	free(h);
 }

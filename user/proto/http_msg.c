@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Building one HTTP message from llhttp callbacks into owned storage. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "proto/http_msg.h"
 
@@ -21,6 +19,7 @@ void http_msg__init(struct http_msg *m, size_t hdr_cap, size_t body_cap)
 	m->body.cap = body_cap;
 	m->body.evictable = true;
 	m->target_off = m->host_off = m->ctype_off = HTTP_MSG_NONE;
+	m->host_idx = m->ctype_idx = HTTP_MSG_NONE;
 }
 
 void http_msg__reset(struct http_msg *m, size_t keep)
@@ -34,9 +33,16 @@ void http_msg__reset(struct http_msg *m, size_t keep)
 		m->hdrs = NULL;
 		m->cap_hdrs = 0;
 	}
-	m->n_hdrs = 0;
+	if (m->cap_views * sizeof(*m->views) > keep) {
+		free(m->views);
+		m->views = NULL;
+		m->cap_views = 0;
+	}
+	m->n_hdrs = m->n_views = 0;
 	m->hdr_bytes = 0;
 	m->target_off = m->host_off = m->ctype_off = HTTP_MSG_NONE;
+	m->host_idx = m->ctype_idx = HTTP_MSG_NONE;
+	m->has_ce = false;
 	m->status = 0;
 	m->method = 0;
 	m->ver_major = m->ver_minor = 0;
@@ -56,6 +62,9 @@ void http_msg__free(struct http_msg *m)
 	free(m->hdrs);
 	m->hdrs = NULL;
 	m->cap_hdrs = m->n_hdrs = 0;
+	free(m->views);
+	m->views = NULL;
+	m->cap_views = m->n_views = 0;
 }
 
 void http_msg__free_exchange(void *x, struct http_msg *req, struct http_msg *resp)
@@ -104,47 +113,109 @@ int http_msg__url_done(struct http_msg *m)
 	return put_nul(m);
 }
 
-int http_msg__field(struct http_msg *m, const char *at, size_t len)
+/* Starts header n_hdrs. Returns 0, or -E2BIG (count cap) or -ENOMEM. */
+static int new_hdr(struct http_msg *m)
 {
 	struct hdr_ref *r;
 
-	if (!m->field_open) {
-		if (m->n_hdrs == HTTP_MSG_MAX_HEADERS)
-			return -E2BIG;
-		if (m->n_hdrs == m->cap_hdrs) {
-			uint32_t cap = m->cap_hdrs ? m->cap_hdrs * 2 : 16;
-			void *p = realloc(m->hdrs, cap * sizeof(*m->hdrs));
+	if (m->n_hdrs == HTTP_MSG_MAX_HEADERS)
+		return -E2BIG;
+	if (m->n_hdrs == m->cap_hdrs) {
+		uint32_t cap = m->cap_hdrs ? m->cap_hdrs * 2 : 16;
+		void *p = realloc(m->hdrs, cap * sizeof(*m->hdrs));
 
-			if (!p)
-				return -ENOMEM;
-			m->hdrs = p;
-			m->cap_hdrs = cap;
-		}
-		r = &m->hdrs[m->n_hdrs++];
-		r->name_off = (uint32_t)m->raw.len;
-		r->name_len = 0;
-		r->val_off = (uint32_t)m->raw.len;
-		r->val_len = 0;
-		m->field_open = true;
+		if (!p)
+			return -ENOMEM;
+		m->hdrs = p;
+		m->cap_hdrs = cap;
 	}
+	r = &m->hdrs[m->n_hdrs++];
+	r->name_off = (uint32_t)m->raw.len;
+	r->name_len = 0;
+	r->val_off = (uint32_t)m->raw.len;
+	r->val_len = 0;
+	m->field_open = true;
+	return 0;
+}
+
+int http_msg__field(struct http_msg *m, const char *at, size_t len)
+{
+	if (!m->field_open) {
+		int err = new_hdr(m);
+
+		if (err)
+			return err;
+	}
+	m->n_views = 0;
 	m->hdrs[m->n_hdrs - 1].name_len += (uint32_t)len;
 	return put_wire(m, at, len);
 }
 
+/* strncasecmp(a, lower, n) == 0 in the C locale; lower is lowercase. */
+static bool ascii_caseeq(const uint8_t *a, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = a[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (uint8_t)lower[i])
+			return false;
+	}
+	return true;
+}
+
+/* Notes header i if headers_done needs it, so it never searches. */
+static void classify(struct http_msg *m, uint32_t i)
+{
+	const struct hdr_ref *r = &m->hdrs[i];
+	const uint8_t *n = m->raw.p + r->name_off;
+
+	if (r->name_off + r->name_len > m->raw.len)
+		return; /* name refused at the cap: not in raw */
+	switch (r->name_len) {
+	case 4:
+		if (m->host_idx == HTTP_MSG_NONE && ascii_caseeq(n, "host", 4))
+			m->host_idx = i;
+		break;
+	case 12:
+		if (m->ctype_idx == HTTP_MSG_NONE && ascii_caseeq(n, "content-type", 12))
+			m->ctype_idx = i;
+		break;
+	case 16:
+		if (ascii_caseeq(n, "content-encoding", 16))
+			m->has_ce = true;
+		break;
+	}
+}
+
+/* The last header's name is complete: its value starts here. */
+static void name_done(struct http_msg *m)
+{
+	struct hdr_ref *r = &m->hdrs[m->n_hdrs - 1];
+
+	r->val_off = (uint32_t)m->raw.len;
+	r->val_len = 0;
+	m->field_open = false;
+	m->n_views = 0;
+	classify(m, m->n_hdrs - 1);
+}
+
 int http_msg__field_done(struct http_msg *m)
 {
-	if (m->n_hdrs) {
-		m->hdrs[m->n_hdrs - 1].val_off = (uint32_t)m->raw.len;
-		m->hdrs[m->n_hdrs - 1].val_len = 0;
-	}
+	if (m->n_hdrs && m->field_open)
+		name_done(m);
 	m->field_open = false;
 	return 0;
 }
 
 int http_msg__value(struct http_msg *m, const char *at, size_t len)
 {
-	if (!m->n_hdrs || m->field_open)
+	if (!m->n_hdrs)
 		return -EINVAL; /* llhttp always sends the name first */
+	if (m->field_open)
+		name_done(m);
+	m->n_views = 0;
 	m->hdrs[m->n_hdrs - 1].val_len += (uint32_t)len;
 	return put_wire(m, at, len);
 }
@@ -152,30 +223,23 @@ int http_msg__value(struct http_msg *m, const char *at, size_t len)
 int http_msg__value_done(struct http_msg *m)
 {
 	struct hdr_ref *r;
+	const uint8_t *p;
 
 	if (!m->n_hdrs)
 		return 0;
+	if (m->field_open)
+		name_done(m);
+	m->n_views = 0;
 	r = &m->hdrs[m->n_hdrs - 1];
-	while (r->val_len && (m->raw.p[r->val_off] == ' ' || m->raw.p[r->val_off] == '\t')) {
+	p = m->raw.p;
+	while (r->val_len && (p[r->val_off] == ' ' || p[r->val_off] == '\t')) {
 		r->val_off++;
 		r->val_len--;
 	}
-	while (r->val_len && (m->raw.p[r->val_off + r->val_len - 1] == ' ' ||
-			      m->raw.p[r->val_off + r->val_len - 1] == '\t'))
+	while (r->val_len && (p[r->val_off + r->val_len - 1] == ' ' ||
+			      p[r->val_off + r->val_len - 1] == '\t'))
 		r->val_len--;
-	m->field_open = false;
 	return 0;
-}
-
-int http_msg__find(const struct http_msg *m, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (uint32_t i = 0; i < m->n_hdrs; i++)
-		if (m->hdrs[i].name_len == len &&
-		    strncasecmp((const char *)m->raw.p + m->hdrs[i].name_off, name, len) == 0)
-			return (int)i;
-	return -1;
 }
 
 /* Appends a NUL-terminated copy of raw[off, off+len), lowercased if asked.
@@ -189,7 +253,8 @@ static uint32_t dup_raw(struct http_msg *m, uint32_t off, size_t len, bool lower
 	memmove(m->raw.p + at, m->raw.p + off, len);
 	if (lower)
 		for (size_t i = 0; i < len; i++)
-			m->raw.p[at + i] = (uint8_t)tolower(m->raw.p[at + i]);
+			if (m->raw.p[at + i] >= 'A' && m->raw.p[at + i] <= 'Z')
+				m->raw.p[at + i] += 'a' - 'A';
 	m->raw.len += len;
 	m->raw.p[m->raw.len++] = 0;
 	m->raw.p[m->raw.len] = 0;
@@ -206,8 +271,8 @@ static void setup_decoder(struct http_msg *m, uint64_t *decode_errors)
 	for (uint32_t i = 0; i < m->n_hdrs; i++) {
 		const struct hdr_ref *r = &m->hdrs[i];
 
-		if (r->name_len != 16 ||
-		    strncasecmp((const char *)m->raw.p + r->name_off, "content-encoding", 16))
+		if (r->name_len != 16 || r->name_off + r->name_len > m->raw.len ||
+		    !ascii_caseeq(m->raw.p + r->name_off, "content-encoding", 16))
 			continue;
 		if (!ce) {
 			ce = (const char *)m->raw.p + r->val_off;
@@ -240,30 +305,32 @@ fail:
 
 int http_msg__headers_done(struct http_msg *m, uint64_t *decode_errors)
 {
-	int i;
+	const struct hdr_ref *r;
 
 	m->headers_done = true;
 	m->field_open = false;
-	i = http_msg__find(m, "host");
-	if (i >= 0) {
-		m->host_off = dup_raw(m, m->hdrs[i].val_off, m->hdrs[i].val_len, false);
+	if (m->host_idx != HTTP_MSG_NONE) {
+		r = &m->hdrs[m->host_idx];
+		m->host_off = dup_raw(m, r->val_off, r->val_len, false);
 		if (m->host_off == HTTP_MSG_NONE)
 			return -ENOMEM;
 	}
-	i = http_msg__find(m, "content-type");
-	if (i >= 0) {
-		const uint8_t *v = m->raw.p + m->hdrs[i].val_off;
+	if (m->ctype_idx != HTTP_MSG_NONE) {
+		const uint8_t *v;
 		size_t n = 0;
 
-		while (n < m->hdrs[i].val_len && v[n] != ';')
+		r = &m->hdrs[m->ctype_idx];
+		v = m->raw.p + r->val_off;
+		while (n < r->val_len && v[n] != ';')
 			n++;
 		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 			n--;
-		m->ctype_off = dup_raw(m, m->hdrs[i].val_off, n, true);
+		m->ctype_off = dup_raw(m, r->val_off, n, true);
 		if (m->ctype_off == HTTP_MSG_NONE)
 			return -ENOMEM;
 	}
-	setup_decoder(m, decode_errors);
+	if (m->has_ce)
+		setup_decoder(m, decode_errors);
 	return 0;
 }
 
@@ -313,21 +380,40 @@ const char *http_msg__str(const struct http_msg *m, uint32_t off)
 	return (const char *)m->raw.p + off;
 }
 
-void http_msg__view(const struct http_msg *m, struct header_view *views,
-		    struct http_message *out)
+/* Points m->views at the current headers. Returns false on -ENOMEM. */
+static bool build_views(struct http_msg *m)
 {
 	static const uint8_t empty[1];
-	uint32_t n = views ? m->n_hdrs : 0; /* no views: -ENOMEM, show none */
 	/* Empty names and values leave raw unallocated: offsets are then 0. */
 	const char *raw = m->raw.p ? (const char *)m->raw.p : (const char *)empty;
 
-	for (uint32_t i = 0; i < n; i++) {
-		views[i].name = raw + m->hdrs[i].name_off;
-		views[i].name_len = m->hdrs[i].name_len;
-		views[i].value = raw + m->hdrs[i].val_off;
-		views[i].value_len = m->hdrs[i].val_len;
+	if (m->n_views == m->n_hdrs && m->views_base == m->raw.p)
+		return true;
+	if (m->n_hdrs > m->cap_views) {
+		void *p = realloc(m->views, m->cap_hdrs * sizeof(*m->views));
+
+		if (!p)
+			return false;
+		m->views = p;
+		m->cap_views = m->cap_hdrs;
 	}
-	out->headers = n ? views : NULL;
+	for (uint32_t i = 0; i < m->n_hdrs; i++) {
+		m->views[i].name = raw + m->hdrs[i].name_off;
+		m->views[i].name_len = m->hdrs[i].name_len;
+		m->views[i].value = raw + m->hdrs[i].val_off;
+		m->views[i].value_len = m->hdrs[i].val_len;
+	}
+	m->n_views = m->n_hdrs;
+	m->views_base = m->raw.p;
+	return true;
+}
+
+void http_msg__view(struct http_msg *m, struct http_message *out)
+{
+	static const uint8_t empty[1];
+	uint32_t n = build_views(m) ? m->n_hdrs : 0; /* -ENOMEM: show none */
+
+	out->headers = n ? m->views : NULL;
 	out->n_headers = n;
 	out->body = m->body.len ? m->body.p : empty;
 	out->body_len = m->body.len;
