@@ -49,6 +49,7 @@ struct side {
 	bool overflow;     /* a callback hit the header cap */
 	bool parsed;       /* was ever in PARSE mode */
 	int pos;           /* slots[] index of the current message, -1: spare */
+	struct http_msg *msg; /* the message pos names (set_pos) */
 	struct http_msg spare; /* unpaired response or dropped request */
 	uint8_t *carry, *carry2; /* SEEK: tail that may start a line */
 	size_t carry_len;
@@ -180,14 +181,24 @@ static void drain(struct http1 *h)
 
 /* --- llhttp callbacks --- */
 
-static struct http_msg *cur_msg(struct side *s)
+/* Points s at slots[pos] (-1: spare); the header callbacks, which run for
+ * every piece, then find their message without a lookup. */
+static void set_pos(struct side *s, int pos)
 {
 	struct slot *sl;
 
-	if (s->pos < 0)
-		return &s->spare;
-	sl = s->h->slots[s->pos];
-	return s->is_req ? &sl->req : &sl->resp;
+	s->pos = pos;
+	if (pos < 0) {
+		s->msg = &s->spare;
+		return;
+	}
+	sl = s->h->slots[pos];
+	s->msg = s->is_req ? &sl->req : &sl->resp;
+}
+
+static struct http_msg *cur_msg(struct side *s)
+{
+	return s->msg;
 }
 
 static int cb_fail(struct side *s, int err)
@@ -239,9 +250,9 @@ static int on_message_begin(llhttp_t *p)
 	if (s->is_req) {
 		int idx = req_slot(h);
 
-		s->pos = idx < 0 ? -1 : idx;
+		set_pos(s, idx < 0 ? -1 : idx);
 	} else {
-		s->pos = resp_slot(h);
+		set_pos(s, resp_slot(h));
 		if (s->pos >= 0) {
 			h->slots[s->pos]->resp_started = true;
 			http_msg__reset(&h->slots[s->pos]->resp, KEEP_BYTES);
@@ -375,7 +386,7 @@ static int on_message_complete(llhttp_t *p)
 	m->ts_last = s->ts;
 	http_msg__finish(m, &h->st->decode_errors);
 	s->in_msg = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	if (s->is_req) {
 		h->st->requests++;
 		if (sl)
@@ -474,7 +485,7 @@ static void side_break(struct http1 *h, struct side *s, enum brk why)
 		resp_lost(h);
 	}
 	s->in_msg = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	s->overflow = false;
 	if (why != BRK_CLOSE) {
 		s->mode = MODE_SEEK;
@@ -498,7 +509,7 @@ static void side_start(struct http1 *h, struct side *s, unsigned kind)
 	s->parsed = true;
 	s->in_msg = false;
 	s->overflow = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	h->synced = true;
 }
 
@@ -668,7 +679,7 @@ struct http1 *http1__new(const struct http_cfg *cfg, struct http_stats *stats,
 		h->side[d].h = h;
 		h->side[d].dir = d;
 		h->side[d].mode = MODE_SEEK;
-		h->side[d].pos = -1;
+		set_pos(&h->side[d], -1);
 		http_msg__init(&h->side[d].spare, cfg->max_header_bytes, cfg->max_body_bytes);
 	}
 	return h;

@@ -76,8 +76,9 @@ void http_msg__free_exchange(void *x, struct http_msg *req, struct http_msg *res
 	free(x);
 }
 
-/* Stores wire bytes of the header block, enforcing the cap. */
-static int put_wire(struct http_msg *m, const char *at, size_t len)
+/* Stores wire bytes of the header block, enforcing the cap. Inline: it
+ * runs for every piece of every header. */
+static inline int put_wire(struct http_msg *m, const char *at, size_t len)
 {
 	int err;
 
@@ -140,53 +141,78 @@ static int new_hdr(struct http_msg *m)
 
 int http_msg__field(struct http_msg *m, const char *at, size_t len)
 {
+	struct hdr_ref *r;
+
 	if (!m->field_open) {
 		int err = new_hdr(m);
 
 		if (err)
 			return err;
 	}
+	r = &m->hdrs[m->n_hdrs - 1];
+	r->name_len += (uint32_t)len;
 	m->n_views = 0;
-	m->hdrs[m->n_hdrs - 1].name_len += (uint32_t)len;
 	return put_wire(m, at, len);
 }
 
-/* strncasecmp(a, lower, n) == 0 in the C locale; lower is lowercase. */
-static bool ascii_caseeq(const uint8_t *a, const char *lower, size_t n)
+static uint64_t load8(const void *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = a[i];
+	uint64_t v;
 
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != (uint8_t)lower[i])
-			return false;
-	}
-	return true;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t load4(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Folding masks: setting bit 5 lowercases an ASCII letter and maps no
+ * other byte onto a lowercase letter, so (word | fold) == lowercase word
+ * is strncasecmp's answer in the C locale. Non-letters ('-') are not
+ * folded. */
+static const uint8_t FOLD4[4] = { 0x20, 0x20, 0x20, 0x20 };
+static const uint8_t FOLD8[8] = { 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20 };
+static const uint8_t FOLD7[8] = { 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0 };
+
+static bool is_host(const uint8_t *n)
+{
+	return (load4(n) | load4(FOLD4)) == load4("host");
+}
+
+static bool is_content_type(const uint8_t *n)
+{
+	return (load8(n) | load8(FOLD7)) == load8("content-") &&
+	       (load4(n + 8) | load4(FOLD4)) == load4("type");
+}
+
+static bool is_content_encoding(const uint8_t *n)
+{
+	return (load8(n) | load8(FOLD7)) == load8("content-") &&
+	       (load8(n + 8) | load8(FOLD8)) == load8("encoding");
 }
 
 /* Notes header i if headers_done needs it, so it never searches. */
 static void classify(struct http_msg *m, uint32_t i)
 {
 	const struct hdr_ref *r = &m->hdrs[i];
-	const uint8_t *n = m->raw.p + r->name_off;
+	const uint8_t *n;
 
+	if (r->name_len != 4 && r->name_len != 12 && r->name_len != 16)
+		return;
 	if (r->name_off + r->name_len > m->raw.len)
 		return; /* name refused at the cap: not in raw */
-	switch (r->name_len) {
-	case 4:
-		if (m->host_idx == HTTP_MSG_NONE && ascii_caseeq(n, "host", 4))
-			m->host_idx = i;
-		break;
-	case 12:
-		if (m->ctype_idx == HTTP_MSG_NONE && ascii_caseeq(n, "content-type", 12))
-			m->ctype_idx = i;
-		break;
-	case 16:
-		if (ascii_caseeq(n, "content-encoding", 16))
-			m->has_ce = true;
-		break;
-	}
+	n = m->raw.p + r->name_off;
+	if (r->name_len == 4 && m->host_idx == HTTP_MSG_NONE && is_host(n))
+		m->host_idx = i;
+	else if (r->name_len == 12 && m->ctype_idx == HTTP_MSG_NONE && is_content_type(n))
+		m->ctype_idx = i;
+	else if (r->name_len == 16 && is_content_encoding(n))
+		m->has_ce = true;
 }
 
 /* The last header's name is complete: its value starts here. */
@@ -211,12 +237,15 @@ int http_msg__field_done(struct http_msg *m)
 
 int http_msg__value(struct http_msg *m, const char *at, size_t len)
 {
+	struct hdr_ref *r;
+
 	if (!m->n_hdrs)
 		return -EINVAL; /* llhttp always sends the name first */
 	if (m->field_open)
 		name_done(m);
+	r = &m->hdrs[m->n_hdrs - 1];
+	r->val_len += (uint32_t)len;
 	m->n_views = 0;
-	m->hdrs[m->n_hdrs - 1].val_len += (uint32_t)len;
 	return put_wire(m, at, len);
 }
 
@@ -224,6 +253,7 @@ int http_msg__value_done(struct http_msg *m)
 {
 	struct hdr_ref *r;
 	const uint8_t *p;
+	uint32_t off, len;
 
 	if (!m->n_hdrs)
 		return 0;
@@ -231,14 +261,17 @@ int http_msg__value_done(struct http_msg *m)
 		name_done(m);
 	m->n_views = 0;
 	r = &m->hdrs[m->n_hdrs - 1];
+	off = r->val_off;
+	len = r->val_len;
 	p = m->raw.p;
-	while (r->val_len && (p[r->val_off] == ' ' || p[r->val_off] == '\t')) {
-		r->val_off++;
-		r->val_len--;
+	while (len && (p[off] == ' ' || p[off] == '\t')) {
+		off++;
+		len--;
 	}
-	while (r->val_len && (p[r->val_off + r->val_len - 1] == ' ' ||
-			      p[r->val_off + r->val_len - 1] == '\t'))
-		r->val_len--;
+	while (len && (p[off + len - 1] == ' ' || p[off + len - 1] == '\t'))
+		len--;
+	r->val_off = off;
+	r->val_len = len;
 	return 0;
 }
 
@@ -272,7 +305,7 @@ static void setup_decoder(struct http_msg *m, uint64_t *decode_errors)
 		const struct hdr_ref *r = &m->hdrs[i];
 
 		if (r->name_len != 16 || r->name_off + r->name_len > m->raw.len ||
-		    !ascii_caseeq(m->raw.p + r->name_off, "content-encoding", 16))
+		    !is_content_encoding(m->raw.p + r->name_off))
 			continue;
 		if (!ce) {
 			ce = (const char *)m->raw.p + r->val_off;
@@ -386,6 +419,8 @@ static bool build_views(struct http_msg *m)
 	static const uint8_t empty[1];
 	/* Empty names and values leave raw unallocated: offsets are then 0. */
 	const char *raw = m->raw.p ? (const char *)m->raw.p : (const char *)empty;
+	const struct hdr_ref *r;
+	struct header_view *v;
 
 	if (m->n_views == m->n_hdrs && m->views_base == m->raw.p)
 		return true;
@@ -397,11 +432,13 @@ static bool build_views(struct http_msg *m)
 		m->views = p;
 		m->cap_views = m->cap_hdrs;
 	}
-	for (uint32_t i = 0; i < m->n_hdrs; i++) {
-		m->views[i].name = raw + m->hdrs[i].name_off;
-		m->views[i].name_len = m->hdrs[i].name_len;
-		m->views[i].value = raw + m->hdrs[i].val_off;
-		m->views[i].value_len = m->hdrs[i].val_len;
+	v = m->views;
+	r = m->hdrs;
+	for (uint32_t i = 0, n = m->n_hdrs; i < n; i++) {
+		v[i].name = raw + r[i].name_off;
+		v[i].name_len = r[i].name_len;
+		v[i].value = raw + r[i].val_off;
+		v[i].value_len = r[i].val_len;
 	}
 	m->n_views = m->n_hdrs;
 	m->views_base = m->raw.p;
