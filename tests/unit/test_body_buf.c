@@ -137,3 +137,29 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	http_msg__free(&a);
 	http_msg__free(&b);
 }
+
+/* Appends that fit go in place; the one that passes the cap keeps what
+ * fits, sets truncated, and the allocation stops at cap + 1. */
+Test(body_buf, appends_stop_at_the_cap)
+{
+	struct body_buf b = { .cap = 3000 };
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(body_buf__append(&b, data, 1000), 0);
+	cr_expect_eq(b.len, 3000);
+	cr_expect(b.truncated);
+	cr_expect_eq(b.size, 3001, "grown 1024, 2048, then clamped to cap + 1");
+	cr_expect_eq(b.p[3000], 0);
+	cr_expect_eq(memcmp(b.p + 2000, data, 1000), 0);
+	cr_assert_eq(body_buf__append(&b, data, 1), 0);
+	cr_expect_eq(b.len, 3000);
+	body_buf__reset(&b, 1 << 20);
+	cr_expect_not(b.truncated);
+	cr_expect_eq(b.len, 0);
+	cr_expect_eq(b.size, 3001, "kept under keep");
+	cr_assert_eq(body_buf__append(&b, "ab", 2), 0);
+	cr_assert_eq(body_buf__append(&b, "", 0), 0);
+	cr_expect_eq(b.len, 2);
+	cr_expect_str_eq((const char *)b.p, "ab");
+	body_buf__free(&b);
+}
