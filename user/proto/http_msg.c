@@ -26,8 +26,10 @@ void http_msg__reset(struct http_msg *m, size_t keep)
 {
 	body_buf__reset(&m->raw, keep);
 	body_buf__reset(&m->body, keep);
-	decode__free(m->dec);
-	m->dec = NULL;
+	if (m->dec) {
+		decode__free(m->dec);
+		m->dec = NULL;
+	}
 	if (m->cap_hdrs * sizeof(*m->hdrs) > keep) {
 		free(m->hdrs);
 		m->hdrs = NULL;
@@ -422,7 +424,7 @@ static bool build_views(struct http_msg *m)
 	const struct hdr_ref *r;
 	struct header_view *v;
 
-	if (m->n_views == m->n_hdrs && m->views_base == m->raw.p)
+	if (m->n_views == m->n_hdrs && m->views_raw_size == m->raw.size)
 		return true;
 	if (m->n_hdrs > m->cap_views) {
 		void *p = realloc(m->views, m->cap_hdrs * sizeof(*m->views));
@@ -441,7 +443,7 @@ static bool build_views(struct http_msg *m)
 		v[i].value_len = r[i].val_len;
 	}
 	m->n_views = m->n_hdrs;
-	m->views_base = m->raw.p;
+	m->views_raw_size = m->raw.size;
 	return true;
 }
 

@@ -27,11 +27,12 @@ struct http_msg {
 	struct hdr_ref *hdrs;
 	uint32_t n_hdrs, cap_hdrs;
 	/* hdrs as pointers into raw, built by http_msg__view and reused
-	 * while raw stays put and no header changes (n_views is then
-	 * n_hdrs; any change sets it to 0) */
+	 * while no header changes (any change sets n_views to 0) and raw
+	 * keeps its allocation (raw only moves when its size changes, and
+	 * reset zeroes n_views) */
 	struct header_view *views;
 	uint32_t n_views, cap_views;
-	const uint8_t *views_base;
+	size_t views_raw_size;
 	size_t hdr_bytes;     /* wire bytes counted against the header cap */
 	size_t hdr_cap;
 	struct body_buf body;
