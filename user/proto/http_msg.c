@@ -282,14 +282,16 @@ int http_msg__value_done(struct http_msg *m)
 static uint32_t dup_raw(struct http_msg *m, uint32_t off, size_t len, bool lower)
 {
 	uint32_t at = (uint32_t)m->raw.len;
+	uint8_t *d;
 
 	if (body_buf__reserve(&m->raw, len + 1))
 		return HTTP_MSG_NONE;
-	memmove(m->raw.p + at, m->raw.p + off, len);
+	d = m->raw.p + at;
+	memmove(d, m->raw.p + off, len);
 	if (lower)
 		for (size_t i = 0; i < len; i++)
-			if (m->raw.p[at + i] >= 'A' && m->raw.p[at + i] <= 'Z')
-				m->raw.p[at + i] += 'a' - 'A';
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] += 'a' - 'A';
 	m->raw.len += len;
 	m->raw.p[m->raw.len++] = 0;
 	m->raw.p[m->raw.len] = 0;
@@ -352,11 +354,12 @@ int http_msg__headers_done(struct http_msg *m, uint64_t *decode_errors)
 	}
 	if (m->ctype_idx != HTTP_MSG_NONE) {
 		const uint8_t *v;
-		size_t n = 0;
+		size_t n = 0, len;
 
 		r = &m->hdrs[m->ctype_idx];
 		v = m->raw.p + r->val_off;
-		while (n < r->val_len && v[n] != ';')
+		len = r->val_len;
+		while (n < len && v[n] != ';')
 			n++;
 		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 			n--;
