@@ -163,3 +163,19 @@ Test(body_buf, appends_stop_at_the_cap)
 	cr_expect_str_eq((const char *)b.p, "ab");
 	body_buf__free(&b);
 }
+
+/* The short-piece copy is memcpy for every length around its cut-offs. */
+Test(body_buf, short_copies_match_memcpy)
+{
+	uint8_t src[64], dst[64], want[64];
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 37 + 1);
+	for (size_t n = 0; n <= 40; n++) {
+		memset(dst, 0xee, sizeof(dst));
+		memset(want, 0xee, sizeof(want));
+		memcpy(want + 3, src + 5, n);
+		body_buf__copy(dst + 3, src + 5, n);
+		cr_assert_eq(memcmp(dst, want, sizeof(dst)), 0, "length %zu", n);
+	}
+}
