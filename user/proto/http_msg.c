@@ -199,7 +199,7 @@ static bool is_content_encoding(const uint8_t *n)
 }
 
 /* Notes header i if headers_done needs it, so it never searches. */
-static void classify(struct http_msg *m, uint32_t i)
+static inline void classify(struct http_msg *m, uint32_t i)
 {
 	const struct hdr_ref *r = &m->hdrs[i];
 	const uint8_t *n;
@@ -218,7 +218,7 @@ static void classify(struct http_msg *m, uint32_t i)
 }
 
 /* The last header's name is complete: its value starts here. */
-static void name_done(struct http_msg *m)
+static inline void name_done(struct http_msg *m)
 {
 	struct hdr_ref *r = &m->hdrs[m->n_hdrs - 1];
 
