@@ -111,3 +111,27 @@ Test(http_msg, header_cap_counts_wire_bytes)
 	cr_expect_eq(http_msg__field(&m, "k", 1), -E2BIG);
 	http_msg__free(&m);
 }
+
+/* HTTP/2 keeps adding headers after one is refused at the cap: no header
+ * may then claim bytes raw does not hold (it did, and views read past the
+ * buffer), and a header whose name was refused is not kept at all. */
+Test(http_msg, refused_pieces_are_not_claimed)
+{
+	static char big[200];
+	struct http_msg m;
+	struct http_message out;
+
+	memset(big, 'v', sizeof(big));
+	http_msg__init(&m, 64, 4096);
+	put(&m, "Host", "h", true);
+	cr_assert_eq(http_msg__field(&m, "X-Big", 5), 0);
+	cr_assert_eq(http_msg__field_done(&m), 0);
+	cr_expect_eq(http_msg__value(&m, big, sizeof(big)), -E2BIG);
+	cr_expect_eq(http_msg__field(&m, "Content-Type", 12), -E2BIG);
+	cr_expect_eq(http_msg__field(&m, "More", 4), -E2BIG);
+	http_msg__view(&m, &out);
+	cr_assert_eq(out.n_headers, 2);
+	cr_expect(view_is(&out.headers[0], "Host", "h"));
+	cr_expect(view_is(&out.headers[1], "X-Big", ""));
+	http_msg__free(&m);
+}

@@ -144,17 +144,29 @@ static int new_hdr(struct http_msg *m)
 int http_msg__field(struct http_msg *m, const char *at, size_t len)
 {
 	struct hdr_ref *r;
+	int err;
 
 	if (!m->field_open) {
-		int err = new_hdr(m);
-
+		err = new_hdr(m);
 		if (err)
 			return err;
 	}
-	r = &m->hdrs[m->n_hdrs - 1];
-	r->name_len += (uint32_t)len;
 	m->n_views = 0;
-	return put_wire(m, at, len);
+	err = put_wire(m, at, len);
+	r = &m->hdrs[m->n_hdrs - 1];
+	if (!err) {
+		r->name_len += (uint32_t)len;
+		return 0;
+	}
+	/* The header claims only the bytes raw holds (its own are last in
+	 * raw): a piece refused at the cap, which http2 keeps going past,
+	 * must not be read by views. */
+	r->name_len = (uint32_t)(m->raw.len - r->name_off);
+	if (!r->name_len) {
+		m->n_hdrs--; /* nothing of its name was kept */
+		m->field_open = false;
+	}
+	return err;
 }
 
 static uint64_t load8(const void *p)
@@ -240,15 +252,20 @@ int http_msg__field_done(struct http_msg *m)
 int http_msg__value(struct http_msg *m, const char *at, size_t len)
 {
 	struct hdr_ref *r;
+	int err;
 
 	if (!m->n_hdrs)
 		return -EINVAL; /* llhttp always sends the name first */
 	if (m->field_open)
 		name_done(m);
-	r = &m->hdrs[m->n_hdrs - 1];
-	r->val_len += (uint32_t)len;
 	m->n_views = 0;
-	return put_wire(m, at, len);
+	err = put_wire(m, at, len);
+	r = &m->hdrs[m->n_hdrs - 1];
+	if (!err)
+		r->val_len += (uint32_t)len;
+	else /* as in http_msg__field */
+		r->val_len = (uint32_t)(m->raw.len - r->val_off);
+	return err;
 }
 
 int http_msg__value_done(struct http_msg *m)
