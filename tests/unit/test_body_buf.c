@@ -109,7 +109,6 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 {
 	struct http_msg a, b;
 	struct http_exchange x = { 0 };
-	struct header_view v[1];
 	struct span *s = span__new("chat m", SPAN_KIND_CLIENT), *clean;
 	const struct attr *at;
 	uint64_t errs = 0;
@@ -119,7 +118,7 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	http_msg__init(&b, 1024, 1 << 20);
 	http_msg__body(&a, (const char *)data, 200 << 10, &errs);
 	http_msg__body(&b, (const char *)data, 200 << 10, &errs);
-	http_msg__view(&a, v, &x.resp);
+	http_msg__view(&a, &x.resp);
 	cr_assert(x.resp.body_evicted);
 	cr_assert(x.resp.body_truncated);
 	cr_assert_eq(span__mark_evicted(s, &x), 0);
@@ -128,7 +127,7 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	at = attrs__get(&s->attrs, TS_INCOMPLETE);
 	cr_assert_not_null(at);
 	cr_assert_str_eq(at->s, TS_INCOMPLETE_BUDGET);
-	http_msg__view(&b, v, &x.resp);
+	http_msg__view(&b, &x.resp);
 	cr_assert_not(x.resp.body_evicted);
 	clean = span__new("chat m", SPAN_KIND_CLIENT);
 	cr_assert_eq(span__mark_evicted(clean, &x), 0);
@@ -137,4 +136,46 @@ Test(body_buf, evicted_response_marks_the_span_incomplete)
 	span__free(clean);
 	http_msg__free(&a);
 	http_msg__free(&b);
+}
+
+/* Appends that fit go in place; the one that passes the cap keeps what
+ * fits, sets truncated, and the allocation stops at cap + 1. */
+Test(body_buf, appends_stop_at_the_cap)
+{
+	struct body_buf b = { .cap = 3000 };
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(body_buf__append(&b, data, 1000), 0);
+	cr_expect_eq(b.len, 3000);
+	cr_expect(b.truncated);
+	cr_expect_eq(b.size, 3001, "grown 1024, 2048, then clamped to cap + 1");
+	cr_expect_eq(b.p[3000], 0);
+	cr_expect_eq(memcmp(b.p + 2000, data, 1000), 0);
+	cr_assert_eq(body_buf__append(&b, data, 1), 0);
+	cr_expect_eq(b.len, 3000);
+	body_buf__reset(&b, 1 << 20);
+	cr_expect_not(b.truncated);
+	cr_expect_eq(b.len, 0);
+	cr_expect_eq(b.size, 3001, "kept under keep");
+	cr_assert_eq(body_buf__append(&b, "ab", 2), 0);
+	cr_assert_eq(body_buf__append(&b, "", 0), 0);
+	cr_expect_eq(b.len, 2);
+	cr_expect_str_eq((const char *)b.p, "ab");
+	body_buf__free(&b);
+}
+
+/* The short-piece copy is memcpy for every length around its cut-offs. */
+Test(body_buf, short_copies_match_memcpy)
+{
+	uint8_t src[64], dst[64], want[64];
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 37 + 1);
+	for (size_t n = 0; n <= 40; n++) {
+		memset(dst, 0xee, sizeof(dst));
+		memset(want, 0xee, sizeof(want));
+		memcpy(want + 3, src + 5, n);
+		body_buf__copy(dst + 3, src + 5, n);
+		cr_assert_eq(memcmp(dst, want, sizeof(dst)), 0, "length %zu", n);
+	}
 }

@@ -1140,3 +1140,165 @@ Test(http1, random_bytes_never_crash)
 		free(r);
 	}
 }
+
+/* Host and Content-Type come from the first header of that name, in any
+ * case; names of the same length that differ (even only in '-') are not
+ * taken, however the bytes are split. */
+Test(http1, first_host_and_content_type_whatever_the_case)
+{
+	static const struct step s[] = {
+		D(E, "POST /p HTTP/1.1\r\nHosx: no\r\nHOST:  first \r\nhost: second\r\n"
+		     "Content_Type: text/no\r\nContent-Typo: text/no\r\n"
+		     "CONTENT-type: Text/HTML ; q=1\r\ncontent-type: application/json\r\n"
+		     "Content-Length: 2\r\n\r\nhi"),
+		D(I, "HTTP/1.1 200 OK\r\nX: 1\r\ncOnTeNt-TyPe:\tApplication/X-NDJSON\t\r\n"
+		     "Content-Length: 0\r\n\r\n"),
+		END,
+	};
+	struct run *r = calloc(1, sizeof(*r));
+
+	check(r, s, &CLIENT);
+	cr_assert_eq(r->n, 1);
+	cr_expect_str_eq(r->x[0].host, "first");
+	cr_expect_str_eq(r->x[0].req_ct, "text/html");
+	cr_expect_str_eq(r->x[0].resp_ct, "application/x-ndjson");
+	cr_expect_eq(r->x[0].req_nh, 8);
+	cr_expect_eq(r->x[0].resp_nh, 3);
+	run_free(r);
+	free(r);
+}
+
+/* Without a name-complete callback a name ends at its value; empty values
+ * must still close their header so the next name starts a new one. */
+Test(http1, empty_values_close_their_header)
+{
+	static const struct step s[] = {
+		D(E, "GET / HTTP/1.1\r\nA:\r\nB: \r\nHost:\r\nC:x\r\n\r\n"),
+		D(I, "HTTP/1.1 204 No Content\r\nX-Empty:\r\nX-Request-Id: id\r\n\r\n"),
+		END,
+	};
+	struct run *r = calloc(1, sizeof(*r));
+
+	check(r, s, &CLIENT);
+	cr_assert_eq(r->n, 1);
+	cr_expect_eq(r->x[0].req_nh, 4);
+	cr_expect_str_eq(r->x[0].host, "");
+	cr_expect(r->x[0].has_empty);
+	cr_expect_str_eq(r->x[0].xid, "id");
+	cr_assert_not_null(strstr(r->log, " A= B= Host= C=x "), "%s", r->log);
+	run_free(r);
+	free(r);
+}
+
+/* Content-Encoding over several lines is one list, wherever it sits. */
+Test(http1, content_encoding_lines_join)
+{
+	static const struct step s[] = {
+		D(E, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(I, "HTTP/1.1 200 OK\r\nCONTENT-ENCODING: identity\r\nX: y\r\n"
+		     "content-encoding: bogus\r\nContent-Length: 2\r\n\r\nok"),
+		END,
+	};
+	struct run *r = calloc(1, sizeof(*r));
+
+	check(r, s, &CLIENT);
+	cr_assert_eq(r->n, 1);
+	cr_expect(r->x[0].resp_df, "identity, bogus: the unknown coding is reported");
+	cr_expect_str_eq(r->x[0].resp_body, "ok", "and the body kept as received");
+	cr_expect_eq(r->st.decode_errors, 1);
+	run_free(r);
+	free(r);
+}
+
+static char *many_headers(unsigned n, size_t *len)
+{
+	size_t cap = 64 + (size_t)n * 16, off = 0;
+	char *b = malloc(cap);
+
+	off += (size_t)snprintf(b + off, cap - off, "GET / HTTP/1.1\r\n");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(b + off, cap - off, "h%u: v\r\n", i);
+	off += (size_t)snprintf(b + off, cap - off, "\r\n");
+	*len = off;
+	return b;
+}
+
+/* At most 1024 headers a message: one more is an overflow, counted, and
+ * the request is dropped. */
+Test(http1, header_count_cap)
+{
+	static const struct opts o = { .role = AR_ROLE_CLIENT, .skip_count_varies = true };
+
+	for (unsigned n = 1024; n <= 1025; n++) {
+		size_t len;
+		char *req = many_headers(n, &len);
+		const struct step s[] = {
+			BIN(E, req, len),
+			D(I, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+			END,
+		};
+		struct run *r = calloc(1, sizeof(*r));
+
+		check(r, s, &o);
+		if (n == 1024) {
+			cr_assert_eq(r->n, 1);
+			cr_expect_eq(r->x[0].req_nh, 1024);
+			cr_expect_eq(r->st.header_overflows, 0);
+		} else {
+			cr_expect_eq(r->n, 0);
+			cr_expect_eq(r->st.header_overflows, 1);
+		}
+		run_free(r);
+		free(r);
+		free(req);
+	}
+}
+
+struct ms_run {
+	size_t req_nh_at_milestone, req_nh_at_emit;
+	char last_name[32];
+	int milestones;
+};
+
+static void ms_exchange(void *ctx, const struct http_exchange *x)
+{
+	struct ms_run *m = ctx;
+	const struct header_view *h = &x->req.headers[x->req.n_headers - 1];
+
+	m->req_nh_at_emit = x->req.n_headers;
+	snprintf(m->last_name, sizeof(m->last_name), "%.*s=%.*s", (int)h->name_len, h->name,
+		 (int)h->value_len, h->value);
+}
+
+static void ms_milestone(void *ctx, const struct http_exchange *x, enum http_milestone what)
+{
+	struct ms_run *m = ctx;
+
+	m->milestones++;
+	if (what == HTTP_REQ_HEADERS)
+		m->req_nh_at_milestone = x->req.n_headers;
+}
+
+/* Header views built for a milestone are rebuilt when trailers (and more
+ * raw bytes, which may move the buffer) come in before the exchange ends. */
+Test(http1, trailers_after_a_milestone_show_at_emit)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+				  "3\r\nabc\r\n0\r\nX-Trailer:  t \r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct http_cfg cfg = { .on_milestone = ms_milestone };
+	struct ms_run m = { 0 };
+	struct http_tracker *t = http_tracker__new(&cfg, ms_exchange, &m);
+	struct stream_sink sk = http_tracker__sink(t);
+	struct conn_meta c = { .conn_id = 1, .role = AR_ROLE_CLIENT, .fd = 3 };
+
+	sk.on_open(sk.ctx, &c);
+	sk.on_data(sk.ctx, &c, E, (const uint8_t *)req, sizeof(req) - 1, 1, 1);
+	sk.on_data(sk.ctx, &c, I, (const uint8_t *)resp, sizeof(resp) - 1, 2, 1);
+	sk.on_close(sk.ctx, &c);
+	http_tracker__free(t);
+	cr_expect_eq(m.milestones, 2);
+	cr_expect_eq(m.req_nh_at_milestone, 2);
+	cr_expect_eq(m.req_nh_at_emit, 3);
+	cr_expect_str_eq(m.last_name, "X-Trailer=t");
+}

@@ -124,7 +124,7 @@ int body_buf__reserve(struct body_buf *b, size_t extra)
 	return body_buf__resize(b, sz);
 }
 
-int body_buf__append(struct body_buf *b, const void *data, size_t n)
+int body_buf__append_slow(struct body_buf *b, const void *data, size_t n)
 {
 	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Buffers smaller than this are not worth evicting (and keeping them out
  * bounds the victim search to budget / BODY_BUF_EVICT_MIN entries). */
@@ -35,10 +36,45 @@ struct body_buf {
 	struct body_buf *ev_prev, *ev_next; /* evictable list (size >= MIN) */
 };
 
+/* body_buf__append when the bytes need a grow, a cut or nothing at all. */
+int body_buf__append_slow(struct body_buf *b, const void *data, size_t n);
+
+/* memcpy for the short pieces headers come in: two overlapping loads and
+ * stores instead of a library call; longer ones go to memcpy. */
+static inline void body_buf__copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, e;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&c, s, 4);
+		memcpy(&e, s + n - 4, 4);
+		memcpy(d, &c, 4);
+		memcpy(d + n - 4, &e, 4);
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 /* Appends up to cap - len bytes of data, growing geometrically. Refused
  * bytes set truncated. Returns 0, or -ENOMEM (truncated set, content kept);
- * an evicted buffer takes nothing and returns 0. */
-int body_buf__append(struct body_buf *b, const void *data, size_t n);
+ * an evicted buffer takes nothing and returns 0. Inline: most appends fit
+ * the allocation (an evicted buffer has none), and this runs for every
+ * header piece and body chunk. */
+static inline int body_buf__append(struct body_buf *b, const void *data, size_t n)
+{
+	if (n == 0 || n >= b->size - b->len || b->len + n > b->cap)
+		return body_buf__append_slow(b, data, n);
+	body_buf__copy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = 0;
+	return 0;
+}
 /* Grows the allocation to at least need bytes (at most cap + 1 when need
  * fits in it). Returns 0, or -ENOMEM (buffer unchanged; always for an
  * evicted buffer). */

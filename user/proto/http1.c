@@ -49,6 +49,7 @@ struct side {
 	bool overflow;     /* a callback hit the header cap */
 	bool parsed;       /* was ever in PARSE mode */
 	int pos;           /* slots[] index of the current message, -1: spare */
+	struct http_msg *msg; /* the message pos names (set_pos) */
 	struct http_msg spare; /* unpaired response or dropped request */
 	uint8_t *carry, *carry2; /* SEEK: tail that may start a line */
 	size_t carry_len;
@@ -71,8 +72,6 @@ struct http1 {
 	struct slot **slots; /* HTTP1_MAX_PENDING */
 	unsigned head, count;
 	uint32_t n_pushed;  /* slots ever pushed: the next request's index */
-	struct header_view *views;
-	size_t cap_views;
 };
 
 static const llhttp_settings_t req_settings, resp_settings;
@@ -131,31 +130,17 @@ static void pop_head(struct http1 *h)
 /* Fills x from sl; the response part only when with_resp. */
 static void fill(struct http1 *h, struct slot *sl, struct http_exchange *x, bool with_resp)
 {
-	size_t need = (size_t)sl->req.n_hdrs + (with_resp ? sl->resp.n_hdrs : 0);
-	struct header_view *views = h->views;
-
-	if (need > h->cap_views) {
-		size_t cap = h->cap_views ? h->cap_views : 32;
-
-		while (cap < need)
-			cap *= 2;
-		views = realloc(h->views, cap * sizeof(*views));
-		if (views) {
-			h->views = views;
-			h->cap_views = cap;
-		}
-	}
 	x->conn = h->conn;
 	x->method = llhttp_method_name((llhttp_method_t)sl->req.method);
 	x->target = http_msg__str(&sl->req, sl->req.target_off);
 	x->host = http_msg__str(&sl->req, sl->req.host_off);
-	http_msg__view(&sl->req, views, &x->req);
+	http_msg__view(&sl->req, &x->req);
 	x->inbound = h->req_dir == AR_DIR_INGRESS;
 	x->req_index = sl->index;
 	if (!with_resp)
 		return;
 	x->status = sl->resp_started ? sl->resp.status : 0;
-	http_msg__view(&sl->resp, views ? views + sl->req.n_hdrs : NULL, &x->resp);
+	http_msg__view(&sl->resp, &x->resp);
 	x->resp_complete = sl->resp_complete;
 	x->gap = sl->gap;
 }
@@ -196,14 +181,24 @@ static void drain(struct http1 *h)
 
 /* --- llhttp callbacks --- */
 
-static struct http_msg *cur_msg(struct side *s)
+/* Points s at slots[pos] (-1: spare); the header callbacks, which run for
+ * every piece, then find their message without a lookup. */
+static void set_pos(struct side *s, int pos)
 {
 	struct slot *sl;
 
-	if (s->pos < 0)
-		return &s->spare;
-	sl = s->h->slots[s->pos];
-	return s->is_req ? &sl->req : &sl->resp;
+	s->pos = pos;
+	if (pos < 0) {
+		s->msg = &s->spare;
+		return;
+	}
+	sl = s->h->slots[pos];
+	s->msg = s->is_req ? &sl->req : &sl->resp;
+}
+
+static struct http_msg *cur_msg(struct side *s)
+{
+	return s->msg;
 }
 
 static int cb_fail(struct side *s, int err)
@@ -255,9 +250,9 @@ static int on_message_begin(llhttp_t *p)
 	if (s->is_req) {
 		int idx = req_slot(h);
 
-		s->pos = idx < 0 ? -1 : idx;
+		set_pos(s, idx < 0 ? -1 : idx);
 	} else {
-		s->pos = resp_slot(h);
+		set_pos(s, resp_slot(h));
 		if (s->pos >= 0) {
 			h->slots[s->pos]->resp_started = true;
 			http_msg__reset(&h->slots[s->pos]->resp, KEEP_BYTES);
@@ -301,13 +296,6 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 	int err = http_msg__field(cur_msg(s), at, len);
 
 	return err ? cb_fail(s, err) : 0;
-}
-
-static int on_header_field_complete(llhttp_t *p)
-{
-	struct side *s = p->data;
-
-	return http_msg__field_done(cur_msg(s));
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
@@ -398,7 +386,7 @@ static int on_message_complete(llhttp_t *p)
 	m->ts_last = s->ts;
 	http_msg__finish(m, &h->st->decode_errors);
 	s->in_msg = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	if (s->is_req) {
 		h->st->requests++;
 		if (sl)
@@ -425,7 +413,6 @@ static const llhttp_settings_t req_settings = {
 	.on_url = on_url,
 	.on_url_complete = on_url_complete,
 	.on_header_field = on_header_field,
-	.on_header_field_complete = on_header_field_complete,
 	.on_header_value = on_header_value,
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
@@ -437,7 +424,6 @@ static const llhttp_settings_t resp_settings = {
 	.on_message_begin = on_message_begin,
 	.on_status_complete = on_status_complete,
 	.on_header_field = on_header_field,
-	.on_header_field_complete = on_header_field_complete,
 	.on_header_value = on_header_value,
 	.on_header_value_complete = on_header_value_complete,
 	.on_headers_complete = on_headers_complete,
@@ -499,7 +485,7 @@ static void side_break(struct http1 *h, struct side *s, enum brk why)
 		resp_lost(h);
 	}
 	s->in_msg = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	s->overflow = false;
 	if (why != BRK_CLOSE) {
 		s->mode = MODE_SEEK;
@@ -523,7 +509,7 @@ static void side_start(struct http1 *h, struct side *s, unsigned kind)
 	s->parsed = true;
 	s->in_msg = false;
 	s->overflow = false;
-	s->pos = -1;
+	set_pos(s, -1);
 	h->synced = true;
 }
 
@@ -693,7 +679,7 @@ struct http1 *http1__new(const struct http_cfg *cfg, struct http_stats *stats,
 		h->side[d].h = h;
 		h->side[d].dir = d;
 		h->side[d].mode = MODE_SEEK;
-		h->side[d].pos = -1;
+		set_pos(&h->side[d], -1);
 		http_msg__init(&h->side[d].spare, cfg->max_header_bytes, cfg->max_body_bytes);
 	}
 	return h;
@@ -714,7 +700,6 @@ void http1__free(struct http1 *h)
 		free(h->side[d].carry);
 		free(h->side[d].carry2);
 	}
-	free(h->views);
 	free(h->slots);
 	free(h);
 }

@@ -67,8 +67,6 @@ struct http2 {
 	int req_dir;
 	struct h2_dir dir[2];
 	struct h2_stream *streams[HTTP2_MAX_STREAMS];
-	struct header_view *views;
-	size_t cap_views;
 };
 
 static uint32_t be32(const uint8_t *p)
@@ -128,31 +126,18 @@ static struct h2_stream *new_stream(struct http2 *h, uint32_t id)
  * its slot. */
 static void emit(struct http2 *h, struct h2_stream *s)
 {
-	size_t need = (size_t)s->req.n_hdrs + s->resp.n_hdrs;
-	struct header_view *views = h->views;
 	struct http_exchange x = { 0 };
 
 	if (s->req.headers_done) {
-		if (need > h->cap_views) {
-			size_t cap = h->cap_views ? h->cap_views : 32;
-
-			while (cap < need)
-				cap *= 2;
-			views = realloc(h->views, cap * sizeof(*views));
-			if (views) {
-				h->views = views;
-				h->cap_views = cap;
-			}
-		}
 		if (!s->req_end)
 			s->req.cut = true;
 		x.conn = h->conn;
 		x.method = s->method;
 		x.target = http_msg__str(&s->req, s->req.target_off);
 		x.host = http_msg__str(&s->req, s->req.host_off);
-		http_msg__view(&s->req, views, &x.req);
+		http_msg__view(&s->req, &x.req);
 		x.status = s->resp_headers ? s->resp.status : 0;
-		http_msg__view(&s->resp, views ? views + s->req.n_hdrs : NULL, &x.resp);
+		http_msg__view(&s->resp, &x.resp);
 		x.resp_complete = s->resp_end && !s->reset;
 		x.gap = s->gap;
 		h->st->exchanges++;
@@ -632,7 +617,6 @@ void http2__free(struct http2 *h)
 		free(h->dir[d].buf);
 		free(h->dir[d].hblock);
 	}
-	free(h->views);
 	free(h);
 }
 

@@ -26,11 +26,22 @@ struct http_msg {
 	struct body_buf raw;  /* target, header names/values, derived strings */
 	struct hdr_ref *hdrs;
 	uint32_t n_hdrs, cap_hdrs;
+	/* hdrs as pointers into raw, built by http_msg__view and reused
+	 * while no header changes (any change sets n_views to 0) and raw
+	 * keeps its allocation (raw only moves when its size changes, and
+	 * reset zeroes n_views) */
+	struct header_view *views;
+	uint32_t n_views, cap_views;
+	size_t views_raw_size;
 	size_t hdr_bytes;     /* wire bytes counted against the header cap */
 	size_t hdr_cap;
 	struct body_buf body;
 	struct decode *dec;
 	uint32_t target_off, host_off, ctype_off;
+	/* first Host and Content-Type header, HTTP_MSG_NONE if none; told
+	 * apart once, when a name is complete */
+	uint32_t host_idx, ctype_idx;
+	bool has_ce;          /* a Content-Encoding header was seen */
 	int status;           /* response: status code */
 	uint8_t method;       /* request: llhttp_method_t */
 	uint8_t ver_major, ver_minor; /* HTTP version of the start line */
@@ -55,7 +66,9 @@ void http_msg__free(struct http_msg *m);
 void http_msg__free_exchange(void *x, struct http_msg *req, struct http_msg *resp);
 
 /* Start-line and header pieces. Each returns 0, -E2BIG when the header
- * block passes its cap, or -ENOMEM; m is then unusable until reset. */
+ * block passes its cap, or -ENOMEM; m is then unusable until reset. A
+ * name ends at http_msg__field_done, or else at the first value piece or
+ * http_msg__value_done (so llhttp need not report it). */
 int http_msg__url(struct http_msg *m, const char *at, size_t len);
 int http_msg__url_done(struct http_msg *m);
 int http_msg__field(struct http_msg *m, const char *at, size_t len);
@@ -71,12 +84,10 @@ void http_msg__body(struct http_msg *m, const char *at, size_t len, uint64_t *de
 /* End of the body: checks that the coding ended cleanly. */
 void http_msg__finish(struct http_msg *m, uint64_t *decode_errors);
 
-/* Index of the first header called name (case-insensitive), or -1. */
-int http_msg__find(const struct http_msg *m, const char *name);
 /* NUL-terminated string stored at off, or "" for HTTP_MSG_NONE. */
 const char *http_msg__str(const struct http_msg *m, uint32_t off);
-/* Fills out from m; views must hold m->n_hdrs entries (NULL: no headers). */
-void http_msg__view(const struct http_msg *m, struct header_view *views,
-		    struct http_message *out);
+/* Fills out from m. out->headers points into m, valid until m changes;
+ * on -ENOMEM for them out shows no headers. */
+void http_msg__view(struct http_msg *m, struct http_message *out);
 
 #endif
