@@ -205,24 +205,27 @@ static __always_inline void stat_add(__u32 idx, __u64 n)
 	counter_add(&stats, idx, n);
 }
 
-/* Wake the reader once per WAKEUP_BYTES of unread records: when this
- * record of len bytes carries the unread amount across a multiple of it.
- * Waking on every record once 256 KiB were unread (the rule before) made a
- * reader that had fallen behind cost one irq_work self-IPI per record;
- * without them the SSL exit programs take 6-18 % less time
- * (docs/performance.md). A reader
- * that is behind needs no wakeup anyway: its epoll is level-triggered and
- * it drains again right away. Userspace also drains on a short poll
- * timeout, so a wakeup lost to a racing producer costs at most that. */
-#define WAKEUP_BYTES (256 * 1024)
+/* Wake the reader once per 2^wakeup_shift bytes of unread records: when
+ * this record of len bytes carries the unread amount across a multiple of
+ * it. Waking on every record once 256 KiB were unread (the rule before)
+ * made a reader that had fallen behind cost one irq_work self-IPI per
+ * record; without them the SSL exit programs take 6-18 % less time
+ * (docs/performance.md). A wakeup is an APIC write, a VM exit under a
+ * hypervisor: at 256 KiB they were still 6% of a traced wrk's SSL exit
+ * programs, so userspace sets an eighth of the ring (1 MiB of the default
+ * 8). A reader that is behind needs no wakeup anyway: its epoll is
+ * level-triggered and it drains again right away. Userspace also drains
+ * on a short poll timeout, so a wakeup lost to a racing producer costs at
+ * most that. */
+const volatile __u32 wakeup_shift = 18; /* written by userspace (probes.c) */
 
 static __always_inline __u64 rb_flags_len(__u64 len)
 {
 	__u64 before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 after = before + ((len + 8 + 7) & ~7ull); /* 8-byte record header */
 
-	return before / WAKEUP_BYTES != after / WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP :
-								 BPF_RB_NO_WAKEUP;
+	return before >> wakeup_shift != after >> wakeup_shift ? BPF_RB_FORCE_WAKEUP :
+								   BPF_RB_NO_WAKEUP;
 }
 
 /* For a small record. */

@@ -27,7 +27,7 @@ static int discard(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static struct rb_wake_bpf *load(void)
+static struct rb_wake_bpf *load_shift(unsigned shift)
 {
 	struct rb_wake_bpf *skel;
 	struct bpf_map *m;
@@ -42,6 +42,8 @@ static struct rb_wake_bpf *load(void)
 			bpf_map__set_max_entries(m, 16);
 	}
 	bpf_map__set_max_entries(skel->maps.events, RING);
+	if (shift)
+		skel->rodata->wakeup_shift = shift;
 	err = rb_wake_bpf__load(skel);
 	if (err == -EPERM || err == -EACCES) {
 		rb_wake_bpf__destroy(skel);
@@ -49,6 +51,11 @@ static struct rb_wake_bpf *load(void)
 	}
 	cr_assert_eq(err, 0, "load: %s", strerror(-err));
 	return skel;
+}
+
+static struct rb_wake_bpf *load(void)
+{
+	return load_shift(0); /* the object's default: 256 KiB */
 }
 
 static unsigned run(struct rb_wake_bpf *skel, unsigned records, unsigned len)
@@ -91,5 +98,18 @@ Test(rb_wake, a_drained_ring_wakes_again_at_its_first_mark)
 	cr_assert_eq(run(skel, first, len), 0, "a wakeup below 256 KiB after a drain");
 	cr_assert_eq(run(skel, 1, len), 1, "no wakeup at the mark after a drain");
 	ring_buffer__free(rb);
+	rb_wake_bpf__destroy(skel);
+}
+
+/* The mark is what userspace sets (an eighth of the ring, from
+ * ring__wakeup_shift): 1 MiB here, over the same 3 MB. */
+Test(rb_wake, the_mark_follows_wakeup_shift)
+{
+	struct rb_wake_bpf *skel = load_shift(20);
+	unsigned len = 1000, n = 3000;
+	unsigned want = n * SLOT(len) / (1024 * 1024);
+
+	cr_assert_eq(want, 2);
+	cr_assert_eq(run(skel, n, len), want, "wakeups: %u, want %u", skel->bss->wakeups, want);
 	rb_wake_bpf__destroy(skel);
 }

@@ -44,3 +44,13 @@ Test(ring_len, other_records_are_left_alone)
 		     "a length past the record is the consumer's to refuse");
 	cr_assert_eq(ring__record_len(buf, 10), 10, "shorter than a header");
 }
+
+/* A wakeup per eighth of the ring, and never per less than 64 KiB. */
+Test(ring_len, wakeup_shift_is_an_eighth_of_the_ring)
+{
+	cr_assert_eq(ring__wakeup_shift(8u << 20), 20);
+	cr_assert_eq(ring__wakeup_shift(1u << 20), 17);
+	cr_assert_eq(ring__wakeup_shift(1u << 30), 27);
+	cr_assert_eq(ring__wakeup_shift(256u << 10), 16);
+	cr_assert_eq(ring__wakeup_shift(4096), 16);
+}

@@ -20,6 +20,7 @@
 #include "capture.skel.h"
 #include "capture/gate_hold.h"
 #include "capture/probes.h"
+#include "capture/ring.h"
 #include "capture/tp_check.h"
 #include "capture/tp_gate.h"
 #include "capture/uprobe_multi.h"
@@ -195,6 +196,7 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 {
 	struct probes *p = calloc(1, sizeof(*p));
 	struct bpf_program *prog;
+	uint32_t ring;
 	int err;
 
 	if (!p)
@@ -230,10 +232,11 @@ int probes__open(const struct probes_cfg *cfg, struct probes **out)
 	p->skel->rodata->self_tgid = getpid();
 	p->skel->rodata->targ_comm = cfg->n_comms > 0;
 	p->skel->rodata->targ_cgroup = cfg->n_cgroups > 0;
-	err = bpf_map__set_max_entries(p->skel->maps.events,
-				       cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 8u << 20);
+	ring = cfg->ringbuf_bytes ? cfg->ringbuf_bytes : 8u << 20;
+	err = bpf_map__set_max_entries(p->skel->maps.events, ring);
 	if (err)
 		goto cleanup;
+	p->skel->rodata->wakeup_shift = ring__wakeup_shift(ring);
 	/* Uprobes attach per TLS file later, by probes__attach_tls(). Scoped,
 	 * through uprobe_multi links where the kernel has them (one syscall
 	 * per program and process, no perf event, no CAP_SYS_ADMIN). The

@@ -21,7 +21,7 @@ struct probes_cfg {
 	size_t n_comms;
 	const uint64_t *cgroups;  /* --cgroup targets (cgroup v2 ids) */
 	size_t n_cgroups;
-	uint32_t ringbuf_bytes;   /* power of two; 0 = default 32 MiB */
+	uint32_t ringbuf_bytes;   /* power of two; 0 = default 8 MiB */
 	bool scoped_uprobes;      /* with targets: uprobes inside targets only */
 	bool promote;             /* targets also by promotion (discover/promote.h);
 				   * implies scoped uprobes */

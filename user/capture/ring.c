@@ -46,6 +46,15 @@ size_t ring__record_len(const void *data, size_t len)
 	return sizeof(ev) + ev.len;
 }
 
+uint32_t ring__wakeup_shift(uint32_t ring_bytes)
+{
+	uint32_t s = 0;
+
+	while (s < 31 && 1u << (s + 1) <= ring_bytes)
+		s++;
+	return s >= 19 ? s - 3 : 16;
+}
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ring_reader *r = ctx;
@@ -94,7 +103,7 @@ int ring_reader__poll(struct ring_reader *r, int timeout_ms)
 		n = 0;
 	if (n < 0 && n != RING_BUDGET_SPENT)
 		return n;
-	/* Records wake us once per 256 KiB (bpf/maps.bpf.h rb_flags_len),
+	/* Records wake us once per eighth of the ring (ring__wakeup_shift),
 	 * so a timeout is the common return: drain whatever is there. */
 	if (n != RING_BUDGET_SPENT) {
 		n = ring_buffer__consume(r->rb);

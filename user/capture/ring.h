@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef void (*ring_record_fn)(void *ctx, const void *rec, size_t len);
@@ -45,5 +46,9 @@ bool ring_budget__charge(struct ring_budget *b, size_t len);
 /* The length of the record at data as delivered: a data record's slack
  * past its payload (AR_F_SLACK) cut, anything else len. */
 size_t ring__record_len(const void *data, size_t len);
+
+/* bpf/maps.bpf.h's wakeup_shift for a ring of ring_bytes (a power of
+ * two): a wakeup per eighth of the ring, never per less than 64 KiB. */
+uint32_t ring__wakeup_shift(uint32_t ring_bytes);
 
 #endif
