@@ -57,7 +57,8 @@ def run(path, mode, want):
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=e, text=True)
     _, err = p.communicate()
     took = time.perf_counter() - t0
-    m = re.search(r"spans: built=(\d+)", err)
+    # every call an LLM span (the graph adds its own spans beside them)
+    m = re.search(r"spans: built=\d+ dropped=\d+ genai_exchanges=(\d+)", err)
     if p.returncode != 0 or not m or int(m.group(1)) != want:
         raise RuntimeError("analyze %s (%s): exit %d: %s" % (path, mode, p.returncode, err[-600:]))
     if mode == "sampling" and want:
