@@ -156,7 +156,7 @@ static __always_inline __u64 sock_mark(__u32 tgid, __u32 tag, __u32 kind)
 }
 
 /* The kind cached for tgid's socket of tag, or 0: one load and compare. */
-static __always_inline __u32 fd_kind(__u32 tgid, __u32 tag)
+static __always_inline __u32 sock_kind(__u32 tgid, __u32 tag)
 {
 	__u64 v = *(volatile __u64 *)sock_slot(tgid, tag);
 
@@ -169,7 +169,7 @@ static __always_inline __u32 fd_kind(__u32 tgid, __u32 tag)
  * tag needs no further look. */
 static __always_inline bool fast_skipped(__u32 tgid, __u32 tag, bool write)
 {
-	__u32 kind = fd_kind(tgid, tag);
+	__u32 kind = sock_kind(tgid, tag);
 
 	return kind == SKIP_ALL || (!write && kind == SKIP_READS);
 }

@@ -202,11 +202,9 @@ static __always_inline void stash_sock_args(__s32 fd, __u64 buf, __u32 iovcnt, _
 	struct sock_args a;
 
 	if (!is_target_fast(id >> 32)) {
-		__u32 kind = fd_kind(id >> 32, tag);
-		bool write = call == SC_WRITE || call == SC_WRITEV || call == SC_SENDMSG;
+		/* sock_data_skip returned for SKIP_ALL and a SKIP_READS read */
+		__u32 kind = sock_kind(id >> 32, tag);
 
-		if (kind == SKIP_ALL || (kind == SKIP_READS && !write))
-			return;
 		/* a skipped client's write: only a new POST needs the slow
 		 * path (bounded_new_post, len = iovcnt here) */
 		if (kind == SKIP_READS && call == SC_WRITE && (iovcnt < 5 || !bounded_is_post(buf)))

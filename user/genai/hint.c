@@ -9,6 +9,7 @@
 #include "common/addr.h"
 #include "conn/stream.h"
 #include "genai/hint.h"
+#include "genai/provider.h"
 
 /* Splits a Host value into name and port; handles "[v6]:port". */
 static void host_split(const char *host, const char **name, size_t *name_len,
@@ -79,7 +80,7 @@ void genai_hint__init(struct genai_hint *h, const struct http_exchange *x)
 	if (!h->port && x->conn && x->conn->has_tuple)
 		h->port = x->conn->tuple.dport;
 
-	h->post = x->method && strcasecmp(x->method, "POST") == 0;
+	h->post = genai_registry__may_match(x);
 	for (i = 0; i < x->req.n_headers; i++) {
 		const struct header_view *hv = &x->req.headers[i];
 

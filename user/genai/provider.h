@@ -73,7 +73,8 @@ struct genai_provider {
 /* The registry, in tie-break order. */
 const struct genai_provider *const *genai_registry__list(size_t *n);
 /* False when no provider can match x: every provider's endpoints are
- * POSTs (h->post). The check every non-LLM exchange gets, so it is cheap. */
+ * POSTs. The one test of that (genai_hint's post too); every non-LLM
+ * exchange gets it, so it is cheap. */
 bool genai_registry__may_match(const struct http_exchange *x);
 /* Best-scoring provider for x, or NULL if none reaches GENAI_SCORE_MIN.
  * *idx gets its registry index. */

@@ -29,7 +29,6 @@ bool genai_registry__may_match(const struct http_exchange *x)
 {
 	const char *m = x->method;
 
-	/* the same test as genai_hint's post */
 	return m && (m[0] | 0x20) == 'p' && strcasecmp(m, "POST") == 0;
 }
 

@@ -196,11 +196,6 @@ static void set_pos(struct side *s, int pos)
 	s->msg = s->is_req ? &sl->req : &sl->resp;
 }
 
-static struct http_msg *cur_msg(struct side *s)
-{
-	return s->msg;
-}
-
 static int cb_fail(struct side *s, int err)
 {
 	if (err == -E2BIG)
@@ -258,7 +253,7 @@ static int on_message_begin(llhttp_t *p)
 			http_msg__reset(&h->slots[s->pos]->resp, KEEP_BYTES);
 		}
 	}
-	m = cur_msg(s);
+	m = s->msg;
 	if (s->pos < 0)
 		http_msg__reset(m, KEEP_BYTES);
 	m->ts_first = m->ts_last = s->ts;
@@ -269,7 +264,7 @@ static int on_message_begin(llhttp_t *p)
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct side *s = p->data;
-	int err = http_msg__url(cur_msg(s), at, len);
+	int err = http_msg__url(s->msg, at, len);
 
 	return err ? cb_fail(s, err) : 0;
 }
@@ -277,7 +272,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 static int on_url_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
-	int err = http_msg__url_done(cur_msg(s));
+	int err = http_msg__url_done(s->msg);
 
 	return err ? cb_fail(s, err) : 0;
 }
@@ -286,14 +281,14 @@ static int on_status_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
 
-	cur_msg(s)->status = llhttp_get_status_code(p);
+	s->msg->status = llhttp_get_status_code(p);
 	return 0;
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct side *s = p->data;
-	int err = http_msg__field(cur_msg(s), at, len);
+	int err = http_msg__field(s->msg, at, len);
 
 	return err ? cb_fail(s, err) : 0;
 }
@@ -301,7 +296,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct side *s = p->data;
-	int err = http_msg__value(cur_msg(s), at, len);
+	int err = http_msg__value(s->msg, at, len);
 
 	return err ? cb_fail(s, err) : 0;
 }
@@ -310,14 +305,14 @@ static int on_header_value_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
 
-	return http_msg__value_done(cur_msg(s));
+	return http_msg__value_done(s->msg);
 }
 
 static int on_headers_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
 	struct http1 *h = s->h;
-	struct http_msg *m = cur_msg(s);
+	struct http_msg *m = s->msg;
 	int method = -1, status;
 	int err;
 
@@ -354,7 +349,7 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct side *s = p->data;
-	struct http_msg *m = cur_msg(s);
+	struct http_msg *m = s->msg;
 
 	if (!m->ts_first_body)
 		m->ts_first_body = s->ts;
@@ -380,7 +375,7 @@ static int on_message_complete(llhttp_t *p)
 {
 	struct side *s = p->data;
 	struct http1 *h = s->h;
-	struct http_msg *m = cur_msg(s);
+	struct http_msg *m = s->msg;
 	struct slot *sl = s->pos >= 0 ? h->slots[s->pos] : NULL;
 
 	m->ts_last = s->ts;
